@@ -1,0 +1,23 @@
+"""pid: partial information decomposition for multimodal machine learning.
+
+Splits the information two modalities X1, X2 carry about a task Y into redundancy R,
+uniqueness U1 and U2, and synergy S, all in bits.
+"""
+
+from pid.api import decompose
+from pid.distribution import Distribution
+from pid.errors import SolverError
+from pid.estimators import ESTIMATORS, estimate
+from pid.result import PIDResult
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ESTIMATORS",
+    "Distribution",
+    "PIDResult",
+    "SolverError",
+    "__version__",
+    "decompose",
+    "estimate",
+]
