@@ -26,6 +26,9 @@ from pid.result import PIDResult
 
 DEFAULT_SOLVER = "CLARABEL"
 
+#: Largest marginal residual accepted after projecting the solver's answer onto Delta_p.
+PROJECTION_TOLERANCE = 1e-13
+
 
 @dataclass(frozen=True)
 class FeasibleCells:
@@ -38,8 +41,11 @@ class FeasibleCells:
     ----------
     x1, x2, y : ndarray of int
         Coordinates of each feasible cell.
+    x1_y_row, x2_y_row : ndarray of int
+        Index of each cell's ``(x1, y)`` and ``(x2, y)`` entry among the non-zero entries of
+        ``p(x1, y)`` and ``p(x2, y)``.
     x1_y_map, x2_y_map : sparse matrix
-        Sum the cells into the non-zero entries of ``q(x1, y)`` and ``q(x2, y)``.
+        Sum the cells into those non-zero entries.
     x1_y_target, x2_y_target : ndarray
         Those non-zero entries of ``p(x1, y)`` and ``p(x2, y)``.
     pair_map : sparse matrix
@@ -49,6 +55,8 @@ class FeasibleCells:
     x1: np.ndarray
     x2: np.ndarray
     y: np.ndarray
+    x1_y_row: np.ndarray
+    x2_y_row: np.ndarray
     x1_y_map: sp.csr_matrix
     x2_y_map: sp.csr_matrix
     x1_y_target: np.ndarray
@@ -60,11 +68,16 @@ class FeasibleCells:
         """The feasible cells of ``Delta_p`` for a distribution ``p``."""
         p1, p2 = dist.p_x1_y, dist.p_x2_y
         x1, x2, y = np.nonzero((p1[:, None, :] > 0) & (p2[None, :, :] > 0))
-        x1_y_map, x1_y_target = _marginal_map(p1, x1, y)
-        x2_y_map, x2_y_target = _marginal_map(p2, x2, y)
+        x1_y_row, x1_y_target = _nonzero_index(p1, x1, y)
+        x2_y_row, x2_y_target = _nonzero_index(p2, x2, y)
         _, pair = np.unique(x1 * dist.shape[1] + x2, return_inverse=True)
-        pair_map = _indicator(pair.ravel(), pair.max() + 1)
-        return cls(x1, x2, y, x1_y_map, x2_y_map, x1_y_target, x2_y_target, pair_map)
+        return cls(
+            x1, x2, y, x1_y_row, x2_y_row,
+            _indicator(x1_y_row, len(x1_y_target)),
+            _indicator(x2_y_row, len(x2_y_target)),
+            x1_y_target, x2_y_target,
+            _indicator(pair.ravel(), pair.max() + 1),
+        )
 
     @property
     def size(self) -> int:
@@ -85,6 +98,21 @@ class FeasibleCells:
                 np.max(np.abs(self.x2_y_map @ q - self.x2_y_target)),
             )
         )
+
+    def project(self, q: np.ndarray, max_iter: int = 10_000) -> np.ndarray:
+        """Rescale ``q`` onto Delta_p by iterative proportional fitting.
+
+        Alternately scales each ``(x1, y)`` row and each ``(x2, y)`` column of every label's
+        slice to its target mass (Sinkhorn scaling), which keeps the support of ``q`` and
+        converges linearly from a nearly feasible start such as a solver's answer.
+        """
+        q = q.copy()
+        for _ in range(max_iter):
+            q *= _ratio(self.x1_y_target, self.x1_y_map @ q)[self.x1_y_row]
+            q *= _ratio(self.x2_y_target, self.x2_y_map @ q)[self.x2_y_row]
+            if self.marginal_residual(q) <= PROJECTION_TOLERANCE:
+                break
+        return q
 
     def conditional_entropy_bits(self, q: np.ndarray) -> float:
         """``H_q(Y | X1, X2)`` in bits for cell values ``q``."""
@@ -108,6 +136,11 @@ def cvx(
     ``q(x1, x2)`` broadcast over ``y``, i.e. ``-H_q(Y|X1,X2)``, which cvxpy recognizes as
     convex through ``rel_entr``.
 
+    The solver's answer is then rescaled onto Delta_p exactly (:meth:`FeasibleCells.project`)
+    and compared with two exactly feasible points, ``p`` and the conditional product; the best
+    of the three is ``q*``. Its terms are therefore never negative, and within the solver's
+    optimality gap of the true PID.
+
     Parameters
     ----------
     dist : Distribution
@@ -121,7 +154,7 @@ def cvx(
     -------
     PIDResult
         R, U1, U2, S in bits, with ``diagnostics`` holding the solver, its status, the largest
-        marginal residual of ``q*`` and the solve time in seconds.
+        marginal residual of ``q*``, the solve time in seconds and the number of variables.
 
     Raises
     ------
@@ -147,7 +180,7 @@ def cvx(
             f"solver {solver} returned status {problem.status!r} on the CVX problem; "
             "try another solver or tighter solver_options."
         )
-    q_star = np.clip(q.value, 0.0, None)
+    q_star = _best_feasible(dist, cells, cells.project(np.clip(q.value, 0.0, None)))
     min_joint_info = dist.entropy_y - cells.conditional_entropy_bits(q_star)
     diagnostics = {
         "solver": solver,
@@ -160,14 +193,33 @@ def cvx(
     return result_from_redundancy(dist, redundancy, "cvx", diagnostics)
 
 
-def _marginal_map(
+def _best_feasible(dist: Distribution, cells: FeasibleCells, q: np.ndarray) -> np.ndarray:
+    """The best of ``q`` and two points of Delta_p known in closed form.
+
+    ``p`` itself and the conditional product ``p(x1, y) p(x2, y) / p(y)`` are exactly
+    feasible. Beating ``p`` makes ``S >= 0`` and beating the conditional product (whose
+    co-information is ``I(X1;X2) >= 0``) makes ``R >= 0``; any feasible point makes
+    ``U1, U2 >= 0``. So the returned terms are non-negative whatever the solver's accuracy.
+    """
+    p_y = dist.p_y[cells.y]
+    conditional_product = dist.p_x1_y[cells.x1, cells.y] * dist.p_x2_y[cells.x2, cells.y] / p_y
+    candidates = [q, dist.table[cells.x1, cells.x2, cells.y], conditional_product]
+    return max(candidates, key=cells.conditional_entropy_bits)
+
+
+def _ratio(target: np.ndarray, current: np.ndarray) -> np.ndarray:
+    """``target / current``, with 1 where ``current`` is zero (nothing to rescale)."""
+    return np.divide(target, current, out=np.ones_like(target), where=current > 0)
+
+
+def _nonzero_index(
     p_xy: np.ndarray, x: np.ndarray, y: np.ndarray
-) -> tuple[sp.csr_matrix, np.ndarray]:
-    """Map summing cells into the non-zero entries of ``p_xy``, and those entries."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Index of each cell's ``(x, y)`` among the non-zero entries of ``p_xy``, and those entries."""
     nonzero = p_xy > 0
-    row_of = np.full(p_xy.shape, -1)
-    row_of[nonzero] = np.arange(np.count_nonzero(nonzero))
-    return _indicator(row_of[x, y], int(np.count_nonzero(nonzero))), p_xy[nonzero]
+    index_of = np.full(p_xy.shape, -1)
+    index_of[nonzero] = np.arange(np.count_nonzero(nonzero))
+    return index_of[x, y], p_xy[nonzero]
 
 
 def _indicator(rows: np.ndarray, n_rows: int) -> sp.csr_matrix:

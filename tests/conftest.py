@@ -1,0 +1,49 @@
+"""Shared helpers: random distributions and conversion to the independent ``dit`` package."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pid import Distribution
+
+
+def random_table(rng: np.random.Generator, shape: tuple[int, int, int]) -> np.ndarray:
+    """A distribution drawn uniformly from the simplex of the given shape."""
+    return rng.dirichlet(np.ones(int(np.prod(shape)))).reshape(shape)
+
+
+def random_sparse_table(rng: np.random.Generator, shape: tuple[int, int, int]) -> np.ndarray:
+    """A random distribution with roughly half its cells empty (zero marginals included)."""
+    table = random_table(rng, shape) * (rng.random(shape) < 0.5)
+    if table.sum() == 0:
+        table[tuple(rng.integers(0, n) for n in shape)] = 1.0
+    return table / table.sum()
+
+
+def random_shape(rng: np.random.Generator, max_x: int = 6, max_y: int = 4) -> tuple[int, int, int]:
+    return (int(rng.integers(2, max_x + 1)), int(rng.integers(2, max_x + 1)),
+            int(rng.integers(2, max_y + 1)))
+
+
+def to_dit(table: np.ndarray):
+    """The same distribution as a ``dit.Distribution`` over outcomes (x1, x2, y)."""
+    import dit
+
+    cells = np.argwhere(table > 0)
+    return dit.Distribution([tuple(int(v) for v in c) for c in cells],
+                            [float(table[tuple(c)]) for c in cells])
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(20261123)
+
+
+@pytest.fixture
+def xor() -> Distribution:
+    table = np.zeros((2, 2, 2))
+    for a in (0, 1):
+        for b in (0, 1):
+            table[a, b, a ^ b] = 0.25
+    return Distribution.from_table(table)
