@@ -48,9 +48,7 @@ def _build_parser() -> argparse.ArgumentParser:
     compute.set_defaults(run=_compute)
 
     demo = commands.add_parser("demo", help="decompose the built-in example data")
-    demo.add_argument(
-        "--out", type=Path, default=Path("pid-report"), help="folder for demo.json"
-    )
+    demo.add_argument("--out", type=Path, default=Path("pid-report"), help="folder for demo.json")
     demo.set_defaults(run=_demo)
     return parser
 

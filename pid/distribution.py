@@ -82,7 +82,9 @@ class Distribution:
                 f"x1, x2 and y must have one entry per sample, but their lengths are "
                 f"{lengths['x1']}, {lengths['x2']} and {lengths['y']}; pass arrays of equal length."
             )
-        values, codes = zip(*(np.unique(a, return_inverse=True) for a in arrays.values()))
+        values, codes = zip(
+            *(np.unique(a, return_inverse=True) for a in arrays.values()), strict=True
+        )
         shape = tuple(len(v) for v in values)
         counts = np.zeros(shape)
         np.add.at(counts, tuple(c.ravel() for c in codes), 1.0)

@@ -22,8 +22,11 @@ def random_sparse_table(rng: np.random.Generator, shape: tuple[int, int, int]) -
 
 
 def random_shape(rng: np.random.Generator, max_x: int = 6, max_y: int = 4) -> tuple[int, int, int]:
-    return (int(rng.integers(2, max_x + 1)), int(rng.integers(2, max_x + 1)),
-            int(rng.integers(2, max_y + 1)))
+    return (
+        int(rng.integers(2, max_x + 1)),
+        int(rng.integers(2, max_x + 1)),
+        int(rng.integers(2, max_y + 1)),
+    )
 
 
 def to_dit(table: np.ndarray):
@@ -31,8 +34,9 @@ def to_dit(table: np.ndarray):
     import dit
 
     cells = np.argwhere(table > 0)
-    return dit.Distribution([tuple(int(v) for v in c) for c in cells],
-                            [float(table[tuple(c)]) for c in cells])
+    return dit.Distribution(
+        [tuple(int(v) for v in c) for c in cells], [float(table[tuple(c)]) for c in cells]
+    )
 
 
 @pytest.fixture

@@ -32,8 +32,9 @@ PUBLISHED = {
 def test_canonical_distributions_match_published_values(name):
     result = estimate(canonical(name))
     # Published figures carry six decimals: 5e-7 of rounding plus 5e-7 of solver error.
-    np.testing.assert_allclose((result.R, result.U1, result.U2, result.S), PUBLISHED[name],
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        (result.R, result.U1, result.U2, result.S), PUBLISHED[name], atol=1e-6
+    )
 
 
 def test_and_gate_in_closed_form():
@@ -124,7 +125,7 @@ def test_only_feasible_cells_become_variables():
 
 @pytest.mark.filterwarnings("ignore:Solution may be inaccurate")
 def test_a_failing_solver_raises_with_its_name_and_status(xor):
-    with pytest.raises(SolverError, match="CLARABEL.*status"):
+    with pytest.raises(SolverError, match=r"CLARABEL.*status"):
         estimate(xor, solver_options={"max_iter": 1})
 
 

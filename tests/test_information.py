@@ -45,8 +45,10 @@ def test_co_information_signs(xor):
 
 def test_co_information_is_symmetric(rng):
     p = rng.dirichlet(np.ones(24)).reshape(2, 3, 4)
-    values = [information.co_information(p.transpose(axes))
-              for axes in [(0, 1, 2), (1, 2, 0), (2, 0, 1), (0, 2, 1)]]
+    values = [
+        information.co_information(p.transpose(axes))
+        for axes in [(0, 1, 2), (1, 2, 0), (2, 0, 1), (0, 2, 1)]
+    ]
     assert np.ptp(values) < 1e-12
 
 

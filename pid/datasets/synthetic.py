@@ -26,8 +26,12 @@ def latent_bits(
     """
     if n_samples < 1:
         raise ValueError(f"n_samples must be a positive integer, got {n_samples}.")
-    counts = {"redundant": redundant, "unique1": unique1, "unique2": unique2,
-              "synergistic": synergistic}
+    counts = {
+        "redundant": redundant,
+        "unique1": unique1,
+        "unique2": unique2,
+        "synergistic": synergistic,
+    }
     for name, count in counts.items():
         if count < 0:
             raise ValueError(f"{name} must be >= 0 latent bits, got {count}.")

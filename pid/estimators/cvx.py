@@ -72,10 +72,15 @@ class FeasibleCells:
         x2_y_row, x2_y_target = _nonzero_index(p2, x2, y)
         _, pair = np.unique(x1 * dist.shape[1] + x2, return_inverse=True)
         return cls(
-            x1, x2, y, x1_y_row, x2_y_row,
+            x1,
+            x2,
+            y,
+            x1_y_row,
+            x2_y_row,
             _indicator(x1_y_row, len(x1_y_target)),
             _indicator(x2_y_row, len(x2_y_target)),
-            x1_y_target, x2_y_target,
+            x1_y_target,
+            x2_y_target,
             _indicator(pair.ravel(), pair.max() + 1),
         )
 
@@ -212,9 +217,7 @@ def _ratio(target: np.ndarray, current: np.ndarray) -> np.ndarray:
     return np.divide(target, current, out=np.ones_like(target), where=current > 0)
 
 
-def _nonzero_index(
-    p_xy: np.ndarray, x: np.ndarray, y: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+def _nonzero_index(p_xy: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Index of each cell's ``(x, y)`` among the non-zero entries of ``p_xy``, and those entries."""
     nonzero = p_xy > 0
     index_of = np.full(p_xy.shape, -1)

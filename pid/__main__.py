@@ -1,0 +1,7 @@
+"""``python -m pid`` runs the ``pid`` command."""
+
+import sys
+
+from pid.cli import main
+
+sys.exit(main())

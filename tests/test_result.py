@@ -1,0 +1,35 @@
+import json
+
+import pytest
+
+from pid import PIDResult, estimate
+from pid.datasets import canonical
+
+
+def test_json_round_trip():
+    result = estimate(canonical("and"))
+    text = result.to_json()
+    data = json.loads(text)
+    assert data["schema_version"] == 1 and data["units"] == "bits"
+    assert PIDResult.from_json(text) == result
+
+
+def test_schema_version_is_checked():
+    data = estimate(canonical("xor"), "mmi").to_dict()
+    data["schema_version"] = 99
+    with pytest.raises(ValueError, match="schema_version 99"):
+        PIDResult.from_dict(data)
+
+
+def test_shares_and_total():
+    result = estimate(canonical("rdn_xor"))
+    assert result.total == pytest.approx(2.0, abs=1e-7)
+    shares = result.shares()
+    assert shares["R"] == pytest.approx(0.5, abs=1e-7)
+    assert shares["S"] == pytest.approx(0.5, abs=1e-7)
+    assert sum(shares.values()) == pytest.approx(1.0)
+
+
+def test_shares_of_zero_information_are_zero():
+    zero = PIDResult(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, "mmi")
+    assert zero.shares() == {"R": 0.0, "U1": 0.0, "U2": 0.0, "S": 0.0}
