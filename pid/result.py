@@ -47,11 +47,14 @@ class PIDResult:
         """``R + U1 + U2 + S``, which equals ``I(X1,X2;Y)``."""
         return self.R + self.U1 + self.U2 + self.S
 
+    def terms(self) -> dict[str, float]:
+        """``{"R": R, "U1": U1, "U2": U2, "S": S}``."""
+        return {"R": self.R, "U1": self.U1, "U2": self.U2, "S": self.S}
+
     def shares(self) -> dict[str, float]:
         """Each term as a fraction of the total information (all zero when it is zero)."""
         total = self.total
-        terms = {"R": self.R, "U1": self.U1, "U2": self.U2, "S": self.S}
-        return {k: (v / total if total > 0 else 0.0) for k, v in terms.items()}
+        return {k: (v / total if total > 0 else 0.0) for k, v in self.terms().items()}
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary, tagged with the schema version and the unit."""

@@ -1,0 +1,75 @@
+"""Matplotlib figures of a report, rendered to PNG bytes."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+TERM_COLORS = {"R": "#4C72B0", "U1": "#55A868", "U2": "#C44E52", "S": "#8172B2"}
+TERM_LABELS = {"R": "redundancy R", "U1": "unique U1", "U2": "unique U2", "S": "synergy S"}
+
+
+def terms_figure(report: dict[str, Any]) -> bytes:
+    """Bar chart of R, U1, U2, S in bits, with the bootstrap interval as error bars."""
+    names = list(report["terms"])
+    values = [report["terms"][k] for k in names]
+    fig, ax = _figure(5.5, 3.2)
+    error = None
+    if report["intervals"]:
+        low = [max(v - report["intervals"][k][0], 0.0) for k, v in zip(names, values, strict=True)]
+        high = [max(report["intervals"][k][1] - v, 0.0) for k, v in zip(names, values, strict=True)]
+        error = [low, high]
+    ax.bar(names, values, yerr=error, capsize=6, color=[TERM_COLORS[k] for k in names])
+    ax.set_ylabel("bits")
+    ax.set_title("PID terms" + (" with bootstrap intervals" if error else ""))
+    ax.spines[["top", "right"]].set_visible(False)
+    return _png(fig)
+
+
+def shares_figure(report: dict[str, Any]) -> bytes:
+    """One horizontal bar split into each term's share of I(X1,X2;Y)."""
+    fig, ax = _figure(6.5, 1.6)
+    left = 0.0
+    for name, share in report["shares"].items():
+        ax.barh([0], [share], left=left, color=TERM_COLORS[name], label=TERM_LABELS[name])
+        if share >= 0.06:
+            ax.text(left + share / 2, 0, f"{share:.0%}", ha="center", va="center", color="white")
+        left += share
+    ax.set_xlim(0, 1)
+    ax.set_yticks([])
+    ax.set_xlabel("share of I(X1,X2;Y)")
+    ax.legend(ncol=4, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False, fontsize=8)
+    ax.spines[["top", "right", "left"]].set_visible(False)
+    return _png(fig)
+
+
+def alphabets_figure(report: dict[str, Any]) -> bytes:
+    """Share of samples in each value (cluster) of x1, x2 and y, largest first."""
+    from matplotlib.ticker import MaxNLocator
+
+    alphabets = report["alphabets"]
+    fig, axes = _figure(8, 2.6, columns=len(alphabets))
+    for ax, (name, info) in zip(axes, alphabets.items(), strict=True):
+        shares = info["shares"]
+        ax.bar(range(len(shares)), shares, width=1.0, color="#888888")
+        ax.set_title(f"{name}: {info['occupied']} of {info['size']} values used", fontsize=9)
+        ax.set_xlabel("value, by frequency")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.spines[["top", "right"]].set_visible(False)
+    axes[0].set_ylabel("share of samples")
+    fig.tight_layout()
+    return _png(fig)
+
+
+def _figure(width: float, height: float, columns: int = 1):
+    """A figure outside pyplot's global state, so a notebook's backend is left alone."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height))
+    return fig, fig.subplots(1, columns)
+
+
+def _png(fig) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    return buffer.getvalue()

@@ -1,0 +1,153 @@
+"""Rendering a report as Markdown and self-contained HTML, and writing all three files."""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from pid.io import write_text_atomic
+from pid.report import figures
+
+TERM_NAMES = {
+    "R": "Redundancy (either modality alone)",
+    "U1": "Uniqueness of X1 (only the first modality)",
+    "U2": "Uniqueness of X2 (only the second modality)",
+    "S": "Synergy (only both together)",
+}
+
+
+def write_report(report: dict[str, Any], out_dir: str | os.PathLike) -> dict[str, Path]:
+    """Write ``report.json``, ``report.md`` and ``report.html`` into ``out_dir``.
+
+    Everything is rendered in memory first and each file is moved into place whole, so a
+    failure leaves no partial report behind. Returns the paths by format.
+    """
+    out_dir = Path(out_dir)
+    images = {
+        "terms": figures.terms_figure(report),
+        "shares": figures.shares_figure(report),
+        "alphabets": figures.alphabets_figure(report),
+    }
+    rendered = {
+        "json": json.dumps(report, indent=2),
+        "md": render_markdown(report),
+        "html": render_html(report, images),
+    }
+    paths = {fmt: out_dir / f"report.{fmt}" for fmt in rendered}
+    for fmt, text in rendered.items():
+        write_text_atomic(paths[fmt], text)
+    return paths
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    """The report as Markdown: a table of the terms, shares and intervals, then provenance."""
+    lines = [f"# {report['title']}", "", _summary(report), "", _terms_table(report), ""]
+    info = report["information"]
+    lines += ["## Information (bits)", ""]
+    lines += [f"- {name} = {value:.6f}" for name, value in info.items()]
+    lines += ["", "## How it was computed", ""]
+    lines += [f"- {key}: {_inline(value)}" for key, value in _provenance_items(report)]
+    return "\n".join(lines) + "\n"
+
+
+def render_html(report: dict[str, Any], images: dict[str, bytes] | None = None) -> str:
+    """The report as one HTML page with the figures embedded as PNG data."""
+    images = images or {}
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{html.escape(report['title'])}</title>",
+        f"<style>{_CSS}</style></head><body>",
+        f"<h1>{html.escape(report['title'])}</h1>",
+        f"<p>{html.escape(_summary(report))}</p>",
+        _terms_html(report),
+    ]
+    for name, caption in (
+        ("terms", "The four terms in bits."),
+        ("shares", "Each term's share of the information both modalities carry."),
+        ("alphabets", "Discretization: share of samples in each value of x1, x2 and y."),
+    ):
+        if name in images:
+            data = base64.b64encode(images[name]).decode("ascii")
+            parts.append(
+                f'<figure><img alt="{name}" src="data:image/png;base64,{data}">'
+                f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+            )
+    parts.append("<h2>How it was computed</h2><table>")
+    for key, value in _provenance_items(report):
+        parts.append(f"<tr><th>{html.escape(key)}</th><td>{html.escape(_inline(value))}</td></tr>")
+    parts.append("</table></body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def _summary(report: dict[str, Any]) -> str:
+    total = report["information"]["I(X1,X2;Y)"]
+    entropy_y = report["information"]["H(Y)"]
+    shares = report["shares"]
+    largest = max(shares, key=shares.get)
+    fraction = f" ({total / entropy_y:.0%} of H(Y) = {entropy_y:.3f} bits)" if entropy_y else ""
+    return (
+        f"Together the two modalities carry {total:.4f} bits about the label{fraction}. "
+        f"The largest part is {TERM_NAMES[largest].split(' (')[0].lower()}: "
+        f"{shares[largest]:.0%} of the total."
+    )
+
+
+def _rows(report: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    rows = []
+    for name, value in report["terms"].items():
+        interval = ""
+        if report["intervals"]:
+            low, high = report["intervals"][name]
+            interval = f"[{low:.4f}, {high:.4f}]"
+        rows.append((TERM_NAMES[name], f"{value:.6f}", f"{report['shares'][name]:.1%}", interval))
+    return rows
+
+
+def _terms_table(report: dict[str, Any]) -> str:
+    confidence = _confidence_label(report)
+    header = f"| term | bits | share | {confidence} |\n|---|---|---|---|"
+    return header + "".join(f"\n| {a} | {b} | {c} | {d} |" for a, b, c, d in _rows(report))
+
+
+def _terms_html(report: dict[str, Any]) -> str:
+    cells = "".join(
+        f"<tr><td>{html.escape(a)}</td><td>{b}</td><td>{c}</td><td>{d}</td></tr>"
+        for a, b, c, d in _rows(report)
+    )
+    head = f"<tr><th>term</th><th>bits</th><th>share</th><th>{_confidence_label(report)}</th></tr>"
+    return f"<table>{head}{cells}</table>"
+
+
+def _confidence_label(report: dict[str, Any]) -> str:
+    boot = report.get("bootstrap")
+    if not boot:
+        return "interval (none: run with --bootstrap N)"
+    return f"{boot['confidence']:.0%} bootstrap interval ({boot['n_resamples']} resamples)"
+
+
+def _provenance_items(report: dict[str, Any]) -> list[tuple[str, Any]]:
+    items = [("estimator", report["estimator"])]
+    items += [(f"provenance.{k}", v) for k, v in report["provenance"].items() if v is not None]
+    items += [(f"diagnostics.{k}", v) for k, v in report["diagnostics"].items()]
+    return items
+
+
+def _inline(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, dict | list):
+        return json.dumps(value, default=str)
+    return str(value)
+
+
+_CSS = (
+    "body{font-family:system-ui,sans-serif;max-width:860px;margin:2em auto;padding:0 1em;"
+    "color:#222}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;"
+    "padding:4px 10px;text-align:left;vertical-align:top}figure{margin:1.5em 0}"
+    "figcaption{color:#555;font-size:90%}img{max-width:100%}"
+)

@@ -1,0 +1,72 @@
+import json
+
+import pytest
+
+from pid import Distribution, PIDResult, estimate
+from pid.datasets import canonical
+from pid.report import REPORT_SCHEMA_VERSION, build_report, read_report, write_report
+
+
+@pytest.fixture
+def report():
+    dist = canonical("rdn_xor")
+    intervals = {"R": (0.9, 1.1), "U1": (0.0, 0.05), "U2": (0.0, 0.04), "S": (0.8, 1.2)}
+    boot = {"n_resamples": 50, "confidence": 0.95, "seed": 0}
+    return build_report(estimate(dist), dist, intervals=intervals, bootstrap=boot, source="rdn_xor")
+
+
+def test_report_holds_numbers_shares_intervals_and_provenance(report):
+    assert report["schema_version"] == REPORT_SCHEMA_VERSION
+    assert report["terms"]["R"] == pytest.approx(1.0, abs=1e-7)
+    assert report["shares"]["S"] == pytest.approx(0.5, abs=1e-7)
+    assert report["intervals"]["S"] == [0.8, 1.2]
+    assert report["information"]["H(Y)"] == pytest.approx(2.0)
+    assert report["alphabets"]["y"] == {
+        "size": 4,
+        "occupied": 4,
+        "largest_share": 0.25,
+        "smallest_nonzero_share": 0.25,
+        "entropy_bits": 2.0,
+        "shares": [0.25] * 4,
+    }
+    assert report["provenance"]["source"] == "rdn_xor"
+    assert PIDResult.from_dict(report["result"]).S == pytest.approx(1.0, abs=1e-7)
+
+
+def test_write_and_read_back(report, tmp_path):
+    paths = write_report(report, tmp_path / "out")
+    assert read_report(paths["json"]) == json.loads(json.dumps(report))
+    markdown = paths["md"].read_text()
+    assert "| Synergy (only both together) | 1.000000 | 50.0% | [0.8000, 1.2000] |" in markdown
+    page = paths["html"].read_text()
+    assert page.count("data:image/png;base64,") == 3
+    assert "<script" not in page and "http" not in page  # self-contained
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "report.html",
+        "report.json",
+        "report.md",
+    ]
+
+
+def test_report_without_intervals_says_how_to_get_them(tmp_path):
+    dist = Distribution.from_table(canonical("and").table)
+    report = build_report(estimate(dist), dist)
+    assert report["intervals"] is None
+    assert "run with --bootstrap N" in write_report(report, tmp_path)["md"].read_text()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("not json", "is not JSON"),
+        ('{"kind": "other"}', "is not a pid report"),
+        ('{"kind": "pid-report", "schema_version": 0}', "schema_version 0"),
+    ],
+)
+def test_read_report_refuses_other_files(tmp_path, content, message):
+    path = tmp_path / "report.json"
+    path.write_text(content)
+    with pytest.raises(ValueError, match=message):
+        read_report(path)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        read_report(tmp_path / "missing.json")
