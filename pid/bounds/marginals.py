@@ -1,0 +1,185 @@
+"""The three pairwise marginals available without labeled multimodal data (thesis Section 6.2.1).
+
+Labeled unimodal data ``D1 = {(x1, y)}`` and ``D2 = {(x2, y)}`` give ``p(x1, y)`` and
+``p(x2, y)``; unlabeled pairs ``DM = {(x1, x2)}`` give ``p(x1, x2)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from pid.distribution import Distribution
+
+#: Largest disagreement allowed between the single-variable marginals implied by two tables.
+CONSISTENCY_TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class PairwiseMarginals:
+    """``p(x1, y)``, ``p(x2, y)`` and ``p(x1, x2)`` of one joint distribution.
+
+    The three must agree on ``p(x1)``, ``p(x2)`` and ``p(y)``; build them with
+    :meth:`from_tables`, :meth:`from_distribution` or :meth:`from_samples`.
+    """
+
+    p_x1_y: np.ndarray
+    p_x2_y: np.ndarray
+    p_x1_x2: np.ndarray
+
+    @classmethod
+    def from_tables(
+        cls, p_x1_y: ArrayLike, p_x2_y: ArrayLike, p_x1_x2: ArrayLike
+    ) -> PairwiseMarginals:
+        """Check and wrap three probability tables of shapes (n1, ny), (n2, ny), (n1, n2)."""
+        tables = {
+            "p_x1_y": _probability_table(p_x1_y, "p_x1_y"),
+            "p_x2_y": _probability_table(p_x2_y, "p_x2_y"),
+            "p_x1_x2": _probability_table(p_x1_x2, "p_x1_x2"),
+        }
+        a, b, c = tables.values()
+        if a.shape[1] != b.shape[1]:
+            raise ValueError(
+                f"p_x1_y has {a.shape[1]} labels but p_x2_y has {b.shape[1]}; "
+                "encode the labels of both labeled datasets in one code space."
+            )
+        if c.shape != (a.shape[0], b.shape[0]):
+            raise ValueError(
+                f"p_x1_x2 has shape {c.shape} but the labeled tables imply "
+                f"({a.shape[0]}, {b.shape[0]}); encode each modality in one code space."
+            )
+        for name, u, v in (
+            ("p(x1)", a.sum(axis=1), c.sum(axis=1)),
+            ("p(x2)", b.sum(axis=1), c.sum(axis=0)),
+            ("p(y)", a.sum(axis=0), b.sum(axis=0)),
+        ):
+            gap = float(np.max(np.abs(u - v)))
+            if gap > CONSISTENCY_TOLERANCE:
+                raise ValueError(
+                    f"the tables imply two different {name} (they differ by up to {gap:.3g}); "
+                    "pass marginals of one joint distribution, or samples to "
+                    "PairwiseMarginals.from_samples, which reconciles them."
+                )
+        return cls(a, b, c)
+
+    @classmethod
+    def from_distribution(cls, dist: Distribution) -> PairwiseMarginals:
+        """The pairwise marginals of a full joint distribution."""
+        return cls(dist.p_x1_y, dist.p_x2_y, dist.p_x1_x2)
+
+    @classmethod
+    def from_samples(
+        cls,
+        labeled1: tuple[ArrayLike, ArrayLike],
+        labeled2: tuple[ArrayLike, ArrayLike],
+        unlabeled: tuple[ArrayLike, ArrayLike],
+        *,
+        iterations: int = 200,
+    ) -> PairwiseMarginals:
+        """Consistent marginals from three separate sample sets of integer codes.
+
+        ``labeled1 = (x1, y)``, ``labeled2 = (x2, y)`` and ``unlabeled = (x1, x2)``, each in
+        the code space shared by all three (codes are indices ``0..n-1``). Separately sampled
+        sets never agree exactly on ``p(x1)``, ``p(x2)`` and ``p(y)``, so the marginals are
+        reconciled through the maximum-entropy joint that best fits all three: iterative
+        proportional fitting from the uniform table, alternating over the three empirical
+        marginals (each smoothed by half a count per cell so that no pair is ruled out by
+        sampling alone), for a fixed number of sweeps. The marginals of that joint are
+        returned.
+        """
+        (x1a, ya), (x2b, yb), (x1m, x2m) = (
+            tuple(_codes(v, f"{name}[{i}]") for i, v in enumerate(pair))
+            for name, pair in (
+                ("labeled1", labeled1),
+                ("labeled2", labeled2),
+                ("unlabeled", unlabeled),
+            )
+        )
+        for name, (u, v) in (
+            ("labeled1", (x1a, ya)),
+            ("labeled2", (x2b, yb)),
+            ("unlabeled", (x1m, x2m)),
+        ):
+            if len(u) != len(v):
+                raise ValueError(
+                    f"{name} holds {len(u)} and {len(v)} entries; pass one entry per sample "
+                    "in both arrays."
+                )
+        n1 = int(max(x1a.max(), x1m.max())) + 1
+        n2 = int(max(x2b.max(), x2m.max())) + 1
+        ny = int(max(ya.max(), yb.max())) + 1
+        if not set(np.unique(ya)) & set(np.unique(yb)):
+            raise ValueError(
+                "labeled1 and labeled2 share no label; encode both datasets' labels in one "
+                "code space."
+            )
+        targets = [
+            _smoothed_table(x1a, ya, (n1, ny)),
+            _smoothed_table(x2b, yb, (n2, ny)),
+            _smoothed_table(x1m, x2m, (n1, n2)),
+        ]
+        joint = np.full((n1, n2, ny), 1.0 / (n1 * n2 * ny))
+        for _ in range(iterations):
+            joint *= _ratio(targets[0], joint.sum(axis=1))[:, None, :]
+            joint *= _ratio(targets[1], joint.sum(axis=0))[None, :, :]
+            joint *= _ratio(targets[2], joint.sum(axis=2))[:, :, None]
+        joint /= joint.sum()
+        return cls.from_distribution(Distribution(joint))
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """Alphabet sizes ``(n_x1, n_x2, n_y)``."""
+        return (self.p_x1_y.shape[0], self.p_x2_y.shape[0], self.p_x1_y.shape[1])
+
+    @property
+    def p_y(self) -> np.ndarray:
+        """``p(y)``."""
+        return self.p_x1_y.sum(axis=0)
+
+    def unimodal_distribution(self) -> Distribution:
+        """A joint in ``Delta_p`` (same ``p(x1, y)`` and ``p(x2, y)``): the conditional product.
+
+        R, U1 and U2 depend only on those two marginals, so the CVX estimator applied to it
+        returns the R, U1 and U2 of every joint with these marginals.
+        """
+        p_y = self.p_y
+        safe = np.where(p_y > 0, p_y, 1.0)
+        table = self.p_x1_y[:, None, :] * self.p_x2_y[None, :, :] / safe
+        return Distribution(table / table.sum())
+
+
+def _probability_table(table: ArrayLike, name: str) -> np.ndarray:
+    table = np.asarray(table, dtype=float)
+    if table.ndim != 2 or table.size == 0:
+        raise ValueError(f"{name} must be a non-empty 2-D probability table.")
+    if not np.all(np.isfinite(table)) or np.any(table < 0):
+        raise ValueError(f"{name} must hold finite, non-negative probabilities.")
+    total = table.sum()
+    if abs(total - 1.0) > CONSISTENCY_TOLERANCE:
+        raise ValueError(f"{name} sums to {total:.12g}, not 1; normalize it first.")
+    return table
+
+
+def _codes(values: ArrayLike, name: str) -> np.ndarray:
+    codes = np.asarray(values)
+    if codes.ndim != 1 or codes.size == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D array of integer codes.")
+    if not np.issubdtype(codes.dtype, np.integer) or codes.min() < 0:
+        raise ValueError(
+            f"{name} must hold non-negative integer codes; discretize it in the code space "
+            "shared by all three datasets first."
+        )
+    return codes.astype(np.int64)
+
+
+def _smoothed_table(u: np.ndarray, v: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    counts = np.zeros(shape)
+    np.add.at(counts, (u, v), 1.0)
+    counts += 0.5
+    return counts / counts.sum()
+
+
+def _ratio(target: np.ndarray, current: np.ndarray) -> np.ndarray:
+    return np.divide(target, current, out=np.zeros_like(target), where=current > 0)
