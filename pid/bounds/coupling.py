@@ -73,13 +73,17 @@ def majorization_meet(a: ArrayLike, b: ArrayLike) -> np.ndarray:
     """
     a, b = _sorted_distribution(a, "a"), _sorted_distribution(b, "b")
     n = max(len(a), len(b))
-    prefix = np.minimum(np.cumsum(np.pad(a, (0, n - len(a)))), np.cumsum(np.pad(b, (0, n - len(b)))))
+    prefix = np.minimum(
+        np.cumsum(np.pad(a, (0, n - len(a)))), np.cumsum(np.pad(b, (0, n - len(b))))
+    )
     return np.diff(np.concatenate([[0.0], prefix])).clip(0.0, None)
 
 
 def coupling_entropy(a: ArrayLike, b: ArrayLike) -> CouplingEntropy:
     """Greedy entropy and the meet's entropy for couplings of ``a`` and ``b``."""
-    return CouplingEntropy(greedy=greedy_coupling_entropy(a, b), meet=entropy(majorization_meet(a, b)))
+    return CouplingEntropy(
+        greedy=greedy_coupling_entropy(a, b), meet=entropy(majorization_meet(a, b))
+    )
 
 
 def _sorted_distribution(p: ArrayLike, name: str) -> np.ndarray:

@@ -60,8 +60,9 @@ def max_entropy_with_pairwise_marginals(
     log_p1, log_p2, log_p12 = (_safe_log(t) for t in (p1, p2, p12))
     a, b = np.zeros(p1.shape), np.zeros(p2.shape)
     c = np.full(p12.shape, -np.log(max(int(support.sum()), 1)))
-    residual, iteration = np.inf, 0
-    for iteration in range(1, max_iter + 1):
+    residual, iterations = np.inf, 0
+    while iterations < max_iter and residual > tol:
+        iterations += 1
         joint = _log_linear(a, b, c, support)
         a += np.where(p1 > 0, log_p1 - _safe_log(joint.sum(axis=1)), 0.0)
         joint = _log_linear(a, b, c, support)
@@ -73,8 +74,6 @@ def max_entropy_with_pairwise_marginals(
             float(np.max(np.abs(joint.sum(axis=1) - p1))),
             float(np.max(np.abs(joint.sum(axis=0) - p2))),
         )
-        if residual <= tol:
-            break
     # Dual value: log Z - theta . mu, with Z the total mass of the unnormalized model.
     log_z = np.log(joint.sum())
     moments = np.sum(a * p1) + np.sum(b * p2) + np.sum(c * p12)
@@ -82,7 +81,7 @@ def max_entropy_with_pairwise_marginals(
         entropy_upper_bits=float((log_z - moments) / LN2),
         joint=joint / joint.sum(),
         max_marginal_residual=residual,
-        iterations=iteration,
+        iterations=iterations,
     )
 
 
@@ -196,8 +195,9 @@ def disagreement_bound(
     def bound(weight: float) -> float:
         return expected_divergence(weight) - weight * U1 - (1 - weight) * U2
 
-    inner = minimize_scalar(lambda w: -bound(w), bounds=(0.0, 1.0), method="bounded",
-                            options={"xatol": 1e-6})
+    inner = minimize_scalar(
+        lambda w: -bound(w), bounds=(0.0, 1.0), method="bounded", options={"xatol": 1e-6}
+    )
     candidates = [0.0, 1.0, 0.5, float(inner.x)]
     best = max(candidates, key=bound)
     return bound(best), best, expected_divergence(best)
