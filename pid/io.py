@@ -1,20 +1,78 @@
-"""Reading paired samples from files and writing outputs safely."""
+"""Reading paired samples from files or from a trained model, and writing outputs safely.
+
+:func:`load` reads ``(x1, x2, y)`` from any supported file; :func:`collect_outputs` runs a
+trained torch model over a ``DataLoader`` and collects the same three arrays. torch, pandas
+and safetensors are imported only by the functions that need them.
+"""
 
 from __future__ import annotations
 
 import os
 import tempfile
 import zipfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-#: Array names expected in an ``.npz`` file, in the order x1, x2, y.
+from pid._samples import check_paired
+
+#: Array names expected in a file, in the order x1, x2, y.
 DEFAULT_KEYS = ("x1", "x2", "y")
+
+#: File suffixes :func:`load` understands; a folder holds one ``.npy`` file per array.
+SUFFIXES = (".npz", ".csv", ".parquet", ".pt", ".safetensors")
+
+Keys = tuple[str, str, str]
+Columns = Mapping[str, str | Sequence[str]]
+
+
+def load(
+    path: str | os.PathLike, *, keys: Keys = DEFAULT_KEYS, columns: Columns | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Load paired samples ``(x1, x2, y)`` from a file or folder, chosen by its suffix.
+
+    - ``.npz``: arrays named ``keys`` (default ``x1``, ``x2``, ``y``).
+    - a folder: one ``.npy`` file per array, ``x1.npy``, ``x2.npy``, ``y.npy`` (or
+      ``<key>.npy``).
+    - ``.csv`` and ``.parquet``: a table with one row per sample. By default ``x1`` is every
+      column named ``x1`` or starting with ``x1_`` (in file order), likewise ``x2``, and ``y``
+      is the column ``y``; ``columns`` overrides any of them, e.g.
+      ``columns={"x1": ["age", "bmi"], "x2": "scan_score", "y": "label"}``.
+    - ``.pt``: a ``torch.save``'d dict of tensors or numpy arrays, read with
+      ``weights_only=True`` (no code in the file runs).
+    - ``.safetensors``: tensors named ``keys``; bfloat16 tensors need torch.
+
+    A modality comes back 1-D (one value per sample, e.g. integer codes) or 2-D (one feature
+    vector per sample, e.g. embeddings); ``y`` is 1-D. Half-precision tensors become float32.
+    Raises ``FileNotFoundError`` for a missing path and ``ValueError`` for anything else amiss.
+    """
+    path = Path(path)
+    if path.is_dir():
+        arrays = _load_npy_folder(path, keys)
+    elif not path.exists():
+        raise FileNotFoundError(f"DATA file {str(path)!r} does not exist; check the path.")
+    elif path.suffix == ".npy":
+        raise ValueError(
+            f"{path.name} holds a single array; put {', '.join(f'{k}.npy' for k in keys)} "
+            "in one folder and pass the folder."
+        )
+    elif path.suffix not in SUFFIXES:
+        raise ValueError(
+            f"DATA file {path.name} has an unsupported suffix {path.suffix!r}; save it as one of "
+            f"{', '.join(SUFFIXES)}, or as a folder of .npy files."
+        )
+    elif path.suffix in (".csv", ".parquet"):
+        arrays = _load_table(path, keys, columns or {})
+    else:
+        readers = {".npz": load_npz, ".pt": _load_torch, ".safetensors": _load_safetensors}
+        arrays = readers[path.suffix](path, keys)
+    return check_paired(*arrays, names=keys)
 
 
 def load_npz(
-    path: str | os.PathLike, keys: tuple[str, str, str] = DEFAULT_KEYS
+    path: str | os.PathLike, keys: Keys = DEFAULT_KEYS
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Load the arrays ``x1``, ``x2`` and ``y`` (or the names in ``keys``) from an ``.npz`` file."""
     path = Path(path)
@@ -23,14 +81,64 @@ def load_npz(
     if not zipfile.is_zipfile(path):
         raise ValueError(f"DATA file {path.name} is not an .npz archive; save it with numpy.savez.")
     with np.load(path, allow_pickle=False) as archive:
-        missing = [k for k in keys if k not in archive.files]
-        if missing:
-            raise ValueError(
-                f"{path.name} has no array named {', '.join(map(repr, missing))} "
-                f"(it holds {', '.join(map(repr, archive.files)) or 'nothing'}); "
-                f"save the modalities and labels as {', '.join(keys)}."
-            )
+        _require_keys(path.name, archive.files, keys)
         return tuple(archive[k] for k in keys)
+
+
+def collect_outputs(
+    model: Any,
+    loader: Iterable[Any],
+    step: Callable[[Any, Any], Mapping[str, Any]] | None = None,
+    *,
+    keys: Keys = DEFAULT_KEYS,
+    device: str = "auto",
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Run a trained torch model over a data loader and collect ``(x1, x2, y)`` as numpy arrays.
+
+    For each batch (moved to ``device``; tensors inside tuples, lists and dicts included),
+    ``step(model, batch)`` returns a mapping from each name in ``keys`` to a tensor whose first
+    axis is the batch: the two modalities' embeddings (or logits) and the label (the true
+    class, or the model's prediction ``logits.argmax(1)``). Without ``step`` the model itself
+    is called, ``model(batch)``, and must return such a mapping. For example::
+
+        def step(model, batch):
+            image, text, label = batch
+            return {"x1": model.image_encoder(image), "x2": model.text_encoder(text),
+                    "y": label}
+
+    The model is moved to ``device`` (``"auto"``: CUDA when available, else the CPU) and run
+    in eval mode under ``torch.no_grad()``; its train/eval mode is restored afterwards.
+    Outputs are concatenated in loader order; half-precision outputs become float32.
+    """
+    import torch
+
+    from pid.device import resolve_device
+
+    target = resolve_device(device)
+    collected: dict[str, list[np.ndarray]] = {k: [] for k in keys}
+    was_training = model.training
+    model.to(target)
+    model.eval()
+    try:
+        with torch.no_grad():
+            for batch in loader:
+                batch = _to_device(batch, target)
+                outputs = step(model, batch) if step is not None else model(batch)
+                if not isinstance(outputs, Mapping):
+                    caller = "step" if step is not None else "the model"
+                    raise ValueError(
+                        f"{caller} returned {type(outputs).__name__}, not a mapping; return a "
+                        f"dict with the keys {', '.join(map(repr, keys))}."
+                    )
+                source = "the output of step" if step is not None else "the model's output"
+                _require_keys(source, outputs, keys, verb="return")
+                for k in keys:
+                    collected[k].append(_to_numpy(outputs[k]))
+    finally:
+        model.train(was_training)
+    if not collected[keys[0]]:
+        raise ValueError("loader yielded no batches; pass a DataLoader over at least one sample.")
+    return check_paired(*(np.concatenate(collected[k]) for k in keys), names=keys)
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:
@@ -53,3 +161,174 @@ def _current_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+# ---------------------------------------------------------------------- readers
+def _load_npy_folder(folder: Path, keys: Keys) -> list[np.ndarray]:
+    files = [folder / f"{k}.npy" for k in keys]
+    missing = [f.name for f in files if not f.is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"folder {str(folder)!r} has no {', '.join(missing)}; save each array there with "
+            f"numpy.save as {', '.join(f.name for f in files)}."
+        )
+    arrays = []
+    for f in files:
+        try:
+            arrays.append(np.load(f, allow_pickle=False))
+        except ValueError:
+            raise ValueError(
+                f"{f.name} is not a plain numeric .npy array; save it with numpy.save."
+            ) from None
+    return arrays
+
+
+def _load_table(path: Path, keys: Keys, columns: Columns) -> list[np.ndarray]:
+    import pandas as pd
+
+    unknown = sorted(set(columns) - set(keys))
+    if unknown:
+        raise ValueError(
+            f"columns has unknown key {', '.join(map(repr, unknown))}; use the keys "
+            f"{', '.join(map(repr, keys))}."
+        )
+    try:
+        frame = pd.read_csv(path) if path.suffix == ".csv" else pd.read_parquet(path)
+    except (ValueError, OSError) as err:
+        raise ValueError(
+            f"DATA file {path.name} could not be read as {path.suffix} ({_first_line(err)}); "
+            "check that it is a valid table."
+        ) from None
+    frame.columns = [str(c) for c in frame.columns]
+    arrays = []
+    for k in keys:
+        chosen = _table_columns(path.name, k, k == keys[2], columns.get(k), list(frame.columns))
+        values = frame[chosen].to_numpy()
+        arrays.append(values[:, 0] if len(chosen) == 1 else values)
+    return arrays
+
+
+def _table_columns(
+    name: str, key: str, is_label: bool, given: str | Sequence[str] | None, present: list[str]
+) -> list[str]:
+    """The columns holding ``key``: those given, else ``key`` and (for features) ``key_*``."""
+    if given is None and not is_label:
+        chosen = [c for c in present if c == key or c.startswith(f"{key}_")]
+        missing = [] if chosen else [f"named {key!r} or starting with {key + '_'!r}"]
+    else:
+        chosen = [key] if given is None else [given] if isinstance(given, str) else list(given)
+        missing = [f"named {c!r}" for c in chosen if c not in present]
+    if missing:
+        raise ValueError(
+            f"{name} has no column {', '.join(missing)} for {key} (its columns are "
+            f"{_preview(present)}); rename them or pass columns={{{key!r}: [...]}}."
+        )
+    if not chosen or (is_label and len(chosen) != 1):
+        wanted = "one label column" if is_label else "at least one column"
+        raise ValueError(f"columns[{key!r}] must name {wanted}, got {len(chosen)}.")
+    return chosen
+
+
+def _load_torch(path: Path, keys: Keys) -> list[np.ndarray]:
+    import pickle
+
+    import torch
+
+    # weights_only=True runs no code from the file; numpy arrays need their rebuilders allowed.
+    core = np._core if hasattr(np, "_core") else np.core
+    dtypes = [getattr(np.dtypes, n) for n in np.dtypes.__all__] if hasattr(np, "dtypes") else []
+    allowed = [core.multiarray._reconstruct, np.ndarray, np.dtype, *dtypes]
+    not_torch = (
+        f"DATA file {path.name} is not a file written by torch.save (a zip archive); "
+        "save a dict of tensors or arrays with torch.save."
+    )
+    if not zipfile.is_zipfile(path):
+        raise ValueError(not_torch)
+    try:
+        with torch.serialization.safe_globals(allowed):
+            data = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        raise ValueError(
+            f"DATA file {path.name} holds objects other than tensors, arrays and plain "
+            "containers, which are not loaded for safety; save a dict of tensors or arrays."
+        ) from None
+    except (RuntimeError, EOFError, OSError):
+        raise ValueError(not_torch) from None
+    if not isinstance(data, Mapping):
+        raise ValueError(
+            f"{path.name} holds a {type(data).__name__}, not a dict; save a dict of tensors "
+            f"with the keys {', '.join(map(repr, keys))}."
+        )
+    _require_keys(path.name, data, keys)
+    return [_to_numpy(data[k]) for k in keys]
+
+
+def _load_safetensors(path: Path, keys: Keys) -> list[np.ndarray]:
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        with safe_open(str(path), framework="np") as archive:
+            _require_keys(path.name, list(archive.keys()), keys)
+            if not any(archive.get_slice(k).get_dtype() == "BF16" for k in keys):
+                return [archive.get_tensor(k) for k in keys]
+    except SafetensorError as err:
+        raise ValueError(
+            f"DATA file {path.name} is not a valid safetensors file ({err}); "
+            "write it with safetensors' save_file."
+        ) from None
+    # numpy has no bfloat16: read through torch and widen to float32.
+    try:
+        from safetensors.torch import load_file
+    except ImportError:
+        raise ValueError(
+            f"{path.name} holds bfloat16 tensors, which need torch to read; install torch "
+            "or save them as float32."
+        ) from None
+    data = load_file(str(path))
+    return [_to_numpy(data[k]) for k in keys]
+
+
+# ---------------------------------------------------------------------- helpers
+def _require_keys(source: str, available: Iterable[str], keys: Keys, verb: str = "save") -> None:
+    available = list(available)
+    missing = [k for k in keys if k not in available]
+    if missing:
+        raise ValueError(
+            f"{source} has no array named {', '.join(map(repr, missing))} "
+            f"(it holds {_preview(list(map(repr, available))) or 'nothing'}); "
+            f"{verb} the modalities and labels as {', '.join(keys)}."
+        )
+
+
+def _preview(names: list[str], limit: int = 8) -> str:
+    shown = ", ".join(names[:limit])
+    return f"{shown}, ... ({len(names)} in all)" if len(names) > limit else shown
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
+
+
+def _to_numpy(value: Any) -> np.ndarray:
+    """A numpy copy of a tensor (detached, on the CPU, half precision widened) or array-like."""
+    if isinstance(value, np.ndarray):
+        return value
+    if type(value).__module__.startswith("torch"):
+        value = value.detach().cpu()
+        if value.is_floating_point() and value.element_size() < 4:
+            value = value.float()
+        return value.numpy()
+    return np.asarray(value)
+
+
+def _to_device(batch: Any, device: Any) -> Any:
+    """The batch with every tensor in it (inside tuples, lists and dicts) moved to ``device``."""
+    if hasattr(batch, "to") and type(batch).__module__.startswith("torch"):
+        return batch.to(device)
+    if isinstance(batch, Mapping):
+        return {k: _to_device(v, device) for k, v in batch.items()}
+    if isinstance(batch, (list, tuple)):
+        moved = [_to_device(v, device) for v in batch]
+        return type(batch)(*moved) if hasattr(batch, "_fields") else type(batch)(moved)
+    return batch

@@ -1,6 +1,18 @@
 """Example data generated on the fly: canonical distributions and synthetic datasets."""
 
 from pid.datasets.bitwise import CANONICAL, canonical
+from pid.datasets.generative import GENERATIVE, GenerativeSpec, generative
+from pid.datasets.gmm import gmm
+from pid.datasets.real import digits
 from pid.datasets.synthetic import latent_bits
 
-__all__ = ["CANONICAL", "canonical", "latent_bits"]
+__all__ = [
+    "CANONICAL",
+    "GENERATIVE",
+    "GenerativeSpec",
+    "canonical",
+    "digits",
+    "generative",
+    "gmm",
+    "latent_bits",
+]

@@ -1,0 +1,49 @@
+"""Checks shared by everything that produces paired samples (x1, x2, y)."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+#: The names of the two modalities and the label, in order.
+NAMES = ("x1", "x2", "y")
+
+
+def check_paired(
+    x1: ArrayLike, x2: ArrayLike, y: ArrayLike, names: tuple[str, str, str] = NAMES
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Validate paired samples and return them as arrays, samples along the first axis.
+
+    Each modality is 1-D (one value per sample) or 2-D (one feature vector per sample); the
+    label is 1-D, and a column of shape ``(n, 1)`` is flattened. All three must be non-empty
+    and of equal length. ``names`` are the names used in error messages.
+    """
+    arrays = []
+    for value, name, max_ndim in zip((x1, x2, y), names, (2, 2, 1), strict=True):
+        array = np.asarray(value)
+        if name == names[2] and array.ndim == 2 and array.shape[1] == 1:
+            array = array[:, 0]
+        if array.ndim == 0 or array.ndim > max_ndim:
+            raise ValueError(_shape_advice(name, array.shape, max_ndim))
+        if len(array) == 0:
+            raise ValueError(f"{name} is empty; pass at least one sample.")
+        arrays.append(array)
+    lengths = [len(a) for a in arrays]
+    if len(set(lengths)) != 1:
+        raise ValueError(
+            f"{', '.join(names[:2])} and {names[2]} must have one entry per sample, but their "
+            f"lengths are {lengths[0]}, {lengths[1]} and {lengths[2]}; pass arrays of equal length."
+        )
+    return tuple(arrays)
+
+
+def _shape_advice(name: str, shape: tuple[int, ...], max_ndim: int) -> str:
+    if max_ndim == 1:
+        return (
+            f"{name} must be 1-D with one label per sample, got shape {shape}; "
+            f"pass class indices (for logits, {name}.argmax(axis=1))."
+        )
+    return (
+        f"{name} must be 1-D or 2-D with samples along the first axis, got shape {shape}; "
+        f"flatten each sample with {name}.reshape(len({name}), -1)."
+    )

@@ -1,0 +1,142 @@
+"""The latent generative datasets of thesis Section 3.3.1 (Table 3.2).
+
+Three independent latent vectors ``z1, z2, zc ~ N(0, I_d)`` hold what is unique to the first
+modality, unique to the second, and common to both. Fixed random maps turn ``[z1, zc]`` into
+``x1`` and ``[z2, zc]`` into ``x2``:
+
+    x_i = tanh([z_i, zc] W_i),   W_i in R^(2d x dim) with entries N(0, 1 / (2d)),
+
+a one-to-one map for ``dim >= 2d`` (``tanh`` is monotone and ``W_i`` has full row rank almost
+surely), so ``x_i`` carries exactly what ``[z_i, zc]`` does.
+
+The binary label reads the latents through *channels*, one per interaction:
+
+- ``R`` reads part of ``zc``, which both modalities see: ``g = <w, zc_part>``;
+- ``U1`` (``U2``) reads part of ``z1`` (``z2``), which only one modality sees;
+- ``S`` reads parts of ``z1`` and ``z2``: ``g = <a, z1_part> <b, z2_part>``, whose sign is the
+  XOR of the two signs, so it says nothing about the label to either modality alone;
+
+with ``w, a, b`` fixed random unit vectors, so each ``g`` has unit variance. The label is
+``y = 1[sum_c sqrt(m_c) g_c > 0]``, where ``m_c`` is the number of latent dimensions channel
+``c`` reads: a channel's weight grows with its share of the latents, as in the thesis's
+mixtures where ``z*`` (half the dimensions) carries "half of each interaction".
+
+The four specialized datasets have one channel each, so their interaction is pure: in
+``"S"`` the label is exactly independent of ``x1`` and of ``x2``, and in ``"U1"`` of ``x2``.
+
+The thesis uses ``d = 50``; the default here is ``d = 2``. With ``d = 50`` a clustering into
+20 codes per modality keeps little of a label that depends on one direction of a
+100-dimensional latent space: on 10,000 samples the total ``I(X1,X2;Y)`` after k-means is
+0.03 to 0.05 bits, most of it the plug-in bias, against 0.2 to 0.75 bits at ``d = 2``, where
+the dominant interactions come out right.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+#: The latent each single-modality channel reads.
+_LATENT = {"R": "zc", "U1": "z1", "U2": "z2"}
+
+
+@dataclass(frozen=True)
+class GenerativeSpec:
+    """How one dataset's label is made, and what the thesis lists as its interactions.
+
+    Attributes
+    ----------
+    formula : str
+        The thesis's name for the dataset (Table 3.2); ``z*`` is half of ``z``'s dimensions.
+    channels : tuple of (term, portion)
+        The label's channels: ``term`` is ``"R"``, ``"U1"``, ``"U2"`` or ``"S"`` and
+        ``portion`` is ``"all"``, ``"first"`` or ``"second"`` half of the latent dimensions
+        read (``S`` reads the same portion of ``z1`` and of ``z2``).
+    dominant : frozenset of str
+        The interactions with non-zero ground truth in the Truth row of Table 3.2.
+    """
+
+    formula: str
+    channels: tuple[tuple[str, str], ...]
+    dominant: frozenset[str]
+
+
+def _spec(formula: str, channels: tuple[tuple[str, str], ...], dominant: str) -> GenerativeSpec:
+    return GenerativeSpec(formula, channels, frozenset(dominant.split()))
+
+
+#: The ten datasets of Table 3.2 by name: four specialized ones and six mixtures, in the
+#: thesis's order (``h`` marks a half, the thesis's ``*``). The thesis lists no redundancy for
+#: ``z1_z2h_zch`` although its label reads ``zc*``; ours reads ``zc*`` too, so expect some R.
+GENERATIVE: dict[str, GenerativeSpec] = {
+    "R": _spec("D_R: y = f(zc)", (("R", "all"),), "R"),
+    "U1": _spec("D_U1: y = f(z1)", (("U1", "all"),), "U1"),
+    "U2": _spec("D_U2: y = f(z2)", (("U2", "all"),), "U2"),
+    "S": _spec("D_S: y = f(z1, z2)", (("S", "all"),), "S"),
+    "z1h_z2h_zch": _spec("y = f(z1*, z2*, zc*)", (("S", "first"), ("R", "first")), "R S"),
+    "z1_z2h_zch": _spec(
+        "y = f(z1, z2*, zc*)", (("S", "first"), ("U1", "second"), ("R", "first")), "U1 S"
+    ),
+    "z1_z2_zch": _spec("y = f(z1, z2, zc*)", (("S", "all"), ("R", "first")), "R S"),
+    "z1h_z2h_zc": _spec("y = f(z1*, z2*, zc)", (("S", "first"), ("R", "all")), "R S"),
+    "z2h_zch": _spec("y = f(z2*, zc*)", (("U2", "first"), ("R", "first")), "R U2"),
+    "z2h_zc": _spec("y = f(z2*, zc)", (("U2", "first"), ("R", "all")), "R U2"),
+}
+
+
+def generative(
+    name: str,
+    n_samples: int,
+    *,
+    latent_dim: int = 2,
+    dim: int = 32,
+    seed: int | None = 0,
+    structure_seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Samples of the latent generative dataset ``name`` (a key of :data:`GENERATIVE`).
+
+    ``latent_dim`` is ``d`` (even, so that it halves), ``dim`` the width of each modality.
+    ``structure_seed`` fixes the maps ``W1, W2`` and the label's directions, the same for
+    every dataset and split; ``seed`` draws the samples, so two seeds give two splits of one
+    dataset. See the module documentation for the construction.
+
+    Returns float arrays ``x1`` and ``x2`` of shape ``(n_samples, dim)`` and binary labels
+    ``y`` in ``{0, 1}``.
+    """
+    if name not in GENERATIVE:
+        raise ValueError(f"name {name!r} is unknown; choose one of {', '.join(GENERATIVE)}.")
+    if n_samples < 1:
+        raise ValueError(f"n_samples must be a positive integer, got {n_samples}.")
+    if latent_dim < 2 or latent_dim % 2:
+        raise ValueError(f"latent_dim must be an even integer >= 2, got {latent_dim}.")
+    if dim < 2 * latent_dim:
+        raise ValueError(
+            f"dim={dim} is below 2 * latent_dim = {2 * latent_dim}, so x1 and x2 would lose "
+            f"latent information; pass dim >= {2 * latent_dim}."
+        )
+    structure = np.random.default_rng(structure_seed)
+    scale = 1.0 / np.sqrt(2 * latent_dim)
+    w1, w2 = (structure.normal(scale=scale, size=(2 * latent_dim, dim)) for _ in range(2))
+
+    rng = np.random.default_rng(seed)
+    z = {k: rng.standard_normal((n_samples, latent_dim)) for k in ("z1", "z2", "zc")}
+    x1 = np.tanh(np.concatenate([z["z1"], z["zc"]], axis=1) @ w1)
+    x2 = np.tanh(np.concatenate([z["z2"], z["zc"]], axis=1) @ w2)
+
+    half = latent_dim // 2
+    portions = {"all": slice(None), "first": slice(None, half), "second": slice(half, None)}
+    score = np.zeros(n_samples)
+    for term, portion in GENERATIVE[name].channels:
+        latents = ("z1", "z2") if term == "S" else (_LATENT[term],)
+        parts = [z[k][:, portions[portion]] for k in latents]
+        projections = [p @ _unit(structure, p.shape[1]) for p in parts]
+        width = sum(p.shape[1] for p in parts)
+        score += np.sqrt(width) * np.prod(projections, axis=0)
+    return x1, x2, (score > 0).astype(np.int64)
+
+
+def _unit(rng: np.random.Generator, size: int) -> np.ndarray:
+    """A random direction in ``R^size``."""
+    v = rng.standard_normal(size)
+    return v / np.linalg.norm(v)

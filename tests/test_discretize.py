@@ -1,0 +1,166 @@
+"""Discretization: pass-through codes, k-means, fixed-width bins, settings, and refusals."""
+
+import json
+
+import numpy as np
+import pytest
+
+from pid.discretize import Discretizer, default_clusters, discretize, rice_bins
+
+
+@pytest.fixture
+def blobs(rng):
+    """Four well-separated clusters in 5 dimensions, 100 points each, and their labels."""
+    centres = 10 * np.eye(4, 5)
+    labels = np.repeat(np.arange(4), 100)
+    return centres[labels] + rng.normal(size=(400, 5)), labels
+
+
+def _same_partition(a, b):
+    """Codes that agree up to renaming."""
+    pairs = set(zip(a.tolist(), b.tolist(), strict=True))
+    return len(pairs) == len(set(a.tolist())) == len(set(b.tolist()))
+
+
+def test_rice_rule():
+    assert [rice_bins(n) for n in (1, 8, 27, 1000, 1001, 125_000)] == [2, 4, 6, 20, 21, 100]
+    assert default_clusters(1000) == 20 and default_clusters(10**6) == 20
+    assert default_clusters(100) == 10  # ceil(2 * 4.64)
+
+
+def test_codes_pass_through_and_relabel():
+    d = Discretizer(name="y").fit(np.array([7, 3, 3, 9]))
+    np.testing.assert_array_equal(d.transform([9, 3, 7]), [2, 0, 1])
+    assert d.settings()["method"] == "codes" and d.n_codes == 3
+    strings = Discretizer().fit_transform(np.array(["dog", "cat", "dog"]))
+    np.testing.assert_array_equal(strings, [1, 0, 1])
+    floats = Discretizer("codes").fit_transform(np.array([1.0, 0.0, 1.0]))
+    np.testing.assert_array_equal(floats, [1, 0, 1])
+
+
+def test_unseen_codes_error_or_share_one_extra_code():
+    with pytest.raises(
+        ValueError, match=r"y holds 2 value\(s\) not seen at fit time \(e.g. 4, 5\)"
+    ):
+        Discretizer(name="y").fit([1, 2, 3]).transform([1, 4, 5])
+    other = Discretizer(unseen="other").fit([1, 2, 3])
+    np.testing.assert_array_equal(other.transform([1, 4, 3, 0]), [0, 3, 2, 3])
+    assert other.n_codes == 4
+
+
+def test_kmeans_finds_separated_clusters_and_applies_to_new_data(blobs, rng):
+    x, labels = blobs
+    d = Discretizer(n_clusters=4, seed=1, name="x1").fit(x)
+    assert _same_partition(d.transform(x), labels)
+    fresh = 10 * np.eye(4, 5)[labels] + rng.normal(size=(400, 5))
+    assert _same_partition(d.transform(fresh), labels)
+    s = d.settings()
+    assert s["method"] == "kmeans" and s["n_codes"] == 4 and s["n_clusters_rule"] == "given"
+    assert s["n_fit_samples"] == 400 and s["n_features"] == 5 and s["seed"] == 1
+    # Standardized, each of the four centre columns has total variance 100 * 3/16 + 1 = 19.75
+    # of which 1 is within-cluster; the fifth column is all noise: 4 / 19.75 + 1 per sample.
+    assert s["inertia_per_sample"] == pytest.approx(4 / 19.75 + 1, rel=0.05)
+
+
+def test_kmeans_is_seeded_and_defaults_to_the_rice_rule(rng):
+    x = rng.normal(size=(300, 3))
+    a = Discretizer(seed=5).fit_transform(x)
+    b = Discretizer(seed=5).fit_transform(x)
+    np.testing.assert_array_equal(a, b)
+    assert len(np.unique(a)) == rice_bins(300) == 14
+
+
+def test_kmeans_never_asks_for_more_clusters_than_distinct_points():
+    x = np.repeat([[0.0, 1.0], [2.0, 3.0], [4.0, 0.0]], 10, axis=0)
+    d = Discretizer(n_clusters=8).fit(x)
+    assert d.n_codes == 3 and "capped at the 3 distinct points" in d.settings()["n_clusters_rule"]
+
+
+def test_pca_before_kmeans(blobs):
+    x, labels = blobs
+    d = Discretizer(n_clusters=4, pca=3).fit(x)
+    s = d.settings()
+    # The four centres span three directions holding 4 * 18.75 / 19.75 of the 5 units.
+    assert s["pca_components"] == 3
+    assert s["pca_explained_variance"] == pytest.approx(4 * 18.75 / 19.75 / 5, abs=0.05)
+    assert _same_partition(d.transform(x), labels)
+
+
+def test_minibatch_kmeans_above_the_threshold(blobs):
+    x, labels = blobs
+    d = Discretizer(n_clusters=4, minibatch_above=100).fit(x)
+    assert d.settings()["method"] == "minibatch_kmeans"
+    assert _same_partition(d.transform(x), labels)
+
+
+def test_fixed_width_bins_with_open_ends():
+    x = np.arange(10.0)
+    d = Discretizer("bins", n_clusters=3).fit(x)
+    # Edges at 3 and 6; a value on an edge goes to the upper bin.
+    np.testing.assert_array_equal(d.transform(x), [0, 0, 0, 1, 1, 1, 2, 2, 2, 2])
+    np.testing.assert_array_equal(d.transform([-100.0, 4.4, 100.0]), [0, 1, 2])
+    assert d.settings()["empty_bin_fraction"] == 0.0
+    gap = Discretizer("bins", n_clusters=4).fit([0.0, 0.1, 9.9, 10.0])
+    assert gap.settings()["empty_bin_fraction"] == 0.5
+
+
+def test_bins_of_a_multi_column_feature_use_its_first_principal_component(rng):
+    t = rng.normal(size=500)
+    x = np.column_stack([t, 3 - 2 * t])
+    d = Discretizer("bins", n_clusters=5).fit(x)
+    reference = Discretizer("bins", n_clusters=5).fit_transform(t)
+    s = d.settings()
+    assert s["pca_components"] == 1 and s["pca_explained_variance"] == pytest.approx(1.0)
+    codes = d.transform(x)
+    assert _same_partition(codes, reference)
+    assert s["n_clusters_rule"] == "given" and len(np.unique(codes)) == 5
+
+
+def test_discretize_fits_each_modality_and_reports_settings(blobs, rng):
+    x, labels = blobs
+    out = discretize(x, x[:, :2], labels, n_clusters=4, seed=2)
+    assert _same_partition(out.x1, labels)
+    settings = out.settings()
+    json.dumps(settings)  # JSON-ready
+    assert [settings[k]["name"] for k in ("x1", "x2", "y")] == ["x1", "x2", "y"]
+    assert settings["y"]["method"] == "codes" and settings["y"]["n_codes"] == 4
+    assert settings["joint"]["cells"] == len(set(zip(out.x1, out.x2, out.y, strict=True)))
+    test = out.transform(x[:10], x[:10, :2], labels[:10])
+    np.testing.assert_array_equal(test[0], out.x1[:10])
+
+
+def test_joint_bias_estimate():
+    # Every one of the 3 x 3 x 2 cells once: (18 - 9 - 2 + 1) / (2 n ln 2) with n = 18.
+    x1, x2, y = (a.ravel() for a in np.indices((3, 3, 2)))
+    joint = discretize(x1, x2, y).settings()["joint"]
+    assert joint["cells"] == 18 and joint["samples_per_cell"] == 1.0
+    assert joint["mi_bias_bits"] == pytest.approx(8 / (36 * np.log(2)))
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: Discretizer("cluster"), "method 'cluster' is unknown"),
+        (lambda: Discretizer(n_clusters=0), "n_clusters must be a positive integer"),
+        (lambda: Discretizer(pca=2.5), "pca must be a positive integer"),
+        (lambda: Discretizer(unseen="drop"), "unseen 'drop' is unknown"),
+        (lambda: Discretizer("bins", pca=3), "pca=3 does not apply to method='bins'"),
+        (lambda: Discretizer("codes").fit([0.5, 1.0]), "holds non-integer or non-finite values"),
+        (lambda: Discretizer("codes").fit(np.zeros((3, 2))), "discrete codes must be 1-D"),
+        (lambda: Discretizer().fit(np.zeros((3, 2, 2))), "pass a 1-D array or a 2-D array"),
+        (lambda: Discretizer().fit([[0.0, np.nan], [1.0, 2.0]]), "NaN or infinite values in 1"),
+        (lambda: Discretizer("kmeans").fit(np.array(["a", "b"])), "must be numeric"),
+        (lambda: Discretizer(pca=4).fit(np.zeros((10, 3))), "pca=4 exceeds"),
+        (lambda: Discretizer().transform([1]), "is not fitted; call fit first"),
+        (lambda: Discretizer().fit([]), r"has shape \(0,\); pass at least one sample"),
+        (
+            lambda: Discretizer(n_clusters=2).fit(np.eye(3)).transform(np.eye(2)),
+            "has 2 feature",
+        ),
+        (lambda: discretize([0.1, 0.2], [0, 1], [0.5, 1.5]), "y holds non-integer"),
+        (lambda: discretize([0, 1], [0, 1], [0]), "lengths are 2, 2 and 1"),
+    ],
+)
+def test_refusals_name_the_problem(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
