@@ -12,11 +12,14 @@ import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from pid._samples import check_paired
+
+if TYPE_CHECKING:
+    import torch
 
 #: Array names expected in a file, in the order x1, x2, y.
 DEFAULT_KEYS = ("x1", "x2", "y")
@@ -41,7 +44,7 @@ def load(
       is the column ``y``; ``columns`` overrides any of them, e.g.
       ``columns={"x1": ["age", "bmi"], "x2": "scan_score", "y": "label"}``.
     - ``.pt``: a ``torch.save``'d dict of tensors or numpy arrays, read with
-      ``weights_only=True`` (no code in the file runs).
+      ``weights_only=True`` so no code in the file runs (needs torch 2.5 or later).
     - ``.safetensors``: tensors named ``keys``; bfloat16 tensors need torch.
 
     A modality comes back 1-D (one value per sample, e.g. integer codes) or 2-D (one feature
@@ -49,25 +52,26 @@ def load(
     Raises ``FileNotFoundError`` for a missing path and ``ValueError`` for anything else amiss.
     """
     path = Path(path)
+    suffix = path.suffix.lower()
     if path.is_dir():
         arrays = _load_npy_folder(path, keys)
     elif not path.exists():
         raise FileNotFoundError(f"DATA file {str(path)!r} does not exist; check the path.")
-    elif path.suffix == ".npy":
+    elif suffix == ".npy":
         raise ValueError(
             f"{path.name} holds a single array; put {', '.join(f'{k}.npy' for k in keys)} "
             "in one folder and pass the folder."
         )
-    elif path.suffix not in SUFFIXES:
+    elif suffix not in SUFFIXES:
         raise ValueError(
             f"DATA file {path.name} has an unsupported suffix {path.suffix!r}; save it as one of "
             f"{', '.join(SUFFIXES)}, or as a folder of .npy files."
         )
-    elif path.suffix in (".csv", ".parquet"):
+    elif suffix in (".csv", ".parquet"):
         arrays = _load_table(path, keys, columns or {})
     else:
         readers = {".npz": load_npz, ".pt": _load_torch, ".safetensors": _load_safetensors}
-        arrays = readers[path.suffix](path, keys)
+        arrays = readers[suffix](path, keys)
     return check_paired(*arrays, names=keys)
 
 
@@ -86,12 +90,12 @@ def load_npz(
 
 
 def collect_outputs(
-    model: Any,
+    model: torch.nn.Module,
     loader: Iterable[Any],
-    step: Callable[[Any, Any], Mapping[str, Any]] | None = None,
+    step: Callable[[torch.nn.Module, Any], Mapping[str, Any]] | None = None,
     *,
     keys: Keys = DEFAULT_KEYS,
-    device: str = "auto",
+    device: str | torch.device = "auto",
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Run a trained torch model over a data loader and collect ``(x1, x2, y)`` as numpy arrays.
 
@@ -106,8 +110,9 @@ def collect_outputs(
             return {"x1": model.image_encoder(image), "x2": model.text_encoder(text),
                     "y": label}
 
-    The model is moved to ``device`` (``"auto"``: CUDA when available, else the CPU) and run
-    in eval mode under ``torch.no_grad()``; its train/eval mode is restored afterwards.
+    The model is moved to ``device`` (``"auto"``: CUDA when available, else the CPU), where it
+    stays, and run in eval mode under ``torch.no_grad()``; its train/eval mode is restored
+    afterwards.
     Outputs are concatenated in loader order; half-precision outputs become float32.
     """
     import torch
@@ -115,6 +120,7 @@ def collect_outputs(
     from pid.device import resolve_device
 
     target = resolve_device(device)
+    caller = "step" if step is not None else "the model"
     collected: dict[str, list[np.ndarray]] = {k: [] for k in keys}
     was_training = model.training
     model.to(target)
@@ -125,15 +131,19 @@ def collect_outputs(
                 batch = _to_device(batch, target)
                 outputs = step(model, batch) if step is not None else model(batch)
                 if not isinstance(outputs, Mapping):
-                    caller = "step" if step is not None else "the model"
                     raise ValueError(
                         f"{caller} returned {type(outputs).__name__}, not a mapping; return a "
                         f"dict with the keys {', '.join(map(repr, keys))}."
                     )
-                source = "the output of step" if step is not None else "the model's output"
-                _require_keys(source, outputs, keys, verb="return")
+                _require_keys(f"the output of {caller}", outputs, keys, verb="return")
                 for k in keys:
-                    collected[k].append(_to_numpy(outputs[k]))
+                    value = _to_numpy(outputs[k])
+                    if value.ndim == 0:
+                        raise ValueError(
+                            f"{caller} returned a scalar for {k!r}; return one row per sample "
+                            "in the batch."
+                        )
+                    collected[k].append(value)
     finally:
         model.train(was_training)
     if not collected[keys[0]]:
@@ -193,7 +203,7 @@ def _load_table(path: Path, keys: Keys, columns: Columns) -> list[np.ndarray]:
             f"{', '.join(map(repr, keys))}."
         )
     try:
-        frame = pd.read_csv(path) if path.suffix == ".csv" else pd.read_parquet(path)
+        frame = pd.read_csv(path) if path.suffix.lower() == ".csv" else pd.read_parquet(path)
     except (ValueError, OSError) as err:
         raise ValueError(
             f"DATA file {path.name} could not be read as {path.suffix} ({_first_line(err)}); "

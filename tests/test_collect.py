@@ -89,6 +89,10 @@ def test_dict_batches_are_moved_whole(data):
         (lambda model, batch: [batch[0], batch[1], batch[2]], "returned list, not a mapping"),
         (lambda model, batch: {"x1": batch[0], "x2": batch[1]}, "has no array named 'y'"),
         (lambda model, batch: {"x1": batch[0], "x2": batch[1], "y": batch[0]}, "y must be 1-D"),
+        (
+            lambda model, batch: {"x1": batch[0], "x2": batch[1], "y": batch[2].sum()},
+            "step returned a scalar for 'y'",
+        ),
     ],
 )
 def test_bad_step_outputs(data, step, message):
@@ -108,3 +112,14 @@ def test_auto_device_follows_cuda_availability():
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="CUDA, which is not available"):
             resolve_device("cuda")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_auto_device_runs_on_cuda(data):
+    model = TwoTower()
+    x1, _, y = collect_outputs(model, DataLoader(TensorDataset(*data), batch_size=4))
+    assert next(model.parameters()).is_cuda
+    with torch.no_grad():
+        expected = model.cpu().enc1(data[0]).numpy()
+    np.testing.assert_allclose(x1, expected, rtol=1e-4, atol=1e-5)
+    np.testing.assert_array_equal(y, data[2].numpy())

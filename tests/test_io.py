@@ -1,5 +1,8 @@
 """Loading paired samples from every supported format, and refusing bad files in one sentence."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -147,3 +150,13 @@ def test_pickled_objects_are_not_loaded(tmp_path):
     torch.save({"x1": X1, "x2": X2, "y": Y, "f": pd.DataFrame()}, tmp_path / "d.pt")
     with pytest.raises(ValueError, match="not loaded for safety"):
         load(tmp_path / "d.pt")
+
+
+def test_heavy_libraries_load_only_when_needed():
+    code = (
+        "import sys, pid, pid.io, pid.discretize, pid.datasets, pid.device; "
+        "heavy = ('torch', 'pandas', 'sklearn', 'safetensors'); "
+        "print(sorted(m for m in heavy if m in sys.modules))"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "[]"
