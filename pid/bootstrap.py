@@ -7,6 +7,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from pid._samples import check_paired
+from pid.api import prepare
 from pid.distribution import Distribution
 from pid.estimators import estimate
 
@@ -21,25 +23,50 @@ def bootstrap(
     n_resamples: int,
     estimator: str = "cvx",
     confidence: float = 0.95,
-    seed: int | None = 0,
+    seed: int = 0,
+    refit: bool = True,
+    n_clusters: int | None = None,
+    pca: int | None = None,
     progress: bool = False,
     **options: Any,
 ) -> tuple[dict[str, tuple[float, float]], np.ndarray]:
-    """Percentile bootstrap intervals of R, U1, U2 and S for paired integer codes.
+    """Percentile bootstrap intervals of R, U1, U2 and S.
 
-    Draws ``n_resamples`` samples of the pairs with replacement, decomposes each one's
-    empirical joint on the alphabets of the full data, and returns for each term the
-    ``(1 - confidence) / 2`` and ``(1 + confidence) / 2`` quantiles of its resampled values,
-    together with the ``(n_resamples, 4)`` array of those values.
+    Draws ``n_resamples`` samples of the pairs with replacement and decomposes each. With
+    ``refit=True`` (the default) every resample goes through the whole pipeline again,
+    discretization included, with its own clustering seed, so the intervals cover the
+    variability of the clustering as well as that of the sample. With ``refit=False`` the
+    inputs must already be integer codes and only the sample varies (each resample's joint is
+    counted on the alphabets of the full data).
+
+    Returns, for each term, the ``(1 - confidence) / 2`` and ``(1 + confidence) / 2`` quantiles
+    of its resampled values, and the ``(n_resamples, 4)`` array of those values.
     """
     if not isinstance(n_resamples, int | np.integer) or n_resamples < 2:
         raise ValueError(f"n_resamples must be an integer >= 2, got {n_resamples!r}.")
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must lie strictly between 0 and 1, got {confidence}.")
-    dist = Distribution.from_samples(x1, x2, y)
-    cell = _cell_index(dist, x1, x2, y)
+    arrays = check_paired(x1, x2, y)
+    n = len(arrays[2])
     rng = np.random.default_rng(seed)
-    n = len(cell)
+    if refit:
+
+        def decompose_resample(rows: np.ndarray) -> Any:
+            data = prepare(
+                *(a[rows] for a in arrays),
+                n_clusters=n_clusters,
+                pca=pca,
+                seed=int(rng.integers(2**31)),
+            )
+            return estimate(data.dist, estimator, **options)
+    else:
+        dist = Distribution.from_samples(*arrays)
+        cell = _cell_index(dist, *arrays)
+
+        def decompose_resample(rows: np.ndarray) -> Any:
+            counts = np.bincount(cell[rows], minlength=dist.table.size).reshape(dist.shape)
+            return estimate(Distribution.from_counts(counts), estimator, **options)
+
     resamples = range(n_resamples)
     if progress:
         from tqdm.auto import tqdm
@@ -47,11 +74,7 @@ def bootstrap(
         resamples = tqdm(resamples, desc="bootstrap", unit="resample")
     values = np.empty((n_resamples, len(TERMS)))
     for i in resamples:
-        counts = np.bincount(cell[rng.integers(0, n, size=n)], minlength=dist.table.size)
-        result = estimate(
-            Distribution.from_counts(counts.reshape(dist.shape)), estimator, **options
-        )
-        values[i] = list(result.terms().values())
+        values[i] = list(decompose_resample(rng.integers(0, n, size=n)).terms().values())
     tail = (1 - confidence) / 2
     low, high = np.quantile(values, [tail, 1 - tail], axis=0)
     intervals = {
@@ -60,7 +83,7 @@ def bootstrap(
     return intervals, values
 
 
-def _cell_index(dist: Distribution, *codes: ArrayLike) -> np.ndarray:
+def _cell_index(dist: Distribution, *codes: np.ndarray) -> np.ndarray:
     """Flat index of each sample's cell in ``dist.table``."""
-    positions = [np.searchsorted(v, np.asarray(c)) for v, c in zip(dist.values, codes, strict=True)]
+    positions = [np.searchsorted(v, c) for v, c in zip(dist.values, codes, strict=True)]
     return np.ravel_multi_index(positions, dist.shape)

@@ -36,50 +36,113 @@ def _build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     compute = commands.add_parser(
-        "compute", help="decompose the samples in an .npz file (arrays x1, x2, y)"
+        "compute",
+        help="decompose paired samples from a file and write a report",
+        description="Load x1, x2 and y from DATA (.npz, .csv, .parquet, .pt, .safetensors, or a "
+        "folder of x1.npy, x2.npy, y.npy), discretize continuous features, decompose, and "
+        "write report.json, report.md, report.html and result.json.",
     )
-    compute.add_argument("data", metavar="DATA", help=".npz file with integer codes x1, x2, y")
+    compute.add_argument("data", metavar="DATA", help="file or folder holding x1, x2 and y")
     compute.add_argument(
         "--estimator", choices=sorted(ESTIMATORS), default="cvx", help="default: cvx (exact)"
     )
     compute.add_argument(
-        "--out", type=Path, default=Path("."), help="folder for result.json (default: .)"
+        "--clusters",
+        type=int,
+        metavar="K",
+        help="clusters per continuous modality (default: Rice rule, at most 20)",
+    )
+    compute.add_argument(
+        "--pca", type=int, metavar="N", help="principal components kept before clustering"
+    )
+    compute.add_argument(
+        "--bootstrap",
+        type=int,
+        default=0,
+        metavar="N",
+        help="resamples for 95%% percentile intervals (default: none)",
+    )
+    compute.add_argument("--seed", type=int, default=0, help="seed for clustering and resampling")
+    compute.add_argument(
+        "--drop-nonfinite", action="store_true", help="drop samples with NaN or infinite values"
+    )
+    compute.add_argument(
+        "--out", type=Path, default=Path("pid-report"), help="report folder (default: pid-report)"
     )
     compute.set_defaults(run=_compute)
 
-    demo = commands.add_parser("demo", help="decompose the built-in example data")
-    demo.add_argument("--out", type=Path, default=Path("pid-report"), help="folder for demo.json")
+    demo = commands.add_parser(
+        "demo", help="decompose built-in examples: gates, digit halves, a synthetic dataset"
+    )
+    demo.add_argument(
+        "--out", type=Path, default=Path("pid-report"), help="report folder (default: pid-report)"
+    )
+    demo.add_argument("--bootstrap", type=int, default=20, metavar="N", help="default: 20")
     demo.set_defaults(run=_demo)
     return parser
 
 
 def _compute(args: argparse.Namespace) -> int:
-    from pid.api import decompose
-    from pid.io import load_npz, write_text_atomic
+    from pid.analysis import analyze
+    from pid.io import load, write_text_atomic
+    from pid.report import write_report
 
-    x1, x2, y = load_npz(args.data)
-    result = decompose(x1, x2, y, estimator=args.estimator)
+    if args.bootstrap < 0 or args.bootstrap == 1:
+        raise ValueError(f"--bootstrap is {args.bootstrap}; pass 0 (none) or at least 2.")
+    x1, x2, y = load(args.data)
+    result, report = analyze(
+        x1,
+        x2,
+        y,
+        estimator=args.estimator,
+        n_clusters=args.clusters,
+        pca=args.pca,
+        seed=args.seed,
+        n_bootstrap=args.bootstrap,
+        drop_nonfinite=args.drop_nonfinite,
+        source=str(args.data),
+        progress=True,
+    )
     print(_format_table([(Path(args.data).name, result)]))
-    out = args.out / "result.json"
-    write_text_atomic(out, result.to_json())
-    print(f"wrote {out}")
+    paths = write_report(report, args.out)
+    write_text_atomic(args.out / "result.json", result.to_json())
+    print(f"wrote {', '.join(str(p) for p in paths.values())} and {args.out / 'result.json'}")
     return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from pid.api import decompose
-    from pid.datasets import CANONICAL, canonical, latent_bits
+    from pid.analysis import analyze
+    from pid.datasets import CANONICAL, canonical, digits, generative
     from pid.estimators import estimate
     from pid.io import write_text_atomic
+    from pid.report import write_report
 
-    rows = [(name, estimate(canonical(name))) for name in CANONICAL]
-    x1, x2, y = latent_bits(20_000, seed=0)
-    rows.append(("latent_bits (20k samples; truth 1/1/1/1)", decompose(x1, x2, y)))
-    print("Exact PID (CVX estimator) of the built-in examples, in bits:\n")
+    gates = [(name, estimate(canonical(name))) for name in CANONICAL]
+    print("Exact PID (CVX estimator) of canonical distributions, in bits:\n")
+    print(_format_table(gates))
+    write_text_atomic(
+        args.out / "canonical.json",
+        json.dumps({name: r.to_dict() for name, r in gates}, indent=2),
+    )
+    examples = {
+        "digits": ("8x8 digits: left half vs right half of each image", digits()),
+        "synergy": ("synthetic: label from both unique latents only", generative("S", 3000)),
+    }
+    rows = []
+    for folder, (title, data) in examples.items():
+        print(f"\n{title}", file=sys.stderr)
+        result, report = analyze(
+            *data,
+            n_bootstrap=args.bootstrap,
+            source=f"pid.datasets ({folder})",
+            title=title,
+            progress=True,
+        )
+        write_report(report, args.out / folder)
+        rows.append((folder, result))
+    print("\nEstimated PID of example datasets (k-means codes), in bits:\n")
     print(_format_table(rows))
-    out = args.out / "demo.json"
-    write_text_atomic(out, json.dumps({name: r.to_dict() for name, r in rows}, indent=2))
-    print(f"\nwrote {out}")
+    print(f"\nreports in {args.out}/digits/ and {args.out}/synergy/ (report.html, .md, .json)")
     return 0
 
 

@@ -35,12 +35,37 @@ def test_compute_with_another_estimator(and_npz, tmp_path):
     assert json.loads((tmp_path / "result.json").read_text())["estimator"] == "mmi"
 
 
-def test_demo_writes_all_examples(tmp_path, capsys):
-    assert main(["demo", "--out", str(tmp_path)]) == 0
+def test_compute_writes_a_report_from_continuous_features(tmp_path, capsys):
+    from pid.datasets import generative
+
+    x1, x2, y = generative("U1", 1500, seed=0)
+    path = tmp_path / "features.npz"
+    np.savez(path, x1=x1, x2=x2, y=y)
+    out = tmp_path / "report"
+    code = main(["compute", str(path), "--clusters", "8", "--bootstrap", "5", "--out", str(out)])
+    assert code == 0
+    report = json.loads((out / "report.json").read_text())
+    assert max(report["terms"], key=report["terms"].get) == "U1"
+    assert report["bootstrap"]["n_resamples"] == 5
+    assert report["provenance"]["discretization"]["x1"]["n_codes"] == 8
+    assert {p.name for p in out.iterdir()} == {
+        "report.json",
+        "report.md",
+        "report.html",
+        "result.json",
+    }
+    assert "discretizing" in capsys.readouterr().err
+
+
+def test_demo_writes_reports(tmp_path, capsys):
+    assert main(["demo", "--out", str(tmp_path), "--bootstrap", "2"]) == 0
     assert "reduced_or" in capsys.readouterr().out
-    results = json.loads((tmp_path / "demo.json").read_text())
-    assert results["xor"]["S"] == pytest.approx(1.0, abs=1e-7)
-    assert len(results) == 12
+    canonical = json.loads((tmp_path / "canonical.json").read_text())
+    assert canonical["xor"]["S"] == pytest.approx(1.0, abs=1e-7)
+    digits = json.loads((tmp_path / "digits" / "report.json").read_text())
+    assert digits["provenance"]["n_samples"] == 1797
+    synergy = json.loads((tmp_path / "synergy" / "report.json").read_text())
+    assert max(synergy["terms"], key=synergy["terms"].get) == "S"
 
 
 def _save(path, **arrays):
@@ -48,23 +73,66 @@ def _save(path, **arrays):
     return path
 
 
+_FEATURES = np.arange(20.0).reshape(10, 2)
+_LABELS = np.array([0, 1] * 5)
+
+
 @pytest.mark.parametrize(
-    ("make_data", "message"),
+    ("make_data", "extra", "message"),
     [
-        (lambda d: _save(d / "k.npz", a=[0, 1]), "no array named 'x1', 'x2', 'y'"),
-        (lambda d: d / "missing.npz", "does not exist"),
-        (lambda d: _save(d / "n.npz", x1=[0, 1], x2=[0, 1], y=[0]), "lengths are 2, 2 and 1"),
-        (lambda d: _save(d / "f.npz", x1=[0.5, 1], x2=[0, 1], y=[0, 1]), "integer codes"),
-        (lambda d: _save(d / "e.npz", x1=[], x2=[], y=[]), "is empty"),
+        (lambda d: _save(d / "k.npz", a=[0, 1]), [], "no array named 'x1', 'x2', 'y'"),
+        (lambda d: d / "missing.npz", [], "does not exist"),
+        (lambda d: _save(d / "n.npz", x1=[0, 1], x2=[0, 1], y=[0]), [], "lengths are 2, 2 and 1"),
+        (lambda d: _save(d / "e.npz", x1=[], x2=[], y=[]), [], "is empty"),
+        (
+            lambda d: _save(
+                d / "nan.npz",
+                x1=np.where(_FEATURES == 3, np.nan, _FEATURES),
+                x2=_FEATURES,
+                y=_LABELS,
+            ),
+            [],
+            "--drop-nonfinite",
+        ),
+        (
+            lambda d: _save(d / "fy.npz", x1=_FEATURES, x2=_FEATURES, y=_LABELS + 0.5),
+            [],
+            "not a set of codes",
+        ),
+        (
+            lambda d: _save(d / "few.npz", x1=_FEATURES, x2=_FEATURES, y=_LABELS),
+            ["--clusters", "50"],
+            "there are 10 samples",
+        ),
+        (
+            lambda d: _save(d / "one.npz", x1=_FEATURES, x2=_FEATURES, y=np.zeros(10, int)),
+            [],
+            "single class",
+        ),
+        (
+            lambda d: _save(d / "ok.npz", x1=_FEATURES, x2=_FEATURES, y=_LABELS),
+            ["--bootstrap", "1"],
+            "--bootstrap is 1",
+        ),
     ],
 )
-def test_bad_input_exits_2_with_one_sentence(tmp_path, capsys, make_data, message):
+def test_bad_input_exits_2_with_one_sentence(tmp_path, capsys, make_data, extra, message):
     data = make_data(tmp_path)
-    assert main(["compute", str(data), "--out", str(tmp_path / "out")]) == 2
+    assert main(["compute", str(data), "--out", str(tmp_path / "out"), *extra]) == 2
     err = capsys.readouterr().err
     assert message in err
-    assert err.startswith("pid: error: ") and err.count("\n") == 1
-    assert not (tmp_path / "out" / "result.json").exists()
+    lines = [line for line in err.splitlines() if line.startswith("pid: error: ")]
+    assert len(lines) == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_drop_nonfinite_drops_and_records(tmp_path):
+    x1 = np.where(_FEATURES == 3, np.nan, _FEATURES)
+    path = _save(tmp_path / "nan.npz", x1=x1, x2=_FEATURES, y=_LABELS)
+    assert main(["compute", str(path), "--drop-nonfinite", "--out", str(tmp_path / "o")]) == 0
+    report = json.loads((tmp_path / "o" / "report.json").read_text())
+    assert report["provenance"]["dropped_nonfinite"] == 1
+    assert report["provenance"]["n_samples"] == 9
 
 
 def test_no_traceback_from_the_installed_command(tmp_path):

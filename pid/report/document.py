@@ -26,7 +26,6 @@ def build_report(
     *,
     intervals: dict[str, tuple[float, float]] | None = None,
     bootstrap: dict[str, Any] | None = None,
-    discretization: dict[str, Any] | None = None,
     source: str | None = None,
     title: str | None = None,
 ) -> dict[str, Any]:
@@ -42,8 +41,6 @@ def build_report(
         ``{"R": (low, high), ...}``: confidence intervals of the four terms.
     bootstrap : dict, optional
         How the intervals were obtained (``n_resamples``, ``confidence``, ``seed``).
-    discretization : dict, optional
-        The discretization settings, per modality.
     source : str, optional
         Where the data came from (a file path, a dataset name).
     title : str, optional
@@ -72,7 +69,6 @@ def build_report(
         "provenance": {
             **result.provenance,
             "source": source,
-            "discretization": discretization,
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "versions": {
                 "pid": pid.__version__,
