@@ -51,6 +51,37 @@ def load(
     vector per sample, e.g. embeddings); ``y`` is 1-D. Half-precision tensors become float32.
     Raises ``FileNotFoundError`` for a missing path and ``ValueError`` for anything else amiss.
     """
+    return check_paired(*_read_arrays(path, keys, columns or {}, keys[2]), names=keys)
+
+
+def load_pair(
+    path: str | os.PathLike,
+    keys: tuple[str, str],
+    *,
+    label: str | None = None,
+    columns: Columns | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two paired arrays named ``keys`` (e.g. ``("x1", "y")``) from any file :func:`load` reads.
+
+    ``label`` names the key that is a single label column in tables. Used for the labeled
+    unimodal and the unlabeled multimodal datasets of ``pid bounds``.
+    """
+    arrays = _read_arrays(path, keys, columns or {}, label)
+    first, second = (np.asarray(a) for a in arrays)
+    if len(first) != len(second):
+        raise ValueError(
+            f"{Path(path).name} holds {len(first)} {keys[0]} and {len(second)} {keys[1]}; "
+            "pass one of each per sample."
+        )
+    if len(first) == 0:
+        raise ValueError(f"{Path(path).name} holds no samples; pass at least one.")
+    return first, second
+
+
+def _read_arrays(
+    path: str | os.PathLike, keys: Sequence[str], columns: Columns, label: str | None
+) -> list:
+    """The arrays named ``keys`` from a file or folder, the reader chosen by its suffix."""
     path = Path(path)
     suffix = path.suffix.lower()
     if path.is_dir():
@@ -68,11 +99,11 @@ def load(
             f"{', '.join(SUFFIXES)}, or as a folder of .npy files."
         )
     elif suffix in (".csv", ".parquet"):
-        arrays = _load_table(path, keys, columns or {})
+        arrays = _load_table(path, keys, columns, label)
     else:
         readers = {".npz": load_npz, ".pt": _load_torch, ".safetensors": _load_safetensors}
         arrays = readers[suffix](path, keys)
-    return check_paired(*arrays, names=keys)
+    return list(arrays)
 
 
 def load_npz(
@@ -193,7 +224,9 @@ def _load_npy_folder(folder: Path, keys: Keys) -> list[np.ndarray]:
     return arrays
 
 
-def _load_table(path: Path, keys: Keys, columns: Columns) -> list[np.ndarray]:
+def _load_table(
+    path: Path, keys: Sequence[str], columns: Columns, label: str | None
+) -> list[np.ndarray]:
     import pandas as pd
 
     unknown = sorted(set(columns) - set(keys))
@@ -212,7 +245,7 @@ def _load_table(path: Path, keys: Keys, columns: Columns) -> list[np.ndarray]:
     frame.columns = [str(c) for c in frame.columns]
     arrays = []
     for k in keys:
-        chosen = _table_columns(path.name, k, k == keys[2], columns.get(k), list(frame.columns))
+        chosen = _table_columns(path.name, k, k == label, columns.get(k), list(frame.columns))
         values = frame[chosen].to_numpy()
         arrays.append(values[:, 0] if len(chosen) == 1 else values)
     return arrays

@@ -85,8 +85,10 @@ class PairwiseMarginals:
         sets never agree exactly on ``p(x1)``, ``p(x2)`` and ``p(y)``, so the marginals are
         reconciled through the maximum-entropy joint that best fits all three: iterative
         proportional fitting from the uniform table, alternating over the three empirical
-        marginals (each smoothed by half a count per cell so that no pair is ruled out by
-        sampling alone), for a fixed number of sweeps. The marginals of that joint are
+        marginals for a fixed number of sweeps, ending on ``p(x1, x2)``. The two labeled tables
+        get half a count per cell, so that no observed pair is ruled out because its labels
+        were not sampled; the pair table stays as observed, since smoothing it would dilute
+        ``I(X1;X2)`` and inflate the redundancy-based bound. The marginals of that joint are
         returned.
         """
         (x1a, ya), (x2b, yb), (x1m, x2m) = (
@@ -116,9 +118,9 @@ class PairwiseMarginals:
                 "code space."
             )
         targets = [
-            _smoothed_table(x1a, ya, (n1, ny)),
-            _smoothed_table(x2b, yb, (n2, ny)),
-            _smoothed_table(x1m, x2m, (n1, n2)),
+            _frequencies(x1a, ya, (n1, ny), pseudo_count=0.5),
+            _frequencies(x2b, yb, (n2, ny), pseudo_count=0.5),
+            _frequencies(x1m, x2m, (n1, n2), pseudo_count=0.0),
         ]
         joint = np.full((n1, n2, ny), 1.0 / (n1 * n2 * ny))
         for _ in range(iterations):
@@ -174,10 +176,11 @@ def _codes(values: ArrayLike, name: str) -> np.ndarray:
     return codes.astype(np.int64)
 
 
-def _smoothed_table(u: np.ndarray, v: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    counts = np.zeros(shape)
+def _frequencies(
+    u: np.ndarray, v: np.ndarray, shape: tuple[int, int], pseudo_count: float
+) -> np.ndarray:
+    counts = np.full(shape, pseudo_count)
     np.add.at(counts, (u, v), 1.0)
-    counts += 0.5
     return counts / counts.sum()
 
 

@@ -18,6 +18,12 @@ from pid.result import PIDResult
 #: Version of the report layout; readers refuse other versions.
 REPORT_SCHEMA_VERSION = 1
 REPORT_KIND = "pid-report"
+TERM_WORDS = {
+    "R": "redundancy",
+    "U1": "information unique to X1",
+    "U2": "information unique to X2",
+    "S": "synergy",
+}
 
 
 def build_report(
@@ -48,14 +54,17 @@ def build_report(
     """
     import pid
 
+    shares = result.shares()
     return {
         "schema_version": REPORT_SCHEMA_VERSION,
         "kind": REPORT_KIND,
         "units": "bits",
         "title": title or (f"PID of {source}" if source else "PID report"),
+        "mode": "full",
+        "summary": _summary(result.mi_x1x2_y, dist.entropy_y, shares),
         "estimator": result.estimator,
         "terms": result.terms(),
-        "shares": result.shares(),
+        "shares": shares,
         "information": {
             "I(X1;Y)": result.mi_x1_y,
             "I(X2;Y)": result.mi_x2_y,
@@ -65,7 +74,7 @@ def build_report(
         "intervals": {k: list(v) for k, v in intervals.items()} if intervals else None,
         "bootstrap": bootstrap,
         "diagnostics": result.diagnostics,
-        "alphabets": _alphabet_diagnostics(dist),
+        "alphabets": alphabet_diagnostics(dist),
         "provenance": {
             **result.provenance,
             "source": source,
@@ -78,6 +87,15 @@ def build_report(
         },
         "result": result.to_dict(),
     }
+
+
+def _summary(total: float, entropy_y: float, shares: dict[str, float]) -> str:
+    largest = max(shares, key=shares.get)
+    fraction = f" ({total / entropy_y:.0%} of H(Y) = {entropy_y:.3f} bits)" if entropy_y else ""
+    return (
+        f"Together the two modalities carry {total:.4f} bits about the label{fraction}. "
+        f"The largest part is {TERM_WORDS[largest]}: {shares[largest]:.0%} of the total."
+    )
 
 
 def read_report(path: str | os.PathLike) -> dict[str, Any]:
@@ -104,7 +122,7 @@ def read_report(path: str | os.PathLike) -> dict[str, Any]:
     return report
 
 
-def _alphabet_diagnostics(dist: Distribution) -> dict[str, Any]:
+def alphabet_diagnostics(dist: Distribution) -> dict[str, Any]:
     """How mass spreads over each variable's values: sizes, occupancy and entropy."""
     marginals = {"x1": dist.p_x1_y.sum(axis=1), "x2": dist.p_x2_y.sum(axis=1), "y": dist.p_y}
     diagnostics = {}

@@ -27,11 +27,10 @@ def write_report(report: dict[str, Any], out_dir: str | os.PathLike) -> dict[str
     failure leaves no partial report behind. Returns the paths by format.
     """
     out_dir = Path(out_dir)
-    images = {
-        "terms": figures.terms_figure(report),
-        "shares": figures.shares_figure(report),
-        "alphabets": figures.alphabets_figure(report),
-    }
+    images = {"terms": figures.terms_figure(report)}
+    if report.get("shares"):
+        images["shares"] = figures.shares_figure(report)
+    images["alphabets"] = figures.alphabets_figure(report)
     rendered = {
         "json": json.dumps(report, indent=2),
         "md": render_markdown(report),
@@ -45,7 +44,10 @@ def write_report(report: dict[str, Any], out_dir: str | os.PathLike) -> dict[str
 
 def render_markdown(report: dict[str, Any]) -> str:
     """The report as Markdown: a table of the terms, shares and intervals, then provenance."""
-    lines = [f"# {report['title']}", "", _summary(report), "", _terms_table(report), ""]
+    lines = [f"# {report['title']}", "", report["summary"], ""]
+    if report.get("guidance"):
+        lines += ["## What this means", "", *(f"- {g}" for g in report["guidance"]), ""]
+    lines += [_terms_table(report), ""]
     info = report["information"]
     lines += ["## Information (bits)", ""]
     lines += [f"- {name} = {value:.6f}" for name, value in info.items()]
@@ -63,9 +65,12 @@ def render_html(report: dict[str, Any], images: dict[str, bytes] | None = None) 
         f"<title>{html.escape(report['title'])}</title>",
         f"<style>{_CSS}</style></head><body>",
         f"<h1>{html.escape(report['title'])}</h1>",
-        f"<p>{html.escape(_summary(report))}</p>",
-        _terms_html(report),
+        f"<p>{html.escape(report['summary'])}</p>",
     ]
+    if report.get("guidance"):
+        items = "".join(f"<li>{html.escape(g)}</li>" for g in report["guidance"])
+        parts.append(f"<h2>What this means</h2><ul>{items}</ul>")
+    parts.append(_terms_html(report))
     for name, caption in (
         ("terms", "The four terms in bits."),
         ("shares", "Each term's share of the information both modalities carry."),
@@ -84,19 +89,6 @@ def render_html(report: dict[str, Any], images: dict[str, bytes] | None = None) 
     return "\n".join(parts) + "\n"
 
 
-def _summary(report: dict[str, Any]) -> str:
-    total = report["information"]["I(X1,X2;Y)"]
-    entropy_y = report["information"]["H(Y)"]
-    shares = report["shares"]
-    largest = max(shares, key=shares.get)
-    fraction = f" ({total / entropy_y:.0%} of H(Y) = {entropy_y:.3f} bits)" if entropy_y else ""
-    return (
-        f"Together the two modalities carry {total:.4f} bits about the label{fraction}. "
-        f"The largest part is {TERM_NAMES[largest].split(' (')[0].lower()}: "
-        f"{shares[largest]:.0%} of the total."
-    )
-
-
 def _rows(report: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     rows = []
     for name, value in report["terms"].items():
@@ -104,7 +96,8 @@ def _rows(report: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         if report["intervals"]:
             low, high = report["intervals"][name]
             interval = f"[{low:.4f}, {high:.4f}]"
-        rows.append((TERM_NAMES[name], f"{value:.6f}", f"{report['shares'][name]:.1%}", interval))
+        share = f"{report['shares'][name]:.1%}" if report.get("shares") else ""
+        rows.append((TERM_NAMES[name], f"{value:.6f}", share, interval))
     return rows
 
 
@@ -125,6 +118,8 @@ def _terms_html(report: dict[str, Any]) -> str:
 
 def _confidence_label(report: dict[str, Any]) -> str:
     boot = report.get("bootstrap")
+    if report.get("mode") == "bounds":
+        return "proven range"
     if not boot:
         return "interval (none: run with --bootstrap N)"
     return f"{boot['confidence']:.0%} bootstrap interval ({boot['n_resamples']} resamples)"
