@@ -43,13 +43,13 @@ def test_bounds_report(three_sets, tmp_path, capsys):
     assert f"S  in [{b['S_lower']:.6f}, {b['S_upper']:.6f}]" in printed
     largest_other = max(report["terms"][k] for k in ("R", "U1", "U2"))
     verdict = (
-        "certainly the largest"
+        "is certainly the largest"
         if b["S_lower"] > largest_other
-        else "certainly not the largest"
+        else "is certainly not the largest"
         if b["S_upper"] < largest_other
         else "may or may not be the largest"
     )
-    assert report["guidance"][0].startswith(f"Synergy is {verdict}")
+    assert report["guidance"][0].startswith(f"Synergy {verdict}")
     assert report["mode"] == "bounds"
     assert b["S_lower"] == max(b["S_R"], b["S_U"], 0.0) <= b["S_upper"]
     assert 0.0 <= report["accuracy"]["lower"] <= report["accuracy"]["upper"] <= 1.0
