@@ -13,6 +13,7 @@ because every term of Eqs. 3.1 to 3.3 is attained there. With ``I* = I_q*(X1,X2;
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -166,36 +167,81 @@ def cvx(
     SolverError
         If the solver fails or reports a status other than optimal.
     """
-    import cvxpy as cp
-
     start = time.perf_counter()
     cells = FeasibleCells.of(dist)
-    q = cp.Variable(cells.size, nonneg=True)
-    q_pair = cells.pair_map.T @ (cells.pair_map @ q)
-    problem = cp.Problem(
-        cp.Minimize(cp.sum(cp.rel_entr(q, q_pair))),
-        [cells.x1_y_map @ q == cells.x1_y_target, cells.x2_y_map @ q == cells.x2_y_target],
-    )
-    try:
-        problem.solve(solver=solver, **(solver_options or {}))
-    except cp.error.SolverError as err:
-        raise SolverError(f"solver {solver} failed on the CVX problem: {err}") from err
-    if problem.status != cp.OPTIMAL:
-        raise SolverError(
-            f"solver {solver} returned status {problem.status!r} on the CVX problem; "
-            "try another solver or tighter solver_options."
-        )
-    q_star = _best_feasible(dist, cells, cells.project(np.clip(q.value, 0.0, None)))
+    q_value, status = _conic_program(cells).solve(cells, solver, solver_options or {})
+    q_star = _best_feasible(dist, cells, cells.project(np.clip(q_value, 0.0, None)))
     min_joint_info = dist.entropy_y - cells.conditional_entropy_bits(q_star)
     diagnostics = {
         "solver": solver,
-        "status": problem.status,
+        "status": status,
         "max_marginal_residual": cells.marginal_residual(q_star),
         "solve_time_s": time.perf_counter() - start,
         "n_variables": cells.size,
     }
     redundancy = dist.mi_x1_y + dist.mi_x2_y - min_joint_info
     return result_from_redundancy(dist, redundancy, "cvx", diagnostics)
+
+
+class _ConicProgram:
+    """The CVX program for one support pattern, compiled once, with the marginals as parameters.
+
+    Distributions whose ``p(x1, y)`` and ``p(x2, y)`` have the same zero pattern share their
+    feasible cells and hence the whole conic program; only the right-hand sides of the two
+    marginal constraints change. cvxpy keeps the canonicalization of a parametrized problem,
+    so repeated solves (bootstrap resamples, many distributions) skip recompilation.
+    """
+
+    def __init__(self, cells: FeasibleCells) -> None:
+        import cvxpy as cp
+
+        self.q = cp.Variable(cells.size, nonneg=True)
+        self.x1_y_target = cp.Parameter(len(cells.x1_y_target), nonneg=True)
+        self.x2_y_target = cp.Parameter(len(cells.x2_y_target), nonneg=True)
+        q_pair = cells.pair_map.T @ (cells.pair_map @ self.q)
+        self.problem = cp.Problem(
+            cp.Minimize(cp.sum(cp.rel_entr(self.q, q_pair))),
+            [
+                cells.x1_y_map @ self.q == self.x1_y_target,
+                cells.x2_y_map @ self.q == self.x2_y_target,
+            ],
+        )
+
+    def solve(
+        self, cells: FeasibleCells, solver: str, options: dict[str, Any]
+    ) -> tuple[np.ndarray, str]:
+        """Solve for the targets of ``cells``; returns ``q`` and the solver's status."""
+        import cvxpy as cp
+
+        self.x1_y_target.value = cells.x1_y_target
+        self.x2_y_target.value = cells.x2_y_target
+        try:
+            self.problem.solve(solver=solver, **options)
+        except cp.error.SolverError as err:
+            raise SolverError(f"solver {solver} failed on the CVX problem: {err}") from err
+        if self.problem.status != cp.OPTIMAL:
+            raise SolverError(
+                f"solver {solver} returned status {self.problem.status!r} on the CVX problem; "
+                "try another solver or tighter solver_options."
+            )
+        return self.q.value, self.problem.status
+
+
+#: Compiled programs by support pattern, least recently used first.
+_PROGRAMS: OrderedDict[bytes, _ConicProgram] = OrderedDict()
+_PROGRAMS_KEPT = 16
+
+
+def _conic_program(cells: FeasibleCells) -> _ConicProgram:
+    """The compiled program for the support pattern of ``cells`` (built on first use)."""
+    key = b"|".join(a.astype(np.int64).tobytes() for a in (cells.x1, cells.x2, cells.y))
+    if key in _PROGRAMS:
+        _PROGRAMS.move_to_end(key)
+    else:
+        _PROGRAMS[key] = _ConicProgram(cells)
+        if len(_PROGRAMS) > _PROGRAMS_KEPT:
+            _PROGRAMS.popitem(last=False)
+    return _PROGRAMS[key]
 
 
 def _best_feasible(dist: Distribution, cells: FeasibleCells, q: np.ndarray) -> np.ndarray:
