@@ -143,3 +143,30 @@ def test_digits_halves():
     np.testing.assert_array_equal(image, load_digits().images[0])
     terms = _pid(x1, x2, y, n_clusters=8)
     assert sum(terms.values()) > 1.5 and min(terms.values()) > 0.1, terms
+
+
+@pytest.mark.parametrize("norm", [1.0, 2.0])
+def test_gmm_angle_sweep_matches_figure_3_3(norm):
+    angles = np.linspace(0, math.pi / 2, 7)  # every 15 degrees
+    sweep = {
+        coords: [
+            _pid(
+                *gmm(20_000, angle=a, norm=norm, coords=coords, seed=2),
+                method="bins",
+                n_clusters=20,
+            )
+            for a in angles
+        ]
+        for coords in ("cartesian", "polar")
+    }
+    cartesian = sweep["cartesian"]
+    # Uniqueness dominates at the ends: U1 at angle 0, U2 at pi/2.
+    assert max(cartesian[0], key=cartesian[0].get) == "U1"
+    assert max(cartesian[-1], key=cartesian[-1].get) == "U2"
+    # Redundancy and synergy peak near pi/4 (within one 15-degree step).
+    for term in ("R", "S"):
+        peak = int(np.argmax([t[term] for t in cartesian]))
+        assert abs(angles[peak] - math.pi / 4) <= math.pi / 12 + 1e-9, (term, peak)
+    # In polar coordinates redundancy is about 0 and theta (x2) carries no unique information.
+    for terms in sweep["polar"]:
+        assert terms["R"] < 0.02 and terms["U2"] < 0.02, terms

@@ -137,3 +137,29 @@ def test_a_solver_without_exponential_cones_raises(xor):
 def test_unknown_estimator_is_refused(xor):
     with pytest.raises(ValueError, match="estimator 'nope' is unknown"):
         estimate(xor, "nope")
+
+
+def test_every_answer_carries_a_certified_gap(rng):
+    for trial in range(60):
+        shape = random_shape(rng)
+        table = random_sparse_table(rng, shape) if trial % 2 else random_table(rng, shape)
+        r = estimate(Distribution.from_table(table))
+        assert 0.0 <= r.diagnostics["gap_bits"] <= 1e-6
+
+
+def test_the_dual_bound_holds_for_any_multipliers(rng):
+    from pid.estimators.cvx import FeasibleCells
+
+    for _ in range(30):
+        dist = Distribution.from_table(random_table(rng, random_shape(rng)))
+        cells = FeasibleCells.of(dist)
+        optimum = dist.entropy_y - (dist.mi_x1_y + dist.mi_x2_y - estimate(dist).R)
+        for scale in (0.1, 1.0, 10.0):
+            lam = scale * rng.normal(size=len(cells.x1_y_target))
+            mu = scale * rng.normal(size=len(cells.x2_y_target))
+            assert cells.entropy_upper_bound_bits(lam, mu) >= optimum - 1e-9
+
+
+def test_an_uncertified_answer_is_refused(xor):
+    with pytest.raises(SolverError, match="CLARABEL"):
+        estimate(xor, tol_bits=0.0, solver_options={"max_iter": 3})

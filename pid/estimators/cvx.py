@@ -27,6 +27,9 @@ from pid.result import PIDResult
 
 DEFAULT_SOLVER = "CLARABEL"
 
+#: Largest certified duality gap, in bits, accepted by default.
+DEFAULT_TOLERANCE_BITS = 1e-6
+
 #: Largest marginal residual accepted after projecting the solver's answer onto Delta_p.
 PROJECTION_TOLERANCE = 1e-13
 
@@ -49,6 +52,10 @@ class FeasibleCells:
         Sum the cells into those non-zero entries.
     x1_y_target, x2_y_target : ndarray
         Those non-zero entries of ``p(x1, y)`` and ``p(x2, y)``.
+    p_x1 : ndarray
+        ``p(x1)``.
+    pair : ndarray of int
+        Index of each cell's ``(x1, x2)`` pair; cells are sorted by pair.
     pair_map : sparse matrix
         Sums the cells into ``q(x1, x2)`` over the pairs that have a feasible cell.
     """
@@ -62,6 +69,8 @@ class FeasibleCells:
     x2_y_map: sp.csr_matrix
     x1_y_target: np.ndarray
     x2_y_target: np.ndarray
+    p_x1: np.ndarray
+    pair: np.ndarray
     pair_map: sp.csr_matrix
 
     @classmethod
@@ -72,17 +81,20 @@ class FeasibleCells:
         x1_y_row, x1_y_target = _nonzero_index(p1, x1, y)
         x2_y_row, x2_y_target = _nonzero_index(p2, x2, y)
         _, pair = np.unique(x1 * dist.shape[1] + x2, return_inverse=True)
+        pair = pair.ravel()
         return cls(
-            x1,
-            x2,
-            y,
-            x1_y_row,
-            x2_y_row,
-            _indicator(x1_y_row, len(x1_y_target)),
-            _indicator(x2_y_row, len(x2_y_target)),
-            x1_y_target,
-            x2_y_target,
-            _indicator(pair.ravel(), pair.max() + 1),
+            x1=x1,
+            x2=x2,
+            y=y,
+            x1_y_row=x1_y_row,
+            x2_y_row=x2_y_row,
+            x1_y_map=_indicator(x1_y_row, len(x1_y_target)),
+            x2_y_map=_indicator(x2_y_row, len(x2_y_target)),
+            x1_y_target=x1_y_target,
+            x2_y_target=x2_y_target,
+            p_x1=p1.sum(axis=1),
+            pair=pair,
+            pair_map=_indicator(pair, pair.max() + 1),
         )
 
     @property
@@ -120,6 +132,27 @@ class FeasibleCells:
                 break
         return q
 
+    def entropy_upper_bound_bits(self, lam: np.ndarray, mu: np.ndarray) -> float:
+        """A certified upper bound on ``max_{q in Delta_p} H_q(Y|X1,X2)`` from any multipliers.
+
+        With ``theta_c = lam[x1_c, y_c] + mu[x2_c, y_c]`` and ``g_k`` the log-sum-exp of
+        ``theta`` over pair ``k``'s cells, every ``q`` in Delta_p satisfies
+        ``H_q <= sum_k q_k g_k - lam . p(x1, y) - mu . p(x2, y)`` (Gibbs' inequality for each
+        pair's conditional). Shifting ``lam[x1, :]`` down by ``s(x1) = max_k g_k`` over the
+        pairs of ``x1`` makes every ``g_k <= 0`` and gives the bound
+        ``-lam . p(x1, y) - mu . p(x2, y) + sum_x1 s(x1) p(x1)``, in bits. It holds for any
+        ``lam``, ``mu``; at the optimal multipliers it equals the optimum (strong duality).
+        """
+        theta = lam[self.x1_y_row] + mu[self.x2_y_row]
+        starts = np.flatnonzero(np.diff(self.pair, prepend=-1))
+        peak = np.maximum.reduceat(theta, starts)
+        lse = peak + np.log(np.add.reduceat(np.exp(theta - peak[self.pair]), starts))
+        shift = np.full(len(self.p_x1), -np.inf)
+        np.maximum.at(shift, self.x1[starts], lse)
+        used = self.p_x1 > 0  # each such x1 has a feasible cell, so its shift is finite
+        bound = -lam @ self.x1_y_target - mu @ self.x2_y_target + shift[used] @ self.p_x1[used]
+        return float(bound / np.log(2.0))
+
     def conditional_entropy_bits(self, q: np.ndarray) -> float:
         """``H_q(Y | X1, X2)`` in bits for cell values ``q``."""
         q_pair = (self.pair_map.T @ (self.pair_map @ q))[q > 0]
@@ -132,6 +165,7 @@ def cvx(
     *,
     solver: str = DEFAULT_SOLVER,
     solver_options: dict[str, Any] | None = None,
+    tol_bits: float = DEFAULT_TOLERANCE_BITS,
 ) -> PIDResult:
     """Exact PID of a discrete distribution (thesis Section 3.2.1, Eqs. 3.1 to 3.5).
 
@@ -144,8 +178,11 @@ def cvx(
 
     The solver's answer is then rescaled onto Delta_p exactly (:meth:`FeasibleCells.project`)
     and compared with two exactly feasible points, ``p`` and the conditional product; the best
-    of the three is ``q*``. Its terms are therefore never negative, and within the solver's
-    optimality gap of the true PID.
+    of the three is ``q*``. Its terms are therefore never negative. The solver's multipliers
+    give a certified upper bound on the optimum (:meth:`FeasibleCells.entropy_upper_bound_bits`)
+    and ``q*`` a lower bound; their difference, ``gap_bits``, bounds the error of each of R, U1,
+    U2 and S, which are affine in the optimum once the marginals are fixed. An answer the
+    solver flags as inaccurate is accepted when this gap is within ``tol_bits``.
 
     Parameters
     ----------
@@ -155,26 +192,42 @@ def cvx(
         A cvxpy solver name that supports the exponential cone; default ``"CLARABEL"``.
     solver_options : dict, optional
         Keyword arguments passed to the solver.
+    tol_bits : float
+        Largest certified duality gap accepted, in bits (default 1e-6). Every term of the
+        result is within this gap of the exact value.
 
     Returns
     -------
     PIDResult
-        R, U1, U2, S in bits, with ``diagnostics`` holding the solver, its status, the largest
-        marginal residual of ``q*``, the solve time in seconds and the number of variables.
+        R, U1, U2, S in bits, with ``diagnostics`` holding the solver, its status, the
+        certified gap, the largest marginal residual of ``q*``, the solve time in seconds and
+        the number of variables.
 
     Raises
     ------
     SolverError
-        If the solver fails or reports a status other than optimal.
+        If the solver fails, reports a status other than optimal or optimal-inaccurate, or
+        its answer is not certified within ``tol_bits``.
     """
     start = time.perf_counter()
     cells = FeasibleCells.of(dist)
-    q_value, status = _conic_program(cells).solve(cells, solver, solver_options or {})
+    q_value, (lam, mu), status = _conic_program(cells).solve(cells, solver, solver_options or {})
     q_star = _best_feasible(dist, cells, cells.project(np.clip(q_value, 0.0, None)))
-    min_joint_info = dist.entropy_y - cells.conditional_entropy_bits(q_star)
+    lower = cells.conditional_entropy_bits(q_star)
+    # cvxpy's sign convention for equality multipliers aside, any multipliers give a bound.
+    upper = min(cells.entropy_upper_bound_bits(s * lam, s * mu) for s in (1.0, -1.0))
+    gap = max(upper - lower, 0.0)
+    if not gap <= tol_bits:
+        raise SolverError(
+            f"solver {solver} returned status {status!r} on the CVX problem, but its answer is "
+            f"only certified to {gap:.3g} bits, above tol_bits={tol_bits:g}; try other "
+            "solver_options or a larger tol_bits."
+        )
+    min_joint_info = dist.entropy_y - lower
     diagnostics = {
         "solver": solver,
         "status": status,
+        "gap_bits": gap,
         "max_marginal_residual": cells.marginal_residual(q_star),
         "solve_time_s": time.perf_counter() - start,
         "n_variables": cells.size,
@@ -209,8 +262,12 @@ class _ConicProgram:
 
     def solve(
         self, cells: FeasibleCells, solver: str, options: dict[str, Any]
-    ) -> tuple[np.ndarray, str]:
-        """Solve for the targets of ``cells``; returns ``q`` and the solver's status."""
+    ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray], str]:
+        """Solve for the targets of ``cells``.
+
+        Returns ``q``, the multipliers of the two marginal constraints and the solver's status,
+        which is ``optimal`` or ``optimal_inaccurate`` (the caller certifies the latter).
+        """
         import cvxpy as cp
 
         self.x1_y_target.value = cells.x1_y_target
@@ -219,12 +276,15 @@ class _ConicProgram:
             self.problem.solve(solver=solver, **options)
         except cp.error.SolverError as err:
             raise SolverError(f"solver {solver} failed on the CVX problem: {err}") from err
-        if self.problem.status != cp.OPTIMAL:
+        constraints = self.problem.constraints
+        multipliers = tuple(c.dual_value for c in constraints)
+        usable = self.q.value is not None and all(m is not None for m in multipliers)
+        if self.problem.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) or not usable:
             raise SolverError(
                 f"solver {solver} returned status {self.problem.status!r} on the CVX problem; "
-                "try another solver or tighter solver_options."
+                "try another solver or other solver_options."
             )
-        return self.q.value, self.problem.status
+        return self.q.value, multipliers, self.problem.status
 
 
 #: Compiled programs by support pattern, least recently used first.
