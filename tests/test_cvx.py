@@ -123,7 +123,6 @@ def test_only_feasible_cells_become_variables():
     assert r.U1 == pytest.approx(2.0, abs=1e-7)
 
 
-@pytest.mark.filterwarnings("ignore:Solution may be inaccurate")
 def test_a_failing_solver_raises_with_its_name_and_status(xor):
     with pytest.raises(SolverError, match=r"CLARABEL.*status"):
         estimate(xor, solver_options={"max_iter": 1})

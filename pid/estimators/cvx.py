@@ -13,6 +13,7 @@ because every term of Eqs. 3.1 to 3.3 is attained there. With ``I* = I_q*(X1,X2;
 from __future__ import annotations
 
 import time
+import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -273,7 +274,10 @@ class _ConicProgram:
         self.x1_y_target.value = cells.x1_y_target
         self.x2_y_target.value = cells.x2_y_target
         try:
-            self.problem.solve(solver=solver, **options)
+            with warnings.catch_warnings():
+                # An inaccurate answer is certified or refused by the caller, not warned about.
+                warnings.filterwarnings("ignore", message="Solution may be inaccurate")
+                self.problem.solve(solver=solver, **options)
         except cp.error.SolverError as err:
             raise SolverError(f"solver {solver} failed on the CVX problem: {err}") from err
         constraints = self.problem.constraints
