@@ -162,3 +162,12 @@ def test_the_dual_bound_holds_for_any_multipliers(rng):
 def test_an_uncertified_answer_is_refused(xor):
     with pytest.raises(SolverError, match="CLARABEL"):
         estimate(xor, tol_bits=0.0, solver_options={"max_iter": 3})
+
+
+def test_a_tight_tolerance_is_met_by_refining(rng):
+    dist = Distribution.from_table(random_table(rng, (5, 5, 3)))
+    loose = estimate(dist)
+    tight = estimate(dist, tol_bits=1e-10)
+    assert tight.diagnostics["gap_bits"] <= 1e-10 < loose.diagnostics["gap_bits"]
+    assert tight.diagnostics["refined"] and not loose.diagnostics["refined"]
+    assert abs(tight.R - loose.R) <= loose.diagnostics["gap_bits"] + 1e-10
