@@ -144,7 +144,7 @@ def train(
         loss = information_bits(log_q)[2]
         if not torch.isfinite(loss):
             raise SolverError(
-                f"BATCH training diverged at step {step} (loss {float(loss)}); "
+                f"BATCH training diverged at step {step} (loss {float(loss.detach())}); "
                 "lower learning_rate or embed_dim."
             )
         optimizer.zero_grad()

@@ -92,5 +92,5 @@ def fit_posterior(
     return posteriors, {
         "epochs": epoch,
         "best_epoch": best_epoch,
-        "valid_loss_bits": best_loss / np.log(2),
+        "valid_loss_bits": float(best_loss / np.log(2)),
     }

@@ -43,6 +43,9 @@ PROBABILITY_FLOOR = 1e-9
 #: The most distinct codes a 1-D integer input may have to be one-hot encoded.
 MAX_ONE_HOT = 4096
 
+#: Minibatch size of the posterior classifiers (small, for many steps per epoch).
+CLASSIFIER_BATCH_SIZE = 64
+
 #: How far from one a row of given posteriors may sum before it is refused.
 ROW_SUM_TOLERANCE = 1e-3
 
@@ -58,7 +61,7 @@ def batch(
     learning_rate: float = 3e-3,
     hidden: int = 64,
     embed_dim: int = 16,
-    max_logit: float = 5.0,
+    max_logit: float = 10.0,
     sinkhorn_tol: float = 1e-2,
     sinkhorn_max_iter: int = 100,
     grad_iters: int = 5,
@@ -68,7 +71,7 @@ def batch(
     max_eval_batches: int = 16,
     valid_fraction: float = 0.2,
     classifier_epochs: int = 200,
-    patience: int = 10,
+    patience: int = 20,
     device: str = "auto",
     seed: int = 0,
     amp: bool = False,
@@ -197,7 +200,7 @@ def batch(
                     train=train,
                     valid=valid,
                     hidden=hidden,
-                    batch_size=m,
+                    batch_size=CLASSIFIER_BATCH_SIZE,
                     learning_rate=learning_rate,
                     max_epochs=classifier_epochs,
                     patience=patience,
