@@ -218,6 +218,7 @@ def batch(
         )
         net.to(dev)
 
+    train_start = time.perf_counter()
     loss_curve, train_sinkhorn = _batch_model.train(
         net,
         feats,
@@ -232,6 +233,7 @@ def batch(
         progress=progress,
         generator=generator,
     )
+    train_time = time.perf_counter() - train_start
     terms, eval_diag = _batch_model.read_off(
         net,
         feats,
@@ -252,6 +254,7 @@ def batch(
             "final_loss_bits": float(np.mean(loss_curve[-tail:])),
             "train_sinkhorn": train_sinkhorn,
             **eval_diag,
+            "train_time_s": train_time,
             "time_s": time.perf_counter() - start,
         }
     )
