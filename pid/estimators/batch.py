@@ -1,0 +1,400 @@
+"""BATCH: PID of large or continuous data by a neural, minibatch approximation of CVX.
+
+Thesis Section 3.2.2. Over a minibatch of ``m`` samples, a joint distribution of the batch's
+first-modality samples ``i``, second-modality samples ``j`` and labels ``y`` is parameterized as
+
+    A_y(i, j) = exp(f1(x1_i, y) . f2(x2_j, y)),   q = SINKHORN_p(A),
+
+with per-label encoders ``f1``, ``f2``. Sinkhorn scaling puts ``q`` in the batch's Delta_p:
+each row carries ``sum_j q(i, j, y) = p(y|x1_i) / m`` and each column
+``sum_i q(i, j, y) = p(y|x2_j) / m`` (the samples are drawn from ``p(xi)``, so each has
+empirical mass ``1/m``). On Delta_p the marginals, hence ``I_q(X1;Y)`` and ``I_q(X2;Y)``, are
+fixed, and maximizing the co-information ``I_q(X1;X2;Y)`` (the thesis's objective) is the same
+as minimizing ``I_q(X1,X2;Y)``, i.e. maximizing ``H_q(Y|X1,X2)`` as CVX does (Section 3.2.1).
+The encoders are trained by Adam on that loss, backpropagated through the Sinkhorn scaling.
+
+The PID is read off the learned ``q`` on evaluation batches (thesis Eqs. 3.1 to 3.3):
+``R = I_q(X1;Y) + I_q(X2;Y) - I_q(X1,X2;Y)``, ``U1 = I_q(X1,X2;Y) - I_q(X2;Y)``,
+``U2 = I_q(X1,X2;Y) - I_q(X1;Y)`` and ``S = I_p(X1,X2;Y) - I_q(X1,X2;Y)``, where
+``I_p(X1,X2;Y)`` comes from the multimodal posterior ``p(y|x1,x2)``.
+
+The posteriors are the user's (predicted probabilities of their own models) or those of small
+classifiers trained here (:mod:`pid.estimators._classifiers`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from pid.result import PIDResult
+
+#: Keys of the ``posteriors`` mapping: ``p(y|x1)``, ``p(y|x2)`` and ``p(y|x1,x2)``.
+POSTERIOR_KEYS = ("x1", "x2", "joint")
+
+#: Posteriors are floored at this probability (then renormalized) so that every logarithm
+#: is finite; the effect on any information term is below 1e-6 bits.
+PROBABILITY_FLOOR = 1e-9
+
+#: The most distinct codes a 1-D integer input may have to be one-hot encoded.
+MAX_ONE_HOT = 4096
+
+#: Minibatch size of the posterior classifiers (small, for many steps per epoch).
+CLASSIFIER_BATCH_SIZE = 64
+
+#: How far from one a row of given posteriors may sum before it is refused.
+ROW_SUM_TOLERANCE = 1e-3
+
+
+def batch(
+    x1: ArrayLike,
+    x2: ArrayLike,
+    y: ArrayLike,
+    *,
+    posteriors: Mapping[str, ArrayLike] | None = None,
+    batch_size: int = 256,
+    steps: int = 600,
+    learning_rate: float = 3e-3,
+    hidden: int = 64,
+    embed_dim: int = 16,
+    max_logit: float = 10.0,
+    sinkhorn_tol: float = 1e-2,
+    sinkhorn_max_iter: int = 100,
+    grad_iters: int = 5,
+    eval_tol: float = 1e-4,
+    eval_max_iter: int = 2000,
+    eval_batch_size: int = 1024,
+    max_eval_batches: int = 16,
+    valid_fraction: float = 0.2,
+    classifier_epochs: int = 200,
+    patience: int = 20,
+    device: str = "auto",
+    seed: int = 0,
+    amp: bool = False,
+    progress: bool = False,
+) -> PIDResult:
+    """PID of paired samples by the BATCH estimator (thesis Section 3.2.2).
+
+    Parameters
+    ----------
+    x1, x2 : array-like
+        One entry per sample. A 1-D array of integers is read as discrete codes and one-hot
+        encoded; a float array of shape (n,) or (n, d) is read as continuous features and
+        standardized.
+    y : array-like of shape (n,)
+        Integer labels (any integers; their sorted order is the column order of
+        ``posteriors``).
+    posteriors : mapping, optional
+        Predicted probabilities of your own models, each of shape (n, n_labels):
+        ``{"x1": p(y|x1), "x2": p(y|x2), "joint": p(y|x1,x2)}``. Without it, three small
+        classifiers are trained here with a validation split and early stopping. For
+        integer codes, :func:`empirical_posteriors` gives the posteriors of the empirical
+        distribution, which makes the result comparable with ``cvx``.
+    batch_size : int
+        Minibatch size ``m``; each step builds an ``m x m x n_labels`` joint.
+    steps : int
+        Adam steps on the encoders.
+    learning_rate : float
+        Adam's step size for the encoders (and the classifiers).
+    hidden, embed_dim : int
+        Width of the encoders' and classifiers' hidden layers; size of each label's embedding.
+    sinkhorn_tol, sinkhorn_max_iter : float, int
+        Relative L1 tolerance and sweep cap of the Sinkhorn scaling during training.
+    grad_iters : int
+        Sinkhorn sweeps backpropagated through, after convergence (see
+        :func:`pid.estimators._sinkhorn.sinkhorn`).
+    eval_tol, eval_max_iter : float, int
+        The same for reading the PID off, done in float64.
+    max_logit : float
+        Bound ``c`` on the log-kernel, ``log A = c tanh(f1 . f2 / c)``: the learned coupling
+        keeps at least ``exp(-2c)`` relative mass everywhere, and Sinkhorn stays well
+        conditioned.
+    eval_batch_size, max_eval_batches : int
+        The PID is averaged over at most ``max_eval_batches`` disjoint batches of this size
+        (one pass over the data). Larger batches bring the batch's marginals closer to the
+        population's: the batch optimum is biased by the sampling noise of its ``p(xi)``.
+    valid_fraction, classifier_epochs, patience : float, int, int
+        Validation share, epoch cap and early-stopping patience of the classifiers.
+    device : str
+        ``"auto"`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ...
+    seed : int
+        Seeds initialization, splits and batch order; runs on CPU are repeatable.
+    amp : bool
+        Run the encoders under automatic mixed precision (Sinkhorn stays in float32).
+    progress : bool
+        Show a progress bar over the training steps.
+
+    Returns
+    -------
+    PIDResult
+        Estimator ``"batch"``. ``mi_x1_y``, ``mi_x2_y`` are ``I_q(Xi;Y)`` and ``mi_x1x2_y`` is
+        ``I_p(X1,X2;Y)`` from the posteriors, averaged over the evaluation batches like the
+        terms, so ``R + U1 = mi_x1_y`` etc. hold exactly. ``diagnostics`` holds the loss
+        curve, Sinkhorn iterations and marginal errors, and the classifiers' validation losses.
+
+    Raises
+    ------
+    ValueError
+        On malformed input, naming the argument.
+    SolverError
+        If training diverges (a non-finite loss).
+    """
+    import torch
+
+    from pid.estimators import _batch_model
+    from pid.estimators._classifiers import fit_posterior
+
+    start = time.perf_counter()
+    labels, n_labels = _labels(y)
+    n = len(labels)
+    f1, kind1 = _features(x1, "x1", n)
+    f2, kind2 = _features(x2, "x2", n)
+    _check_settings(
+        batch_size=batch_size,
+        steps=steps,
+        learning_rate=learning_rate,
+        hidden=hidden,
+        embed_dim=embed_dim,
+        sinkhorn_tol=sinkhorn_tol,
+        sinkhorn_max_iter=sinkhorn_max_iter,
+        eval_tol=eval_tol,
+        eval_max_iter=eval_max_iter,
+        max_logit=max_logit,
+        eval_batch_size=eval_batch_size,
+        max_eval_batches=max_eval_batches,
+        valid_fraction=valid_fraction,
+        classifier_epochs=classifier_epochs,
+        patience=patience,
+    )
+    if grad_iters < 1:
+        raise ValueError(f"grad_iters must be >= 1, got {grad_iters}.")
+    dev = resolve_device(device)
+    m = min(batch_size, n)
+    generator = torch.Generator().manual_seed(seed)
+    diagnostics: dict[str, Any] = {"device": str(dev), "seed": seed, "amp": amp}
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        feats = tuple(torch.as_tensor(f, dtype=torch.float32, device=dev) for f in (f1, f2))
+        if posteriors is None:
+            split = torch.randperm(n, generator=generator)
+            n_valid = max(1, round(valid_fraction * n))
+            if n - n_valid < 1:
+                raise ValueError(
+                    f"valid_fraction={valid_fraction} leaves no training samples out of {n}; "
+                    "lower it or pass more samples."
+                )
+            valid, train = split[:n_valid], split[n_valid:]
+            target = torch.as_tensor(labels, device=dev)
+            inputs = {"x1": feats[0], "x2": feats[1], "joint": torch.cat(feats, dim=1)}
+            post, classifier_diag = {}, {}
+            for key, features in inputs.items():
+                post[key], classifier_diag[key] = fit_posterior(
+                    features,
+                    target,
+                    n_labels,
+                    train=train,
+                    valid=valid,
+                    hidden=hidden,
+                    batch_size=CLASSIFIER_BATCH_SIZE,
+                    learning_rate=learning_rate,
+                    max_epochs=classifier_epochs,
+                    patience=patience,
+                    generator=generator,
+                )
+            diagnostics["classifiers"] = classifier_diag
+        else:
+            post = _check_posteriors(posteriors, n, n_labels)
+        log_post = {
+            key: torch.as_tensor(np.log(_floored(p)), dtype=torch.float64, device=dev)
+            for key, p in post.items()
+        }
+        net = _batch_model.CouplingNet(
+            f1.shape[1], f2.shape[1], n_labels, hidden, embed_dim, max_logit
+        )
+        net.to(dev)
+
+    train_start = time.perf_counter()
+    loss_curve, train_sinkhorn = _batch_model.train(
+        net,
+        feats,
+        log_post,
+        m=m,
+        steps=steps,
+        learning_rate=learning_rate,
+        tol=sinkhorn_tol,
+        max_iter=sinkhorn_max_iter,
+        grad_iters=grad_iters,
+        amp=amp,
+        progress=progress,
+        generator=generator,
+    )
+    train_time = time.perf_counter() - train_start
+    terms, eval_diag = _batch_model.read_off(
+        net,
+        feats,
+        log_post,
+        m=min(eval_batch_size, n),
+        tol=eval_tol,
+        max_iter=eval_max_iter,
+        max_batches=max_eval_batches,
+        generator=generator,
+    )
+    tail = max(1, steps // 10)
+    diagnostics.update(
+        {
+            "steps": steps,
+            "batch_size": m,
+            "learning_rate": learning_rate,
+            "loss_curve_bits": loss_curve,
+            "final_loss_bits": float(np.mean(loss_curve[-tail:])),
+            "train_sinkhorn": train_sinkhorn,
+            **eval_diag,
+            "train_time_s": train_time,
+            "time_s": time.perf_counter() - start,
+        }
+    )
+    provenance = {
+        "n_samples": n,
+        "n_labels": n_labels,
+        "features": {"x1": kind1, "x2": kind2},
+        "posteriors": "given" if posteriors is not None else "trained",
+    }
+    return PIDResult(**terms, estimator="batch", diagnostics=diagnostics, provenance=provenance)
+
+
+def empirical_posteriors(x1: ArrayLike, x2: ArrayLike, y: ArrayLike) -> dict[str, np.ndarray]:
+    """Per-sample posteriors of the empirical distribution of integer codes.
+
+    ``p(y|x1)``, ``p(y|x2)`` and ``p(y|x1,x2)`` are label frequencies among the samples with
+    the same code(s), so BATCH with these ``posteriors`` targets the same Delta_p as
+    ``pid.decompose(x1, x2, y)`` (CVX). Columns follow the sorted label values.
+    """
+    from pid.distribution import Distribution
+
+    dist = Distribution.from_samples(x1, x2, y)
+    i1 = np.searchsorted(dist.values[0], np.asarray(x1))
+    i2 = np.searchsorted(dist.values[1], np.asarray(x2))
+    return {
+        "x1": _conditional(dist.p_x1_y)[i1],
+        "x2": _conditional(dist.p_x2_y)[i2],
+        "joint": _conditional(dist.table)[i1, i2],
+    }
+
+
+def resolve_device(device: str):
+    """``torch.device`` for ``"auto"`` (CUDA when available, else CPU) or an explicit name."""
+    import torch
+
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(
+            f"device {device!r} is not a torch device; pass 'auto', 'cpu' or 'cuda'."
+        ) from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r} was asked for but CUDA is unavailable; pass 'auto'.")
+    return dev
+
+
+# ---------------------------------------------------------------------- input checks
+def _labels(y: ArrayLike) -> tuple[np.ndarray, int]:
+    from pid.distribution import _check_codes
+
+    codes = _check_codes(y, "y")
+    values, labels = np.unique(codes, return_inverse=True)
+    if len(values) < 2:
+        raise ValueError(
+            f"y takes the single value {values[0]}, so there is nothing to decompose; "
+            "pass labels with at least two values."
+        )
+    return labels.ravel(), len(values)
+
+
+def _features(x: ArrayLike, name: str, n: int) -> tuple[np.ndarray, str]:
+    """Float features of shape (n, d): one-hot for 1-D integer codes, standardized otherwise."""
+    x = np.asarray(x)
+    if x.dtype == bool or np.issubdtype(x.dtype, np.integer):
+        if x.ndim != 1:
+            raise ValueError(
+                f"{name} holds integers of shape {x.shape}; pass 1-D integer codes, or cast "
+                "multi-column features to float."
+            )
+        values, codes = np.unique(x, return_inverse=True)
+        if len(values) > MAX_ONE_HOT:
+            raise ValueError(
+                f"{name} has {len(values)} distinct codes, too many to one-hot encode "
+                f"(at most {MAX_ONE_HOT}); pass its features as a float array instead."
+            )
+        features, kind = np.eye(len(values))[codes.ravel()], f"one-hot ({len(values)} codes)"
+    elif np.issubdtype(x.dtype, np.floating) and x.ndim in (1, 2):
+        features = x.reshape(len(x), -1).astype(float)
+        if not np.all(np.isfinite(features)):
+            raise ValueError(f"{name} contains NaN or infinite values; remove or impute them.")
+        spread = features.std(axis=0)
+        features = (features - features.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
+        kind = f"continuous (d={features.shape[1]})"
+    else:
+        raise ValueError(
+            f"{name} must be 1-D integer codes or a float array of shape (n,) or (n, d), "
+            f"got dtype {x.dtype} and shape {x.shape}."
+        )
+    if len(features) != n:
+        raise ValueError(
+            f"{name} has {len(features)} samples but y has {n}; pass one entry per sample."
+        )
+    return features, kind
+
+
+def _check_posteriors(
+    posteriors: Mapping[str, ArrayLike], n: int, n_labels: int
+) -> dict[str, np.ndarray]:
+    if not isinstance(posteriors, Mapping) or set(posteriors) != set(POSTERIOR_KEYS):
+        raise ValueError(
+            "posteriors must be a mapping with exactly the keys 'x1', 'x2' and 'joint' "
+            "(p(y|x1), p(y|x2), p(y|x1,x2)); see empirical_posteriors for an example."
+        )
+    checked = {}
+    for key in POSTERIOR_KEYS:
+        p = np.asarray(posteriors[key], dtype=float)
+        where = f"posteriors[{key!r}]"
+        if p.shape != (n, n_labels):
+            raise ValueError(
+                f"{where} has shape {p.shape}, expected ({n}, {n_labels}): one row per sample "
+                "and one column per distinct label of y, in sorted order."
+            )
+        if not np.all(np.isfinite(p)) or np.any(p < 0):
+            raise ValueError(f"{where} has negative or non-finite entries; pass probabilities.")
+        if np.max(np.abs(p.sum(axis=1) - 1.0)) > ROW_SUM_TOLERANCE:
+            raise ValueError(
+                f"{where} has rows that do not sum to 1; pass probabilities (apply softmax to "
+                "logits)."
+            )
+        checked[key] = p / p.sum(axis=1, keepdims=True)
+    return checked
+
+
+def _check_settings(**settings: float) -> None:
+    for name, value in settings.items():
+        if name == "valid_fraction":
+            if not 0 < value < 1:
+                raise ValueError(f"valid_fraction must lie in (0, 1), got {value}.")
+        elif not value > 0:
+            raise ValueError(f"{name} must be positive, got {value}.")
+
+
+def _floored(p: np.ndarray) -> np.ndarray:
+    p = np.maximum(p, PROBABILITY_FLOOR)
+    return p / p.sum(axis=1, keepdims=True)
+
+
+def _conditional(joint: np.ndarray) -> np.ndarray:
+    """``p(y | rest)`` of a joint table with the label on the last axis (0 where unseen)."""
+    total = joint.sum(axis=-1, keepdims=True)
+    return np.divide(joint, total, out=np.zeros_like(joint), where=total > 0)

@@ -1,0 +1,173 @@
+"""BATCH: Sinkhorn scaling, thesis Table 3.1, agreement with CVX, diagnostics, bad input."""
+
+import numpy as np
+import pytest
+import torch
+
+from pid import PIDResult, SolverError, decompose, estimate
+from pid.datasets import canonical
+from pid.estimators import batch
+from pid.estimators._sinkhorn import sinkhorn
+from pid.estimators.batch import empirical_posteriors
+
+#: Small, fast settings; the defaults train longer.
+FAST = {"steps": 100, "batch_size": 128}
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _gate_samples(name: str, repeats: int = 128):
+    """Each input pair of a gate equally often, as integer codes (one-hot inside BATCH)."""
+    x1 = np.repeat([0, 0, 1, 1], repeats)
+    x2 = np.repeat([0, 1, 0, 1], repeats)
+    y = {"and": x1 & x2, "or": x1 | x2, "xor": x1 ^ x2}[name]
+    return x1, x2, y
+
+
+def _shared_and_parity(n: int, seed: int = 0):
+    """20 codes per modality: a shared part r and private parts a, b; y = (r mod 2, a+b mod 2).
+
+    ``y`` mixes redundancy (r is in both) and synergy (the parity needs both), with 10% of the
+    labels replaced at random.
+    """
+    rng = np.random.default_rng(seed)
+    r, a, b = rng.integers(0, 4, n), rng.integers(0, 5, n), rng.integers(0, 5, n)
+    y = 2 * (r % 2) + (a + b) % 2
+    y = np.where(rng.random(n) < 0.1, rng.integers(0, 4, n), y)
+    return 5 * r + a, 5 * b + r, y
+
+
+def _terms(result: PIDResult) -> np.ndarray:
+    return np.array(list(result.terms().values()))
+
+
+# ---------------------------------------------------------------------- Sinkhorn
+def _random_problem(rng, m=40, k=3):
+    log_kernel = torch.tensor(rng.normal(scale=3.0, size=(m, m, k)), requires_grad=True)
+    t = rng.dirichlet(np.ones(k))
+    a = rng.dirichlet(np.ones(m), size=k).T * t
+    b = rng.dirichlet(np.ones(m), size=k).T * t
+    return log_kernel, torch.tensor(np.log(a)), torch.tensor(np.log(b))
+
+
+def test_sinkhorn_meets_both_marginals_to_the_relative_tolerance(rng):
+    log_kernel, log_a, log_b = _random_problem(rng)
+    log_q, info = sinkhorn(log_kernel, log_a, log_b, tol=1e-9, max_iter=10_000, grad_iters=3)
+    q = log_q.exp()
+    assert info.converged and info.error <= 1e-9 and info.iterations > 1
+    np.testing.assert_allclose(q.sum(1).detach(), log_a.exp(), atol=1e-9)
+    np.testing.assert_allclose(q.sum(0).detach(), log_b.exp(), atol=1e-12)
+    # Differentiable: the gradient of an objective exists and is finite.
+    (q * log_q).sum().backward()
+    assert torch.isfinite(log_kernel.grad).all()
+
+
+def test_sinkhorn_reports_when_it_stops_at_the_cap(rng):
+    log_kernel, log_a, log_b = _random_problem(rng)
+    _, info = sinkhorn(log_kernel, log_a, log_b, tol=1e-12, max_iter=2)
+    assert info.iterations == 2 and not info.converged and info.error > 1e-12
+
+
+def test_sinkhorn_handles_peaked_kernels_without_overflow(rng):
+    # Logits up to about 40 * 3 * 3: exp() of them overflows float32, their logsumexp does not.
+    log_kernel, log_a, log_b = (t.detach().float() for t in _random_problem(rng))
+    log_q, info = sinkhorn(40 * log_kernel, log_a, log_b, tol=1e-4, max_iter=5000)
+    assert torch.isinf((40 * log_kernel).exp()).any()
+    assert torch.isfinite(log_q).all() and info.converged
+
+
+# ---------------------------------------------------------------------- accuracy
+@pytest.mark.parametrize("name", ["and", "or", "xor"])
+def test_bitwise_gates_of_table_3_1(name):
+    x1, x2, y = _gate_samples(name)
+    result = batch(x1, x2, y, posteriors=empirical_posteriors(x1, x2, y), **FAST)
+    exact = estimate(canonical(name))
+    np.testing.assert_allclose(_terms(result), _terms(exact), atol=0.02)
+
+
+def test_gate_with_trained_classifiers():
+    # The classifiers' validation split makes their posteriors slightly off; 0.05 bits.
+    x1, x2, y = _gate_samples("and")
+    result = batch(x1, x2, y, **FAST)
+    np.testing.assert_allclose(_terms(result), _terms(estimate(canonical("and"))), atol=0.05)
+    assert set(result.diagnostics["classifiers"]) == {"x1", "x2", "joint"}
+
+
+def test_agrees_with_cvx_on_twenty_values_per_modality():
+    x1, x2, y = _shared_and_parity(512)
+    assert len(np.unique(x1)) == len(np.unique(x2)) == 20
+    result = batch(x1, x2, y, posteriors=empirical_posteriors(x1, x2, y), **FAST)
+    np.testing.assert_allclose(_terms(result), _terms(decompose(x1, x2, y)), atol=0.05)
+
+
+# ---------------------------------------------------------------------- result
+def test_result_identities_diagnostics_and_json():
+    x1, x2, y = _gate_samples("and", repeats=32)
+    result = batch(x1, x2, y, posteriors=empirical_posteriors(x1, x2, y), steps=20)
+    assert result.estimator == "batch"
+    assert result.R + result.U1 == pytest.approx(result.mi_x1_y, abs=1e-12)
+    assert result.R + result.U2 == pytest.approx(result.mi_x2_y, abs=1e-12)
+    assert result.total == pytest.approx(result.mi_x1x2_y, abs=1e-12)
+    d = result.diagnostics
+    assert len(d["loss_curve_bits"]) == 20 and d["device"] == "cpu"
+    assert d["eval_sinkhorn"]["converged"] and d["eval_sinkhorn"]["error_max"] <= 1e-4
+    assert {"iterations_mean", "iterations_max", "error_max"} <= set(d["train_sinkhorn"])
+    assert PIDResult.from_json(result.to_json()) == result
+
+
+def test_same_seed_same_result_on_cpu():
+    x1, x2, y = _gate_samples("or", repeats=32)
+    post = empirical_posteriors(x1, x2, y)
+    first, second = (batch(x1, x2, y, posteriors=post, steps=10, seed=3) for _ in range(2))
+    assert first.terms() == second.terms()
+    assert first.diagnostics["loss_curve_bits"] == second.diagnostics["loss_curve_bits"]
+
+
+def test_continuous_features_and_trained_classifiers_run():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 300)
+    x1 = rng.normal(size=(300, 3)) + y[:, None]
+    x2 = rng.normal(size=300) - y
+    result = batch(x1, x2, y, steps=10, classifier_epochs=5, batch_size=64)
+    assert result.provenance["features"] == {"x1": "continuous (d=3)", "x2": "continuous (d=1)"}
+    assert all(np.isfinite(_terms(result)))
+
+
+def test_diverging_training_raises():
+    x1, x2, y = _gate_samples("and", repeats=16)
+    with pytest.raises(SolverError, match="diverged"):
+        batch(x1, x2, y, posteriors=empirical_posteriors(x1, x2, y), steps=20, learning_rate=1e30)
+
+
+# ---------------------------------------------------------------------- bad input
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"x1": np.zeros(10, dtype=int)}, "x1 has 10 samples"),
+        ({"x2": np.array(["a"] * 64)}, "x2 must be 1-D integer codes"),
+        ({"x1": np.full(64, np.nan)}, "x1 contains NaN"),
+        ({"y": np.zeros(64, dtype=int)}, "y takes the single value"),
+        ({"posteriors": {"x1": np.ones((64, 2))}}, "posteriors must be a mapping"),
+        ({"posteriors": {k: np.ones((64, 3)) / 3 for k in ("x1", "x2", "joint")}}, "shape"),
+        ({"posteriors": {k: np.ones((64, 2)) for k in ("x1", "x2", "joint")}}, "sum to 1"),
+        ({"device": "tpu"}, "device 'tpu'"),
+        ({"steps": 0}, "steps must be positive"),
+        ({"valid_fraction": 1.5}, "valid_fraction"),
+    ],
+)
+def test_bad_input_is_refused_with_a_clear_message(change, message):
+    x1, x2, y = _gate_samples("xor", repeats=16)
+    arguments = {"x1": x1, "x2": x2, "y": y, **change}
+    with pytest.raises(ValueError, match=message):
+        batch(arguments.pop("x1"), arguments.pop("x2"), arguments.pop("y"), **arguments)
+
+
+def test_estimate_points_sample_estimators_to_their_function():
+    with pytest.raises(ValueError, match="works on samples"):
+        estimate(canonical("and"), "batch")
