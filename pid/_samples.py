@@ -47,3 +47,13 @@ def _shape_advice(name: str, shape: tuple[int, ...], max_ndim: int) -> str:
         f"{name} must be 1-D or 2-D with samples along the first axis, got shape {shape}; "
         f"flatten each sample with {name}.reshape(len({name}), -1)."
     )
+
+
+def finite_rows(arrays: tuple[np.ndarray, ...]) -> np.ndarray:
+    """Which samples have only finite values (non-numeric arrays count as finite)."""
+    keep = np.ones(len(arrays[0]), dtype=bool)
+    for array in arrays:
+        if np.issubdtype(array.dtype, np.number):
+            finite = np.isfinite(array)
+            keep &= finite.reshape(len(array), -1).all(axis=1)
+    return keep

@@ -5,11 +5,14 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+import numpy as np
 from numpy.typing import ArrayLike
 
-from pid._samples import check_paired
-from pid.api import estimate_prepared, prepare
+from pid._samples import check_paired, finite_rows
+from pid.api import decompose, estimate_prepared, prepare
 from pid.bootstrap import bootstrap
+from pid.estimators import SAMPLE_ESTIMATORS
+from pid.information import entropy
 from pid.report import build_report
 from pid.result import PIDResult
 
@@ -39,6 +42,19 @@ def analyze(
     shows a bar during the bootstrap.
     """
     x1, x2, y = check_paired(x1, x2, y)
+    if estimator in SAMPLE_ESTIMATORS:
+        return _analyze_samples(
+            x1,
+            x2,
+            y,
+            estimator=estimator,
+            seed=seed,
+            n_bootstrap=n_bootstrap,
+            drop_nonfinite=drop_nonfinite,
+            source=source,
+            title=title,
+            progress=progress,
+        )
     _step(progress, "discretizing")
     data = prepare(
         x1, x2, y, n_clusters=n_clusters, pca=pca, seed=seed, drop_nonfinite=drop_nonfinite
@@ -64,6 +80,42 @@ def analyze(
         boot = {"n_resamples": n_bootstrap, "confidence": confidence, "seed": seed}
     report = build_report(
         result, data.dist, intervals=intervals, bootstrap=boot, source=source, title=title
+    )
+    return result, report
+
+
+def _analyze_samples(
+    x1: np.ndarray,
+    x2: np.ndarray,
+    y: np.ndarray,
+    *,
+    estimator: str,
+    seed: int,
+    n_bootstrap: int,
+    drop_nonfinite: bool,
+    source: str | None,
+    title: str | None,
+    progress: bool,
+) -> tuple[PIDResult, dict[str, Any]]:
+    """An estimator that works on the samples themselves (BATCH): no discretization."""
+    if n_bootstrap:
+        raise ValueError(
+            f"--bootstrap is not available with --estimator {estimator}, which would train "
+            "once per resample; run it with different --seed values instead."
+        )
+    _step(progress, f"training the {estimator} estimator")
+    result = decompose(
+        x1,
+        x2,
+        y,
+        estimator=estimator,
+        seed=seed,
+        drop_nonfinite=drop_nonfinite,
+        progress=progress,
+    )
+    _, counts = np.unique(y[finite_rows((x1, x2, y))], return_counts=True)
+    report = build_report(
+        result, None, entropy_y=entropy(counts / counts.sum()), source=source, title=title
     )
     return result, report
 

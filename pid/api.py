@@ -8,10 +8,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from pid._samples import check_paired
+from pid._samples import check_paired, finite_rows
 from pid.discretize import Discretized, discretize
 from pid.distribution import Distribution
-from pid.estimators import estimate
+from pid.estimators import ESTIMATORS, SAMPLE_ESTIMATORS, estimate
 from pid.result import PIDResult
 
 
@@ -45,36 +45,16 @@ def prepare(
     PCA, and clustered (:func:`pid.discretize.discretize`). Rows with NaN or infinite values
     are refused unless ``drop_nonfinite=True``, which drops them and records how many.
     """
-    arrays = check_paired(x1, x2, y)
-    keep = _finite_rows(arrays)
-    dropped = int(len(keep) - keep.sum())
-    if dropped and not drop_nonfinite:
-        raise ValueError(
-            f"{dropped} sample(s) hold NaN or infinite values; clean them, or pass "
-            "drop_nonfinite=True (--drop-nonfinite) to drop those rows."
-        )
-    arrays = tuple(a[keep] for a in arrays)
+    arrays, keep, provenance = _clean(x1, x2, y, drop_nonfinite)
     n = len(arrays[2])
-    if n == 0:
-        raise ValueError("no sample is left after dropping non-finite rows; clean the data.")
     if n_clusters is not None and not 1 < n_clusters <= n:
         raise ValueError(
             f"n_clusters (--clusters) is {n_clusters} but there are {n} samples; ask for "
             "between 2 and the number of samples."
         )
-    if len(np.unique(arrays[2])) < 2:
-        raise ValueError(
-            f"y holds a single class ({np.unique(arrays[2])[0]!r}); the task needs at least two "
-            "labels for its information to be decomposed."
-        )
     codes = discretize(*arrays, method=method, n_clusters=n_clusters, pca=pca, seed=seed)
     dist = Distribution.from_samples(codes.x1, codes.x2, codes.y)
-    provenance = {
-        "n_samples": n,
-        "dropped_nonfinite": dropped,
-        "seed": seed,
-        "discretization": codes.settings(),
-    }
+    provenance = {**provenance, "seed": seed, "discretization": codes.settings()}
     return Prepared(codes, dist, provenance, keep)
 
 
@@ -105,6 +85,10 @@ def decompose(
     >>> round(pid.decompose(x1, x2, x1 ^ x2).S, 6)
     1.0
     """
+    if estimator in SAMPLE_ESTIMATORS:
+        arrays, _, provenance = _clean(x1, x2, y, drop_nonfinite)
+        result = ESTIMATORS[estimator](*arrays, seed=seed, **options)
+        return replace(result, provenance={**result.provenance, **provenance})
     data = prepare(
         x1,
         x2,
@@ -124,14 +108,31 @@ def estimate_prepared(data: Prepared, estimator: str = "cvx", **options: Any) ->
     return replace(result, provenance={**result.provenance, **data.provenance})
 
 
-def _finite_rows(arrays: tuple[np.ndarray, ...]) -> np.ndarray:
-    """Which samples have only finite values (non-numeric arrays count as finite)."""
-    keep = np.ones(len(arrays[0]), dtype=bool)
-    for array in arrays:
-        if np.issubdtype(array.dtype, np.number):
-            finite = np.isfinite(array)
-            keep &= finite.reshape(len(array), -1).all(axis=1)
-    return keep
+def _clean(
+    x1: ArrayLike, x2: ArrayLike, y: ArrayLike, drop_nonfinite: bool
+) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], np.ndarray, dict[str, Any]]:
+    """Paired samples checked, non-finite rows refused or dropped, and at least two classes.
+
+    Returns the kept samples, the mask of kept rows and their count for the provenance.
+    """
+    arrays = check_paired(x1, x2, y)
+    keep = finite_rows(arrays)
+    dropped = int(len(keep) - keep.sum())
+    if dropped and not drop_nonfinite:
+        raise ValueError(
+            f"{dropped} sample(s) hold NaN or infinite values; clean them, or pass "
+            "drop_nonfinite=True (--drop-nonfinite) to drop those rows."
+        )
+    arrays = tuple(a[keep] for a in arrays)
+    if len(arrays[2]) == 0:
+        raise ValueError("no sample is left after dropping non-finite rows; clean the data.")
+    classes = np.unique(arrays[2])
+    if len(classes) < 2:
+        raise ValueError(
+            f"y holds a single class ({classes[0]!r}); the task needs at least two labels for "
+            "its information to be decomposed."
+        )
+    return arrays, keep, {"n_samples": len(arrays[2]), "dropped_nonfinite": dropped}
 
 
 __all__ = ["Prepared", "decompose", "estimate_prepared", "prepare"]

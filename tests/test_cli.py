@@ -152,3 +152,15 @@ def test_unknown_estimator_is_a_usage_error(and_npz):
     with pytest.raises(SystemExit) as exit_info:
         main(["compute", str(and_npz), "--estimator", "nope"])
     assert exit_info.value.code == 2
+
+
+def test_compute_with_the_batch_estimator(tmp_path, capsys):
+    x1 = np.array([0, 0, 1, 1] * 64)
+    x2 = np.array([0, 1, 0, 1] * 64)
+    path = _save(tmp_path / "xor.npz", x1=x1, x2=x2, y=x1 ^ x2)
+    assert main(["compute", str(path), "--estimator", "batch", "--out", str(tmp_path / "o")]) == 0
+    report = json.loads((tmp_path / "o" / "report.json").read_text())
+    assert report["estimator"] == "batch" and report["alphabets"] is None
+    assert report["terms"]["S"] == pytest.approx(1.0, abs=0.02)
+    assert main(["compute", str(path), "--estimator", "batch", "--bootstrap", "3"]) == 2
+    assert "not available with --estimator batch" in capsys.readouterr().err

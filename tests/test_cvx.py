@@ -171,3 +171,9 @@ def test_a_tight_tolerance_is_met_by_refining(rng):
     assert tight.diagnostics["gap_bits"] <= 1e-10 < loose.diagnostics["gap_bits"]
     assert tight.diagnostics["refined"] and not loose.diagnostics["refined"]
     assert abs(tight.R - loose.R) <= loose.diagnostics["gap_bits"] + 1e-10
+
+
+def test_solver_options_do_not_leak_into_later_solves(xor):
+    with pytest.raises(SolverError):
+        estimate(xor, tol_bits=0.0, solver_options={"max_iter": 3})
+    assert estimate(xor).S == pytest.approx(1.0, abs=1e-7)

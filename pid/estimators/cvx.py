@@ -217,11 +217,11 @@ def cvx(
     """
     start = time.perf_counter()
     cells = FeasibleCells.of(dist)
-    program = _conic_program(cells)
     attempts = [solver_options or {}]
     if solver == DEFAULT_SOLVER and solver_options is None:
         attempts.append(REFINED_CLARABEL_OPTIONS)
     for options in attempts:
+        program = _conic_program(cells, solver, options)
         q_star, lower, gap, status = _certified_solve(dist, cells, program, solver, options)
         if gap <= tol_bits:
             break
@@ -267,7 +267,8 @@ class _ConicProgram:
     Distributions whose ``p(x1, y)`` and ``p(x2, y)`` have the same zero pattern share their
     feasible cells and hence the whole conic program; only the right-hand sides of the two
     marginal constraints change. cvxpy keeps the canonicalization of a parametrized problem,
-    so repeated solves (bootstrap resamples, many distributions) skip recompilation.
+    so repeated solves (bootstrap resamples, many distributions) skip recompilation. The
+    cache holds one program per pattern, solver and options (:func:`_conic_program`).
     """
 
     def __init__(self, cells: FeasibleCells) -> None:
@@ -316,13 +317,18 @@ class _ConicProgram:
 
 
 #: Compiled programs by support pattern, least recently used first.
-_PROGRAMS: OrderedDict[bytes, _ConicProgram] = OrderedDict()
+_PROGRAMS: OrderedDict[tuple[bytes, str, str], _ConicProgram] = OrderedDict()
 _PROGRAMS_KEPT = 16
 
 
-def _conic_program(cells: FeasibleCells) -> _ConicProgram:
-    """The compiled program for the support pattern of ``cells`` (built on first use)."""
-    key = b"|".join(a.astype(np.int64).tobytes() for a in (cells.x1, cells.x2, cells.y))
+def _conic_program(cells: FeasibleCells, solver: str, options: dict[str, Any]) -> _ConicProgram:
+    """The compiled program for the support pattern of ``cells`` (built on first use).
+
+    cvxpy keeps the solver object, settings included, with a compiled problem, so each
+    combination of solver and options gets its own program.
+    """
+    pattern = b"|".join(a.astype(np.int64).tobytes() for a in (cells.x1, cells.x2, cells.y))
+    key = (pattern, solver, repr(sorted(options.items())))
     if key in _PROGRAMS:
         _PROGRAMS.move_to_end(key)
     else:

@@ -28,8 +28,9 @@ TERM_WORDS = {
 
 def build_report(
     result: PIDResult,
-    dist: Distribution,
+    dist: Distribution | None,
     *,
+    entropy_y: float | None = None,
     intervals: dict[str, tuple[float, float]] | None = None,
     bootstrap: dict[str, Any] | None = None,
     source: str | None = None,
@@ -41,8 +42,11 @@ def build_report(
     ----------
     result : PIDResult
         The decomposition.
-    dist : Distribution
+    dist : Distribution or None
         The discrete joint it was computed from; its marginals give the alphabet diagnostics.
+        None for estimators that work on samples (BATCH): then pass ``entropy_y``.
+    entropy_y : float, optional
+        ``H(Y)`` in bits, when there is no ``dist``.
     intervals : dict, optional
         ``{"R": (low, high), ...}``: confidence intervals of the four terms.
     bootstrap : dict, optional
@@ -55,13 +59,17 @@ def build_report(
     import pid
 
     shares = result.shares()
+    if dist is not None:
+        entropy_y = dist.entropy_y
+    if entropy_y is None:
+        raise ValueError("entropy_y is needed when dist is None; pass H(Y) in bits.")
     return {
         "schema_version": REPORT_SCHEMA_VERSION,
         "kind": REPORT_KIND,
         "units": "bits",
         "title": title or (f"PID of {source}" if source else "PID report"),
         "mode": "full",
-        "summary": _summary(result.mi_x1x2_y, dist.entropy_y, shares),
+        "summary": _summary(result.mi_x1x2_y, entropy_y, shares),
         "estimator": result.estimator,
         "terms": result.terms(),
         "shares": shares,
@@ -69,12 +77,12 @@ def build_report(
             "I(X1;Y)": result.mi_x1_y,
             "I(X2;Y)": result.mi_x2_y,
             "I(X1,X2;Y)": result.mi_x1x2_y,
-            "H(Y)": dist.entropy_y,
+            "H(Y)": entropy_y,
         },
         "intervals": {k: list(v) for k, v in intervals.items()} if intervals else None,
         "bootstrap": bootstrap,
         "diagnostics": result.diagnostics,
-        "alphabets": alphabet_diagnostics(dist),
+        "alphabets": alphabet_diagnostics(dist) if dist is not None else None,
         "provenance": {
             **result.provenance,
             "source": source,

@@ -30,7 +30,8 @@ def write_report(report: dict[str, Any], out_dir: str | os.PathLike) -> dict[str
     images = {"terms": figures.terms_figure(report)}
     if report.get("shares"):
         images["shares"] = figures.shares_figure(report)
-    images["alphabets"] = figures.alphabets_figure(report)
+    if report.get("alphabets"):
+        images["alphabets"] = figures.alphabets_figure(report)
     rendered = {
         "json": json.dumps(report, indent=2),
         "md": render_markdown(report),
