@@ -59,6 +59,16 @@ def conditional_entropy(p_xy: ArrayLike) -> float:
     return entropy(p_xy) - entropy(p_xy.sum(axis=1))
 
 
+def conditional_distribution(p: ArrayLike) -> np.ndarray:
+    """``p(last | rest)`` of a joint with the conditioned variable on the last axis.
+
+    ``p(v | u) = p(u, v) / sum_v p(u, v)``, with zeros where ``p(u) = 0``.
+    """
+    p = np.asarray(p, dtype=float)
+    total = p.sum(axis=-1, keepdims=True)
+    return np.divide(p, total, out=np.zeros_like(p), where=total > 0)
+
+
 def _as_joint(p: ArrayLike, ndim: int) -> np.ndarray:
     p = np.asarray(p, dtype=float)
     if p.ndim != ndim:

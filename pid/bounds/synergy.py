@@ -16,7 +16,7 @@ from scipy.optimize import minimize_scalar
 from pid.bounds.coupling import coupling_entropy
 from pid.bounds.marginals import PairwiseMarginals
 from pid.estimators import estimate
-from pid.information import entropy, mutual_information
+from pid.information import conditional_distribution, entropy, mutual_information
 
 LN2 = np.log(2.0)
 
@@ -181,8 +181,8 @@ def disagreement_bound(
     Returns ``(S_U, l, E[C_l])``.
     """
     p1, p2, p12 = marginals.p_x1_y, marginals.p_x2_y, marginals.p_x1_x2
-    post1 = _conditional(p1)  # p(y | x1), rows of zeros for unseen x1
-    post2 = _conditional(p2)
+    post1 = conditional_distribution(p1)  # p(y | x1), rows of zeros for unseen x1
+    post2 = conditional_distribution(p2)
     rows, cols = np.nonzero(p12)
     weights = p12[rows, cols]
     a, b = post1[rows], post2[cols]
@@ -201,11 +201,6 @@ def disagreement_bound(
     candidates = [0.0, 1.0, 0.5, float(inner.x)]
     best = max(candidates, key=bound)
     return bound(best), best, expected_divergence(best)
-
-
-def _conditional(p_xy: np.ndarray) -> np.ndarray:
-    p_x = p_xy.sum(axis=1, keepdims=True)
-    return np.divide(p_xy, p_x, out=np.zeros_like(p_xy), where=p_x > 0)
 
 
 def _log_linear(a: np.ndarray, b: np.ndarray, c: np.ndarray, support: np.ndarray) -> np.ndarray:

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from pid.information import conditional_distribution
 from pid.result import PIDResult
 
 #: Keys of the ``posteriors`` mapping: ``p(y|x1)``, ``p(y|x2)`` and ``p(y|x1,x2)``.
@@ -145,6 +146,7 @@ def batch(
     """
     import torch
 
+    from pid.device import resolve_device
     from pid.estimators import _batch_model
     from pid.estimators._classifiers import fit_posterior
 
@@ -280,27 +282,10 @@ def empirical_posteriors(x1: ArrayLike, x2: ArrayLike, y: ArrayLike) -> dict[str
     i1 = np.searchsorted(dist.values[0], np.asarray(x1))
     i2 = np.searchsorted(dist.values[1], np.asarray(x2))
     return {
-        "x1": _conditional(dist.p_x1_y)[i1],
-        "x2": _conditional(dist.p_x2_y)[i2],
-        "joint": _conditional(dist.table)[i1, i2],
+        "x1": conditional_distribution(dist.p_x1_y)[i1],
+        "x2": conditional_distribution(dist.p_x2_y)[i2],
+        "joint": conditional_distribution(dist.table)[i1, i2],
     }
-
-
-def resolve_device(device: str):
-    """``torch.device`` for ``"auto"`` (CUDA when available, else CPU) or an explicit name."""
-    import torch
-
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError):
-        raise ValueError(
-            f"device {device!r} is not a torch device; pass 'auto', 'cpu' or 'cuda'."
-        ) from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {device!r} was asked for but CUDA is unavailable; pass 'auto'.")
-    return dev
 
 
 # ---------------------------------------------------------------------- input checks
@@ -392,9 +377,3 @@ def _check_settings(**settings: float) -> None:
 def _floored(p: np.ndarray) -> np.ndarray:
     p = np.maximum(p, PROBABILITY_FLOOR)
     return p / p.sum(axis=1, keepdims=True)
-
-
-def _conditional(joint: np.ndarray) -> np.ndarray:
-    """``p(y | rest)`` of a joint table with the label on the last axis (0 where unseen)."""
-    total = joint.sum(axis=-1, keepdims=True)
-    return np.divide(joint, total, out=np.zeros_like(joint), where=total > 0)
