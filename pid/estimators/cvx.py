@@ -29,7 +29,7 @@ from pid.result import PIDResult
 DEFAULT_SOLVER = "CLARABEL"
 
 #: Largest certified duality gap, in bits, accepted by default.
-DEFAULT_TOLERANCE_BITS = 1e-6
+DEFAULT_TOLERANCE_BITS = 1e-5
 
 #: Clarabel settings for a second solve when the default one is not certified within tol_bits.
 REFINED_CLARABEL_OPTIONS = {"tol_gap_abs": 1e-12, "tol_gap_rel": 1e-12, "tol_feas": 1e-12}
@@ -197,7 +197,7 @@ def cvx(
     solver_options : dict, optional
         Keyword arguments passed to the solver.
     tol_bits : float
-        Largest certified duality gap accepted, in bits (default 1e-6). Every term of the
+        Largest certified duality gap accepted, in bits (default 1e-5). Every term of the
         result is within this gap of the exact value. With Clarabel and no ``solver_options``,
         an answer outside it is solved once more with tighter tolerances
         (:data:`REFINED_CLARABEL_OPTIONS`; ``diagnostics["refined"]`` says so).
