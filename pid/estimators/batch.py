@@ -91,10 +91,12 @@ def batch(
         ``posteriors``).
     posteriors : mapping, optional
         Predicted probabilities of your own models, each of shape (n, n_labels):
-        ``{"x1": p(y|x1), "x2": p(y|x2), "joint": p(y|x1,x2)}``. Without it, three small
-        classifiers are trained here with a validation split and early stopping. For
-        integer codes, :func:`empirical_posteriors` gives the posteriors of the empirical
-        distribution, which makes the result comparable with ``cvx``.
+        ``{"x1": p(y|x1), "x2": p(y|x2), "joint": p(y|x1,x2)}``. Without it, when both
+        modalities are integer codes the posteriors of the empirical distribution are used
+        (:func:`empirical_posteriors`, the same Delta_p as ``cvx``); otherwise three small
+        classifiers are trained here with a validation split and early stopping. The
+        result's ``provenance["posteriors"]`` says which: ``given``, ``empirical`` or
+        ``trained``.
     batch_size : int
         Minibatch size ``m``; each step builds an ``m x m x n_labels`` joint.
     steps : int
@@ -155,6 +157,10 @@ def batch(
     n = len(labels)
     f1, kind1 = _features(x1, "x1", n)
     f2, kind2 = _features(x2, "x2", n)
+    source = "given" if posteriors is not None else "trained"
+    if posteriors is None and kind1.startswith("one-hot") and kind2.startswith("one-hot"):
+        # Discrete codes: the empirical posteriors are exact, no classifier needed.
+        posteriors, source = empirical_posteriors(x1, x2, y), "empirical"
     _check_settings(
         batch_size=batch_size,
         steps=steps,
@@ -264,7 +270,7 @@ def batch(
         "n_samples": n,
         "n_labels": n_labels,
         "features": {"x1": kind1, "x2": kind2},
-        "posteriors": "given" if posteriors is not None else "trained",
+        "posteriors": source,
     }
     return PIDResult(**terms, estimator="batch", diagnostics=diagnostics, provenance=provenance)
 
