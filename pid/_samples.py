@@ -50,10 +50,22 @@ def _shape_advice(name: str, shape: tuple[int, ...], max_ndim: int) -> str:
 
 
 def finite_rows(arrays: tuple[np.ndarray, ...]) -> np.ndarray:
-    """Which samples have only finite values (non-numeric arrays count as finite)."""
+    """Which samples have only finite values.
+
+    In numeric arrays NaN and infinities are not finite; in object arrays (a table column
+    mixing strings and missing cells) None and float NaN are not.
+    """
     keep = np.ones(len(arrays[0]), dtype=bool)
     for array in arrays:
         if np.issubdtype(array.dtype, np.number):
             finite = np.isfinite(array)
-            keep &= finite.reshape(len(array), -1).all(axis=1)
+        elif array.dtype == object:
+            finite = np.array([not _missing(v) for v in array.ravel()]).reshape(array.shape)
+        else:
+            continue
+        keep &= finite.reshape(len(array), -1).all(axis=1)
     return keep
+
+
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and not np.isfinite(value))

@@ -129,8 +129,8 @@ def _clean(
     classes = np.unique(arrays[2])
     if len(classes) < 2:
         raise ValueError(
-            f"y holds a single class ({classes[0]!r}); the task needs at least two labels for "
-            "its information to be decomposed."
+            f"y holds a single class ({classes[:1].tolist()[0]!r}); the task needs at least two "
+            "labels for its information to be decomposed."
         )
     return arrays, keep, {"n_samples": len(arrays[2]), "dropped_nonfinite": dropped}
 

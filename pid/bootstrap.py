@@ -13,6 +13,8 @@ from pid.distribution import Distribution
 from pid.estimators import estimate
 
 TERMS = ("R", "U1", "U2", "S")
+#: Draws allowed per resample to find one with at least two labels.
+MAX_REDRAWS = 100
 
 
 def bootstrap(
@@ -38,6 +40,8 @@ def bootstrap(
     variability of the clustering as well as that of the sample. With ``refit=False`` the
     inputs must already be integer codes and only the sample varies (each resample's joint is
     counted on the alphabets of the full data).
+
+    A resample holding a single label (possible with rare classes) is drawn again.
 
     Returns, for each term, the ``(1 - confidence) / 2`` and ``(1 + confidence) / 2`` quantiles
     of its resampled values, and the ``(n_resamples, 4)`` array of those values.
@@ -73,8 +77,15 @@ def bootstrap(
 
         resamples = tqdm(resamples, desc="bootstrap", unit="resample")
     values = np.empty((n_resamples, len(TERMS)))
+    labels = arrays[2]
     for i in resamples:
-        values[i] = list(decompose_resample(rng.integers(0, n, size=n)).terms().values())
+        rows = rng.integers(0, n, size=n)
+        # A resample that misses every label but one has no task left; draw it again.
+        for _ in range(MAX_REDRAWS):
+            if len(np.unique(labels[rows])) > 1:
+                break
+            rows = rng.integers(0, n, size=n)
+        values[i] = list(decompose_resample(rows).terms().values())
     tail = (1 - confidence) / 2
     low, high = np.quantile(values, [tail, 1 - tail], axis=0)
     intervals = {

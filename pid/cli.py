@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pid.errors import SolverError
 from pid.estimators import ESTIMATORS
-from pid.result import PIDResult
+from pid.result import PIDResult, json_default
 
 #: Exit status for bad input, as for argparse's own usage errors.
 EXIT_USAGE = 2
@@ -24,6 +24,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.run(args)
     except (ValueError, FileNotFoundError, SolverError) as err:
         print(f"pid: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as err:
+        where = f" {err.filename!r}" if err.filename else ""
+        print(
+            f"pid: error: cannot use{where}: {err.strerror or err}; check the path and its "
+            "permissions.",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     except BrokenPipeError:  # the reader of our output went away (pid ... | head)
         sys.stderr.close()
@@ -173,7 +181,7 @@ def _demo(args: argparse.Namespace) -> int:
     print(_format_table(gates))
     write_text_atomic(
         args.out / "canonical.json",
-        json.dumps({name: r.to_dict() for name, r in gates}, indent=2),
+        json.dumps({name: r.to_dict() for name, r in gates}, indent=2, default=json_default),
     )
     examples = {
         "digits": ("8x8 digits: left half vs right half of each image", digits()),

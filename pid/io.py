@@ -117,7 +117,12 @@ def load_npz(
         raise ValueError(f"DATA file {path.name} is not an .npz archive; save it with numpy.savez.")
     with np.load(path, allow_pickle=False) as archive:
         _require_keys(path.name, archive.files, keys)
-        return tuple(archive[k] for k in keys)
+        try:
+            return tuple(archive[k] for k in keys)
+        except (zipfile.BadZipFile, ValueError, EOFError) as err:
+            raise ValueError(
+                f"DATA file {path.name} is damaged ({err}); save it again with numpy.savez."
+            ) from None
 
 
 def collect_outputs(

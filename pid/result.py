@@ -6,8 +6,17 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import numpy as np
+
 #: Version of the JSON layout written by :meth:`PIDResult.to_json`.
 SCHEMA_VERSION = 1
+
+
+def json_default(value: Any) -> Any:
+    """JSON form of numpy scalars and arrays (``json.dumps(..., default=json_default)``)."""
+    if isinstance(value, np.generic | np.ndarray):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 @dataclass(frozen=True)
@@ -62,7 +71,7 @@ class PIDResult:
 
     def to_json(self, indent: int | None = 2) -> str:
         """Serialize to a JSON string; :meth:`from_json` reads it back."""
-        return json.dumps(self.to_dict(), indent=indent)
+        return json.dumps(self.to_dict(), indent=indent, default=json_default)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PIDResult:

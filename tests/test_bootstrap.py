@@ -45,3 +45,12 @@ def test_seeded_and_on_the_full_alphabet():
 def test_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         bootstrap([0, 1], [0, 1], [0, 1], **kwargs)
+
+
+def test_a_rare_class_does_not_abort_the_bootstrap():
+    rng = np.random.default_rng(0)
+    x1, x2 = rng.integers(0, 3, 40), rng.integers(0, 3, 40)
+    y = np.zeros(40, dtype=int)
+    y[0] = 1  # one positive: many resamples would miss it
+    _, values = bootstrap(x1, x2, y, n_resamples=30, seed=0)
+    assert values.shape == (30, 4) and np.all(np.isfinite(values))

@@ -125,3 +125,17 @@ def test_inconsistent_tables_are_refused():
         PairwiseMarginals.from_tables(p, p, skewed)
     with pytest.raises(ValueError, match="one code space"):
         PairwiseMarginals.from_tables(p, np.full((2, 3), 1 / 6), p)
+
+
+def test_marginals_of_no_joint_are_refused():
+    # x1 = y and x2 = y, yet x1 != x2: no joint distribution has these marginals.
+    same = np.eye(2) / 2
+    with pytest.raises(ValueError, match="no joint distribution has these three marginals"):
+        synergy_bounds(PairwiseMarginals.from_tables(same, same, (1 - np.eye(2)) / 2))
+
+
+@pytest.mark.parametrize("name", ["unq", "copy", "imperfect_rdn", "xor", "and"])
+def test_interval_is_ordered_despite_rounding(name):
+    b = _bounds(canonical(name))
+    assert b.lower <= b.upper
+    assert b.lower - 1e-9 <= estimate(canonical(name)).S <= b.upper + 1e-9

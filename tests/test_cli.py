@@ -164,3 +164,33 @@ def test_compute_with_the_batch_estimator(tmp_path, capsys):
     assert report["terms"]["S"] == pytest.approx(1.0, abs=0.02)
     assert main(["compute", str(path), "--estimator", "batch", "--bootstrap", "3"]) == 2
     assert "not available with --estimator batch" in capsys.readouterr().err
+
+
+def test_io_failures_exit_2(and_npz, tmp_path, capsys):
+    occupied = tmp_path / "a_file"
+    occupied.write_text("x")
+    assert main(["compute", str(and_npz), "--out", str(occupied)]) == 2
+    assert "cannot use" in capsys.readouterr().err
+    damaged = tmp_path / "damaged.npz"
+    data = bytearray(and_npz.read_bytes())
+    data[100] ^= 0xFF
+    damaged.write_bytes(bytes(data))
+    assert main(["compute", str(damaged), "--out", str(tmp_path / "o")]) == 2
+    assert "is damaged" in capsys.readouterr().err
+
+
+def test_missing_cells_in_a_text_label_column(tmp_path, capsys):
+    import pandas as pd
+
+    table = pd.DataFrame(
+        {
+            "x1_a": [0.1, 0.2, 0.3, 0.4] * 5,
+            "x2_a": [1.0, 2, 3, 4] * 5,
+            "y": ["a", "b", None, "b"] * 5,
+        }
+    )
+    table.to_csv(tmp_path / "t.csv", index=False)
+    assert main(["compute", str(tmp_path / "t.csv"), "--out", str(tmp_path / "o")]) == 2
+    assert "5 sample(s) hold NaN" in capsys.readouterr().err
+    args = ["compute", str(tmp_path / "t.csv"), "--drop-nonfinite", "--out", str(tmp_path / "o")]
+    assert main(args) == 0

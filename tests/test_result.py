@@ -33,3 +33,17 @@ def test_shares_and_total():
 def test_shares_of_zero_information_are_zero():
     zero = PIDResult(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, "mmi")
     assert zero.shares() == {"R": 0.0, "U1": 0.0, "U2": 0.0, "S": 0.0}
+
+
+def test_numpy_scalars_serialize():
+    import numpy as np
+
+    import pid
+
+    result = pid.decompose([0, 0, 1, 1], [0, 1, 0, 1], [0, 1, 1, 0], seed=np.int64(3))
+    assert json.loads(result.to_json())["provenance"]["seed"] == 3
+
+
+def test_no_term_is_negative_even_by_rounding():
+    for name in ("imperfect_rdn", "copy", "unq", "diff"):
+        assert min(estimate(canonical(name)).terms().values()) >= 0.0

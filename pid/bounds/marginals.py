@@ -130,6 +130,29 @@ class PairwiseMarginals:
         joint /= joint.sum()
         return cls.from_distribution(Distribution(joint))
 
+    def check_joint_exists(self) -> None:
+        """Refuse marginals that visibly no joint distribution has.
+
+        A joint puts each pair's mass ``p(x1, x2)`` on labels that both ``x1`` and ``x2`` take,
+        and each ``p(x1, y)`` on values of ``x2`` that occur with ``x1`` and take ``y``; a
+        pair or cell without any such partner proves the three tables inconsistent.
+        """
+        a, b, c = self.p_x1_y > 0, self.p_x2_y > 0, self.p_x1_x2 > 0
+        support = a[:, None, :] & b[None, :, :] & c[:, :, None]
+        stranded = {
+            "p(x1, x2)": c & ~support.any(axis=2),
+            "p(x1, y)": a & ~support.any(axis=1),
+            "p(x2, y)": b & ~support.any(axis=0),
+        }
+        for name, cells in stranded.items():
+            if cells.any():
+                index = tuple(int(i) for i in np.argwhere(cells)[0])
+                raise ValueError(
+                    f"no joint distribution has these three marginals: {name} puts mass on "
+                    f"{index}, which no value of the third variable can join; pass marginals of "
+                    "one joint distribution, or samples to PairwiseMarginals.from_samples."
+                )
+
     @property
     def shape(self) -> tuple[int, int, int]:
         """Alphabet sizes ``(n_x1, n_x2, n_y)``."""

@@ -109,8 +109,8 @@ class SynergyBounds:
 
     @property
     def upper(self) -> float:
-        """The upper bound on synergy."""
-        return self.S_upper
+        """The upper bound on synergy (never below :attr:`lower`, which rounding could cause)."""
+        return max(self.S_upper, self.lower)
 
     @property
     def information_interval(self) -> tuple[float, float]:
@@ -130,6 +130,7 @@ def synergy_bounds(marginals: PairwiseMarginals) -> SynergyBounds:
     - ``S_upper = H(X1,X2) + H(Y) - Hmin - R - U1 - U2`` (Eq. 6.8), with ``Hmin`` a proven lower
       bound on the minimum-entropy coupling of ``p(x1, x2)`` and ``p(y)``.
     """
+    marginals.check_joint_exists()
     pid = estimate(marginals.unimodal_distribution())
     R, U1, U2 = pid.R, pid.U1, pid.U2
     p1, p2, p12 = marginals.p_x1_y, marginals.p_x2_y, marginals.p_x1_x2
@@ -139,7 +140,8 @@ def synergy_bounds(marginals: PairwiseMarginals) -> SynergyBounds:
     s_r = R - mutual_information(p12) + min_conditional_mi
     s_u, weight, disagreement = disagreement_bound(marginals, U1, U2)
     coupling = coupling_entropy(p12, marginals.p_y)
-    s_upper = entropy(p12) + h_y - coupling.lower_bound - R - U1 - U2
+    # R + U1 + U2 is the solver's minimum of I_q(X1,X2;Y), high by at most the certified gap.
+    s_upper = entropy(p12) + h_y - coupling.lower_bound - R - U1 - U2 + pid.diagnostics["gap_bits"]
     return SynergyBounds(
         R=R,
         U1=U1,

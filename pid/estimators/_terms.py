@@ -20,11 +20,16 @@ def result_from_redundancy(
     (thesis Eqs. 3.1 to 3.3; Williams and Beer's consistency equations).
     """
     mi1, mi2, mi12 = dist.mi_x1_y, dist.mi_x2_y, dist.mi_x1x2_y
+    terms = {
+        "R": redundancy,
+        "U1": mi1 - redundancy,
+        "U2": mi2 - redundancy,
+        "S": mi12 - mi1 - mi2 + redundancy,
+    }
     return PIDResult(
-        R=redundancy,
-        U1=mi1 - redundancy,
-        U2=mi2 - redundancy,
-        S=mi12 - mi1 - mi2 + redundancy,
+        # Every measure here is non-negative in exact arithmetic; what falls below zero is
+        # rounding in the differences (a few 1e-16 bits), not information.
+        **{name: max(value, 0.0) for name, value in terms.items()},
         mi_x1_y=mi1,
         mi_x2_y=mi2,
         mi_x1x2_y=mi12,

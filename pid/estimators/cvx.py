@@ -34,8 +34,11 @@ DEFAULT_TOLERANCE_BITS = 1e-5
 #: Clarabel settings for a second solve when the default one is not certified within tol_bits.
 REFINED_CLARABEL_OPTIONS = {"tol_gap_abs": 1e-12, "tol_gap_rel": 1e-12, "tol_feas": 1e-12}
 
-#: Largest marginal residual accepted after projecting the solver's answer onto Delta_p.
+#: Marginal residual at which the projection of the solver's answer stops.
 PROJECTION_TOLERANCE = 1e-13
+#: Largest marginal residual of a projected answer that is used (summation rounding on large
+#: tables can keep it above PROJECTION_TOLERANCE); one further off is dropped.
+ACCEPTED_RESIDUAL = 1e-10
 
 
 @dataclass(frozen=True)
@@ -105,12 +108,6 @@ class FeasibleCells:
     def size(self) -> int:
         """Number of feasible cells."""
         return len(self.y)
-
-    def to_table(self, q: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
-        """Scatter cell values into a dense (n_x1, n_x2, n_y) table."""
-        table = np.zeros(shape)
-        table[self.x1, self.x2, self.y] = q
-        return table
 
     def marginal_residual(self, q: np.ndarray) -> float:
         """Largest absolute violation of the two marginal constraints."""
@@ -348,7 +345,9 @@ def _best_feasible(dist: Distribution, cells: FeasibleCells, q: np.ndarray) -> n
     """
     p_y = dist.p_y[cells.y]
     conditional_product = dist.p_x1_y[cells.x1, cells.y] * dist.p_x2_y[cells.x2, cells.y] / p_y
-    candidates = [q, dist.table[cells.x1, cells.x2, cells.y], conditional_product]
+    candidates = [dist.table[cells.x1, cells.x2, cells.y], conditional_product]
+    if cells.marginal_residual(q) <= ACCEPTED_RESIDUAL:
+        candidates.append(q)
     return max(candidates, key=cells.conditional_entropy_bits)
 
 

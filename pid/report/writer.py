@@ -11,6 +11,7 @@ from typing import Any
 
 from pid.io import write_text_atomic
 from pid.report import figures
+from pid.result import json_default
 
 TERM_NAMES = {
     "R": "Redundancy (either modality alone)",
@@ -33,7 +34,7 @@ def write_report(report: dict[str, Any], out_dir: str | os.PathLike) -> dict[str
     if report.get("alphabets"):
         images["alphabets"] = figures.alphabets_figure(report)
     rendered = {
-        "json": json.dumps(report, indent=2),
+        "json": json.dumps(report, indent=2, default=json_default),
         "md": render_markdown(report),
         "html": render_html(report, images),
     }
