@@ -157,9 +157,9 @@ def _bounds(args: argparse.Namespace) -> int:
         seed=args.seed,
         sources=sources,
     )
-    print(f"R  = {_shown(bounds.R):.6f}   (exact)")
-    print(f"U1 = {_shown(bounds.U1):.6f}   (exact)")
-    print(f"U2 = {_shown(bounds.U2):.6f}   (exact)")
+    print(f"R  = {_shown(bounds.R):.6f}   (exact for the reconciled marginals)")
+    print(f"U1 = {_shown(bounds.U1):.6f}   (exact for the reconciled marginals)")
+    print(f"U2 = {_shown(bounds.U2):.6f}   (exact for the reconciled marginals)")
     print(f"S  in [{_shown(bounds.lower):.6f}, {_shown(bounds.upper):.6f}]")
     accuracy = report["accuracy"]
     print(f"best multimodal accuracy in [{accuracy['lower']:.1%}, {accuracy['upper']:.1%}]\n")

@@ -27,7 +27,7 @@ Methods
 The number of clusters or bins defaults to the Rice rule capped at :data:`MAX_DEFAULT_CLUSTERS`,
 ``k = min(ceil(2 n^(1/3)), 20)`` for ``n`` fit samples (Rice's rule grows the bin count
 sub-linearly, as histogram estimates of information need; the cap keeps the CVX problem small,
-0.13 s at 20 x 20 x 5 against 10 s at 50 x 50 x 10 in ``docs/benchmarks.md``, and the
+0.12 s at 20 x 20 x 5 against 12 s at 50 x 50 x 10 in ``docs/benchmarks.md``, and the
 plug-in bias in check, see :meth:`Discretized.settings`).
 k-means never asks for more clusters than there are distinct points.
 """

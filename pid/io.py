@@ -48,7 +48,8 @@ def load(
     - ``.safetensors``: tensors named ``keys``; bfloat16 tensors need torch.
 
     A modality comes back 1-D (one value per sample, e.g. integer codes) or 2-D (one feature
-    vector per sample, e.g. embeddings); ``y`` is 1-D. Half-precision tensors become float32.
+    vector per sample, e.g. embeddings); ``y`` is 1-D. Half-precision tensors from ``.pt`` files
+    and bfloat16 ones from ``.safetensors`` become float32; other dtypes are kept.
     Raises ``FileNotFoundError`` for a missing path and ``ValueError`` for anything else amiss.
     """
     return check_paired(*_read_arrays(path, keys, columns or {}, keys[2]), names=keys)

@@ -59,7 +59,7 @@ def fit_posterior(
     posteriors : ndarray of shape (n, n_labels)
         ``p(y | x)`` for every sample, training and validation alike.
     diagnostics : dict
-        ``epochs`` run, ``best_epoch`` and the validation cross-entropy ``valid_loss`` in bits.
+        ``epochs`` run, ``best_epoch`` and the validation cross-entropy ``valid_loss_bits``.
     """
     model = mlp(features.shape[1], n_labels, hidden).to(features.device)
     optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
@@ -79,7 +79,7 @@ def fit_posterior(
         if not math.isfinite(valid_loss):
             raise SolverError(
                 f"classifier training diverged at epoch {epoch} (validation loss {valid_loss}); "
-                "lower classifier_learning_rate."
+                "lower learning_rate."
             )
         if valid_loss < best_loss - 1e-6:
             best_loss, best_epoch = valid_loss, epoch

@@ -16,15 +16,17 @@ import time
 import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from pid.distribution import Distribution
 from pid.errors import SolverError
 from pid.estimators._terms import result_from_redundancy
 from pid.result import PIDResult
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 DEFAULT_SOLVER = "CLARABEL"
 
@@ -366,5 +368,7 @@ def _nonzero_index(p_xy: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[np.n
 
 def _indicator(rows: np.ndarray, n_rows: int) -> sp.csr_matrix:
     """Sparse 0/1 matrix with a single one in each column, at row ``rows[col]``."""
+    import scipy.sparse as sp
+
     n_cols = len(rows)
     return sp.csr_matrix((np.ones(n_cols), (rows, np.arange(n_cols))), shape=(n_rows, n_cols))

@@ -98,6 +98,8 @@ def build_report(
 
 
 def _summary(total: float, entropy_y: float, shares: dict[str, float]) -> str:
+    if total <= 0:
+        return "The two modalities carry no information about the label: all four terms are 0."
     largest = max(shares, key=shares.get)
     fraction = f" ({total / entropy_y:.0%} of H(Y) = {entropy_y:.3f} bits)" if entropy_y else ""
     return (

@@ -24,8 +24,9 @@ TERM_NAMES = {
 def write_report(report: dict[str, Any], out_dir: str | os.PathLike) -> dict[str, Path]:
     """Write ``report.json``, ``report.md`` and ``report.html`` into ``out_dir``.
 
-    Everything is rendered in memory first and each file is moved into place whole, so a
-    failure leaves no partial report behind. Returns the paths by format.
+    Everything is rendered in memory first, so a failure while rendering writes nothing, and
+    each file is moved into place whole, so no file is ever half-written. Returns the paths by
+    format.
     """
     out_dir = Path(out_dir)
     images = {"terms": figures.terms_figure(report)}
