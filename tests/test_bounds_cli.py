@@ -66,8 +66,13 @@ def test_bounds_refusals(three_sets, tmp_path, capsys):
     np.savez(no_x2, x1=x1, other=x2)
     narrow = tmp_path / "narrow.npz"
     np.savez(narrow, x1=x1[:, :3], y=y)
+    one_class = tmp_path / "one_class.npz"
+    np.savez(one_class, x1=x1, y=np.zeros_like(y))
+    one_class2 = tmp_path / "one_class2.npz"
+    np.savez(one_class2, x2=x2, y=np.zeros_like(y))
     cases = [
         ({"labeled2": disjoint}, "share no label"),
+        ({"labeled1": one_class, "labeled2": one_class2}, "single class"),
         ({"unlabeled": no_x2}, "no array named 'x2'"),
         ({"labeled1": narrow}, "encode x1 in one code space"),
     ]

@@ -49,9 +49,10 @@ def analyze_bounds(
     _same_space(x1a, x1m, "x1", "labeled1", "unlabeled")
     _same_space(x2b, x2m, "x2", "labeled2", "unlabeled")
     _same_space(ya, yb, "y", "labeled1", "labeled2")
-    if not set(np.unique(ya).tolist()) & set(np.unique(yb).tolist()):
+    if len(np.unique(np.concatenate([ya, yb]))) < 2:
         raise ValueError(
-            "labeled1 and labeled2 share no label; encode both datasets' labels in one code space."
+            "labeled1 and labeled2 hold a single class between them; the task needs at least "
+            "two labels."
         )
     coders = {
         "x1": Discretizer("auto", n_clusters, pca=pca, seed=seed, name="x1"),
