@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from pid.distribution import Distribution
+from pid.distribution import Distribution, _check_codes
 
 #: Largest disagreement allowed between the single-variable marginals implied by two tables.
 CONSISTENCY_TOLERANCE = 1e-9
@@ -188,15 +188,14 @@ def _probability_table(table: ArrayLike, name: str) -> np.ndarray:
 
 
 def _codes(values: ArrayLike, name: str) -> np.ndarray:
-    codes = np.asarray(values)
-    if codes.ndim != 1 or codes.size == 0:
-        raise ValueError(f"{name} must be a non-empty 1-D array of integer codes.")
-    if not np.issubdtype(codes.dtype, np.integer) or codes.min() < 0:
+    """Integer codes checked as :meth:`Distribution.from_samples` does, and non-negative."""
+    codes = _check_codes(values, name)
+    if codes.min() < 0:
         raise ValueError(
-            f"{name} must hold non-negative integer codes; discretize it in the code space "
-            "shared by all three datasets first."
+            f"{name} must hold non-negative codes (indices into the code space shared by all "
+            "three datasets); discretize it in that space first."
         )
-    return codes.astype(np.int64)
+    return codes
 
 
 def _frequencies(
