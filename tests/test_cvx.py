@@ -29,8 +29,9 @@ PUBLISHED = {
 
 
 @pytest.mark.parametrize("name", sorted(PUBLISHED))
-def test_canonical_distributions_match_published_values(name):
-    result = estimate(canonical(name))
+@pytest.mark.parametrize("method", ["newton", "cvxpy"])
+def test_canonical_distributions_match_published_values(name, method):
+    result = estimate(canonical(name), method=method)
     # Published figures carry six decimals: 5e-7 of rounding plus 5e-7 of solver error.
     np.testing.assert_allclose(
         (result.R, result.U1, result.U2, result.S), PUBLISHED[name], atol=1e-6
@@ -106,11 +107,12 @@ def test_decompose_on_codes_matches_the_table():
 
 
 def test_diagnostics_are_reported(xor):
-    r = estimate(xor)
+    r = estimate(xor, method="cvxpy")
     assert r.diagnostics["solver"] == "CLARABEL"
     assert r.diagnostics["status"] == "optimal"
     assert r.diagnostics["solve_time_s"] > 0
     assert r.diagnostics["n_variables"] == 8
+    assert estimate(xor).diagnostics["solver"] == "newton"
 
 
 def test_only_feasible_cells_become_variables():
@@ -118,19 +120,23 @@ def test_only_feasible_cells_become_variables():
     table = np.zeros((4, 3, 4))
     for a in range(4):
         table[a, :, a] = 1 / 12
-    r = estimate(Distribution.from_table(table))
+    r = estimate(Distribution.from_table(table), method="cvxpy")
     assert r.diagnostics["n_variables"] == 12
+    assert r.U1 == pytest.approx(2.0, abs=1e-7)
+    # The dedicated solver's variables are the multipliers of the non-zero marginal entries.
+    r = estimate(Distribution.from_table(table))
+    assert r.diagnostics["n_variables"] == 4 + 12
     assert r.U1 == pytest.approx(2.0, abs=1e-7)
 
 
 def test_a_failing_solver_raises_with_its_name_and_status(xor):
     with pytest.raises(SolverError, match=r"CLARABEL.*status"):
-        estimate(xor, solver_options={"max_iter": 1})
+        estimate(xor, method="cvxpy", solver_options={"max_iter": 1})
 
 
 def test_a_solver_without_exponential_cones_raises(xor):
     with pytest.raises(SolverError, match="OSQP"):
-        estimate(xor, solver="OSQP")
+        estimate(xor, method="cvxpy", solver="OSQP")
 
 
 def test_unknown_estimator_is_refused(xor):
@@ -161,13 +167,22 @@ def test_the_dual_bound_holds_for_any_multipliers(rng):
 
 def test_an_uncertified_answer_is_refused(xor):
     with pytest.raises(SolverError, match="CLARABEL"):
-        estimate(xor, tol_bits=0.0, solver_options={"max_iter": 3})
+        estimate(xor, method="cvxpy", tol_bits=0.0, solver_options={"max_iter": 3})
+
+
+def test_solver_settings_without_the_cvxpy_method_are_refused(xor):
+    with pytest.raises(ValueError, match="method='cvxpy'"):
+        estimate(xor, solver="CLARABEL")
+    with pytest.raises(ValueError, match="method 'simplex' is unknown"):
+        estimate(xor, method="simplex")
+    with pytest.raises(ValueError, match="tol_bits must be a non-negative"):
+        estimate(xor, tol_bits=-1.0)
 
 
 def test_a_tight_tolerance_is_met_by_refining(rng):
     dist = Distribution.from_table(random_table(rng, (5, 5, 3)))
-    loose = estimate(dist)
-    tight = estimate(dist, tol_bits=1e-10)
+    loose = estimate(dist, method="cvxpy")
+    tight = estimate(dist, method="cvxpy", tol_bits=1e-10)
     assert tight.diagnostics["gap_bits"] <= 1e-10 < loose.diagnostics["gap_bits"]
     assert tight.diagnostics["refined"] and not loose.diagnostics["refined"]
     assert abs(tight.R - loose.R) <= loose.diagnostics["gap_bits"] + 1e-10
@@ -175,5 +190,5 @@ def test_a_tight_tolerance_is_met_by_refining(rng):
 
 def test_solver_options_do_not_leak_into_later_solves(xor):
     with pytest.raises(SolverError):
-        estimate(xor, tol_bits=0.0, solver_options={"max_iter": 3})
-    assert estimate(xor).S == pytest.approx(1.0, abs=1e-7)
+        estimate(xor, method="cvxpy", tol_bits=0.0, solver_options={"max_iter": 3})
+    assert estimate(xor, method="cvxpy").S == pytest.approx(1.0, abs=1e-7)

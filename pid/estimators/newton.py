@@ -1,0 +1,467 @@
+"""A dedicated solver for ``max_{q in Delta_p} H_q(Y | X1, X2)``: smoothed dual Newton.
+
+The problem's dual has one multiplier per ``(x1, y)`` and per ``(x2, y)`` cell. For
+``epsilon > 0`` the entropy-regularized primal
+
+    max_{q in Delta_p} H_q(Y | X1, X2) + epsilon H_q(X2 | X1)
+
+has the smooth, unconstrained convex dual
+
+    F_eps(lam, mu) = -lam . p(x1, y) - mu . p(x2, y)
+                     + sum_x1 p(x1) eps LSE_x2( g(x1, x2) / eps ),
+    g(x1, x2) = LSE_y( lam(x1, y) + mu(x2, y) ),
+
+whose minimizer gives ``q(x1, x2, y) = p(x1) w(x2 | x1) c(y | x1, x2)`` with
+``w = softmax_x2(g / eps)`` and ``c = softmax_y(lam + mu)``. Its gradient is the marginal
+residual ``(q(x1, y) - p(x1, y), q(x2, y) - p(x2, y))``. At ``eps = 1`` the minimizer is the
+conditional product ``p(y|x1) p(x2|y)`` in closed form; the solver follows the path
+``eps -> 0`` by damped Newton steps (an interior-point-like continuation), and stops when the
+certificate below is within the requested tolerance.
+
+Certificate: for any multipliers, ``H_q <= -lam . p(x1, y) - mu . p(x2, y) +
+sum_x1 p(x1) max_x2 g(x1, x2)`` on all of Delta_p (Gibbs' inequality, see
+:meth:`pid.estimators.cvx.FeasibleCells.entropy_upper_bound_bits`), while the primal point,
+rescaled exactly onto Delta_p, gives a lower bound. Their difference bounds the error of the
+optimum, hence of R, U1, U2 and S.
+
+All arrays carry a leading batch axis, so many distributions of one shape are solved at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+LN2 = np.log(2.0)
+
+#: A smoothing level's Newton steps stop when the marginal residual is below this times
+#: ``eps`` (or below :data:`RESIDUAL_FLOOR`).
+CENTERING = 1e-2
+#: Marginal residual below which double precision cannot improve the multipliers.
+RESIDUAL_FLOOR = 1e-14
+#: Factor by which the smoothing shrinks from one level to the next.
+SHRINK = 0.1
+#: Smallest smoothing tried; below it double precision no longer resolves the problem.
+SMALLEST_EPSILON = 1e-10
+#: Newton steps without halving the residual after which a level gives up on a problem
+#: whose residual is already at the rounding level ``ROUNDING_RESIDUAL / eps``.
+PATIENCE = 3
+ROUNDING_RESIDUAL = 1e-13
+#: Newton systems up to this size are solved by batched eigendecomposition.
+SMALL_SYSTEM = 64
+
+
+@dataclass
+class NewtonSolution:
+    """The solver's answer for a batch.
+
+    Attributes
+    ----------
+    q : ndarray, shape (B, n1, n2, ny)
+        Exactly feasible joint distributions (marginal residual ``residual``).
+    lower_bits, upper_bits : ndarray, shape (B,)
+        ``H_q(Y|X1,X2)`` of ``q`` and the certified upper bound on the optimum, in bits.
+    residual : ndarray, shape (B,)
+        Largest marginal violation of each ``q``.
+    newton_steps : int
+        Newton steps taken.
+    epsilon : ndarray, shape (B,)
+        Smoothing level at which each answer was found.
+    """
+
+    q: np.ndarray
+    lower_bits: np.ndarray
+    upper_bits: np.ndarray
+    residual: np.ndarray
+    newton_steps: int
+    epsilon: np.ndarray
+
+    @property
+    def gap_bits(self) -> np.ndarray:
+        """Certified gap of each answer, in bits."""
+        return np.maximum(self.upper_bits - self.lower_bits, 0.0)
+
+
+class _Problem:
+    """Marginals of a batch and the masks of their feasible cells."""
+
+    def __init__(self, p_x1_y: np.ndarray, p_x2_y: np.ndarray) -> None:
+        self.p1 = p_x1_y
+        self.p2 = p_x2_y
+        self.p_x1 = p_x1_y.sum(axis=2)
+        self.free1 = p_x1_y > 0
+        self.free2 = p_x2_y > 0
+        self.cell = self.free1[:, :, None, :] & self.free2[:, None, :, :]
+        self.row = self.p_x1 > 0
+        batch, n1, ny = p_x1_y.shape
+        self.shape = (batch, n1, p_x2_y.shape[1], ny)
+
+    def start(self) -> tuple[np.ndarray, np.ndarray]:
+        """The exact minimizer at ``eps = 1``: ``lam = log p(y|x1)``, ``mu = log p(x2|y)``."""
+        p_y = self.p1.sum(axis=1, keepdims=True)
+        lam = _safe_log(self.p1 / np.where(self.row, self.p_x1, 1.0)[:, :, None])
+        mu = _safe_log(self.p2 / np.where(p_y > 0, p_y, 1.0))
+        return lam, mu
+
+
+@dataclass
+class _State:
+    """Everything derived from the multipliers at one smoothing level."""
+
+    g: np.ndarray  # (B, n1, n2) log-sum-exp over y
+    c: np.ndarray  # (B, n1, n2, ny) softmax over y
+    w: np.ndarray  # (B, n1, n2) softmax over x2 of g / eps
+    value: np.ndarray  # (B,) F_eps
+    q: np.ndarray  # (B, n1, n2, ny)
+
+
+def _evaluate(prob: _Problem, lam: np.ndarray, mu: np.ndarray, eps: float) -> _State:
+    theta = np.where(prob.cell, lam[:, :, None, :] + mu[:, None, :, :], -np.inf)
+    peak = theta.max(axis=3)
+    live = np.isfinite(peak)
+    peak = np.where(live, peak, 0.0)
+    expo = np.exp(theta - peak[..., None])
+    total = expo.sum(axis=3)
+    g = np.where(live, peak + np.log(np.where(live, total, 1.0)), -np.inf)
+    c = expo / np.where(live, total, 1.0)[..., None]
+    scaled = g / eps
+    top = scaled.max(axis=2)
+    top = np.where(prob.row, top, 0.0)
+    weights = np.exp(scaled - top[:, :, None])
+    norm = weights.sum(axis=2)
+    norm = np.where(prob.row, norm, 1.0)
+    w = weights / norm[:, :, None]
+    soft = eps * (top + np.log(norm))
+    value = (
+        -np.sum(np.where(prob.free1, lam * prob.p1, 0.0), axis=(1, 2))
+        - np.sum(np.where(prob.free2, mu * prob.p2, 0.0), axis=(1, 2))
+        + np.sum(np.where(prob.row, prob.p_x1 * soft, 0.0), axis=1)
+    )
+    q = (prob.p_x1[:, :, None] * w)[..., None] * c
+    return _State(g=g, c=c, w=w, value=value, q=q)
+
+
+def _gradient(prob: _Problem, state: _State) -> tuple[np.ndarray, np.ndarray]:
+    return state.q.sum(axis=2) - prob.p1, state.q.sum(axis=1) - prob.p2
+
+
+def _hessian(prob: _Problem, state: _State, eps: float) -> np.ndarray:
+    """The dense Hessian of ``F_eps`` in the variables ``(lam, mu)``, flattened.
+
+    With ``v`` the gradient of ``g(x1, x2)`` (``c`` on ``lam[x1]`` and on ``mu[x2]``),
+    ``Hess = sum_x1 p(x1) [sum_x2 w Hess g + Cov_w(v) / eps]``; the covariance is assembled in
+    centred form where that avoids cancellation.
+    """
+    batch, n1, n2, ny = prob.shape
+    c, w = state.c, state.w
+    omega = prob.p_x1[:, :, None] * w  # q(x1, x2)
+    a = np.einsum("bij,bijy->biy", w, c)  # q(y | x1)
+    eye = np.eye(ny)
+    curv = c[..., :, None] * eye - c[..., :, None] * c[..., None, :]  # Hess g: diag c - c c^T
+    centred = c - a[:, :, None, :]
+    d1, d2 = n1 * ny, n2 * ny
+    hess = np.empty((batch, d1 + d2, d1 + d2))
+    ll = np.einsum("bij,bijyz->biyz", omega, curv) + np.einsum(
+        "bij,bijy,bijz->biyz", omega / eps, centred, centred, optimize=True
+    )
+    lm = omega[..., None, None] * (curv + centred[..., :, None] * c[..., None, :] / eps)
+    mm_diag = np.einsum("bij,bijyz->bjyz", omega, curv) + np.einsum(
+        "bij,bijy,bijz->bjyz", omega / eps, c, c, optimize=True
+    )
+    z = (w[..., None] * c).reshape(batch, n1, d2)
+    mm = -np.einsum("bi,bik,bil->bkl", prob.p_x1 / eps, z, z, optimize=True)
+    mm_view = mm.reshape(batch, n2, ny, n2, ny)
+    for x in range(n2):
+        mm_view[:, x, :, x, :] += mm_diag[:, x]
+    hess[:, d1:, d1:] = mm
+    hess[:, :d1, :d1] = 0.0
+    for x in range(n1):
+        hess[:, x * ny : (x + 1) * ny, x * ny : (x + 1) * ny] = ll[:, x]
+    hess[:, :d1, d1:] = lm.transpose(0, 1, 3, 2, 4).reshape(batch, d1, d2)
+    hess[:, d1:, :d1] = hess[:, :d1, d1:].transpose(0, 2, 1)
+    return hess
+
+
+def _residual_of(grad: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """Largest marginal violation of each problem, from the gradient of ``F_eps``."""
+    return np.maximum(np.abs(grad[0]).max(axis=(1, 2)), np.abs(grad[1]).max(axis=(1, 2)))
+
+
+def _solve_newton(
+    prob: _Problem, state: _State, eps: float, rhs: tuple[np.ndarray, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``-H^{-1} rhs`` on the free variables, and ``-rhs . step``."""
+    batch, n1, n2, ny = prob.shape
+    grad = np.concatenate([rhs[0].reshape(batch, -1), rhs[1].reshape(batch, -1)], axis=1)
+    free = np.concatenate([prob.free1.reshape(batch, -1), prob.free2.reshape(batch, -1)], axis=1)
+    grad = np.where(free, grad, 0.0)
+    hess = _hessian(prob, state, eps)
+    hess = np.where(free[:, :, None] & free[:, None, :], hess, 0.0)
+    # Rounding in the 1/eps terms can leave the assembled matrix slightly indefinite, and
+    # pairs whose weight has underflowed leave directions of almost no curvature. The ridge
+    # covers the rounding level, the gauge directions (lam[x1] + const, lam[:, y] + k_y with
+    # mu[:, y] - k_y) and, in proportion to the residual (Levenberg-Marquardt), keeps steps
+    # along flat directions of order one; it vanishes as the residual does.
+    residual = _residual_of(_gradient(prob, state))
+    ridge = 1e-13 * prob.p_x1.max(axis=1) / eps + residual
+    diag = np.arange(hess.shape[1])
+    hess[:, diag, diag] += np.where(free, 0.0, 1.0)
+    step = _solve_spd(hess, -grad, np.where(free, ridge[:, None], 0.0))
+    decrement = -np.sum(grad * step, axis=1)
+    d1 = n1 * ny
+    return step[:, :d1].reshape(batch, n1, ny), step[:, d1:].reshape(batch, n2, ny), decrement
+
+
+def _solve_spd(hess: np.ndarray, rhs: np.ndarray, ridge: np.ndarray) -> np.ndarray:
+    """Solve batched symmetric positive semi-definite systems, regularized by ``ridge``.
+
+    Small systems are solved by batched LU with the ridge on the diagonal; any whose answer
+    is not a descent direction (rounding can leave the matrix slightly indefinite) is solved
+    again through its eigendecomposition with the eigenvalues floored at its ridge. Large
+    systems use a Cholesky factorization, the ridge raised a hundredfold until it succeeds.
+    """
+    if hess.shape[1] > SMALL_SYSTEM:
+        return np.stack(
+            [_cholesky_solve(h, r, d) for h, r, d in zip(hess, rhs, ridge, strict=True)]
+        )
+    diag = np.arange(hess.shape[1])
+    regularized = hess.copy()
+    regularized[:, diag, diag] += ridge
+    step = np.linalg.solve(regularized, rhs[..., None])[..., 0]
+    bad = ~(np.sum(step * rhs, axis=1) > 0) | ~np.all(np.isfinite(step), axis=1)
+    bad &= np.any(rhs != 0, axis=1)
+    if np.any(bad):
+        values, vectors = np.linalg.eigh(hess[bad])
+        floor = np.maximum(ridge[bad].max(axis=1, keepdims=True), 1e-300)
+        coeffs = np.einsum("bki,bk->bi", vectors, rhs[bad]) / np.maximum(values, floor)
+        step[bad] = np.einsum("bki,bi->bk", vectors, coeffs)
+    return step
+
+
+def _cholesky_solve(hess: np.ndarray, rhs: np.ndarray, ridge: np.ndarray) -> np.ndarray:
+    from scipy.linalg import cho_factor, cho_solve
+
+    diag = np.arange(len(hess))
+    base = hess[diag, diag].copy()
+    for _ in range(12):
+        hess[diag, diag] = base + ridge
+        try:
+            factor = cho_factor(hess, lower=True, check_finite=False)
+        except np.linalg.LinAlgError:
+            ridge = ridge * 100.0
+            continue
+        return cho_solve(factor, rhs, check_finite=False)
+    raise np.linalg.LinAlgError("the Newton system stayed singular after regularization")
+
+
+def maximize_conditional_entropy(
+    p_x1_y: np.ndarray,
+    p_x2_y: np.ndarray,
+    *,
+    tol_bits: float = 1e-8,
+    max_steps: int = 500,
+) -> NewtonSolution:
+    """``max_{q in Delta_p} H_q(Y|X1,X2)`` for each distribution of a batch, certified.
+
+    Follows the minimizers of the smoothed dual ``F_eps`` (module docstring) from
+    ``eps = 1``, where the conditional product is optimal, towards ``eps = 0``: at each level
+    a tangent predictor moves the multipliers along the path and damped Newton steps (Armijo
+    backtracking) re-centre them; the level shrinks by :data:`SHRINK` until every problem's
+    certified gap is within ``tol_bits``.
+
+    Parameters
+    ----------
+    p_x1_y, p_x2_y : ndarray, shapes (B, n1, ny) and (B, n2, ny)
+        The two pairwise marginals of each problem; each problem's total mass is 1.
+    tol_bits : float
+        Certified gap at which to stop.
+    max_steps : int
+        Newton steps after which the current answer is returned, certified but possibly
+        with a larger gap.
+    """
+    prob = _Problem(p_x1_y, p_x2_y)
+    lam, mu = prob.start()
+    eps, steps = 1.0, 0
+    best: NewtonSolution | None = None
+    while True:
+        done = np.zeros(prob.shape[0], bool) if best is None else best.gap_bits <= tol_bits
+        state = _evaluate(prob, lam, mu, eps)
+        lam, mu, state, taken = _centre(prob, lam, mu, state, eps, max_steps - steps, done)
+        steps += taken
+        best = _better(best, _certify(prob, lam, mu, state, eps))
+        best.newton_steps = steps
+        finished = np.all(best.gap_bits <= tol_bits) or steps >= max_steps
+        if finished or eps * SHRINK < SMALLEST_EPSILON:
+            return best
+        d_lam, d_mu = _tangent(prob, state, eps)
+        moving = (best.gap_bits > tol_bits)[:, None, None]
+        lam = lam + np.where(moving, (SHRINK - 1.0) * eps * d_lam, 0.0)
+        mu = mu + np.where(moving, (SHRINK - 1.0) * eps * d_mu, 0.0)
+        eps *= SHRINK
+
+
+def _better(best: NewtonSolution | None, new: NewtonSolution) -> NewtonSolution:
+    """Per problem, the answer with the smaller certified gap."""
+    if best is None:
+        return new
+    take = new.gap_bits < best.gap_bits
+    return NewtonSolution(
+        q=np.where(take[:, None, None, None], new.q, best.q),
+        lower_bits=np.where(take, new.lower_bits, best.lower_bits),
+        upper_bits=np.where(take, new.upper_bits, best.upper_bits),
+        residual=np.where(take, new.residual, best.residual),
+        newton_steps=best.newton_steps,
+        epsilon=np.where(take, new.epsilon, best.epsilon),
+    )
+
+
+def _centre(
+    prob: _Problem,
+    lam: np.ndarray,
+    mu: np.ndarray,
+    state: _State,
+    eps: float,
+    budget: int,
+    frozen: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, _State, int]:
+    """Damped Newton steps on ``F_eps`` until each marginal residual is below ``CENTERING * eps``.
+
+    A problem is left where it is for the rest of the level once its line search fails, or
+    once its residual is within the reach of rounding and has not halved in
+    :data:`PATIENCE` steps: at small ``eps`` rounding in ``g / eps`` puts a floor of about
+    ``1e-16 / eps`` under the residual.
+    """
+    threshold = max(CENTERING * eps, RESIDUAL_FLOOR)
+    stalled = frozen.copy()
+    best_residual = np.full(prob.shape[0], np.inf)
+    idle = np.zeros(prob.shape[0], dtype=int)
+    for taken in range(budget):
+        grad = _gradient(prob, state)
+        residual = _residual_of(grad)
+        improved = residual <= 0.5 * best_residual
+        idle = np.where(improved, 0, idle + 1)
+        best_residual = np.where(improved, residual, best_residual)
+        stalled |= (idle >= PATIENCE) & (residual <= ROUNDING_RESIDUAL / eps)
+        moving = (residual > threshold) & ~stalled
+        if not np.any(moving):
+            return lam, mu, state, taken
+        d_lam, d_mu, decrement = _solve_newton(prob, state, eps, grad)
+        t = moving.astype(float)
+        accepted = ~moving
+        for _ in range(60):
+            trial = _step(prob, lam, mu, t, d_lam, d_mu, eps)
+            accepted = ~moving | _acceptable(prob, state, trial, t, d_lam, d_mu, decrement)
+            if np.all(accepted):
+                break
+            t = np.where(accepted, t, 0.5 * t)
+        if not np.all(accepted):
+            stalled |= ~accepted
+            t = np.where(accepted, t, 0.0)
+            trial = _step(prob, lam, mu, t, d_lam, d_mu, eps)
+        lam, mu, state = lam + t[:, None, None] * d_lam, mu + t[:, None, None] * d_mu, trial
+    return lam, mu, state, budget
+
+
+def _acceptable(
+    prob: _Problem,
+    state: _State,
+    trial: _State,
+    t: np.ndarray,
+    d_lam: np.ndarray,
+    d_mu: np.ndarray,
+    decrement: np.ndarray,
+) -> np.ndarray:
+    """Armijo's sufficient decrease, or a slope along the step at most half the initial one.
+
+    Near the optimum at small ``eps`` the decrease of ``F_eps`` falls below the rounding of
+    its value while the marginal residual is still well resolved; the slope
+    ``grad F(z + t d) . d`` (from the marginals) decides there.
+    """
+    armijo = trial.value <= state.value - 0.25 * t * decrement
+    g1, g2 = _gradient(prob, trial)
+    slope = np.sum(g1 * d_lam, axis=(1, 2)) + np.sum(g2 * d_mu, axis=(1, 2))
+    return armijo | (np.abs(slope) <= 0.5 * decrement)
+
+
+def _step(
+    prob: _Problem,
+    lam: np.ndarray,
+    mu: np.ndarray,
+    t: np.ndarray,
+    d_lam: np.ndarray,
+    d_mu: np.ndarray,
+    eps: float,
+) -> _State:
+    return _evaluate(prob, lam + t[:, None, None] * d_lam, mu + t[:, None, None] * d_mu, eps)
+
+
+def _tangent(prob: _Problem, state: _State, eps: float) -> tuple[np.ndarray, np.ndarray]:
+    """``d(lam, mu) / d eps`` along the path of minimizers, by the implicit function theorem."""
+    finite = state.w > 0
+    g = np.where(finite, state.g, 0.0)
+    mean = np.sum(state.w * g, axis=2, keepdims=True)
+    dw = np.where(finite, -state.w * (g - mean) / eps**2, 0.0)
+    dq = (prob.p_x1[:, :, None] * dw)[..., None] * state.c
+    rhs = (dq.sum(axis=2), dq.sum(axis=1))
+    return _solve_newton(prob, state, eps, rhs)[:2]
+
+
+def _certify(
+    prob: _Problem, lam: np.ndarray, mu: np.ndarray, state: _State, eps: float
+) -> NewtonSolution:
+    q = _project(prob, state.q)
+    lower = _conditional_entropy_bits(q)
+    hard = np.where(prob.row, state.g.max(axis=2), 0.0)
+    upper = (
+        -np.sum(np.where(prob.free1, lam * prob.p1, 0.0), axis=(1, 2))
+        - np.sum(np.where(prob.free2, mu * prob.p2, 0.0), axis=(1, 2))
+        + np.sum(prob.p_x1 * hard, axis=1)
+    ) / LN2
+    residual = _residual(prob, q)
+    epsilon = np.full(prob.shape[0], eps)
+    return NewtonSolution(q, lower, upper, residual, 0, epsilon)
+
+
+def _project(prob: _Problem, q: np.ndarray, sweeps: int = 20) -> np.ndarray:
+    """An exactly feasible point near a nearly feasible ``q``.
+
+    A few sweeps of iterative proportional fitting (each label's slice rescaled to its row
+    and column marginals) shrink the residual; then each slice is rounded onto its transport
+    polytope exactly: rows and columns are scaled down to at most their targets, and the
+    missing masses ``e_r`` and ``e_c`` (equal in total) are added back as ``e_r e_c^T / |e_r|``,
+    which only touches feasible cells (Altschuler et al.'s rounding of a Sinkhorn iterate).
+    """
+    q = q.copy()
+    for _ in range(sweeps):
+        q *= _ratio(prob.p1, q.sum(axis=2))[:, :, None, :]
+        q *= _ratio(prob.p2, q.sum(axis=1))[:, None, :, :]
+    q *= np.minimum(_ratio(prob.p1, q.sum(axis=2)), 1.0)[:, :, None, :]
+    q *= np.minimum(_ratio(prob.p2, q.sum(axis=1)), 1.0)[:, None, :, :]
+    missing_rows = np.maximum(prob.p1 - q.sum(axis=2), 0.0)
+    missing_cols = np.maximum(prob.p2 - q.sum(axis=1), 0.0)
+    total = missing_rows.sum(axis=1)
+    scale = np.divide(1.0, total, out=np.zeros_like(total), where=total > 0)
+    q += missing_rows[:, :, None, :] * missing_cols[:, None, :, :] * scale[:, None, None, :]
+    return q
+
+
+def _residual(prob: _Problem, q: np.ndarray) -> np.ndarray:
+    return np.maximum(
+        np.abs(q.sum(axis=2) - prob.p1).max(axis=(1, 2)),
+        np.abs(q.sum(axis=1) - prob.p2).max(axis=(1, 2)),
+    )
+
+
+def _conditional_entropy_bits(q: np.ndarray) -> np.ndarray:
+    pair = q.sum(axis=3, keepdims=True)
+    ratio = np.divide(q, pair, out=np.ones_like(q), where=q > 0)
+    return -np.sum(np.where(q > 0, q * np.log2(ratio), 0.0), axis=(1, 2, 3))
+
+
+def _ratio(target: np.ndarray, current: np.ndarray) -> np.ndarray:
+    return np.divide(target, current, out=np.ones_like(target), where=current > 0)
+
+
+def _safe_log(x: np.ndarray) -> np.ndarray:
+    return np.log(np.where(x > 0, x, 1.0))

@@ -1,0 +1,125 @@
+"""The dedicated CVX solver: exact values, the cvxpy reference, degenerate inputs, batches."""
+
+import numpy as np
+import pytest
+from conftest import random_shape, random_sparse_table, random_table
+
+from pid import Distribution, estimate
+from pid.datasets import canonical
+from pid.estimators.cvx import cvx_batch
+from pid.estimators.newton import maximize_conditional_entropy
+from pid.information import entropy
+
+H_QUARTER = entropy([0.25, 0.75])
+
+# Exact values in closed form, in bits.
+EXACT = {
+    "and": (H_QUARTER - 0.5, 0.0, 0.0, 0.5),
+    "or": (H_QUARTER - 0.5, 0.0, 0.0, 0.5),
+    "xor": (0.0, 0.0, 0.0, 1.0),
+    "rdn": (1.0, 0.0, 0.0, 0.0),
+    "unq": (0.0, 1.0, 0.0, 0.0),
+    "copy": (0.0, 1.0, 1.0, 0.0),
+    "sum": (0.5, 0.0, 0.0, 1.0),
+    "rdn_xor": (1.0, 0.0, 0.0, 1.0),
+    "diff": (2 * H_QUARTER - 1.5, 1 - H_QUARTER, 1 - H_QUARTER, 0.0),
+    "reduced_or": (H_QUARTER - 0.5, 0.0, 0.0, 1.5 - H_QUARTER),
+    "imperfect_rdn": (
+        1 - 0.501 * entropy([0.001 / 0.501, 0.5 / 0.501]),
+        0.501 * entropy([0.001 / 0.501, 0.5 / 0.501]),
+        0.0,
+        0.0,
+    ),
+}
+
+
+def _terms(result):
+    return np.array([result.R, result.U1, result.U2, result.S])
+
+
+@pytest.mark.parametrize("name", sorted(EXACT))
+def test_canonical_distributions_to_1e8(name):
+    result = estimate(canonical(name), tol_bits=5e-9)
+    np.testing.assert_allclose(_terms(result), EXACT[name], atol=1e-8)
+    assert result.diagnostics["gap_bits"] <= 5e-9
+
+
+def test_agrees_with_the_cvxpy_reference_on_mixed_shapes(rng):
+    for trial in range(40):
+        shape = random_shape(rng, max_x=7, max_y=4)
+        table = random_sparse_table(rng, shape) if trial % 2 else random_table(rng, shape)
+        dist = Distribution.from_table(table)
+        fast = estimate(dist)
+        reference = estimate(dist, method="cvxpy", tol_bits=1e-9)
+        np.testing.assert_allclose(_terms(fast), _terms(reference), atol=1e-6, err_msg=str(shape))
+        assert fast.diagnostics["gap_bits"] <= 1e-7
+
+
+def test_certificate_brackets_the_reference_optimum(rng):
+    for _ in range(20):
+        table = random_table(rng, random_shape(rng, max_x=6, max_y=3))
+        dist = Distribution.from_table(table)
+        solution = maximize_conditional_entropy(dist.p_x1_y[None], dist.p_x2_y[None])
+        reference = estimate(dist, method="cvxpy", tol_bits=1e-9)
+        optimum = dist.entropy_y - (dist.mi_x1_y + dist.mi_x2_y - reference.R)
+        assert solution.lower_bits[0] - 1e-9 <= optimum <= solution.upper_bits[0] + 1e-9
+        q = solution.q[0]
+        assert np.abs(q.sum(axis=1) - dist.p_x1_y).max() <= 1e-12
+        assert np.abs(q.sum(axis=0) - dist.p_x2_y).max() <= 1e-12
+        assert q.min() >= 0.0
+
+
+def _assert_clean(result, dist):
+    terms = _terms(result)
+    assert np.all(np.isfinite(terms))
+    assert terms.min() >= -1e-12
+    assert terms.sum() == pytest.approx(dist.mi_x1x2_y, abs=1e-7)
+
+
+def test_a_constant_modality_has_no_redundancy_or_synergy(rng):
+    table = rng.dirichlet(np.ones(12)).reshape(1, 4, 3)
+    dist = Distribution.from_table(table)
+    result = estimate(dist)
+    _assert_clean(result, dist)
+    np.testing.assert_allclose(_terms(result), (0, 0, dist.mi_x2_y, 0), atol=1e-8)
+
+
+def test_labels_determined_by_the_first_modality(rng):
+    # y = x1 mod 3 and x2 a noisy copy of x1: U2 = S = 0, so R = I(X2;Y).
+    table = np.zeros((6, 6, 3))
+    for a in range(6):
+        table[a, :, a % 3] = rng.dirichlet(np.ones(6)) / 6
+    dist = Distribution.from_table(table)
+    result = estimate(dist)
+    _assert_clean(result, dist)
+    assert result.U2 == pytest.approx(0.0, abs=1e-7)
+    assert result.S == pytest.approx(0.0, abs=1e-7)
+
+
+def test_probabilities_of_1e_15(rng):
+    table = rng.dirichlet(np.ones(27)).reshape(3, 3, 3)
+    table[0, :, :] = 1e-15
+    table[:, :, 2] = 1e-15
+    dist = Distribution.from_table(table / table.sum())
+    result = estimate(dist)
+    _assert_clean(result, dist)
+    reference = estimate(dist, method="cvxpy")
+    np.testing.assert_allclose(_terms(result), _terms(reference), atol=1e-5)
+
+
+def test_a_single_label_has_no_information(rng):
+    dist = Distribution.from_table(rng.dirichlet(np.ones(9)).reshape(3, 3, 1))
+    result = estimate(dist)
+    _assert_clean(result, dist)
+    assert _terms(result).max() <= 1e-12
+
+
+def test_batches_match_single_solves_and_keep_their_order(rng):
+    dists = [
+        Distribution.from_table(random_table(rng, (3, 2, 2) if k % 3 else (4, 4, 3)))
+        for k in range(9)
+    ]
+    batched = cvx_batch(dists)
+    for dist, result in zip(dists, batched, strict=True):
+        np.testing.assert_allclose(_terms(result), _terms(estimate(dist)), atol=2e-7)
+        assert result.provenance["alphabet_sizes"]["x1"] == dist.shape[0]
