@@ -301,11 +301,25 @@ def _check_tolerance(tol_bits: float) -> None:
         raise ValueError(f"tol_bits must be a non-negative number of bits, got {tol_bits!r}.")
 
 
+#: Largest working memory, in numbers, of one problem for the dense Newton solver (4 GB).
+NEWTON_MAX_NUMBERS = 5e8
+
+
+def _numbers_per_problem(shape: tuple[int, ...]) -> int:
+    """Working numbers of one Newton solve: a few ``(n1, n2, ny, ny)`` blocks and the Hessian."""
+    n1, n2, ny = shape
+    return 3 * n1 * n2 * ny * ny + ((n1 + n2) * ny) ** 2
+
+
 def _chunks(indices: list[int], shape: tuple[int, ...]) -> list[list[int]]:
     """Split a group so that each stacked solve holds at most about 2e7 numbers."""
-    n1, n2, ny = shape
-    per_problem = n1 * n2 * ny * ny + ((n1 + n2) * ny) ** 2
-    size = max(1, int(2e7 // per_problem))
+    if _numbers_per_problem(shape) > NEWTON_MAX_NUMBERS:
+        n1, n2, ny = shape
+        raise ValueError(
+            f"a {n1} x {n2} x {ny} distribution needs more than 4 GB in the newton solver's dense "
+            "Newton systems; use fewer clusters per modality (n_clusters) or method='cvxpy'."
+        )
+    size = max(1, int(2e7 // _numbers_per_problem(shape)))
     return [indices[i : i + size] for i in range(0, len(indices), size)]
 
 

@@ -146,39 +146,55 @@ def _gradient(prob: _Problem, state: _State) -> tuple[np.ndarray, np.ndarray]:
     return state.q.sum(axis=2) - prob.p1, state.q.sum(axis=1) - prob.p2
 
 
-def _hessian(prob: _Problem, state: _State, eps: float) -> np.ndarray:
-    """The dense Hessian of ``F_eps`` in the variables ``(lam, mu)``, flattened.
+@dataclass
+class _Blocks:
+    """The Hessian of ``F_eps`` by blocks (each ``ny x ny``), for every problem of a batch.
 
     With ``v`` the gradient of ``g(x1, x2)`` (``c`` on ``lam[x1]`` and on ``mu[x2]``),
     ``Hess = sum_x1 p(x1) [sum_x2 w Hess g + Cov_w(v) / eps]``; the covariance is assembled in
-    centred form where that avoids cancellation.
+    centred form where that avoids cancellation. ``lam_lam[x1]`` and ``lam_mu[x1, x2]`` are
+    its blocks; the ``mu``-``mu`` part is ``blockdiag(mu_mu_diag) - sum_x1 weight[x1] z z^T``
+    with ``z = z_rows[x1]`` flattened over ``(x2, y)``.
     """
-    batch, n1, n2, ny = prob.shape
+
+    lam_lam: np.ndarray  # (B, n1, ny, ny)
+    lam_mu: np.ndarray  # (B, n1, n2, ny, ny)
+    mu_mu_diag: np.ndarray  # (B, n2, ny, ny)
+    z_rows: np.ndarray  # (B, n1, n2, ny)
+    weight: np.ndarray  # (B, n1): p(x1) / eps
+
+
+def _blocks(prob: _Problem, state: _State, eps: float) -> _Blocks:
     c, w = state.c, state.w
-    omega = prob.p_x1[:, :, None] * w  # q(x1, x2)
+    omega = prob.p_x1[:, :, None] * w
     a = np.einsum("bij,bijy->biy", w, c)  # q(y | x1)
-    eye = np.eye(ny)
+    eye = np.eye(prob.shape[3])
     curv = c[..., :, None] * eye - c[..., :, None] * c[..., None, :]  # Hess g: diag c - c c^T
     centred = c - a[:, :, None, :]
-    d1, d2 = n1 * ny, n2 * ny
-    hess = np.empty((batch, d1 + d2, d1 + d2))
-    ll = np.einsum("bij,bijyz->biyz", omega, curv) + np.einsum(
+    lam_lam = np.einsum("bij,bijyz->biyz", omega, curv) + np.einsum(
         "bij,bijy,bijz->biyz", omega / eps, centred, centred, optimize=True
     )
-    lm = omega[..., None, None] * (curv + centred[..., :, None] * c[..., None, :] / eps)
-    mm_diag = np.einsum("bij,bijyz->bjyz", omega, curv) + np.einsum(
+    lam_mu = omega[..., None, None] * (curv + centred[..., :, None] * c[..., None, :] / eps)
+    mu_mu_diag = np.einsum("bij,bijyz->bjyz", omega, curv) + np.einsum(
         "bij,bijy,bijz->bjyz", omega / eps, c, c, optimize=True
     )
-    z = (w[..., None] * c).reshape(batch, n1, d2)
-    mm = -np.einsum("bi,bik,bil->bkl", prob.p_x1 / eps, z, z, optimize=True)
+    return _Blocks(lam_lam, lam_mu, mu_mu_diag, w[..., None] * c, prob.p_x1 / eps)
+
+
+def _hessian(prob: _Problem, blocks: _Blocks) -> np.ndarray:
+    """The dense Hessian of ``F_eps`` in the variables ``(lam, mu)``, flattened."""
+    batch, n1, n2, ny = prob.shape
+    d1, d2 = n1 * ny, n2 * ny
+    hess = np.zeros((batch, d1 + d2, d1 + d2))
+    z = blocks.z_rows.reshape(batch, n1, d2)
+    mm = -np.einsum("bi,bik,bil->bkl", blocks.weight, z, z, optimize=True)
     mm_view = mm.reshape(batch, n2, ny, n2, ny)
     for x in range(n2):
-        mm_view[:, x, :, x, :] += mm_diag[:, x]
+        mm_view[:, x, :, x, :] += blocks.mu_mu_diag[:, x]
     hess[:, d1:, d1:] = mm
-    hess[:, :d1, :d1] = 0.0
     for x in range(n1):
-        hess[:, x * ny : (x + 1) * ny, x * ny : (x + 1) * ny] = ll[:, x]
-    hess[:, :d1, d1:] = lm.transpose(0, 1, 3, 2, 4).reshape(batch, d1, d2)
+        hess[:, x * ny : (x + 1) * ny, x * ny : (x + 1) * ny] = blocks.lam_lam[:, x]
+    hess[:, :d1, d1:] = blocks.lam_mu.transpose(0, 1, 3, 2, 4).reshape(batch, d1, d2)
     hess[:, d1:, :d1] = hess[:, :d1, d1:].transpose(0, 2, 1)
     return hess
 
@@ -191,26 +207,31 @@ def _residual_of(grad: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
 def _solve_newton(
     prob: _Problem, state: _State, eps: float, rhs: tuple[np.ndarray, np.ndarray]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``-H^{-1} rhs`` on the free variables, and ``-rhs . step``."""
+    """``-(Hess + ridge I)^{-1} rhs`` on the free variables, and ``-rhs . step``.
+
+    Rounding in the ``1/eps`` terms can leave the assembled matrix slightly indefinite, and
+    pairs whose weight has underflowed leave directions of almost no curvature. The ridge
+    covers the rounding level, the gauge directions (``lam[x1] + const``, and
+    ``lam[:, y] + k_y`` with ``mu[:, y] - k_y``) and, in proportion to the residual
+    (Levenberg-Marquardt), keeps steps along flat directions of order one; it vanishes as
+    the residual does.
+    """
     batch, n1, n2, ny = prob.shape
+    residual = _residual_of(_gradient(prob, state))
+    ridge = 1e-13 * prob.p_x1.max(axis=1) / eps + residual
+    blocks = _blocks(prob, state, eps)
     grad = np.concatenate([rhs[0].reshape(batch, -1), rhs[1].reshape(batch, -1)], axis=1)
     free = np.concatenate([prob.free1.reshape(batch, -1), prob.free2.reshape(batch, -1)], axis=1)
     grad = np.where(free, grad, 0.0)
-    hess = _hessian(prob, state, eps)
+    hess = _hessian(prob, blocks)
     hess = np.where(free[:, :, None] & free[:, None, :], hess, 0.0)
-    # Rounding in the 1/eps terms can leave the assembled matrix slightly indefinite, and
-    # pairs whose weight has underflowed leave directions of almost no curvature. The ridge
-    # covers the rounding level, the gauge directions (lam[x1] + const, lam[:, y] + k_y with
-    # mu[:, y] - k_y) and, in proportion to the residual (Levenberg-Marquardt), keeps steps
-    # along flat directions of order one; it vanishes as the residual does.
-    residual = _residual_of(_gradient(prob, state))
-    ridge = 1e-13 * prob.p_x1.max(axis=1) / eps + residual
     diag = np.arange(hess.shape[1])
     hess[:, diag, diag] += np.where(free, 0.0, 1.0)
     step = _solve_spd(hess, -grad, np.where(free, ridge[:, None], 0.0))
-    decrement = -np.sum(grad * step, axis=1)
     d1 = n1 * ny
-    return step[:, :d1].reshape(batch, n1, ny), step[:, d1:].reshape(batch, n2, ny), decrement
+    d_lam, d_mu = step[:, :d1].reshape(batch, n1, ny), step[:, d1:].reshape(batch, n2, ny)
+    decrement = -(np.sum(rhs[0] * d_lam, axis=(1, 2)) + np.sum(rhs[1] * d_mu, axis=(1, 2)))
+    return d_lam, d_mu, decrement
 
 
 def _solve_spd(hess: np.ndarray, rhs: np.ndarray, ridge: np.ndarray) -> np.ndarray:
