@@ -2,7 +2,7 @@
 
 Run: ``.venv/bin/python benchmarks/bounds_speed.py [--shape 100x100x10]``
 
-Splits ``synergy_bounds`` into its parts: the CVX solve for R, U1, U2 (cvxpy + Clarabel), the
+Splits ``synergy_bounds`` into its parts: the CVX solve for R, U1, U2 (the dedicated solver), the
 maximum-entropy fit behind S_R, the disagreement bound S_U and the coupling bound S_upper.
 """
 

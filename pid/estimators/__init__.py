@@ -11,7 +11,7 @@ from typing import Any
 
 from pid.distribution import Distribution
 from pid.estimators.batch import batch
-from pid.estimators.cvx import cvx
+from pid.estimators.cvx import cvx, cvx_batch
 from pid.estimators.measures import coinformation, imin, mmi
 from pid.result import PIDResult
 
@@ -31,7 +31,8 @@ SAMPLE_ESTIMATORS = frozenset({"batch"})
 def estimate(dist: Distribution, estimator: str = "cvx", **options: Any) -> PIDResult:
     """Decompose a distribution with the estimator of the given name.
 
-    ``options`` are passed to the estimator (for ``"cvx"``: ``solver``, ``solver_options``).
+    ``options`` are passed to the estimator (for ``"cvx"``: ``method``, ``tol_bits``, and
+    with ``method="cvxpy"`` also ``solver`` and ``solver_options``).
     Estimators of :data:`SAMPLE_ESTIMATORS` need the samples, so they are refused here.
     """
     if estimator not in ESTIMATORS:
@@ -52,6 +53,7 @@ __all__ = [
     "batch",
     "coinformation",
     "cvx",
+    "cvx_batch",
     "estimate",
     "imin",
     "mmi",
