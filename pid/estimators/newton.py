@@ -42,12 +42,18 @@ CENTERING = 1e-2
 RESIDUAL_FLOOR = 1e-14
 #: Factor by which the smoothing shrinks from one level to the next.
 SHRINK = 0.1
+#: Newton steps a level may take before the solver backs off to a smaller shrink.
+LEVEL_STEPS = 25
 #: Smallest smoothing tried; below it double precision no longer resolves the problem.
 SMALLEST_EPSILON = 1e-10
 #: Newton steps without halving the residual after which a level gives up on a problem
 #: whose residual is already at the rounding level ``ROUNDING_RESIDUAL / eps``.
 PATIENCE = 3
 ROUNDING_RESIDUAL = 1e-13
+#: Largest change of a multiplier in one Newton step (nats); longer steps are damped.
+STEP_CAP = 10.0
+#: Ridge increases tried to bring a step under STEP_CAP.
+RIDGE_ATTEMPTS = 8
 #: Newton systems up to this size are solved by batched eigendecomposition.
 SMALL_SYSTEM = 64
 
@@ -205,29 +211,48 @@ def _residual_of(grad: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
 
 
 def _solve_newton(
-    prob: _Problem, state: _State, eps: float, rhs: tuple[np.ndarray, np.ndarray]
+    prob: _Problem,
+    state: _State,
+    eps: float,
+    rhs: tuple[np.ndarray, np.ndarray],
+    cap: float | None = STEP_CAP,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``-(Hess + ridge I)^{-1} rhs`` on the free variables, and ``-rhs . step``.
 
-    Rounding in the ``1/eps`` terms can leave the assembled matrix slightly indefinite, and
-    pairs whose weight has underflowed leave directions of almost no curvature. The ridge
-    covers the rounding level, the gauge directions (``lam[x1] + const``, and
-    ``lam[:, y] + k_y`` with ``mu[:, y] - k_y``) and, in proportion to the residual
-    (Levenberg-Marquardt), keeps steps along flat directions of order one; it vanishes as
-    the residual does.
+    Rounding in the ``1/eps`` terms can leave the assembled matrix slightly indefinite; a
+    ridge at that level covers it and the gauge directions (``lam[x1] + const``, and
+    ``lam[:, y] + k_y`` with ``mu[:, y] - k_y``). Pairs whose weight has underflowed leave
+    directions of almost no curvature, along which the Newton step explodes: where a step
+    exceeds ``cap`` in some multiplier, the ridge is raised (from ``1e-4`` times the residual,
+    a hundredfold at a time, as in Levenberg-Marquardt) until it does not.
     """
     batch, n1, n2, ny = prob.shape
     residual = _residual_of(_gradient(prob, state))
-    ridge = 1e-13 * prob.p_x1.max(axis=1) / eps + residual
-    blocks = _blocks(prob, state, eps)
+    ridge = 1e-13 * prob.p_x1.max(axis=1) / eps
     grad = np.concatenate([rhs[0].reshape(batch, -1), rhs[1].reshape(batch, -1)], axis=1)
     free = np.concatenate([prob.free1.reshape(batch, -1), prob.free2.reshape(batch, -1)], axis=1)
     grad = np.where(free, grad, 0.0)
-    hess = _hessian(prob, blocks)
-    hess = np.where(free[:, :, None] & free[:, None, :], hess, 0.0)
-    diag = np.arange(hess.shape[1])
-    hess[:, diag, diag] += np.where(free, 0.0, 1.0)
-    step = _solve_spd(hess, -grad, np.where(free, ridge[:, None], 0.0))
+    hess = _hessian(prob, _blocks(prob, state, eps))
+    if batch == 1:
+        # One problem: solve on its free variables only (clustered data leaves most empty).
+        index = np.flatnonzero(free[0])
+        hess = hess[0][np.ix_(index, index)][None]
+        target = -grad[:, index]
+        on = np.ones_like(target, dtype=bool)
+    else:
+        index = slice(None)
+        hess = np.where(free[:, :, None] & free[:, None, :], hess, 0.0)
+        diag = np.arange(hess.shape[1])
+        hess[:, diag, diag] += np.where(free, 0.0, 1.0)
+        target, on = -grad, free
+    for _ in range(RIDGE_ATTEMPTS):
+        solved = _solve_spd(hess, target, np.where(on, ridge[:, None], 0.0))
+        too_long = np.abs(solved).max(axis=1) > cap if cap is not None else np.zeros(batch, bool)
+        if not np.any(too_long):
+            break
+        ridge = np.where(too_long, np.maximum(100.0 * ridge, 1e-4 * residual), ridge)
+    step = np.zeros_like(grad)
+    step[:, index] = solved
     d1 = n1 * ny
     d_lam, d_mu = step[:, :d1].reshape(batch, n1, ny), step[:, d1:].reshape(batch, n2, ny)
     decrement = -(np.sum(rhs[0] * d_lam, axis=(1, 2)) + np.sum(rhs[1] * d_mu, axis=(1, 2)))
@@ -263,6 +288,7 @@ def _solve_spd(hess: np.ndarray, rhs: np.ndarray, ridge: np.ndarray) -> np.ndarr
 def _cholesky_solve(hess: np.ndarray, rhs: np.ndarray, ridge: np.ndarray) -> np.ndarray:
     from scipy.linalg import cho_factor, cho_solve
 
+    hess = hess.copy()
     diag = np.arange(len(hess))
     base = hess[diag, diag].copy()
     for _ in range(12):
@@ -289,7 +315,9 @@ def maximize_conditional_entropy(
     ``eps = 1``, where the conditional product is optimal, towards ``eps = 0``: at each level
     a tangent predictor moves the multipliers along the path and damped Newton steps (Armijo
     backtracking) re-centre them; the level shrinks by :data:`SHRINK` until every problem's
-    certified gap is within ``tol_bits``.
+    certified gap is within ``tol_bits``. A level whose Newton steps do not settle within
+    :data:`LEVEL_STEPS` is retried from the previous one with the square root of the shrink
+    factor, a shorter step along the path.
 
     Parameters
     ----------
@@ -303,23 +331,31 @@ def maximize_conditional_entropy(
     """
     prob = _Problem(p_x1_y, p_x2_y)
     lam, mu = prob.start()
-    eps, steps = 1.0, 0
-    best: NewtonSolution | None = None
+    eps, steps, shrink = 1.0, 0, SHRINK
+    state = _evaluate(prob, lam, mu, eps)  # exactly centred at eps = 1
+    best = _certify(prob, lam, mu, state, eps)
     while True:
-        done = np.zeros(prob.shape[0], bool) if best is None else best.gap_bits <= tol_bits
-        state = _evaluate(prob, lam, mu, eps)
-        lam, mu, state, taken = _centre(prob, lam, mu, state, eps, max_steps - steps, done)
-        steps += taken
-        best = _better(best, _certify(prob, lam, mu, state, eps))
         best.newton_steps = steps
-        finished = np.all(best.gap_bits <= tol_bits) or steps >= max_steps
-        if finished or eps * SHRINK < SMALLEST_EPSILON:
+        done = best.gap_bits <= tol_bits
+        if np.all(done) or steps >= max_steps or eps * shrink < SMALLEST_EPSILON:
             return best
         d_lam, d_mu = _tangent(prob, state, eps)
-        moving = (best.gap_bits > tol_bits)[:, None, None]
-        lam = lam + np.where(moving, (SHRINK - 1.0) * eps * d_lam, 0.0)
-        mu = mu + np.where(moving, (SHRINK - 1.0) * eps * d_mu, 0.0)
-        eps *= SHRINK
+        while True:
+            new_eps = eps * shrink
+            move = np.where(done, 0.0, new_eps - eps)[:, None, None]
+            new_lam, new_mu = lam + move * d_lam, mu + move * d_mu
+            trial = _evaluate(prob, new_lam, new_mu, new_eps)
+            budget = min(LEVEL_STEPS, max_steps - steps)
+            new_lam, new_mu, trial, taken, settled = _centre(
+                prob, new_lam, new_mu, trial, new_eps, budget, done
+            )
+            steps += taken
+            if settled or shrink > 0.5 or steps >= max_steps:
+                break
+            shrink = np.sqrt(shrink)  # too far along the path: back off to a shorter step
+        lam, mu, state, eps = new_lam, new_mu, trial, new_eps
+        shrink = SHRINK if settled else shrink
+        best = _better(best, _certify(prob, lam, mu, state, eps))
 
 
 def _better(best: NewtonSolution | None, new: NewtonSolution) -> NewtonSolution:
@@ -345,7 +381,7 @@ def _centre(
     eps: float,
     budget: int,
     frozen: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, _State, int]:
+) -> tuple[np.ndarray, np.ndarray, _State, int, bool]:
     """Damped Newton steps on ``F_eps`` until each marginal residual is below ``CENTERING * eps``.
 
     A problem is left where it is for the rest of the level once its line search fails, or
@@ -366,7 +402,7 @@ def _centre(
         stalled |= (idle >= PATIENCE) & (residual <= ROUNDING_RESIDUAL / eps)
         moving = (residual > threshold) & ~stalled
         if not np.any(moving):
-            return lam, mu, state, taken
+            return lam, mu, state, taken, True
         d_lam, d_mu, decrement = _solve_newton(prob, state, eps, grad)
         t = moving.astype(float)
         accepted = ~moving
@@ -381,7 +417,7 @@ def _centre(
             t = np.where(accepted, t, 0.0)
             trial = _step(prob, lam, mu, t, d_lam, d_mu, eps)
         lam, mu, state = lam + t[:, None, None] * d_lam, mu + t[:, None, None] * d_mu, trial
-    return lam, mu, state, budget
+    return lam, mu, state, budget, False
 
 
 def _acceptable(
@@ -425,7 +461,7 @@ def _tangent(prob: _Problem, state: _State, eps: float) -> tuple[np.ndarray, np.
     dw = np.where(finite, -state.w * (g - mean) / eps**2, 0.0)
     dq = (prob.p_x1[:, :, None] * dw)[..., None] * state.c
     rhs = (dq.sum(axis=2), dq.sum(axis=1))
-    return _solve_newton(prob, state, eps, rhs)[:2]
+    return _solve_newton(prob, state, eps, rhs, cap=None)[:2]
 
 
 def _certify(
