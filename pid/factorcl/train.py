@@ -153,7 +153,8 @@ def train(
         Paired samples: vectors ``(n, d)`` (an MLP encodes them) or sequences ``(n, T, d)``
         (a GRU encodes them). Standardized per feature with the training data's statistics.
     y : array-like of shape (n,), optional
-        Class labels (any integers), needed by ``factorcl-sup``, ``ourcl-sup`` and ``supcon``.
+        Class labels (any integers), needed by ``factorcl-sup``, ``ourcl-sup`` and ``supcon``
+        and ignored by the self-supervised methods.
     method : str
         ``factorcl-sup``, ``factorcl-ssl`` (factorized ``Z_S1, Z_U1, Z_S2, Z_U2``; Eqs. 4.8,
         4.9 with ``Y`` or with augmentations ``x1' = augment(x1)``,
@@ -195,7 +196,9 @@ def train(
     a, b = _as_inputs(x1, "x1"), _as_inputs(x2, "x2")
     if len(a) != len(b):
         raise ValueError(f"x1 has {len(a)} samples and x2 {len(b)}; pass paired samples.")
-    labels, classes = _labels(y, len(a), method)
+    if method in SUPERVISED and y is None:
+        raise ValueError(f"method {method!r} is supervised; pass class labels y.")
+    labels, classes = _labels(y, len(a)) if method in SUPERVISED else (None, None)
     for name, value in (("epochs", epochs), ("batch_size", batch_size), ("hidden", hidden)):
         if value < (2 if name == "batch_size" else 1):
             raise ValueError(f"{name} is {value}; pass a positive number (batch_size >= 2).")
@@ -351,13 +354,7 @@ def _as_inputs(x: ArrayLike, name: str) -> np.ndarray:
     return array
 
 
-def _labels(
-    y: ArrayLike | None, n: int, method: str
-) -> tuple[np.ndarray | None, np.ndarray | None]:
-    if y is None:
-        if method in SUPERVISED:
-            raise ValueError(f"method {method!r} is supervised; pass labels y.")
-        return None, None
+def _labels(y: ArrayLike, n: int) -> tuple[np.ndarray, np.ndarray]:
     values = np.asarray(y)
     if values.ndim == 2 and values.shape[1] == 1:
         values = values[:, 0]
@@ -368,7 +365,7 @@ def _labels(
     if values.dtype.kind not in "iufb":
         raise ValueError(f"y holds {values.dtype} values; pass integer class labels.")
     classes, codes = np.unique(values, return_inverse=True)
-    if len(classes) < 2 and method in SUPERVISED:
+    if len(classes) < 2:
         raise ValueError("y holds a single class; supervised methods need at least two.")
     return codes.astype(np.int64), classes
 
