@@ -7,7 +7,7 @@ on ``--test`` fresh samples). Prints the accuracy table (thesis Figure 4.1), the
 information ``I(Z; w)`` in bits against the generating latents at ``--probe-share`` (Table
 4.1), and seconds per training epoch; saves the accuracy curve to ``--figure``.
 
-Run: ``python benchmarks/factorcl_synthetic.py [--epochs 10] [--figure PATH]``
+Run: ``python benchmarks/factorcl_synthetic.py [--epochs 30] [--figure PATH]``
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def main() -> None:
     parser.add_argument("--methods", nargs="+", default=list(METHODS))
     parser.add_argument("--train", type=int, default=4000)
     parser.add_argument("--test", type=int, default=2000)
-    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--probe-share", type=float, default=1.0)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--figure", default="docs/figures/factorcl_unique_share.png")
