@@ -318,9 +318,15 @@ def test_cli_trains_and_writes_checkpoint_and_summary(tmp_path, capsys):
 
 @pytest.mark.parametrize(
     ("extra", "message"),
-    [(["--test-fraction", "1.5"], "--test-fraction"), (["--device", "tpu"], "device")],
+    [
+        (["--test-fraction", "1.5"], "--test-fraction"),
+        (["--device", "tpu"], "device"),
+        (["--epochs", "0"], "epochs"),
+    ],
 )
 def test_cli_refuses_bad_options_in_one_sentence(tmp_path, capsys, extra, message):
+    assert main(["factorcl", "train", str(tmp_path / "missing.npz")]) == 2
+    capsys.readouterr()
     x1, x2, y, _ = shared_unique(50, 0.5, seed=0, **SMALL)
     np.savez(tmp_path / "data.npz", x1=x1, x2=x2, y=y)
     status = main(["factorcl", "train", str(tmp_path / "data.npz"), *extra])

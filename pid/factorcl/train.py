@@ -199,9 +199,15 @@ def train(
     if method in SUPERVISED and y is None:
         raise ValueError(f"method {method!r} is supervised; pass class labels y.")
     labels, classes = _labels(y, len(a)) if method in SUPERVISED else (None, None)
-    for name, value in (("epochs", epochs), ("batch_size", batch_size), ("hidden", hidden)):
-        if value < (2 if name == "batch_size" else 1):
-            raise ValueError(f"{name} is {value}; pass a positive number (batch_size >= 2).")
+    for name, value, least in (
+        ("epochs", epochs, 1),
+        ("batch_size", batch_size, 2),
+        ("hidden", hidden, 1),
+        ("embed_dim", embed_dim, 1),
+        ("critic_hidden", critic_hidden, 1),
+    ):
+        if value < least:
+            raise ValueError(f"{name} is {value}; pass a whole number of at least {least}.")
     if len(a) < 2:
         raise ValueError(f"x1 has {len(a)} sample; contrastive learning needs at least 2.")
     if not 0 <= mask_prob < 1:
