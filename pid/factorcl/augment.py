@@ -1,0 +1,82 @@
+"""Unimodal and unique augmentations of vectors and sequences (thesis Section 4.3.2).
+
+A unimodal augmentation ``x1'`` of ``x1`` keeps the task-relevant content and perturbs the
+rest (Eq. 4.17); a unique augmentation ``x2'`` of ``x2`` is made *given* ``x1`` (Eq. 4.18): it
+must not destroy what ``x2`` shares with ``x1``. Here both mask random parts of the input
+and add Gaussian noise:
+
+- vectors ``(m, d)``: each feature is replaced by zero (the mean of standardized inputs) with
+  probability ``mask_prob``;
+- sequences ``(m, T, d)``: each time step is zeroed with probability ``mask_prob``.
+
+The unique augmentation protects what is shared: a feature (or, for sequences, a channel)
+``j`` of ``x2`` is masked with probability ``mask_prob (1 - r_j)``, where ``r_j`` is the share
+of its variance linearly explained by ``x1`` (:func:`shared_fraction`).
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def augment(
+    x: torch.Tensor,
+    *,
+    mask_prob: float = 0.3,
+    noise: float = 0.1,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """Unimodal augmentation (Eq. 4.17): random feature (or time-step) masking plus noise.
+
+    ``x' = x * keep + noise * e`` with ``keep ~ Bernoulli(1 - mask_prob)`` per feature of a
+    vector, or per time step of a sequence, and ``e ~ N(0, 1)``.
+    """
+    keep_shape = x.shape if x.dim() == 2 else (*x.shape[:2], 1)
+    keep = torch.bernoulli(
+        torch.full(keep_shape, 1.0 - mask_prob, device=x.device), generator=generator
+    )
+    return x * keep + noise * _noise_like(x, generator)
+
+
+def unique_augment(
+    x2: torch.Tensor,
+    shared: torch.Tensor,
+    *,
+    mask_prob: float = 0.3,
+    noise: float = 0.1,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """Unique augmentation of ``x2`` given ``x1`` (Eq. 4.18).
+
+    ``shared`` holds ``r_j`` in [0, 1] per feature (per channel for sequences), from
+    :func:`shared_fraction`; feature ``j`` is kept with probability ``1 - mask_prob (1 - r_j)``,
+    so information ``x2`` shares with ``x1`` is left intact and the rest is perturbed.
+    """
+    keep_prob = 1.0 - mask_prob * (1.0 - shared.to(x2.device))
+    if x2.dim() == 2:
+        keep = torch.bernoulli(keep_prob.expand(x2.shape), generator=generator)
+    else:
+        keep_channels = keep_prob.expand(len(x2), x2.shape[2])
+        keep = torch.bernoulli(keep_channels, generator=generator)[:, None, :]
+    return x2 * keep + noise * _noise_like(x2, generator)
+
+
+def shared_fraction(x2: torch.Tensor, x1: torch.Tensor, ridge: float = 1e-3) -> torch.Tensor:
+    """``r_j = R^2`` of each feature of ``x2`` regressed linearly on ``x1``, clipped to [0, 1].
+
+    Sequences are summarized by their mean over time first (``r_j`` is then per channel). The
+    regression is ridge least squares on centred data with penalty ``ridge * trace / d1``.
+    """
+    a, b = (x.mean(dim=1) if x.dim() == 3 else x for x in (x1, x2))
+    a = (a - a.mean(dim=0)).double()
+    b = (b - b.mean(dim=0)).double()
+    gram = a.T @ a
+    penalty = ridge * torch.trace(gram) / len(gram) + 1e-12
+    coef = torch.linalg.solve(gram + penalty * torch.eye(len(gram), dtype=gram.dtype), a.T @ b)
+    residual = ((b - a @ coef) ** 2).sum(dim=0)
+    total = (b**2).sum(dim=0).clamp_min(1e-12)
+    return (1.0 - residual / total).clamp(0.0, 1.0).float()
+
+
+def _noise_like(x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+    return torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)

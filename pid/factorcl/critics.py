@@ -1,0 +1,32 @@
+"""Critics ``f(a, b)`` scoring every pair of a batch, as the contrastive estimators need them.
+
+A critic sees a batch of first-side inputs ``a`` (m, d_a) and second-side inputs ``b``
+(m, d_b) and returns the score matrix ``scores[i, j] = f(a_i, b_j)``: the diagonal holds the
+positive (jointly drawn) pairs, the rest pairs drawn from the product of the marginals.
+Conditional critics (thesis Eqs. 4.13 to 4.16) take the conditioning variable concatenated to
+their inputs, ``f([x1, y], x2) = g([x1, y])^T h(x2)`` and
+``f([x1, x1'], [x2, x2']) = g([x1, x1'])^T h([x2, x2'])``, as in thesis Section 4.3.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from pid.estimators._classifiers import mlp
+
+
+class SeparableCritic(nn.Module):
+    """``f(a, b) = g(a)^T h(b)`` with two ReLU networks ``g``, ``h`` into ``R^embed_dim``.
+
+    Scoring all ``m x m`` pairs costs two networks on ``m`` inputs and one matrix product.
+    """
+
+    def __init__(self, dim_a: int, dim_b: int, hidden: int = 128, embed_dim: int = 32) -> None:
+        super().__init__()
+        self.g = mlp(dim_a, embed_dim, hidden)
+        self.h = mlp(dim_b, embed_dim, hidden)
+
+    def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """Scores of shape (m_a, m_b): ``scores[i, j] = g(a_i) . h(b_j)``."""
+        return self.g(a) @ self.h(b).T

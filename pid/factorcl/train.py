@@ -1,0 +1,385 @@
+"""Training FactorCL and its baselines on paired data, and the trained encoders it returns.
+
+:func:`train` fits one of :data:`METHODS` on ``(x1, x2)`` (and ``y`` for the supervised
+ones) and returns a :class:`ContrastiveModel`, whose :meth:`~ContrastiveModel.encode` gives
+the learned representations of new data. FactorCL and OurCL alternate two updates per batch
+(thesis Algorithm 2): the NCE-CLUB critics take one Adam step on their InfoNCE objective with
+the representations held fixed, then the encoders and lower-bound critics take one step on
+``-(S + U1 + U2)`` with the upper-bound critics held fixed.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from numpy.typing import ArrayLike
+from tqdm.auto import tqdm
+
+from pid.device import resolve_device
+from pid.errors import SolverError
+from pid.factorcl.augment import augment, shared_fraction, unique_augment
+from pid.factorcl.networks import ContrastiveNet
+from pid.factorcl.objectives import CrossModalObjective, FactorCLObjective
+from pid.io import write_bytes_atomic
+
+#: Methods :func:`train` knows: FactorCL, its ablations without factorization, and baselines.
+METHODS = (
+    "factorcl-sup",
+    "factorcl-ssl",
+    "ourcl-sup",
+    "ourcl-ssl",
+    "simclr",
+    "cross-self",
+    "supcon",
+)
+
+#: Methods that need labels.
+SUPERVISED = ("factorcl-sup", "ourcl-sup", "supcon")
+
+#: Version tag of the checkpoint format.
+CHECKPOINT_FORMAT = "pid.factorcl.checkpoint/1"
+
+
+@dataclass
+class ContrastiveModel:
+    """Trained encoders and what is needed to apply them to new data.
+
+    ``net`` is the :class:`~pid.factorcl.networks.ContrastiveNet` (in eval mode),
+    ``mean``/``std`` the input standardization fitted on the training data, ``config`` the
+    training settings, and ``history`` the per-epoch loss, seconds, and for FactorCL and OurCL
+    the batch-mean ``S``, ``U1``, ``U2`` estimates in nats.
+    """
+
+    net: ContrastiveNet
+    method: str
+    config: dict[str, Any]
+    mean: tuple[np.ndarray, np.ndarray]
+    std: tuple[np.ndarray, np.ndarray]
+    history: list[dict[str, float]] = field(default_factory=list)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The representations :meth:`encode` returns: ``s1, u1, s2, u2`` or ``z1, z2``."""
+        return self.net.names
+
+    def encode(self, x1: ArrayLike, x2: ArrayLike, batch_size: int = 1024) -> dict[str, np.ndarray]:
+        """Representations of new samples by name, each of shape ``(n, embed_dim)``.
+
+        FactorCL gives ``s1, u1, s2, u2`` (``Z_S1, Z_U1, Z_S2, Z_U2``); the other methods
+        ``z1, z2``. Inputs are standardized with the training data's statistics.
+        """
+        a, b = _as_inputs(x1, "x1"), _as_inputs(x2, "x2")
+        for value, name, shape in zip((a, b), ("x1", "x2"), self.config["shapes"], strict=True):
+            if list(value.shape[1:]) != list(shape):
+                raise ValueError(
+                    f"{name} has samples of shape {value.shape[1:]}, the model was trained on "
+                    f"{tuple(shape)}; pass data shaped like the training data."
+                )
+        if len(a) != len(b):
+            raise ValueError(f"x1 has {len(a)} samples and x2 {len(b)}; pass paired samples.")
+        device = next(self.net.parameters()).device
+        a, b = ((v - m) / s for v, m, s in zip((a, b), self.mean, self.std, strict=True))
+        out: dict[str, list[np.ndarray]] = {name: [] for name in self.names}
+        self.net.eval()
+        with torch.no_grad():
+            for start in range(0, len(a), batch_size):
+                chunk = (
+                    torch.as_tensor(v[start : start + batch_size], device=device) for v in (a, b)
+                )
+                for name, value in self.net(*chunk).items():
+                    out[name].append(value.cpu().numpy())
+        return {name: np.concatenate(values) for name, values in out.items()}
+
+    def features(self, x1: ArrayLike, x2: ArrayLike) -> np.ndarray:
+        """All representations side by side, ``(n, len(names) * embed_dim)``, for a probe."""
+        return np.concatenate(list(self.encode(x1, x2).values()), axis=1)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write a checkpoint atomically; :meth:`load` reads it back."""
+        _save_checkpoint(path, self, objective=None, epoch=len(self.history))
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, device: str = "auto") -> ContrastiveModel:
+        """A model from a checkpoint written by :meth:`save` or by :func:`train`."""
+        state = torch.load(Path(path), map_location="cpu", weights_only=True)
+        if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
+            raise ValueError(f"{path} is not a FactorCL checkpoint; pass a file written by train.")
+        config = state["config"]
+        net = _network(config["method"], config)
+        net.load_state_dict(state["net"])
+        net.to(resolve_device(device)).eval()
+        return cls(
+            net=net,
+            method=config["method"],
+            config=config,
+            mean=tuple(np.asarray(m) for m in state["mean"]),
+            std=tuple(np.asarray(s) for s in state["std"]),
+            history=list(state["history"]),
+        )
+
+
+def train(
+    x1: ArrayLike,
+    x2: ArrayLike,
+    y: ArrayLike | None = None,
+    *,
+    method: str = "factorcl-sup",
+    epochs: int = 50,
+    batch_size: int = 256,
+    learning_rate: float = 1e-3,
+    hidden: int = 128,
+    embed_dim: int = 32,
+    critic_hidden: int = 128,
+    temperature: float = 0.1,
+    mask_prob: float = 0.3,
+    noise: float = 0.1,
+    device: str = "auto",
+    seed: int = 0,
+    checkpoint: str | os.PathLike | None = None,
+    progress: bool = False,
+) -> ContrastiveModel:
+    """Train FactorCL (thesis Algorithm 2) or a baseline of Table 4.2 and return its encoders.
+
+    Parameters
+    ----------
+    x1, x2 : array-like
+        Paired samples: vectors ``(n, d)`` (an MLP encodes them) or sequences ``(n, T, d)``
+        (a GRU encodes them). Standardized per feature with the training data's statistics.
+    y : array-like of shape (n,), optional
+        Class labels (any integers), needed by ``factorcl-sup``, ``ourcl-sup`` and ``supcon``
+        and ignored by the self-supervised methods.
+    method : str
+        ``factorcl-sup``, ``factorcl-ssl`` (factorized ``Z_S1, Z_U1, Z_S2, Z_U2``; Eqs. 4.8,
+        4.9 with ``Y`` or with augmentations ``x1' = augment(x1)``,
+        ``x2' = unique_augment(x2 | x1)``), ``ourcl-sup``, ``ourcl-ssl`` (the same objectives
+        without factorization), ``simclr`` (cross-modal InfoNCE), ``cross-self`` (SimCLR plus
+        unimodal InfoNCE on augmented views), ``supcon`` (supervised contrastive).
+    epochs, batch_size, learning_rate : int, int, float
+        Passes over the data, minibatch size (each batch scores ``batch_size^2`` pairs), Adam
+        step size of every network.
+    hidden, embed_dim, critic_hidden : int
+        Width of the encoders, size of each representation, width of the critics.
+    temperature : float
+        Divides the cosine similarities of ``simclr``, ``cross-self`` and ``supcon``.
+    mask_prob, noise : float
+        Augmentation strength (:mod:`pid.factorcl.augment`).
+    device : str
+        ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``, ...
+    seed : int
+        Seeds initialization, batch order and augmentations; CPU runs are repeatable.
+    checkpoint : path, optional
+        Written atomically after every epoch (model, objective, optimizer states, history).
+    progress : bool
+        Show a progress bar over the epochs.
+
+    Returns
+    -------
+    ContrastiveModel
+        The trained encoders; ``history`` has the loss and seconds of every epoch.
+
+    Raises
+    ------
+    ValueError
+        On malformed input or settings, naming the argument.
+    SolverError
+        If the loss becomes non-finite.
+    """
+    if method not in METHODS:
+        raise ValueError(f"method is {method!r}; pass one of {', '.join(METHODS)}.")
+    a, b = _as_inputs(x1, "x1"), _as_inputs(x2, "x2")
+    if len(a) != len(b):
+        raise ValueError(f"x1 has {len(a)} samples and x2 {len(b)}; pass paired samples.")
+    if method in SUPERVISED and y is None:
+        raise ValueError(f"method {method!r} is supervised; pass class labels y.")
+    labels, classes = _labels(y, len(a)) if method in SUPERVISED else (None, None)
+    for name, value, least in (
+        ("epochs", epochs, 1),
+        ("batch_size", batch_size, 2),
+        ("hidden", hidden, 1),
+        ("embed_dim", embed_dim, 1),
+        ("critic_hidden", critic_hidden, 1),
+    ):
+        if value < least:
+            raise ValueError(f"{name} is {value}; pass a whole number of at least {least}.")
+    if len(a) < 2:
+        raise ValueError(f"x1 has {len(a)} sample; contrastive learning needs at least 2.")
+    if not 0 <= mask_prob < 1:
+        raise ValueError(f"mask_prob is {mask_prob}; pass a probability in [0, 1).")
+
+    torch_device = resolve_device(device)
+    torch.manual_seed(seed)
+    generator = torch.Generator(device=torch_device).manual_seed(seed)
+    order = torch.Generator().manual_seed(seed)
+    mean = tuple(_feature_mean(v) for v in (a, b))
+    std = tuple(_feature_std(v) for v in (a, b))
+    t1, t2 = (
+        torch.as_tensor((v - m) / s, device=torch_device)
+        for v, m, s in zip((a, b), mean, std, strict=True)
+    )
+    t_labels = None if labels is None else torch.as_tensor(labels, device=torch_device)
+    config = {
+        "method": method,
+        "shapes": [list(a.shape[1:]), list(b.shape[1:])],
+        "classes": None if classes is None else classes.tolist(),
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "learning_rate": learning_rate,
+        "hidden": hidden,
+        "embed_dim": embed_dim,
+        "critic_hidden": critic_hidden,
+        "temperature": temperature,
+        "mask_prob": mask_prob,
+        "noise": noise,
+        "seed": seed,
+    }
+    net = _network(method, config).to(torch_device)
+    objective = _objective(method, config).to(torch_device)
+    model = ContrastiveModel(net=net, method=method, config=config, mean=mean, std=std)
+    alternating = isinstance(objective, FactorCLObjective)
+    main_params = [*net.parameters()]
+    if alternating:
+        main_params += objective.lower_bound_parameters()
+        critic_optimizer = torch.optim.Adam(objective.upper_bound_critics(), lr=learning_rate)
+    else:
+        main_params += [*objective.parameters()]
+    optimizer = torch.optim.Adam(main_params, lr=learning_rate)
+    shared = shared_fraction(t2, t1) if method.endswith("-ssl") else None
+
+    def views(i1: torch.Tensor, i2: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:
+        strength = {"mask_prob": mask_prob, "noise": noise, "generator": generator}
+        if shared is not None:  # multimodal augmentation: x1', then x2' given x1
+            return augment(i1, **strength), unique_augment(i2, shared, **strength)
+        if method == "cross-self":
+            return augment(i1, **strength), augment(i2, **strength)
+        return None
+
+    size = min(batch_size, len(a))
+    n_batches = max(len(a) // size, 1)
+    bar = tqdm(range(epochs), desc=method, disable=not progress)
+    for epoch in bar:
+        start = time.perf_counter()
+        net.train()
+        permutation = torch.randperm(len(a), generator=order).to(torch_device)
+        totals: dict[str, float] = {}
+        for k in range(n_batches):
+            idx = permutation[k * size : (k + 1) * size]
+            i1, i2 = t1[idx], t2[idx]
+            batch_labels = None if t_labels is None else t_labels[idx]
+            augmented = views(i1, i2)
+            z = net(i1, i2)
+            z_aug = None if augmented is None else net(*augmented)
+            if alternating:
+                critic_optimizer.zero_grad()
+                objective.critic_loss(z, z_aug, batch_labels).backward()
+                critic_optimizer.step()
+            loss, parts = objective(z, z_aug, batch_labels)
+            if not torch.isfinite(loss):
+                raise SolverError(
+                    f"{method} training diverged at epoch {epoch + 1} (loss {loss.item()}); "
+                    "lower learning_rate or raise temperature."
+                )
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            for key, value in {"loss": loss.item(), **parts}.items():
+                totals[key] = totals.get(key, 0.0) + value / n_batches
+        model.history.append({"epoch": epoch + 1, **totals, "seconds": time.perf_counter() - start})
+        bar.set_postfix(loss=f"{totals['loss']:.3f}")
+        if checkpoint is not None:
+            states = {"objective": objective.state_dict(), "optimizer": optimizer.state_dict()}
+            _save_checkpoint(checkpoint, model, objective=states, epoch=epoch + 1)
+    net.eval()
+    return model
+
+
+def _network(method: str, config: dict[str, Any]) -> ContrastiveNet:
+    shape1, shape2 = (tuple(s) for s in config["shapes"])
+    return ContrastiveNet(
+        shape1,
+        shape2,
+        hidden=config["hidden"],
+        embed_dim=config["embed_dim"],
+        factorized=method.startswith("factorcl"),
+    )
+
+
+def _objective(method: str, config: dict[str, Any]) -> torch.nn.Module:
+    if method in ("simclr", "cross-self", "supcon"):
+        return CrossModalObjective(method, config["embed_dim"], config["temperature"])
+    n_classes = len(config["classes"]) if method.endswith("-sup") else None
+    return FactorCLObjective(
+        config["embed_dim"],
+        n_classes,
+        factorized=method.startswith("factorcl"),
+        hidden=config["critic_hidden"],
+    )
+
+
+def _save_checkpoint(
+    path: str | os.PathLike,
+    model: ContrastiveModel,
+    *,
+    objective: dict[str, Any] | None,
+    epoch: int,
+) -> None:
+    state = {
+        "format": CHECKPOINT_FORMAT,
+        "config": model.config,
+        "epoch": epoch,
+        "net": model.net.state_dict(),
+        "mean": [torch.as_tensor(m) for m in model.mean],
+        "std": [torch.as_tensor(s) for s in model.std],
+        "history": model.history,
+        "training": objective,
+    }
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    write_bytes_atomic(path, buffer.getvalue())
+
+
+def _as_inputs(x: ArrayLike, name: str) -> np.ndarray:
+    array = np.asarray(x)
+    if array.ndim == 1:
+        array = array[:, None]
+    if array.ndim not in (2, 3) or len(array) == 0:
+        raise ValueError(
+            f"{name} has shape {array.shape}; pass vectors (n, d) or sequences (n, T, d)."
+        )
+    if not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
+        raise ValueError(f"{name} holds {array.dtype} values; pass real numbers.")
+    array = array.astype(np.float32)
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name} holds NaN or infinite values; drop or impute those samples.")
+    return array
+
+
+def _labels(y: ArrayLike, n: int) -> tuple[np.ndarray, np.ndarray]:
+    values = np.asarray(y)
+    if values.ndim == 2 and values.shape[1] == 1:
+        values = values[:, 0]
+    if values.ndim != 1 or len(values) != n:
+        raise ValueError(f"y has shape {values.shape}; pass one class label per sample ({n}).")
+    if values.dtype.kind == "f" and not np.all(np.mod(values, 1) == 0):
+        raise ValueError("y holds non-integer values; pass class labels (integer codes).")
+    if values.dtype.kind not in "iufb":
+        raise ValueError(f"y holds {values.dtype} values; pass integer class labels.")
+    classes, codes = np.unique(values, return_inverse=True)
+    if len(classes) < 2:
+        raise ValueError("y holds a single class; supervised methods need at least two.")
+    return codes.astype(np.int64), classes
+
+
+def _feature_mean(x: np.ndarray) -> np.ndarray:
+    return x.reshape(-1, x.shape[-1]).mean(axis=0).astype(np.float32)
+
+
+def _feature_std(x: np.ndarray) -> np.ndarray:
+    std = x.reshape(-1, x.shape[-1]).std(axis=0)
+    return np.where(std > 0, std, 1.0).astype(np.float32)
