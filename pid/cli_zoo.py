@@ -80,6 +80,7 @@ def _training_options(parser: argparse.ArgumentParser) -> None:
         "--patience", type=int, default=10, help="epochs without improvement (default 10)"
     )
     parser.add_argument("--hidden", type=int, default=32, help="representation width (default 32)")
+    parser.add_argument("--batch-size", type=int, default=128, help="minibatch size (default 128)")
     parser.add_argument("--seed", type=int, default=0, help="seed for initialization and order")
     parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda")
 
@@ -90,6 +91,7 @@ def _config(args: argparse.Namespace) -> Any:
 
     return TrainConfig(
         hidden=args.hidden,
+        batch_size=args.batch_size,
         max_epochs=args.epochs,
         patience=args.patience,
         seed=args.seed,
@@ -156,7 +158,7 @@ def _select(args: argparse.Namespace) -> int:
     from pid.selection import load_reference, select
 
     report = read_report(args.report)
-    bank = load_reference(args.bank)
+    bank = load_reference(args.bank) if args.bank is not None else None
     selection = select(report, bank=bank, top=args.top, neighbors=args.neighbors)
     shares = ", ".join(f"{t} {v:.0%}" for t, v in selection.shares.items())
     near = ", ".join(f"{name} (s = {s:.3f})" for name, s in selection.neighbors)

@@ -192,9 +192,9 @@ def select(
         raise ValueError(f"top must be a positive integer, got {top!r}.")
     if not isinstance(neighbors, int) or neighbors < 1:
         raise ValueError(f"neighbors must be a positive integer, got {neighbors!r}.")
+    terms, interval = report_terms(report)
     bank = load_reference() if bank is None else bank
     check_reference(bank)
-    terms, interval = report_terms(report)
     shares = normalized_pid(terms)
     ranked = sorted(bank["datasets"], key=lambda d: distance(shares, d["shares"]))
     nearest = ranked[:neighbors]

@@ -86,7 +86,8 @@ def test_multiplicative_interactions_formula():
 
 
 def test_low_rank_tensor_equals_full_tensor_with_summed_factors():
-    # sum_r (A_r u) * (B_r v) is the tensor fusion z_k = sum_ij u_i v_j W_kij, W = sum_r A_r (x) B_r.
+    # sum_r (A_r u) * (B_r v) is the tensor fusion z_k = sum_ij u_i v_j W_kij
+    # with W = sum_r A_r (x) B_r.
     model, z_mm, z1, z2 = _fused("LOWER")
     h, rank = model.hidden, model.rank
     a = model.factor1.weight.detach().view(rank, h, h + 1)
@@ -119,8 +120,9 @@ def test_auxiliary_objectives():
     align = build_model("ALIGN", *VECTOR, n_classes=3, hidden=8)
     out = align.outputs(x1, x2)
     cos = torch.nn.functional.cosine_similarity
+    z_mm = out["z_mm"]
     expected = (
-        2 - cos(out["z_mm"], align.project1(out["z1"])) - cos(out["z_mm"], align.project2(out["z2"]))
+        2 - cos(z_mm, align.project1(out["z1"])) - cos(z_mm, align.project2(out["z2"]))
     ).mean()
     assert align.auxiliary(out, x1, x2).item() == pytest.approx(expected.item(), abs=1e-6)
 
@@ -189,7 +191,7 @@ def test_mixture_with_one_channel_is_the_specialized_dataset():
 
 def test_mixture_label_is_the_weighted_sign():
     # With a huge U1 weight the label follows the U1 channel wherever that one is not tiny.
-    x1, x2, y = generative_mixture({"U1": 1e6, "S": 1.0}, 500, seed=1)
+    _, _, y = generative_mixture({"U1": 1e6, "S": 1.0}, 500, seed=1)
     _, _, y_u1 = generative("U1", 500, seed=1)
     assert np.mean(y == y_u1) > 0.99
     with pytest.raises(ValueError, match=r"unknown interaction\(s\) \['Q'\]"):

@@ -139,7 +139,21 @@ class Agreement(Additive):
         return 1.0 - corr.mean()
 
 
-class Alignment(FusionModel):
+class _LateFusion(FusionModel):
+    """``z_mm = relu(W [z1, z2] + b)``, ``logits = h(z_mm)``: the base of ALIGN and REC."""
+
+    def __init__(self, shape1: Shape, shape2: Shape, n_classes: int, hidden: int = 32) -> None:
+        super().__init__(shape1, shape2, n_classes, hidden)
+        self.fuse = nn.Linear(2 * hidden, hidden)
+        self.head = mlp_head(hidden, hidden, n_classes)
+
+    def outputs(self, x1: torch.Tensor, x2: torch.Tensor) -> dict[str, torch.Tensor]:
+        z1, z2 = self.encode(x1, x2)
+        z_mm = F.relu(self.fuse(torch.cat([z1, z2], dim=1)))
+        return {"logits": self.head(z_mm), "z_mm": z_mm, "z1": z1, "z2": z2}
+
+
+class Alignment(_LateFusion):
     """ALIGN: late fusion with a contrastive alignment objective (Section 7.4.3).
 
     ``z_mm = relu(W [z1, z2] + b)``, ``logits = h(z_mm)`` and
@@ -151,15 +165,8 @@ class Alignment(FusionModel):
 
     def __init__(self, shape1: Shape, shape2: Shape, n_classes: int, hidden: int = 32) -> None:
         super().__init__(shape1, shape2, n_classes, hidden)
-        self.fuse = nn.Linear(2 * hidden, hidden)
         self.project1 = nn.Linear(hidden, hidden)
         self.project2 = nn.Linear(hidden, hidden)
-        self.head = mlp_head(hidden, hidden, n_classes)
-
-    def outputs(self, x1: torch.Tensor, x2: torch.Tensor) -> dict[str, torch.Tensor]:
-        z1, z2 = self.encode(x1, x2)
-        z_mm = F.relu(self.fuse(torch.cat([z1, z2], dim=1)))
-        return {"logits": self.head(z_mm), "z_mm": z_mm, "z1": z1, "z2": z2}
 
     def auxiliary(
         self, out: dict[str, torch.Tensor], x1: torch.Tensor, x2: torch.Tensor
@@ -309,7 +316,7 @@ class LowRankTensor(FusionModel):
         return {"logits": self.head((a * b).sum(dim=1))}
 
 
-class Reconstruction(FusionModel):
+class Reconstruction(_LateFusion):
     """REC: late fusion with a reconstruction objective (Section 7.4.3, as in MFM).
 
     ``z_mm = relu(W [z1, z2] + b)``, ``logits = h(z_mm)``, and decoders ``d_i`` rebuild each
@@ -322,15 +329,8 @@ class Reconstruction(FusionModel):
 
     def __init__(self, shape1: Shape, shape2: Shape, n_classes: int, hidden: int = 32) -> None:
         super().__init__(shape1, shape2, n_classes, hidden)
-        self.fuse = nn.Linear(2 * hidden, hidden)
-        self.head = mlp_head(hidden, hidden, n_classes)
         self.decoder1 = mlp_head(2 * hidden, hidden, math.prod(self.shapes[0]))
         self.decoder2 = mlp_head(2 * hidden, hidden, math.prod(self.shapes[1]))
-
-    def outputs(self, x1: torch.Tensor, x2: torch.Tensor) -> dict[str, torch.Tensor]:
-        z1, z2 = self.encode(x1, x2)
-        z_mm = F.relu(self.fuse(torch.cat([z1, z2], dim=1)))
-        return {"logits": self.head(z_mm), "z_mm": z_mm, "z1": z1, "z2": z2}
 
     def auxiliary(
         self, out: dict[str, torch.Tensor], x1: torch.Tensor, x2: torch.Tensor
