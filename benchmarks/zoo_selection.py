@@ -58,21 +58,30 @@ def table_3_4(bank: dict) -> None:
 
 
 def agreement_correlation(bank: dict) -> None:
+    """Pooled correlations over (model, dataset) pairs, and the mean within-dataset one."""
     print("\n## Agreement against accuracy\n")
-    print("| datasets | pairs | Pearson rho | Spearman rho |")
-    print("|---|---|---|---|")
+    print(
+        "| datasets | pairs | Pearson rho | Spearman rho | mean within-dataset Pearson rho | "
+        "Pearson rho, model PID total vs accuracy |"
+    )
+    print("|---|---|---|---|---|---|")
     for label, keep in (
         ("Table 3.2 (10)", lambda d: d["name"] in GENERATIVE),
         (f"whole bank ({len(bank['datasets'])})", lambda d: True),
     ):
-        alpha, accuracy = [], []
+        alpha, accuracy, total, within = [], [], [], []
         for entry in filter(keep, bank["datasets"]):
-            for result in entry["models"].values():
-                alpha.append(result["agreement"]["total"])
-                accuracy.append(result["accuracy"])
+            results = list(entry["models"].values())
+            a = [r["agreement"]["total"] for r in results]
+            acc = [r["accuracy"] for r in results]
+            alpha += a
+            accuracy += acc
+            total += [sum(r["pid"].values()) for r in results]
+            within.append(pearsonr(a, acc)[0])
         print(
             f"| {label} | {len(alpha)} | {pearsonr(alpha, accuracy)[0]:.2f} | "
-            f"{spearmanr(alpha, accuracy)[0]:.2f} |"
+            f"{spearmanr(alpha, accuracy)[0]:.2f} | {np.mean(within):.2f} | "
+            f"{pearsonr(total, accuracy)[0]:.2f} |"
         )
 
 

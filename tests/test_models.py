@@ -161,12 +161,14 @@ def test_training_learns_repeats_and_checkpoints(tmp_path):
     assert first.accuracy > 0.9
     assert first.accuracy == np.mean(first.predictions == y[split["test"]])
     np.testing.assert_array_equal(first.predictions, second.predictions)
+    test = split["test"]
+    again = first.predict(x1[test], x2[test], batch_size=7)  # in batches, standardized again
+    np.testing.assert_array_equal(again, first.predictions)
     assert 1 <= first.best_epoch <= first.epochs <= 15
     saved = torch.load(tmp_path / "a.pt", weights_only=True)
     model = build_model(saved["name"], *saved["shapes"], saved["n_classes"], hidden=8)
     model.load_state_dict(saved["state_dict"])
     (m1, s1), (m2, s2) = saved["scaling"]
-    test = split["test"]
     with torch.no_grad():
         logits = model(
             torch.tensor((x1[test] - np.array(m1)) / np.array(s1), dtype=torch.float32),

@@ -52,7 +52,8 @@ class TrainedModel:
     """A trained model and what it did on the held-out test split.
 
     ``predictions`` are its labels for the test samples (in ``test_index`` order, as class
-    indices); ``history`` holds per epoch the training loss, validation loss and accuracy.
+    indices); ``history`` holds per epoch the training loss, validation loss and accuracy;
+    ``scaling`` the training split's mean and standard deviation per feature of each modality.
     """
 
     name: str
@@ -65,6 +66,21 @@ class TrainedModel:
     epochs: int
     seconds: float
     history: list[dict[str, float]] = field(default_factory=list)
+    scaling: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
+
+    def predict(self, x1: np.ndarray, x2: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+        """Class indices the model predicts for inputs standardized as in training."""
+        import torch
+
+        device = next(self.model.parameters()).device
+        out = []
+        for start in range(0, len(x1), batch_size):
+            batch = [
+                torch.as_tensor(_apply(x[start : start + batch_size], s), dtype=torch.float32)
+                for x, s in zip((x1, x2), self.scaling, strict=True)
+            ]
+            out.append(_predict(self.model, [b.to(device) for b in batch]).cpu().numpy())
+        return np.concatenate(out)
 
 
 def split_indices(
@@ -172,6 +188,7 @@ def train_model(
         epochs=len(history),
         seconds=time.perf_counter() - start,
         history=history,
+        scaling=scaling,
     )
 
 

@@ -85,10 +85,13 @@ def train_zoo(
 ) -> ZooResult:
     """Train the named zoo models (default: all ten) on ``(x1, x2, y)`` and measure each.
 
-    The samples are split 60/20/20 into train, validation and test sets (``split_seed``). The
-    dataset's PID is computed on all samples after discretization (``n_clusters`` per modality,
-    Rice rule by default; :func:`pid.discretize.discretize`), each model's PID on its test-set
-    predictions with the same codes (:func:`model_pid`), and the agreement by Eq. 3.6. Features
+    The samples are split 60/20/20 into train, validation and test sets (``split_seed``);
+    accuracy is measured on the test set. The dataset's PID is computed on all samples after
+    discretization (``n_clusters`` per modality, Rice rule by default;
+    :func:`pid.discretize.discretize`), each model's PID on its predictions for the same inputs
+    and codes (:func:`model_pid`; predictions need no labels, and on all samples rather than
+    the test set alone the plug-in bias of the PID, which shows up as synergy, stays near the
+    dataset's own), and the agreement by Eq. 3.6. Features
     may be vectors ``(n, d)`` or sequences ``(n, T, d)``; ``y`` holds class labels.
     With ``checkpoint_dir``, each model's best weights are saved there as ``NAME.pt``.
     """
@@ -107,7 +110,8 @@ def train_zoo(
         trained = train_model(
             name, x1, x2, labels, split, config, progress=progress, checkpoint=checkpoint
         )
-        captured = model_pid(codes, split["test"], trained.predictions)
+        everywhere = np.arange(len(labels))
+        captured = model_pid(codes, everywhere, trained.predict(x1, x2))
         results[name] = {
             "accuracy": trained.accuracy,
             "val_accuracy": trained.val_accuracy,
