@@ -110,9 +110,10 @@ def selection(bank: dict, n_new: int, n_samples: int) -> None:
     print("\n## Model selection on datasets not in the bank\n")
     print(
         "| dataset | normalized PID (R/U1/U2/S) | nearest | top 3 | best model (acc) | "
-        "best of top 3 / best | mean of top 3 / best | worst of top 3 / best |"
+        "best of top 3 / best | mean of top 3 / best | worst of top 3 / best | "
+        "mean of all 10 / best | worst of all 10 (model) |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     ratios = []
     for name, (x1, x2, y) in new_datasets(n_new, n_samples):
         _, report = analyze(x1, x2, y)
@@ -120,6 +121,7 @@ def selection(bank: dict, n_new: int, n_samples: int) -> None:
         zoo = train_zoo(x1, x2, y)
         acc = {m: r["accuracy"] for m, r in zoo.models.items()}
         best = zoo.best()
+        worst = min(acc, key=acc.get)
         top = [r.model for r in chosen.recommendations]
         shares = [acc[m] / acc[best] for m in top]
         ratios.append(max(shares))
@@ -127,7 +129,8 @@ def selection(bank: dict, n_new: int, n_samples: int) -> None:
         print(
             f"| {name} | {normalized} | {chosen.neighbors[0][0]} | {', '.join(top)} | "
             f"{best} ({acc[best]:.3f}) | {max(shares):.1%} | {np.mean(shares):.1%} | "
-            f"{min(shares):.1%} |",
+            f"{min(shares):.1%} | {np.mean(list(acc.values())) / acc[best]:.1%} | "
+            f"{acc[worst] / acc[best]:.1%} ({worst}) |",
             flush=True,
         )
     print(

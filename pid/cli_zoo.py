@@ -83,11 +83,24 @@ def _training_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, default=128, help="minibatch size (default 128)")
     parser.add_argument("--seed", type=int, default=0, help="seed for initialization and order")
     parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch CPU threads (default 1: the models are small, and more threads mostly wait "
+        "on each other, worst on a busy machine)",
+    )
 
 
 def _config(args: argparse.Namespace) -> Any:
     _require_torch()
+    import torch
+
     from pid.models import TrainConfig
+
+    if args.threads < 1:
+        raise ValueError(f"--threads is {args.threads}; pass a positive number of threads.")
+    torch.set_num_threads(args.threads)
 
     return TrainConfig(
         hidden=args.hidden,

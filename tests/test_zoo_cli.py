@@ -96,3 +96,4 @@ def test_refusals_exit_2_with_one_sentence(synergy_npz, tmp_path, capsys):
     refused(["zoo", "train", str(small)], "holds 12 samples, too few to split")
     refused(["zoo", "build-reference", "--samples", "50"], "--samples is 50")
     refused(["zoo", "train", str(synergy_npz), "--patience", "0"], "patience must be a positive")
+    refused(["zoo", "build-reference", "--threads", "0"], "--threads is 0")
