@@ -203,7 +203,8 @@ def select(
     accuracy = {m: _mean([d["models"][m]["accuracy"] for d in nearest]) for m in models}
     chosen = sorted(models, key=lambda m: (-share_of_best[m], -accuracy[m], m))[:top]
     main = max(TERMS, key=lambda t: shares[t])
-    summary = f"{WORDS[main].capitalize()} is {shares[main]:.0%} of the information: {NEEDS[main]}."
+    share = f"{shares[main]:.0%}"
+    summary = f"{_upper_first(WORDS[main])} is {share} of the information: {NEEDS[main]}."
     recommendations = []
     for model in chosen:
         captured = _mean([d["models"][model].get("pid", {}).get(main, math.nan) for d in nearest])
@@ -242,9 +243,13 @@ def _reason(
     )
     bits = f", capturing {captured:.2f} bits of {WORDS[term]}" if _finite(captured) else ""
     return (
-        f"{WORDS[term].capitalize()} is {share:.0%} of the information and {NEEDS[term]}; "
+        f"{_upper_first(WORDS[term])} is {share:.0%} of the information and {NEEDS[term]}; "
         f"{model} reached {share_of_best:.1%} of the best accuracy on {where}{bits}."
     )
+
+
+def _upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _share(dataset: dict[str, Any], model: str) -> float:

@@ -86,6 +86,8 @@ def test_select_recommends_the_best_models_of_the_nearest_dataset():
 
     redundant = select(_full_report({"R": 0.5, "U1": 0.1, "U2": 0.0, "S": 0.0}), bank=_bank())
     assert [r.model for r in redundant.recommendations][:2] == ["ADDITIVE", "TENSOR"]
+    unique = select(_full_report({"R": 0.0, "U1": 0.3, "U2": 0.0, "S": 0.1}), bank=_bank())
+    assert unique.summary.startswith("Uniqueness of X1 is 75% of the information: models that keep")
 
 
 def test_select_pools_neighbors_and_reads_bounds_reports():
