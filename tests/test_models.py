@@ -200,3 +200,18 @@ def test_mixture_label_is_the_weighted_sign():
         generative_mixture({"Q": 1.0}, 10)
     with pytest.raises(ValueError, match="at least one positive"):
         generative_mixture({"R": 0.0}, 10)
+
+
+def test_zoo_trains_on_sequences():
+    from pid.models.zoo import train_zoo
+
+    rng = np.random.default_rng(0)
+    x1 = rng.normal(size=(80, 5, 3))
+    x2 = rng.normal(size=(80, 4, 2))
+    y = (x1[:, -1, 0] > 0).astype(int)
+    config = TrainConfig(hidden=8, max_epochs=2, device="cpu")
+    zoo = train_zoo(x1, x2, y, models=["EF", "MULT"], config=config, n_clusters=3)
+    assert set(zoo.models) == {"EF", "MULT"}
+    for name, result in zoo.models.items():
+        assert result["accuracy"] == np.mean(zoo.predictions[name] == y[zoo.test_index])
+        assert result["epochs"] <= 2

@@ -9,7 +9,7 @@ the PID of ``D_pred``: the interactions the model's predictions carry. The *agre
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -60,8 +60,6 @@ class ZooResult:
 
     def summary(self) -> dict[str, Any]:
         """A JSON-ready record of the run: settings, the dataset's normalized PID, the models."""
-        from dataclasses import asdict
-
         return {
             "config": asdict(self.config),
             "n_test": len(self.test_index),
