@@ -1,4 +1,5 @@
-"""The ``pid`` command: ``pid compute DATA`` and ``pid demo``."""
+"""The ``pid`` command: ``pid compute DATA``, ``pid bounds``, ``pid demo``, ``pid zoo`` and
+``pid select``."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from pid.cli_zoo import add_zoo_commands
 from pid.errors import SolverError
 from pid.estimators import ESTIMATORS
 from pid.result import PIDResult, json_default
@@ -138,6 +140,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--bootstrap", type=int, default=20, metavar="N", help="default: 20")
     demo.set_defaults(run=_demo)
+    add_zoo_commands(commands)
     return parser
 
 

@@ -1,7 +1,7 @@
 """Example data generated on the fly: canonical distributions and synthetic datasets."""
 
 from pid.datasets.bitwise import CANONICAL, canonical
-from pid.datasets.generative import GENERATIVE, GenerativeSpec, generative
+from pid.datasets.generative import GENERATIVE, GenerativeSpec, generative, generative_mixture
 from pid.datasets.gmm import gmm
 from pid.datasets.real import digits
 from pid.datasets.synthetic import latent_bits
@@ -13,6 +13,7 @@ __all__ = [
     "canonical",
     "digits",
     "generative",
+    "generative_mixture",
     "gmm",
     "latent_bits",
 ]

@@ -40,6 +40,9 @@ import numpy as np
 #: The latent each single-modality channel reads.
 _LATENT = {"R": "zc", "U1": "z1", "U2": "z2"}
 
+#: The four interactions, in the order their channels are drawn.
+_TERMS = ("R", "U1", "U2", "S")
+
 
 @dataclass(frozen=True)
 class GenerativeSpec:
@@ -106,6 +109,50 @@ def generative(
     """
     if name not in GENERATIVE:
         raise ValueError(f"name {name!r} is unknown; choose one of {', '.join(GENERATIVE)}.")
+    _check_sizes(n_samples, latent_dim, dim)
+    half = latent_dim // 2
+    portions = {"all": slice(None), "first": slice(None, half), "second": slice(half, None)}
+    channels = []
+    for term, portion in GENERATIVE[name].channels:
+        width = (2 if term == "S" else 1) * len(range(latent_dim)[portions[portion]])
+        channels.append((term, portions[portion], np.sqrt(width)))
+    return _sample(channels, n_samples, latent_dim, dim, seed, structure_seed)
+
+
+def generative_mixture(
+    weights: dict[str, float],
+    n_samples: int,
+    *,
+    latent_dim: int = 2,
+    dim: int = 32,
+    seed: int | None = 0,
+    structure_seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Samples of a latent generative dataset with any mix of the four interactions.
+
+    The construction of :func:`generative`, with one channel per interaction in ``weights``
+    (keys among ``"R"``, ``"U1"``, ``"U2"``, ``"S"``, non-negative values, at least one
+    positive), each reading all of its latents; the label is ``y = 1[sum_c w_c g_c > 0]``
+    with ``g_c`` the unit-variance channel scores of the module documentation. A larger
+    ``w_c`` gives interaction ``c`` a larger share of the label. Channels are read in the
+    order R, U1, U2, S, so one ``structure_seed`` fixes the same directions for every mix.
+    """
+    unknown = sorted(set(weights) - set(_TERMS))
+    if unknown:
+        raise ValueError(
+            f"weights has unknown interaction(s) {unknown}; use keys among {', '.join(_TERMS)}."
+        )
+    values = [float(weights.get(term, 0.0)) for term in _TERMS]
+    if any(not np.isfinite(v) or v < 0 for v in values) or not any(values):
+        raise ValueError(
+            f"weights must be finite and non-negative with at least one positive, got {weights}."
+        )
+    _check_sizes(n_samples, latent_dim, dim)
+    channels = [(t, slice(None), w) for t, w in zip(_TERMS, values, strict=True) if w > 0]
+    return _sample(channels, n_samples, latent_dim, dim, seed, structure_seed)
+
+
+def _check_sizes(n_samples: int, latent_dim: int, dim: int) -> None:
     if n_samples < 1:
         raise ValueError(f"n_samples must be a positive integer, got {n_samples}.")
     if latent_dim < 2 or latent_dim % 2:
@@ -115,6 +162,20 @@ def generative(
             f"dim={dim} is below 2 * latent_dim = {2 * latent_dim}, so x1 and x2 would lose "
             f"latent information; pass dim >= {2 * latent_dim}."
         )
+
+
+def _sample(
+    channels: list[tuple[str, slice, float]],
+    n_samples: int,
+    latent_dim: int,
+    dim: int,
+    seed: int | None,
+    structure_seed: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Draw the latents, the two modalities and the label ``1[sum_c w_c g_c > 0]``.
+
+    ``channels`` holds ``(term, latent dimensions read, weight w_c)``.
+    """
     structure = np.random.default_rng(structure_seed)
     scale = 1.0 / np.sqrt(2 * latent_dim)
     w1, w2 = (structure.normal(scale=scale, size=(2 * latent_dim, dim)) for _ in range(2))
@@ -124,15 +185,12 @@ def generative(
     x1 = np.tanh(np.concatenate([z["z1"], z["zc"]], axis=1) @ w1)
     x2 = np.tanh(np.concatenate([z["z2"], z["zc"]], axis=1) @ w2)
 
-    half = latent_dim // 2
-    portions = {"all": slice(None), "first": slice(None, half), "second": slice(half, None)}
     score = np.zeros(n_samples)
-    for term, portion in GENERATIVE[name].channels:
+    for term, portion, weight in channels:
         latents = ("z1", "z2") if term == "S" else (_LATENT[term],)
-        parts = [z[k][:, portions[portion]] for k in latents]
+        parts = [z[k][:, portion] for k in latents]
         projections = [p @ _unit(structure, p.shape[1]) for p in parts]
-        width = sum(p.shape[1] for p in parts)
-        score += np.sqrt(width) * np.prod(projections, axis=0)
+        score += weight * np.prod(projections, axis=0)
     return x1, x2, (score > 0).astype(np.int64)
 
 

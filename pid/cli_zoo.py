@@ -1,0 +1,210 @@
+"""The ``pid zoo train``, ``pid zoo build-reference`` and ``pid select`` subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from pid.result import json_default
+
+
+def add_zoo_commands(commands: Any) -> None:
+    """Register ``zoo`` (with ``train`` and ``build-reference``) and ``select``."""
+    zoo = commands.add_parser(
+        "zoo", help="train the fusion model zoo and measure the interactions each captures"
+    )
+    actions = zoo.add_subparsers(required=True, metavar="ACTION")
+
+    train = actions.add_parser(
+        "train",
+        help="train fusion models on DATA and write accuracies, model PIDs and agreements",
+        description="Split DATA (x1, x2, y in any format pid compute reads) 60/20/20, train the "
+        "chosen fusion models with early stopping, and write report.json (the dataset's PID and, "
+        "under 'zoo', each model's accuracy, model PID and agreement), report.md, report.html "
+        "and predictions.npz (each model's test-set labels).",
+    )
+    train.add_argument("data", metavar="DATA", help="file or folder holding x1, x2 and y")
+    train.add_argument(
+        "--models", nargs="+", metavar="NAME", help="models to train (default: all ten)"
+    )
+    _training_options(train)
+    train.add_argument("--clusters", type=int, metavar="K", help="clusters per modality for PID")
+    train.add_argument(
+        "--checkpoints", action="store_true", help="also save each model's weights as NAME.pt"
+    )
+    train.add_argument(
+        "--out", type=Path, default=Path("pid-zoo"), help="report folder (default: pid-zoo)"
+    )
+    train.set_defaults(run=_zoo_train)
+
+    build = actions.add_parser(
+        "build-reference",
+        help="train the zoo on the synthetic reference datasets and write the bank",
+        description="Regenerate the reference bank pid select reads: the zoo trained on the "
+        "datasets of thesis Table 3.2 and mixtures of the four interactions.",
+    )
+    build.add_argument(
+        "--samples", type=int, default=3000, metavar="N", help="samples a dataset (default 3000)"
+    )
+    _training_options(build)
+    build.add_argument(
+        "--out",
+        type=Path,
+        default=Path("reference_bank.json"),
+        help="bank file to write (default: reference_bank.json)",
+    )
+    build.set_defaults(run=_zoo_build_reference)
+
+    select = commands.add_parser(
+        "select",
+        help="recommend fusion models for the dataset a PID report describes",
+        description="Read a report.json from pid compute or pid bounds, find the reference "
+        "datasets with the most similar normalized PID and recommend the fusion models that did "
+        "best on them.",
+    )
+    select.add_argument("report", metavar="REPORT", help="report.json of pid compute or pid bounds")
+    select.add_argument("--bank", type=Path, help="reference bank (default: the packaged one)")
+    select.add_argument("--top", type=int, default=3, help="models to recommend (default 3)")
+    select.add_argument(
+        "--neighbors", type=int, default=1, help="nearest reference datasets to pool (default 1)"
+    )
+    select.add_argument("--out", type=Path, help="also write the selection to this JSON file")
+    select.set_defaults(run=_select)
+
+
+def _training_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--epochs", type=int, default=60, help="most epochs (default 60)")
+    parser.add_argument(
+        "--patience", type=int, default=10, help="epochs without improvement (default 10)"
+    )
+    parser.add_argument("--hidden", type=int, default=32, help="representation width (default 32)")
+    parser.add_argument("--batch-size", type=int, default=128, help="minibatch size (default 128)")
+    parser.add_argument("--seed", type=int, default=0, help="seed for initialization and order")
+    parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch CPU threads (default 1: the models are small, and more threads mostly wait "
+        "on each other, worst on a busy machine)",
+    )
+
+
+def _config(args: argparse.Namespace) -> Any:
+    _require_torch()
+    import torch
+
+    from pid.models import TrainConfig
+
+    if args.threads < 1:
+        raise ValueError(f"--threads is {args.threads}; pass a positive number of threads.")
+    torch.set_num_threads(args.threads)
+
+    return TrainConfig(
+        hidden=args.hidden,
+        batch_size=args.batch_size,
+        max_epochs=args.epochs,
+        patience=args.patience,
+        seed=args.seed,
+        device=args.device,
+    )
+
+
+def _zoo_train(args: argparse.Namespace) -> int:
+    from pid.distribution import Distribution
+    from pid.io import load
+    from pid.report import build_report, write_report
+
+    config = _config(args)
+    from pid.models import check_model_names
+    from pid.models.zoo import save_predictions, train_zoo
+
+    if args.models is not None:
+        check_model_names(args.models)
+    x1, x2, y = load(args.data)
+    zoo = train_zoo(
+        x1,
+        x2,
+        y,
+        models=args.models,
+        config=config,
+        n_clusters=args.clusters,
+        progress=True,
+        checkpoint_dir=args.out if args.checkpoints else None,
+    )
+    codes = zoo.codes
+    report = build_report(
+        zoo.dataset_pid,
+        Distribution.from_samples(codes.x1, codes.x2, codes.y),
+        source=str(args.data),
+        title=f"Fusion zoo on {Path(args.data).name}",
+    )
+    report["zoo"] = zoo.summary()
+    print(_zoo_table(zoo.models))
+    paths = write_report(report, args.out)
+    predictions = save_predictions(zoo, y, args.out / "predictions.npz")
+    print(f"wrote {', '.join(str(p) for p in paths.values())} and {predictions}")
+    return 0
+
+
+def _zoo_build_reference(args: argparse.Namespace) -> int:
+    from pid.io import write_text_atomic
+
+    config = _config(args)
+    from pid.models.reference import build_reference
+
+    if args.samples < 100:
+        raise ValueError(f"--samples is {args.samples}; pass at least 100 samples a dataset.")
+    bank = build_reference(n_samples=args.samples, config=config, progress=True)
+    write_text_atomic(args.out, json.dumps(bank, indent=1, default=json_default))
+    minutes = bank["timing"]["seconds"] / 60
+    count = len(bank["datasets"])
+    print(f"trained the zoo on {count} datasets in {minutes:.1f} min; wrote {args.out}")
+    return 0
+
+
+def _select(args: argparse.Namespace) -> int:
+    from pid.io import write_text_atomic
+    from pid.report import read_report
+    from pid.selection import load_reference, select
+
+    report = read_report(args.report)
+    bank = load_reference(args.bank) if args.bank is not None else None
+    selection = select(report, bank=bank, top=args.top, neighbors=args.neighbors)
+    shares = ", ".join(f"{t} {v:.0%}" for t, v in selection.shares.items())
+    near = ", ".join(f"{name} (s = {s:.3f})" for name, s in selection.neighbors)
+    print(f"normalized PID: {shares}\nnearest reference dataset(s): {near}\n{selection.summary}\n")
+    for rank, rec in enumerate(selection.recommendations, 1):
+        line = f"{rank}. {rec.model:<9} expected {rec.expected_share:.1%} of the best accuracy"
+        if rec.accuracy_interval is not None:
+            low, high = rec.accuracy_interval
+            line += f"; predicted accuracy {low:.1%} to {high:.1%}"
+        print(f"{line}\n   {rec.reason}")
+    if args.out is not None:
+        write_text_atomic(args.out, json.dumps(selection.to_dict(), indent=2, default=json_default))
+        print(f"\nwrote {args.out}")
+    return 0
+
+
+def _zoo_table(models: dict[str, dict[str, Any]]) -> str:
+    header = f"{'model':<9} {'accuracy':>8} {'R':>6} {'U1':>6} {'U2':>6} {'S':>6} {'agreement':>9}"
+    lines = [header, "-" * len(header)]
+    for name, m in models.items():
+        p = m["pid"]
+        lines.append(
+            f"{name:<9} {m['accuracy']:8.3f} {p['R']:6.3f} {p['U1']:6.3f} {p['U2']:6.3f} "
+            f"{p['S']:6.3f} {m['agreement']['total']:9.3f}"
+        )
+    return "\n".join(lines)
+
+
+def _require_torch() -> None:
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        raise ValueError(
+            "pid zoo needs torch, which is not installed; install a build for this machine "
+            "(pip install torch) and run it again."
+        ) from None

@@ -1,0 +1,139 @@
+"""The reference bank: the zoo trained on synthetic datasets spanning the interaction simplex.
+
+The bank holds the ten datasets of thesis Table 3.2 and mixtures of the four interactions
+(:func:`pid.datasets.generative_mixture`), all with ``structure_seed = 0``; for each, its PID
+and normalized PID and every zoo model's accuracy, model PID and agreement
+(:func:`pid.models.zoo.train_zoo`). :func:`pid.selection.select` reads it.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from dataclasses import asdict
+from typing import Any
+
+import numpy as np
+
+from pid.datasets import GENERATIVE, generative, generative_mixture
+from pid.device import resolve_device
+from pid.models.fusion import MODELS
+from pid.models.trainer import TrainConfig
+from pid.models.zoo import train_zoo
+from pid.selection import BANK_KIND, BANK_SCHEMA_VERSION, normalized_pid
+
+#: Mixtures added to Table 3.2's datasets: weights of the R, U1, U2 and S channels.
+MIXTURES: tuple[dict[str, float], ...] = (
+    {"R": 1, "U1": 1},
+    {"R": 1, "U2": 1},
+    {"U1": 1, "U2": 1},
+    {"R": 1, "S": 1},
+    {"U1": 1, "S": 1},
+    {"U2": 1, "S": 1},
+    {"R": 2, "S": 1},
+    {"R": 1, "S": 2},
+    {"U1": 2, "S": 1},
+    {"U1": 1, "S": 2},
+    {"R": 1, "U1": 1, "U2": 1},
+    {"R": 1, "U1": 1, "S": 1},
+    {"U1": 1, "U2": 1, "S": 1},
+    {"R": 1, "U1": 1, "U2": 1, "S": 1},
+)
+
+
+def mixture_name(weights: dict[str, float]) -> str:
+    """A short name for a mixture, e.g. ``"2S+R"`` for ``{"R": 1, "S": 2}``."""
+    parts = [
+        f"{w:g}{t}" if w != 1 else t for t, w in sorted(weights.items(), key=lambda kv: -kv[1])
+    ]
+    return "+".join(parts)
+
+
+def reference_recipes() -> list[dict[str, Any]]:
+    """How each reference dataset is generated: ``{"name", "generator", ...arguments}``."""
+    recipes: list[dict[str, Any]] = [
+        {"name": name, "generator": "generative", "dataset": name} for name in GENERATIVE
+    ]
+    recipes += [
+        {"name": mixture_name(w), "generator": "generative_mixture", "weights": dict(w)}
+        for w in MIXTURES
+    ]
+    return recipes
+
+
+def make_dataset(
+    recipe: dict[str, Any], n_samples: int, *, seed: int = 0, structure_seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Samples of a recipe from :func:`reference_recipes` (or any recipe of that form)."""
+    if recipe["generator"] == "generative":
+        return generative(recipe["dataset"], n_samples, seed=seed, structure_seed=structure_seed)
+    return generative_mixture(
+        recipe["weights"], n_samples, seed=seed, structure_seed=structure_seed
+    )
+
+
+def build_reference(
+    *,
+    n_samples: int = 3000,
+    config: TrainConfig | None = None,
+    recipes: list[dict[str, Any]] | None = None,
+    models: list[str] | None = None,
+    progress: bool = False,
+) -> dict[str, Any]:
+    """Train the zoo on every reference dataset and return the bank (a JSON-ready dict).
+
+    Each dataset has ``n_samples`` samples (seed 0), split 60/20/20; see
+    :func:`pid.models.zoo.train_zoo`. ``progress`` shows a bar over datasets.
+    """
+    import torch
+    from tqdm.auto import tqdm
+
+    import pid
+
+    config = config or TrainConfig()
+    recipes = reference_recipes() if recipes is None else recipes
+    start = time.perf_counter()
+    entries = []
+    for recipe in tqdm(recipes, desc="reference datasets", disable=not progress):
+        x1, x2, y = make_dataset(recipe, n_samples)
+        zoo = train_zoo(x1, x2, y, models=models, config=config)
+        terms = zoo.dataset_pid.terms()
+        entries.append(
+            {
+                "name": recipe["name"],
+                "recipe": {k: v for k, v in recipe.items() if k != "name"},
+                "pid": terms,
+                "shares": normalized_pid(terms),
+                "information": zoo.dataset_pid.mi_x1x2_y,
+                "best_model": zoo.best(),
+                "models": {
+                    name: {k: r[k] for k in ("accuracy", "pid", "agreement", "epochs")}
+                    for name, r in zoo.models.items()
+                },
+            }
+        )
+    seconds = time.perf_counter() - start
+    return {
+        "schema_version": BANK_SCHEMA_VERSION,
+        "kind": BANK_KIND,
+        "description": (
+            "The fusion zoo trained on synthetic datasets spanning the interaction simplex: "
+            "each dataset's PID and normalized PID, and each model's test accuracy, model PID "
+            "and agreement (thesis Eq. 3.6)."
+        ),
+        "settings": {
+            "n_samples": n_samples,
+            "split": [0.6, 0.2, 0.2],
+            "structure_seed": 0,
+            "models": list(models or MODELS),
+            "train": asdict(config),
+        },
+        "timing": {
+            "seconds": seconds,
+            "device": str(resolve_device(config.device)),
+            "torch_threads": torch.get_num_threads(),
+            "machine": platform.machine(),
+        },
+        "versions": {"pid": pid.__version__, "torch": torch.__version__, "numpy": np.__version__},
+        "datasets": entries,
+    }

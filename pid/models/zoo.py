@@ -1,0 +1,174 @@
+"""Training the zoo on one dataset and measuring what each model captures (thesis 3.3.3-3.3.4).
+
+For a dataset ``D`` split into train, validation and test sets, every chosen model ``f`` is
+trained and applied to the test set, giving ``D_pred = {(x1, x2, y_hat)}``. The *model PID* is
+the PID of ``D_pred``: the interactions the model's predictions carry. The *agreement*
+(Eq. 3.6) weighs each by its share in the dataset's own PID.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from pid._samples import check_paired
+from pid.discretize import Discretized, discretize
+from pid.distribution import Distribution
+from pid.estimators import estimate
+from pid.models.fusion import MODELS, check_model_names
+from pid.models.trainer import TrainConfig, split_indices, train_model
+from pid.result import PIDResult
+from pid.selection import agreement, normalized_pid
+
+
+def model_pid(codes: Discretized, index: np.ndarray, predictions: ArrayLike) -> PIDResult:
+    """PID of ``(x1, x2, y_hat)`` on the samples ``index`` (thesis Section 3.3.3).
+
+    ``codes`` are the dataset's discretized modalities; the predictions are class labels, one
+    per sample of ``index``. Computed exactly with the CVX estimator.
+    """
+    dist = Distribution.from_samples(codes.x1[index], codes.x2[index], np.asarray(predictions))
+    return estimate(dist, "cvx")
+
+
+@dataclass
+class ZooResult:
+    """The zoo trained on one dataset.
+
+    ``dataset_pid`` is the PID of the whole dataset; ``models`` maps each model's name to its
+    ``accuracy`` and ``val_accuracy``, ``pid`` (model PID, bits), ``agreement`` (Eq. 3.6),
+    ``best_epoch``, ``epochs`` and ``seconds``; ``predictions`` to its test-set labels (in the
+    original label values), and ``test_index`` holds the test samples' positions.
+    """
+
+    dataset_pid: PIDResult
+    codes: Discretized
+    models: dict[str, dict[str, Any]]
+    predictions: dict[str, np.ndarray]
+    test_index: np.ndarray
+    classes: np.ndarray
+    config: TrainConfig
+
+    def best(self) -> str:
+        """The name of the most accurate model on the test set."""
+        return max(self.models, key=lambda name: self.models[name]["accuracy"])
+
+    def summary(self) -> dict[str, Any]:
+        """A JSON-ready record of the run: settings, the dataset's normalized PID, the models."""
+        return {
+            "config": asdict(self.config),
+            "n_test": len(self.test_index),
+            "dataset_shares": normalized_pid(self.dataset_pid.terms()),
+            "best_model": self.best(),
+            "models": self.models,
+        }
+
+
+def train_zoo(
+    x1: ArrayLike,
+    x2: ArrayLike,
+    y: ArrayLike,
+    *,
+    models: list[str] | tuple[str, ...] | None = None,
+    config: TrainConfig | None = None,
+    n_clusters: int | None = None,
+    split_seed: int = 0,
+    progress: bool = False,
+    checkpoint_dir: str | os.PathLike | None = None,
+) -> ZooResult:
+    """Train the named zoo models (default: all ten) on ``(x1, x2, y)`` and measure each.
+
+    The samples are split 60/20/20 into train, validation and test sets (``split_seed``);
+    accuracy is measured on the test set. The dataset's PID is computed on all samples after
+    discretization (``n_clusters`` per modality, Rice rule by default;
+    :func:`pid.discretize.discretize`), each model's PID on its predictions for the same inputs
+    and codes (:func:`model_pid`; predictions need no labels, and on all samples rather than
+    the test set alone the plug-in bias of the PID, which shows up as synergy, stays near the
+    dataset's own), and the agreement by Eq. 3.6. Features
+    may be vectors ``(n, d)`` or sequences ``(n, T, d)``; ``y`` holds class labels.
+    With ``checkpoint_dir``, each model's best weights are saved there as ``NAME.pt``.
+    """
+    config = config or TrainConfig()
+    names = check_model_names(list(models) if models is not None else list(MODELS))
+    x1, x2, y = _check_inputs(x1, x2, y)
+    classes, labels = np.unique(y, return_inverse=True)
+    split = split_indices(len(labels), seed=split_seed)
+    flat = [x.reshape(len(x), -1) for x in (x1, x2)]
+    codes = discretize(flat[0], flat[1], labels, method="kmeans", n_clusters=n_clusters)
+    dataset_pid = estimate(Distribution.from_samples(codes.x1, codes.x2, codes.y), "cvx")
+    results: dict[str, dict[str, Any]] = {}
+    predictions: dict[str, np.ndarray] = {}
+    for name in names:
+        checkpoint = Path(checkpoint_dir) / f"{name}.pt" if checkpoint_dir is not None else None
+        trained = train_model(
+            name, x1, x2, labels, split, config, progress=progress, checkpoint=checkpoint
+        )
+        everywhere = np.arange(len(labels))
+        captured = model_pid(codes, everywhere, trained.predict(x1, x2))
+        results[name] = {
+            "accuracy": trained.accuracy,
+            "val_accuracy": trained.val_accuracy,
+            "pid": captured.terms(),
+            "agreement": agreement(dataset_pid.terms(), captured.terms()),
+            "best_epoch": trained.best_epoch,
+            "epochs": trained.epochs,
+            "seconds": trained.seconds,
+        }
+        predictions[name] = classes[trained.predictions]
+    return ZooResult(dataset_pid, codes, results, predictions, split["test"], classes, config)
+
+
+def _check_inputs(
+    x1: ArrayLike, x2: ArrayLike, y: ArrayLike
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Float features (vectors or sequences) for each modality, and at least two classes."""
+    arrays = []
+    for name, x in (("x1", x1), ("x2", x2)):
+        x = np.asarray(x)
+        if x.ndim == 1:
+            x = x[:, None]
+        if x.ndim not in (2, 3) or not np.issubdtype(x.dtype, np.number):
+            raise ValueError(
+                f"{name} has shape {x.shape} and dtype {x.dtype}; the zoo takes numeric vectors "
+                "(n, d) or sequences (n, T, d)."
+            )
+        if not np.isfinite(x).all():
+            raise ValueError(f"{name} holds NaN or infinite values; clean them before training.")
+        arrays.append(x.astype(np.float32))
+    y = np.asarray(y)
+    if y.ndim != 1 or len({len(arrays[0]), len(arrays[1]), len(y)}) != 1:
+        raise ValueError(
+            f"x1, x2 and y hold {len(arrays[0])}, {len(arrays[1])} and {len(y)} samples (y of "
+            f"shape {y.shape}); pass one row of each per sample and y as a 1-D array of labels."
+        )
+    check_paired(arrays[0].reshape(len(y), -1), arrays[1].reshape(len(y), -1), y)
+    if len(np.unique(y)) < 2:
+        raise ValueError("y holds a single class; the zoo needs at least two labels to learn.")
+    return arrays[0], arrays[1], y
+
+
+def save_predictions(result: ZooResult, y: ArrayLike, path: str | os.PathLike) -> Path:
+    """Write the test-set predictions to an ``.npz`` file, whole or not at all.
+
+    Arrays: ``test_index`` (positions of the test samples), ``y`` (their true labels) and one
+    array per model, named after it, of its predicted labels.
+    """
+    import tempfile
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    arrays = {"test_index": result.test_index, "y": np.asarray(y)[result.test_index]}
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".npz")
+    os.close(fd)
+    try:
+        np.savez(tmp, **arrays, **result.predictions)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

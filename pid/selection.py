@@ -1,0 +1,265 @@
+"""Choosing fusion models from a PID report (thesis Section 3.3.4).
+
+A *reference bank* holds, for synthetic datasets spread over the interaction simplex, each
+dataset's normalized PID and the accuracy and model PID of every zoo model trained on it
+(:mod:`pid.models.reference` builds it; one ships with the package). Given a new dataset's
+report, :func:`select` finds the reference datasets ``D'`` with the most similar normalized
+PID,
+
+    s(D, D') = sum_{I in R, U1, U2, S} |I_hat_D - I_hat_D'|,
+
+and recommends the models that did best there, with the share of the best accuracy each
+reached. No torch is needed here.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import asdict, dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+TERMS = ("R", "U1", "U2", "S")
+BANK_KIND = "pid-reference-bank"
+BANK_SCHEMA_VERSION = 1
+
+#: What each interaction asks of a fusion model, for the sentences of a recommendation.
+NEEDS = {
+    "R": "models that combine or align what both modalities say capture it",
+    "U1": "models that keep each modality's own signal capture it",
+    "U2": "models that keep each modality's own signal capture it",
+    "S": "models that multiply modalities capture it",
+}
+WORDS = {"R": "redundancy", "U1": "uniqueness of X1", "U2": "uniqueness of X2", "S": "synergy"}
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """One recommended model.
+
+    ``expected_share`` is its mean accuracy as a fraction of the best zoo model's on the nearest
+    reference datasets; ``reference_accuracy`` its mean accuracy there; ``accuracy_interval``
+    its predicted accuracy on the new data when the report holds an accuracy interval (a
+    ``pid bounds`` report), else None; ``reason`` says why in one sentence.
+    """
+
+    model: str
+    expected_share: float
+    reference_accuracy: float
+    accuracy_interval: tuple[float, float] | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The outcome of :func:`select`: the report's normalized PID, the nearest reference
+    datasets as ``(name, s)`` pairs, the recommendations (best first) and a summary sentence."""
+
+    shares: dict[str, float]
+    neighbors: list[tuple[str, float]]
+    recommendations: list[Recommendation]
+    summary: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dictionary."""
+        return asdict(self)
+
+
+def normalized_pid(terms: dict[str, float]) -> dict[str, float]:
+    """``I_hat = I / (R + U1 + U2 + S)`` for each term (Eq. 3.6); all 0 when the total is 0."""
+    total = sum(max(float(terms[t]), 0.0) for t in TERMS)
+    return {t: (max(float(terms[t]), 0.0) / total if total > 0 else 0.0) for t in TERMS}
+
+
+def agreement(dataset_terms: dict[str, float], model_terms: dict[str, float]) -> dict[str, float]:
+    """PID agreement of a model with a dataset, thesis Eq. 3.6.
+
+    ``alpha_I(f, D) = I_hat_D * I_f(D)`` for ``I`` in R, U1, U2, S, where ``I_hat_D`` is the
+    dataset's normalized PID (:func:`normalized_pid`) and ``I_f(D)`` the model's PID in bits;
+    ``"total"`` is ``alpha(f, D) = sum_I alpha_I(f, D)``.
+    """
+    shares = normalized_pid(dataset_terms)
+    alpha = {t: shares[t] * float(model_terms[t]) for t in TERMS}
+    return {**alpha, "total": sum(alpha.values())}
+
+
+def distance(shares_a: dict[str, float], shares_b: dict[str, float]) -> float:
+    """``s(D, D') = sum_I |I_hat_D - I_hat_D'|`` (Section 3.3.4): 0 for equal normalized PIDs,
+    at most 2."""
+    return sum(abs(shares_a[t] - shares_b[t]) for t in TERMS)
+
+
+def report_terms(report: dict[str, Any]) -> tuple[dict[str, float], tuple[float, float] | None]:
+    """The PID terms a report holds, and its accuracy interval if it has one.
+
+    A ``pid compute`` report (mode ``full``) gives ``R, U1, U2, S``; a ``pid bounds`` report
+    (mode ``bounds``) gives exact ``R, U1, U2`` and an interval for ``S``, whose midpoint is
+    used, and the interval of the best multimodal accuracy.
+    """
+    terms = report.get("terms")
+    if not isinstance(terms, dict) or not all(_finite(terms.get(t)) for t in TERMS):
+        raise ValueError(
+            "REPORT holds no PID values (terms R, U1, U2 and S); pass the report.json that "
+            "pid compute or pid bounds wrote."
+        )
+    terms = {t: float(terms[t]) for t in TERMS}
+    interval = None
+    if report.get("mode") == "bounds":
+        low, high = (report.get("intervals") or {}).get("S", (terms["S"], terms["S"]))
+        terms["S"] = (float(low) + float(high)) / 2
+        accuracy = report.get("accuracy") or {}
+        if _finite(accuracy.get("lower")) and _finite(accuracy.get("upper")):
+            interval = (float(accuracy["lower"]), float(accuracy["upper"]))
+    if sum(max(v, 0.0) for v in terms.values()) <= 0:
+        raise ValueError(
+            "REPORT's PID is zero: the modalities carry no information about the label, so no "
+            "fusion model can be recommended."
+        )
+    return terms, interval
+
+
+def load_reference(path: str | os.PathLike | None = None) -> dict[str, Any]:
+    """The reference bank: the one shipped with the package, or a JSON file built by
+    ``pid zoo build-reference``; its layout is checked."""
+    if path is None:
+        text = resources.files("pid").joinpath("data/reference_bank.json").read_text("utf-8")
+        source = "the packaged reference bank"
+    else:
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"reference bank {str(path)!r} does not exist; check the path.")
+        text, source = path.read_text(encoding="utf-8"), path.name
+    try:
+        bank = json.loads(text)
+    except json.JSONDecodeError:
+        raise ValueError(
+            f"{source} is not JSON; rebuild it with pid zoo build-reference."
+        ) from None
+    check_reference(bank, source)
+    return bank
+
+
+def check_reference(bank: Any, source: str = "the reference bank") -> None:
+    """Refuse a bank whose layout is not the one :func:`select` reads."""
+    if not isinstance(bank, dict) or bank.get("kind") != BANK_KIND:
+        raise ValueError(
+            f"{source} is not a reference bank; build one with pid zoo build-reference."
+        )
+    if bank.get("schema_version") != BANK_SCHEMA_VERSION:
+        raise ValueError(
+            f"{source} has schema_version {bank.get('schema_version')!r}, but this version of "
+            f"pid reads {BANK_SCHEMA_VERSION}; rebuild it with pid zoo build-reference."
+        )
+    datasets = bank.get("datasets")
+    if not isinstance(datasets, list) or not datasets:
+        raise ValueError(f"{source} holds no datasets; rebuild it with pid zoo build-reference.")
+    for entry in datasets:
+        models = entry.get("models") if isinstance(entry, dict) else None
+        shares = entry.get("shares") if isinstance(entry, dict) else None
+        if (
+            not isinstance(models, dict)
+            or not models
+            or not isinstance(shares, dict)
+            or not all(_finite(shares.get(t)) for t in TERMS)
+            or not all(_finite(m.get("accuracy")) for m in models.values())
+        ):
+            name = entry.get("name") if isinstance(entry, dict) else entry
+            raise ValueError(
+                f"{source} has an incomplete dataset entry {name!r} (shares and model accuracies "
+                "are needed); rebuild it with pid zoo build-reference."
+            )
+
+
+def select(
+    report: dict[str, Any],
+    *,
+    bank: dict[str, Any] | None = None,
+    top: int = 3,
+    neighbors: int = 1,
+) -> Selection:
+    """Recommend ``top`` fusion models for the dataset a PID report describes (Section 3.3.4).
+
+    The report's normalized PID is compared with every reference dataset's by
+    :func:`distance`; on the ``neighbors`` nearest, each model's accuracy is divided by the
+    best model's there, and the models with the highest mean share are recommended. For a
+    ``pid bounds`` report, synergy is taken at the middle of its interval and each model's
+    predicted accuracy is ``[share * lower, upper]`` of the report's best-accuracy interval.
+    """
+    if not isinstance(top, int) or top < 1:
+        raise ValueError(f"top must be a positive integer, got {top!r}.")
+    if not isinstance(neighbors, int) or neighbors < 1:
+        raise ValueError(f"neighbors must be a positive integer, got {neighbors!r}.")
+    terms, interval = report_terms(report)
+    bank = load_reference() if bank is None else bank
+    check_reference(bank)
+    shares = normalized_pid(terms)
+    ranked = sorted(bank["datasets"], key=lambda d: distance(shares, d["shares"]))
+    nearest = ranked[:neighbors]
+    models = sorted(set.intersection(*(set(d["models"]) for d in nearest)))
+    share_of_best = {m: _mean([_share(d, m) for d in nearest]) for m in models}
+    accuracy = {m: _mean([d["models"][m]["accuracy"] for d in nearest]) for m in models}
+    chosen = sorted(models, key=lambda m: (-share_of_best[m], -accuracy[m], m))[:top]
+    main = max(TERMS, key=lambda t: shares[t])
+    share = f"{shares[main]:.0%}"
+    summary = f"{_upper_first(WORDS[main])} is {share} of the information: {NEEDS[main]}."
+    recommendations = []
+    for model in chosen:
+        captured = _mean([d["models"][model].get("pid", {}).get(main, math.nan) for d in nearest])
+        predicted = None
+        if interval is not None:
+            predicted = (share_of_best[model] * interval[0], interval[1])
+        recommendations.append(
+            Recommendation(
+                model=model,
+                expected_share=share_of_best[model],
+                reference_accuracy=accuracy[model],
+                accuracy_interval=predicted,
+                reason=_reason(model, main, shares[main], share_of_best[model], captured, nearest),
+            )
+        )
+    return Selection(
+        shares=shares,
+        neighbors=[(d["name"], distance(shares, d["shares"])) for d in nearest],
+        recommendations=recommendations,
+        summary=summary,
+    )
+
+
+def _reason(
+    model: str,
+    term: str,
+    share: float,
+    share_of_best: float,
+    captured: float,
+    nearest: list[dict[str, Any]],
+) -> str:
+    where = (
+        f"the nearest reference dataset ({nearest[0]['name']})"
+        if len(nearest) == 1
+        else f"the {len(nearest)} nearest reference datasets"
+    )
+    bits = f", capturing {captured:.2f} bits of {WORDS[term]}" if _finite(captured) else ""
+    return (
+        f"{_upper_first(WORDS[term])} is {share:.0%} of the information and {NEEDS[term]}; "
+        f"{model} reached {share_of_best:.1%} of the best accuracy on {where}{bits}."
+    )
+
+
+def _upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _share(dataset: dict[str, Any], model: str) -> float:
+    best = max(m["accuracy"] for m in dataset["models"].values())
+    return dataset["models"][model]["accuracy"] / best if best > 0 else 0.0
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values)
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

@@ -1,0 +1,217 @@
+"""The fusion zoo: each family computes its formula, trains, and is refused bad input."""
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+from torch import nn  # noqa: E402
+
+from pid.datasets import generative, generative_mixture  # noqa: E402
+from pid.models import (  # noqa: E402
+    MIN_SAMPLES,
+    MODELS,
+    TrainConfig,
+    build_model,
+    split_indices,
+    train_model,
+)
+
+VECTOR = ((6,), (5,))
+SEQUENCE = ((4, 3), (7, 2))
+
+
+def _inputs(shapes, n=8, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return [torch.randn(n, *s, generator=g) for s in shapes]
+
+
+@pytest.mark.parametrize("shapes", [VECTOR, SEQUENCE, ((6,), (4, 3))], ids=["vec", "seq", "mixed"])
+@pytest.mark.parametrize("name", list(MODELS))
+def test_every_model_gives_logits_and_a_trainable_loss(name, shapes):
+    torch.manual_seed(0)
+    model = build_model(name.lower(), *shapes, n_classes=3, hidden=8)
+    x1, x2 = _inputs(shapes)
+    assert model(x1, x2).shape == (8, 3)
+    loss = model.loss(x1, x2, torch.tensor([0, 1, 2, 0, 1, 2, 0, 1]))
+    loss.backward()
+    assert torch.isfinite(loss)
+    assert all(p.grad is not None for p in model.parameters() if p.requires_grad)
+
+
+def test_additive_models_are_sums_of_unimodal_functions():
+    # f(a, c) + f(b, d) == f(a, d) + f(b, c) holds exactly for logits g1(x1) + g2(x2)
+    # and fails for a model with cross terms.
+    a, b = _inputs(((6,), (6,)), n=4)
+    c, d = _inputs(((5,), (5,)), n=4, seed=1)
+    for name, additive in (("ADDITIVE", True), ("AGREE", True), ("TENSOR", False)):
+        torch.manual_seed(0)
+        f = build_model(name, *VECTOR, n_classes=2, hidden=8).eval()
+        with torch.no_grad():
+            gap = (f(a, c) + f(b, d) - f(a, d) - f(b, c)).abs().max().item()
+        assert (gap < 1e-5) == additive, name
+
+
+def _fused(name):
+    """The model with its head replaced by the identity, and the encoders' outputs."""
+    torch.manual_seed(0)
+    model = build_model(name, *VECTOR, n_classes=2, hidden=5)
+    model.head = nn.Identity()
+    x1, x2 = _inputs(VECTOR)
+    with torch.no_grad():
+        z1, z2 = model.encode(x1, x2)
+        return model, model(x1, x2), z1, z2
+
+
+def test_tensor_fusion_is_the_outer_product_with_ones():
+    model, z_mm, z1, z2 = _fused("TENSOR")
+    with torch.no_grad():
+        p1 = torch.relu(model.project1(z1))
+        p2 = torch.relu(model.project2(z2))
+    for n in range(len(z1)):
+        u = torch.cat([p1[n], torch.ones(1)])
+        v = torch.cat([p2[n], torch.ones(1)])
+        torch.testing.assert_close(z_mm[n], torch.outer(u, v).flatten())
+
+
+def test_multiplicative_interactions_formula():
+    model, z_mm, z1, z2 = _fused("MI")
+    w = model.bilinear.weight  # (out, in1, in2)
+    expected = (
+        torch.einsum("ni,kij,nj->nk", z1, w, z2)
+        + model.bilinear.bias
+        + z1 @ model.linear1.weight.T
+        + z2 @ model.linear2.weight.T
+    )
+    torch.testing.assert_close(z_mm, torch.relu(expected).detach())
+
+
+def test_low_rank_tensor_equals_full_tensor_with_summed_factors():
+    # sum_r (A_r u) * (B_r v) is the tensor fusion z_k = sum_ij u_i v_j W_kij
+    # with W = sum_r A_r (x) B_r.
+    model, z_mm, z1, z2 = _fused("LOWER")
+    h, rank = model.hidden, model.rank
+    a = model.factor1.weight.detach().view(rank, h, h + 1)
+    b = model.factor2.weight.detach().view(rank, h, h + 1)
+    w = torch.einsum("rki,rkj->kij", a, b)
+    u = torch.cat([z1, torch.ones(len(z1), 1)], dim=1)
+    v = torch.cat([z2, torch.ones(len(z2), 1)], dim=1)
+    torch.testing.assert_close(z_mm, torch.einsum("ni,kij,nj->nk", u, w, v))
+
+
+def test_elementwise_gates():
+    model, z_mm, z1, z2 = _fused("ELEM")
+    expected = torch.cat(
+        [z1 * torch.sigmoid(model.gate2(z2)), z2 * torch.sigmoid(model.gate1(z1))], dim=1
+    )
+    torch.testing.assert_close(z_mm, expected.detach())
+
+
+def test_auxiliary_objectives():
+    torch.manual_seed(0)
+    x1, x2 = _inputs(VECTOR, n=16)
+    agree = build_model("AGREE", *VECTOR, n_classes=3, hidden=8)
+    out = agree.outputs(x1, x2)
+    g1, g2 = out["g1"].detach().numpy(), out["g2"].detach().numpy()
+    corr = np.mean([np.corrcoef(g1[:, c], g2[:, c])[0, 1] for c in range(3)])
+    assert agree.auxiliary(out, x1, x2).item() == pytest.approx(1 - corr, abs=1e-5)
+    out = {**out, "g2": out["g1"]}
+    assert agree.auxiliary(out, x1, x2).item() == pytest.approx(0.0, abs=1e-5)  # float32
+
+    align = build_model("ALIGN", *VECTOR, n_classes=3, hidden=8)
+    out = align.outputs(x1, x2)
+    cos = torch.nn.functional.cosine_similarity
+    z_mm = out["z_mm"]
+    expected = (
+        2 - cos(z_mm, align.project1(out["z1"])) - cos(z_mm, align.project2(out["z2"]))
+    ).mean()
+    assert align.auxiliary(out, x1, x2).item() == pytest.approx(expected.item(), abs=1e-6)
+
+    rec = build_model("REC", *VECTOR, n_classes=3, hidden=8)
+    out = rec.outputs(x1, x2)
+    r1 = rec.decoder1(torch.cat([out["z1"], out["z_mm"]], dim=1))
+    r2 = rec.decoder2(torch.cat([out["z2"], out["z_mm"]], dim=1))
+    expected = ((r1 - x1) ** 2).mean() + ((r2 - x2) ** 2).mean()
+    assert rec.auxiliary(out, x1, x2).item() == pytest.approx(expected.item(), abs=1e-6)
+
+
+def test_unknown_model_is_refused():
+    with pytest.raises(ValueError, match=r"model 'FOO' is unknown; choose among EF, ADDITIVE"):
+        build_model("foo", *VECTOR, n_classes=2)
+
+
+def test_split_indices():
+    split = split_indices(100, seed=3)
+    assert [len(split[k]) for k in ("train", "val", "test")] == [60, 20, 20]
+    joined = np.concatenate(list(split.values()))
+    assert sorted(joined.tolist()) == list(range(100))
+    assert len(split_indices(MIN_SAMPLES)["val"]) == 4
+    with pytest.raises(ValueError, match="holds 19 samples, too few to split"):
+        split_indices(MIN_SAMPLES - 1)
+
+
+def test_training_learns_repeats_and_checkpoints(tmp_path):
+    rng = np.random.default_rng(0)
+    x1 = rng.normal(size=(300, 4)).astype(np.float32)
+    x2 = rng.normal(size=(300, 3)).astype(np.float32)
+    y = (x1[:, 0] + x2[:, 1] > 0).astype(np.int64)
+    split = split_indices(300, seed=0)
+    config = TrainConfig(hidden=8, batch_size=32, max_epochs=15, patience=3, device="cpu")
+    first = train_model("ADDITIVE", x1, x2, y, split, config, checkpoint=tmp_path / "a.pt")
+    second = train_model("ADDITIVE", x1, x2, y, split, config)
+    assert first.accuracy > 0.9
+    assert first.accuracy == np.mean(first.predictions == y[split["test"]])
+    np.testing.assert_array_equal(first.predictions, second.predictions)
+    test = split["test"]
+    again = first.predict(x1[test], x2[test], batch_size=7)  # in batches, standardized again
+    np.testing.assert_array_equal(again, first.predictions)
+    assert 1 <= first.best_epoch <= first.epochs <= 15
+    saved = torch.load(tmp_path / "a.pt", weights_only=True)
+    model = build_model(saved["name"], *saved["shapes"], saved["n_classes"], hidden=8)
+    model.load_state_dict(saved["state_dict"])
+    (m1, s1), (m2, s2) = saved["scaling"]
+    with torch.no_grad():
+        logits = model(
+            torch.tensor((x1[test] - np.array(m1)) / np.array(s1), dtype=torch.float32),
+            torch.tensor((x2[test] - np.array(m2)) / np.array(s2), dtype=torch.float32),
+        )
+    np.testing.assert_array_equal(logits.argmax(1).numpy(), first.predictions)
+
+
+def test_train_config_is_checked():
+    with pytest.raises(ValueError, match="patience must be a positive integer"):
+        TrainConfig(patience=0)
+
+
+def test_mixture_with_one_channel_is_the_specialized_dataset():
+    # A single channel's weight does not change the sign of the score.
+    for term in ("R", "U1", "U2", "S"):
+        got = generative_mixture({term: 3.0}, 200, seed=4, structure_seed=2)
+        want = generative(term, 200, seed=4, structure_seed=2)
+        for a, b in zip(got, want, strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_mixture_label_is_the_weighted_sign():
+    # With a huge U1 weight the label follows the U1 channel wherever that one is not tiny.
+    _, _, y = generative_mixture({"U1": 1e6, "S": 1.0}, 500, seed=1)
+    _, _, y_u1 = generative("U1", 500, seed=1)
+    assert np.mean(y == y_u1) > 0.99
+    with pytest.raises(ValueError, match=r"unknown interaction\(s\) \['Q'\]"):
+        generative_mixture({"Q": 1.0}, 10)
+    with pytest.raises(ValueError, match="at least one positive"):
+        generative_mixture({"R": 0.0}, 10)
+
+
+def test_zoo_trains_on_sequences():
+    from pid.models.zoo import train_zoo
+
+    rng = np.random.default_rng(0)
+    x1 = rng.normal(size=(80, 5, 3))
+    x2 = rng.normal(size=(80, 4, 2))
+    y = (x1[:, -1, 0] > 0).astype(int)
+    config = TrainConfig(hidden=8, max_epochs=2, device="cpu")
+    zoo = train_zoo(x1, x2, y, models=["EF", "MULT"], config=config, n_clusters=3)
+    assert set(zoo.models) == {"EF", "MULT"}
+    for name, result in zoo.models.items():
+        assert result["accuracy"] == np.mean(zoo.predictions[name] == y[zoo.test_index])
+        assert result["epochs"] <= 2

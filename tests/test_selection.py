@@ -1,0 +1,196 @@
+"""Model PID, agreement (Eq. 3.6), the reference bank and model selection (Section 3.3.4)."""
+
+import copy
+import math
+
+import numpy as np
+import pytest
+
+import pid
+from pid.selection import (
+    TERMS,
+    agreement,
+    distance,
+    load_reference,
+    normalized_pid,
+    report_terms,
+    select,
+)
+
+
+def _bank():
+    """Two reference datasets with hand-set shares and accuracies."""
+
+    def entry(name, shares, accuracies, s_captured):
+        return {
+            "name": name,
+            "shares": shares,
+            "models": {
+                m: {"accuracy": a, "pid": {"R": 0.1, "U1": 0.0, "U2": 0.0, "S": s}}
+                for (m, a), s in zip(accuracies.items(), s_captured, strict=True)
+            },
+        }
+
+    return {
+        "schema_version": 1,
+        "kind": "pid-reference-bank",
+        "datasets": [
+            entry(
+                "synergy",
+                {"R": 0.1, "U1": 0.0, "U2": 0.0, "S": 0.9},
+                {"ADDITIVE": 0.5, "TENSOR": 0.9, "MI": 0.8, "EF": 0.85},
+                [0.05, 0.4, 0.3, 0.35],
+            ),
+            entry(
+                "redundancy",
+                {"R": 0.8, "U1": 0.1, "U2": 0.1, "S": 0.0},
+                {"ADDITIVE": 0.95, "TENSOR": 0.9, "MI": 0.7, "EF": 0.8},
+                [0.0, 0.0, 0.0, 0.0],
+            ),
+        ],
+    }
+
+
+def _full_report(terms):
+    return {"kind": "pid-report", "schema_version": 1, "mode": "full", "terms": terms}
+
+
+def test_normalized_pid_agreement_and_distance():
+    terms = {"R": 0.1, "U1": 0.2, "U2": 0.0, "S": 0.7}
+    assert normalized_pid(terms) == pytest.approx({"R": 0.1, "U1": 0.2, "U2": 0.0, "S": 0.7})
+    assert normalized_pid({t: 0.0 for t in TERMS}) == {t: 0.0 for t in TERMS}
+    model = {"R": 0.3, "U1": 0.1, "U2": 0.05, "S": 0.5}
+    alpha = agreement({k: 2 * v for k, v in terms.items()}, model)  # scale-free in the dataset
+    assert alpha["R"] == pytest.approx(0.03)
+    assert alpha["S"] == pytest.approx(0.35)
+    assert alpha["total"] == pytest.approx(0.03 + 0.02 + 0.0 + 0.35)
+    a = {"R": 1.0, "U1": 0.0, "U2": 0.0, "S": 0.0}
+    b = {"R": 0.0, "U1": 0.0, "U2": 0.0, "S": 1.0}
+    assert distance(a, b) == 2.0
+    assert distance(a, a) == 0.0
+
+
+def test_select_recommends_the_best_models_of_the_nearest_dataset():
+    selection = select(_full_report({"R": 0.05, "U1": 0.0, "U2": 0.0, "S": 0.2}), bank=_bank())
+    assert selection.neighbors[0][0] == "synergy"
+    assert selection.neighbors[0][1] == pytest.approx(0.2)  # |0.2 - 0.1| + |0.8 - 0.9|
+    assert [r.model for r in selection.recommendations] == ["TENSOR", "EF", "MI"]
+    assert [r.expected_share for r in selection.recommendations] == pytest.approx(
+        [1.0, 0.85 / 0.9, 0.8 / 0.9]
+    )
+    assert selection.recommendations[0].accuracy_interval is None
+    assert selection.summary.startswith("Synergy is 80% of the information: models that multiply")
+    reason = selection.recommendations[0].reason
+    assert "TENSOR reached 100.0% of the best accuracy" in reason
+    assert "capturing 0.40 bits of synergy" in reason
+
+    redundant = select(_full_report({"R": 0.5, "U1": 0.1, "U2": 0.0, "S": 0.0}), bank=_bank())
+    assert [r.model for r in redundant.recommendations][:2] == ["ADDITIVE", "TENSOR"]
+    unique = select(_full_report({"R": 0.0, "U1": 0.3, "U2": 0.0, "S": 0.1}), bank=_bank())
+    assert unique.summary.startswith("Uniqueness of X1 is 75% of the information: models that keep")
+
+
+def test_select_pools_neighbors_and_reads_bounds_reports():
+    report = {
+        "kind": "pid-report",
+        "schema_version": 1,
+        "mode": "bounds",
+        "terms": {"R": 0.4, "U1": 0.05, "U2": 0.05, "S": 0.0},
+        "intervals": {"S": [0.0, 0.2]},
+        "accuracy": {"lower": 0.7, "upper": 0.9},
+    }
+    terms, interval = report_terms(report)
+    assert terms["S"] == pytest.approx(0.1)  # middle of the interval
+    assert interval == (0.7, 0.9)
+    selection = select(report, bank=_bank(), top=2, neighbors=2)
+    share = {m: (a / 0.9 + b / 0.95) / 2 for m, a, b in (("TENSOR", 0.9, 0.9),)}
+    top = selection.recommendations[0]
+    assert top.model == "TENSOR"
+    assert top.expected_share == pytest.approx(share["TENSOR"])
+    assert top.accuracy_interval == pytest.approx((share["TENSOR"] * 0.7, 0.9))
+    assert "the 2 nearest reference datasets" in top.reason
+
+
+@pytest.mark.parametrize(
+    ("report", "message"),
+    [
+        ({"kind": "pid-report", "terms": None}, "REPORT holds no PID values"),
+        (_full_report({"R": 0.1, "U1": 0.2}), "REPORT holds no PID values"),
+        (_full_report({"R": 0.1, "U1": "x", "U2": 0, "S": 0}), "REPORT holds no PID values"),
+        (_full_report(dict.fromkeys(TERMS, 0.0)), "REPORT's PID is zero"),
+    ],
+)
+def test_reports_without_pid_values_are_refused(report, message):
+    with pytest.raises(ValueError, match=message):
+        select(report, bank=_bank())
+
+
+def test_bad_banks_and_arguments_are_refused(tmp_path):
+    report = _full_report({"R": 0.1, "U1": 0.0, "U2": 0.0, "S": 0.1})
+    with pytest.raises(ValueError, match="top must be a positive integer"):
+        select(report, bank=_bank(), top=0)
+    broken = copy.deepcopy(_bank())
+    del broken["datasets"][1]["models"]["MI"]["accuracy"]
+    with pytest.raises(ValueError, match="incomplete dataset entry 'redundancy'"):
+        select(report, bank=broken)
+    with pytest.raises(ValueError, match="is not a reference bank"):
+        select(report, bank={"kind": "other"})
+    (tmp_path / "bank.json").write_text("{not json")
+    with pytest.raises(ValueError, match=r"bank\.json is not JSON"):
+        load_reference(tmp_path / "bank.json")
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        load_reference(tmp_path / "missing.json")
+
+
+def test_packaged_bank_is_consistent():
+    from pid.models import MODELS
+    from pid.models.reference import reference_recipes
+
+    bank = load_reference()
+    recipes = reference_recipes()
+    assert [d["name"] for d in bank["datasets"]] == [r["name"] for r in recipes]
+    assert len(bank["datasets"]) >= 20
+    for entry, recipe in zip(bank["datasets"], recipes, strict=True):
+        assert entry["recipe"] == {k: v for k, v in recipe.items() if k != "name"}
+        assert set(entry["models"]) == set(MODELS)
+        assert entry["shares"] == pytest.approx(normalized_pid(entry["pid"]))
+        assert sum(entry["shares"].values()) == pytest.approx(1.0)
+        assert sum(entry["pid"].values()) == pytest.approx(entry["information"], abs=1e-5)
+        best = max(entry["models"], key=lambda m: entry["models"][m]["accuracy"])
+        assert entry["best_model"] == best
+        for result in entry["models"].values():
+            assert 0.0 <= result["accuracy"] <= 1.0
+            assert all(v >= 0 for v in result["pid"].values())
+            assert result["agreement"] == pytest.approx(agreement(entry["pid"], result["pid"]))
+
+
+def test_packaged_bank_matches_its_recipes():
+    # Regenerating one dataset with the bank's own settings gives the PID the bank stored.
+    from pid.discretize import discretize
+    from pid.models.reference import make_dataset
+
+    bank = load_reference()
+    entry = next(d for d in bank["datasets"] if d["name"] == "S")
+    x1, x2, y = make_dataset(entry["recipe"], bank["settings"]["n_samples"])
+    codes = discretize(x1, x2, y, method="kmeans")
+    result = pid.estimate(pid.Distribution.from_samples(codes.x1, codes.x2, codes.y))
+    assert result.terms() == pytest.approx(entry["pid"], abs=1e-4)
+
+
+def test_model_pid_of_the_true_labels_is_the_data_pid():
+    torch = pytest.importorskip("torch")  # noqa: F841
+    from pid.discretize import discretize
+    from pid.models.zoo import model_pid
+
+    rng = np.random.default_rng(0)
+    x1 = rng.integers(0, 3, 400)
+    x2 = rng.integers(0, 3, 400)
+    y = (x1 + x2) % 2
+    codes = discretize(x1, x2, y)
+    index = np.arange(100, 400)
+    got = model_pid(codes, index, y[index])
+    want = pid.decompose(x1[index], x2[index], y[index])
+    assert got.terms() == pytest.approx(want.terms(), abs=1e-6)
+    constant = model_pid(codes, index, np.zeros(300, dtype=int))
+    assert constant.total == 0.0
+    assert not math.isnan(constant.S)

@@ -1,0 +1,99 @@
+"""``pid zoo train``, ``pid zoo build-reference`` and ``pid select`` on the command line."""
+
+import json
+
+import numpy as np
+import pytest
+
+from pid.cli import main
+from pid.datasets import generative
+from pid.report import read_report
+from pid.selection import agreement
+
+pytest.importorskip("torch")
+
+
+@pytest.fixture
+def synergy_npz(tmp_path):
+    x1, x2, y = generative("S", 2000, seed=5)
+    path = tmp_path / "synergy.npz"
+    np.savez(path, x1=x1, x2=x2, y=y)
+    return path
+
+
+def test_zoo_train_writes_accuracies_model_pids_and_agreements(tmp_path, capsys):
+    x1, x2, y = generative("U1", 300, seed=2)
+    data = tmp_path / "u1.npz"
+    np.savez(data, x1=x1, x2=x2, y=y + 5)  # labels need not start at 0
+    out = tmp_path / "zoo"
+    args = ["zoo", "train", str(data), "--models", "additive", "TENSOR", "--epochs", "6"]
+    args += ["--batch-size", "32", "--hidden", "16", "--clusters", "6", "--checkpoints"]
+    assert main([*args, "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "ADDITIVE" in printed and "TENSOR" in printed
+    report = read_report(out / "report.json")
+    zoo = report["zoo"]
+    assert list(zoo["models"]) == ["ADDITIVE", "TENSOR"]
+    assert zoo["config"]["max_epochs"] == 6
+    saved = np.load(out / "predictions.npz")
+    np.testing.assert_array_equal(saved["y"], y[saved["test_index"]] + 5)
+    assert len(saved["test_index"]) == 60
+    for name, result in zoo["models"].items():
+        assert result["accuracy"] == pytest.approx(np.mean(saved[name] == saved["y"]))
+        assert result["agreement"] == pytest.approx(agreement(report["terms"], result["pid"]))
+        assert result["epochs"] <= 6
+        assert result["accuracy"] > 0.8  # y reads x1 alone: the predictions carry U1
+        assert result["pid"]["U1"] > 0.1
+        assert (out / f"{name}.pt").is_file()
+
+
+def test_select_reads_a_compute_report(synergy_npz, tmp_path, capsys):
+    out = tmp_path / "report"
+    assert main(["compute", str(synergy_npz), "--clusters", "8", "--out", str(out)]) == 0
+    capsys.readouterr()
+    chosen = tmp_path / "selection.json"
+    assert main(["select", str(out / "report.json"), "--out", str(chosen)]) == 0
+    printed = capsys.readouterr().out
+    assert "Synergy is" in printed and "models that multiply modalities" in printed
+    selection = json.loads(chosen.read_text())
+    assert len(selection["recommendations"]) == 3
+    assert selection["shares"]["S"] == max(selection["shares"].values())
+    # On the synergy reference datasets the additive family is far from the best model.
+    assert "ADDITIVE" not in [r["model"] for r in selection["recommendations"]]
+
+
+def test_select_reads_a_bounds_report(tmp_path, capsys):
+    x1, x2, y = generative("R", 3000, seed=0)
+    files = {name: tmp_path / f"{name}.npz" for name in ("d1", "d2", "dm")}
+    np.savez(files["d1"], x1=x1[:1000], y=y[:1000])
+    np.savez(files["d2"], x2=x2[1000:2000], y=y[1000:2000])
+    np.savez(files["dm"], x1=x1[2000:], x2=x2[2000:])
+    out = tmp_path / "bounds"
+    args = ["bounds", f"--labeled1={files['d1']}", f"--labeled2={files['d2']}"]
+    assert main([*args, f"--unlabeled={files['dm']}", "--clusters", "8", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["select", str(out / "report.json"), "--top", "2"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.count("predicted accuracy") == 2
+    assert "Redundancy is" in printed
+
+
+def test_refusals_exit_2_with_one_sentence(synergy_npz, tmp_path, capsys):
+    def refused(args, message):
+        assert main(args) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("pid: error: ") and message in err
+        assert "Traceback" not in err and err.count("\n") == 1
+
+    no_pid = tmp_path / "report.json"
+    no_pid.write_text(json.dumps({"kind": "pid-report", "schema_version": 1, "mode": "full"}))
+    refused(["select", str(no_pid)], "REPORT holds no PID values")
+    refused(["select", str(tmp_path / "nothing.json")], "does not exist")
+    refused(["zoo", "train", str(synergy_npz), "--models", "FOO"], "model 'FOO' is unknown")
+    small = tmp_path / "small.npz"
+    x1, x2, y = generative("S", 12, seed=0)
+    np.savez(small, x1=x1, x2=x2, y=y)
+    refused(["zoo", "train", str(small)], "holds 12 samples, too few to split")
+    refused(["zoo", "build-reference", "--samples", "50"], "--samples is 50")
+    refused(["zoo", "train", str(synergy_npz), "--patience", "0"], "patience must be a positive")
+    refused(["zoo", "build-reference", "--threads", "0"], "--threads is 0")
