@@ -37,13 +37,13 @@ LN2 = np.log(2.0)
 
 #: A smoothing level's Newton steps stop when the marginal residual is below this times
 #: ``eps`` (or below :data:`RESIDUAL_FLOOR`).
-CENTERING = 1e-2
+CENTERING = 1e-1
 #: Marginal residual below which double precision cannot improve the multipliers.
 RESIDUAL_FLOOR = 1e-14
 #: Factor by which the smoothing shrinks from one level to the next.
 SHRINK = 0.1
 #: Newton steps a level may take before the solver backs off to a smaller shrink.
-LEVEL_STEPS = 25
+LEVEL_STEPS = 12
 #: Smallest smoothing tried; below it double precision no longer resolves the problem.
 SMALLEST_EPSILON = 1e-10
 #: Newton steps without halving the residual after which a level gives up on a problem
