@@ -37,13 +37,15 @@ LN2 = np.log(2.0)
 
 #: A smoothing level's Newton steps stop when the marginal residual is below this times
 #: ``eps`` (or below :data:`RESIDUAL_FLOOR`).
-CENTERING = 1e-1
+CENTERING = 3e-2
 #: Marginal residual below which double precision cannot improve the multipliers.
 RESIDUAL_FLOOR = 1e-14
 #: Factor by which the smoothing shrinks from one level to the next.
 SHRINK = 0.1
+#: A level settled in at most this many Newton steps lets the shrink factor grow back.
+QUICK_LEVEL = 5
 #: Newton steps a level may take before the solver backs off to a smaller shrink.
-LEVEL_STEPS = 12
+LEVEL_STEPS = 16
 #: Smallest smoothing tried; below it double precision no longer resolves the problem.
 SMALLEST_EPSILON = 1e-10
 #: Newton steps without halving the residual after which a level gives up on a problem
@@ -317,7 +319,8 @@ def maximize_conditional_entropy(
     backtracking) re-centre them; the level shrinks by :data:`SHRINK` until every problem's
     certified gap is within ``tol_bits``. A level whose Newton steps do not settle within
     :data:`LEVEL_STEPS` is retried from the previous one with the square root of the shrink
-    factor, a shorter step along the path.
+    factor, a shorter step along the path; the factor is squared again (down to
+    :data:`SHRINK`) after a level that settles within :data:`QUICK_LEVEL` steps.
 
     Parameters
     ----------
@@ -354,7 +357,8 @@ def maximize_conditional_entropy(
                 break
             shrink = np.sqrt(shrink)  # too far along the path: back off to a shorter step
         lam, mu, state, eps = new_lam, new_mu, trial, new_eps
-        shrink = SHRINK if settled else shrink
+        if settled and taken <= QUICK_LEVEL:
+            shrink = max(shrink**2, SHRINK)  # an easy level: take longer steps again
         best = _better(best, _certify(prob, lam, mu, state, eps))
 
 
