@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import itertools
 import time
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -47,6 +48,10 @@ MAX_ONE_HOT = 4096
 
 #: Minibatch size of the posterior classifiers (small, for many steps per epoch).
 CLASSIFIER_BATCH_SIZE = 64
+
+#: A shortfall of I_p(X1,X2;Y) below max(I(X1;Y), I(X2;Y)) larger than this, in bits, is
+#: warned about (see :func:`pid.estimators._batch_model.read_off`).
+DEFICIT_WARNING_BITS = 0.01
 
 #: How far from one a row of given posteriors may sum before it is refused.
 ROW_SUM_TOLERANCE = 1e-3
@@ -99,7 +104,10 @@ def batch(
         result's ``provenance["posteriors"]`` says which: ``given``, ``empirical`` or
         ``trained``.
     batch_size : int
-        Minibatch size ``m``; each step builds an ``m x m x n_labels`` joint.
+        Minibatch size ``m``; each step builds an ``m x m x n_labels`` joint. When both
+        modalities are integer codes with at most ``batch_size`` values each, every step
+        uses the whole support instead, each code weighted by its frequency, so BATCH
+        optimizes over CVX's own Delta_p with no sampling noise.
     steps : int
         Adam steps on the encoders.
     learning_rate : float
@@ -138,10 +146,20 @@ def batch(
     Returns
     -------
     PIDResult
-        Estimator ``"batch"``. ``mi_x1_y``, ``mi_x2_y`` are ``I_q(Xi;Y)`` and ``mi_x1x2_y`` is
-        ``I_p(X1,X2;Y)`` from the posteriors, averaged over the evaluation batches like the
-        terms, so ``R + U1 = mi_x1_y`` etc. hold exactly. ``diagnostics`` holds the loss
-        curve, Sinkhorn iterations and marginal errors, and the classifiers' validation losses.
+        Estimator ``"batch"``. ``mi_x1_y``, ``mi_x2_y`` are ``I(Xi;Y)`` of the posteriors
+        and ``mi_x1x2_y`` is ``I_p(X1,X2;Y)``, averaged over the evaluation batches like the
+        terms, so ``R + U1 = mi_x1_y`` etc. hold exactly. The terms are read off the best
+        feasible point known (the learned ``q``, the conditional product or ``p`` itself) and
+        are never negative (see :func:`pid.estimators._batch_model.read_off`).
+        ``diagnostics`` holds the loss curve, Sinkhorn iterations and marginal errors, which
+        point was read off (``read_off``), ``full_support``, the
+        ``joint_information_deficit_bits`` and the classifiers' validation losses.
+
+    Warns
+    -----
+    UserWarning
+        When ``p(y|x1,x2)`` carries more than ``DEFICIT_WARNING_BITS`` less information than
+        a unimodal posterior (then ``mi_x1x2_y`` is raised to the larger unimodal value).
 
     Raises
     ------
@@ -263,6 +281,14 @@ def batch(
     terms, eval_diag = _batch_model.read_off(
         net, eval_batches, tol=eval_tol, max_iter=eval_max_iter
     )
+    deficit = eval_diag["joint_information_deficit_bits"]
+    if deficit > DEFICIT_WARNING_BITS:
+        warnings.warn(
+            f"p(y|x1,x2) carries {deficit:.3f} bits less than p(y|x1) or p(y|x2), which data "
+            "processing rules out; synergy is read as 0: check the multimodal posteriors "
+            "(given) or train them longer (classifier_epochs, patience).",
+            stacklevel=2,
+        )
     tail = max(1, steps // 10)
     diagnostics.update(
         {
