@@ -298,6 +298,9 @@ def read_off(
     Given or trained posteriors need not obey data processing: when ``p(y|x1,x2)`` carries
     less information than ``p(y|x1)`` or ``p(y|x2)``, ``I_p(X1,X2;Y)`` is raised to their
     maximum (``S = 0``) and the shortfall is reported as ``joint_information_deficit_bits``.
+    The learned ``I_q(X1,X2;Y)`` is raised the same way, by at most its Sinkhorn residual.
+    What is then left below zero is float rounding, at most ``ROUNDING_BITS``, and is set to
+    zero; anything more negative raises :class:`~pid.SolverError` rather than being hidden.
 
     Returns the keyword arguments of :class:`~pid.PIDResult` for the terms and informations,
     and diagnostics.
@@ -309,7 +312,8 @@ def read_off(
             log_kernel = net(batch.x1, batch.x2).double()
             log_q, info = sinkhorn(log_kernel, batch.log_a, batch.log_b, tol=tol, max_iter=max_iter)
             learned = [float(v) for v in information_bits(log_q)]
-            mi1, mi2, mi12_product = (float(v) for v in information_bits(product(batch)))
+            product = information_bits(conditional_product(batch))
+            mi1, mi2, mi12_product = (float(v) for v in product)
             rows.append([mi1, mi2, learned[2], mi12_product, batch.mi_joint])
             residuals.append(max(abs(learned[0] - mi1), abs(learned[1] - mi2)))
             iterations.append(info.iterations)
@@ -362,7 +366,7 @@ def read_off(
     }
 
 
-def product(batch: Batch) -> torch.Tensor:
+def conditional_product(batch: Batch) -> torch.Tensor:
     """``log`` of the conditional product ``a(i, y) b(j, y) / t_y``, a point of Delta_p."""
     log_t = torch.logsumexp(batch.log_a, dim=0)
     return batch.log_a[:, None, :] + batch.log_b[None, :, :] - log_t
