@@ -24,13 +24,23 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--labels", type=int, default=4)
     parser.add_argument("--dim", type=int, default=32, help="features per modality")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads on the CPU")
+    parser.add_argument(
+        "--grad-iters", type=int, default=None, help="backpropagated sweeps (default: implicit)"
+    )
     args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    # The optimizer's first construction imports torch's compiler stack (seconds): not training.
+    torch.optim.Adam([torch.zeros(1, requires_grad=True)])
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     gpu = f"; GPU {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else ""
     print(
         f"machine: {describe()}; torch {torch.__version__}, {torch.get_num_threads()} threads{gpu}"
     )
-    print(f"continuous features, d={args.dim} per modality, |Y|={args.labels}, {args.steps} steps")
+    print(
+        f"continuous features, d={args.dim} per modality, |Y|={args.labels}, {args.steps} steps, "
+        f"grad_iters={args.grad_iters}"
+    )
     print("| device | batch size | samples/s | Sinkhorn sweeps per step (mean) |")
     print("|---|---|---|---|")
     rng = np.random.default_rng(0)
@@ -50,6 +60,7 @@ def main() -> None:
                 steps=args.steps,
                 batch_size=size,
                 max_eval_batches=1,
+                grad_iters=args.grad_iters,
                 device=device,
             )
             d = result.diagnostics

@@ -7,7 +7,7 @@ import torch
 from pid import PIDResult, SolverError, decompose, estimate
 from pid.datasets import canonical
 from pid.estimators import batch
-from pid.estimators._sinkhorn import sinkhorn
+from pid.estimators._sinkhorn import sinkhorn, sinkhorn_implicit
 from pid.estimators.batch import empirical_posteriors
 
 #: Small, fast settings; the defaults train longer.
@@ -30,17 +30,19 @@ def _gate_samples(name: str, repeats: int = 128):
     return x1, x2, y
 
 
-def _shared_and_parity(n: int, seed: int = 0):
-    """20 codes per modality: a shared part r and private parts a, b; y = (r mod 2, a+b mod 2).
+def _shared_and_parity(n: int, seed: int = 0, shared: int = 4, private: int = 5):
+    """``shared * private`` codes per modality: a shared part r and private parts a, b;
+    y = (r mod 2, a+b mod 2).
 
     ``y`` mixes redundancy (r is in both) and synergy (the parity needs both), with 10% of the
     labels replaced at random.
     """
     rng = np.random.default_rng(seed)
-    r, a, b = rng.integers(0, 4, n), rng.integers(0, 5, n), rng.integers(0, 5, n)
+    r = rng.integers(0, shared, n)
+    a, b = rng.integers(0, private, n), rng.integers(0, private, n)
     y = 2 * (r % 2) + (a + b) % 2
     y = np.where(rng.random(n) < 0.1, rng.integers(0, 4, n), y)
-    return 5 * r + a, 5 * b + r, y
+    return private * r + a, private * b + r, y
 
 
 def _terms(result: PIDResult) -> np.ndarray:
@@ -82,6 +84,30 @@ def test_sinkhorn_handles_peaked_kernels_without_overflow(rng):
     assert torch.isfinite(log_q).all() and info.converged
 
 
+def test_implicit_gradient_matches_finite_differences(rng):
+    log_kernel, log_a, log_b = _random_problem(rng, m=6, k=2)
+    weights = torch.tensor(rng.normal(size=log_kernel.shape))
+
+    def objective(log_q):
+        return (log_q.exp() * (log_q + weights)).sum()
+
+    log_q, _ = sinkhorn_implicit(log_kernel, log_a, log_b, tol=1e-13, max_iter=100_000)
+    objective(log_q).backward()
+    direction = torch.tensor(rng.normal(size=log_kernel.shape))
+    eps = 1e-6
+    with torch.no_grad():
+        values = [
+            objective(
+                sinkhorn(
+                    log_kernel + s * eps * direction, log_a, log_b, tol=1e-14, max_iter=100_000
+                )[0]
+            )
+            for s in (1, -1)
+        ]
+    numeric = float(values[0] - values[1]) / (2 * eps)
+    assert float((log_kernel.grad * direction).sum()) == pytest.approx(numeric, rel=1e-5)
+
+
 # ---------------------------------------------------------------------- accuracy
 @pytest.mark.parametrize("name", ["and", "or", "xor"])
 def test_bitwise_gates_of_table_3_1(name):
@@ -99,6 +125,45 @@ def test_agrees_with_cvx_on_twenty_values_per_modality():
     assert len(np.unique(x1)) == len(np.unique(x2)) == 20
     result = batch(x1, x2, y, posteriors=empirical_posteriors(x1, x2, y), **FAST)
     np.testing.assert_allclose(_terms(result), _terms(decompose(x1, x2, y)), atol=0.05)
+
+
+def test_agrees_with_cvx_on_fifty_values_per_modality():
+    # Codes fewer than batch_size: each step projects the whole support, CVX's own Delta_p.
+    x1, x2, y = _shared_and_parity(1024, shared=5, private=10)
+    assert len(np.unique(x1)) == len(np.unique(x2)) == 50
+    result = batch(x1, x2, y, steps=300)
+    assert result.diagnostics["full_support"] and result.diagnostics["eval_batches"] == 1
+    np.testing.assert_allclose(_terms(result), _terms(decompose(x1, x2, y)), atol=0.05)
+
+
+def test_terms_are_never_negative_on_independent_features():
+    # Every term is 0 in truth; estimation noise used to leave some slightly below zero.
+    rng = np.random.default_rng(1)
+    x1, x2, y = rng.normal(size=(400, 2)), rng.normal(size=400), rng.integers(0, 2, 400)
+    result = batch(x1, x2, y, steps=20, classifier_epochs=5, batch_size=64)
+    assert min(result.terms().values()) >= 0.0
+    assert result.total == pytest.approx(result.mi_x1x2_y, abs=1e-12)
+
+
+def test_posteriors_that_break_data_processing_give_zero_synergy_and_a_warning():
+    # p(y|x1) is informative but the given p(y|x1,x2) is not: I_p(X1,X2;Y) < I(X1;Y).
+    x1, x2, y = _gate_samples("and", repeats=32)
+    post = empirical_posteriors(x1, x2, y)
+    post["joint"] = np.full_like(post["joint"], 0.5)
+    with pytest.warns(UserWarning, match="data processing"):
+        result = batch(x1, x2, y, posteriors=post, steps=20)
+    assert result.diagnostics["joint_information_deficit_bits"] == pytest.approx(
+        result.mi_x1_y, abs=1e-9
+    )
+    assert result.S == 0.0 and min(result.terms().values()) >= 0.0
+    assert result.mi_x1x2_y == pytest.approx(max(result.mi_x1_y, result.mi_x2_y), abs=1e-12)
+
+
+def test_minibatches_when_the_codes_outnumber_the_batch():
+    x1, x2, y = _shared_and_parity(512)
+    result = batch(x1, x2, y, steps=5, batch_size=16, eval_batch_size=128)
+    assert not result.diagnostics["full_support"] and result.diagnostics["eval_batches"] == 4
+    assert min(result.terms().values()) >= 0.0
 
 
 # ---------------------------------------------------------------------- result

@@ -7,6 +7,8 @@ torch.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -16,9 +18,13 @@ from tqdm.auto import tqdm
 
 from pid.errors import SolverError
 from pid.estimators._classifiers import mlp
-from pid.estimators._sinkhorn import sinkhorn
+from pid.estimators._sinkhorn import sinkhorn, sinkhorn_implicit
 
 _LN2 = math.log(2.0)
+
+#: Largest float64 rounding error of a difference of informations, in bits (each is a sum
+#: over at most a few million cells of terms below one bit).
+ROUNDING_BITS = 1e-9
 
 
 class CouplingNet(nn.Module):
@@ -55,23 +61,123 @@ class CouplingNet(nn.Module):
         return self.max_logit * torch.tanh(score / self.max_logit)
 
 
-def batch_targets(
-    log_p1: torch.Tensor, log_p2: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor, float]:
-    """Log row and column sums of a batch's Delta_p, and the consistency gap of the two sides.
+@dataclass(frozen=True)
+class Batch:
+    """One projection problem: the rows' and columns' features and their target masses.
 
-    Rows carry ``a(i, y) = p(y|x1_i) / m`` and columns ``b(j, y) = p(y|x2_j) / m``. Two
-    imperfect classifiers (or exact posteriors on a finite batch) imply slightly different
-    label totals ``mean_i p(y|x1_i)`` and ``mean_j p(y|x2_j)``; both sides are rescaled per
-    label to their average ``t_y`` so that an exact scaling exists. Returns ``log a``,
-    ``log b`` and ``max_y`` of the gap between the two totals.
+    ``log_a[i, y]`` is the mass ``q`` must put on row ``i`` with label ``y`` and ``log_b[j, y]``
+    the mass on column ``j`` (natural logarithms, each side summing to one); ``mi_joint`` is
+    ``I_p(X1,X2;Y)`` of the samples behind it, in bits, from the multimodal posteriors.
     """
-    m = log_p1.shape[0]
-    lse1 = torch.logsumexp(log_p1, dim=0)
-    lse2 = torch.logsumexp(log_p2, dim=0)
-    log_t = torch.logaddexp(lse1, lse2) - math.log(2 * m)
-    gap = float((lse1.exp() - lse2.exp()).abs().max()) / m
-    return log_p1 - lse1 + log_t, log_p2 - lse2 + log_t, gap
+
+    x1: torch.Tensor
+    x2: torch.Tensor
+    log_a: torch.Tensor
+    log_b: torch.Tensor
+    gap: float
+    mi_joint: float
+
+
+def make_batch(
+    x1: torch.Tensor,
+    x2: torch.Tensor,
+    log_mass1: torch.Tensor,
+    log_mass2: torch.Tensor,
+    mi_joint: float = float("nan"),
+) -> Batch:
+    """A :class:`Batch` whose two sides are made consistent label by label.
+
+    ``log_mass1[i, y]`` is the (unnormalized) mass of row ``i`` with label ``y``: ``p(y|x1_i)``
+    for a minibatch of samples, ``sum_{s: x1_s = u} p(y|x1_s)`` for a distinct value ``u``.
+    Two imperfect classifiers (or exact posteriors on a finite batch) imply slightly different
+    label totals ``T1_y = sum_i mass1(i, y)`` and ``T2_y``; both sides are rescaled to their
+    average ``t_y = (T1_y + T2_y) / 2`` (normalized) so that an exact scaling exists. ``gap`` is
+    ``max_y |T1_y - T2_y|`` relative to the total mass.
+    """
+    lse1 = torch.logsumexp(log_mass1, dim=0)
+    lse2 = torch.logsumexp(log_mass2, dim=0)
+    log_t = torch.logaddexp(lse1, lse2)
+    log_t = log_t - torch.logsumexp(log_t, dim=0)
+    total = float(torch.logsumexp(lse1, dim=0).exp())
+    gap = float((lse1.exp() - lse2.exp()).abs().max()) / total
+    return Batch(x1, x2, log_mass1 - lse1 + log_t, log_mass2 - lse2 + log_t, gap, mi_joint)
+
+
+class MinibatchSampler:
+    """Random minibatches of ``m`` samples, epoch after epoch (a fresh order for each)."""
+
+    def __init__(
+        self,
+        feats: tuple[torch.Tensor, torch.Tensor],
+        log_post: dict[str, torch.Tensor],
+        m: int,
+        generator: torch.Generator,
+    ) -> None:
+        self.feats, self.log_post, self.m, self.generator = feats, log_post, m, generator
+        self.n = len(feats[0])
+        self.order, self.cursor = torch.randperm(self.n, generator=generator), 0
+
+    def __call__(self) -> Batch:
+        if self.cursor + self.m > self.n:
+            self.order, self.cursor = torch.randperm(self.n, generator=self.generator), 0
+        idx = self.order[self.cursor : self.cursor + self.m].to(self.feats[0].device)
+        self.cursor += self.m
+        return sample_batch(self.feats, self.log_post, idx, dtype=torch.float32)
+
+
+def sample_batch(
+    feats: tuple[torch.Tensor, torch.Tensor],
+    log_post: dict[str, torch.Tensor],
+    idx: torch.Tensor,
+    dtype: torch.dtype,
+) -> Batch:
+    """The :class:`Batch` of the samples ``idx``: each row and column has mass ``1/m``."""
+    return make_batch(
+        feats[0][idx],
+        feats[1][idx],
+        log_post["x1"][idx].to(dtype),
+        log_post["x2"][idx].to(dtype),
+        posterior_information_bits(log_post["joint"][idx]),
+    )
+
+
+def support_batch(
+    codes: tuple[torch.Tensor, torch.Tensor],
+    log_post: dict[str, torch.Tensor],
+    dtype: torch.dtype,
+) -> Batch:
+    """The whole support of two discrete modalities as one :class:`Batch`.
+
+    Row ``u`` is the code ``u`` of ``x1`` (one-hot), with mass
+    ``sum_{s: x1_s = u} p(y|x1_s) / n`` (``p(x1 = u) p(y|u)`` for empirical posteriors), and
+    likewise for the columns, so the batch's Delta_p is the population's (CVX's) itself and
+    no sampling noise enters the objective.
+    """
+    masses = []
+    for key, c in zip(("x1", "x2"), codes, strict=True):
+        p = log_post[key].exp()
+        n_codes = int(c.max()) + 1
+        masses.append(torch.zeros(n_codes, p.shape[1], dtype=p.dtype, device=p.device))
+        masses[-1].index_add_(0, c, p)
+    eye = [torch.eye(len(mass), dtype=torch.float32, device=mass.device) for mass in masses]
+    mass1, mass2 = (mass.to(dtype).log() for mass in masses)  # every code has a sample
+    return make_batch(eye[0], eye[1], mass1, mass2, posterior_information_bits(log_post["joint"]))
+
+
+def evaluation_batches(
+    feats: tuple[torch.Tensor, torch.Tensor],
+    log_post: dict[str, torch.Tensor],
+    m: int,
+    max_batches: int,
+    generator: torch.Generator,
+) -> list[Batch]:
+    """At most ``max_batches`` disjoint minibatches of ``m`` samples, in float64."""
+    n = len(feats[0])
+    order = torch.randperm(n, generator=generator).to(feats[0].device)
+    return [
+        sample_batch(feats, log_post, order[b * m : (b + 1) * m], dtype=torch.float64)
+        for b in range(max(1, min(max_batches, n // m)))
+    ]
 
 
 def information_bits(log_q: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -103,20 +209,17 @@ def posterior_information_bits(log_p: torch.Tensor) -> float:
 
 def train(
     net: CouplingNet,
-    feats: tuple[torch.Tensor, torch.Tensor],
-    log_post: dict[str, torch.Tensor],
+    next_batch: Callable[[], Batch],
     *,
-    m: int,
     steps: int,
     learning_rate: float,
     tol: float,
     max_iter: int,
-    grad_iters: int,
+    grad_iters: int | None,
     amp: bool,
     progress: bool,
-    generator: torch.Generator,
 ) -> tuple[list[float], dict[str, Any]]:
-    """Adam steps minimizing ``I_q(X1,X2;Y)`` over random minibatches (epochs of the data).
+    """Adam steps minimizing ``I_q(X1,X2;Y)`` on the batches ``next_batch()`` returns.
 
     Returns the loss of every step in bits and a summary of the Sinkhorn projections.
 
@@ -125,22 +228,26 @@ def train(
     SolverError
         When the loss becomes non-finite.
     """
-    n, dev = len(feats[0]), feats[0].device
     optimizer = torch.optim.Adam(net.parameters(), lr=learning_rate)
     losses, iterations, errors = [], [], []
-    order, cursor = torch.randperm(n, generator=generator), 0
     net.train()
     for step in tqdm(range(steps), desc="BATCH", disable=not progress):
-        if cursor + m > n:
-            order, cursor = torch.randperm(n, generator=generator), 0
-        idx = order[cursor : cursor + m].to(dev)
-        cursor += m
-        with torch.autocast(dev.type, enabled=amp):
-            log_kernel = net(feats[0][idx], feats[1][idx])
-        log_a, log_b, _ = batch_targets(log_post["x1"][idx].float(), log_post["x2"][idx].float())
-        log_q, info = sinkhorn(
-            log_kernel.float(), log_a, log_b, tol=tol, max_iter=max_iter, grad_iters=grad_iters
-        )
+        batch = next_batch()
+        with torch.autocast(batch.x1.device.type, enabled=amp):
+            log_kernel = net(batch.x1, batch.x2)
+        if grad_iters is None:
+            log_q, info = sinkhorn_implicit(
+                log_kernel.float(), batch.log_a, batch.log_b, tol=tol, max_iter=max_iter
+            )
+        else:
+            log_q, info = sinkhorn(
+                log_kernel.float(),
+                batch.log_a,
+                batch.log_b,
+                tol=tol,
+                max_iter=max_iter,
+                grad_iters=grad_iters,
+            )
         loss = information_bits(log_q)[2]
         if not torch.isfinite(loss):
             raise SolverError(
@@ -166,65 +273,88 @@ def train(
 
 def read_off(
     net: CouplingNet,
-    feats: tuple[torch.Tensor, torch.Tensor],
-    log_post: dict[str, torch.Tensor],
+    batches: list[Batch],
     *,
-    m: int,
     tol: float,
     max_iter: int,
-    max_batches: int,
-    generator: torch.Generator,
 ) -> tuple[dict[str, float], dict[str, Any]]:
-    """The PID terms averaged over disjoint evaluation batches, each projected in float64.
+    """The PID terms from the best feasible point known, averaged over ``batches`` (float64).
 
-    Every batch's learned ``q`` is compared with the conditional product
-    ``a(i, y) b(j, y) / t_y``, which lies exactly in the batch's Delta_p; whichever has the
-    lower ``I_q(X1,X2;Y)`` on average is read off (as CVX keeps the best feasible point), so an
-    undertrained network cannot report less redundancy than the conditional product.
+    On every batch the learned ``q`` is compared with the conditional product
+    ``a(i, y) b(j, y) / t_y``, which lies exactly in the batch's Delta_p, and the lower
+    ``I_q(X1,X2;Y)`` of the two is kept, as CVX keeps the best of its feasible points. The
+    informations ``I(X1;Y)``, ``I(X2;Y)`` are those of the batch's targets ``a``, ``b`` and
+    ``I_p(X1,X2;Y)`` that of the multimodal posteriors; the distribution ``p`` itself lies in
+    Delta_p, so ``min(I_q(X1,X2;Y), I_p(X1,X2;Y))`` is read off. Each term is then
+    non-negative by construction (thesis Eqs. 3.1 to 3.3):
+
+    * ``R = I(X1;Y) + I(X2;Y) - I_q(X1,X2;Y) >= I_cp(X1;X2) >= 0``, the conditional product's
+      co-information being its ``I(X1;X2)``;
+    * ``U1 = I_q(X1,X2;Y) - I(X2;Y) >= 0`` by the chain rule on the learned ``q`` (exact up to
+      its Sinkhorn residual, measured as ``sinkhorn_information_residual_bits``), and the same
+      for ``U2``; when ``p`` is read off, by data processing, ``I_p(X1,X2;Y) >= I(Xi;Y)``;
+    * ``S = I_p(X1,X2;Y) - I_q(X1,X2;Y) >= 0``.
+
+    Given or trained posteriors need not obey data processing: when ``p(y|x1,x2)`` carries
+    less information than ``p(y|x1)`` or ``p(y|x2)``, ``I_p(X1,X2;Y)`` is raised to their
+    maximum (``S = 0``) and the shortfall is reported as ``joint_information_deficit_bits``.
+    The learned ``I_q(X1,X2;Y)`` is raised the same way, by at most its Sinkhorn residual.
+    What is then left below zero is float rounding, at most ``ROUNDING_BITS``, and is set to
+    zero; anything more negative raises :class:`~pid.SolverError` rather than being hidden.
 
     Returns the keyword arguments of :class:`~pid.PIDResult` for the terms and informations,
     and diagnostics.
     """
-    n, dev = len(feats[0]), feats[0].device
-    order = torch.randperm(n, generator=generator)
-    n_batches = max(1, min(max_batches, n // m))
     net.eval()
-    per_batch: dict[str, list[list[float]]] = {"learned": [], "conditional_product": []}
-    mi_joint, iterations, errors, gaps = [], [], [], []
+    rows, iterations, errors, gaps, residuals = [], [], [], [], []
     with torch.no_grad():
-        for b in range(n_batches):
-            idx = order[b * m : (b + 1) * m].to(dev)
-            log_a, log_b, gap = batch_targets(log_post["x1"][idx], log_post["x2"][idx])
-            log_kernel = net(feats[0][idx], feats[1][idx]).double()
-            log_q, info = sinkhorn(log_kernel, log_a, log_b, tol=tol, max_iter=max_iter)
-            product = log_a[:, None, :] + log_b[None, :, :] - torch.logsumexp(log_a, dim=0)
-            for name, joint in (("learned", log_q), ("conditional_product", product)):
-                per_batch[name].append([float(v) for v in information_bits(joint)])
-            mi_joint.append(posterior_information_bits(log_post["joint"][idx]))
+        for batch in batches:
+            log_kernel = net(batch.x1, batch.x2).double()
+            log_q, info = sinkhorn(log_kernel, batch.log_a, batch.log_b, tol=tol, max_iter=max_iter)
+            learned = [float(v) for v in information_bits(log_q)]
+            product = information_bits(conditional_product(batch))
+            mi1, mi2, mi12_product = (float(v) for v in product)
+            rows.append([mi1, mi2, learned[2], mi12_product, batch.mi_joint])
+            residuals.append(max(abs(learned[0] - mi1), abs(learned[1] - mi2)))
             iterations.append(info.iterations)
             errors.append(info.error)
-            gaps.append(gap)
-    means = {name: np.mean(values, axis=0) for name, values in per_batch.items()}
-    chosen = min(means, key=lambda name: means[name][2])
-    mi1, mi2, mi12_q = (float(v) for v in means[chosen])
-    mi12_p = float(np.mean(mi_joint))
+            gaps.append(batch.gap)
+    table = np.array(rows)
+    mi1, mi2, mi12_learned, mi12_product, mi12_p = table.mean(axis=0)
+    # Per batch, the better of the two feasible points of that batch's Delta_p.
+    mi12_q = float(np.mean(np.minimum(table[:, 2], table[:, 3])))
+    chosen = "learned" if np.mean(table[:, 2] <= table[:, 3]) >= 0.5 else "conditional_product"
+    deficit = max(mi1, mi2) - mi12_p
+    if mi12_p < mi12_q:
+        mi12_q, chosen = mi12_p, "posterior"
+    # Below max(I(X1;Y), I(X2;Y)) by at most the Sinkhorn residual (learned q) or the
+    # posteriors' deficit (p): both are raised to it, which is the exact bound.
+    residual = float(np.max(residuals))
+    mi12_q = max(mi12_q, mi1, mi2)
+    mi12_p = max(mi12_p, mi12_q)
     terms = {
         "R": mi1 + mi2 - mi12_q,
         "U1": mi12_q - mi2,
         "U2": mi12_q - mi1,
         "S": mi12_p - mi12_q,
-        "mi_x1_y": mi1,
-        "mi_x2_y": mi2,
-        "mi_x1x2_y": mi12_p,
+        "mi_x1_y": float(mi1),
+        "mi_x2_y": float(mi2),
+        "mi_x1x2_y": float(mi12_p),
     }
     if not all(math.isfinite(v) for v in terms.values()):
         raise SolverError("BATCH produced a non-finite PID term; lower learning_rate.")
-    spread = np.array(per_batch[chosen])[:, 2]
+    if min(terms.values()) < -ROUNDING_BITS:
+        raise SolverError(f"BATCH read off a negative PID term: {terms}.")
+    # What remains below zero is rounding in the differences, not information.
+    terms = {name: max(value, 0.0) for name, value in terms.items()}
     return terms, {
         "read_off": chosen,
-        "eval_batches": n_batches,
-        "mi_x1x2_y_q_bits": mi12_q,
-        "mi_x1x2_y_q_stderr_bits": float(np.std(spread) / math.sqrt(n_batches)),
+        "eval_batches": len(batches),
+        "mi_x1x2_y_q_bits": float(mi12_q),
+        "mi_x1x2_y_learned_bits": float(mi12_learned),
+        "mi_x1x2_y_q_stderr_bits": float(np.std(table[:, 2]) / math.sqrt(len(batches))),
+        "joint_information_deficit_bits": float(max(deficit, 0.0)),
+        "sinkhorn_information_residual_bits": residual,
         "label_marginal_gap": float(np.max(gaps)),
         "eval_sinkhorn": {
             "tol": tol,
@@ -234,3 +364,9 @@ def read_off(
             "converged": bool(np.max(errors) <= tol),
         },
     }
+
+
+def conditional_product(batch: Batch) -> torch.Tensor:
+    """``log`` of the conditional product ``a(i, y) b(j, y) / t_y``, a point of Delta_p."""
+    log_t = torch.logsumexp(batch.log_a, dim=0)
+    return batch.log_a[:, None, :] + batch.log_b[None, :, :] - log_t

@@ -24,7 +24,9 @@ classifiers trained here (:mod:`pid.estimators._classifiers`).
 
 from __future__ import annotations
 
+import itertools
 import time
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -47,6 +49,10 @@ MAX_ONE_HOT = 4096
 #: Minibatch size of the posterior classifiers (small, for many steps per epoch).
 CLASSIFIER_BATCH_SIZE = 64
 
+#: A shortfall of I_p(X1,X2;Y) below max(I(X1;Y), I(X2;Y)) larger than this, in bits, is
+#: warned about (see :func:`pid.estimators._batch_model.read_off`).
+DEFICIT_WARNING_BITS = 0.01
+
 #: How far from one a row of given posteriors may sum before it is refused.
 ROW_SUM_TOLERANCE = 1e-3
 
@@ -65,7 +71,7 @@ def batch(
     max_logit: float = 10.0,
     sinkhorn_tol: float = 1e-2,
     sinkhorn_max_iter: int = 100,
-    grad_iters: int = 5,
+    grad_iters: int | None = None,
     eval_tol: float = 1e-4,
     eval_max_iter: int = 2000,
     eval_batch_size: int = 1024,
@@ -98,7 +104,10 @@ def batch(
         result's ``provenance["posteriors"]`` says which: ``given``, ``empirical`` or
         ``trained``.
     batch_size : int
-        Minibatch size ``m``; each step builds an ``m x m x n_labels`` joint.
+        Minibatch size ``m``; each step builds an ``m x m x n_labels`` joint. When both
+        modalities are integer codes with at most ``batch_size`` values each, every step
+        uses the whole support instead, each code weighted by its frequency, so BATCH
+        optimizes over CVX's own Delta_p with no sampling noise.
     steps : int
         Adam steps on the encoders.
     learning_rate : float
@@ -107,9 +116,12 @@ def batch(
         Width of the encoders' and classifiers' hidden layers; size of each label's embedding.
     sinkhorn_tol, sinkhorn_max_iter : float, int
         Relative L1 tolerance and sweep cap of the Sinkhorn scaling during training.
-    grad_iters : int
-        Sinkhorn sweeps backpropagated through, after convergence (see
-        :func:`pid.estimators._sinkhorn.sinkhorn`).
+    grad_iters : int, optional
+        ``None`` (default): the exact gradient of the Sinkhorn fixed point, by implicit
+        differentiation (:func:`pid.estimators._sinkhorn.sinkhorn_implicit`). An integer:
+        backpropagate through that many sweeps after convergence instead (see
+        :func:`pid.estimators._sinkhorn.sinkhorn`), whose gradient is accurate only when
+        the scaling contracts fast.
     eval_tol, eval_max_iter : float, int
         The same for reading the PID off, done in float64.
     max_logit : float
@@ -134,10 +146,20 @@ def batch(
     Returns
     -------
     PIDResult
-        Estimator ``"batch"``. ``mi_x1_y``, ``mi_x2_y`` are ``I_q(Xi;Y)`` and ``mi_x1x2_y`` is
-        ``I_p(X1,X2;Y)`` from the posteriors, averaged over the evaluation batches like the
-        terms, so ``R + U1 = mi_x1_y`` etc. hold exactly. ``diagnostics`` holds the loss
-        curve, Sinkhorn iterations and marginal errors, and the classifiers' validation losses.
+        Estimator ``"batch"``. ``mi_x1_y``, ``mi_x2_y`` are ``I(Xi;Y)`` of the posteriors
+        and ``mi_x1x2_y`` is ``I_p(X1,X2;Y)``, averaged over the evaluation batches like the
+        terms, so ``R + U1 = mi_x1_y`` etc. hold exactly. The terms are read off the best
+        feasible point known (the learned ``q``, the conditional product or ``p`` itself) and
+        are never negative (see :func:`pid.estimators._batch_model.read_off`).
+        ``diagnostics`` holds the loss curve, Sinkhorn iterations and marginal errors, which
+        point was read off (``read_off``), ``full_support``, the
+        ``joint_information_deficit_bits`` and the classifiers' validation losses.
+
+    Warns
+    -----
+    UserWarning
+        When ``p(y|x1,x2)`` carries more than ``DEFICIT_WARNING_BITS`` less information than
+        a unimodal posterior (then ``mi_x1x2_y`` is raised to the larger unimodal value).
 
     Raises
     ------
@@ -155,10 +177,11 @@ def batch(
     start = time.perf_counter()
     labels, n_labels = _labels(y)
     n = len(labels)
-    f1, kind1 = _features(x1, "x1", n)
-    f2, kind2 = _features(x2, "x2", n)
+    f1, kind1, codes1 = _features(x1, "x1", n)
+    f2, kind2, codes2 = _features(x2, "x2", n)
     source = "given" if posteriors is not None else "trained"
-    if posteriors is None and kind1.startswith("one-hot") and kind2.startswith("one-hot"):
+    discrete = codes1 is not None and codes2 is not None
+    if posteriors is None and discrete:
         # Discrete codes: the empirical posteriors are exact, no classifier needed.
         posteriors, source = empirical_posteriors(x1, x2, y), "empirical"
     _check_settings(
@@ -178,7 +201,7 @@ def batch(
         classifier_epochs=classifier_epochs,
         patience=patience,
     )
-    if grad_iters < 1:
+    if grad_iters is not None and grad_iters < 1:
         raise ValueError(f"grad_iters must be >= 1, got {grad_iters}.")
     dev = resolve_device(device)
     m = min(batch_size, n)
@@ -226,12 +249,20 @@ def batch(
         )
         net.to(dev)
 
+    full_support = discrete and max(f1.shape[1], f2.shape[1]) <= batch_size
+    if full_support:
+        # Few distinct values: every step projects the whole support, weighted by frequency.
+        codes = tuple(torch.as_tensor(c, device=dev) for c in (codes1, codes2))
+        next_batch = itertools.repeat(
+            _batch_model.support_batch(codes, log_post, torch.float32)
+        ).__next__
+    else:
+        next_batch = _batch_model.MinibatchSampler(feats, log_post, m, generator)
+
     train_start = time.perf_counter()
     loss_curve, train_sinkhorn = _batch_model.train(
         net,
-        feats,
-        log_post,
-        m=m,
+        next_batch,
         steps=steps,
         learning_rate=learning_rate,
         tol=sinkhorn_tol,
@@ -239,24 +270,31 @@ def batch(
         grad_iters=grad_iters,
         amp=amp,
         progress=progress,
-        generator=generator,
     )
     train_time = time.perf_counter() - train_start
+    if full_support:
+        eval_batches = [_batch_model.support_batch(codes, log_post, torch.float64)]
+    else:
+        eval_batches = _batch_model.evaluation_batches(
+            feats, log_post, min(eval_batch_size, n), max_eval_batches, generator
+        )
     terms, eval_diag = _batch_model.read_off(
-        net,
-        feats,
-        log_post,
-        m=min(eval_batch_size, n),
-        tol=eval_tol,
-        max_iter=eval_max_iter,
-        max_batches=max_eval_batches,
-        generator=generator,
+        net, eval_batches, tol=eval_tol, max_iter=eval_max_iter
     )
+    deficit = eval_diag["joint_information_deficit_bits"]
+    if deficit > DEFICIT_WARNING_BITS:
+        warnings.warn(
+            f"p(y|x1,x2) carries {deficit:.3f} bits less than p(y|x1) or p(y|x2), which data "
+            "processing rules out; synergy is read as 0: check the multimodal posteriors "
+            "(given) or train them longer (classifier_epochs, patience).",
+            stacklevel=2,
+        )
     tail = max(1, steps // 10)
     diagnostics.update(
         {
             "steps": steps,
             "batch_size": m,
+            "full_support": full_support,
             "learning_rate": learning_rate,
             "loss_curve_bits": loss_curve,
             "final_loss_bits": float(np.mean(loss_curve[-tail:])),
@@ -308,8 +346,9 @@ def _labels(y: ArrayLike) -> tuple[np.ndarray, int]:
     return labels.ravel(), len(values)
 
 
-def _features(x: ArrayLike, name: str, n: int) -> tuple[np.ndarray, str]:
-    """Float features of shape (n, d): one-hot for 1-D integer codes, standardized otherwise."""
+def _features(x: ArrayLike, name: str, n: int) -> tuple[np.ndarray, str, np.ndarray | None]:
+    """Float features of shape (n, d), their description, and the codes ``0..d-1`` of one-hot
+    features (one-hot for 1-D integer codes, standardized floats otherwise, codes ``None``)."""
     x = np.asarray(x)
     if x.dtype == bool or np.issubdtype(x.dtype, np.integer):
         if x.ndim != 1:
@@ -323,14 +362,15 @@ def _features(x: ArrayLike, name: str, n: int) -> tuple[np.ndarray, str]:
                 f"{name} has {len(values)} distinct codes, too many to one-hot encode "
                 f"(at most {MAX_ONE_HOT}); pass its features as a float array instead."
             )
-        features, kind = np.eye(len(values))[codes.ravel()], f"one-hot ({len(values)} codes)"
+        codes = codes.ravel()
+        features, kind = np.eye(len(values))[codes], f"one-hot ({len(values)} codes)"
     elif np.issubdtype(x.dtype, np.floating) and x.ndim in (1, 2):
         features = x.reshape(len(x), -1).astype(float)
         if not np.all(np.isfinite(features)):
             raise ValueError(f"{name} contains NaN or infinite values; remove or impute them.")
         spread = features.std(axis=0)
         features = (features - features.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
-        kind = f"continuous (d={features.shape[1]})"
+        kind, codes = f"continuous (d={features.shape[1]})", None
     else:
         raise ValueError(
             f"{name} must be 1-D integer codes or a float array of shape (n,) or (n, d), "
@@ -340,7 +380,7 @@ def _features(x: ArrayLike, name: str, n: int) -> tuple[np.ndarray, str]:
         raise ValueError(
             f"{name} has {len(features)} samples but y has {n}; pass one entry per sample."
         )
-    return features, kind
+    return features, kind, codes
 
 
 def _check_posteriors(
