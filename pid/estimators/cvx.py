@@ -25,6 +25,7 @@ from pid.distribution import Distribution
 from pid.errors import SolverError
 from pid.estimators._terms import result_from_redundancy
 from pid.estimators.newton import maximize_conditional_entropy
+from pid.information import conditional_entropy
 from pid.result import PIDResult
 
 if TYPE_CHECKING:
@@ -158,12 +159,6 @@ class FeasibleCells:
         bound = -lam @ self.x1_y_target - mu @ self.x2_y_target + shift[used] @ self.p_x1[used]
         return float(bound / np.log(2.0))
 
-    def conditional_entropy_bits(self, q: np.ndarray) -> float:
-        """``H_q(Y | X1, X2)`` in bits for cell values ``q``."""
-        q_pair = (self.pair_map.T @ (self.pair_map @ q))[q > 0]
-        q_pos = q[q > 0]
-        return float(-np.sum(q_pos * np.log2(q_pos / q_pair)))
-
 
 #: Methods of :func:`cvx`: the dedicated solver and the cvxpy reference formulation.
 METHODS = ("newton", "cvxpy")
@@ -267,7 +262,7 @@ def cvx(
         "status": status,
         "gap_bits": gap,
         "refined": options is REFINED_CLARABEL_OPTIONS,
-        "max_marginal_residual": cells.marginal_residual(q_star),
+        "max_marginal_residual": _marginal_residual(dist, q_star),
         "solve_time_s": time.perf_counter() - start,
         "n_variables": cells.size,
     }
@@ -290,6 +285,8 @@ def cvx_batch(
     groups: dict[tuple[int, ...], list[int]] = {}
     for index, dist in enumerate(dists):
         groups.setdefault(dist.shape, []).append(index)
+    for shape in groups:
+        _check_size(shape)
     for indices in groups.values():
         for chunk in _chunks(indices, dists[indices[0]].shape):
             _solve_group([dists[i] for i in chunk], tol_bits, results, chunk)
@@ -311,14 +308,18 @@ def _numbers_per_problem(shape: tuple[int, ...]) -> int:
     return 3 * n1 * n2 * ny * ny + ((n1 + n2) * ny) ** 2
 
 
-def _chunks(indices: list[int], shape: tuple[int, ...]) -> list[list[int]]:
-    """Split a group so that each stacked solve holds at most about 2e7 numbers."""
+def _check_size(shape: tuple[int, ...]) -> None:
+    """Refuse, before any solve, a shape whose dense Newton systems exceed 4 GB."""
     if _numbers_per_problem(shape) > NEWTON_MAX_NUMBERS:
         n1, n2, ny = shape
         raise ValueError(
             f"a {n1} x {n2} x {ny} distribution needs more than 4 GB in the newton solver's dense "
             "Newton systems; use fewer clusters per modality (n_clusters) or method='cvxpy'."
         )
+
+
+def _chunks(indices: list[int], shape: tuple[int, ...]) -> list[list[int]]:
+    """Split a group so that each stacked solve holds at most about 2e7 numbers."""
     size = max(1, int(2e7 // _numbers_per_problem(shape)))
     return [indices[i : i + size] for i in range(0, len(indices), size)]
 
@@ -332,8 +333,7 @@ def _solve_group(
     solution = maximize_conditional_entropy(p1, p2, tol_bits=tol_bits)
     elapsed = (time.perf_counter() - start) / len(group)
     for k, (index, dist) in enumerate(zip(indices, group, strict=True)):
-        reference = max(_dense_entropy_bits(q) for q in _closed_form_points(dist))
-        lower = max(float(solution.lower_bits[k]), reference)
+        q_star, lower = _best_feasible(dist, solution.q[k])
         gap = max(float(solution.upper_bits[k]) - lower, 0.0)
         if gap > tol_bits:
             raise SolverError(
@@ -346,26 +346,13 @@ def _solve_group(
             "solver": "newton",
             "status": "optimal",
             "gap_bits": gap,
-            "max_marginal_residual": float(solution.residual[k]),
+            "max_marginal_residual": _marginal_residual(dist, q_star),
             "newton_steps": solution.newton_steps,
             "epsilon": float(solution.epsilon[k]),
             "solve_time_s": elapsed,
             "n_variables": int(np.count_nonzero(dist.p_x1_y) + np.count_nonzero(dist.p_x2_y)),
         }
         results[index] = _result(dist, lower, diagnostics)
-
-
-def _closed_form_points(dist: Distribution) -> tuple[np.ndarray, np.ndarray]:
-    """``p`` and the conditional product ``p(x1, y) p(x2, y) / p(y)``: both lie in Delta_p."""
-    p_y = np.where(dist.p_y > 0, dist.p_y, 1.0)
-    return dist.table, dist.p_x1_y[:, None, :] * dist.p_x2_y[None, :, :] / p_y
-
-
-def _dense_entropy_bits(q: np.ndarray) -> float:
-    """``H_q(Y | X1, X2)`` in bits of a table ``q[x1, x2, y]``."""
-    pair = np.broadcast_to(q.sum(axis=2, keepdims=True), q.shape)
-    positive = q > 0
-    return float(-np.sum(q[positive] * np.log2(q[positive] / pair[positive])))
 
 
 def _result(dist: Distribution, entropy_bits: float, diagnostics: dict[str, Any]) -> PIDResult:
@@ -387,8 +374,9 @@ def _certified_solve(
 ) -> tuple[np.ndarray, float, float, str]:
     """One solve: the best exactly feasible ``q*``, its entropy, the certified gap, the status."""
     q_value, (lam, mu), status = program.solve(cells, solver, options)
-    q_star = _best_feasible(dist, cells, cells.project(np.clip(q_value, 0.0, None)))
-    lower = cells.conditional_entropy_bits(q_star)
+    q_table = np.zeros(dist.shape)
+    q_table[cells.x1, cells.x2, cells.y] = cells.project(np.clip(q_value, 0.0, None))
+    q_star, lower = _best_feasible(dist, q_table)
     # Whatever cvxpy's sign convention for equality multipliers, any multipliers give a bound.
     upper = min(cells.entropy_upper_bound_bits(s * lam, s * mu) for s in (1.0, -1.0))
     return q_star, lower, max(upper - lower, 0.0), status
@@ -471,20 +459,33 @@ def _conic_program(cells: FeasibleCells, solver: str, options: dict[str, Any]) -
     return _PROGRAMS[key]
 
 
-def _best_feasible(dist: Distribution, cells: FeasibleCells, q: np.ndarray) -> np.ndarray:
-    """The best of ``q`` and two points of Delta_p known in closed form.
+def _best_feasible(dist: Distribution, q: np.ndarray) -> tuple[np.ndarray, float]:
+    """The best of a table ``q[x1, x2, y]`` and two points of Delta_p known in closed form.
 
     ``p`` itself and the conditional product ``p(x1, y) p(x2, y) / p(y)`` are exactly
     feasible. Beating ``p`` makes ``S >= 0`` and beating the conditional product (whose
     co-information is ``I(X1;X2) >= 0``) makes ``R >= 0``; any feasible point makes
     ``U1, U2 >= 0``. So the returned terms are non-negative whatever the solver's accuracy.
+    ``q`` competes only if it meets the marginals to :data:`ACCEPTED_RESIDUAL`. Returns the
+    winner and its ``H(Y|X1,X2)`` in bits.
     """
-    p_y = dist.p_y[cells.y]
-    conditional_product = dist.p_x1_y[cells.x1, cells.y] * dist.p_x2_y[cells.x2, cells.y] / p_y
-    candidates = [dist.table[cells.x1, cells.x2, cells.y], conditional_product]
-    if cells.marginal_residual(q) <= ACCEPTED_RESIDUAL:
+    p_y = np.where(dist.p_y > 0, dist.p_y, 1.0)
+    candidates = [dist.table, dist.p_x1_y[:, None, :] * dist.p_x2_y[None, :, :] / p_y]
+    if _marginal_residual(dist, q) <= ACCEPTED_RESIDUAL:
         candidates.append(q)
-    return max(candidates, key=cells.conditional_entropy_bits)
+    entropies = [conditional_entropy(c.reshape(-1, dist.shape[2])) for c in candidates]
+    best = int(np.argmax(entropies))
+    return candidates[best], entropies[best]
+
+
+def _marginal_residual(dist: Distribution, q: np.ndarray) -> float:
+    """Largest violation by a table ``q`` of the marginals ``p(x1, y)`` and ``p(x2, y)``."""
+    return float(
+        max(
+            np.max(np.abs(q.sum(axis=1) - dist.p_x1_y)),
+            np.max(np.abs(q.sum(axis=0) - dist.p_x2_y)),
+        )
+    )
 
 
 def _ratio(target: np.ndarray, current: np.ndarray) -> np.ndarray:

@@ -67,11 +67,9 @@ class NewtonSolution:
     Attributes
     ----------
     q : ndarray, shape (B, n1, n2, ny)
-        Exactly feasible joint distributions (marginal residual ``residual``).
+        Joint distributions meeting the marginals up to double-precision rounding.
     lower_bits, upper_bits : ndarray, shape (B,)
         ``H_q(Y|X1,X2)`` of ``q`` and the certified upper bound on the optimum, in bits.
-    residual : ndarray, shape (B,)
-        Largest marginal violation of each ``q``.
     newton_steps : int
         Newton steps taken.
     epsilon : ndarray, shape (B,)
@@ -81,7 +79,6 @@ class NewtonSolution:
     q: np.ndarray
     lower_bits: np.ndarray
     upper_bits: np.ndarray
-    residual: np.ndarray
     newton_steps: int
     epsilon: np.ndarray
 
@@ -371,7 +368,6 @@ def _better(best: NewtonSolution | None, new: NewtonSolution) -> NewtonSolution:
         q=np.where(take[:, None, None, None], new.q, best.q),
         lower_bits=np.where(take, new.lower_bits, best.lower_bits),
         upper_bits=np.where(take, new.upper_bits, best.upper_bits),
-        residual=np.where(take, new.residual, best.residual),
         newton_steps=best.newton_steps,
         epsilon=np.where(take, new.epsilon, best.epsilon),
     )
@@ -479,9 +475,7 @@ def _certify(
         - np.sum(np.where(prob.free2, mu * prob.p2, 0.0), axis=(1, 2))
         + np.sum(prob.p_x1 * hard, axis=1)
     ) / LN2
-    residual = _residual(prob, q)
-    epsilon = np.full(prob.shape[0], eps)
-    return NewtonSolution(q, lower, upper, residual, 0, epsilon)
+    return NewtonSolution(q, lower, upper, 0, np.full(prob.shape[0], eps))
 
 
 def _project(prob: _Problem, q: np.ndarray, sweeps: int = 20) -> np.ndarray:
@@ -505,13 +499,6 @@ def _project(prob: _Problem, q: np.ndarray, sweeps: int = 20) -> np.ndarray:
     scale = np.divide(1.0, total, out=np.zeros_like(total), where=total > 0)
     q += missing_rows[:, :, None, :] * missing_cols[:, None, :, :] * scale[:, None, None, :]
     return q
-
-
-def _residual(prob: _Problem, q: np.ndarray) -> np.ndarray:
-    return np.maximum(
-        np.abs(q.sum(axis=2) - prob.p1).max(axis=(1, 2)),
-        np.abs(q.sum(axis=1) - prob.p2).max(axis=(1, 2)),
-    )
 
 
 def _conditional_entropy_bits(q: np.ndarray) -> np.ndarray:
