@@ -32,6 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.linalg import cho_factor, cho_solve
 
 LN2 = np.log(2.0)
 
@@ -41,11 +42,13 @@ CENTERING = 3e-2
 #: Marginal residual below which double precision cannot improve the multipliers.
 RESIDUAL_FLOOR = 1e-14
 #: Factor by which the smoothing shrinks from one level to the next.
-SHRINK = 0.1
+SHRINK = 0.316
 #: A level settled in at most this many Newton steps lets the shrink factor grow back.
 QUICK_LEVEL = 5
 #: Newton steps a level may take before the solver backs off to a smaller shrink.
-LEVEL_STEPS = 16
+LEVEL_STEPS = 8
+#: Shrink factor beyond which a level that does not settle is accepted as it is.
+LAST_RESORT = 0.9
 #: Smallest smoothing tried; below it double precision no longer resolves the problem.
 SMALLEST_EPSILON = 1e-10
 #: Newton steps without halving the residual after which a level gives up on a problem
@@ -56,6 +59,8 @@ ROUNDING_RESIDUAL = 1e-13
 STEP_CAP = 10.0
 #: Ridge increases tried to bring a step under STEP_CAP.
 RIDGE_ATTEMPTS = 8
+#: A level's next Newton step starts from the last step's ridge divided by this.
+DAMPING_EASE = 10.0
 #: Newton systems up to this size are solved by batched eigendecomposition.
 SMALL_SYSTEM = 64
 
@@ -215,61 +220,134 @@ def _solve_newton(
     eps: float,
     rhs: tuple[np.ndarray, np.ndarray],
     cap: float | None = STEP_CAP,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``-(Hess + ridge I)^{-1} rhs`` on the free variables, and ``-rhs . step``.
+    damping: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``-(Hess + ridge I)^{-1} rhs`` on the free variables, ``-rhs . step``, and the ridge.
 
     Rounding in the ``1/eps`` terms can leave the assembled matrix slightly indefinite; a
     ridge at that level covers it and the gauge directions (``lam[x1] + const``, and
     ``lam[:, y] + k_y`` with ``mu[:, y] - k_y``). Pairs whose weight has underflowed leave
     directions of almost no curvature, along which the Newton step explodes: where a step
     exceeds ``cap`` in some multiplier, the ridge is raised (from ``1e-4`` times the residual,
-    a hundredfold at a time, as in Levenberg-Marquardt) until it does not.
+    a hundredfold at a time, as in Levenberg-Marquardt) until it does not. ``damping``, the
+    ridge of the previous step of the level, divided by :data:`DAMPING_EASE`, is where the
+    search starts, which saves most of the retries.
     """
     batch, n1, n2, ny = prob.shape
     residual = _residual_of(_gradient(prob, state))
     ridge = 1e-13 * prob.p_x1.max(axis=1) / eps
-    grad = np.concatenate([rhs[0].reshape(batch, -1), rhs[1].reshape(batch, -1)], axis=1)
-    free = np.concatenate([prob.free1.reshape(batch, -1), prob.free2.reshape(batch, -1)], axis=1)
-    grad = np.where(free, grad, 0.0)
-    hess = _hessian(prob, _blocks(prob, state, eps))
-    if batch == 1:
-        # One problem: solve on its free variables only (clustered data leaves most empty).
-        index = np.flatnonzero(free[0])
-        hess = hess[0][np.ix_(index, index)][None]
-        target = -grad[:, index]
-        on = np.ones_like(target, dtype=bool)
+    if damping is not None:
+        ridge = np.maximum(ridge, damping / DAMPING_EASE)
+    target = (-np.where(prob.free1, rhs[0], 0.0), -np.where(prob.free2, rhs[1], 0.0))
+    blocks = _blocks(prob, state, eps)
+    if (n1 + n2) * ny > SMALL_SYSTEM:
+        solve = _schur_solver(prob, blocks, target)
     else:
-        index = slice(None)
-        hess = np.where(free[:, :, None] & free[:, None, :], hess, 0.0)
-        diag = np.arange(hess.shape[1])
-        hess[:, diag, diag] += np.where(free, 0.0, 1.0)
-        target, on = -grad, free
+        solve = _dense_solver(prob, blocks, target)
     for _ in range(RIDGE_ATTEMPTS):
-        solved = _solve_spd(hess, target, np.where(on, ridge[:, None], 0.0))
-        too_long = np.abs(solved).max(axis=1) > cap if cap is not None else np.zeros(batch, bool)
+        d_lam, d_mu = solve(ridge)
+        longest = np.maximum(np.abs(d_lam).max(axis=(1, 2)), np.abs(d_mu).max(axis=(1, 2)))
+        too_long = longest > cap if cap is not None else np.zeros(batch, dtype=bool)
         if not np.any(too_long):
             break
         ridge = np.where(too_long, np.maximum(100.0 * ridge, 1e-4 * residual), ridge)
-    step = np.zeros_like(grad)
-    step[:, index] = solved
+    decrement = np.sum(target[0] * d_lam, axis=(1, 2)) + np.sum(target[1] * d_mu, axis=(1, 2))
+    return d_lam, d_mu, decrement, ridge
+
+
+def _dense_solver(prob: _Problem, blocks: _Blocks, target: tuple[np.ndarray, np.ndarray]):
+    """Small systems: the whole Hessian of every problem, solved at once (see _solve_spd)."""
+    batch, n1, n2, ny = prob.shape
     d1 = n1 * ny
-    d_lam, d_mu = step[:, :d1].reshape(batch, n1, ny), step[:, d1:].reshape(batch, n2, ny)
-    decrement = -(np.sum(rhs[0] * d_lam, axis=(1, 2)) + np.sum(rhs[1] * d_mu, axis=(1, 2)))
-    return d_lam, d_mu, decrement
+    free = np.concatenate([prob.free1.reshape(batch, -1), prob.free2.reshape(batch, -1)], axis=1)
+    hess = np.where(free[:, :, None] & free[:, None, :], _hessian(prob, blocks), 0.0)
+    diag = np.arange(hess.shape[1])
+    hess[:, diag, diag] += np.where(free, 0.0, 1.0)
+    flat = np.concatenate([target[0].reshape(batch, -1), target[1].reshape(batch, -1)], axis=1)
+
+    def solve(ridge: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        step = _solve_spd(hess, flat, np.where(free, ridge[:, None], 0.0))
+        return step[:, :d1].reshape(batch, n1, ny), step[:, d1:].reshape(batch, n2, ny)
+
+    return solve
+
+
+def _schur_solver(prob: _Problem, blocks: _Blocks, target: tuple[np.ndarray, np.ndarray]):
+    """Large systems: eliminate ``lam`` block by block, then factor the ``mu`` system.
+
+    The ``lam``-``lam`` part of the Hessian is block diagonal (one ``ny x ny`` block
+    ``A[x1]`` per row), so with ``A = L L^T`` and ``M = L^{-1} B`` the system reduces to the
+    Schur complement ``S = C - M^T M`` on the free ``mu`` variables, which a Cholesky
+    factorization solves: ``(n1 + n2)^3 ny^3 / 3`` operations become ``n2^3 ny^3 / 3`` plus a
+    product of ``n1 n2^2 ny^3``. Each block's gauge direction (its free cells' indicator
+    ``f``, along which the Hessian and the right-hand side vanish) gets ``trace(A[x1]) f f^T``
+    so that ``A`` is well conditioned; the step changes only along that gauge.
+    """
+    batch, n1, n2, ny = prob.shape
+
+    def solve(ridge: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        d_lam = np.zeros((batch, n1, ny))
+        d_mu = np.zeros((batch, n2, ny))
+        for b in range(batch):
+            d_lam[b], d_mu[b] = _schur_one(prob, blocks, target, b, float(ridge[b]))
+        return d_lam, d_mu
+
+    return solve
+
+
+def _schur_one(
+    prob: _Problem,
+    blocks: _Blocks,
+    target: tuple[np.ndarray, np.ndarray],
+    b: int,
+    ridge: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """One problem's Newton step by the Schur complement; the ridge grows until both factor."""
+    _, n1, n2, ny = prob.shape
+    free1 = prob.free1[b].astype(float)
+    index2 = np.flatnonzero(prob.free2[b].reshape(-1))
+    pair = free1[:, :, None] * free1[:, None, :]
+    gauge = np.einsum("iyy->i", blocks.lam_lam[b]) / np.maximum(free1.sum(axis=1), 1.0)
+    lam_lam = (blocks.lam_lam[b] + gauge[:, None, None]) * pair + (1.0 - free1)[:, :, None] * (
+        np.eye(ny)
+    )
+    lam_mu = blocks.lam_mu[b].transpose(0, 2, 1, 3).reshape(n1, ny, n2 * ny)[:, :, index2]
+    lam_mu *= free1[:, :, None]
+    coupling = np.sqrt(blocks.weight[b])[:, None] * blocks.z_rows[b].reshape(n1, -1)[:, index2]
+    block = index2 // ny
+    rows, cols = np.nonzero(block[:, None] == block[None, :])
+    mu_mu = np.zeros((len(index2), len(index2)))
+    mu_mu[rows, cols] = blocks.mu_mu_diag[b][block[rows], index2[rows] % ny, index2[cols] % ny]
+    rhs_lam, rhs_mu = target[0][b] * free1, target[1][b].reshape(-1)[index2]
+    for _ in range(12):
+        try:
+            lower = np.linalg.cholesky(lam_lam + (free1 * ridge)[:, :, None] * np.eye(ny))
+            inverse = np.linalg.inv(lower)
+            m = (inverse @ lam_mu).reshape(n1 * ny, len(index2))
+            stacked = np.concatenate([coupling, m], axis=0)
+            schur = mu_mu - stacked.T @ stacked
+            schur[np.diag_indices_from(schur)] += ridge
+            factor = cho_factor(schur, lower=True, check_finite=False)
+            break
+        except np.linalg.LinAlgError:
+            ridge *= 100.0
+    else:
+        raise np.linalg.LinAlgError("the Newton system stayed singular after regularization")
+    m_rhs = np.einsum("iyz,iz->iy", inverse, rhs_lam).reshape(-1)
+    step_mu = cho_solve(factor, rhs_mu - m.T @ m_rhs, check_finite=False)
+    inner = (m_rhs - m @ step_mu).reshape(n1, ny)
+    d_mu = np.zeros(n2 * ny)
+    d_mu[index2] = step_mu
+    return np.einsum("izy,iz->iy", inverse, inner) * free1, d_mu.reshape(n2, ny)
 
 
 def _solve_spd(hess: np.ndarray, rhs: np.ndarray, ridge: np.ndarray) -> np.ndarray:
     """Solve batched symmetric positive semi-definite systems, regularized by ``ridge``.
 
-    Small systems are solved by batched LU with the ridge on the diagonal; any whose answer
+    Systems are solved by batched LU with the ridge on the diagonal; any whose answer
     is not a descent direction (rounding can leave the matrix slightly indefinite) is solved
-    again through its eigendecomposition with the eigenvalues floored at its ridge. Large
-    systems use a Cholesky factorization, the ridge raised a hundredfold until it succeeds.
+    again through its eigendecomposition with the eigenvalues floored at its ridge.
     """
-    if hess.shape[1] > SMALL_SYSTEM:
-        return np.stack(
-            [_cholesky_solve(h, r, d) for h, r, d in zip(hess, rhs, ridge, strict=True)]
-        )
     diag = np.arange(hess.shape[1])
     regularized = hess.copy()
     regularized[:, diag, diag] += ridge
@@ -282,23 +360,6 @@ def _solve_spd(hess: np.ndarray, rhs: np.ndarray, ridge: np.ndarray) -> np.ndarr
         coeffs = np.einsum("bki,bk->bi", vectors, rhs[bad]) / np.maximum(values, floor)
         step[bad] = np.einsum("bki,bi->bk", vectors, coeffs)
     return step
-
-
-def _cholesky_solve(hess: np.ndarray, rhs: np.ndarray, ridge: np.ndarray) -> np.ndarray:
-    from scipy.linalg import cho_factor, cho_solve
-
-    hess = hess.copy()
-    diag = np.arange(len(hess))
-    base = hess[diag, diag].copy()
-    for _ in range(12):
-        hess[diag, diag] = base + ridge
-        try:
-            factor = cho_factor(hess, lower=True, check_finite=False)
-        except np.linalg.LinAlgError:
-            ridge = ridge * 100.0
-            continue
-        return cho_solve(factor, rhs, check_finite=False)
-    raise np.linalg.LinAlgError("the Newton system stayed singular after regularization")
 
 
 def maximize_conditional_entropy(
@@ -339,24 +400,49 @@ def maximize_conditional_entropy(
         done = best.gap_bits <= tol_bits
         if np.all(done) or steps >= max_steps or eps * shrink < SMALLEST_EPSILON:
             return best
-        d_lam, d_mu = _tangent(prob, state, eps)
+        tangent = _tangent(prob, state, eps)
         while True:
             new_eps = eps * shrink
-            move = np.where(done, 0.0, new_eps - eps)[:, None, None]
-            new_lam, new_mu = lam + move * d_lam, mu + move * d_mu
-            trial = _evaluate(prob, new_lam, new_mu, new_eps)
+            new_lam, new_mu, trial = _predict(prob, lam, mu, tangent, eps, new_eps, done)
             budget = min(LEVEL_STEPS, max_steps - steps)
             new_lam, new_mu, trial, taken, settled = _centre(
                 prob, new_lam, new_mu, trial, new_eps, budget, done
             )
             steps += taken
-            if settled or shrink > 0.5 or steps >= max_steps:
+            if settled or shrink > LAST_RESORT or steps >= max_steps:
                 break
             shrink = np.sqrt(shrink)  # too far along the path: back off to a shorter step
         lam, mu, state, eps = new_lam, new_mu, trial, new_eps
         if settled and taken <= QUICK_LEVEL:
             shrink = max(shrink**2, SHRINK)  # an easy level: take longer steps again
         best = _better(best, _certify(prob, lam, mu, state, eps))
+
+
+def _predict(
+    prob: _Problem,
+    lam: np.ndarray,
+    mu: np.ndarray,
+    tangent: tuple[np.ndarray, np.ndarray],
+    eps: float,
+    new_eps: float,
+    done: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, _State]:
+    """The start of the next level: per problem, the tangent prediction or the current
+    multipliers, whichever has the smaller marginal residual at ``new_eps``.
+
+    Where the set of active pairs changes the path bends, and the tangent can overshoot into
+    a region where Newton's method crawls; staying put is then the better start.
+    """
+    move = np.where(done, 0.0, new_eps - eps)[:, None, None]
+    moved_lam, moved_mu = lam + move * tangent[0], mu + move * tangent[1]
+    moved = _evaluate(prob, moved_lam, moved_mu, new_eps)
+    still = _evaluate(prob, lam, mu, new_eps)
+    stay = _residual_of(_gradient(prob, still)) < _residual_of(_gradient(prob, moved))
+    if not np.any(stay):
+        return moved_lam, moved_mu, moved
+    pick = stay[:, None, None]
+    chosen_lam, chosen_mu = np.where(pick, lam, moved_lam), np.where(pick, mu, moved_mu)
+    return chosen_lam, chosen_mu, _evaluate(prob, chosen_lam, chosen_mu, new_eps)
 
 
 def _better(best: NewtonSolution | None, new: NewtonSolution) -> NewtonSolution:
@@ -393,6 +479,7 @@ def _centre(
     stalled = frozen.copy()
     best_residual = np.full(prob.shape[0], np.inf)
     idle = np.zeros(prob.shape[0], dtype=int)
+    damping = np.zeros(prob.shape[0])
     for taken in range(budget):
         grad = _gradient(prob, state)
         residual = _residual_of(grad)
@@ -403,7 +490,7 @@ def _centre(
         moving = (residual > threshold) & ~stalled
         if not np.any(moving):
             return lam, mu, state, taken, True
-        d_lam, d_mu, decrement = _solve_newton(prob, state, eps, grad)
+        d_lam, d_mu, decrement, damping = _solve_newton(prob, state, eps, grad, damping=damping)
         t = moving.astype(float)
         accepted = ~moving
         for _ in range(60):
