@@ -24,6 +24,10 @@ mixtures where ``z*`` (half the dimensions) carries "half of each interaction".
 The four specialized datasets have one channel each, so their interaction is pure: in
 ``"S"`` the label is exactly independent of ``x1`` and of ``x2``, and in ``"U1"`` of ``x2``.
 
+Every channel is linear in the latent a modality does not see, so the label's posterior
+given one modality is a normal probability in closed form (:func:`generative_posteriors`);
+:func:`pid.datasets.generative_pid` turns the posteriors into the datasets' exact PID.
+
 The thesis uses ``d = 50``; the default here is ``d = 2``. With ``d = 50`` a clustering into
 20 codes per modality keeps little of a label that depends on one direction of a
 100-dimensional latent space: on 10,000 samples the total ``I(X1,X2;Y)`` after k-means is
@@ -189,7 +193,8 @@ def _dataset_channels(dataset: str | Mapping[str, float], latent_dim: int) -> li
 @dataclass(frozen=True)
 class _Channel:
     """One term of the label's score: ``weight`` times the product of the projections of
-    ``latents`` (restricted to ``portion``) on unit directions drawn later."""
+    ``latents``, restricted to the dimensions ``portion``, on the channel's unit directions
+    (``_Draw.directions``)."""
 
     latents: tuple[str, ...]
     portion: slice
