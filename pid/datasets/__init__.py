@@ -1,7 +1,14 @@
 """Example data generated on the fly: canonical distributions and synthetic datasets."""
 
 from pid.datasets.bitwise import CANONICAL, canonical
-from pid.datasets.generative import GENERATIVE, GenerativeSpec, generative, generative_mixture
+from pid.datasets.generative import (
+    GENERATIVE,
+    GenerativeSpec,
+    generative,
+    generative_mixture,
+    generative_posteriors,
+)
+from pid.datasets.generative_reference import generative_pid
 from pid.datasets.gmm import gmm
 from pid.datasets.real import digits
 from pid.datasets.synthetic import latent_bits
@@ -14,6 +21,8 @@ __all__ = [
     "digits",
     "generative",
     "generative_mixture",
+    "generative_pid",
+    "generative_posteriors",
     "gmm",
     "latent_bits",
 ]

@@ -24,6 +24,10 @@ mixtures where ``z*`` (half the dimensions) carries "half of each interaction".
 The four specialized datasets have one channel each, so their interaction is pure: in
 ``"S"`` the label is exactly independent of ``x1`` and of ``x2``, and in ``"U1"`` of ``x2``.
 
+Every channel is linear in the latent a modality does not see, so the label's posterior
+given one modality is a normal probability in closed form (:func:`generative_posteriors`);
+:func:`pid.datasets.generative_pid` turns the posteriors into the datasets' exact PID.
+
 The thesis uses ``d = 50``; the default here is ``d = 2``. With ``d = 50`` a clustering into
 20 codes per modality keeps little of a label that depends on one direction of a
 100-dimensional latent space: on 10,000 samples the total ``I(X1,X2;Y)`` after k-means is
@@ -33,9 +37,11 @@ the dominant interactions come out right.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import special
 
 #: The latent each single-modality channel reads.
 _LATENT = {"R": "zc", "U1": "z1", "U2": "z2"}
@@ -107,16 +113,8 @@ def generative(
     Returns float arrays ``x1`` and ``x2`` of shape ``(n_samples, dim)`` and binary labels
     ``y`` in ``{0, 1}``.
     """
-    if name not in GENERATIVE:
-        raise ValueError(f"name {name!r} is unknown; choose one of {', '.join(GENERATIVE)}.")
-    _check_sizes(n_samples, latent_dim, dim)
-    half = latent_dim // 2
-    portions = {"all": slice(None), "first": slice(None, half), "second": slice(half, None)}
-    channels = []
-    for term, portion in GENERATIVE[name].channels:
-        width = (2 if term == "S" else 1) * len(range(latent_dim)[portions[portion]])
-        channels.append((term, portions[portion], np.sqrt(width)))
-    return _sample(channels, n_samples, latent_dim, dim, seed, structure_seed)
+    channels = _named_channels(name, latent_dim, argument="name")
+    return _draw(channels, n_samples, latent_dim, dim, seed, structure_seed).samples()
 
 
 def generative_mixture(
@@ -137,19 +135,101 @@ def generative_mixture(
     ``w_c`` gives interaction ``c`` a larger share of the label. Channels are read in the
     order R, U1, U2, S, so one ``structure_seed`` fixes the same directions for every mix.
     """
+    channels = _mixture_channels(weights, argument="weights")
+    return _draw(channels, n_samples, latent_dim, dim, seed, structure_seed).samples()
+
+
+def generative_posteriors(
+    dataset: str | Mapping[str, float],
+    n_samples: int,
+    *,
+    latent_dim: int = 2,
+    dim: int = 32,
+    seed: int | None = 0,
+    structure_seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The label's posteriors ``p(y=1|x1)``, ``p(y=1|x2)`` in closed form, with the labels.
+
+    ``dataset`` is a name of :data:`GENERATIVE` (as in :func:`generative`) or a weights dict
+    (as in :func:`generative_mixture`); with the same sizes and seeds the samples are those
+    that function draws, so ``y`` is its label array.
+
+    ``x1`` determines ``(z1, zc)``, and every channel is linear in the latents ``x1`` does not
+    see, ``z2``. Collecting the channels, the label's score is
+
+        score = K1 + v1^T z2,
+
+    where ``K1`` sums the channels that read no ``z2`` (R and U1), and ``v1`` sums, placed on
+    the dimensions each reads, ``w_c b`` for a U2 channel and ``w_c <a, z1_part> b`` for an
+    S channel (``b`` its ``z2`` direction). As ``z2 ~ N(0, I)`` is independent of
+    ``(z1, zc)``, ``v1^T z2 ~ N(0, ||v1||^2)`` given ``x1``, and
+
+        p(y=1|x1) = Phi(K1 / ||v1||),   or 1[K1 > 0] where v1 = 0,
+
+    with ``Phi`` the standard normal distribution function; ``p(y=1|x2)`` likewise with the
+    roles of ``z1`` and ``z2`` exchanged. Several channels reading the same unseen latent
+    (a U2 and an S channel over all of ``z2``) add up in ``v1``.
+
+    Returns float arrays ``p1 = p(y=1|x1)`` and ``p2 = p(y=1|x2)`` of shape ``(n_samples,)``
+    and the labels ``y`` in ``{0, 1}``.
+    """
+    channels = _dataset_channels(dataset, latent_dim)
+    draw = _draw(channels, n_samples, latent_dim, dim, seed, structure_seed)
+    return draw.posterior(seen="z1"), draw.posterior(seen="z2"), draw.label()
+
+
+def _dataset_channels(dataset: str | Mapping[str, float], latent_dim: int) -> list[_Channel]:
+    """The channels of a dataset given by name or by mixture weights."""
+    if isinstance(dataset, str):
+        return _named_channels(dataset, latent_dim, argument="dataset")
+    if isinstance(dataset, Mapping):
+        return _mixture_channels(dataset, argument="dataset")
+    raise ValueError(
+        f"dataset must be a name of GENERATIVE or a weights dict as in generative_mixture, "
+        f"got {type(dataset).__name__}."
+    )
+
+
+@dataclass(frozen=True)
+class _Channel:
+    """One term of the label's score: ``weight`` times the product of the projections of
+    ``latents``, restricted to the dimensions ``portion``, on the channel's unit directions
+    (``_Draw.directions``)."""
+
+    latents: tuple[str, ...]
+    portion: slice
+    weight: float
+
+
+def _channel(term: str, portion: slice, weight: float) -> _Channel:
+    return _Channel(("z1", "z2") if term == "S" else (_LATENT[term],), portion, weight)
+
+
+def _named_channels(name: str, latent_dim: int, *, argument: str) -> list[_Channel]:
+    if name not in GENERATIVE:
+        raise ValueError(f"{argument} {name!r} is unknown; choose one of {', '.join(GENERATIVE)}.")
+    half = latent_dim // 2
+    portions = {"all": slice(None), "first": slice(None, half), "second": slice(half, None)}
+    channels = []
+    for term, portion in GENERATIVE[name].channels:
+        width = (2 if term == "S" else 1) * len(range(latent_dim)[portions[portion]])
+        channels.append(_channel(term, portions[portion], float(np.sqrt(width))))
+    return channels
+
+
+def _mixture_channels(weights: Mapping[str, float], *, argument: str) -> list[_Channel]:
     unknown = sorted(set(weights) - set(_TERMS))
     if unknown:
         raise ValueError(
-            f"weights has unknown interaction(s) {unknown}; use keys among {', '.join(_TERMS)}."
+            f"{argument} has unknown interaction(s) {unknown}; use keys among {', '.join(_TERMS)}."
         )
     values = [float(weights.get(term, 0.0)) for term in _TERMS]
     if any(not np.isfinite(v) or v < 0 for v in values) or not any(values):
         raise ValueError(
-            f"weights must be finite and non-negative with at least one positive, got {weights}."
+            f"{argument} must be finite and non-negative with at least one positive, "
+            f"got {dict(weights)}."
         )
-    _check_sizes(n_samples, latent_dim, dim)
-    channels = [(t, slice(None), w) for t, w in zip(_TERMS, values, strict=True) if w > 0]
-    return _sample(channels, n_samples, latent_dim, dim, seed, structure_seed)
+    return [_channel(t, slice(None), w) for t, w in zip(_TERMS, values, strict=True) if w > 0]
 
 
 def _check_sizes(n_samples: int, latent_dim: int, dim: int) -> None:
@@ -164,34 +244,85 @@ def _check_sizes(n_samples: int, latent_dim: int, dim: int) -> None:
         )
 
 
-def _sample(
-    channels: list[tuple[str, slice, float]],
+@dataclass(frozen=True, eq=False)
+class _Draw:
+    """One draw of a dataset: its fixed structure and its latent samples.
+
+    ``maps`` holds ``W1, W2``; ``directions[c]`` the unit vectors of channel ``c``, one per
+    latent it reads; ``z`` the latents ``z1, z2, zc`` of shape ``(n_samples, latent_dim)``.
+    """
+
+    channels: list[_Channel]
+    maps: tuple[np.ndarray, np.ndarray]
+    directions: list[dict[str, np.ndarray]]
+    z: dict[str, np.ndarray]
+
+    def samples(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``x1 = tanh([z1, zc] W1)``, ``x2 = tanh([z2, zc] W2)`` and the label."""
+        x1, x2 = (
+            np.tanh(np.concatenate([self.z[own], self.z["zc"]], axis=1) @ w)
+            for own, w in zip(("z1", "z2"), self.maps, strict=True)
+        )
+        return x1, x2, self.label()
+
+    def label(self) -> np.ndarray:
+        """``y = 1[sum_c w_c prod_k <d_ck, z_k,part>  > 0]``."""
+        score = np.zeros(len(self.z["zc"]))
+        for channel, projections in zip(self.channels, self._projections(), strict=True):
+            score += channel.weight * np.prod(list(projections.values()), axis=0)
+        return (score > 0).astype(np.int64)
+
+    def posterior(self, seen: str) -> np.ndarray:
+        """``p(y=1 | x)`` for the modality that sees ``seen`` (``"z1"`` or ``"z2"``) and
+        ``zc``: ``Phi(K / ||v||)``, see :func:`generative_posteriors`."""
+        hidden = "z2" if seen == "z1" else "z1"
+        n_samples, latent_dim = self.z[hidden].shape
+        known = np.zeros(n_samples)
+        coefficients = np.zeros((n_samples, latent_dim))
+        for channel, directions, projections in zip(
+            self.channels, self.directions, self._projections(), strict=True
+        ):
+            factor = channel.weight * np.prod(
+                [p for k, p in projections.items() if k != hidden], axis=0
+            )
+            if hidden in projections:
+                coefficients[:, channel.portion] += np.multiply.outer(factor, directions[hidden])
+            else:
+                known += factor
+        spread = np.linalg.norm(coefficients, axis=1)
+        hidden_part = spread > 0
+        ratio = known / np.where(hidden_part, spread, 1.0)
+        return np.where(hidden_part, special.ndtr(ratio), (known > 0).astype(float))
+
+    def _projections(self) -> list[dict[str, np.ndarray]]:
+        """Each channel's ``<d_ck, z_k,part>``, by latent ``k``."""
+        return [
+            {k: self.z[k][:, channel.portion] @ d for k, d in directions.items()}
+            for channel, directions in zip(self.channels, self.directions, strict=True)
+        ]
+
+
+def _draw(
+    channels: list[_Channel],
     n_samples: int,
     latent_dim: int,
     dim: int,
     seed: int | None,
     structure_seed: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Draw the latents, the two modalities and the label ``1[sum_c w_c g_c > 0]``.
-
-    ``channels`` holds ``(term, latent dimensions read, weight w_c)``.
-    """
+) -> _Draw:
+    """Draw the structure from ``structure_seed`` (``W1``, ``W2``, then each channel's
+    directions in order) and the latents ``z1, z2, zc`` from ``seed``."""
+    _check_sizes(n_samples, latent_dim, dim)
     structure = np.random.default_rng(structure_seed)
     scale = 1.0 / np.sqrt(2 * latent_dim)
-    w1, w2 = (structure.normal(scale=scale, size=(2 * latent_dim, dim)) for _ in range(2))
-
+    maps = tuple(structure.normal(scale=scale, size=(2 * latent_dim, dim)) for _ in range(2))
+    directions = [
+        {k: _unit(structure, len(range(latent_dim)[c.portion])) for k in c.latents}
+        for c in channels
+    ]
     rng = np.random.default_rng(seed)
     z = {k: rng.standard_normal((n_samples, latent_dim)) for k in ("z1", "z2", "zc")}
-    x1 = np.tanh(np.concatenate([z["z1"], z["zc"]], axis=1) @ w1)
-    x2 = np.tanh(np.concatenate([z["z2"], z["zc"]], axis=1) @ w2)
-
-    score = np.zeros(n_samples)
-    for term, portion, weight in channels:
-        latents = ("z1", "z2") if term == "S" else (_LATENT[term],)
-        parts = [z[k][:, portion] for k in latents]
-        projections = [p @ _unit(structure, p.shape[1]) for p in parts]
-        score += weight * np.prod(projections, axis=0)
-    return x1, x2, (score > 0).astype(np.int64)
+    return _Draw(channels, maps, directions, z)
 
 
 def _unit(rng: np.random.Generator, size: int) -> np.ndarray:
