@@ -22,9 +22,6 @@ from pid.distribution import Distribution
 from pid.estimators.cvx import cvx
 from pid.result import PIDResult
 
-#: Certified CVX gap accepted, in bits: far below the sampling error of the binned marginals.
-TOLERANCE_BITS = 1e-6
-
 
 def generative_pid(
     dataset: str | Mapping[str, float],
@@ -94,7 +91,7 @@ def generative_pid(
         structure_seed=structure_seed,
     )
     dist = Distribution.from_samples(_quantile_codes(p1, bins), _quantile_codes(p2, bins), y)
-    binned = cvx(dist, tol_bits=TOLERANCE_BITS)
+    binned = cvx(dist)
     entropy_y = dist.entropy_y
     n1, n2, n_y = dist.shape
     diagnostics = {
