@@ -123,3 +123,9 @@ def test_batches_match_single_solves_and_keep_their_order(rng):
     for dist, result in zip(dists, batched, strict=True):
         np.testing.assert_allclose(_terms(result), _terms(estimate(dist)), atol=2e-7)
         assert result.provenance["alphabet_sizes"]["x1"] == dist.shape[0]
+
+
+def test_a_shape_beyond_the_memory_limit_is_refused_before_solving():
+    dist = Distribution.from_table(np.full((800, 800, 10), 1.0 / 6.4e6))
+    with pytest.raises(ValueError, match="800 x 800 x 10 distribution needs more than 4 GB"):
+        estimate(dist)

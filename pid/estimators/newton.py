@@ -32,7 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.linalg import cho_factor, cho_solve
+from scipy.linalg import cho_solve
 
 LN2 = np.log(2.0)
 
@@ -327,14 +327,14 @@ def _schur_one(
             stacked = np.concatenate([coupling, m], axis=0)
             schur = mu_mu - stacked.T @ stacked
             schur[np.diag_indices_from(schur)] += ridge
-            factor = cho_factor(schur, lower=True, check_finite=False)
+            factor = np.linalg.cholesky(schur)
             break
         except np.linalg.LinAlgError:
             ridge *= 100.0
     else:
         raise np.linalg.LinAlgError("the Newton system stayed singular after regularization")
     m_rhs = np.einsum("iyz,iz->iy", inverse, rhs_lam).reshape(-1)
-    step_mu = cho_solve(factor, rhs_mu - m.T @ m_rhs, check_finite=False)
+    step_mu = cho_solve((factor, True), rhs_mu - m.T @ m_rhs, check_finite=False)
     inner = (m_rhs - m @ step_mu).reshape(n1, ny)
     d_mu = np.zeros(n2 * ny)
     d_mu[index2] = step_mu
