@@ -162,13 +162,13 @@ class _Blocks:
 
     With ``v`` the gradient of ``g(x1, x2)`` (``c`` on ``lam[x1]`` and on ``mu[x2]``),
     ``Hess = sum_x1 p(x1) [sum_x2 w Hess g + Cov_w(v) / eps]``; the covariance is assembled in
-    centred form where that avoids cancellation. ``lam_lam[x1]`` and ``lam_mu[x1, x2]`` are
+    centred form where that avoids cancellation. ``lam_lam[x1]`` and ``lam_mu[x1, :, x2]`` are
     its blocks; the ``mu``-``mu`` part is ``blockdiag(mu_mu_diag) - sum_x1 weight[x1] z z^T``
     with ``z = z_rows[x1]`` flattened over ``(x2, y)``.
     """
 
     lam_lam: np.ndarray  # (B, n1, ny, ny)
-    lam_mu: np.ndarray  # (B, n1, n2, ny, ny)
+    lam_mu: np.ndarray  # (B, n1, ny, n2, ny)
     mu_mu_diag: np.ndarray  # (B, n2, ny, ny)
     z_rows: np.ndarray  # (B, n1, n2, ny)
     weight: np.ndarray  # (B, n1): p(x1) / eps
@@ -178,16 +178,17 @@ def _blocks(prob: _Problem, state: _State, eps: float) -> _Blocks:
     c, w = state.c, state.w
     omega = prob.p_x1[:, :, None] * w
     a = np.einsum("bij,bijy->biy", w, c)  # q(y | x1)
-    eye = np.eye(prob.shape[3])
-    curv = c[..., :, None] * eye - c[..., :, None] * c[..., None, :]  # Hess g: diag c - c c^T
     centred = c - a[:, :, None, :]
-    lam_lam = np.einsum("bij,bijyz->biyz", omega, curv) + np.einsum(
-        "bij,bijy,bijz->biyz", omega / eps, centred, centred, optimize=True
-    )
-    lam_mu = omega[..., None, None] * (curv + centred[..., :, None] * c[..., None, :] / eps)
-    mu_mu_diag = np.einsum("bij,bijyz->bjyz", omega, curv) + np.einsum(
-        "bij,bijy,bijz->bjyz", omega / eps, c, c, optimize=True
-    )
+    diag = np.arange(prob.shape[3])
+    # Hess g = diag(c) - c c^T, summed under omega without forming it per pair.
+    lam_lam = np.einsum("bij,bijy,bijz->biyz", omega / eps, centred, centred, optimize=True)
+    lam_lam -= np.einsum("bij,bijy,bijz->biyz", omega, c, c, optimize=True)
+    lam_lam[..., diag, diag] += np.einsum("bij,bijy->biy", omega, c)
+    lam_mu = np.einsum("bijy,bijz->biyjz", omega[..., None] * (centred / eps - c), c)
+    for y in diag:
+        lam_mu[:, :, y, :, y] += omega * c[..., y]
+    mu_mu_diag = np.einsum("bij,bijy,bijz->bjyz", omega * (1 / eps - 1), c, c, optimize=True)
+    mu_mu_diag[..., diag, diag] += np.einsum("bij,bijy->bjy", omega, c)
     return _Blocks(lam_lam, lam_mu, mu_mu_diag, w[..., None] * c, prob.p_x1 / eps)
 
 
@@ -204,7 +205,7 @@ def _hessian(prob: _Problem, blocks: _Blocks) -> np.ndarray:
     hess[:, d1:, d1:] = mm
     for x in range(n1):
         hess[:, x * ny : (x + 1) * ny, x * ny : (x + 1) * ny] = blocks.lam_lam[:, x]
-    hess[:, :d1, d1:] = blocks.lam_mu.transpose(0, 1, 3, 2, 4).reshape(batch, d1, d2)
+    hess[:, :d1, d1:] = blocks.lam_mu.reshape(batch, d1, d2)
     hess[:, d1:, :d1] = hess[:, :d1, d1:].transpose(0, 2, 1)
     return hess
 
@@ -311,8 +312,9 @@ def _schur_one(
     lam_lam = (blocks.lam_lam[b] + gauge[:, None, None]) * pair + (1.0 - free1)[:, :, None] * (
         np.eye(ny)
     )
-    lam_mu = blocks.lam_mu[b].transpose(0, 2, 1, 3).reshape(n1, ny, n2 * ny)[:, :, index2]
-    lam_mu *= free1[:, :, None]
+    lam_mu = blocks.lam_mu[b].reshape(n1, ny, n2 * ny)  # zero on rows of empty cells
+    if len(index2) < n2 * ny:
+        lam_mu = lam_mu[:, :, index2]
     coupling = np.sqrt(blocks.weight[b])[:, None] * blocks.z_rows[b].reshape(n1, -1)[:, index2]
     block = index2 // ny
     rows, cols = np.nonzero(block[:, None] == block[None, :])
@@ -324,8 +326,8 @@ def _schur_one(
             lower = np.linalg.cholesky(lam_lam + (free1 * ridge)[:, :, None] * np.eye(ny))
             inverse = np.linalg.inv(lower)
             m = (inverse @ lam_mu).reshape(n1 * ny, len(index2))
-            stacked = np.concatenate([coupling, m], axis=0)
-            schur = mu_mu - stacked.T @ stacked
+            schur = mu_mu - coupling.T @ coupling
+            schur -= m.T @ m
             schur[np.diag_indices_from(schur)] += ridge
             factor = np.linalg.cholesky(schur)
             break
