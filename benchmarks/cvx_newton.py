@@ -5,8 +5,8 @@ Run: ``.venv/bin/python benchmarks/cvx_newton.py [--part dense batch clustered a
 - ``dense``: a dense random 100x100x10 distribution, solved by both methods; the time ratio
   and the difference of the optima (in bits).
 - ``batch``: 1000 random 5x5x2 distributions through ``cvx_batch``, and one by one with cvxpy.
-- ``clustered``: k-means codes (200 clusters a modality) of synthetic 16-dimensional
-  embeddings of 10 classes, 20,000 samples, solved by both methods.
+- ``clustered``: k-means codes (``--clusters``, 200 by default, a modality) of synthetic
+  16-dimensional embeddings of 10 classes, 100 samples a cluster, solved by both methods.
 - ``agreement``: 200 random distributions of mixed shapes (up to 12x12x5, half of them with
   about half their cells empty): the largest difference of any term between the methods and
   the largest certified gap.
@@ -57,13 +57,13 @@ def dense(rng: np.random.Generator) -> None:
     _side_by_side("dense 100x100x10", Distribution.from_table(table))
 
 
-def clustered(rng: np.random.Generator) -> None:
-    n, n_classes, dim = 20_000, 10, 16
+def clustered(rng: np.random.Generator, clusters: int) -> None:
+    n, n_classes, dim = 100 * clusters, 10, 16
     y = rng.integers(0, n_classes, n)
     means1, means2 = rng.normal(size=(2, n_classes, dim))
     x1 = means1[y] + 1.5 * rng.normal(size=(n, dim))
     x2 = means2[y] + 1.5 * rng.normal(size=(n, dim))
-    codes = discretize(x1, x2, y, n_clusters=200, seed=0)
+    codes = discretize(x1, x2, y, n_clusters=clusters, seed=0)
     dist = Distribution.from_samples(codes.x1, codes.x2, codes.y)
     n1, n2, ny = dist.shape
     _side_by_side(f"clustered {n1}x{n2}x{ny}", dist)
@@ -90,7 +90,7 @@ def batch(rng: np.random.Generator) -> None:
 
 
 def agreement(rng: np.random.Generator) -> None:
-    worst, worst_gap, n = 0.0, 0.0, 200
+    worst, worst_gap, n, refused = 0.0, 0.0, 200, 0
     for trial in range(n):
         shape = tuple(int(v) for v in rng.integers(2, [13, 13, 6]))
         table = rng.dirichlet(np.ones(int(np.prod(shape)))).reshape(shape)
@@ -99,12 +99,17 @@ def agreement(rng: np.random.Generator) -> None:
             table = table / table.sum() if table.sum() > 0 else np.full(shape, 1 / table.size)
         dist = Distribution.from_table(table)
         fast = estimate(dist)
-        reference = estimate(dist, method="cvxpy", tol_bits=1e-7)
-        worst = max(worst, float(np.abs(_terms(fast) - _terms(reference)).max()))
         worst_gap = max(worst_gap, fast.diagnostics["gap_bits"])
+        try:
+            reference = estimate(dist, method="cvxpy", tol_bits=1e-7)
+        except SolverError:
+            refused += 1  # the reference could not certify 1e-7 bits: nothing to compare
+            continue
+        worst = max(worst, float(np.abs(_terms(fast) - _terms(reference)).max()))
     print(
         f"\nagreement on {n} random distributions (mixed shapes, half sparse): largest term "
-        f"difference {worst:.1e} bits, largest certified gap {worst_gap:.1e} bits"
+        f"difference {worst:.1e} bits over the {n - refused} the reference certified to 1e-7 "
+        f"bits, largest certified gap {worst_gap:.1e} bits"
     )
 
 
@@ -112,6 +117,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--part", nargs="+", choices=PARTS, default=list(PARTS))
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--clusters", type=int, default=200, help="k-means clusters (clustered)")
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
     print(f"machine: {describe()}; cvxpy {cvxpy.__version__}")
@@ -121,7 +127,10 @@ def main() -> None:
     )
     print("|---|---|---|---|---|---|---|")
     for part in args.part:
-        globals()[part](rng)
+        if part == "clustered":
+            clustered(rng, args.clusters)
+        else:
+            globals()[part](rng)
 
 
 if __name__ == "__main__":
