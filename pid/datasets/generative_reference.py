@@ -50,8 +50,9 @@ def generative_pid(
 
         S = H(Y) - R - U1 - U2,   as   I(X1,X2;Y) = H(Y).
 
-    The errors are the binning's loss of ``I(T_i;Y)``, which ``S`` absorbs, and the sampling
-    error of the binned marginals. At the defaults, going to 512 bins moved no term by more
+    The errors are the binning's (binned posteriors are no longer exactly sufficient, which
+    moves ``I(T_i;Y)`` and the three terms a little) and the sampling error of the binned
+    marginals. At the defaults, going to 512 bins moved no term by more
     than 0.0004 bits, and five sample seeds spread a term by up to 0.0033 bits
     (``benchmarks/batch_continuous.py --part reference``, docs/benchmarks.md).
 

@@ -24,7 +24,7 @@ import numpy as np
 from pid.distribution import Distribution
 from pid.errors import SolverError
 from pid.estimators._terms import result_from_redundancy
-from pid.estimators.newton import maximize_conditional_entropy
+from pid.estimators.newton import SMALL_SYSTEM, maximize_conditional_entropy
 from pid.information import conditional_entropy
 from pid.result import PIDResult
 
@@ -298,24 +298,29 @@ def _check_tolerance(tol_bits: float) -> None:
         raise ValueError(f"tol_bits must be a non-negative number of bits, got {tol_bits!r}.")
 
 
-#: Largest working memory, in numbers, of one problem for the dense Newton solver (4 GB).
+#: Largest working memory, in numbers, of one problem for the Newton solver (4 GB).
 NEWTON_MAX_NUMBERS = 5e8
 
 
 def _numbers_per_problem(shape: tuple[int, ...]) -> int:
-    """Working numbers of one Newton solve, as measured (peak resident memory at 300x300x5 and
-    300x300x10): the ``(n1, n2, ny, ny)`` Hessian blocks and their eliminated copies, the Schur
-    complement on ``mu`` and its factor, and the ``(n1, n2, ny)`` arrays of the primal point."""
+    """Working numbers of one Newton solve, an upper bound on the peak measured (tracemalloc)
+    from 5x5x2 to 300x300x10: the ``(n1, n2, ny, ny)`` Hessian blocks and their eliminated
+    copies, the Schur complement on the smaller modality and its factor, the
+    ``(n1, n2, ny)`` arrays of the primal point, and for small systems the whole Hessian."""
     n1, n2, ny = shape
-    return 8 * n1 * n2 * ny * ny + 2 * (n2 * ny) ** 2 + 10 * n1 * n2 * ny
+    pairs = n1 * n2 * ny
+    numbers = 8 * pairs * ny + 4 * (min(n1, n2) * ny) ** 2 + 10 * pairs
+    if (n1 + n2) * ny <= SMALL_SYSTEM:
+        numbers += 4 * ((n1 + n2) * ny) ** 2
+    return numbers
 
 
 def _check_size(shape: tuple[int, ...]) -> None:
-    """Refuse, before any solve, a shape whose dense Newton systems exceed 4 GB."""
+    """Refuse, before any solve, a shape whose Newton systems exceed 4 GB."""
     if _numbers_per_problem(shape) > NEWTON_MAX_NUMBERS:
         n1, n2, ny = shape
         raise ValueError(
-            f"a {n1} x {n2} x {ny} distribution needs more than 4 GB in the newton solver's dense "
+            f"a {n1} x {n2} x {ny} distribution needs more than 4 GB in the newton solver's "
             "Newton systems; use fewer clusters per modality (n_clusters) or method='cvxpy'."
         )
 

@@ -61,7 +61,8 @@ STEP_CAP = 10.0
 RIDGE_ATTEMPTS = 8
 #: A level's next Newton step starts from the last step's ridge divided by this.
 DAMPING_EASE = 10.0
-#: Newton systems up to this size are solved by batched eigendecomposition.
+#: Newton systems of at most this many multipliers, ``(n1 + n2) ny``, are solved whole by
+#: batched LU (eigendecomposition where that fails); larger ones by the Schur complement.
 SMALL_SYSTEM = 64
 
 
@@ -281,8 +282,9 @@ def _schur_solver(prob: _Problem, blocks: _Blocks, target: tuple[np.ndarray, np.
     Schur complement ``S = C - M^T M`` on the free ``mu`` variables, which a Cholesky
     factorization solves: ``(n1 + n2)^3 ny^3 / 3`` operations become ``n2^3 ny^3 / 3`` plus a
     product of ``n1 n2^2 ny^3``. Each block's gauge direction (its free cells' indicator
-    ``f``, along which the Hessian and the right-hand side vanish) gets ``trace(A[x1]) f f^T``
-    so that ``A`` is well conditioned; the step changes only along that gauge.
+    ``f``, along which the Hessian and the right-hand side vanish) gets
+    ``trace(A[x1]) / |f| f f^T`` so that ``A`` is well conditioned; the step changes only
+    along that gauge.
     """
     batch, n1, n2, ny = prob.shape
 
@@ -318,16 +320,17 @@ def _schur_one(
     coupling = np.sqrt(blocks.weight[b])[:, None] * blocks.z_rows[b].reshape(n1, -1)[:, index2]
     block = index2 // ny
     rows, cols = np.nonzero(block[:, None] == block[None, :])
-    mu_mu = np.zeros((len(index2), len(index2)))
-    mu_mu[rows, cols] = blocks.mu_mu_diag[b][block[rows], index2[rows] % ny, index2[cols] % ny]
+    mu_mu = blocks.mu_mu_diag[b][block[rows], index2[rows] % ny, index2[cols] % ny]
     rhs_lam, rhs_mu = target[0][b] * free1, target[1][b].reshape(-1)[index2]
     for _ in range(12):
         try:
             lower = np.linalg.cholesky(lam_lam + (free1 * ridge)[:, :, None] * np.eye(ny))
             inverse = np.linalg.inv(lower)
             m = (inverse @ lam_mu).reshape(n1 * ny, len(index2))
-            schur = mu_mu - coupling.T @ coupling
-            schur -= m.T @ m
+            schur = coupling.T @ coupling
+            schur += m.T @ m
+            np.negative(schur, out=schur)
+            schur[rows, cols] += mu_mu
             schur[np.diag_indices_from(schur)] += ridge
             factor = np.linalg.cholesky(schur)
             break
@@ -375,12 +378,18 @@ def maximize_conditional_entropy(
 
     Follows the minimizers of the smoothed dual ``F_eps`` (module docstring) from
     ``eps = 1``, where the conditional product is optimal, towards ``eps = 0``: at each level
-    a tangent predictor moves the multipliers along the path and damped Newton steps (Armijo
+    a tangent predictor moves the multipliers along the path (or, where the tangent
+    overshoots, they stay; see :func:`_predict`) and damped Newton steps (Armijo
     backtracking) re-centre them; the level shrinks by :data:`SHRINK` until every problem's
     certified gap is within ``tol_bits``. A level whose Newton steps do not settle within
     :data:`LEVEL_STEPS` is retried from the previous one with the square root of the shrink
-    factor, a shorter step along the path; the factor is squared again (down to
-    :data:`SHRINK`) after a level that settles within :data:`QUICK_LEVEL` steps.
+    factor, a shorter step along the path, and accepted unsettled only once that factor
+    exceeds :data:`LAST_RESORT`; the factor is squared again (down to :data:`SHRINK`) after
+    a level that settles within :data:`QUICK_LEVEL` steps.
+
+    The problem is symmetric in the two modalities while the Newton systems factor the second
+    one's multipliers (the Schur complement of :func:`_schur_one`), so the larger alphabet is put
+    first.
 
     Parameters
     ----------
@@ -392,6 +401,16 @@ def maximize_conditional_entropy(
         Newton steps after which the current answer is returned, certified but possibly
         with a larger gap.
     """
+    if p_x2_y.shape[1] > p_x1_y.shape[1]:
+        solution = _follow_path(p_x2_y, p_x1_y, tol_bits, max_steps)
+        solution.q = solution.q.transpose(0, 2, 1, 3)
+        return solution
+    return _follow_path(p_x1_y, p_x2_y, tol_bits, max_steps)
+
+
+def _follow_path(
+    p_x1_y: np.ndarray, p_x2_y: np.ndarray, tol_bits: float, max_steps: int
+) -> NewtonSolution:
     prob = _Problem(p_x1_y, p_x2_y)
     lam, mu = prob.start()
     eps, steps, shrink = 1.0, 0, SHRINK
