@@ -125,6 +125,19 @@ def test_batches_match_single_solves_and_keep_their_order(rng):
         assert result.provenance["alphabet_sizes"]["x1"] == dist.shape[0]
 
 
+def test_the_schur_products_by_active_pairs_match_the_dense_products(rng, monkeypatch):
+    from pid.estimators import newton
+
+    table = random_sparse_table(rng, (30, 12, 4))
+    p1, p2 = table.sum(axis=1)[None], table.sum(axis=0)[None]
+    answers = []
+    for density in (0.0, 1.1):  # never, then always, by active pairs
+        monkeypatch.setattr(newton, "SPARSE_DENSITY", density)
+        answers.append(maximize_conditional_entropy(p1, p2, tol_bits=1e-8))
+    assert all(answer.gap_bits[0] <= 1e-8 for answer in answers)
+    assert abs(answers[0].lower_bits[0] - answers[1].lower_bits[0]) <= 2e-8
+
+
 def test_a_shape_beyond_the_memory_limit_is_refused_before_solving():
     dist = Distribution.from_table(np.full((800, 800, 10), 1.0 / 6.4e6))
     with pytest.raises(ValueError, match="800 x 800 x 10 distribution needs more than 4 GB"):

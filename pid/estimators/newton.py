@@ -61,6 +61,11 @@ STEP_CAP = 10.0
 RIDGE_ATTEMPTS = 8
 #: A level's next Newton step starts from the last step's ridge divided by this.
 DAMPING_EASE = 10.0
+#: Pairs whose weight w(x2 | x1) is at most this are left out of the Schur complement's
+#: products; the Hessian entries they carry are below double-precision rounding.
+ACTIVE_WEIGHT = 1e-16
+#: Below this fraction of active pairs the Schur complement is formed pair block by block.
+SPARSE_DENSITY = 0.25
 #: Newton systems of at most this many multipliers, ``(n1 + n2) ny``, are solved whole by
 #: batched LU (eigendecomposition where that fails); larger ones by the Schur complement.
 SMALL_SYSTEM = 64
@@ -94,6 +99,19 @@ class NewtonSolution:
         return np.maximum(self.upper_bits - self.lower_bits, 0.0)
 
 
+@dataclass(frozen=True)
+class _MuLayout:
+    """Free ``mu`` variables (flat ``(x2, y)`` positions) and their ``ny x ny`` blocks."""
+
+    index: np.ndarray
+    block: np.ndarray  # x2 of each free variable
+    rows: np.ndarray  # pairs of free variables in one block
+    cols: np.ndarray
+    block_of_rows: np.ndarray
+    y_of_rows: np.ndarray
+    y_of_cols: np.ndarray
+
+
 class _Problem:
     """Marginals of a batch and the masks of their feasible cells."""
 
@@ -107,6 +125,19 @@ class _Problem:
         self.row = self.p_x1 > 0
         batch, n1, ny = p_x1_y.shape
         self.shape = (batch, n1, p_x2_y.shape[1], ny)
+        self._layouts: dict[int, _MuLayout] = {}
+
+    def mu_layout(self, b: int) -> _MuLayout:
+        """Problem ``b``'s free ``mu`` variables and the pattern of their diagonal blocks."""
+        if b not in self._layouts:
+            ny = self.shape[3]
+            index = np.flatnonzero(self.free2[b].reshape(-1))
+            block = index // ny
+            rows, cols = np.nonzero(block[:, None] == block[None, :])
+            self._layouts[b] = _MuLayout(
+                index, block, rows, cols, block[rows], index[rows] % ny, index[cols] % ny
+            )
+        return self._layouts[b]
 
     def start(self) -> tuple[np.ndarray, np.ndarray]:
         """The exact minimizer at ``eps = 1``: ``lam = log p(y|x1)``, ``mu = log p(x2|y)``."""
@@ -172,6 +203,7 @@ class _Blocks:
     lam_mu: np.ndarray  # (B, n1, ny, n2, ny)
     mu_mu_diag: np.ndarray  # (B, n2, ny, ny)
     z_rows: np.ndarray  # (B, n1, n2, ny)
+    w: np.ndarray  # (B, n1, n2): the pairs' weights w(x2 | x1)
     weight: np.ndarray  # (B, n1): p(x1) / eps
 
 
@@ -190,7 +222,7 @@ def _blocks(prob: _Problem, state: _State, eps: float) -> _Blocks:
         lam_mu[:, :, y, :, y] += omega * c[..., y]
     mu_mu_diag = np.einsum("bij,bijy,bijz->bjyz", omega * (1 / eps - 1), c, c, optimize=True)
     mu_mu_diag[..., diag, diag] += np.einsum("bij,bijy->bjy", omega, c)
-    return _Blocks(lam_lam, lam_mu, mu_mu_diag, w[..., None] * c, prob.p_x1 / eps)
+    return _Blocks(lam_lam, lam_mu, mu_mu_diag, w[..., None] * c, w, prob.p_x1 / eps)
 
 
 def _hessian(prob: _Problem, blocks: _Blocks) -> np.ndarray:
@@ -305,32 +337,33 @@ def _schur_one(
     b: int,
     ridge: float,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """One problem's Newton step by the Schur complement; the ridge grows until both factor."""
+    """One problem's Newton step by the Schur complement; the ridge grows until both factor.
+
+    Once most pairs carry no weight (small ``eps``), ``M^T M`` is summed pair block by pair
+    block over each row's active pairs instead of as one dense product.
+    """
     _, n1, n2, ny = prob.shape
+    layout = prob.mu_layout(b)
+    index2 = layout.index
     free1 = prob.free1[b].astype(float)
-    index2 = np.flatnonzero(prob.free2[b].reshape(-1))
     pair = free1[:, :, None] * free1[:, None, :]
     gauge = np.einsum("iyy->i", blocks.lam_lam[b]) / np.maximum(free1.sum(axis=1), 1.0)
-    lam_lam = (blocks.lam_lam[b] + gauge[:, None, None]) * pair + (1.0 - free1)[:, :, None] * (
-        np.eye(ny)
-    )
+    lam_lam = (blocks.lam_lam[b] + gauge[:, None, None]) * pair
+    lam_lam += (1.0 - free1)[:, :, None] * np.eye(ny)
     lam_mu = blocks.lam_mu[b].reshape(n1, ny, n2 * ny)  # zero on rows of empty cells
-    if len(index2) < n2 * ny:
-        lam_mu = lam_mu[:, :, index2]
     coupling = np.sqrt(blocks.weight[b])[:, None] * blocks.z_rows[b].reshape(n1, -1)[:, index2]
-    block = index2 // ny
-    rows, cols = np.nonzero(block[:, None] == block[None, :])
-    mu_mu = blocks.mu_mu_diag[b][block[rows], index2[rows] % ny, index2[cols] % ny]
+    mu_mu = blocks.mu_mu_diag[b][layout.block_of_rows, layout.y_of_rows, layout.y_of_cols]
+    active = blocks.w[b][:, layout.block] > ACTIVE_WEIGHT
+    rows_active = [np.flatnonzero(on) for on in active] if active.mean() < SPARSE_DENSITY else None
     rhs_lam, rhs_mu = target[0][b] * free1, target[1][b].reshape(-1)[index2]
     for _ in range(12):
         try:
             lower = np.linalg.cholesky(lam_lam + (free1 * ridge)[:, :, None] * np.eye(ny))
             inverse = np.linalg.inv(lower)
-            m = (inverse @ lam_mu).reshape(n1 * ny, len(index2))
-            schur = coupling.T @ coupling
-            schur += m.T @ m
+            elimination = _Elimination(inverse, lam_mu, coupling, index2, rows_active)
+            schur = elimination.gram()
             np.negative(schur, out=schur)
-            schur[rows, cols] += mu_mu
+            schur[layout.rows, layout.cols] += mu_mu
             schur[np.diag_indices_from(schur)] += ridge
             factor = np.linalg.cholesky(schur)
             break
@@ -338,12 +371,67 @@ def _schur_one(
             ridge *= 100.0
     else:
         raise np.linalg.LinAlgError("the Newton system stayed singular after regularization")
-    m_rhs = np.einsum("iyz,iz->iy", inverse, rhs_lam).reshape(-1)
-    step_mu = cho_solve((factor, True), rhs_mu - m.T @ m_rhs, check_finite=False)
-    inner = (m_rhs - m @ step_mu).reshape(n1, ny)
+    m_rhs = np.einsum("iyz,iz->iy", inverse, rhs_lam)
+    step_mu = cho_solve((factor, True), rhs_mu - elimination.transpose_times(m_rhs), False)
+    inner = m_rhs - elimination.times(step_mu)
     d_mu = np.zeros(n2 * ny)
     d_mu[index2] = step_mu
     return np.einsum("izy,iz->iy", inverse, inner) * free1, d_mu.reshape(n2, ny)
+
+
+class _Elimination:
+    """``M = L^{-1} B`` on the free ``mu`` columns, row block by row block, and the products
+    the Schur step needs; with ``rows_active`` each row keeps only its active columns."""
+
+    def __init__(
+        self,
+        inverse: np.ndarray,
+        lam_mu: np.ndarray,
+        coupling: np.ndarray,
+        index2: np.ndarray,
+        rows_active: list[np.ndarray] | None,
+    ) -> None:
+        self.coupling = coupling
+        self.rows_active = rows_active
+        if rows_active is None:
+            m = inverse @ lam_mu
+            self.m = m if m.shape[2] == len(index2) else m[:, :, index2]
+        else:
+            self.m = [
+                inv @ row[:, index2[on]]
+                for inv, row, on in zip(inverse, lam_mu, rows_active, strict=True)
+            ]
+
+    def gram(self) -> np.ndarray:
+        """``coupling^T coupling + M^T M``, a new array."""
+        if self.rows_active is None:
+            flat = self.m.reshape(-1, self.m.shape[2])
+            gram = self.coupling.T @ self.coupling
+            gram += flat.T @ flat
+            return gram
+        size = self.coupling.shape[1]
+        gram = np.zeros((size, size))
+        for on, m_row, c_row in zip(self.rows_active, self.m, self.coupling, strict=True):
+            stacked = np.concatenate([c_row[on][None], m_row], axis=0)
+            gram[np.ix_(on, on)] += stacked.T @ stacked
+        return gram
+
+    def transpose_times(self, vectors: np.ndarray) -> np.ndarray:
+        """``M^T v`` for ``v`` of shape ``(n1, ny)``."""
+        if self.rows_active is None:
+            return np.einsum("iyk,iy->k", self.m, vectors)
+        result = np.zeros(self.coupling.shape[1])
+        for on, m_row, v in zip(self.rows_active, self.m, vectors, strict=True):
+            result[on] += m_row.T @ v
+        return result
+
+    def times(self, step: np.ndarray) -> np.ndarray:
+        """``M step``, of shape ``(n1, ny)``."""
+        if self.rows_active is None:
+            return self.m @ step
+        return np.stack(
+            [m_row @ step[on] for on, m_row in zip(self.rows_active, self.m, strict=True)]
+        )
 
 
 def _solve_spd(hess: np.ndarray, rhs: np.ndarray, ridge: np.ndarray) -> np.ndarray:
