@@ -109,7 +109,7 @@ def reference_resolution(steps: int, norm: float, reference_samples: int) -> Non
     """The exact reference at 64 to 512 bins and two sample seeds, on the two mixtures whose
     top two terms are closest; then its spread over five sample seeds on every mixture."""
     del steps, norm, reference_samples
-    mixtures = [name for name in GENERATIVE if len(GENERATIVE[name].channels) > 1]
+    mixtures = _mixtures()
     margins = {name: _top(generative_pid(name).terms())[1] for name in mixtures}
     closest = sorted(mixtures, key=margins.get)[:2]
     print(
@@ -156,7 +156,7 @@ def training_seeds(steps: int, norm: float, reference_samples: int) -> None:
     """BATCH's top term over training seeds 0 to 4 on the mixture whose exact top two terms
     are closest (the same 3,000 samples as ``generative``)."""
     del norm, reference_samples
-    mixtures = [name for name in GENERATIVE if len(GENERATIVE[name].channels) > 1]
+    mixtures = _mixtures()
     exact = {name: generative_pid(name).terms() for name in mixtures}
     name = min(mixtures, key=lambda n: _top(exact[n])[1])
     top, margin = _top(exact[name])
@@ -170,6 +170,11 @@ def training_seeds(steps: int, norm: float, reference_samples: int) -> None:
         same += first == top
         print(f"| {seed} | {_fmt(terms)} | {first} ({lead:.3f}) |")
     print(f"BATCH's top term is the exact one's for {same} of 5 training seeds")
+
+
+def _mixtures() -> list[str]:
+    """The datasets of Table 3.2 whose label reads more than one channel."""
+    return [name for name in GENERATIVE if len(GENERATIVE[name].channels) > 1]
 
 
 def _top(terms: dict[str, float]) -> tuple[str, float]:

@@ -126,11 +126,14 @@ def main() -> None:
         "(bits) | newton gap (bits) | cvxpy gap (bits) |"
     )
     print("|---|---|---|---|---|---|---|")
+    parts = {
+        "dense": lambda: dense(rng),
+        "batch": lambda: batch(rng),
+        "clustered": lambda: clustered(rng, args.clusters),
+        "agreement": lambda: agreement(rng),
+    }
     for part in args.part:
-        if part == "clustered":
-            clustered(rng, args.clusters)
-        else:
-            globals()[part](rng)
+        parts[part]()
 
 
 if __name__ == "__main__":
