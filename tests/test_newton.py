@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 from conftest import random_shape, random_sparse_table, random_table
 
 from pid import Distribution, estimate
@@ -11,6 +12,9 @@ from pid.estimators.newton import maximize_conditional_entropy
 from pid.information import entropy
 
 H_QUARTER = entropy([0.25, 0.75])
+
+# None: numpy; the torch path runs the same solver on every device there is.
+DEVICES = [None, "cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 
 # Exact values in closed form, in bits.
 EXACT = {
@@ -76,40 +80,44 @@ def _assert_clean(result, dist):
     assert terms.sum() == pytest.approx(dist.mi_x1x2_y, abs=1e-7)
 
 
-def test_a_constant_modality_has_no_redundancy_or_synergy(rng):
+@pytest.mark.parametrize("device", DEVICES)
+def test_a_constant_modality_has_no_redundancy_or_synergy(rng, device):
     table = rng.dirichlet(np.ones(12)).reshape(1, 4, 3)
     dist = Distribution.from_table(table)
-    result = estimate(dist)
+    result = estimate(dist, device=device)
     _assert_clean(result, dist)
     np.testing.assert_allclose(_terms(result), (0, 0, dist.mi_x2_y, 0), atol=1e-8)
 
 
-def test_labels_determined_by_the_first_modality(rng):
+@pytest.mark.parametrize("device", DEVICES)
+def test_labels_determined_by_the_first_modality(rng, device):
     # y = x1 mod 3 and x2 a noisy copy of x1: U2 = S = 0, so R = I(X2;Y).
     table = np.zeros((6, 6, 3))
     for a in range(6):
         table[a, :, a % 3] = rng.dirichlet(np.ones(6)) / 6
     dist = Distribution.from_table(table)
-    result = estimate(dist)
+    result = estimate(dist, device=device)
     _assert_clean(result, dist)
     assert result.U2 == pytest.approx(0.0, abs=1e-7)
     assert result.S == pytest.approx(0.0, abs=1e-7)
 
 
-def test_probabilities_of_1e_15(rng):
+@pytest.mark.parametrize("device", DEVICES)
+def test_probabilities_of_1e_15(rng, device):
     table = rng.dirichlet(np.ones(27)).reshape(3, 3, 3)
     table[0, :, :] = 1e-15
     table[:, :, 2] = 1e-15
     dist = Distribution.from_table(table / table.sum())
-    result = estimate(dist)
+    result = estimate(dist, device=device)
     _assert_clean(result, dist)
     reference = estimate(dist, method="cvxpy")
     np.testing.assert_allclose(_terms(result), _terms(reference), atol=1e-5)
 
 
-def test_a_single_label_has_no_information(rng):
+@pytest.mark.parametrize("device", DEVICES)
+def test_a_single_label_has_no_information(rng, device):
     dist = Distribution.from_table(rng.dirichlet(np.ones(9)).reshape(3, 3, 1))
-    result = estimate(dist)
+    result = estimate(dist, device=device)
     _assert_clean(result, dist)
     assert _terms(result).max() <= 1e-12
 
@@ -125,7 +133,8 @@ def test_batches_match_single_solves_and_keep_their_order(rng):
         assert result.provenance["alphabet_sizes"]["x1"] == dist.shape[0]
 
 
-def test_the_schur_products_by_active_pairs_match_the_dense_products(rng, monkeypatch):
+@pytest.mark.parametrize("device", DEVICES)
+def test_the_schur_products_by_active_pairs_match_the_dense_products(rng, monkeypatch, device):
     from pid.estimators import newton
 
     table = random_sparse_table(rng, (30, 12, 4))
@@ -133,7 +142,7 @@ def test_the_schur_products_by_active_pairs_match_the_dense_products(rng, monkey
     answers = []
     for density in (0.0, 1.1):  # never, then always, by active pairs
         monkeypatch.setattr(newton, "SPARSE_DENSITY", density)
-        answers.append(maximize_conditional_entropy(p1, p2, tol_bits=1e-8))
+        answers.append(maximize_conditional_entropy(p1, p2, tol_bits=1e-8, device=device))
     assert all(answer.gap_bits[0] <= 1e-8 for answer in answers)
     assert abs(answers[0].lower_bits[0] - answers[1].lower_bits[0]) <= 2e-8
 
@@ -142,3 +151,31 @@ def test_a_shape_beyond_the_memory_limit_is_refused_before_solving():
     dist = Distribution.from_table(np.full((800, 800, 10), 1.0 / 6.4e6))
     with pytest.raises(ValueError, match="800 x 800 x 10 distribution needs more than 4 GB"):
         estimate(dist)
+
+
+@pytest.mark.parametrize("device", DEVICES[1:])
+def test_the_torch_path_gives_the_numpy_answers(rng, device):
+    # Batched small systems, the Schur complement (more than 64 multipliers), and a larger
+    # second modality (solved with the modalities swapped).
+    shapes = [(3, 2, 2), (3, 2, 2), (5, 4, 3), (5, 4, 3), (14, 9, 4), (9, 14, 4)]
+    dists = [
+        Distribution.from_table(
+            random_sparse_table(rng, shape) if k % 2 else random_table(rng, shape)
+        )
+        for k, shape in enumerate(shapes)
+    ]
+    on_device = cvx_batch(dists, device=device)
+    for dist, result, reference in zip(dists, on_device, cvx_batch(dists), strict=True):
+        np.testing.assert_allclose(_terms(result), _terms(reference), atol=2e-7)
+        _assert_clean(result, dist)
+        assert result.diagnostics["gap_bits"] <= 1e-7
+        assert result.diagnostics["device"] == str(torch.device(device))
+        assert reference.diagnostics["device"] == "numpy"
+
+
+def test_a_device_is_refused_where_it_cannot_be_used():
+    dist = canonical("xor")
+    with pytest.raises(ValueError, match="device chooses where method='newton' runs"):
+        estimate(dist, method="cvxpy", device="cpu")
+    with pytest.raises(ValueError, match="is not a torch device"):
+        estimate(dist, device="abacus")

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from pid.device import resolve_device
 from pid.distribution import Distribution
 from pid.errors import SolverError
 from pid.estimators._terms import result_from_redundancy
@@ -30,6 +31,7 @@ from pid.result import PIDResult
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
+    import torch
 
 DEFAULT_SOLVER = "CLARABEL"
 
@@ -174,6 +176,7 @@ def cvx(
     solver: str | None = None,
     solver_options: dict[str, Any] | None = None,
     tol_bits: float | None = None,
+    device: str | torch.device | None = None,
 ) -> PIDResult:
     """Exact PID of a discrete distribution (thesis Section 3.2.1, Eqs. 3.1 to 3.5).
 
@@ -210,6 +213,9 @@ def cvx(
         for ``"cvxpy"``. Every term of the result is within this gap of the exact value. With
         Clarabel and no ``solver_options``, an answer outside it is solved once more with
         tighter tolerances (:data:`REFINED_CLARABEL_OPTIONS`; ``diagnostics["refined"]``).
+    device : str or torch.device, optional
+        For ``method="newton"``: solve in double-precision torch on this device (``"cuda"``,
+        ``"cpu"``, ``"auto"``) instead of numpy, the default.
 
     Returns
     -------
@@ -221,8 +227,9 @@ def cvx(
     Raises
     ------
     ValueError
-        If ``method`` is unknown, ``tol_bits`` is negative, or ``solver`` or
-        ``solver_options`` are given with ``method="newton"``.
+        If ``method`` is unknown, ``tol_bits`` is negative, ``solver`` or
+        ``solver_options`` are given with ``method="newton"``, or ``device`` with
+        ``method="cvxpy"``.
     SolverError
         If the solver fails, reports a status other than optimal or optimal-inaccurate, or
         its answer is not certified within ``tol_bits``.
@@ -237,7 +244,12 @@ def cvx(
                 "solver and solver_options choose the conic solver of method='cvxpy'; pass "
                 "method='cvxpy' with them, or drop them for the dedicated solver."
             )
-        return cvx_batch([dist], tol_bits=tol_bits)[0]
+        return cvx_batch([dist], tol_bits=tol_bits, device=device)[0]
+    if device is not None:
+        raise ValueError(
+            "device chooses where method='newton' runs; cvxpy solves on the CPU, so drop "
+            "device or pass method='newton'."
+        )
     _check_tolerance(tol_bits)
     solver = solver or DEFAULT_SOLVER
     start = time.perf_counter()
@@ -270,7 +282,10 @@ def cvx(
 
 
 def cvx_batch(
-    dists: Sequence[Distribution], *, tol_bits: float = NEWTON_TOLERANCE_BITS
+    dists: Sequence[Distribution],
+    *,
+    tol_bits: float = NEWTON_TOLERANCE_BITS,
+    device: str | torch.device | None = None,
 ) -> list[PIDResult]:
     """Exact PIDs of many distributions at once with the dedicated solver.
 
@@ -278,9 +293,12 @@ def cvx_batch(
     :func:`pid.estimators.newton.maximize_conditional_entropy`, whose arrays carry a batch
     axis (bootstrap resamples, the PIDs of a model zoo); each answer is certified on its own,
     as in :func:`cvx`. ``diagnostics["solve_time_s"]`` is the time of the group's solve
-    divided by its size.
+    divided by its size. ``device`` runs the solver in torch on that device (see
+    :func:`cvx`); the certificate is checked in numpy either way.
     """
     _check_tolerance(tol_bits)
+    if device is not None:
+        device = resolve_device(device)
     results: list[PIDResult | None] = [None] * len(dists)
     groups: dict[tuple[int, ...], list[int]] = {}
     for index, dist in enumerate(dists):
@@ -289,7 +307,7 @@ def cvx_batch(
         _check_size(shape)
     for indices in groups.values():
         for chunk in _chunks(indices, dists[indices[0]].shape):
-            _solve_group([dists[i] for i in chunk], tol_bits, results, chunk)
+            _solve_group([dists[i] for i in chunk], tol_bits, device, results, chunk)
     return results  # type: ignore[return-value]
 
 
@@ -332,12 +350,16 @@ def _chunks(indices: list[int], shape: tuple[int, ...]) -> list[list[int]]:
 
 
 def _solve_group(
-    group: list[Distribution], tol_bits: float, results: list, indices: list[int]
+    group: list[Distribution],
+    tol_bits: float,
+    device: str | torch.device | None,
+    results: list,
+    indices: list[int],
 ) -> None:
     start = time.perf_counter()
     p1 = np.stack([d.p_x1_y for d in group])
     p2 = np.stack([d.p_x2_y for d in group])
-    solution = maximize_conditional_entropy(p1, p2, tol_bits=tol_bits)
+    solution = maximize_conditional_entropy(p1, p2, tol_bits=tol_bits, device=device)
     elapsed = (time.perf_counter() - start) / len(group)
     for k, (index, dist) in enumerate(zip(indices, group, strict=True)):
         q_star, lower = _best_feasible(dist, solution.q[k])
@@ -355,6 +377,7 @@ def _solve_group(
             "gap_bits": gap,
             "max_marginal_residual": _marginal_residual(dist, q_star),
             "newton_steps": solution.newton_steps,
+            "device": "numpy" if device is None else str(device),
             "epsilon": float(solution.epsilon[k]),
             "solve_time_s": elapsed,
             "n_variables": int(np.count_nonzero(dist.p_x1_y) + np.count_nonzero(dist.p_x2_y)),

@@ -29,12 +29,15 @@ All arrays carry a leading batch axis, so many distributions of one shape are so
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from scipy.linalg import cho_solve
 
-LN2 = np.log(2.0)
+from pid.estimators._arrays import Array, Arrays, namespace
+
+LN2 = math.log(2.0)
 
 #: A smoothing level's Newton steps stop when the marginal residual is below this times
 #: ``eps`` (or below :data:`RESIDUAL_FLOOR`).
@@ -87,35 +90,36 @@ class NewtonSolution:
         Smoothing level at which each answer was found.
     """
 
-    q: np.ndarray
-    lower_bits: np.ndarray
-    upper_bits: np.ndarray
+    q: Array
+    lower_bits: Array
+    upper_bits: Array
     newton_steps: int
-    epsilon: np.ndarray
+    epsilon: Array
 
     @property
-    def gap_bits(self) -> np.ndarray:
+    def gap_bits(self) -> Array:
         """Certified gap of each answer, in bits."""
-        return np.maximum(self.upper_bits - self.lower_bits, 0.0)
+        return (self.upper_bits - self.lower_bits).clip(min=0.0)
 
 
 @dataclass(frozen=True)
 class _MuLayout:
     """Free ``mu`` variables (flat ``(x2, y)`` positions) and their ``ny x ny`` blocks."""
 
-    index: np.ndarray
-    block: np.ndarray  # x2 of each free variable
-    rows: np.ndarray  # pairs of free variables in one block
-    cols: np.ndarray
-    block_of_rows: np.ndarray
-    y_of_rows: np.ndarray
-    y_of_cols: np.ndarray
+    index: Array
+    block: Array  # x2 of each free variable
+    rows: Array  # pairs of free variables in one block
+    cols: Array
+    block_of_rows: Array
+    y_of_rows: Array
+    y_of_cols: Array
 
 
 class _Problem:
     """Marginals of a batch and the masks of their feasible cells."""
 
-    def __init__(self, p_x1_y: np.ndarray, p_x2_y: np.ndarray) -> None:
+    def __init__(self, p_x1_y: Array, p_x2_y: Array, xp: Arrays) -> None:
+        self.xp = xp
         self.p1 = p_x1_y
         self.p2 = p_x2_y
         self.p_x1 = p_x1_y.sum(axis=2)
@@ -130,20 +134,21 @@ class _Problem:
     def mu_layout(self, b: int) -> _MuLayout:
         """Problem ``b``'s free ``mu`` variables and the pattern of their diagonal blocks."""
         if b not in self._layouts:
-            ny = self.shape[3]
-            index = np.flatnonzero(self.free2[b].reshape(-1))
+            xp, ny = self.xp, self.shape[3]
+            index = xp.flatnonzero(self.free2[b].reshape(-1))
             block = index // ny
-            rows, cols = np.nonzero(block[:, None] == block[None, :])
+            rows, cols = xp.nonzero(block[:, None] == block[None, :])
             self._layouts[b] = _MuLayout(
                 index, block, rows, cols, block[rows], index[rows] % ny, index[cols] % ny
             )
         return self._layouts[b]
 
-    def start(self) -> tuple[np.ndarray, np.ndarray]:
+    def start(self) -> tuple[Array, Array]:
         """The exact minimizer at ``eps = 1``: ``lam = log p(y|x1)``, ``mu = log p(x2|y)``."""
+        xp = self.xp
         p_y = self.p1.sum(axis=1, keepdims=True)
-        lam = _safe_log(self.p1 / np.where(self.row, self.p_x1, 1.0)[:, :, None])
-        mu = _safe_log(self.p2 / np.where(p_y > 0, p_y, 1.0))
+        lam = _safe_log(xp, self.p1 / xp.where(self.row, self.p_x1, 1.0)[:, :, None])
+        mu = _safe_log(xp, self.p2 / xp.where(p_y > 0, p_y, 1.0))
         return lam, mu
 
 
@@ -151,40 +156,41 @@ class _Problem:
 class _State:
     """Everything derived from the multipliers at one smoothing level."""
 
-    g: np.ndarray  # (B, n1, n2) log-sum-exp over y
-    c: np.ndarray  # (B, n1, n2, ny) softmax over y
-    w: np.ndarray  # (B, n1, n2) softmax over x2 of g / eps
-    value: np.ndarray  # (B,) F_eps
-    q: np.ndarray  # (B, n1, n2, ny)
+    g: Array  # (B, n1, n2) log-sum-exp over y
+    c: Array  # (B, n1, n2, ny) softmax over y
+    w: Array  # (B, n1, n2) softmax over x2 of g / eps
+    value: Array  # (B,) F_eps
+    q: Array  # (B, n1, n2, ny)
 
 
-def _evaluate(prob: _Problem, lam: np.ndarray, mu: np.ndarray, eps: float) -> _State:
-    theta = np.where(prob.cell, lam[:, :, None, :] + mu[:, None, :, :], -np.inf)
-    peak = theta.max(axis=3)
-    live = np.isfinite(peak)
-    peak = np.where(live, peak, 0.0)
-    expo = np.exp(theta - peak[..., None])
+def _evaluate(prob: _Problem, lam: Array, mu: Array, eps: float) -> _State:
+    xp = prob.xp
+    theta = xp.where(prob.cell, lam[:, :, None, :] + mu[:, None, :, :], -math.inf)
+    peak = xp.amax(theta, 3)
+    live = xp.isfinite(peak)
+    peak = xp.where(live, peak, 0.0)
+    expo = xp.exp(theta - peak[..., None])
     total = expo.sum(axis=3)
-    g = np.where(live, peak + np.log(np.where(live, total, 1.0)), -np.inf)
-    c = expo / np.where(live, total, 1.0)[..., None]
+    g = xp.where(live, peak + xp.log(xp.where(live, total, 1.0)), -math.inf)
+    c = expo / xp.where(live, total, 1.0)[..., None]
     scaled = g / eps
-    top = scaled.max(axis=2)
-    top = np.where(prob.row, top, 0.0)
-    weights = np.exp(scaled - top[:, :, None])
+    top = xp.amax(scaled, 2)
+    top = xp.where(prob.row, top, 0.0)
+    weights = xp.exp(scaled - top[:, :, None])
     norm = weights.sum(axis=2)
-    norm = np.where(prob.row, norm, 1.0)
+    norm = xp.where(prob.row, norm, 1.0)
     w = weights / norm[:, :, None]
-    soft = eps * (top + np.log(norm))
+    soft = eps * (top + xp.log(norm))
     value = (
-        -np.sum(np.where(prob.free1, lam * prob.p1, 0.0), axis=(1, 2))
-        - np.sum(np.where(prob.free2, mu * prob.p2, 0.0), axis=(1, 2))
-        + np.sum(np.where(prob.row, prob.p_x1 * soft, 0.0), axis=1)
+        -xp.where(prob.free1, lam * prob.p1, 0.0).sum(axis=(1, 2))
+        - xp.where(prob.free2, mu * prob.p2, 0.0).sum(axis=(1, 2))
+        + xp.where(prob.row, prob.p_x1 * soft, 0.0).sum(axis=1)
     )
     q = (prob.p_x1[:, :, None] * w)[..., None] * c
     return _State(g=g, c=c, w=w, value=value, q=q)
 
 
-def _gradient(prob: _Problem, state: _State) -> tuple[np.ndarray, np.ndarray]:
+def _gradient(prob: _Problem, state: _State) -> tuple[Array, Array]:
     return state.q.sum(axis=2) - prob.p1, state.q.sum(axis=1) - prob.p2
 
 
@@ -199,63 +205,64 @@ class _Blocks:
     with ``z = z_rows[x1]`` flattened over ``(x2, y)``.
     """
 
-    lam_lam: np.ndarray  # (B, n1, ny, ny)
-    lam_mu: np.ndarray  # (B, n1, ny, n2, ny)
-    mu_mu_diag: np.ndarray  # (B, n2, ny, ny)
-    z_rows: np.ndarray  # (B, n1, n2, ny)
-    w: np.ndarray  # (B, n1, n2): the pairs' weights w(x2 | x1)
-    weight: np.ndarray  # (B, n1): p(x1) / eps
+    lam_lam: Array  # (B, n1, ny, ny)
+    lam_mu: Array  # (B, n1, ny, n2, ny)
+    mu_mu_diag: Array  # (B, n2, ny, ny)
+    z_rows: Array  # (B, n1, n2, ny)
+    w: Array  # (B, n1, n2): the pairs' weights w(x2 | x1)
+    weight: Array  # (B, n1): p(x1) / eps
 
 
 def _blocks(prob: _Problem, state: _State, eps: float) -> _Blocks:
-    c, w = state.c, state.w
+    xp, (c, w) = prob.xp, (state.c, state.w)
     omega = prob.p_x1[:, :, None] * w
-    a = np.einsum("bij,bijy->biy", w, c)  # q(y | x1)
+    a = xp.einsum("bij,bijy->biy", w, c)  # q(y | x1)
     centred = c - a[:, :, None, :]
-    diag = np.arange(prob.shape[3])
+    diag = xp.arange(prob.shape[3])
     # Hess g = diag(c) - c c^T, summed under omega without forming it per pair.
-    lam_lam = np.einsum("bij,bijy,bijz->biyz", omega / eps, centred, centred, optimize=True)
-    lam_lam -= np.einsum("bij,bijy,bijz->biyz", omega, c, c, optimize=True)
-    lam_lam[..., diag, diag] += np.einsum("bij,bijy->biy", omega, c)
-    lam_mu = np.einsum("bijy,bijz->biyjz", omega[..., None] * (centred / eps - c), c)
-    for y in diag:
+    lam_lam = xp.einsum("bij,bijy,bijz->biyz", omega / eps, centred, centred)
+    lam_lam -= xp.einsum("bij,bijy,bijz->biyz", omega, c, c)
+    lam_lam[..., diag, diag] += xp.einsum("bij,bijy->biy", omega, c)
+    lam_mu = xp.einsum("bijy,bijz->biyjz", omega[..., None] * (centred / eps - c), c)
+    for y in range(prob.shape[3]):
         lam_mu[:, :, y, :, y] += omega * c[..., y]
-    mu_mu_diag = np.einsum("bij,bijy,bijz->bjyz", omega * (1 / eps - 1), c, c, optimize=True)
-    mu_mu_diag[..., diag, diag] += np.einsum("bij,bijy->bjy", omega, c)
+    mu_mu_diag = xp.einsum("bij,bijy,bijz->bjyz", omega * (1 / eps - 1), c, c)
+    mu_mu_diag[..., diag, diag] += xp.einsum("bij,bijy->bjy", omega, c)
     return _Blocks(lam_lam, lam_mu, mu_mu_diag, w[..., None] * c, w, prob.p_x1 / eps)
 
 
-def _hessian(prob: _Problem, blocks: _Blocks) -> np.ndarray:
+def _hessian(prob: _Problem, blocks: _Blocks) -> Array:
     """The dense Hessian of ``F_eps`` in the variables ``(lam, mu)``, flattened."""
-    batch, n1, n2, ny = prob.shape
+    xp, (batch, n1, n2, ny) = prob.xp, prob.shape
     d1, d2 = n1 * ny, n2 * ny
-    hess = np.zeros((batch, d1 + d2, d1 + d2))
+    hess = xp.zeros((batch, d1 + d2, d1 + d2))
     z = blocks.z_rows.reshape(batch, n1, d2)
-    mm = -np.einsum("bi,bik,bil->bkl", blocks.weight, z, z, optimize=True)
-    mm_view = mm.reshape(batch, n2, ny, n2, ny)
+    mu_mu = -xp.einsum("bi,bik,bil->bkl", blocks.weight, z, z).reshape(batch, n2, ny, n2, ny)
     for x in range(n2):
-        mm_view[:, x, :, x, :] += blocks.mu_mu_diag[:, x]
-    hess[:, d1:, d1:] = mm
+        mu_mu[:, x, :, x, :] += blocks.mu_mu_diag[:, x]
+    hess[:, d1:, d1:] = mu_mu.reshape(batch, d2, d2)
     for x in range(n1):
         hess[:, x * ny : (x + 1) * ny, x * ny : (x + 1) * ny] = blocks.lam_lam[:, x]
     hess[:, :d1, d1:] = blocks.lam_mu.reshape(batch, d1, d2)
-    hess[:, d1:, :d1] = hess[:, :d1, d1:].transpose(0, 2, 1)
+    hess[:, d1:, :d1] = hess[:, :d1, d1:].swapaxes(1, 2)
     return hess
 
 
-def _residual_of(grad: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-    """Largest marginal violation of each problem, from the gradient of ``F_eps``."""
-    return np.maximum(np.abs(grad[0]).max(axis=(1, 2)), np.abs(grad[1]).max(axis=(1, 2)))
+def _largest(prob: _Problem, pair: tuple[Array, Array]) -> Array:
+    """Largest absolute entry of each problem over both arrays of ``pair``; of the gradient of
+    ``F_eps``, the largest marginal violation."""
+    xp = prob.xp
+    return xp.maximum(xp.amax(xp.abs(pair[0]), (1, 2)), xp.amax(xp.abs(pair[1]), (1, 2)))
 
 
 def _solve_newton(
     prob: _Problem,
     state: _State,
     eps: float,
-    rhs: tuple[np.ndarray, np.ndarray],
+    rhs: tuple[Array, Array],
     cap: float | None = STEP_CAP,
-    damping: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    damping: Array | None = None,
+) -> tuple[Array, Array, Array, Array]:
     """``-(Hess + ridge I)^{-1} rhs`` on the free variables, ``-rhs . step``, and the ridge.
 
     Rounding in the ``1/eps`` terms can leave the assembled matrix slightly indefinite; a
@@ -267,12 +274,12 @@ def _solve_newton(
     ridge of the previous step of the level, divided by :data:`DAMPING_EASE`, is where the
     search starts, which saves most of the retries.
     """
-    batch, n1, n2, ny = prob.shape
-    residual = _residual_of(_gradient(prob, state))
-    ridge = 1e-13 * prob.p_x1.max(axis=1) / eps
+    xp, (_, n1, n2, ny) = prob.xp, prob.shape
+    residual = _largest(prob, _gradient(prob, state))
+    ridge = 1e-13 * xp.amax(prob.p_x1, 1) / eps
     if damping is not None:
-        ridge = np.maximum(ridge, damping / DAMPING_EASE)
-    target = (-np.where(prob.free1, rhs[0], 0.0), -np.where(prob.free2, rhs[1], 0.0))
+        ridge = xp.maximum(ridge, damping / DAMPING_EASE)
+    target = (-xp.where(prob.free1, rhs[0], 0.0), -xp.where(prob.free2, rhs[1], 0.0))
     blocks = _blocks(prob, state, eps)
     if (n1 + n2) * ny > SMALL_SYSTEM:
         solve = _schur_solver(prob, blocks, target)
@@ -280,33 +287,34 @@ def _solve_newton(
         solve = _dense_solver(prob, blocks, target)
     for _ in range(RIDGE_ATTEMPTS):
         d_lam, d_mu = solve(ridge)
-        longest = np.maximum(np.abs(d_lam).max(axis=(1, 2)), np.abs(d_mu).max(axis=(1, 2)))
-        too_long = longest > cap if cap is not None else np.zeros(batch, dtype=bool)
-        if not np.any(too_long):
+        if cap is None:
             break
-        ridge = np.where(too_long, np.maximum(100.0 * ridge, 1e-4 * residual), ridge)
-    decrement = np.sum(target[0] * d_lam, axis=(1, 2)) + np.sum(target[1] * d_mu, axis=(1, 2))
+        too_long = _largest(prob, (d_lam, d_mu)) > cap
+        if not too_long.any():
+            break
+        ridge = xp.where(too_long, xp.maximum(100.0 * ridge, 1e-4 * residual), ridge)
+    decrement = (target[0] * d_lam).sum(axis=(1, 2)) + (target[1] * d_mu).sum(axis=(1, 2))
     return d_lam, d_mu, decrement, ridge
 
 
-def _dense_solver(prob: _Problem, blocks: _Blocks, target: tuple[np.ndarray, np.ndarray]):
+def _dense_solver(prob: _Problem, blocks: _Blocks, target: tuple[Array, Array]):
     """Small systems: the whole Hessian of every problem, solved at once (see _solve_spd)."""
-    batch, n1, n2, ny = prob.shape
+    xp, (batch, n1, n2, ny) = prob.xp, prob.shape
     d1 = n1 * ny
-    free = np.concatenate([prob.free1.reshape(batch, -1), prob.free2.reshape(batch, -1)], axis=1)
-    hess = np.where(free[:, :, None] & free[:, None, :], _hessian(prob, blocks), 0.0)
-    diag = np.arange(hess.shape[1])
-    hess[:, diag, diag] += np.where(free, 0.0, 1.0)
-    flat = np.concatenate([target[0].reshape(batch, -1), target[1].reshape(batch, -1)], axis=1)
+    free = xp.concatenate([prob.free1.reshape(batch, -1), prob.free2.reshape(batch, -1)], axis=1)
+    hess = xp.where(free[:, :, None] & free[:, None, :], _hessian(prob, blocks), 0.0)
+    diag = xp.arange(hess.shape[1])
+    hess[:, diag, diag] += xp.as_float(~free)
+    flat = xp.concatenate([target[0].reshape(batch, -1), target[1].reshape(batch, -1)], axis=1)
 
-    def solve(ridge: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        step = _solve_spd(hess, flat, np.where(free, ridge[:, None], 0.0))
+    def solve(ridge: Array) -> tuple[Array, Array]:
+        step = _solve_spd(xp, hess, flat, xp.where(free, ridge[:, None], 0.0))
         return step[:, :d1].reshape(batch, n1, ny), step[:, d1:].reshape(batch, n2, ny)
 
     return solve
 
 
-def _schur_solver(prob: _Problem, blocks: _Blocks, target: tuple[np.ndarray, np.ndarray]):
+def _schur_solver(prob: _Problem, blocks: _Blocks, target: tuple[Array, Array]):
     """Large systems: eliminate ``lam`` block by block, then factor the ``mu`` system.
 
     The ``lam``-``lam`` part of the Hessian is block diagonal (one ``ny x ny`` block
@@ -318,11 +326,11 @@ def _schur_solver(prob: _Problem, blocks: _Blocks, target: tuple[np.ndarray, np.
     ``trace(A[x1]) / |f| f f^T`` so that ``A`` is well conditioned; the step changes only
     along that gauge.
     """
-    batch, n1, n2, ny = prob.shape
+    xp, (batch, n1, n2, ny) = prob.xp, prob.shape
 
-    def solve(ridge: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        d_lam = np.zeros((batch, n1, ny))
-        d_mu = np.zeros((batch, n2, ny))
+    def solve(ridge: Array) -> tuple[Array, Array]:
+        d_lam = xp.zeros((batch, n1, ny))
+        d_mu = xp.zeros((batch, n2, ny))
         for b in range(batch):
             d_lam[b], d_mu[b] = _schur_one(prob, blocks, target, b, float(ridge[b]))
         return d_lam, d_mu
@@ -333,50 +341,52 @@ def _schur_solver(prob: _Problem, blocks: _Blocks, target: tuple[np.ndarray, np.
 def _schur_one(
     prob: _Problem,
     blocks: _Blocks,
-    target: tuple[np.ndarray, np.ndarray],
+    target: tuple[Array, Array],
     b: int,
     ridge: float,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[Array, Array]:
     """One problem's Newton step by the Schur complement; the ridge grows until both factor.
 
     Once most pairs carry no weight (small ``eps``), ``M^T M`` is summed pair block by pair
     block over each row's active pairs instead of as one dense product.
     """
-    _, n1, n2, ny = prob.shape
+    xp, (_, n1, n2, ny) = prob.xp, prob.shape
     layout = prob.mu_layout(b)
     index2 = layout.index
-    free1 = prob.free1[b].astype(float)
+    free1 = xp.as_float(prob.free1[b])
     pair = free1[:, :, None] * free1[:, None, :]
-    gauge = np.einsum("iyy->i", blocks.lam_lam[b]) / np.maximum(free1.sum(axis=1), 1.0)
+    gauge = xp.einsum("iyy->i", blocks.lam_lam[b]) / xp.maximum(free1.sum(axis=1), 1.0)
     lam_lam = (blocks.lam_lam[b] + gauge[:, None, None]) * pair
-    lam_lam += (1.0 - free1)[:, :, None] * np.eye(ny)
+    lam_lam += (1.0 - free1)[:, :, None] * xp.eye(ny)
     lam_mu = blocks.lam_mu[b].reshape(n1, ny, n2 * ny)  # zero on rows of empty cells
-    coupling = np.sqrt(blocks.weight[b])[:, None] * blocks.z_rows[b].reshape(n1, -1)[:, index2]
+    coupling = xp.sqrt(blocks.weight[b])[:, None] * blocks.z_rows[b].reshape(n1, -1)[:, index2]
     mu_mu = blocks.mu_mu_diag[b][layout.block_of_rows, layout.y_of_rows, layout.y_of_cols]
     active = blocks.w[b][:, layout.block] > ACTIVE_WEIGHT
-    rows_active = [np.flatnonzero(on) for on in active] if active.mean() < SPARSE_DENSITY else None
+    sparse = float(active.sum()) < SPARSE_DENSITY * active.shape[0] * active.shape[1]
+    rows_active = [xp.flatnonzero(on) for on in active] if sparse else None
     rhs_lam, rhs_mu = target[0][b] * free1, target[1][b].reshape(-1)[index2]
     for _ in range(12):
         try:
-            lower = np.linalg.cholesky(lam_lam + (free1 * ridge)[:, :, None] * np.eye(ny))
-            inverse = np.linalg.inv(lower)
-            elimination = _Elimination(inverse, lam_mu, coupling, index2, rows_active)
+            lower = xp.cholesky(lam_lam + (free1 * ridge)[:, :, None] * xp.eye(ny))
+            inverse = xp.inv(lower)
+            elimination = _Elimination(xp, inverse, lam_mu, coupling, index2, rows_active)
             schur = elimination.gram()
-            np.negative(schur, out=schur)
+            schur *= -1.0
             schur[layout.rows, layout.cols] += mu_mu
-            schur[np.diag_indices_from(schur)] += ridge
-            factor = np.linalg.cholesky(schur)
+            diagonal = xp.arange(schur.shape[0])
+            schur[diagonal, diagonal] += ridge
+            factor = xp.cholesky(schur)
             break
-        except np.linalg.LinAlgError:
+        except xp.LinAlgError:
             ridge *= 100.0
     else:
-        raise np.linalg.LinAlgError("the Newton system stayed singular after regularization")
-    m_rhs = np.einsum("iyz,iz->iy", inverse, rhs_lam)
-    step_mu = cho_solve((factor, True), rhs_mu - elimination.transpose_times(m_rhs), False)
+        raise xp.LinAlgError("the Newton system stayed singular after regularization")
+    m_rhs = xp.einsum("iyz,iz->iy", inverse, rhs_lam)
+    step_mu = xp.cho_solve(factor, rhs_mu - elimination.transpose_times(m_rhs))
     inner = m_rhs - elimination.times(step_mu)
-    d_mu = np.zeros(n2 * ny)
+    d_mu = xp.zeros(n2 * ny)
     d_mu[index2] = step_mu
-    return np.einsum("izy,iz->iy", inverse, inner) * free1, d_mu.reshape(n2, ny)
+    return xp.einsum("izy,iz->iy", inverse, inner) * free1, d_mu.reshape(n2, ny)
 
 
 class _Elimination:
@@ -385,12 +395,14 @@ class _Elimination:
 
     def __init__(
         self,
-        inverse: np.ndarray,
-        lam_mu: np.ndarray,
-        coupling: np.ndarray,
-        index2: np.ndarray,
-        rows_active: list[np.ndarray] | None,
+        xp: Arrays,
+        inverse: Array,
+        lam_mu: Array,
+        coupling: Array,
+        index2: Array,
+        rows_active: list[Array] | None,
     ) -> None:
+        self.xp = xp
         self.coupling = coupling
         self.rows_active = rows_active
         if rows_active is None:
@@ -402,56 +414,56 @@ class _Elimination:
                 for inv, row, on in zip(inverse, lam_mu, rows_active, strict=True)
             ]
 
-    def gram(self) -> np.ndarray:
+    def gram(self) -> Array:
         """``coupling^T coupling + M^T M``, a new array."""
         if self.rows_active is None:
             flat = self.m.reshape(-1, self.m.shape[2])
             gram = self.coupling.T @ self.coupling
             gram += flat.T @ flat
             return gram
-        size = self.coupling.shape[1]
-        gram = np.zeros((size, size))
+        xp, size = self.xp, self.coupling.shape[1]
+        gram = xp.zeros((size, size))
         for on, m_row, c_row in zip(self.rows_active, self.m, self.coupling, strict=True):
-            stacked = np.concatenate([c_row[on][None], m_row], axis=0)
-            gram[np.ix_(on, on)] += stacked.T @ stacked
+            stacked = xp.concatenate([c_row[on][None], m_row], axis=0)
+            gram[xp.ix_(on, on)] += stacked.T @ stacked
         return gram
 
-    def transpose_times(self, vectors: np.ndarray) -> np.ndarray:
+    def transpose_times(self, vectors: Array) -> Array:
         """``M^T v`` for ``v`` of shape ``(n1, ny)``."""
         if self.rows_active is None:
-            return np.einsum("iyk,iy->k", self.m, vectors)
-        result = np.zeros(self.coupling.shape[1])
+            return self.xp.einsum("iyk,iy->k", self.m, vectors)
+        result = self.xp.zeros(self.coupling.shape[1])
         for on, m_row, v in zip(self.rows_active, self.m, vectors, strict=True):
             result[on] += m_row.T @ v
         return result
 
-    def times(self, step: np.ndarray) -> np.ndarray:
+    def times(self, step: Array) -> Array:
         """``M step``, of shape ``(n1, ny)``."""
         if self.rows_active is None:
             return self.m @ step
-        return np.stack(
+        return self.xp.stack(
             [m_row @ step[on] for on, m_row in zip(self.rows_active, self.m, strict=True)]
         )
 
 
-def _solve_spd(hess: np.ndarray, rhs: np.ndarray, ridge: np.ndarray) -> np.ndarray:
+def _solve_spd(xp: Arrays, hess: Array, rhs: Array, ridge: Array) -> Array:
     """Solve batched symmetric positive semi-definite systems, regularized by ``ridge``.
 
     Systems are solved by batched LU with the ridge on the diagonal; any whose answer
     is not a descent direction (rounding can leave the matrix slightly indefinite) is solved
     again through its eigendecomposition with the eigenvalues floored at its ridge.
     """
-    diag = np.arange(hess.shape[1])
-    regularized = hess.copy()
+    diag = xp.arange(hess.shape[1])
+    regularized = xp.copy(hess)
     regularized[:, diag, diag] += ridge
-    step = np.linalg.solve(regularized, rhs[..., None])[..., 0]
-    bad = ~(np.sum(step * rhs, axis=1) > 0) | ~np.all(np.isfinite(step), axis=1)
-    bad &= np.any(rhs != 0, axis=1)
-    if np.any(bad):
-        values, vectors = np.linalg.eigh(hess[bad])
-        floor = np.maximum(ridge[bad].max(axis=1, keepdims=True), 1e-300)
-        coeffs = np.einsum("bki,bk->bi", vectors, rhs[bad]) / np.maximum(values, floor)
-        step[bad] = np.einsum("bki,bi->bk", vectors, coeffs)
+    step = xp.solve(regularized, rhs[..., None])[..., 0]
+    bad = ~((step * rhs).sum(axis=1) > 0) | ~xp.isfinite(step).all(axis=1)
+    bad &= (rhs != 0).any(axis=1)
+    if bad.any():
+        values, vectors = xp.eigh(hess[bad])
+        floor = xp.maximum(xp.amax(ridge[bad], 1)[:, None], 1e-300)
+        coeffs = xp.einsum("bki,bk->bi", vectors, rhs[bad]) / xp.maximum(values, floor)
+        step[bad] = xp.einsum("bki,bi->bk", vectors, coeffs)
     return step
 
 
@@ -461,6 +473,7 @@ def maximize_conditional_entropy(
     *,
     tol_bits: float = 1e-8,
     max_steps: int = 500,
+    device: Any = None,
 ) -> NewtonSolution:
     """``max_{q in Delta_p} H_q(Y|X1,X2)`` for each distribution of a batch, certified.
 
@@ -488,18 +501,27 @@ def maximize_conditional_entropy(
     max_steps : int
         Newton steps after which the current answer is returned, certified but possibly
         with a larger gap.
+    device : str or torch.device, optional
+        ``None`` (the default) solves with numpy; otherwise the same steps run in double
+        precision torch on that device (``"cuda"``, ``"cpu"``, ``"auto"``; see
+        :func:`pid.device.resolve_device`). The answer is returned as numpy arrays either way.
     """
-    if p_x2_y.shape[1] > p_x1_y.shape[1]:
-        solution = _follow_path(p_x2_y, p_x1_y, tol_bits, max_steps)
-        solution.q = solution.q.transpose(0, 2, 1, 3)
-        return solution
-    return _follow_path(p_x1_y, p_x2_y, tol_bits, max_steps)
+    xp = namespace(device)
+    swap = p_x2_y.shape[1] > p_x1_y.shape[1]
+    first, second = (p_x2_y, p_x1_y) if swap else (p_x1_y, p_x2_y)
+    prob = _Problem(xp.asarray(first), xp.asarray(second), xp)
+    solution = _follow_path(prob, tol_bits, max_steps)
+    q = xp.to_numpy(solution.q)
+    return NewtonSolution(
+        q=q.transpose(0, 2, 1, 3) if swap else q,
+        lower_bits=xp.to_numpy(solution.lower_bits),
+        upper_bits=xp.to_numpy(solution.upper_bits),
+        newton_steps=solution.newton_steps,
+        epsilon=xp.to_numpy(solution.epsilon),
+    )
 
 
-def _follow_path(
-    p_x1_y: np.ndarray, p_x2_y: np.ndarray, tol_bits: float, max_steps: int
-) -> NewtonSolution:
-    prob = _Problem(p_x1_y, p_x2_y)
+def _follow_path(prob: _Problem, tol_bits: float, max_steps: int) -> NewtonSolution:
     lam, mu = prob.start()
     eps, steps, shrink = 1.0, 0, SHRINK
     state = _evaluate(prob, lam, mu, eps)  # exactly centred at eps = 1
@@ -507,7 +529,7 @@ def _follow_path(
     while True:
         best.newton_steps = steps
         done = best.gap_bits <= tol_bits
-        if np.all(done) or steps >= max_steps or eps * shrink < SMALLEST_EPSILON:
+        if done.all() or steps >= max_steps or eps * shrink < SMALLEST_EPSILON:
             return best
         tangent = _tangent(prob, state, eps)
         while True:
@@ -520,63 +542,62 @@ def _follow_path(
             steps += taken
             if settled or shrink > LAST_RESORT or steps >= max_steps:
                 break
-            shrink = np.sqrt(shrink)  # too far along the path: back off to a shorter step
+            shrink = math.sqrt(shrink)  # too far along the path: back off to a shorter step
         lam, mu, state, eps = new_lam, new_mu, trial, new_eps
         if settled and taken <= QUICK_LEVEL:
             shrink = max(shrink**2, SHRINK)  # an easy level: take longer steps again
-        best = _better(best, _certify(prob, lam, mu, state, eps))
+        best = _better(prob.xp, best, _certify(prob, lam, mu, state, eps))
 
 
 def _predict(
     prob: _Problem,
-    lam: np.ndarray,
-    mu: np.ndarray,
-    tangent: tuple[np.ndarray, np.ndarray],
+    lam: Array,
+    mu: Array,
+    tangent: tuple[Array, Array],
     eps: float,
     new_eps: float,
-    done: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, _State]:
+    done: Array,
+) -> tuple[Array, Array, _State]:
     """The start of the next level: per problem, the tangent prediction or the current
     multipliers, whichever has the smaller marginal residual at ``new_eps``.
 
     Where the set of active pairs changes the path bends, and the tangent can overshoot into
     a region where Newton's method crawls; staying put is then the better start.
     """
-    move = np.where(done, 0.0, new_eps - eps)[:, None, None]
+    move = (prob.xp.as_float(~done) * (new_eps - eps))[:, None, None]
     moved_lam, moved_mu = lam + move * tangent[0], mu + move * tangent[1]
     moved = _evaluate(prob, moved_lam, moved_mu, new_eps)
     still = _evaluate(prob, lam, mu, new_eps)
-    stay = _residual_of(_gradient(prob, still)) < _residual_of(_gradient(prob, moved))
-    if not np.any(stay):
+    stay = _largest(prob, _gradient(prob, still)) < _largest(prob, _gradient(prob, moved))
+    if not stay.any():
         return moved_lam, moved_mu, moved
     pick = stay[:, None, None]
-    chosen_lam, chosen_mu = np.where(pick, lam, moved_lam), np.where(pick, mu, moved_mu)
+    chosen_lam = prob.xp.where(pick, lam, moved_lam)
+    chosen_mu = prob.xp.where(pick, mu, moved_mu)
     return chosen_lam, chosen_mu, _evaluate(prob, chosen_lam, chosen_mu, new_eps)
 
 
-def _better(best: NewtonSolution | None, new: NewtonSolution) -> NewtonSolution:
+def _better(xp: Arrays, best: NewtonSolution, new: NewtonSolution) -> NewtonSolution:
     """Per problem, the answer with the smaller certified gap."""
-    if best is None:
-        return new
     take = new.gap_bits < best.gap_bits
     return NewtonSolution(
-        q=np.where(take[:, None, None, None], new.q, best.q),
-        lower_bits=np.where(take, new.lower_bits, best.lower_bits),
-        upper_bits=np.where(take, new.upper_bits, best.upper_bits),
+        q=xp.where(take[:, None, None, None], new.q, best.q),
+        lower_bits=xp.where(take, new.lower_bits, best.lower_bits),
+        upper_bits=xp.where(take, new.upper_bits, best.upper_bits),
         newton_steps=best.newton_steps,
-        epsilon=np.where(take, new.epsilon, best.epsilon),
+        epsilon=xp.where(take, new.epsilon, best.epsilon),
     )
 
 
 def _centre(
     prob: _Problem,
-    lam: np.ndarray,
-    mu: np.ndarray,
+    lam: Array,
+    mu: Array,
     state: _State,
     eps: float,
     budget: int,
-    frozen: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, _State, int, bool]:
+    frozen: Array,
+) -> tuple[Array, Array, _State, int, bool]:
     """Damped Newton steps on ``F_eps`` until each marginal residual is below ``CENTERING * eps``.
 
     A problem is left where it is for the rest of the level once its line search fails, or
@@ -584,33 +605,33 @@ def _centre(
     :data:`PATIENCE` steps: at small ``eps`` rounding in ``g / eps`` puts a floor of about
     ``1e-16 / eps`` under the residual.
     """
-    threshold = max(CENTERING * eps, RESIDUAL_FLOOR)
-    stalled = frozen.copy()
-    best_residual = np.full(prob.shape[0], np.inf)
-    idle = np.zeros(prob.shape[0], dtype=int)
-    damping = np.zeros(prob.shape[0])
+    xp, threshold = prob.xp, max(CENTERING * eps, RESIDUAL_FLOOR)
+    stalled = xp.copy(frozen)
+    best_residual = xp.full(prob.shape[0], math.inf)
+    idle = xp.zeros(prob.shape[0])
+    damping = xp.zeros(prob.shape[0])
     for taken in range(budget):
         grad = _gradient(prob, state)
-        residual = _residual_of(grad)
+        residual = _largest(prob, grad)
         improved = residual <= 0.5 * best_residual
-        idle = np.where(improved, 0, idle + 1)
-        best_residual = np.where(improved, residual, best_residual)
+        idle = xp.where(improved, 0, idle + 1)
+        best_residual = xp.where(improved, residual, best_residual)
         stalled |= (idle >= PATIENCE) & (residual <= ROUNDING_RESIDUAL / eps)
         moving = (residual > threshold) & ~stalled
-        if not np.any(moving):
+        if not moving.any():
             return lam, mu, state, taken, True
         d_lam, d_mu, decrement, damping = _solve_newton(prob, state, eps, grad, damping=damping)
-        t = moving.astype(float)
+        t = xp.as_float(moving)
         accepted = ~moving
         for _ in range(60):
             trial = _step(prob, lam, mu, t, d_lam, d_mu, eps)
             accepted = ~moving | _acceptable(prob, state, trial, t, d_lam, d_mu, decrement)
-            if np.all(accepted):
+            if accepted.all():
                 break
-            t = np.where(accepted, t, 0.5 * t)
-        if not np.all(accepted):
+            t = xp.where(accepted, t, 0.5 * t)
+        if not accepted.all():
             stalled |= ~accepted
-            t = np.where(accepted, t, 0.0)
+            t = xp.where(accepted, t, 0.0)
             trial = _step(prob, lam, mu, t, d_lam, d_mu, eps)
         lam, mu, state = lam + t[:, None, None] * d_lam, mu + t[:, None, None] * d_mu, trial
     return lam, mu, state, budget, False
@@ -620,11 +641,11 @@ def _acceptable(
     prob: _Problem,
     state: _State,
     trial: _State,
-    t: np.ndarray,
-    d_lam: np.ndarray,
-    d_mu: np.ndarray,
-    decrement: np.ndarray,
-) -> np.ndarray:
+    t: Array,
+    d_lam: Array,
+    d_mu: Array,
+    decrement: Array,
+) -> Array:
     """Armijo's sufficient decrease, or a slope along the step at most half the initial one.
 
     Near the optimum at small ``eps`` the decrease of ``F_eps`` falls below the rounding of
@@ -633,48 +654,46 @@ def _acceptable(
     """
     armijo = trial.value <= state.value - 0.25 * t * decrement
     g1, g2 = _gradient(prob, trial)
-    slope = np.sum(g1 * d_lam, axis=(1, 2)) + np.sum(g2 * d_mu, axis=(1, 2))
-    return armijo | (np.abs(slope) <= 0.5 * decrement)
+    slope = (g1 * d_lam).sum(axis=(1, 2)) + (g2 * d_mu).sum(axis=(1, 2))
+    return armijo | (prob.xp.abs(slope) <= 0.5 * decrement)
 
 
 def _step(
     prob: _Problem,
-    lam: np.ndarray,
-    mu: np.ndarray,
-    t: np.ndarray,
-    d_lam: np.ndarray,
-    d_mu: np.ndarray,
+    lam: Array,
+    mu: Array,
+    t: Array,
+    d_lam: Array,
+    d_mu: Array,
     eps: float,
 ) -> _State:
     return _evaluate(prob, lam + t[:, None, None] * d_lam, mu + t[:, None, None] * d_mu, eps)
 
 
-def _tangent(prob: _Problem, state: _State, eps: float) -> tuple[np.ndarray, np.ndarray]:
+def _tangent(prob: _Problem, state: _State, eps: float) -> tuple[Array, Array]:
     """``d(lam, mu) / d eps`` along the path of minimizers, by the implicit function theorem."""
-    finite = state.w > 0
-    g = np.where(finite, state.g, 0.0)
-    mean = np.sum(state.w * g, axis=2, keepdims=True)
-    dw = np.where(finite, -state.w * (g - mean) / eps**2, 0.0)
+    xp, finite = prob.xp, state.w > 0
+    g = xp.where(finite, state.g, 0.0)
+    mean = (state.w * g).sum(axis=2, keepdims=True)
+    dw = xp.where(finite, -state.w * (g - mean) / eps**2, 0.0)
     dq = (prob.p_x1[:, :, None] * dw)[..., None] * state.c
     rhs = (dq.sum(axis=2), dq.sum(axis=1))
     return _solve_newton(prob, state, eps, rhs, cap=None)[:2]
 
 
-def _certify(
-    prob: _Problem, lam: np.ndarray, mu: np.ndarray, state: _State, eps: float
-) -> NewtonSolution:
-    q = _project(prob, state.q)
-    lower = _conditional_entropy_bits(q)
-    hard = np.where(prob.row, state.g.max(axis=2), 0.0)
+def _certify(prob: _Problem, lam: Array, mu: Array, state: _State, eps: float) -> NewtonSolution:
+    xp, q = prob.xp, _project(prob, state.q)
+    lower = _conditional_entropy_bits(xp, q)
+    hard = xp.where(prob.row, xp.amax(state.g, 2), 0.0)
     upper = (
-        -np.sum(np.where(prob.free1, lam * prob.p1, 0.0), axis=(1, 2))
-        - np.sum(np.where(prob.free2, mu * prob.p2, 0.0), axis=(1, 2))
-        + np.sum(prob.p_x1 * hard, axis=1)
+        -xp.where(prob.free1, lam * prob.p1, 0.0).sum(axis=(1, 2))
+        - xp.where(prob.free2, mu * prob.p2, 0.0).sum(axis=(1, 2))
+        + (prob.p_x1 * hard).sum(axis=1)
     ) / LN2
-    return NewtonSolution(q, lower, upper, 0, np.full(prob.shape[0], eps))
+    return NewtonSolution(q, lower, upper, 0, xp.full(prob.shape[0], eps))
 
 
-def _project(prob: _Problem, q: np.ndarray, sweeps: int = 20) -> np.ndarray:
+def _project(prob: _Problem, q: Array, sweeps: int = 20) -> Array:
     """An exactly feasible point near a nearly feasible ``q``.
 
     A few sweeps of iterative proportional fitting (each label's slice rescaled to its row
@@ -683,29 +702,29 @@ def _project(prob: _Problem, q: np.ndarray, sweeps: int = 20) -> np.ndarray:
     missing masses ``e_r`` and ``e_c`` (equal in total) are added back as ``e_r e_c^T / |e_r|``,
     which only touches feasible cells (Altschuler et al.'s rounding of a Sinkhorn iterate).
     """
-    q = q.copy()
+    xp, q = prob.xp, prob.xp.copy(q)
     for _ in range(sweeps):
-        q *= _ratio(prob.p1, q.sum(axis=2))[:, :, None, :]
-        q *= _ratio(prob.p2, q.sum(axis=1))[:, None, :, :]
-    q *= np.minimum(_ratio(prob.p1, q.sum(axis=2)), 1.0)[:, :, None, :]
-    q *= np.minimum(_ratio(prob.p2, q.sum(axis=1)), 1.0)[:, None, :, :]
-    missing_rows = np.maximum(prob.p1 - q.sum(axis=2), 0.0)
-    missing_cols = np.maximum(prob.p2 - q.sum(axis=1), 0.0)
+        q *= _ratio(xp, prob.p1, q.sum(axis=2))[:, :, None, :]
+        q *= _ratio(xp, prob.p2, q.sum(axis=1))[:, None, :, :]
+    q *= xp.minimum(_ratio(xp, prob.p1, q.sum(axis=2)), 1.0)[:, :, None, :]
+    q *= xp.minimum(_ratio(xp, prob.p2, q.sum(axis=1)), 1.0)[:, None, :, :]
+    missing_rows = xp.maximum(prob.p1 - q.sum(axis=2), 0.0)
+    missing_cols = xp.maximum(prob.p2 - q.sum(axis=1), 0.0)
     total = missing_rows.sum(axis=1)
-    scale = np.divide(1.0, total, out=np.zeros_like(total), where=total > 0)
+    scale = xp.where(total > 0, 1.0 / xp.where(total > 0, total, 1.0), 0.0)
     q += missing_rows[:, :, None, :] * missing_cols[:, None, :, :] * scale[:, None, None, :]
     return q
 
 
-def _conditional_entropy_bits(q: np.ndarray) -> np.ndarray:
+def _conditional_entropy_bits(xp: Arrays, q: Array) -> Array:
     pair = q.sum(axis=3, keepdims=True)
-    ratio = np.divide(q, pair, out=np.ones_like(q), where=q > 0)
-    return -np.sum(np.where(q > 0, q * np.log2(ratio), 0.0), axis=(1, 2, 3))
+    ratio = xp.where(q > 0, q / xp.where(pair > 0, pair, 1.0), 1.0)
+    return -xp.where(q > 0, q * xp.log2(ratio), 0.0).sum(axis=(1, 2, 3))
 
 
-def _ratio(target: np.ndarray, current: np.ndarray) -> np.ndarray:
-    return np.divide(target, current, out=np.ones_like(target), where=current > 0)
+def _ratio(xp: Arrays, target: Array, current: Array) -> Array:
+    return xp.where(current > 0, target / xp.where(current > 0, current, 1.0), 1.0)
 
 
-def _safe_log(x: np.ndarray) -> np.ndarray:
-    return np.log(np.where(x > 0, x, 1.0))
+def _safe_log(xp: Arrays, x: Array) -> Array:
+    return xp.log(xp.where(x > 0, x, 1.0))

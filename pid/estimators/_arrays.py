@@ -1,0 +1,186 @@
+"""The array operations of the exact solver, on numpy arrays or on torch tensors.
+
+:mod:`pid.estimators.newton` is written once against the small namespace returned by
+:func:`namespace`: numpy's functions for numpy arrays (the default, CPU path), torch's for
+tensors, so that the same solver runs on a CUDA device when one is asked for. Every tensor is
+double precision: the certificate needs it.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+import numpy as np
+from scipy.linalg import cho_solve
+
+if TYPE_CHECKING:
+    import torch
+
+Array: TypeAlias = "np.ndarray | torch.Tensor"
+
+
+class NumpyArrays:
+    """numpy's operations under the names the solver uses."""
+
+    LinAlgError: type[Exception] = np.linalg.LinAlgError
+    where = staticmethod(np.where)
+    exp = staticmethod(np.exp)
+    log = staticmethod(np.log)
+    log2 = staticmethod(np.log2)
+    sqrt = staticmethod(np.sqrt)
+    abs = staticmethod(np.abs)
+    isfinite = staticmethod(np.isfinite)
+    maximum = staticmethod(np.maximum)
+    minimum = staticmethod(np.minimum)
+    concatenate = staticmethod(np.concatenate)
+    stack = staticmethod(np.stack)
+    nonzero = staticmethod(np.nonzero)
+    flatnonzero = staticmethod(np.flatnonzero)
+    ix_ = staticmethod(np.ix_)
+    cholesky = staticmethod(np.linalg.cholesky)
+    inv = staticmethod(np.linalg.inv)
+    solve = staticmethod(np.linalg.solve)
+    eigh = staticmethod(np.linalg.eigh)
+
+    @staticmethod
+    def asarray(values: Any) -> np.ndarray:
+        return np.asarray(values, dtype=float)
+
+    @staticmethod
+    def to_numpy(values: np.ndarray) -> np.ndarray:
+        return values
+
+    @staticmethod
+    def as_float(mask: np.ndarray) -> np.ndarray:
+        return mask.astype(float)
+
+    @staticmethod
+    def copy(values: np.ndarray) -> np.ndarray:
+        return values.copy()
+
+    @staticmethod
+    def zeros(shape: int | tuple[int, ...]) -> np.ndarray:
+        return np.zeros(shape)
+
+    @staticmethod
+    def full(shape: int | tuple[int, ...], value: float) -> np.ndarray:
+        return np.full(shape, value)
+
+    @staticmethod
+    def eye(n: int) -> np.ndarray:
+        return np.eye(n)
+
+    @staticmethod
+    def arange(n: int) -> np.ndarray:
+        return np.arange(n)
+
+    @staticmethod
+    def amax(values: np.ndarray, axis: int | tuple[int, ...]) -> np.ndarray:
+        return values.max(axis=axis)
+
+    @staticmethod
+    def einsum(subscripts: str, *operands: np.ndarray) -> np.ndarray:
+        # numpy contracts two operands well on its own; three need a planned order.
+        return np.einsum(subscripts, *operands, optimize=len(operands) > 2)
+
+    @staticmethod
+    def cho_solve(lower: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+        """``x`` with ``L L^T x = rhs``, for the lower Cholesky factor ``L``."""
+        return cho_solve((lower, True), rhs, False)
+
+
+class TorchArrays:
+    """torch's operations on one device, under the same names as :class:`NumpyArrays`."""
+
+    def __init__(self, device: torch.device) -> None:
+        import torch
+
+        self.torch = torch
+        self.device = device
+        self.LinAlgError: type[Exception] = torch.linalg.LinAlgError
+        self.where = torch.where
+        self.exp = torch.exp
+        self.log = torch.log
+        self.log2 = torch.log2
+        self.sqrt = torch.sqrt
+        self.abs = torch.abs
+        self.isfinite = torch.isfinite
+        self.concatenate = torch.cat
+        self.stack = torch.stack
+        self.einsum = torch.einsum
+        self.cholesky = torch.linalg.cholesky
+        self.inv = torch.linalg.inv
+        self.solve = torch.linalg.solve
+        self.eigh = torch.linalg.eigh
+
+    def asarray(self, values: Any) -> torch.Tensor:
+        return self.torch.as_tensor(values, dtype=self.torch.float64, device=self.device)
+
+    @staticmethod
+    def to_numpy(values: torch.Tensor) -> np.ndarray:
+        return values.detach().cpu().numpy()
+
+    def as_float(self, mask: torch.Tensor) -> torch.Tensor:
+        return mask.to(self.torch.float64)
+
+    @staticmethod
+    def copy(values: torch.Tensor) -> torch.Tensor:
+        return values.clone()
+
+    def zeros(self, shape: int | tuple[int, ...]) -> torch.Tensor:
+        return self.torch.zeros(shape, dtype=self.torch.float64, device=self.device)
+
+    def full(self, shape: int | tuple[int, ...], value: float) -> torch.Tensor:
+        return self.torch.full(
+            (shape,) if isinstance(shape, int) else shape,
+            value,
+            dtype=self.torch.float64,
+            device=self.device,
+        )
+
+    def eye(self, n: int) -> torch.Tensor:
+        return self.torch.eye(n, dtype=self.torch.float64, device=self.device)
+
+    def arange(self, n: int) -> torch.Tensor:
+        return self.torch.arange(n, device=self.device)
+
+    def maximum(self, a: torch.Tensor, b: torch.Tensor | float) -> torch.Tensor:
+        return self.torch.clamp(a, min=b) if isinstance(b, float) else self.torch.maximum(a, b)
+
+    def minimum(self, a: torch.Tensor, b: torch.Tensor | float) -> torch.Tensor:
+        return self.torch.clamp(a, max=b) if isinstance(b, float) else self.torch.minimum(a, b)
+
+    def amax(self, values: torch.Tensor, axis: int | tuple[int, ...]) -> torch.Tensor:
+        return self.torch.amax(values, dim=axis)
+
+    def nonzero(self, values: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        return self.torch.nonzero(values, as_tuple=True)
+
+    def flatnonzero(self, values: torch.Tensor) -> torch.Tensor:
+        return self.torch.nonzero(values.reshape(-1), as_tuple=True)[0]
+
+    @staticmethod
+    def ix_(rows: torch.Tensor, cols: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return rows[:, None], cols[None, :]
+
+    def cho_solve(self, lower: torch.Tensor, rhs: torch.Tensor) -> torch.Tensor:
+        """``x`` with ``L L^T x = rhs``, for the lower Cholesky factor ``L``."""
+        return self.torch.cholesky_solve(rhs[:, None], lower)[:, 0]
+
+
+Arrays: TypeAlias = "NumpyArrays | TorchArrays"
+
+
+def namespace(device: Any = None) -> Arrays:
+    """numpy's operations for ``device=None``, else torch's on :func:`pid.device.resolve_device`."""
+    if device is None:
+        return NumpyArrays()
+    from pid.device import resolve_device
+
+    return _torch_arrays(resolve_device(device))
+
+
+@cache
+def _torch_arrays(device: torch.device) -> TorchArrays:
+    return TorchArrays(device)
