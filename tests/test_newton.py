@@ -179,3 +179,18 @@ def test_a_device_is_refused_where_it_cannot_be_used():
         estimate(dist, method="cvxpy", device="cpu")
     with pytest.raises(ValueError, match="is not a torch device"):
         estimate(dist, device="abacus")
+
+
+def test_a_failed_rounding_falls_back_to_an_exactly_feasible_point(rng, monkeypatch):
+    from pid.estimators import newton
+
+    dist = Distribution.from_table(random_table(rng, (4, 3, 2)))
+    monkeypatch.setattr(newton, "_project", lambda prob, q: q * np.nan)
+    solution = maximize_conditional_entropy(dist.p_x1_y[None], dist.p_x2_y[None], max_steps=5)
+    product = dist.p_x1_y[:, None, :] * dist.p_x2_y[None, :, :] / dist.p_y
+    np.testing.assert_allclose(solution.q[0], product, atol=1e-15)
+    product_entropy = entropy(product) - entropy(product.sum(axis=2))
+    assert solution.lower_bits[0] == pytest.approx(product_entropy, abs=1e-12)
+    reference = estimate(dist, method="cvxpy", tol_bits=1e-9)
+    optimum = dist.entropy_y - (dist.mi_x1_y + dist.mi_x2_y - reference.R)
+    assert solution.lower_bits[0] <= optimum + 1e-9 <= solution.upper_bits[0] + 2e-9

@@ -69,6 +69,9 @@ DAMPING_EASE = 10.0
 ACTIVE_WEIGHT = 1e-16
 #: Below this fraction of active pairs the Schur complement is formed pair block by block.
 SPARSE_DENSITY = 0.25
+#: Largest marginal residual of a rounded primal point; a point further off (rounding broke
+#: down) is replaced by the conditional product, which is exactly feasible.
+FEASIBLE_RESIDUAL = 1e-12
 #: Newton systems of at most this many multipliers, ``(n1 + n2) ny``, are solved whole by
 #: batched LU (eigendecomposition where that fails); larger ones by the Schur complement.
 SMALL_SYSTEM = 64
@@ -143,6 +146,12 @@ class _Problem:
             )
         return self._layouts[b]
 
+    def conditional_product(self) -> Array:
+        """``p(x1, y) p(x2, y) / p(y)``, a point of Delta_p in closed form."""
+        p_y = self.p1.sum(axis=1)
+        scale = self.xp.where(p_y > 0, 1.0 / self.xp.where(p_y > 0, p_y, 1.0), 0.0)
+        return self.p1[:, :, None, :] * self.p2[:, None, :, :] * scale[:, None, None, :]
+
     def start(self) -> tuple[Array, Array]:
         """The exact minimizer at ``eps = 1``: ``lam = log p(y|x1)``, ``mu = log p(x2|y)``."""
         xp = self.xp
@@ -191,7 +200,11 @@ def _evaluate(prob: _Problem, lam: Array, mu: Array, eps: float) -> _State:
 
 
 def _gradient(prob: _Problem, state: _State) -> tuple[Array, Array]:
-    return state.q.sum(axis=2) - prob.p1, state.q.sum(axis=1) - prob.p2
+    return _marginal_residual(prob, state.q)
+
+
+def _marginal_residual(prob: _Problem, q: Array) -> tuple[Array, Array]:
+    return q.sum(axis=2) - prob.p1, q.sum(axis=1) - prob.p2
 
 
 @dataclass
@@ -683,6 +696,9 @@ def _tangent(prob: _Problem, state: _State, eps: float) -> tuple[Array, Array]:
 
 def _certify(prob: _Problem, lam: Array, mu: Array, state: _State, eps: float) -> NewtonSolution:
     xp, q = prob.xp, _project(prob, state.q)
+    broken = ~(_largest(prob, _marginal_residual(prob, q)) <= FEASIBLE_RESIDUAL)
+    if broken.any():  # rounding failed (e.g. overflow far off the path): a safe feasible point
+        q = xp.where(broken[:, None, None, None], prob.conditional_product(), q)
     lower = _conditional_entropy_bits(xp, q)
     hard = xp.where(prob.row, xp.amax(state.g, 2), 0.0)
     upper = (
