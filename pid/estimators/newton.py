@@ -50,6 +50,9 @@ SHRINK = 0.316
 QUICK_LEVEL = 5
 #: Newton steps a level may take before the solver backs off to a smaller shrink.
 LEVEL_STEPS = 8
+#: A level backs off at once after a Newton step whose line search cut it to this or less:
+#: the start lies outside the region where Newton's method converges fast.
+CRAWL = 0.25
 #: Shrink factor beyond which a level that does not settle is accepted as it is.
 LAST_RESORT = 0.9
 #: Smallest smoothing tried; below it double precision no longer resolves the problem.
@@ -648,6 +651,8 @@ def _centre(
             t = xp.where(accepted, t, 0.0)
             trial = _step(prob, lam, mu, t, d_lam, d_mu, eps)
         lam, mu, state = lam + t[:, None, None] * d_lam, mu + t[:, None, None] * d_mu, trial
+        if (moving & (t <= CRAWL)).any():
+            return lam, mu, state, taken + 1, False
     return lam, mu, state, budget, False
 
 
