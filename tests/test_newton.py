@@ -194,3 +194,18 @@ def test_a_failed_rounding_falls_back_to_an_exactly_feasible_point(rng, monkeypa
     reference = estimate(dist, method="cvxpy", tol_bits=1e-9)
     optimum = dist.entropy_y - (dist.mi_x1_y + dist.mi_x2_y - reference.R)
     assert solution.lower_bits[0] <= optimum + 1e-9 <= solution.upper_bits[0] + 2e-9
+
+
+def test_a_cuda_device_allows_what_its_memory_holds(monkeypatch):
+    from types import SimpleNamespace
+
+    from pid.estimators.cvx import _check_size, _chunks
+
+    memory = SimpleNamespace(total_memory=16e9)
+    monkeypatch.setattr(torch.cuda, "get_device_properties", lambda device: memory)
+    cuda = torch.device("cuda")
+    _check_size((800, 800, 10), cuda)  # about 6.6 GB: refused on the CPU, fits in 12.8 GB
+    with pytest.raises(ValueError, match="needs more than 13 GB on cuda"):
+        _check_size((1200, 1200, 10), cuda)
+    assert _chunks(list(range(10_000)), (5, 5, 2), cuda) == [list(range(10_000))]
+    assert len(_chunks(list(range(10_000)), (5, 5, 2), None)) == 2

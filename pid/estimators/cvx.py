@@ -304,9 +304,9 @@ def cvx_batch(
     for index, dist in enumerate(dists):
         groups.setdefault(dist.shape, []).append(index)
     for shape in groups:
-        _check_size(shape)
+        _check_size(shape, device)
     for indices in groups.values():
-        for chunk in _chunks(indices, dists[indices[0]].shape):
+        for chunk in _chunks(indices, dists[indices[0]].shape, device):
             _solve_group([dists[i] for i in chunk], tol_bits, device, results, chunk)
     return results  # type: ignore[return-value]
 
@@ -316,8 +316,12 @@ def _check_tolerance(tol_bits: float) -> None:
         raise ValueError(f"tol_bits must be a non-negative number of bits, got {tol_bits!r}.")
 
 
-#: Largest working memory, in numbers, of one problem for the Newton solver (4 GB).
+#: Largest working memory, in numbers, of one problem for the Newton solver on the CPU (4 GB).
 NEWTON_MAX_NUMBERS = 5e8
+#: Share of a CUDA device's memory that one problem may use there.
+CUDA_MEMORY_SHARE = 0.8
+#: Numbers a stacked solve holds at most on the CPU (a batch is split into such chunks).
+CPU_CHUNK_NUMBERS = 2e7
 
 
 def _numbers_per_problem(shape: tuple[int, ...]) -> int:
@@ -333,19 +337,35 @@ def _numbers_per_problem(shape: tuple[int, ...]) -> int:
     return numbers
 
 
-def _check_size(shape: tuple[int, ...]) -> None:
-    """Refuse, before any solve, a shape whose Newton systems exceed 4 GB."""
-    if _numbers_per_problem(shape) > NEWTON_MAX_NUMBERS:
+def _capacity(device: torch.device | None) -> float:
+    """Numbers one problem may hold: 4 GB on the CPU, a share of a CUDA device's memory."""
+    if device is None or device.type != "cuda":
+        return NEWTON_MAX_NUMBERS
+    import torch
+
+    return CUDA_MEMORY_SHARE * torch.cuda.get_device_properties(device).total_memory / 8
+
+
+def _check_size(shape: tuple[int, ...], device: torch.device | None) -> None:
+    """Refuse, before any solve, a shape whose Newton systems exceed :func:`_capacity`."""
+    capacity = _capacity(device)
+    if _numbers_per_problem(shape) > capacity:
         n1, n2, ny = shape
+        where = "" if device is None else f" on {device}"
         raise ValueError(
-            f"a {n1} x {n2} x {ny} distribution needs more than 4 GB in the newton solver's "
-            "Newton systems; use fewer clusters per modality (n_clusters) or method='cvxpy'."
+            f"a {n1} x {n2} x {ny} distribution needs more than {capacity * 8 / 1e9:.0f} GB"
+            f"{where} in the newton solver's Newton systems; use fewer clusters per modality "
+            "(n_clusters), a CUDA device with more memory (device='cuda'), or method='cvxpy'."
         )
 
 
-def _chunks(indices: list[int], shape: tuple[int, ...]) -> list[list[int]]:
-    """Split a group so that each stacked solve holds at most about 2e7 numbers."""
-    size = max(1, int(2e7 // _numbers_per_problem(shape)))
+def _chunks(
+    indices: list[int], shape: tuple[int, ...], device: torch.device | None
+) -> list[list[int]]:
+    """Split a group into stacked solves of at most :data:`CPU_CHUNK_NUMBERS` numbers on the
+    CPU, of a quarter of the device's capacity on CUDA."""
+    budget = CPU_CHUNK_NUMBERS if device is None or device.type != "cuda" else _capacity(device) / 4
+    size = max(1, int(budget // _numbers_per_problem(shape)))
     return [indices[i : i + size] for i in range(0, len(indices), size)]
 
 
