@@ -20,11 +20,11 @@ demo: $(STAMP)
 	$(BIN)/pid demo
 
 test: $(STAMP)
-	$(BIN)/ruff check pid tests benchmarks
+	$(BIN)/ruff check pid tests benchmarks notebooks
 	$(BIN)/python -m pytest -n 2 -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check pid tests benchmarks
+	$(BIN)/ruff check pid tests benchmarks notebooks
 
 clean:
 	rm -rf $(VENV) pid-report result.json .pytest_cache

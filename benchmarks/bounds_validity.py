@@ -44,16 +44,22 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=2)
     args = parser.parse_args()
     print(f"machine: {describe()}")
-    print("| shape | joints | violations S_R / S_U / S_upper | mean gap S - S_R | "
-          "mean gap S - S_U | mean gap S - max(S_R, S_U, 0) | mean gap S_upper - S | time (s) |")
+    print(
+        "| shape | joints | violations S_R / S_U / S_upper | mean gap S - S_R | "
+        "mean gap S - S_U | mean gap S - max(S_R, S_U, 0) | mean gap S_upper - S | time (s) |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for shape, full_count in CASES:
         count = max(int(full_count * args.scale), args.processes)
         chunks = np.array_split(np.arange(count), args.processes * 8)
         start = time.perf_counter()
         with ProcessPoolExecutor(args.processes) as pool:
-            parts = pool.map(bounds_and_synergy, [shape] * len(chunks), [len(c) for c in chunks],
-                             range(len(chunks)))
+            parts = pool.map(
+                bounds_and_synergy,
+                [shape] * len(chunks),
+                [len(c) for c in chunks],
+                range(len(chunks)),
+            )
             rows = np.concatenate(list(parts))
         elapsed = time.perf_counter() - start
         s_r, s_u, s_upper, synergy = rows.T
