@@ -59,6 +59,8 @@ class NumpyArrays:
     def copy(values: np.ndarray) -> np.ndarray:
         return values.copy()
 
+    contiguous = staticmethod(np.ascontiguousarray)
+
     @staticmethod
     def zeros(shape: int | tuple[int, ...]) -> np.ndarray:
         return np.zeros(shape)
@@ -127,6 +129,10 @@ class TorchArrays:
     @staticmethod
     def copy(values: torch.Tensor) -> torch.Tensor:
         return values.clone()
+
+    @staticmethod
+    def contiguous(values: torch.Tensor) -> torch.Tensor:
+        return values.contiguous()
 
     def zeros(self, shape: int | tuple[int, ...]) -> torch.Tensor:
         return self.torch.zeros(shape, dtype=self.torch.float64, device=self.device)

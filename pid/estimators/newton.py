@@ -240,7 +240,9 @@ def _blocks(prob: _Problem, state: _State, eps: float) -> _Blocks:
     lam_lam -= xp.einsum("bij,bijy,bijz->biyz", omega, c, c)
     lam_lam[..., diag, diag] += xp.einsum("bij,bijy->biy", omega, c)
     # Formed in its (x1, y, x2, z) memory order: the Schur step reads it as (x1, y, (x2, z)).
-    lam_mu = (omega[..., None] * (centred / eps - c)).swapaxes(2, 3)[..., None] * c[:, :, None]
+    # A product with the swapped view itself would follow that view's memory order.
+    swapped = xp.contiguous((omega[..., None] * (centred / eps - c)).swapaxes(2, 3))
+    lam_mu = swapped[..., None] * c[:, :, None]
     for y in range(prob.shape[3]):
         lam_mu[:, :, y, :, y] += omega * c[..., y]
     mu_mu_diag = xp.einsum("bij,bijy,bijz->bjyz", omega * (1 / eps - 1), c, c)
