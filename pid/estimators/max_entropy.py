@@ -51,14 +51,20 @@ NEWTON_SIZE_LIMIT = 5_000
 #: Default step limits: Newton steps, and IPF sweeps (each far cheaper).
 NEWTON_STEPS = 200
 IPF_SWEEPS = 10_000
-#: Smallest ridge on the Schur complement, relative to its largest diagonal entry; the ridge
-#: grows by RIDGE_GROWTH (at most RIDGE_ATTEMPTS times) while a step is longer than STEP_CAP
-#: nats, and a step's ridge search starts from the last step's ridge over RIDGE_EASE.
-RIDGE = 1e-13
+#: Smallest ridge on the Jacobi-scaled Schur complement (unit diagonal); the ridge grows by
+#: RIDGE_GROWTH (at most RIDGE_ATTEMPTS times) while a step is longer than STEP_CAP nats, and a
+#: step's ridge search starts from the last step's ridge over RIDGE_EASE.
+RIDGE = 1e-12
 RIDGE_GROWTH = 100.0
 RIDGE_ATTEMPTS = 12
 RIDGE_EASE = 100.0
-STEP_CAP = 30.0
+#: Longer steps are left to the line search; one this long (half the exponent range of double
+#: precision) comes from rounding along a near-singular direction, not from the problem.
+STEP_CAP = 300.0
+#: A variable of the complement whose diagonal is at most this fraction of its Hessian
+#: diagonal is absorbed by ``c`` (all its cells' pairs have a single label, say) and keeps
+#: its value in the Newton step.
+ABSORBED = 1e-12
 #: Backtracking: halvings tried, and Armijo's fraction of the predicted decrease.
 HALVINGS = 40
 ARMIJO = 1e-4
@@ -396,7 +402,18 @@ class _Layout:
         self.coupling_cols = position_b[self.pair_x2[pair], z]
         self.diag_a = position_a[support.free1]
         self.diag_b = position_b[support.free2]
-        self.ny = ny
+        # Gauge directions of the complement: each row block's indicator, and per label y,
+        # +1 on the a(., y) and -1 on the b(., y) (see :meth:`_lift_gauges`).
+        (rows_a, labels_a), (rows_b, labels_b) = (
+            np.nonzero(support.free1),
+            np.nonzero(support.free2),
+        )
+        self.group = np.concatenate([rows_a, support.p1.shape[0] + rows_b])
+        self.sign = np.concatenate([np.ones(rows_a.size), -np.ones(rows_b.size)])
+        labels = np.concatenate([labels_a, labels_b])
+        self.label_members = [np.flatnonzero(labels == y) for y in range(ny)]
+        self.block_rows = np.concatenate([self.blocks[0][0], self.blocks[1][0]])
+        self.block_cols = np.concatenate([self.blocks[0][1], self.blocks[1][1]])
 
     def newton_direction(
         self, weights: np.ndarray, grad: tuple[np.ndarray, np.ndarray, np.ndarray], ridge: float
@@ -437,13 +454,45 @@ class _Layout:
         rhs = -np.concatenate(
             [(ga - scaled.sum(axis=1))[support.free1], (gb - scaled.sum(axis=0))[support.free2]]
         )
-        step, ridge = _solve_psd(matrix, rhs, ridge)
+        raw_diagonal = np.concatenate(
+            [weights.sum(axis=1)[support.free1], weights.sum(axis=0)[support.free2]]
+        )
+        diagonal = np.maximum(np.diag(matrix), 0.0)
+        live = diagonal > ABSORBED * raw_diagonal
+        self._lift_gauges(matrix, np.where(live, diagonal, 0.0))
+        step, ridge = _solve_psd(matrix, rhs, live, ridge)
         da, db = np.zeros_like(ga), np.zeros_like(gb)
         da[support.free1] = step[: self.diag_a.size]
         db[support.free2] = step[self.diag_a.size :]
         coupled = (weights * (da[:, None, :] + db[None, :, :])).sum(axis=2)
         dc = -(gc + coupled) * inverse
         return (da, db, dc), ridge
+
+    def _lift_gauges(self, matrix: np.ndarray, diagonal: np.ndarray) -> None:
+        """Add ``(D v)(D v)^T / (v^T D v)`` for each known null vector ``v`` of the complement.
+
+        ``D`` is the complement's diagonal, so that after Jacobi scaling each gauge direction
+        gets unit curvature: a row block's indicator (``a(x1, .) + f`` is absorbed by
+        ``c(x1, .) - f``, likewise for ``b``), and per label ``y`` the vector ``+1`` on the
+        ``a(., y)``, ``-1`` on the ``b(., y)``. Without this the directions are singular, and a
+        ridge alone lets rounding along them (scaled up by the small curvatures of rare
+        cells) dominate the step. The right-hand side is orthogonal to them, so the step's
+        other components are unchanged. Sparse supports can have further null directions; the
+        ridge of :func:`_solve_psd` handles those.
+        """
+        totals = np.bincount(self.group, diagonal, minlength=int(self.group.max(initial=0)) + 1)
+        norm = totals[self.group[self.block_rows]]
+        matrix[self.block_rows, self.block_cols] += np.divide(
+            diagonal[self.block_rows] * diagonal[self.block_cols],
+            norm,
+            out=np.zeros_like(norm),
+            where=norm > 0,
+        )
+        for members in self.label_members:
+            total = diagonal[members].sum()
+            if total > 0:
+                vector = diagonal[members] * self.sign[members]
+                matrix[np.ix_(members, members)] += np.outer(vector, vector) / total
 
 
 def _block_entries(position: np.ndarray, rows_with_pairs: np.ndarray):
@@ -456,31 +505,34 @@ def _block_entries(position: np.ndarray, rows_with_pairs: np.ndarray):
     return position[x[u], y[u]], position[x[v], y[v]], block, y[u], y[v]
 
 
-def _solve_psd(matrix: np.ndarray, rhs: np.ndarray, ridge: float) -> tuple[np.ndarray, float]:
-    """``(matrix + ridge' I)^{-1} rhs`` for the least ``ridge' >= ridge`` tried that works.
+def _solve_psd(
+    matrix: np.ndarray, rhs: np.ndarray, live: np.ndarray, ridge: float
+) -> tuple[np.ndarray, float]:
+    """Solve the positive semi-definite complement on its ``live`` variables, scaled and ridged.
 
-    The complement is singular along gauge directions (``a(x1, y) + f(y)`` with ``b(x2, y) -
-    f(y)``, and more on sparse supports) and nearly so along variables that ``c`` all but
-    absorbs; rounding there makes the plain Newton step explode. As in Levenberg-Marquardt, the
-    ridge grows by :data:`RIDGE_GROWTH` while the Cholesky factorization fails or the step
-    changes some parameter by more than :data:`STEP_CAP` nats. The system is factored with a
-    Jacobi scaling, for its conditioning. Returns the step and the ridge used.
+    The system is scaled to a unit diagonal (the multipliers' curvatures span many orders of
+    magnitude on sparse inputs) and solved by Cholesky with ``ridge`` added, raised by
+    :data:`RIDGE_GROWTH`, as in Levenberg-Marquardt, while the factorization fails or the
+    step changes some parameter by more than :data:`STEP_CAP` nats. Variables that are not
+    ``live`` keep their values. Returns the step and the ridge used.
     """
     xp = namespace()
-    diagonal = np.diag(matrix)
-    ridge = max(ridge, RIDGE * float(diagonal.max(initial=0.0)), 1e-300)
+    scale = 1.0 / np.sqrt(np.diag(matrix)[live])
+    scaled = matrix[np.ix_(live, live)] * scale[:, None] * scale[None, :]
+    target = rhs[live] * scale
+    step = np.zeros_like(rhs)
+    ridge = max(ridge, RIDGE)
     for _ in range(RIDGE_ATTEMPTS):
-        scale = 1.0 / np.sqrt(diagonal + ridge)
-        scaled = matrix * scale[:, None] * scale[None, :]
-        scaled[np.diag_indices_from(scaled)] = 1.0
+        scaled[np.diag_indices_from(scaled)] = 1.0 + ridge
         try:
-            step = scale * xp.cho_solve(xp.cholesky(scaled), rhs * scale)
+            step[live] = scale * xp.cho_solve(xp.cholesky(scaled), target)
         except xp.LinAlgError:
-            step = None
-        if step is not None and np.all(np.isfinite(step)) and np.abs(step).max() <= STEP_CAP:
+            step[live] = np.inf
+        if np.all(np.isfinite(step)) and np.abs(step).max(initial=0.0) <= STEP_CAP:
             return step, ridge
         ridge *= RIDGE_GROWTH
-    return rhs / (diagonal + ridge), ridge  # a scaled gradient step: still a descent direction
+    step[live] = target * scale / (1.0 + ridge)  # a scaled gradient step, still descending
+    return step, ridge
 
 
 def _largest(arrays: tuple[np.ndarray, ...]) -> float:
