@@ -211,6 +211,10 @@ def maximize_joint_entropy(
     """
     if method not in METHODS:
         raise ValueError(f"method {method!r} is unknown; pass one of {', '.join(METHODS)}.")
+    if not tol_bits > 0:
+        raise ValueError(f"tol_bits is {tol_bits!r}; pass a positive tolerance, e.g. 1e-9.")
+    if max_steps is not None and max_steps < 1:
+        raise ValueError(f"max_steps is {max_steps!r}; pass a positive count, or None.")
     support = _Support(*_checked_marginals(p_x1_y, p_x2_y, p_x1_x2))
     theta = support.start()
     if method == "newton" and support.n_ab <= NEWTON_SIZE_LIMIT:
