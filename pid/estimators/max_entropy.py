@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any, TypeAlias
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -37,6 +38,10 @@ from pid.estimators._arrays import namespace
 from pid.information import conditional_mutual_information, entropy
 
 LN2 = math.log(2.0)
+
+#: The log-linear parameters ``(a, b, c)``, of shapes (n1, ny), (n2, ny), (n1, n2); or, where
+#: so noted, marginals or gradients of those shapes.
+Theta: TypeAlias = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 #: Relative allowance for the rounding of the dual value ``log Z - theta . mu`` (and of the
 #: marginal entropies it is combined with), times ``1 + |log Z| + max |theta . phi| +
@@ -134,22 +139,22 @@ class _Support:
         self.free12 = p_x1_x2 > 0
         self.n_ab = int(self.free1.sum() + self.free2.sum())
 
-    def start(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def start(self) -> Theta:
         """The uniform joint on the support."""
         a, b = np.zeros(self.p1.shape), np.zeros(self.p2.shape)
         return a, b, np.full(self.p12.shape, -math.log(max(int(self.cells.sum()), 1)))
 
-    def logits(self, theta: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
+    def logits(self, theta: Theta) -> np.ndarray:
         """``theta . phi`` on the support, ``-inf`` elsewhere."""
         a, b, c = theta
         return np.where(self.cells, a[:, None, :] + b[None, :, :] + c[:, :, None], -np.inf)
 
-    def weights(self, theta: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
+    def weights(self, theta: Theta) -> np.ndarray:
         """The unnormalized model ``exp(theta . phi)`` on the support, 0 elsewhere."""
         with np.errstate(over="ignore"):
             return np.exp(self.logits(theta))
 
-    def gradient(self, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def gradient(self, weights: np.ndarray) -> Theta:
         """Marginals of ``weights`` minus their targets: the gradient of ``G``."""
         return (
             weights.sum(axis=1) - self.p1,
@@ -157,7 +162,7 @@ class _Support:
             weights.sum(axis=2) - self.p12,
         )
 
-    def moments(self, theta: tuple[np.ndarray, np.ndarray, np.ndarray]) -> tuple[float, float]:
+    def moments(self, theta: Theta) -> tuple[float, float]:
         """``theta . mu`` and ``sum |theta| mu``."""
         products = [np.where(m > 0, t * m, 0.0) for t, m in zip(theta, self.targets, strict=True)]
         return (
@@ -165,12 +170,12 @@ class _Support:
             float(sum(np.abs(p).sum() for p in products)),
         )
 
-    def dual(self, theta: tuple[np.ndarray, np.ndarray, np.ndarray], weights: np.ndarray) -> float:
+    def dual(self, theta: Theta, weights: np.ndarray) -> float:
         """``G(theta) = sum exp(theta . phi) - theta . mu``."""
         return float(weights.sum()) - self.moments(theta)[0]
 
     @property
-    def targets(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def targets(self) -> Theta:
         return self.p1, self.p2, self.p12
 
 
@@ -223,14 +228,23 @@ def maximize_joint_entropy(
     else:
         method = "ipf"
         theta, steps = _ipf(support, theta, max_steps or IPF_SWEEPS, tol_bits)
-    return _certificate(support, theta, steps, method)
+    upper_bits, joint, entropy_bits, residual = _evaluate(support, theta)
+    return MaxEntropyJoint(
+        joint=joint,
+        entropy_bits=entropy_bits,
+        upper_bits=upper_bits,
+        gap_bits=upper_bits - entropy_bits,
+        steps=steps,
+        residual=residual,
+        method=method,
+    )
 
 
 def minimize_conditional_mutual_information(
     p_x1_y: ArrayLike,
     p_x2_y: ArrayLike,
     p_x1_x2: ArrayLike,
-    **options: object,
+    **options: Any,
 ) -> ConditionalMIMinimum:
     """``min_r I_r(X1; X2 | Y)`` over joints with the three pairwise marginals, certified.
 
@@ -243,7 +257,7 @@ def minimize_conditional_mutual_information(
     with ``upper_bits`` the certified bound of :func:`maximize_joint_entropy`, to which
     ``options`` (``tol_bits``, ``max_steps``, ``method``) are passed.
     """
-    fit = maximize_joint_entropy(p_x1_y, p_x2_y, p_x1_x2, **options)  # type: ignore[arg-type]
+    fit = maximize_joint_entropy(p_x1_y, p_x2_y, p_x1_x2, **options)
     p_x1_y, p_x2_y = np.asarray(p_x1_y, dtype=float), np.asarray(p_x2_y, dtype=float)
     fixed = entropy(p_x1_y) + entropy(p_x2_y) - entropy(p_x1_y.sum(axis=0))
     return ConditionalMIMinimum(
@@ -253,9 +267,7 @@ def minimize_conditional_mutual_information(
     )
 
 
-def _checked_marginals(
-    p_x1_y: ArrayLike, p_x2_y: ArrayLike, p_x1_x2: ArrayLike
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _checked_marginals(p_x1_y: ArrayLike, p_x2_y: ArrayLike, p_x1_x2: ArrayLike) -> Theta:
     """The marginals as arrays, refused with a message where no joint can have them."""
     from pid.bounds.marginals import PairwiseMarginals  # pid.bounds imports this package
 
@@ -264,10 +276,9 @@ def _checked_marginals(
     return marginals.p_x1_y, marginals.p_x2_y, marginals.p_x1_x2
 
 
-def _certificate(
-    support: _Support, theta: tuple[np.ndarray, np.ndarray, np.ndarray], steps: int, method: str
-) -> MaxEntropyJoint:
-    """The normalized joint at ``theta``, its entropy and the Gibbs bound ``log Z - theta.mu``."""
+def _evaluate(support: _Support, theta: Theta) -> tuple[float, np.ndarray, float, float]:
+    """The Gibbs bound ``log Z - theta . mu`` with its rounding allowance, in bits; the
+    normalized joint at ``theta``; its entropy in bits; and its marginal residual."""
     logits = support.logits(theta)
     peak = float(logits.max())
     shifted = np.exp(logits - peak)
@@ -277,31 +288,26 @@ def _certificate(
     allowance = ROUNDING * (
         1.0 + abs(log_z) + float(np.abs(logits[support.cells]).max()) + magnitude
     )
-    upper = (log_z - moment + allowance) / LN2
     joint = shifted / total
-    h = entropy(joint)
-    return MaxEntropyJoint(
-        joint=joint,
-        entropy_bits=h,
-        upper_bits=upper,
-        gap_bits=upper - h,
-        steps=steps,
-        residual=_largest(support.gradient(joint)),
-        method=method,
+    return (
+        (log_z - moment + allowance) / LN2,
+        joint,
+        entropy(joint),
+        _largest(support.gradient(joint)),
     )
 
 
-def _converged(support: _Support, theta: tuple[np.ndarray, ...], tol_bits: float) -> bool:
-    fit = _certificate(support, theta, 0, "")  # type: ignore[arg-type]
-    return fit.gap_bits <= tol_bits and fit.residual <= MARGINAL_TOLERANCE
+def _converged(support: _Support, theta: Theta, tol_bits: float) -> bool:
+    upper_bits, _, entropy_bits, residual = _evaluate(support, theta)
+    return upper_bits - entropy_bits <= tol_bits and residual <= MARGINAL_TOLERANCE
 
 
 def _ipf(
     support: _Support,
-    theta: tuple[np.ndarray, np.ndarray, np.ndarray],
+    theta: Theta,
     sweeps: int,
     tol_bits: float,
-) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], int]:
+) -> tuple[Theta, int]:
     """Iterative proportional fitting: each of ``a``, ``b``, ``c`` in turn is shifted by
     ``log(target / current marginal)``, which meets that marginal exactly."""
     a, b, c = (t.copy() for t in theta)
@@ -323,10 +329,10 @@ def _ipf(
 
 def _newton(
     support: _Support,
-    theta: tuple[np.ndarray, np.ndarray, np.ndarray],
+    theta: Theta,
     tol_bits: float,
     max_steps: int,
-) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], int]:
+) -> tuple[Theta, int]:
     """Damped Newton steps on ``G`` until converged, out of steps, or stuck at rounding.
 
     Each step is Newton's direction (:meth:`_Layout.newton_direction`) with Armijo
@@ -420,8 +426,8 @@ class _Layout:
         self.block_cols = np.concatenate([self.blocks[0][1], self.blocks[1][1]])
 
     def newton_direction(
-        self, weights: np.ndarray, grad: tuple[np.ndarray, np.ndarray, np.ndarray], ridge: float
-    ) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], float]:
+        self, weights: np.ndarray, grad: Theta, ridge: float
+    ) -> tuple[Theta, float]:
         """``-Hess^{-1} grad`` of ``G``: ``c`` eliminated, the ``(a, b)`` complement by Cholesky
         with a ridge from ``ridge`` up (:func:`_solve_psd`); returns the step and that ridge."""
         support = self.support
