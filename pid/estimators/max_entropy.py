@@ -92,7 +92,9 @@ class MaxEntropyJoint:
         (the dual value ``log Z - theta . mu`` plus the rounding allowance); valid on every
         input, converged or not.
     gap_bits : float
-        ``upper_bits - entropy_bits``.
+        ``upper_bits - entropy_bits``. Since ``joint`` meets the marginals only up to
+        ``residual``, its entropy can exceed the maximum by about ``|theta| residual``, and the
+        gap can be slightly negative (of order 1e-11 bits on sparse inputs).
     steps : int
         Newton steps (``method="newton"``, after :data:`WARM_SWEEPS` IPF sweeps) or IPF sweeps.
     residual : float
@@ -130,7 +132,7 @@ class ConditionalMIMinimum:
 
 
 class _Support:
-    """The three marginals, the support cells and the positions of the free variables."""
+    """The three marginals, the support cells and the masks of the free variables."""
 
     def __init__(self, p_x1_y: np.ndarray, p_x2_y: np.ndarray, p_x1_x2: np.ndarray) -> None:
         self.p1, self.p2, self.p12 = p_x1_y, p_x2_y, p_x1_x2
