@@ -73,6 +73,8 @@ ABSORBED = 1e-12
 #: Backtracking: halvings tried, and Armijo's fraction of the predicted decrease.
 HALVINGS = 40
 ARMIJO = 1e-4
+#: A full step is doubled up to this many times while ``G`` keeps falling (see _newton).
+EXPANSIONS = 5
 
 METHODS = ("newton", "ipf")
 
@@ -341,9 +343,22 @@ def _newton(
     backtracking. Near the optimum the decrease of ``G`` falls below the rounding of its value
     while the gradient is still resolved; a step that leaves ``G`` within rounding of where it
     was is then accepted if it halves the slope along the direction (from the marginals).
+
+    On sparse inputs the optimum puts zero mass on some support cells, whose weights each
+    Newton step shrinks only by a constant factor (``e``: Newton's step on ``exp(x)`` is -1);
+    where the full step is accepted, it is doubled (up to :data:`EXPANSIONS` times) while
+    ``G`` and the largest marginal residual keep falling; near a regular optimum that stops at
+    the first doubling.
     """
     if _converged(support, theta, tol_bits):
         return theta, 0
+    with np.errstate(over="ignore", invalid="ignore"):  # trial steps may overflow: rejected
+        return _newton_steps(support, theta, tol_bits, max_steps)
+
+
+def _newton_steps(
+    support: _Support, theta: Theta, tol_bits: float, max_steps: int
+) -> tuple[Theta, int]:
     layout, ridge = _Layout(support), 0.0
     weights = support.weights(theta)
     value = support.dual(theta, weights)
@@ -367,6 +382,18 @@ def _newton(
             t *= 0.5
         else:
             return theta, step - 1  # no decrease left that double precision can see
+        for _ in range(EXPANSIONS if t == 1.0 else 0):
+            t *= 2.0
+            longer = tuple(x + t * d for x, d in zip(theta, direction, strict=True))
+            longer_weights = support.weights(longer)
+            longer_value = support.dual(longer, longer_weights)
+            if not (
+                longer_value < trial_value
+                and _largest(support.gradient(longer_weights))
+                <= _largest(support.gradient(trial_weights))
+            ):
+                break
+            trial, trial_weights, trial_value = longer, longer_weights, longer_value
         theta, weights, value = trial, trial_weights, trial_value
         if _converged(support, theta, tol_bits):
             return theta, step
