@@ -534,7 +534,7 @@ class _Layout:
                 matrix[np.ix_(members, members)] += np.outer(vector, vector) / total
 
 
-def _block_entries(position: np.ndarray, rows_with_pairs: np.ndarray):
+def _block_entries(position: np.ndarray, rows_with_pairs: np.ndarray) -> tuple[np.ndarray, ...]:
     """Entries ``(x, y), (x, z)`` of the free variables of each row block ``x`` of the complement,
     as matrix positions and as indices into the blocks summed pair by pair."""
     x, y = np.nonzero(position >= 0)
