@@ -2,20 +2,24 @@
 
 from pid.bounds.coupling import coupling_entropy, greedy_coupling_entropy, majorization_meet
 from pid.bounds.marginals import PairwiseMarginals
-from pid.bounds.synergy import (
-    SynergyBounds,
-    disagreement_bound,
-    max_entropy_with_pairwise_marginals,
-    synergy_bounds,
+from pid.bounds.synergy import SynergyBounds, disagreement_bound, synergy_bounds
+from pid.estimators.max_entropy import (
+    ConditionalMIMinimum,
+    MaxEntropyJoint,
+    maximize_joint_entropy,
+    minimize_conditional_mutual_information,
 )
 
 __all__ = [
+    "ConditionalMIMinimum",
+    "MaxEntropyJoint",
     "PairwiseMarginals",
     "SynergyBounds",
     "coupling_entropy",
     "disagreement_bound",
     "greedy_coupling_entropy",
     "majorization_meet",
-    "max_entropy_with_pairwise_marginals",
+    "maximize_joint_entropy",
+    "minimize_conditional_mutual_information",
     "synergy_bounds",
 ]

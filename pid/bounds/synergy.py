@@ -16,73 +16,8 @@ from scipy.optimize import minimize_scalar
 from pid.bounds.coupling import coupling_entropy
 from pid.bounds.marginals import PairwiseMarginals
 from pid.estimators import estimate
+from pid.estimators.max_entropy import minimize_conditional_mutual_information
 from pid.information import conditional_distribution, entropy, mutual_information
-
-LN2 = np.log(2.0)
-
-
-@dataclass(frozen=True)
-class MaxEntropyFit:
-    """Maximum entropy over joints with three given pairwise marginals.
-
-    Attributes
-    ----------
-    entropy_upper_bits : float
-        A certified upper bound on ``max_r H_r(X1, X2, Y)`` (the dual value at the final
-        iterate), in bits.
-    joint : ndarray
-        The final iterate ``r``, a log-linear joint; it meets ``p(x1, x2)`` exactly and the
-        other two marginals up to ``max_marginal_residual``.
-    max_marginal_residual : float
-    iterations : int
-    """
-
-    entropy_upper_bits: float
-    joint: np.ndarray
-    max_marginal_residual: float
-    iterations: int
-
-
-def max_entropy_with_pairwise_marginals(
-    marginals: PairwiseMarginals, *, tol: float = 1e-10, max_iter: int = 5_000
-) -> MaxEntropyFit:
-    """Iterative proportional fitting of ``r = exp(a(x1,y) + b(x2,y) + c(x1,x2))``.
-
-    The maximum-entropy joint with marginals ``p(x1, y)``, ``p(x2, y)``, ``p(x1, x2)`` is the
-    log-linear model above that meets them; IPF rescales each marginal in turn. For *any*
-    parameters ``theta = (a, b, c)`` the dual value
-    ``log sum_cells exp(theta . phi) - theta . mu`` bounds the maximum entropy from above
-    (Gibbs' inequality), so the bound returned is valid whether or not IPF has converged.
-    Only cells where all three marginals are positive can carry mass.
-    """
-    p1, p2, p12 = marginals.p_x1_y, marginals.p_x2_y, marginals.p_x1_x2
-    support = (p1[:, None, :] > 0) & (p2[None, :, :] > 0) & (p12[:, :, None] > 0)
-    log_p1, log_p2, log_p12 = (_safe_log(t) for t in (p1, p2, p12))
-    a, b = np.zeros(p1.shape), np.zeros(p2.shape)
-    c = np.full(p12.shape, -np.log(max(int(support.sum()), 1)))
-    residual, iterations = np.inf, 0
-    while iterations < max_iter and residual > tol:
-        iterations += 1
-        joint = _log_linear(a, b, c, support)
-        a += np.where(p1 > 0, log_p1 - _safe_log(joint.sum(axis=1)), 0.0)
-        joint = _log_linear(a, b, c, support)
-        b += np.where(p2 > 0, log_p2 - _safe_log(joint.sum(axis=0)), 0.0)
-        joint = _log_linear(a, b, c, support)
-        c += np.where(p12 > 0, log_p12 - _safe_log(joint.sum(axis=2)), 0.0)
-        joint = _log_linear(a, b, c, support)
-        residual = max(
-            float(np.max(np.abs(joint.sum(axis=1) - p1))),
-            float(np.max(np.abs(joint.sum(axis=0) - p2))),
-        )
-    # Dual value: log Z - theta . mu, with Z the total mass of the unnormalized model.
-    log_z = np.log(joint.sum())
-    moments = np.sum(a * p1) + np.sum(b * p2) + np.sum(c * p12)
-    return MaxEntropyFit(
-        entropy_upper_bits=float((log_z - moments) / LN2),
-        joint=joint / joint.sum(),
-        max_marginal_residual=residual,
-        iterations=iterations,
-    )
 
 
 @dataclass(frozen=True)
@@ -123,7 +58,8 @@ def synergy_bounds(marginals: PairwiseMarginals) -> SynergyBounds:
     """``S_R`` (Theorem 4), ``S_U`` (Theorem 5, with a proven constant) and ``S_upper`` (Theorem 7).
 
     - ``S_R = R - I(X1;X2) + min_r I_r(X1;X2|Y)`` over ``r`` matching all three marginals
-      (Eq. 6.4); the minimum is bounded from below through the maximum-entropy dual, since
+      (Eq. 6.4); the minimum is bounded from below through the certified maximum-entropy dual
+      of :func:`pid.estimators.max_entropy.minimize_conditional_mutual_information`, since
       ``I_r(X1;X2|Y) = H(X1,Y) + H(X2,Y) - H(Y) - H_r(X1,X2,Y)``.
     - ``S_U = max_l E_{p(x1,x2)}[C_l(p(y|x1), p(y|x2))] - l U1 - (1 - l) U2`` with the Chernoff
       disagreement ``C_l(a, b) = -log2 sum_y b_y^l a_y^(1-l)`` (see :func:`disagreement_bound`).
@@ -134,10 +70,9 @@ def synergy_bounds(marginals: PairwiseMarginals) -> SynergyBounds:
     pid = estimate(marginals.unimodal_distribution())
     R, U1, U2 = pid.R, pid.U1, pid.U2
     p1, p2, p12 = marginals.p_x1_y, marginals.p_x2_y, marginals.p_x1_x2
-    fit = max_entropy_with_pairwise_marginals(marginals)
+    minimum = minimize_conditional_mutual_information(p1, p2, p12)
     h_y = entropy(marginals.p_y)
-    min_conditional_mi = entropy(p1) + entropy(p2) - h_y - fit.entropy_upper_bits
-    s_r = R - mutual_information(p12) + min_conditional_mi
+    s_r = R - mutual_information(p12) + minimum.lower_bits
     s_u, weight, disagreement = disagreement_bound(marginals, U1, U2)
     coupling = coupling_entropy(p12, marginals.p_y)
     # R + U1 + U2 is the solver's minimum of I_q(X1,X2;Y), high by at most the certified gap.
@@ -151,8 +86,10 @@ def synergy_bounds(marginals: PairwiseMarginals) -> SynergyBounds:
         S_upper=s_upper,
         diagnostics={
             "cvx": pid.diagnostics,
-            "max_entropy_iterations": fit.iterations,
-            "max_entropy_residual": fit.max_marginal_residual,
+            "max_entropy_method": minimum.fit.method,
+            "max_entropy_steps": minimum.fit.steps,
+            "max_entropy_gap_bits": minimum.fit.gap_bits,
+            "max_entropy_residual": minimum.fit.residual,
             "disagreement_weight": weight,
             "disagreement_bits": disagreement,
             "greedy_coupling_entropy": coupling.greedy,
@@ -203,12 +140,3 @@ def disagreement_bound(
     candidates = [0.0, 1.0, 0.5, float(inner.x)]
     best = max(candidates, key=bound)
     return bound(best), best, expected_divergence(best)
-
-
-def _log_linear(a: np.ndarray, b: np.ndarray, c: np.ndarray, support: np.ndarray) -> np.ndarray:
-    logits = a[:, None, :] + b[None, :, :] + c[:, :, None]
-    return np.where(support, np.exp(np.where(support, logits, 0.0)), 0.0)
-
-
-def _safe_log(x: np.ndarray) -> np.ndarray:
-    return np.log(np.where(x > 0, x, 1.0))

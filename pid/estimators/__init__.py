@@ -12,6 +12,12 @@ from typing import Any
 from pid.distribution import Distribution
 from pid.estimators.batch import batch
 from pid.estimators.cvx import cvx, cvx_batch
+from pid.estimators.max_entropy import (
+    ConditionalMIMinimum,
+    MaxEntropyJoint,
+    maximize_joint_entropy,
+    minimize_conditional_mutual_information,
+)
 from pid.estimators.measures import coinformation, imin, mmi
 from pid.result import PIDResult
 
@@ -50,11 +56,15 @@ def estimate(dist: Distribution, estimator: str = "cvx", **options: Any) -> PIDR
 __all__ = [
     "ESTIMATORS",
     "SAMPLE_ESTIMATORS",
+    "ConditionalMIMinimum",
+    "MaxEntropyJoint",
     "batch",
     "coinformation",
     "cvx",
     "cvx_batch",
     "estimate",
     "imin",
+    "maximize_joint_entropy",
+    "minimize_conditional_mutual_information",
     "mmi",
 ]
