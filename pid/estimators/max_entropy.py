@@ -314,21 +314,24 @@ def _ipf(
 ) -> tuple[Theta, int]:
     """Iterative proportional fitting: each of ``a``, ``b``, ``c`` in turn is shifted by
     ``log(target / current marginal)``, which meets that marginal exactly."""
-    a, b, c = (t.copy() for t in theta)
-    logs = [_safe_log(t) for t in support.targets]
+    params = tuple(t.copy() for t in theta)
+    updates = [
+        (param, _safe_log(target), free, axis)
+        for param, target, free, axis in zip(
+            params,
+            support.targets,
+            (support.free1, support.free2, support.free12),
+            (1, 0, 2),  # the axis each marginal sums out
+            strict=True,
+        )
+    ]
     for sweep in range(1, sweeps + 1):
-        a += np.where(
-            support.free1, logs[0] - _safe_log(support.weights((a, b, c)).sum(axis=1)), 0.0
-        )
-        b += np.where(
-            support.free2, logs[1] - _safe_log(support.weights((a, b, c)).sum(axis=0)), 0.0
-        )
-        c += np.where(
-            support.free12, logs[2] - _safe_log(support.weights((a, b, c)).sum(axis=2)), 0.0
-        )
-        if _converged(support, (a, b, c), tol_bits):
-            return (a, b, c), sweep
-    return (a, b, c), sweeps
+        for param, log_target, free, axis in updates:
+            current = support.weights(params).sum(axis=axis)
+            param += np.where(free, log_target - _safe_log(current), 0.0)
+        if _converged(support, params, tol_bits):
+            return params, sweep
+    return params, sweeps
 
 
 def _newton(
@@ -439,8 +442,7 @@ class _Layout:
         self.coupling = (pair, y, z)
         self.coupling_rows = position_a[self.pair_x1[pair], y]
         self.coupling_cols = position_b[self.pair_x2[pair], z]
-        self.diag_a = position_a[support.free1]
-        self.diag_b = position_b[support.free2]
+        self.n_a = n_a  # the a variables come first, in the order of their free cells
         # Gauge directions of the complement: each row block's indicator, and per label y,
         # +1 on the a(., y) and -1 on the b(., y) (see :meth:`_lift_gauges`).
         (rows_a, labels_a), (rows_b, labels_b) = (
@@ -482,8 +484,10 @@ class _Layout:
             strict=True,
         ):
             matrix[rows, cols] = -stacked[block, y, z]
-        matrix[self.diag_a, self.diag_a] += weights.sum(axis=1)[support.free1]
-        matrix[self.diag_b, self.diag_b] += weights.sum(axis=0)[support.free2]
+        raw_diagonal = np.concatenate(
+            [weights.sum(axis=1)[support.free1], weights.sum(axis=0)[support.free2]]
+        )
+        matrix[np.diag_indices(self.size)] += raw_diagonal
         pair, y, z = self.coupling
         values = np.where(y == z, cell_w[pair, y], 0.0) - outer[pair, y, z]
         matrix[self.coupling_rows, self.coupling_cols] = values
@@ -493,16 +497,13 @@ class _Layout:
         rhs = -np.concatenate(
             [(ga - scaled.sum(axis=1))[support.free1], (gb - scaled.sum(axis=0))[support.free2]]
         )
-        raw_diagonal = np.concatenate(
-            [weights.sum(axis=1)[support.free1], weights.sum(axis=0)[support.free2]]
-        )
         diagonal = np.maximum(np.diag(matrix), 0.0)
         live = diagonal > ABSORBED * raw_diagonal
         self._lift_gauges(matrix, np.where(live, diagonal, 0.0))
         step, ridge = _solve_psd(matrix, rhs, live, ridge)
         da, db = np.zeros_like(ga), np.zeros_like(gb)
-        da[support.free1] = step[: self.diag_a.size]
-        db[support.free2] = step[self.diag_a.size :]
+        da[support.free1] = step[: self.n_a]
+        db[support.free2] = step[self.n_a :]
         coupled = (weights * (da[:, None, :] + db[None, :, :])).sum(axis=2)
         dc = -(gc + coupled) * inverse
         return (da, db, dc), ridge
