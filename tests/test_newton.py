@@ -73,6 +73,43 @@ def test_certificate_brackets_the_reference_optimum(rng):
         assert q.min() >= 0.0
 
 
+def _optimum_bits(dist):
+    reference = estimate(dist, method="cvxpy", tol_bits=1e-9)
+    return dist.entropy_y - (dist.mi_x1_y + dist.mi_x2_y - reference.R)
+
+
+def test_an_early_stop_still_brackets_the_optimum(rng):
+    for _ in range(5):
+        dist = Distribution.from_table(random_table(rng, random_shape(rng, max_x=6, max_y=3)))
+        optimum = _optimum_bits(dist)
+        for max_steps in (0, 1, 3, 6):
+            solution = maximize_conditional_entropy(
+                dist.p_x1_y[None], dist.p_x2_y[None], max_steps=max_steps
+            )
+            assert solution.lower_bits[0] - 1e-9 <= optimum <= solution.upper_bits[0] + 1e-9
+
+
+def test_the_extrapolated_dual_bound_is_far_tighter_at_small_smoothing(rng, monkeypatch):
+    from pid.estimators import newton
+
+    dist = Distribution.from_table(random_table(rng, (12, 10, 4)))
+    optimum = _optimum_bits(dist)
+    certify, seen = newton._certify, []
+
+    def recording(prob, lam, mu, state, eps, tangent):
+        plain = newton._dual_bound_bits(prob, lam, mu, state.g)[0]
+        found = certify(prob, lam, mu, state, eps, tangent)
+        seen.append((eps, plain - optimum, found.upper_bits[0] - optimum))
+        return found
+
+    monkeypatch.setattr(newton, "_certify", recording)
+    maximize_conditional_entropy(dist.p_x1_y[None], dist.p_x2_y[None], tol_bits=1e-10)
+    small = [(plain, extrapolated) for eps, plain, extrapolated in seen if eps <= 1e-5]
+    assert small
+    for plain, extrapolated in small:
+        assert -1e-9 <= extrapolated <= 0.1 * plain
+
+
 def _assert_clean(result, dist):
     terms = _terms(result)
     assert np.all(np.isfinite(terms))
