@@ -110,6 +110,23 @@ def test_the_extrapolated_dual_bound_is_far_tighter_at_small_smoothing(rng, monk
         assert -1e-9 <= extrapolated <= 0.1 * plain
 
 
+def test_a_last_resort_level_centres_through_short_steps():
+    from pid.estimators import newton
+    from pid.estimators._arrays import namespace
+
+    dist = Distribution.from_table(random_table(np.random.default_rng(0), (8, 8, 3)))
+    prob = newton._Problem(dist.p_x1_y[None], dist.p_x2_y[None], namespace(None))
+    lam, mu = prob.start()  # centred at eps = 1, far from the path at eps = 0.03
+    eps, unfrozen = 0.03, np.zeros(1, dtype=bool)
+    state = newton._evaluate(prob, lam, mu, eps)
+    *_, settled = newton._centre(prob, lam, mu, state, eps, 100, unfrozen, newton.CRAWL)
+    assert not settled  # an ordinary level gives up on its first short step
+    _, _, centred, taken, settled = newton._centre(prob, lam, mu, state, eps, 100, unfrozen, 0.0)
+    assert settled and taken < 100
+    residual = newton._largest(prob, newton._gradient(prob, centred))[0]
+    assert residual <= newton.CENTERING * eps
+
+
 def _assert_clean(result, dist):
     terms = _terms(result)
     assert np.all(np.isfinite(terms))

@@ -44,7 +44,7 @@ LN2 = math.log(2.0)
 
 #: A smoothing level's Newton steps stop when the marginal residual is below this times
 #: ``eps`` (or below :data:`RESIDUAL_FLOOR`).
-CENTERING = 0.1
+CENTERING = 3e-2
 #: Marginal residual below which double precision cannot improve the multipliers.
 RESIDUAL_FLOOR = 1e-14
 #: Factor by which the smoothing shrinks from one level to the next.
@@ -56,8 +56,10 @@ LEVEL_STEPS = 8
 #: A level backs off at once after a Newton step whose line search cut it to this or less:
 #: the start lies outside the region where Newton's method converges fast.
 CRAWL = 0.25
-#: Shrink factor beyond which a level that does not settle is accepted as it is.
+#: Shrink factor beyond which a level is centred without giving up on short steps, for at
+#: most LAST_RESORT_STEPS Newton steps, and accepted as it is if it still does not settle.
 LAST_RESORT = 0.9
+LAST_RESORT_STEPS = 32
 #: Smallest smoothing tried; below it double precision no longer resolves the problem.
 SMALLEST_EPSILON = 1e-10
 #: Newton steps without halving the residual after which a level gives up on a problem
@@ -568,9 +570,10 @@ def _follow_path(prob: _Problem, tol_bits: float, max_steps: int) -> NewtonSolut
         while True:
             new_eps = eps * shrink
             new_lam, new_mu, trial = _predict(prob, lam, mu, tangent, eps, new_eps, done)
-            budget = min(LEVEL_STEPS, max_steps - steps)
+            last = shrink > LAST_RESORT  # no shorter step left: centre as long as it takes
+            budget = min(LAST_RESORT_STEPS if last else LEVEL_STEPS, max_steps - steps)
             new_lam, new_mu, trial, taken, settled = _centre(
-                prob, new_lam, new_mu, trial, new_eps, budget, done
+                prob, new_lam, new_mu, trial, new_eps, budget, done, 0.0 if last else CRAWL
             )
             steps += taken
             if settled or shrink > LAST_RESORT or steps >= max_steps:
@@ -578,9 +581,7 @@ def _follow_path(prob: _Problem, tol_bits: float, max_steps: int) -> NewtonSolut
             shrink = math.sqrt(shrink)  # too far along the path: back off to a shorter step
         lam, mu, state, eps = new_lam, new_mu, trial, new_eps
         if settled and taken <= QUICK_LEVEL:
-            # an easy level: take longer steps again, longer still after a level the
-            # prediction alone settled
-            shrink = max(shrink**2, SHRINK**2 if taken == 0 else SHRINK)
+            shrink = max(shrink**2, SHRINK)  # an easy level: take longer steps again
 
 
 def _predict(
@@ -631,8 +632,12 @@ def _centre(
     eps: float,
     budget: int,
     frozen: Array,
+    crawl: float,
 ) -> tuple[Array, Array, _State, int, bool]:
     """Damped Newton steps on ``F_eps`` until each marginal residual is below ``CENTERING * eps``.
+
+    The level is abandoned, unsettled, after a step whose line search cut it to ``crawl`` or
+    less (the start lies outside the region where Newton's method converges fast).
 
     A problem is left where it is for the rest of the level once its line search fails, or
     once its residual is within the reach of rounding and has not halved in
@@ -668,7 +673,7 @@ def _centre(
             t = xp.where(accepted, t, 0.0)
             trial = _step(prob, lam, mu, t, d_lam, d_mu, eps)
         lam, mu, state = lam + t[:, None, None] * d_lam, mu + t[:, None, None] * d_mu, trial
-        if (moving & (t <= CRAWL)).any():
+        if (moving & (t <= crawl)).any():
             return lam, mu, state, taken + 1, False
     return lam, mu, state, budget, False
 
