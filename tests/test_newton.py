@@ -127,6 +127,24 @@ def test_a_last_resort_level_centres_through_short_steps():
     assert residual <= newton.CENTERING * eps
 
 
+def test_rounding_a_point_with_an_underflowed_row_stays_finite_and_silent():
+    import warnings
+
+    from pid.estimators import newton
+    from pid.estimators._arrays import namespace
+
+    dist = Distribution.from_table(random_table(np.random.default_rng(1), (3, 4, 2)))
+    prob = newton._Problem(dist.p_x1_y[None], dist.p_x2_y[None], namespace(None))
+    q = prob.conditional_product()
+    q[0, 1, :, 0] *= 1e-320  # a row far off the path: its sum is subnormal
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rounded = newton._project(prob, q)
+    assert np.isfinite(rounded).all() and rounded.min() >= 0.0
+    residual = newton._largest(prob, newton._marginal_residual(prob, rounded))[0]
+    assert residual <= newton.FEASIBLE_RESIDUAL
+
+
 def _assert_clean(result, dist):
     terms = _terms(result)
     assert np.all(np.isfinite(terms))

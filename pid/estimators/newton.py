@@ -792,7 +792,10 @@ def _conditional_entropy_bits(xp: Arrays, q: Array) -> Array:
 
 
 def _ratio(xp: Arrays, target: Array, current: Array) -> Array:
-    return xp.where(current > 0, target / xp.where(current > 0, current, 1.0), 1.0)
+    """``target / current``, and 1 where ``current`` is below ``1e-300``: there the ratio of a
+    probability could overflow, and the rounding of :func:`_project` adds the missing mass."""
+    usable = current >= 1e-300
+    return xp.where(usable, target / xp.where(usable, current, 1.0), 1.0)
 
 
 def _safe_log(xp: Arrays, x: Array) -> Array:
