@@ -400,7 +400,7 @@ def _schur_one(
         try:
             lower = xp.cholesky(lam_lam + (free1 * ridge)[:, :, None] * xp.eye(ny))
             inverse = xp.inv(lower)
-            elimination = _Elimination(xp, inverse, lam_mu, coupling, index2, rows_active)
+            elimination = _Elimination(xp, inverse, lam_mu, coupling, index2, rows_active, free1)
             schur = elimination.gram()
             schur *= -1.0
             schur[layout.rows, layout.cols] += mu_mu
@@ -432,10 +432,12 @@ class _Elimination:
         coupling: Array,
         index2: Array,
         rows_active: list[Array] | None,
+        free1: Array,
     ) -> None:
         self.xp = xp
         self.coupling = coupling
         self.rows_active = rows_active
+        self.free_rows = None if bool(free1.all()) else free1.reshape(-1) > 0
         if rows_active is None:
             m = inverse @ lam_mu
             self.m = m if m.shape[2] == len(index2) else m[:, :, index2]
@@ -449,6 +451,8 @@ class _Elimination:
         """``coupling^T coupling + M^T M``, a new array."""
         if self.rows_active is None:
             flat = self.m.reshape(-1, self.m.shape[2])
+            if self.free_rows is not None:
+                flat = flat[self.free_rows]  # the rows of empty (x1, y) cells are zero
             gram = self.coupling.T @ self.coupling
             gram += flat.T @ flat
             return gram
