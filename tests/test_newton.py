@@ -123,6 +123,21 @@ def test_the_extrapolated_dual_bound_is_far_tighter_at_small_smoothing(rng, monk
         assert -1e-9 <= extrapolated <= 0.1 * plain
 
 
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")  # the NaN tangent itself
+@pytest.mark.parametrize("scale", [np.nan, 1e12])
+def test_a_broken_tangent_neither_moves_nor_loosens_the_certificate(rng, monkeypatch, scale):
+    from pid.estimators import newton
+
+    dist = Distribution.from_table(random_table(rng, (6, 5, 3)))
+    optimum = _optimum_bits(dist)
+    tangent = newton._tangent
+    monkeypatch.setattr(newton, "_tangent", lambda *a: tuple(t * scale for t in tangent(*a)))
+    solution = maximize_conditional_entropy(dist.p_x1_y[None], dist.p_x2_y[None], max_steps=40)
+    assert np.isfinite(solution.lower_bits[0]) and np.isfinite(solution.upper_bits[0])
+    assert solution.lower_bits[0] - 1e-9 <= optimum <= solution.upper_bits[0] + 1e-9
+    assert solution.gap_bits[0] <= 1e-3  # without a usable tangent the path still advances
+
+
 def test_a_last_resort_level_centres_through_short_steps():
     from pid.estimators import newton
     from pid.estimators._arrays import namespace

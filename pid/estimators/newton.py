@@ -519,11 +519,12 @@ def maximize_conditional_entropy(
     backtracking) re-centre them; the level shrinks by :data:`SHRINK` until every problem's
     certified gap is within ``tol_bits``. A level whose Newton steps do not settle within
     :data:`LEVEL_STEPS` is retried from the previous one with the square root of the shrink
-    factor, a shorter step along the path, and accepted unsettled only once that factor
-    exceeds :data:`LAST_RESORT`; the factor is squared again (down to :data:`SHRINK`) after
-    a level that settles within :data:`QUICK_LEVEL` steps, and down to ``SHRINK**2`` after
-    one the prediction alone settled. The certificate of each level (:func:`_certify`) uses
-    the tangent it computes for the next prediction.
+    factor, a shorter step along the path; once that factor exceeds :data:`LAST_RESORT` the
+    level is centred through short steps instead, for up to :data:`LAST_RESORT_STEPS`, and
+    accepted as it is if it still does not settle. The factor is squared again (down to
+    :data:`SHRINK`) after a level that settles within :data:`QUICK_LEVEL` steps. The
+    certificate of each level (:func:`_certify`) uses the tangent it computes for the next
+    prediction.
 
     The problem is symmetric in the two modalities while the Newton systems factor the second
     one's multipliers (the Schur complement of :func:`_schur_one`), so the larger alphabet is put
@@ -580,7 +581,7 @@ def _follow_path(prob: _Problem, tol_bits: float, max_steps: int) -> NewtonSolut
                 prob, new_lam, new_mu, trial, new_eps, budget, done, 0.0 if last else CRAWL
             )
             steps += taken
-            if settled or shrink > LAST_RESORT or steps >= max_steps:
+            if settled or last or steps >= max_steps:
                 break
             shrink = math.sqrt(shrink)  # too far along the path: back off to a shorter step
         lam, mu, state, eps = new_lam, new_mu, trial, new_eps
@@ -607,7 +608,8 @@ def _predict(
     moved_lam, moved_mu = lam + move * tangent[0], mu + move * tangent[1]
     moved = _evaluate(prob, moved_lam, moved_mu, new_eps)
     still = _evaluate(prob, lam, mu, new_eps)
-    stay = _largest(prob, _gradient(prob, still)) < _largest(prob, _gradient(prob, moved))
+    # A tangent that is not finite never moves the multipliers.
+    stay = ~(_largest(prob, _gradient(prob, moved)) <= _largest(prob, _gradient(prob, still)))
     if not stay.any():
         return moved_lam, moved_mu, moved
     pick = stay[:, None, None]
@@ -746,9 +748,13 @@ def _certify(
     if broken.any():  # rounding failed (e.g. overflow far off the path): a safe feasible point
         q = xp.where(broken[:, None, None, None], prob.conditional_product(), q)
     lower = _conditional_entropy_bits(xp, q)
-    extrapolated = _dual_bound_bits(prob, lam - eps * tangent[0], mu - eps * tangent[1])
+    move = (eps * tangent[0], eps * tangent[1])
+    extrapolated = _dual_bound_bits(prob, lam - move[0], mu - move[1])
     upper = _dual_bound_bits(prob, lam, mu, state.g)
-    upper = xp.where(extrapolated < upper, extrapolated, upper)  # a NaN tangent is ignored
+    # A move beyond STEP_CAP (a nearly singular tangent) would make the bound's rounding
+    # unreliable; a NaN move fails both tests.
+    better = (extrapolated < upper) & (_largest(prob, move) <= STEP_CAP)
+    upper = xp.where(better, extrapolated, upper)
     return NewtonSolution(q, lower, upper, 0, xp.full(prob.shape[0], eps))
 
 
