@@ -72,6 +72,43 @@ def test_agrees_with_the_cvxpy_reference_through_the_schur_complement(rng):
         assert fast.diagnostics["gap_bits"] <= 1e-8
 
 
+@pytest.mark.parametrize("device", DEVICES)
+def test_empty_cells_of_the_first_modality_are_left_out_of_the_schur_product(
+    rng, monkeypatch, device
+):
+    from pid.estimators import newton
+
+    # Whole (x1, ., y) slices empty: their rows of the elimination are zero and skipped.
+    table = random_table(rng, (16, 12, 5)) * (rng.random((16, 1, 5)) < 0.6)
+    dist = Distribution.from_table(table / table.sum())
+    assert (dist.p_x1_y == 0).mean() > 0.2
+    skipped = []
+    elimination = newton._Elimination
+
+    class EveryRow(elimination):
+        def __init__(self, *args):
+            skipped.append(args[-1] is not None)
+            super().__init__(*args[:-1], None)
+
+    def solve():
+        return maximize_conditional_entropy(
+            dist.p_x1_y[None], dist.p_x2_y[None], tol_bits=1e-8, device=device
+        )
+
+    with monkeypatch.context() as patch:
+        patch.setattr(newton, "_Elimination", EveryRow)
+        every_row = solve()
+    assert any(skipped)
+    fewer_rows = solve()
+    assert fewer_rows.newton_steps == every_row.newton_steps
+    assert abs(fewer_rows.lower_bits[0] - every_row.lower_bits[0]) <= 1e-12
+    fast = estimate(dist, tol_bits=1e-8, device=device)
+    reference = estimate(dist, method="cvxpy", tol_bits=1e-7)
+    both = fast.diagnostics["gap_bits"] + reference.diagnostics["gap_bits"]
+    np.testing.assert_allclose(_terms(fast), _terms(reference), atol=both + 1e-10)
+    assert fast.diagnostics["gap_bits"] <= 1e-8
+
+
 def test_certificate_brackets_the_reference_optimum(rng):
     for _ in range(20):
         table = random_table(rng, random_shape(rng, max_x=6, max_y=3))
@@ -136,6 +173,48 @@ def test_a_broken_tangent_neither_moves_nor_loosens_the_certificate(rng, monkeyp
     assert np.isfinite(solution.lower_bits[0]) and np.isfinite(solution.upper_bits[0])
     assert solution.lower_bits[0] - 1e-9 <= optimum <= solution.upper_bits[0] + 1e-9
     assert solution.gap_bits[0] <= 1e-3  # without a usable tangent the path still advances
+
+
+def test_the_extrapolated_bound_is_ignored_beyond_the_step_cap(rng):
+    from pid.estimators import newton
+    from pid.estimators._arrays import namespace
+
+    dist = Distribution.from_table(random_table(rng, (6, 5, 3)))
+    prob = newton._Problem(dist.p_x1_y[None], dist.p_x2_y[None], namespace(None))
+    solution = maximize_conditional_entropy(dist.p_x1_y[None], dist.p_x2_y[None], max_steps=6)
+    eps = solution.epsilon[0]
+    lam, mu = prob.start()
+    for _ in range(3):  # centre at eps from the closed-form start, level by level
+        state = newton._evaluate(prob, lam, mu, eps)
+        lam, mu, state, *_ = newton._centre(prob, lam, mu, state, eps, 50, np.zeros(1, bool), 0.0)
+    tangent = newton._tangent(prob, state, eps)
+    plain = newton._dual_bound_bits(prob, lam, mu, state.g)[0]
+    useful = newton._certify(prob, lam, mu, state, eps, tangent).upper_bits[0]
+    # Adding a constant to each row of lam leaves every bound unchanged in exact arithmetic;
+    # scaled far beyond STEP_CAP it makes the extrapolated bound's rounding unreliable.
+    gauge = np.ones_like(tangent[0]) * (1e6 / eps)
+    far = newton._certify(prob, lam, mu, state, eps, (tangent[0] + gauge, tangent[1]))
+    assert useful < plain
+    assert far.upper_bits[0] == plain
+
+
+def test_a_level_backs_off_to_a_last_resort_that_centres_through_short_steps(monkeypatch):
+    from pid.estimators import newton
+
+    dist = Distribution.from_table(random_table(np.random.default_rng(0), (8, 8, 3)))
+    centre, calls = newton._centre, []
+
+    def recording(prob, lam, mu, state, eps, budget, frozen, crawl):
+        calls.append((budget, crawl))
+        return centre(prob, lam, mu, state, eps, budget, frozen, crawl)
+
+    monkeypatch.setattr(newton, "_centre", recording)
+    monkeypatch.setattr(newton, "LEVEL_STEPS", 1)  # ordinary levels rarely settle: back off
+    maximize_conditional_entropy(dist.p_x1_y[None], dist.p_x2_y[None], max_steps=200)
+    ordinary = {call for call in calls if call[1] == newton.CRAWL}
+    last = [budget for budget, crawl in calls if crawl == 0.0]
+    assert ordinary and all(budget == 1 for budget, _ in ordinary)
+    assert last and max(last) == newton.LAST_RESORT_STEPS
 
 
 def test_a_last_resort_level_centres_through_short_steps():

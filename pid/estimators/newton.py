@@ -59,6 +59,7 @@ CRAWL = 0.25
 #: Shrink factor beyond which a level is centred without giving up on short steps, for at
 #: most LAST_RESORT_STEPS Newton steps, and accepted as it is if it still does not settle.
 LAST_RESORT = 0.9
+#: Newton steps a last-resort level may take.
 LAST_RESORT_STEPS = 32
 #: Smallest smoothing tried; below it double precision no longer resolves the problem.
 SMALLEST_EPSILON = 1e-10
@@ -395,12 +396,16 @@ def _schur_one(
     active = blocks.w[b][:, layout.block] > ACTIVE_WEIGHT
     sparse = float(active.sum()) < SPARSE_DENSITY * active.shape[0] * active.shape[1]
     rows_active = [xp.flatnonzero(on) for on in active] if sparse else None
+    # Rows of M that belong to empty (x1, y) cells are zero; the dense product skips them.
+    free_rows = None if sparse or bool(prob.free1[b].all()) else prob.free1[b].reshape(-1)
     rhs_lam, rhs_mu = target[0][b] * free1, target[1][b].reshape(-1)[index2]
     for _ in range(12):
         try:
             lower = xp.cholesky(lam_lam + (free1 * ridge)[:, :, None] * xp.eye(ny))
             inverse = xp.inv(lower)
-            elimination = _Elimination(xp, inverse, lam_mu, coupling, index2, rows_active, free1)
+            elimination = _Elimination(
+                xp, inverse, lam_mu, coupling, index2, rows_active, free_rows
+            )
             schur = elimination.gram()
             schur *= -1.0
             schur[layout.rows, layout.cols] += mu_mu
@@ -422,7 +427,8 @@ def _schur_one(
 
 class _Elimination:
     """``M = L^{-1} B`` on the free ``mu`` columns, row block by row block, and the products
-    the Schur step needs; with ``rows_active`` each row keeps only its active columns."""
+    the Schur step needs; with ``rows_active`` each row keeps only its active columns, and
+    the dense product ``M^T M`` keeps only the rows ``free_rows`` (flat ``(x1, y)`` mask)."""
 
     def __init__(
         self,
@@ -432,12 +438,12 @@ class _Elimination:
         coupling: Array,
         index2: Array,
         rows_active: list[Array] | None,
-        free1: Array,
+        free_rows: Array | None,
     ) -> None:
         self.xp = xp
         self.coupling = coupling
         self.rows_active = rows_active
-        self.free_rows = None if bool(free1.all()) else free1.reshape(-1) > 0
+        self.free_rows = free_rows
         if rows_active is None:
             m = inverse @ lam_mu
             self.m = m if m.shape[2] == len(index2) else m[:, :, index2]
@@ -452,7 +458,7 @@ class _Elimination:
         if self.rows_active is None:
             flat = self.m.reshape(-1, self.m.shape[2])
             if self.free_rows is not None:
-                flat = flat[self.free_rows]  # the rows of empty (x1, y) cells are zero
+                flat = flat[self.free_rows]
             gram = self.coupling.T @ self.coupling
             gram += flat.T @ flat
             return gram
@@ -563,11 +569,9 @@ def _follow_path(prob: _Problem, tol_bits: float, max_steps: int) -> NewtonSolut
     lam, mu = prob.start()
     eps, steps, shrink = 1.0, 0, SHRINK
     state = _evaluate(prob, lam, mu, eps)  # exactly centred at eps = 1
-    best = None
+    tangent = _tangent(prob, state, eps)
+    best = _certify(prob, lam, mu, state, eps, tangent)
     while True:
-        tangent = _tangent(prob, state, eps)
-        found = _certify(prob, lam, mu, state, eps, tangent)
-        best = found if best is None else _better(prob.xp, best, found)
         best.newton_steps = steps
         done = best.gap_bits <= tol_bits
         if done.all() or steps >= max_steps or eps * shrink < SMALLEST_EPSILON:
@@ -587,6 +591,8 @@ def _follow_path(prob: _Problem, tol_bits: float, max_steps: int) -> NewtonSolut
         lam, mu, state, eps = new_lam, new_mu, trial, new_eps
         if settled and taken <= QUICK_LEVEL:
             shrink = max(shrink**2, SHRINK)  # an easy level: take longer steps again
+        tangent = _tangent(prob, state, eps)
+        best = _better(prob.xp, best, _certify(prob, lam, mu, state, eps, tangent))
 
 
 def _predict(
