@@ -22,10 +22,9 @@ import cvxpy
 import numpy as np
 from _machine import describe
 
-from pid import Distribution, SolverError, estimate
+from pid import Distribution, PIDResult, SolverError, estimate
 from pid.discretize import discretize
 from pid.estimators.cvx import cvx_batch
-from pid.result import PIDResult
 
 PARTS = ("dense", "batch", "clustered", "agreement")
 

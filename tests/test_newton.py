@@ -1,5 +1,7 @@
 """The dedicated CVX solver: exact values, the cvxpy reference, degenerate inputs, batches."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -7,6 +9,8 @@ from conftest import random_shape, random_sparse_table, random_table
 
 from pid import Distribution, estimate
 from pid.datasets import canonical
+from pid.estimators import newton
+from pid.estimators._arrays import namespace
 from pid.estimators.cvx import cvx_batch
 from pid.estimators.newton import maximize_conditional_entropy
 from pid.information import entropy
@@ -39,6 +43,11 @@ EXACT = {
 
 def _terms(result):
     return np.array([result.R, result.U1, result.U2, result.S])
+
+
+def _optimum_bits(dist):
+    reference = estimate(dist, method="cvxpy", tol_bits=1e-9)
+    return dist.entropy_y - (dist.mi_x1_y + dist.mi_x2_y - reference.R)
 
 
 @pytest.mark.parametrize("name", sorted(EXACT))
@@ -76,8 +85,6 @@ def test_agrees_with_the_cvxpy_reference_through_the_schur_complement(rng):
 def test_empty_cells_of_the_first_modality_are_left_out_of_the_schur_product(
     rng, monkeypatch, device
 ):
-    from pid.estimators import newton
-
     # Whole (x1, ., y) slices empty: their rows of the elimination are zero and skipped.
     table = random_table(rng, (16, 12, 5)) * (rng.random((16, 1, 5)) < 0.6)
     dist = Distribution.from_table(table / table.sum())
@@ -114,18 +121,12 @@ def test_certificate_brackets_the_reference_optimum(rng):
         table = random_table(rng, random_shape(rng, max_x=6, max_y=3))
         dist = Distribution.from_table(table)
         solution = maximize_conditional_entropy(dist.p_x1_y[None], dist.p_x2_y[None])
-        reference = estimate(dist, method="cvxpy", tol_bits=1e-9)
-        optimum = dist.entropy_y - (dist.mi_x1_y + dist.mi_x2_y - reference.R)
+        optimum = _optimum_bits(dist)
         assert solution.lower_bits[0] - 1e-9 <= optimum <= solution.upper_bits[0] + 1e-9
         q = solution.q[0]
         assert np.abs(q.sum(axis=1) - dist.p_x1_y).max() <= 1e-12
         assert np.abs(q.sum(axis=0) - dist.p_x2_y).max() <= 1e-12
         assert q.min() >= 0.0
-
-
-def _optimum_bits(dist):
-    reference = estimate(dist, method="cvxpy", tol_bits=1e-9)
-    return dist.entropy_y - (dist.mi_x1_y + dist.mi_x2_y - reference.R)
 
 
 def test_an_early_stop_still_brackets_the_optimum(rng):
@@ -140,8 +141,6 @@ def test_an_early_stop_still_brackets_the_optimum(rng):
 
 
 def test_the_extrapolated_dual_bound_is_far_tighter_at_small_smoothing(rng, monkeypatch):
-    from pid.estimators import newton
-
     dist = Distribution.from_table(random_table(rng, (12, 10, 4)))
     optimum = _optimum_bits(dist)
     certify, seen = newton._certify, []
@@ -163,8 +162,6 @@ def test_the_extrapolated_dual_bound_is_far_tighter_at_small_smoothing(rng, monk
 @pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")  # the NaN tangent itself
 @pytest.mark.parametrize("scale", [np.nan, 1e12])
 def test_a_broken_tangent_neither_moves_nor_loosens_the_certificate(rng, monkeypatch, scale):
-    from pid.estimators import newton
-
     dist = Distribution.from_table(random_table(rng, (6, 5, 3)))
     optimum = _optimum_bits(dist)
     tangent = newton._tangent
@@ -176,9 +173,6 @@ def test_a_broken_tangent_neither_moves_nor_loosens_the_certificate(rng, monkeyp
 
 
 def test_the_extrapolated_bound_is_ignored_beyond_the_step_cap(rng):
-    from pid.estimators import newton
-    from pid.estimators._arrays import namespace
-
     dist = Distribution.from_table(random_table(rng, (6, 5, 3)))
     prob = newton._Problem(dist.p_x1_y[None], dist.p_x2_y[None], namespace(None))
     solution = maximize_conditional_entropy(dist.p_x1_y[None], dist.p_x2_y[None], max_steps=6)
@@ -199,8 +193,6 @@ def test_the_extrapolated_bound_is_ignored_beyond_the_step_cap(rng):
 
 
 def test_a_level_backs_off_to_a_last_resort_that_centres_through_short_steps(monkeypatch):
-    from pid.estimators import newton
-
     dist = Distribution.from_table(random_table(np.random.default_rng(0), (8, 8, 3)))
     centre, calls = newton._centre, []
 
@@ -218,9 +210,6 @@ def test_a_level_backs_off_to_a_last_resort_that_centres_through_short_steps(mon
 
 
 def test_a_last_resort_level_centres_through_short_steps():
-    from pid.estimators import newton
-    from pid.estimators._arrays import namespace
-
     dist = Distribution.from_table(random_table(np.random.default_rng(0), (8, 8, 3)))
     prob = newton._Problem(dist.p_x1_y[None], dist.p_x2_y[None], namespace(None))
     lam, mu = prob.start()  # centred at eps = 1, far from the path at eps = 0.03
@@ -235,11 +224,6 @@ def test_a_last_resort_level_centres_through_short_steps():
 
 
 def test_rounding_a_point_with_an_underflowed_row_stays_finite_and_silent():
-    import warnings
-
-    from pid.estimators import newton
-    from pid.estimators._arrays import namespace
-
     dist = Distribution.from_table(random_table(np.random.default_rng(1), (3, 4, 2)))
     prob = newton._Problem(dist.p_x1_y[None], dist.p_x2_y[None], namespace(None))
     q = prob.conditional_product()
@@ -314,8 +298,6 @@ def test_batches_match_single_solves_and_keep_their_order(rng):
 
 @pytest.mark.parametrize("device", DEVICES)
 def test_the_schur_products_by_active_pairs_match_the_dense_products(rng, monkeypatch, device):
-    from pid.estimators import newton
-
     table = random_sparse_table(rng, (30, 12, 4))
     p1, p2 = table.sum(axis=1)[None], table.sum(axis=0)[None]
     answers = []
@@ -361,8 +343,6 @@ def test_a_device_is_refused_where_it_cannot_be_used():
 
 
 def test_a_failed_rounding_falls_back_to_an_exactly_feasible_point(rng, monkeypatch):
-    from pid.estimators import newton
-
     dist = Distribution.from_table(random_table(rng, (4, 3, 2)))
     monkeypatch.setattr(newton, "_project", lambda prob, q: q * np.nan)
     solution = maximize_conditional_entropy(dist.p_x1_y[None], dist.p_x2_y[None], max_steps=5)
@@ -370,8 +350,7 @@ def test_a_failed_rounding_falls_back_to_an_exactly_feasible_point(rng, monkeypa
     np.testing.assert_allclose(solution.q[0], product, atol=1e-15)
     product_entropy = entropy(product) - entropy(product.sum(axis=2))
     assert solution.lower_bits[0] == pytest.approx(product_entropy, abs=1e-12)
-    reference = estimate(dist, method="cvxpy", tol_bits=1e-9)
-    optimum = dist.entropy_y - (dist.mi_x1_y + dist.mi_x2_y - reference.R)
+    optimum = _optimum_bits(dist)
     assert solution.lower_bits[0] <= optimum + 1e-9 <= solution.upper_bits[0] + 2e-9
 
 
