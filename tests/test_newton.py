@@ -11,6 +11,7 @@ from pid import Distribution, estimate
 from pid.datasets import canonical
 from pid.estimators import newton
 from pid.estimators._arrays import namespace
+from pid.estimators._matrix_free import PairHessian, conjugate_gradient
 from pid.estimators.cvx import cvx_batch
 from pid.estimators.newton import maximize_conditional_entropy
 from pid.information import entropy
@@ -82,6 +83,94 @@ def test_agrees_with_the_cvxpy_reference_through_the_schur_complement(rng):
 
 
 @pytest.mark.parametrize("device", DEVICES)
+def test_agrees_with_the_cvxpy_reference_matrix_free(rng, monkeypatch, device):
+    monkeypatch.setattr(newton, "MATRIX_FREE_SIZE", 0)  # every system above 64 multipliers
+    for trial, shape in enumerate([(16, 12, 5), (12, 16, 4), (20, 9, 6), (14, 14, 3)]):
+        table = random_sparse_table(rng, shape) if trial % 2 == 0 else random_table(rng, shape)
+        dist = Distribution.from_table(table)
+        fast = estimate(dist, tol_bits=1e-8, device=device)
+        reference = estimate(dist, method="cvxpy", tol_bits=1e-7)
+        both = fast.diagnostics["gap_bits"] + reference.diagnostics["gap_bits"]
+        np.testing.assert_allclose(_terms(fast), _terms(reference), atol=both + 1e-10)
+        assert fast.diagnostics["gap_bits"] <= 1e-8
+
+
+def test_large_systems_are_solved_matrix_free_to_the_schur_answer(rng, monkeypatch):
+    table = random_table(rng, (60, 52, 10))  # 520 mu variables: above MATRIX_FREE_SIZE
+    p1, p2 = table.sum(axis=1)[None], table.sum(axis=0)[None]
+    solver, calls = newton._matrix_free_solver, []
+    monkeypatch.setattr(newton, "_matrix_free_solver", lambda *a: calls.append(1) or solver(*a))
+    matrix_free = maximize_conditional_entropy(p1, p2, tol_bits=1e-8)
+    assert calls
+    monkeypatch.setattr(newton, "MATRIX_FREE_SIZE", 10_000)
+    calls.clear()
+    schur = maximize_conditional_entropy(p1, p2, tol_bits=1e-8)
+    assert not calls
+    both = matrix_free.gap_bits[0] + schur.gap_bits[0]
+    assert max(matrix_free.gap_bits[0], schur.gap_bits[0]) <= 1e-8
+    assert abs(matrix_free.lower_bits[0] - schur.lower_bits[0]) <= both
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_pair_hessian_products_match_the_dense_hessian(rng, device):
+    xp = namespace(device)
+    table = random_sparse_table(rng, (9, 7, 4))
+    prob = newton._Problem(
+        xp.asarray(table.sum(axis=1)[None]), xp.asarray(table.sum(axis=0)[None]), xp
+    )
+    lam = xp.asarray(rng.normal(size=(1, 9, 4)))
+    mu = xp.asarray(rng.normal(size=(1, 7, 4)))
+    eps = 0.05
+    state = newton._evaluate(prob, lam, mu, eps)
+    dense = xp.to_numpy(newton._hessian(prob, newton._blocks(prob, state, eps)))[0]
+    free = np.concatenate([table.sum(axis=1).ravel() > 0, table.sum(axis=0).ravel() > 0])
+    direction = rng.normal(size=free.size) * free
+    hessian = PairHessian(xp, state.w[0], state.c[0], state.q[0], eps, 0.0)
+    d_lam, d_mu = hessian.times(
+        xp.asarray(direction[:36].reshape(9, 4)), xp.asarray(direction[36:].reshape(7, 4))
+    )
+    product = np.concatenate([xp.to_numpy(d_lam).ravel(), xp.to_numpy(d_mu).ravel()])
+    expected = dense @ direction
+    np.testing.assert_allclose(product, expected, rtol=0, atol=1e-12 * np.abs(expected).max())
+
+
+def test_conjugate_gradient_stops_at_its_relative_residual(rng):
+    xp = namespace(None)
+    basis = np.linalg.qr(rng.normal(size=(40, 40)))[0]
+    matrix = basis @ np.diag(np.logspace(0, 4, 40)) @ basis.T
+    rhs = rng.normal(size=40)
+    inverse_diagonal = 1.0 / np.diag(matrix)
+    for tolerance in (1e-2, 1e-10):
+        x = conjugate_gradient(
+            xp, lambda v: matrix @ v, lambda v: inverse_diagonal * v, rhs, tolerance, 1000
+        )
+        assert np.linalg.norm(rhs - matrix @ x) <= tolerance * np.linalg.norm(rhs)
+    np.testing.assert_allclose(x, np.linalg.solve(matrix, rhs), rtol=1e-6)
+    zero = conjugate_gradient(xp, lambda v: matrix @ v, lambda v: v, np.zeros(40), 1e-2, 10)
+    assert not zero.any()
+
+
+def test_hopeless_levels_skip_rounding_yet_the_answer_is_the_last_point(rng, monkeypatch):
+    dist = Distribution.from_table(random_table(rng, (8, 7, 3)))
+    optimum = _optimum_bits(dist)
+    project, centre, rounded, levels = newton._project, newton._centre, [], []
+    monkeypatch.setattr(newton, "_project", lambda prob, q: rounded.append(1) or project(prob, q))
+
+    def recording(prob, lam, mu, state, eps, *rest):
+        levels.append(eps)
+        return centre(prob, lam, mu, state, eps, *rest)
+
+    monkeypatch.setattr(newton, "_centre", recording)
+    # 1e-15 bits is out of reach within six steps: no level in between is worth rounding.
+    solution = maximize_conditional_entropy(
+        dist.p_x1_y[None], dist.p_x2_y[None], tol_bits=1e-15, max_steps=6
+    )
+    assert len(rounded) == 2  # the start, and the last point once the steps ran out
+    assert solution.epsilon[0] == levels[-1]
+    assert solution.lower_bits[0] - 1e-9 <= optimum <= solution.upper_bits[0] + 1e-9
+
+
+@pytest.mark.parametrize("device", DEVICES)
 def test_empty_cells_of_the_first_modality_are_left_out_of_the_schur_product(
     rng, monkeypatch, device
 ):
@@ -145,9 +234,9 @@ def test_the_extrapolated_dual_bound_is_far_tighter_at_small_smoothing(rng, monk
     optimum = _optimum_bits(dist)
     certify, seen = newton._certify, []
 
-    def recording(prob, lam, mu, state, eps, tangent):
+    def recording(prob, lam, mu, state, eps, tangent, *hopeless_above):
         plain = newton._dual_bound_bits(prob, lam, mu, state.g)[0]
-        found = certify(prob, lam, mu, state, eps, tangent)
+        found = certify(prob, lam, mu, state, eps, tangent, *hopeless_above)
         seen.append((eps, plain - optimum, found.upper_bits[0] - optimum))
         return found
 
@@ -309,9 +398,11 @@ def test_the_schur_products_by_active_pairs_match_the_dense_products(rng, monkey
 
 
 def test_a_shape_beyond_the_memory_limit_is_refused_before_solving():
-    dist = Distribution.from_table(np.full((800, 800, 10), 1.0 / 6.4e6))
-    with pytest.raises(ValueError, match="800 x 800 x 10 distribution needs more than 4 GB"):
-        estimate(dist)
+    from pid.estimators.cvx import _check_size
+
+    _check_size((1000, 1000, 10), None)  # matrix-free: some 1.9 GB
+    with pytest.raises(ValueError, match="1500 x 1500 x 10 distribution needs more than 4 GB"):
+        _check_size((1500, 1500, 10), None)
 
 
 @pytest.mark.parametrize("device", DEVICES[1:])
@@ -362,8 +453,8 @@ def test_a_cuda_device_allows_what_its_memory_holds(monkeypatch):
     memory = SimpleNamespace(total_memory=16e9)
     monkeypatch.setattr(torch.cuda, "get_device_properties", lambda device: memory)
     cuda = torch.device("cuda")
-    _check_size((800, 800, 10), cuda)  # about 6.6 GB: refused on the CPU, fits in 12.8 GB
+    _check_size((1500, 1500, 10), cuda)  # about 4.3 GB: refused on the CPU, fits in 12.8 GB
     with pytest.raises(ValueError, match="needs more than 13 GB on cuda"):
-        _check_size((1200, 1200, 10), cuda)
+        _check_size((3000, 3000, 10), cuda)
     assert _chunks(list(range(10_000)), (5, 5, 2), cuda) == [list(range(10_000))]
     assert len(_chunks(list(range(10_000)), (5, 5, 2), None)) == 2

@@ -35,6 +35,7 @@ class NumpyArrays:
     minimum = staticmethod(np.minimum)
     concatenate = staticmethod(np.concatenate)
     stack = staticmethod(np.stack)
+    permute = staticmethod(np.transpose)
     nonzero = staticmethod(np.nonzero)
     flatnonzero = staticmethod(np.flatnonzero)
     ix_ = staticmethod(np.ix_)
@@ -91,6 +92,15 @@ class NumpyArrays:
         """``x`` with ``L L^T x = rhs``, for the lower Cholesky factor ``L``."""
         return cho_solve((lower, True), rhs, False)
 
+    @staticmethod
+    def take_rows(values: np.ndarray, index: np.ndarray) -> np.ndarray:
+        return np.take(values, index, axis=0)
+
+    @staticmethod
+    def scatter_sum(index: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+        """``out[k] = sum of values[index == k]`` over ``size`` slots (1-D)."""
+        return np.bincount(index, weights=values, minlength=size)
+
 
 class TorchArrays:
     """torch's operations on one device, under the same names as :class:`NumpyArrays`."""
@@ -110,6 +120,7 @@ class TorchArrays:
         self.isfinite = torch.isfinite
         self.concatenate = torch.cat
         self.stack = torch.stack
+        self.permute = torch.permute
         self.einsum = torch.einsum
         self.cholesky = torch.linalg.cholesky
         self.inv = torch.linalg.inv
@@ -173,6 +184,14 @@ class TorchArrays:
     def cho_solve(self, lower: torch.Tensor, rhs: torch.Tensor) -> torch.Tensor:
         """``x`` with ``L L^T x = rhs``, for the lower Cholesky factor ``L``."""
         return self.torch.cholesky_solve(rhs[:, None], lower)[:, 0]
+
+    @staticmethod
+    def take_rows(values: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+        return values.index_select(0, index)
+
+    def scatter_sum(self, index: torch.Tensor, values: torch.Tensor, size: int) -> torch.Tensor:
+        """``out[k] = sum of values[index == k]`` over ``size`` slots (1-D)."""
+        return self.zeros(size).index_add_(0, index, values)
 
 
 Arrays: TypeAlias = "NumpyArrays | TorchArrays"

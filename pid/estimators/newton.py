@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from pid.estimators._arrays import Array, Arrays, namespace
+from pid.estimators._matrix_free import PairHessian, conjugate_gradient
 
 LN2 = math.log(2.0)
 
@@ -81,9 +82,24 @@ SPARSE_DENSITY = 0.25
 #: Largest marginal residual of a rounded primal point; a point further off (rounding broke
 #: down) is replaced by the conditional product, which is exactly feasible.
 FEASIBLE_RESIDUAL = 1e-12
+#: A level's primal point is rounded (for its certificate) only where the gap estimated
+#: without rounding is within this factor of the tolerance.
+PROMISING = 10.0
 #: Newton systems of at most this many multipliers, ``(n1 + n2) ny``, are solved whole by
 #: batched LU (eigendecomposition where that fails); larger ones by the Schur complement.
 SMALL_SYSTEM = 64
+#: Problems with more ``mu`` variables than this, ``n2 ny`` (the size of the Schur complement),
+#: solve their Newton systems matrix-free, by preconditioned conjugate gradients.
+MATRIX_FREE_SIZE = 500
+#: Relative residual at which conjugate gradients stop in a Newton step (an inexact one).
+CG_TOLERANCE = 1e-2
+#: The same for the path's tangent, which the prediction and the certificate extrapolate along.
+TANGENT_TOLERANCE = 1e-3
+#: Pairs whose weight w(x2 | x1) is at most this are left out of matrix-free Hessian products:
+#: each row drops at most ``n2`` times this of its weight, far below CG_TOLERANCE.
+MATRIX_FREE_WEIGHT = 1e-9
+#: Most Hessian products one conjugate-gradient solve may take.
+CG_ITERATIONS = 2000
 
 
 @dataclass
@@ -244,23 +260,53 @@ class _Blocks:
 
 def _blocks(prob: _Problem, state: _State, eps: float) -> _Blocks:
     xp, (c, w) = prob.xp, (state.c, state.w)
-    omega = prob.p_x1[:, :, None] * w
-    a = xp.einsum("bij,bijy->biy", w, c)  # q(y | x1)
-    centred = c - a[:, :, None, :]
-    diag = xp.arange(prob.shape[3])
-    # Hess g = diag(c) - c c^T, summed under omega without forming it per pair.
-    lam_lam = xp.einsum("bij,bijy,bijz->biyz", omega / eps, centred, centred)
-    lam_lam -= xp.einsum("bij,bijy,bijz->biyz", omega, c, c)
-    lam_lam[..., diag, diag] += xp.einsum("bij,bijy->biy", omega, c)
+    omega, centred = _weighted_pairs(prob, state)
+    lam_lam = _lam_blocks(xp, omega, c, centred, eps)
     # Formed in its (x1, y, x2, z) memory order: the Schur step reads it as (x1, y, (x2, z)).
     # A product with the swapped view itself would follow that view's memory order.
     swapped = xp.contiguous((omega[..., None] * (centred / eps - c)).swapaxes(2, 3))
     lam_mu = swapped[..., None] * c[:, :, None]
     for y in range(prob.shape[3]):
         lam_mu[:, :, y, :, y] += omega * c[..., y]
-    mu_mu_diag = xp.einsum("bij,bijy,bijz->bjyz", omega * (1 / eps - 1), c, c)
-    mu_mu_diag[..., diag, diag] += xp.einsum("bij,bijy->bjy", omega, c)
+    mu_mu_diag = _mu_blocks(xp, omega * (1 / eps - 1), omega, c)
     return _Blocks(lam_lam, lam_mu, mu_mu_diag, w[..., None] * c, w, prob.p_x1 / eps)
+
+
+def _weighted_pairs(prob: _Problem, state: _State) -> tuple[Array, Array]:
+    """``omega = p(x1) w(x2 | x1)`` and ``c - q(y | x1)``, the centred label distributions."""
+    omega = prob.p_x1[:, :, None] * state.w
+    a = prob.xp.einsum("bij,bijy->biy", state.w, state.c)  # q(y | x1)
+    return omega, state.c - a[:, :, None, :]
+
+
+def _lam_blocks(xp: Arrays, omega: Array, c: Array, centred: Array, eps: float) -> Array:
+    """The Hessian's ``lam``-``lam`` blocks, ``sum_x2 omega [diag(c) - c c^T + centred
+    centred^T / eps]``; ``Hess g = diag(c) - c c^T`` is summed without forming it per pair."""
+    diag, weighted = xp.arange(c.shape[3]), omega[..., None] * c
+    # Batched over (b, x1), contracted over x2: products of (ny x n2) by (n2 x ny) matrices.
+    lam_lam = (omega[..., None] * centred).swapaxes(2, 3) @ centred
+    lam_lam /= eps
+    lam_lam -= weighted.swapaxes(2, 3) @ c
+    lam_lam[..., diag, diag] += weighted.sum(axis=2)
+    return lam_lam
+
+
+def _mu_blocks(xp: Arrays, coefficient: Array, omega: Array, c: Array) -> Array:
+    """``sum_x1 [coefficient c c^T + omega diag(c)]`` for each ``x2``."""
+    diag = xp.arange(c.shape[3])
+    # Batched over (b, x2), contracted over x1.
+    mu_mu = xp.permute(coefficient[..., None] * c, (0, 2, 3, 1)) @ c.swapaxes(1, 2)
+    mu_mu[..., diag, diag] += xp.einsum("bij,bijy->bjy", omega, c)
+    return mu_mu
+
+
+def _gauge_fixed(xp: Arrays, lam_lam: Array, free1: Array) -> Array:
+    """The ``lam``-``lam`` blocks made positive definite: each block's gauge direction (its
+    free cells' indicator ``f``, along which the Hessian and every gradient vanish) gets
+    ``trace / |f| f f^T``, and the diagonal of each empty cell a one."""
+    gauge = xp.einsum("...iyy->...i", lam_lam) / xp.maximum(free1.sum(axis=-1), 1.0)
+    fixed = (lam_lam + gauge[..., None, None]) * (free1[..., :, None] * free1[..., None, :])
+    return fixed + (1.0 - free1)[..., None] * xp.eye(lam_lam.shape[-1])
 
 
 def _hessian(prob: _Problem, blocks: _Blocks) -> Array:
@@ -294,6 +340,7 @@ def _solve_newton(
     rhs: tuple[Array, Array],
     cap: float | None = STEP_CAP,
     damping: Array | None = None,
+    tolerance: float = CG_TOLERANCE,
 ) -> tuple[Array, Array, Array, Array]:
     """``-(Hess + ridge I)^{-1} rhs`` on the free variables, ``-rhs . step``, and the ridge.
 
@@ -312,11 +359,12 @@ def _solve_newton(
     if damping is not None:
         ridge = xp.maximum(ridge, damping / DAMPING_EASE)
     target = (-xp.where(prob.free1, rhs[0], 0.0), -xp.where(prob.free2, rhs[1], 0.0))
-    blocks = _blocks(prob, state, eps)
-    if (n1 + n2) * ny > SMALL_SYSTEM:
-        solve = _schur_solver(prob, blocks, target)
+    if (n1 + n2) * ny <= SMALL_SYSTEM:
+        solve = _dense_solver(prob, _blocks(prob, state, eps), target)
+    elif n2 * ny <= MATRIX_FREE_SIZE:
+        solve = _schur_solver(prob, _blocks(prob, state, eps), target)
     else:
-        solve = _dense_solver(prob, blocks, target)
+        solve = _matrix_free_solver(prob, state, eps, target, tolerance)
     for _ in range(RIDGE_ATTEMPTS):
         d_lam, d_mu = solve(ridge)
         if cap is None:
@@ -342,6 +390,53 @@ def _dense_solver(prob: _Problem, blocks: _Blocks, target: tuple[Array, Array]):
     def solve(ridge: Array) -> tuple[Array, Array]:
         step = _solve_spd(xp, hess, flat, xp.where(free, ridge[:, None], 0.0))
         return step[:, :d1].reshape(batch, n1, ny), step[:, d1:].reshape(batch, n2, ny)
+
+    return solve
+
+
+def _matrix_free_solver(
+    prob: _Problem, state: _State, eps: float, target: tuple[Array, Array], tolerance: float
+):
+    """Large systems: conjugate gradients on Hessian products over the active pairs
+    (:class:`pid.estimators._matrix_free.PairHessian`), preconditioned by the inverse of the
+    Hessian's ``ny x ny`` diagonal blocks, ``lam`` blocks with their gauge fixed as in
+    :func:`_schur_one`. Memory stays linear in the size of the joint table."""
+    xp, (batch, n1, n2, ny) = prob.xp, prob.shape
+    omega, centred = _weighted_pairs(prob, state)
+    free1, free2 = xp.as_float(prob.free1), xp.as_float(prob.free2)
+    lam_blocks = _gauge_fixed(xp, _lam_blocks(xp, omega, state.c, centred, eps), free1)
+    # The mu-mu diagonal blocks of Cov_w(v) / eps lose the w^2 part of the mean's square.
+    coefficient = omega * (1 / eps - 1) - (prob.p_x1 / eps)[:, :, None] * state.w**2
+    mu_blocks = _mu_blocks(xp, coefficient, omega, state.c)
+    mu_blocks += (1.0 - free2)[..., None] * xp.eye(ny)
+    blocks = xp.concatenate([lam_blocks, mu_blocks], axis=1)
+    free = xp.concatenate([free1.reshape(batch, -1), free2.reshape(batch, -1)], axis=1)
+    flat = xp.concatenate([target[0].reshape(batch, -1), target[1].reshape(batch, -1)], axis=1)
+    hessians = [
+        PairHessian(xp, state.w[b], state.c[b], state.q[b], eps, MATRIX_FREE_WEIGHT)
+        for b in range(batch)
+    ]
+
+    def solve(ridge: Array) -> tuple[Array, Array]:
+        inverse = xp.inv(blocks + ridge[:, None, None, None] * xp.eye(ny))
+        steps = []
+        for b, hessian in enumerate(hessians):
+
+            def apply(v: Array, b: int = b, hessian: PairHessian = hessian) -> Array:
+                d_lam, d_mu = hessian.times(
+                    v[: n1 * ny].reshape(n1, ny), v[n1 * ny :].reshape(n2, ny)
+                )
+                product = xp.concatenate([d_lam.reshape(-1), d_mu.reshape(-1)])
+                return product * free[b] + ridge[b] * v
+
+            def precondition(v: Array, b: int = b) -> Array:
+                return xp.einsum("kyz,kz->ky", inverse[b], v.reshape(-1, ny)).reshape(-1)
+
+            steps.append(
+                conjugate_gradient(xp, apply, precondition, flat[b], tolerance, CG_ITERATIONS)
+            )
+        step = xp.stack(steps)
+        return step[:, : n1 * ny].reshape(batch, n1, ny), step[:, n1 * ny :].reshape(batch, n2, ny)
 
     return solve
 
@@ -386,10 +481,7 @@ def _schur_one(
     layout = prob.mu_layout(b)
     index2 = layout.index
     free1 = xp.as_float(prob.free1[b])
-    pair = free1[:, :, None] * free1[:, None, :]
-    gauge = xp.einsum("iyy->i", blocks.lam_lam[b]) / xp.maximum(free1.sum(axis=1), 1.0)
-    lam_lam = (blocks.lam_lam[b] + gauge[:, None, None]) * pair
-    lam_lam += (1.0 - free1)[:, :, None] * xp.eye(ny)
+    lam_lam = _gauge_fixed(xp, blocks.lam_lam[b], free1)
     lam_mu = blocks.lam_mu[b].reshape(n1, ny, n2 * ny)  # zero on rows of empty cells
     coupling = xp.sqrt(blocks.weight[b])[:, None] * blocks.z_rows[b].reshape(n1, -1)[:, index2]
     mu_mu = blocks.mu_mu_diag[b][layout.block_of_rows, layout.y_of_rows, layout.y_of_cols]
@@ -571,10 +663,13 @@ def _follow_path(prob: _Problem, tol_bits: float, max_steps: int) -> NewtonSolut
     state = _evaluate(prob, lam, mu, eps)  # exactly centred at eps = 1
     tangent = _tangent(prob, state, eps)
     best = _certify(prob, lam, mu, state, eps, tangent)
+    rounded = True  # whether the latest certificate rounded every problem's primal point
     while True:
         best.newton_steps = steps
         done = best.gap_bits <= tol_bits
         if done.all() or steps >= max_steps or eps * shrink < SMALLEST_EPSILON:
+            if not rounded:  # the answer is the latest point's whenever that is the best
+                best = _better(prob.xp, best, _certify(prob, lam, mu, state, eps, tangent))
             return best
         while True:
             new_eps = eps * shrink
@@ -592,7 +687,9 @@ def _follow_path(prob: _Problem, tol_bits: float, max_steps: int) -> NewtonSolut
         if settled and taken <= QUICK_LEVEL:
             shrink = max(shrink**2, SHRINK)  # an easy level: take longer steps again
         tangent = _tangent(prob, state, eps)
-        best = _better(prob.xp, best, _certify(prob, lam, mu, state, eps, tangent))
+        latest = _certify(prob, lam, mu, state, eps, tangent, PROMISING * tol_bits)
+        rounded = bool(prob.xp.isfinite(latest.lower_bits).all())
+        best = _better(prob.xp, best, latest)
 
 
 def _predict(
@@ -731,7 +828,7 @@ def _tangent(prob: _Problem, state: _State, eps: float) -> tuple[Array, Array]:
     dw = xp.where(finite, -state.w * (g - mean) / eps**2, 0.0)
     dq = (prob.p_x1[:, :, None] * dw)[..., None] * state.c
     rhs = (dq.sum(axis=2), dq.sum(axis=1))
-    return _solve_newton(prob, state, eps, rhs, cap=None)[:2]
+    return _solve_newton(prob, state, eps, rhs, cap=None, tolerance=TANGENT_TOLERANCE)[:2]
 
 
 def _certify(
@@ -741,6 +838,7 @@ def _certify(
     state: _State,
     eps: float,
     tangent: tuple[Array, Array],
+    hopeless_above: float = math.inf,
 ) -> NewtonSolution:
     """The certificate at a point of the path: the rounded primal point's entropy, and the
     smaller of two dual bounds, at the multipliers and at their first-order extrapolation
@@ -748,12 +846,13 @@ def _certify(
 
     Both are valid bounds (any multipliers give one); the first is ``O(eps)`` above the
     optimum, the extrapolated one ``O(eps^2)`` once the set of active pairs has settled.
+
+    Rounding the primal point costs some twenty passes over the joint table. A problem whose
+    gap, estimated with the entropy of the smoothed point itself (a pass), exceeds
+    ``hopeless_above`` is not rounded: its lower bound is ``-inf``, a certificate that
+    :func:`_better` never prefers.
     """
-    xp, q = prob.xp, _project(prob, state.q)
-    broken = ~(_largest(prob, _marginal_residual(prob, q)) <= FEASIBLE_RESIDUAL)
-    if broken.any():  # rounding failed (e.g. overflow far off the path): a safe feasible point
-        q = xp.where(broken[:, None, None, None], prob.conditional_product(), q)
-    lower = _conditional_entropy_bits(xp, q)
+    xp = prob.xp
     move = (eps * tangent[0], eps * tangent[1])
     extrapolated = _dual_bound_bits(prob, lam - move[0], mu - move[1])
     upper = _dual_bound_bits(prob, lam, mu, state.g)
@@ -761,6 +860,15 @@ def _certify(
     # unreliable; a NaN move fails both tests.
     better = (extrapolated < upper) & (_largest(prob, move) <= STEP_CAP)
     upper = xp.where(better, extrapolated, upper)
+    hopeful = ~(upper - _conditional_entropy_bits(xp, state.q) > hopeless_above)
+    if not hopeful.any():
+        lower = xp.full(prob.shape[0], -math.inf)
+        return NewtonSolution(state.q, lower, upper, 0, xp.full(prob.shape[0], eps))
+    q = _project(prob, state.q)
+    broken = ~(_largest(prob, _marginal_residual(prob, q)) <= FEASIBLE_RESIDUAL)
+    if broken.any():  # rounding failed (e.g. overflow far off the path): a safe feasible point
+        q = xp.where(broken[:, None, None, None], prob.conditional_product(), q)
+    lower = xp.where(hopeful, _conditional_entropy_bits(xp, q), -math.inf)
     return NewtonSolution(q, lower, upper, 0, xp.full(prob.shape[0], eps))
 
 

@@ -1,0 +1,110 @@
+"""Matrix-free Newton systems of the exact solver: conjugate gradients over the active pairs.
+
+The Hessian of the smoothed dual ``F_eps`` (:mod:`pid.estimators.newton`) applied to a
+direction ``(dlam, dmu)`` is the change of the marginals of ``q = p(x1) w c`` along it:
+
+    dtheta(x1, x2, y) = dlam(x1, y) + dmu(x2, y),     dg = sum_y c dtheta,
+    dq = q [dtheta + (1 / eps - 1) dg - E_w[dg | x1] / eps],
+    Hess (dlam, dmu) = (sum_x2 dq, sum_x1 dq),
+
+where ``E_w[. | x1]`` averages over ``x2`` under ``w(x2 | x1)``. Pairs whose weight is below
+double-precision rounding add nothing, so once the smoothing is small a product touches a small
+fraction of the ``(x1, x2)`` pairs, and no matrix of the size of the Newton system is ever
+stored: memory stays linear in the size of the joint table.
+
+The systems are solved by conjugate gradients preconditioned by the Hessian's ``ny x ny``
+diagonal blocks (block Jacobi), and stopped at a relative residual, which makes each step an
+inexact Newton step (Dembo, Eisenstat and Steihaug, SIAM J. Numer. Anal. 19, 1982): the damped
+Newton iteration around it keeps its descent and its fast local convergence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pid.estimators._arrays import Array, Arrays
+
+
+class PairHessian:
+    """Products with the Hessian of ``F_eps`` of one problem, over its active pairs.
+
+    Parameters
+    ----------
+    xp : the array namespace.
+    w : array, shape (n1, n2)
+        The pairs' weights ``w(x2 | x1)``; pairs with weight at most ``threshold`` are left out.
+    c, q : arrays, shape (n1, n2, ny)
+        ``softmax_y(lam + mu)`` and the smoothed primal point ``p(x1) w c``.
+    eps : float
+        The smoothing level.
+    """
+
+    def __init__(
+        self, xp: Arrays, w: Array, c: Array, q: Array, eps: float, threshold: float
+    ) -> None:
+        n1, n2, ny = c.shape
+        pairs = xp.flatnonzero(w > threshold)
+        first, second = pairs // n2, pairs % n2
+        self.xp, self.eps, self.n1, self.n2, self.ny = xp, eps, n1, n2, ny
+        self.first, self.second = first, second
+        self.w = xp.take_rows(w.reshape(-1), pairs)
+        self.c = xp.take_rows(c.reshape(-1, ny), pairs)
+        self.q = xp.take_rows(q.reshape(-1, ny), pairs)
+        labels = xp.arange(ny)
+        self.flat_first = (first[:, None] * ny + labels).reshape(-1)
+        self.flat_second = (second[:, None] * ny + labels).reshape(-1)
+
+    def times(self, d_lam: Array, d_mu: Array) -> tuple[Array, Array]:
+        """``Hess (d_lam, d_mu)``, as arrays of shapes ``(n1, ny)`` and ``(n2, ny)``."""
+        xp = self.xp
+        d_theta = xp.take_rows(d_lam, self.first) + xp.take_rows(d_mu, self.second)
+        d_g = (self.c * d_theta).sum(axis=1)
+        mean = xp.scatter_sum(self.first, self.w * d_g, self.n1)
+        d_theta += (d_g * (1.0 / self.eps - 1.0) - xp.take_rows(mean, self.first) / self.eps)[
+            :, None
+        ]
+        d_theta *= self.q
+        flat = d_theta.reshape(-1)
+        return (
+            xp.scatter_sum(self.flat_first, flat, self.n1 * self.ny).reshape(self.n1, self.ny),
+            xp.scatter_sum(self.flat_second, flat, self.n2 * self.ny).reshape(self.n2, self.ny),
+        )
+
+
+def conjugate_gradient(
+    xp: Arrays,
+    apply: Callable[[Array], Array],
+    precondition: Callable[[Array], Array],
+    rhs: Array,
+    tolerance: float,
+    iterations: int,
+) -> Array:
+    """Preconditioned conjugate gradients for ``A x = rhs``, from ``x = 0``, stopped once
+    ``|rhs - A x| <= tolerance |rhs|`` or after ``iterations`` products with ``A``.
+
+    ``A`` (``apply``) and the preconditioner must be symmetric positive definite on the
+    subspace the iterates span.
+    """
+    x = xp.zeros(rhs.shape[0])
+    residual = xp.copy(rhs)
+    stop = tolerance * float(xp.sqrt((rhs * rhs).sum()))
+    if stop == 0.0:
+        return x
+    z = precondition(residual)
+    direction = z
+    rz = float((residual * z).sum())
+    for _ in range(iterations):
+        product = apply(direction)
+        curvature = float((direction * product).sum())
+        if not curvature > 0.0:  # rounding broke the positive definiteness: keep what we have
+            break
+        alpha = rz / curvature
+        x += alpha * direction
+        residual -= alpha * product
+        if float(xp.sqrt((residual * residual).sum())) <= stop:
+            break
+        z = precondition(residual)
+        rz_next = float((residual * z).sum())
+        direction = z + (rz_next / rz) * direction
+        rz = rz_next
+    return x
