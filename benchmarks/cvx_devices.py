@@ -3,18 +3,20 @@
 Run: ``.venv/bin/python benchmarks/cvx_devices.py [--part many large] [--size 1000]``
 
 - ``many``: 10,000 random 5x5x2 distributions through ``cvx_batch``, once per backend.
-- ``large``: one dense random ``size x size x 10`` distribution (``--size``, 1000 by default),
-  once per backend that can hold it (the CPU is limited to 4 GB, so at 1000 it is refused
-  there with the reason), and a 200x200x10 one for comparison.
+- ``large``: a dense random 200x200x10 distribution and one of ``size x size x 10``
+  (``--size``, 1000 by default), once per backend that can hold it (a shape whose Newton
+  systems need more than 4 GB on the CPU is refused there, with the reason).
 
 Each row gives the time, its ratio to numpy's, the largest term difference from numpy's answer
 (where numpy ran) and the largest certified gap. Devices: numpy, torch on the CPU, and CUDA when
-``torch.cuda.is_available()``.
+``torch.cuda.is_available()``. The last line gives the run's peak resident memory, a bound on
+the memory of every solve in it.
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import time
 
 import numpy as np
@@ -86,6 +88,8 @@ def main() -> None:
     parts = {"many": lambda: many(rng), "large": lambda: large(rng, args.size)}
     for part in args.part:
         parts[part]()
+    peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB on Linux
+    print(f"\npeak resident memory of the run: {peak_gb:.2f} GiB")
 
 
 if __name__ == "__main__":

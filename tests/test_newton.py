@@ -95,6 +95,19 @@ def test_agrees_with_the_cvxpy_reference_matrix_free(rng, monkeypatch, device):
         assert fast.diagnostics["gap_bits"] <= 1e-8
 
 
+def test_matrix_free_batches_match_single_solves(rng, monkeypatch):
+    monkeypatch.setattr(newton, "MATRIX_FREE_SIZE", 0)
+    tables = [random_sparse_table(rng, (14, 12, 4)), random_table(rng, (14, 12, 4))]
+    p1 = np.stack([t.sum(axis=1) for t in tables])
+    p2 = np.stack([t.sum(axis=0) for t in tables])
+    batch = maximize_conditional_entropy(p1, p2, tol_bits=1e-8)
+    for b in range(2):
+        single = maximize_conditional_entropy(p1[b : b + 1], p2[b : b + 1], tol_bits=1e-8)
+        both = batch.gap_bits[b] + single.gap_bits[0]
+        assert max(batch.gap_bits[b], single.gap_bits[0]) <= 1e-8
+        assert abs(batch.lower_bits[b] - single.lower_bits[0]) <= both + 1e-12
+
+
 def test_large_systems_are_solved_matrix_free_to_the_schur_answer(rng, monkeypatch):
     table = random_table(rng, (60, 52, 10))  # 520 mu variables: above MATRIX_FREE_SIZE
     p1, p2 = table.sum(axis=1)[None], table.sum(axis=0)[None]

@@ -24,6 +24,10 @@ from collections.abc import Callable
 
 from pid.estimators._arrays import Array, Arrays
 
+#: Above this fraction of active pairs, products run over every pair of the table (plain
+#: broadcasting and sums, no copies): the inactive ones add their exact, negligible terms.
+EVERY_PAIR = 0.5
+
 
 class PairHessian:
     """Products with the Hessian of ``F_eps`` of one problem, over its active pairs.
@@ -32,7 +36,8 @@ class PairHessian:
     ----------
     xp : the array namespace.
     w : array, shape (n1, n2)
-        The pairs' weights ``w(x2 | x1)``; pairs with weight at most ``threshold`` are left out.
+        The pairs' weights ``w(x2 | x1)``; pairs with weight at most ``threshold`` are left out
+        (unless more than :data:`EVERY_PAIR` of them are active).
     c, q : arrays, shape (n1, n2, ny)
         ``softmax_y(lam + mu)`` and the smoothed primal point ``p(x1) w c``.
     eps : float
@@ -43,31 +48,55 @@ class PairHessian:
         self, xp: Arrays, w: Array, c: Array, q: Array, eps: float, threshold: float
     ) -> None:
         n1, n2, ny = c.shape
-        pairs = xp.flatnonzero(w > threshold)
-        first, second = pairs // n2, pairs % n2
         self.xp, self.eps, self.n1, self.n2, self.ny = xp, eps, n1, n2, ny
-        self.first, self.second = first, second
+        pairs = xp.flatnonzero(w > threshold)
+        self.every_pair = pairs.shape[0] > EVERY_PAIR * n1 * n2
+        if self.every_pair:
+            self.w, self.c, self.q = w, c, q
+            return
+        self.first, self.second = pairs // n2, pairs % n2
         self.w = xp.take_rows(w.reshape(-1), pairs)
         self.c = xp.take_rows(c.reshape(-1, ny), pairs)
         self.q = xp.take_rows(q.reshape(-1, ny), pairs)
         labels = xp.arange(ny)
-        self.flat_first = (first[:, None] * ny + labels).reshape(-1)
-        self.flat_second = (second[:, None] * ny + labels).reshape(-1)
+        self.flat_first = (self.first[:, None] * ny + labels).reshape(-1)
+        self.flat_second = (self.second[:, None] * ny + labels).reshape(-1)
 
     def times(self, d_lam: Array, d_mu: Array) -> tuple[Array, Array]:
         """``Hess (d_lam, d_mu)``, as arrays of shapes ``(n1, ny)`` and ``(n2, ny)``."""
-        xp = self.xp
-        d_theta = xp.take_rows(d_lam, self.first) + xp.take_rows(d_mu, self.second)
-        d_g = (self.c * d_theta).sum(axis=1)
-        mean = xp.scatter_sum(self.first, self.w * d_g, self.n1)
-        d_theta += (d_g * (1.0 / self.eps - 1.0) - xp.take_rows(mean, self.first) / self.eps)[
-            :, None
-        ]
+        d_theta = self._spread(d_lam, d_mu)
+        d_g = (self.c * d_theta).sum(axis=-1)
+        mean = self._row_sums(self.w * d_g)
+        d_theta += (d_g * (1.0 / self.eps - 1.0) - self._per_pair(mean) / self.eps)[..., None]
         d_theta *= self.q
-        flat = d_theta.reshape(-1)
+        return self._marginals(d_theta)
+
+    def _spread(self, d_lam: Array, d_mu: Array) -> Array:
+        """``dlam(x1, y) + dmu(x2, y)`` on each pair."""
+        if self.every_pair:
+            return d_lam[:, None, :] + d_mu[None, :, :]
+        return self.xp.take_rows(d_lam, self.first) + self.xp.take_rows(d_mu, self.second)
+
+    def _row_sums(self, values: Array) -> Array:
+        """Sums over ``x2`` of a value per pair."""
+        if self.every_pair:
+            return values.sum(axis=1)
+        return self.xp.scatter_sum(self.first, values, self.n1)
+
+    def _per_pair(self, row_values: Array) -> Array:
+        """A value per ``x1`` on each of its pairs."""
+        if self.every_pair:
+            return row_values[:, None]
+        return self.xp.take_rows(row_values, self.first)
+
+    def _marginals(self, values: Array) -> tuple[Array, Array]:
+        """Sums over ``x2`` and over ``x1`` of a ``ny``-vector per pair."""
+        if self.every_pair:
+            return values.sum(axis=1), values.sum(axis=0)
+        xp, flat, ny = self.xp, values.reshape(-1), self.ny
         return (
-            xp.scatter_sum(self.flat_first, flat, self.n1 * self.ny).reshape(self.n1, self.ny),
-            xp.scatter_sum(self.flat_second, flat, self.n2 * self.ny).reshape(self.n2, self.ny),
+            xp.scatter_sum(self.flat_first, flat, self.n1 * ny).reshape(self.n1, ny),
+            xp.scatter_sum(self.flat_second, flat, self.n2 * ny).reshape(self.n2, ny),
         )
 
 

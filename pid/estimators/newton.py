@@ -154,6 +154,7 @@ class _Problem:
         self.free1 = p_x1_y > 0
         self.free2 = p_x2_y > 0
         self.cell = self.free1[:, :, None, :] & self.free2[:, None, :, :]
+        self.every_cell = bool(self.cell.all())
         self.row = self.p_x1 > 0
         batch, n1, ny = p_x1_y.shape
         self.shape = (batch, n1, p_x2_y.shape[1], ny)
@@ -201,14 +202,19 @@ def _log_partition(prob: _Problem, lam: Array, mu: Array) -> tuple[Array, Array]
     """``g = LSE_y(lam + mu)`` over each pair's feasible labels and ``c = softmax_y(lam + mu)``;
     ``g = -inf`` on pairs without one."""
     xp = prob.xp
-    theta = xp.where(prob.cell, lam[:, :, None, :] + mu[:, None, :, :], -math.inf)
+    theta = lam[:, :, None, :] + mu[:, None, :, :]
+    if not prob.every_cell:
+        theta = xp.where(prob.cell, theta, -math.inf)
     peak = xp.amax(theta, 3)
     live = xp.isfinite(peak)
     peak = xp.where(live, peak, 0.0)
-    expo = xp.exp(theta - peak[..., None])
+    # In place: each new array of the joint table's size costs as much as a pass over it.
+    theta -= peak[..., None]
+    expo = xp.exp_inplace(theta)
     total = expo.sum(axis=3)
     g = xp.where(live, peak + xp.log(xp.where(live, total, 1.0)), -math.inf)
-    return g, expo / xp.where(live, total, 1.0)[..., None]
+    expo /= xp.where(live, total, 1.0)[..., None]
+    return g, expo
 
 
 def _evaluate(prob: _Problem, lam: Array, mu: Array, eps: float) -> _State:
@@ -260,7 +266,9 @@ class _Blocks:
 
 def _blocks(prob: _Problem, state: _State, eps: float) -> _Blocks:
     xp, (c, w) = prob.xp, (state.c, state.w)
-    omega, centred = _weighted_pairs(prob, state)
+    omega = prob.p_x1[:, :, None] * w
+    a = xp.einsum("bij,bijy->biy", w, c)  # q(y | x1)
+    centred = c - a[:, :, None, :]
     lam_lam = _lam_blocks(xp, omega, c, centred, eps)
     # Formed in its (x1, y, x2, z) memory order: the Schur step reads it as (x1, y, (x2, z)).
     # A product with the swapped view itself would follow that view's memory order.
@@ -270,13 +278,6 @@ def _blocks(prob: _Problem, state: _State, eps: float) -> _Blocks:
         lam_mu[:, :, y, :, y] += omega * c[..., y]
     mu_mu_diag = _mu_blocks(xp, omega * (1 / eps - 1), omega, c)
     return _Blocks(lam_lam, lam_mu, mu_mu_diag, w[..., None] * c, w, prob.p_x1 / eps)
-
-
-def _weighted_pairs(prob: _Problem, state: _State) -> tuple[Array, Array]:
-    """``omega = p(x1) w(x2 | x1)`` and ``c - q(y | x1)``, the centred label distributions."""
-    omega = prob.p_x1[:, :, None] * state.w
-    a = prob.xp.einsum("bij,bijy->biy", state.w, state.c)  # q(y | x1)
-    return omega, state.c - a[:, :, None, :]
 
 
 def _lam_blocks(xp: Arrays, omega: Array, c: Array, centred: Array, eps: float) -> Array:
@@ -402,12 +403,24 @@ def _matrix_free_solver(
     Hessian's ``ny x ny`` diagonal blocks, ``lam`` blocks with their gauge fixed as in
     :func:`_schur_one`. Memory stays linear in the size of the joint table."""
     xp, (batch, n1, n2, ny) = prob.xp, prob.shape
-    omega, centred = _weighted_pairs(prob, state)
+    c, w = state.c, state.w
+    omega = prob.p_x1[:, :, None] * w
+    a = xp.einsum("bij,bijy->biy", w, c)  # q(y | x1)
     free1, free2 = xp.as_float(prob.free1), xp.as_float(prob.free2)
-    lam_blocks = _gauge_fixed(xp, _lam_blocks(xp, omega, state.c, centred, eps), free1)
+    # The lam-lam blocks of _lam_blocks in one product, as sum_x2 omega centred a^T vanishes:
+    # sum_x2 omega (centred / eps - c) c^T + diag(p(x1) a), symmetrized against rounding.
+    weighted = c - a[:, :, None, :]
+    weighted /= eps
+    weighted -= c
+    weighted *= omega[..., None]
+    lam_blocks = weighted.swapaxes(2, 3) @ c
+    lam_blocks = 0.5 * (lam_blocks + lam_blocks.swapaxes(2, 3))
+    diagonal = xp.arange(ny)
+    lam_blocks[..., diagonal, diagonal] += prob.p_x1[:, :, None] * a
+    lam_blocks = _gauge_fixed(xp, lam_blocks, free1)
     # The mu-mu diagonal blocks of Cov_w(v) / eps lose the w^2 part of the mean's square.
-    coefficient = omega * (1 / eps - 1) - (prob.p_x1 / eps)[:, :, None] * state.w**2
-    mu_blocks = _mu_blocks(xp, coefficient, omega, state.c)
+    coefficient = omega * (1 / eps - 1) - (prob.p_x1 / eps)[:, :, None] * w**2
+    mu_blocks = _mu_blocks(xp, coefficient, omega, c)
     mu_blocks += (1.0 - free2)[..., None] * xp.eye(ny)
     blocks = xp.concatenate([lam_blocks, mu_blocks], axis=1)
     free = xp.concatenate([free1.reshape(batch, -1), free2.reshape(batch, -1)], axis=1)
@@ -624,9 +637,11 @@ def maximize_conditional_entropy(
     certificate of each level (:func:`_certify`) uses the tangent it computes for the next
     prediction.
 
-    The problem is symmetric in the two modalities while the Newton systems factor the second
-    one's multipliers (the Schur complement of :func:`_schur_one`), so the larger alphabet is put
-    first.
+    Newton systems of more than :data:`SMALL_SYSTEM` multipliers eliminate the first
+    modality's and factor the second one's (the Schur complement of :func:`_schur_one`); above
+    :data:`MATRIX_FREE_SIZE` of the second one's, they are solved matrix-free by conjugate
+    gradients (:func:`_matrix_free_solver`). The problem is symmetric in the two modalities, so
+    the larger alphabet is put first.
 
     Parameters
     ----------
@@ -710,9 +725,12 @@ def _predict(
     move = (prob.xp.as_float(~done) * (new_eps - eps))[:, None, None]
     moved_lam, moved_mu = lam + move * tangent[0], mu + move * tangent[1]
     moved = _evaluate(prob, moved_lam, moved_mu, new_eps)
+    moved_residual = _largest(prob, _gradient(prob, moved))
+    if (moved_residual <= max(CENTERING * new_eps, RESIDUAL_FLOOR)).all():
+        return moved_lam, moved_mu, moved  # already centred: nothing to compare
     still = _evaluate(prob, lam, mu, new_eps)
     # A tangent that is not finite never moves the multipliers.
-    stay = ~(_largest(prob, _gradient(prob, moved)) <= _largest(prob, _gradient(prob, still)))
+    stay = ~(moved_residual <= _largest(prob, _gradient(prob, still)))
     if not stay.any():
         return moved_lam, moved_mu, moved
     pick = stay[:, None, None]
@@ -848,9 +866,8 @@ def _certify(
     optimum, the extrapolated one ``O(eps^2)`` once the set of active pairs has settled.
 
     Rounding the primal point costs some twenty passes over the joint table. A problem whose
-    gap, estimated with the entropy of the smoothed point itself (a pass), exceeds
-    ``hopeless_above`` is not rounded: its lower bound is ``-inf``, a certificate that
-    :func:`_better` never prefers.
+    gap, estimated with :func:`_smoothed_entropy_bits`, exceeds ``hopeless_above`` is not
+    rounded: its lower bound is ``-inf``, a certificate that :func:`_better` never prefers.
     """
     xp = prob.xp
     move = (eps * tangent[0], eps * tangent[1])
@@ -860,7 +877,7 @@ def _certify(
     # unreliable; a NaN move fails both tests.
     better = (extrapolated < upper) & (_largest(prob, move) <= STEP_CAP)
     upper = xp.where(better, extrapolated, upper)
-    hopeful = ~(upper - _conditional_entropy_bits(xp, state.q) > hopeless_above)
+    hopeful = ~(upper - _smoothed_entropy_bits(prob, state, eps) > hopeless_above)
     if not hopeful.any():
         lower = xp.full(prob.shape[0], -math.inf)
         return NewtonSolution(state.q, lower, upper, 0, xp.full(prob.shape[0], eps))
@@ -870,6 +887,14 @@ def _certify(
         q = xp.where(broken[:, None, None, None], prob.conditional_product(), q)
     lower = xp.where(hopeful, _conditional_entropy_bits(xp, q), -math.inf)
     return NewtonSolution(q, lower, upper, 0, xp.full(prob.shape[0], eps))
+
+
+def _smoothed_entropy_bits(prob: _Problem, state: _State, eps: float) -> Array:
+    """``(F_eps - eps H_w(X2 | X1)) / ln 2``, in bits: the smoothed point's ``H_q(Y|X1,X2)``
+    where its marginals are met (the smoothed problem's duality), from ``(x1, x2)`` arrays."""
+    xp, w = prob.xp, state.w
+    spread = -xp.where(w > 0, w * xp.log(xp.where(w > 0, w, 1.0)), 0.0).sum(axis=2)
+    return (state.value - eps * (prob.p_x1 * spread).sum(axis=1)) / LN2
 
 
 def _dual_bound_bits(prob: _Problem, lam: Array, mu: Array, g: Array | None = None) -> Array:
