@@ -387,6 +387,33 @@ def test_a_single_label_has_no_information(rng, device):
     assert _terms(result).max() <= 1e-12
 
 
+def test_degenerate_inputs_through_the_matrix_free_path(rng, monkeypatch):
+    monkeypatch.setattr(newton, "MATRIX_FREE_SIZE", 0)  # each case has over 64 multipliers
+    constant = Distribution.from_table(rng.dirichlet(np.ones(90)).reshape(1, 30, 3))
+    result = estimate(constant)
+    _assert_clean(result, constant)
+    np.testing.assert_allclose(_terms(result), (0, 0, constant.mi_x2_y, 0), atol=1e-8)
+    table = np.zeros((12, 12, 3))  # y = x1 mod 3: U2 = S = 0
+    for a in range(12):
+        table[a, :, a % 3] = rng.dirichlet(np.ones(12)) / 12
+    determined = Distribution.from_table(table)
+    result = estimate(determined)
+    _assert_clean(result, determined)
+    assert abs(result.U2) <= 1e-7 and abs(result.S) <= 1e-7
+    table = rng.dirichlet(np.ones(400)).reshape(10, 10, 4)
+    table[0, :, :] = 1e-15
+    table[:, :, 3] = 1e-15
+    tiny = Distribution.from_table(table / table.sum())
+    result = estimate(tiny)
+    _assert_clean(result, tiny)
+    reference = estimate(tiny, method="cvxpy")
+    np.testing.assert_allclose(_terms(result), _terms(reference), atol=1e-5)
+    single = Distribution.from_table(rng.dirichlet(np.ones(1600)).reshape(40, 40, 1))
+    result = estimate(single)
+    _assert_clean(result, single)
+    assert _terms(result).max() <= 1e-12
+
+
 def test_batches_match_single_solves_and_keep_their_order(rng):
     dists = [
         Distribution.from_table(random_table(rng, (3, 2, 2) if k % 3 else (4, 4, 3)))
