@@ -88,7 +88,7 @@ def main() -> None:
     parts = {"many": lambda: many(rng), "large": lambda: large(rng, args.size)}
     for part in args.part:
         parts[part]()
-    peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB on Linux
+    peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB (Linux)
     print(f"\npeak resident memory of the run: {peak_gb:.2f} GiB")
 
 

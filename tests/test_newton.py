@@ -1,5 +1,6 @@
 """The dedicated CVX solver: exact values, the cvxpy reference, degenerate inputs, batches."""
 
+import sys
 import warnings
 
 import numpy as np
@@ -9,7 +10,7 @@ from conftest import random_shape, random_sparse_table, random_table
 
 from pid import Distribution, estimate
 from pid.datasets import canonical
-from pid.estimators import newton
+from pid.estimators import _matrix_free, newton
 from pid.estimators._arrays import namespace
 from pid.estimators._matrix_free import PairHessian, conjugate_gradient
 from pid.estimators.cvx import cvx_batch
@@ -95,6 +96,21 @@ def test_agrees_with_the_cvxpy_reference_matrix_free(rng, monkeypatch, device):
         assert fast.diagnostics["gap_bits"] <= 1e-8
 
 
+def test_conjugate_gradients_that_miss_hand_over_to_the_schur_complement(rng, monkeypatch):
+    table = random_sparse_table(rng, (16, 12, 5))
+    p1, p2 = table.sum(axis=1)[None], table.sum(axis=0)[None]
+    schur = maximize_conditional_entropy(p1, p2, tol_bits=1e-8)
+    monkeypatch.setattr(newton, "MATRIX_FREE_SIZE", 0)
+    monkeypatch.setattr(newton, "CG_ITERATIONS", 1)  # every solve misses its tolerance
+    handed_over = maximize_conditional_entropy(p1, p2, tol_bits=1e-8)
+    assert handed_over.newton_steps == schur.newton_steps
+    assert abs(handed_over.lower_bits[0] - schur.lower_bits[0]) <= 1e-12
+    monkeypatch.setattr(newton, "SCHUR_FALLBACK_NUMBERS", 0)  # no room: inexact steps only
+    alone = maximize_conditional_entropy(p1, p2, tol_bits=1e-8, max_steps=60)
+    assert alone.lower_bits[0] - 1e-9 <= schur.upper_bits[0]
+    assert schur.lower_bits[0] - 1e-9 <= alone.upper_bits[0]
+
+
 def test_matrix_free_batches_match_single_solves(rng, monkeypatch):
     monkeypatch.setattr(newton, "MATRIX_FREE_SIZE", 0)
     tables = [random_sparse_table(rng, (14, 12, 4)), random_table(rng, (14, 12, 4))]
@@ -124,8 +140,10 @@ def test_large_systems_are_solved_matrix_free_to_the_schur_answer(rng, monkeypat
     assert abs(matrix_free.lower_bits[0] - schur.lower_bits[0]) <= both
 
 
+@pytest.mark.parametrize("every_pair", [0.5, 2.0])  # the whole table; gathered pairs
 @pytest.mark.parametrize("device", DEVICES)
-def test_pair_hessian_products_match_the_dense_hessian(rng, device):
+def test_pair_hessian_products_match_the_dense_hessian(rng, monkeypatch, device, every_pair):
+    monkeypatch.setattr(_matrix_free, "EVERY_PAIR", every_pair)
     xp = namespace(device)
     table = random_sparse_table(rng, (9, 7, 4))
     prob = newton._Problem(
@@ -139,6 +157,7 @@ def test_pair_hessian_products_match_the_dense_hessian(rng, device):
     free = np.concatenate([table.sum(axis=1).ravel() > 0, table.sum(axis=0).ravel() > 0])
     direction = rng.normal(size=free.size) * free
     hessian = PairHessian(xp, state.w[0], state.c[0], state.q[0], eps, 0.0)
+    assert hessian.every_pair == (every_pair < 1)
     d_lam, d_mu = hessian.times(
         xp.asarray(direction[:36].reshape(9, 4)), xp.asarray(direction[36:].reshape(7, 4))
     )
@@ -154,13 +173,20 @@ def test_conjugate_gradient_stops_at_its_relative_residual(rng):
     rhs = rng.normal(size=40)
     inverse_diagonal = 1.0 / np.diag(matrix)
     for tolerance in (1e-2, 1e-10):
-        x = conjugate_gradient(
+        x, converged = conjugate_gradient(
             xp, lambda v: matrix @ v, lambda v: inverse_diagonal * v, rhs, tolerance, 1000
         )
+        assert converged
         assert np.linalg.norm(rhs - matrix @ x) <= tolerance * np.linalg.norm(rhs)
     np.testing.assert_allclose(x, np.linalg.solve(matrix, rhs), rtol=1e-6)
-    zero = conjugate_gradient(xp, lambda v: matrix @ v, lambda v: v, np.zeros(40), 1e-2, 10)
-    assert not zero.any()
+    short, converged = conjugate_gradient(
+        xp, lambda v: matrix @ v, lambda v: inverse_diagonal * v, rhs, 1e-10, 3
+    )
+    assert not converged and rhs @ short > 0  # still a descent direction
+    zero, converged = conjugate_gradient(
+        xp, lambda v: matrix @ v, lambda v: v, np.zeros(40), 1e-2, 10
+    )
+    assert converged and not zero.any()
 
 
 def test_hopeless_levels_skip_rounding_yet_the_answer_is_the_last_point(rng, monkeypatch):
@@ -437,12 +463,17 @@ def test_the_schur_products_by_active_pairs_match_the_dense_products(rng, monkey
     assert abs(answers[0].lower_bits[0] - answers[1].lower_bits[0]) <= 2e-8
 
 
-def test_a_shape_beyond_the_memory_limit_is_refused_before_solving():
+def test_a_shape_beyond_the_memory_limit_is_refused_before_solving(rng, monkeypatch):
     from pid.estimators.cvx import _check_size
 
     _check_size((1000, 1000, 10), None)  # matrix-free: some 1.9 GB
     with pytest.raises(ValueError, match="1500 x 1500 x 10 distribution needs more than 4 GB"):
         _check_size((1500, 1500, 10), None)
+    # pid.estimators.cvx, the module (the package exports the function of that name)
+    monkeypatch.setattr(sys.modules[_check_size.__module__], "NEWTON_MAX_NUMBERS", 1e5)
+    dist = Distribution.from_table(random_table(rng, (30, 30, 3)))
+    with pytest.raises(ValueError, match="30 x 30 x 3 distribution needs more than 0 GB"):
+        estimate(dist)
 
 
 @pytest.mark.parametrize("device", DEVICES[1:])

@@ -7,10 +7,11 @@ direction ``(dlam, dmu)`` is the change of the marginals of ``q = p(x1) w c`` al
     dq = q [dtheta + (1 / eps - 1) dg - E_w[dg | x1] / eps],
     Hess (dlam, dmu) = (sum_x2 dq, sum_x1 dq),
 
-where ``E_w[. | x1]`` averages over ``x2`` under ``w(x2 | x1)``. Pairs whose weight is below
-double-precision rounding add nothing, so once the smoothing is small a product touches a small
-fraction of the ``(x1, x2)`` pairs, and no matrix of the size of the Newton system is ever
-stored: memory stays linear in the size of the joint table.
+where ``E_w[. | x1]`` averages over ``x2`` under ``w(x2 | x1)``. A pair adds in proportion to
+its weight, so pairs of negligible weight (far below the solves' tolerance) can be left out:
+once the smoothing is small a product touches a small fraction of the ``(x1, x2)`` pairs. No
+matrix of the size of the Newton system is ever stored: memory stays linear in the size of the
+joint table.
 
 The systems are solved by conjugate gradients preconditioned by the Hessian's ``ny x ny``
 diagonal blocks (block Jacobi), and stopped at a relative residual, which makes each step an
@@ -42,6 +43,9 @@ class PairHessian:
         ``softmax_y(lam + mu)`` and the smoothed primal point ``p(x1) w c``.
     eps : float
         The smoothing level.
+    threshold : float
+        Weight at or below which a pair is left out; leaving out pairs of total weight
+        ``delta`` per row changes a product by a relative ``O(delta)``.
     """
 
     def __init__(
@@ -107,18 +111,21 @@ def conjugate_gradient(
     rhs: Array,
     tolerance: float,
     iterations: int,
-) -> Array:
+) -> tuple[Array, bool]:
     """Preconditioned conjugate gradients for ``A x = rhs``, from ``x = 0``, stopped once
-    ``|rhs - A x| <= tolerance |rhs|`` or after ``iterations`` products with ``A``.
+    ``|rhs - A x| <= tolerance |rhs|`` or after ``iterations`` products with ``A``; returns
+    ``x`` and whether the tolerance was met.
 
     ``A`` (``apply``) and the preconditioner must be symmetric positive definite on the
-    subspace the iterates span.
+    subspace the iterates span; where rounding breaks that (a curvature or a preconditioned
+    residual norm that is not positive), the iterate reached so far is returned. Every iterate
+    ``x`` has ``rhs . x > 0``: the step it gives is a descent direction.
     """
     x = xp.zeros(rhs.shape[0])
     residual = xp.copy(rhs)
     stop = tolerance * float(xp.sqrt((rhs * rhs).sum()))
     if stop == 0.0:
-        return x
+        return x, True
     z = precondition(residual)
     direction = z
     rz = float((residual * z).sum())
@@ -131,9 +138,11 @@ def conjugate_gradient(
         x += alpha * direction
         residual -= alpha * product
         if float(xp.sqrt((residual * residual).sum())) <= stop:
-            break
+            return x, True
         z = precondition(residual)
         rz_next = float((residual * z).sum())
+        if not rz_next > 0.0:
+            break
         direction = z + (rz_next / rz) * direction
         rz = rz_next
-    return x
+    return x, False

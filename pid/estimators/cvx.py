@@ -25,7 +25,13 @@ from pid.device import resolve_device
 from pid.distribution import Distribution
 from pid.errors import SolverError
 from pid.estimators._terms import result_from_redundancy
-from pid.estimators.newton import MATRIX_FREE_SIZE, SMALL_SYSTEM, maximize_conditional_entropy
+from pid.estimators.newton import (
+    MATRIX_FREE_SIZE,
+    SCHUR_FALLBACK_NUMBERS,
+    SMALL_SYSTEM,
+    maximize_conditional_entropy,
+    schur_numbers,
+)
 from pid.information import conditional_entropy
 from pid.result import PIDResult
 
@@ -328,15 +334,17 @@ def _numbers_per_problem(shape: tuple[int, ...]) -> int:
     """Working numbers of one Newton solve, an upper bound on the peak measured (tracemalloc)
     from 5x5x2 to 300x300x10. Matrix-free systems (see
     :data:`pid.estimators.newton.MATRIX_FREE_SIZE`) hold some fifteen ``(n1, n2, ny)``
-    arrays and the ``ny x ny`` diagonal blocks; the others the ``(n1, n2, ny, ny)`` Hessian
-    blocks and their eliminated copies, the Schur complement on the smaller modality and its
-    factor, the ``(n1, n2, ny)`` arrays of the primal point, and for small systems the whole
-    Hessian."""
+    arrays and the ``ny x ny`` diagonal blocks, plus the Schur systems they fall back on where
+    those are small enough; the others the Schur systems
+    (:func:`pid.estimators.newton.schur_numbers`), the ``(n1, n2, ny)`` arrays of the primal
+    point, and for small systems the whole Hessian."""
     n1, n2, ny = shape
     pairs = n1 * n2 * ny
     if min(n1, n2) * ny > MATRIX_FREE_SIZE:
-        return 24 * pairs + 4 * (n1 + n2) * ny * ny
-    numbers = 8 * pairs * ny + 4 * (min(n1, n2) * ny) ** 2 + 10 * pairs
+        fallback = schur_numbers(shape)
+        fallback = fallback if fallback <= SCHUR_FALLBACK_NUMBERS else 0
+        return 24 * pairs + 4 * (n1 + n2) * ny * ny + fallback
+    numbers = schur_numbers(shape) + 10 * pairs
     if (n1 + n2) * ny <= SMALL_SYSTEM:
         numbers += 4 * ((n1 + n2) * ny) ** 2
     return numbers

@@ -83,10 +83,13 @@ SPARSE_DENSITY = 0.25
 #: down) is replaced by the conditional product, which is exactly feasible.
 FEASIBLE_RESIDUAL = 1e-12
 #: A level's primal point is rounded (for its certificate) only where the gap estimated
-#: without rounding is within this factor of the tolerance.
+#: without rounding is within this factor of the tolerance, or below ROUNDED_BELOW: close to
+#: the precision of double arithmetic the last level's certificate need not be the best.
 PROMISING = 10.0
+ROUNDED_BELOW = 1e-9
 #: Newton systems of at most this many multipliers, ``(n1 + n2) ny``, are solved whole by
-#: batched LU (eigendecomposition where that fails); larger ones by the Schur complement.
+#: batched LU (eigendecomposition where that fails); larger ones through the Schur complement
+#: or matrix-free (MATRIX_FREE_SIZE).
 SMALL_SYSTEM = 64
 #: Problems with more ``mu`` variables than this, ``n2 ny`` (the size of the Schur complement),
 #: solve their Newton systems matrix-free, by preconditioned conjugate gradients.
@@ -100,6 +103,10 @@ TANGENT_TOLERANCE = 1e-3
 MATRIX_FREE_WEIGHT = 1e-9
 #: Most Hessian products one conjugate-gradient solve may take.
 CG_ITERATIONS = 2000
+#: A conjugate-gradient solve that misses its tolerance within CG_ITERATIONS (at very small
+#: ``eps`` on ill-conditioned problems) hands its system to the Schur complement where that
+#: needs at most this many working numbers (:func:`schur_numbers`).
+SCHUR_FALLBACK_NUMBERS = 5e7
 
 
 @dataclass
@@ -266,13 +273,12 @@ class _Blocks:
 
 def _blocks(prob: _Problem, state: _State, eps: float) -> _Blocks:
     xp, (c, w) = prob.xp, (state.c, state.w)
-    omega = prob.p_x1[:, :, None] * w
-    a = xp.einsum("bij,bijy->biy", w, c)  # q(y | x1)
-    centred = c - a[:, :, None, :]
-    lam_lam = _lam_blocks(xp, omega, c, centred, eps)
+    omega, a, coupling = _pair_terms(prob, state, eps)
     # Formed in its (x1, y, x2, z) memory order: the Schur step reads it as (x1, y, (x2, z)).
     # A product with the swapped view itself would follow that view's memory order.
-    swapped = xp.contiguous((omega[..., None] * (centred / eps - c)).swapaxes(2, 3))
+    swapped = xp.contiguous(coupling.swapaxes(2, 3))
+    del coupling
+    lam_lam = _lam_blocks(prob, swapped, c, a)
     lam_mu = swapped[..., None] * c[:, :, None]
     for y in range(prob.shape[3]):
         lam_mu[:, :, y, :, y] += omega * c[..., y]
@@ -280,15 +286,30 @@ def _blocks(prob: _Problem, state: _State, eps: float) -> _Blocks:
     return _Blocks(lam_lam, lam_mu, mu_mu_diag, w[..., None] * c, w, prob.p_x1 / eps)
 
 
-def _lam_blocks(xp: Arrays, omega: Array, c: Array, centred: Array, eps: float) -> Array:
-    """The Hessian's ``lam``-``lam`` blocks, ``sum_x2 omega [diag(c) - c c^T + centred
-    centred^T / eps]``; ``Hess g = diag(c) - c c^T`` is summed without forming it per pair."""
-    diag, weighted = xp.arange(c.shape[3]), omega[..., None] * c
+def _pair_terms(prob: _Problem, state: _State, eps: float) -> tuple[Array, Array, Array]:
+    """Per pair ``omega = p(x1) w(x2 | x1)``; per row ``a = q(y | x1)``; and per pair the
+    factor ``u = omega [(c - a) / eps - c]`` of the Hessian's ``lam``-``mu`` blocks, of shape
+    ``(B, n1, n2, ny)``, computed in place."""
+    xp, (c, w) = prob.xp, (state.c, state.w)
+    omega = prob.p_x1[:, :, None] * w
+    a = xp.einsum("bij,bijy->biy", w, c)
+    coupling = c - a[:, :, None, :]
+    coupling /= eps
+    coupling -= c
+    coupling *= omega[..., None]
+    return omega, a, coupling
+
+
+def _lam_blocks(prob: _Problem, coupling_t: Array, c: Array, a: Array) -> Array:
+    """The Hessian's ``lam``-``lam`` blocks, ``sum_x2 omega [diag(c) - c c^T + (c - a)
+    (c - a)^T / eps]``, from ``coupling_t``, the factor of :func:`_pair_terms` with its last
+    two axes swapped: as ``sum_x2 omega (c - a) = 0``, they are ``sum_x2 u c^T + diag(p(x1) a)``,
+    one batched product, symmetrized against rounding."""
+    diag = prob.xp.arange(c.shape[3])
     # Batched over (b, x1), contracted over x2: products of (ny x n2) by (n2 x ny) matrices.
-    lam_lam = (omega[..., None] * centred).swapaxes(2, 3) @ centred
-    lam_lam /= eps
-    lam_lam -= weighted.swapaxes(2, 3) @ c
-    lam_lam[..., diag, diag] += weighted.sum(axis=2)
+    lam_lam = coupling_t @ c
+    lam_lam = 0.5 * (lam_lam + lam_lam.swapaxes(2, 3))
+    lam_lam[..., diag, diag] += prob.p_x1[:, :, None] * a
     return lam_lam
 
 
@@ -343,7 +364,8 @@ def _solve_newton(
     damping: Array | None = None,
     tolerance: float = CG_TOLERANCE,
 ) -> tuple[Array, Array, Array, Array]:
-    """``-(Hess + ridge I)^{-1} rhs`` on the free variables, ``-rhs . step``, and the ridge.
+    """``-(Hess + ridge I)^{-1} rhs`` on the free variables (to a relative residual of
+    ``tolerance`` where the system is solved matrix-free), ``-rhs . step``, and the ridge.
 
     Rounding in the ``1/eps`` terms can leave the assembled matrix slightly indefinite; a
     ridge at that level covers it and the gauge directions (``lam[x1] + const``, and
@@ -401,23 +423,14 @@ def _matrix_free_solver(
     """Large systems: conjugate gradients on Hessian products over the active pairs
     (:class:`pid.estimators._matrix_free.PairHessian`), preconditioned by the inverse of the
     Hessian's ``ny x ny`` diagonal blocks, ``lam`` blocks with their gauge fixed as in
-    :func:`_schur_one`. Memory stays linear in the size of the joint table."""
+    :func:`_schur_one`. Memory stays linear in the size of the joint table, except where a
+    solve misses its tolerance and the Schur complement takes over (SCHUR_FALLBACK_NUMBERS)."""
     xp, (batch, n1, n2, ny) = prob.xp, prob.shape
     c, w = state.c, state.w
-    omega = prob.p_x1[:, :, None] * w
-    a = xp.einsum("bij,bijy->biy", w, c)  # q(y | x1)
+    omega, a, coupling = _pair_terms(prob, state, eps)
     free1, free2 = xp.as_float(prob.free1), xp.as_float(prob.free2)
-    # The lam-lam blocks of _lam_blocks in one product, as sum_x2 omega centred a^T vanishes:
-    # sum_x2 omega (centred / eps - c) c^T + diag(p(x1) a), symmetrized against rounding.
-    weighted = c - a[:, :, None, :]
-    weighted /= eps
-    weighted -= c
-    weighted *= omega[..., None]
-    lam_blocks = weighted.swapaxes(2, 3) @ c
-    lam_blocks = 0.5 * (lam_blocks + lam_blocks.swapaxes(2, 3))
-    diagonal = xp.arange(ny)
-    lam_blocks[..., diagonal, diagonal] += prob.p_x1[:, :, None] * a
-    lam_blocks = _gauge_fixed(xp, lam_blocks, free1)
+    lam_blocks = _gauge_fixed(xp, _lam_blocks(prob, coupling.swapaxes(2, 3), c, a), free1)
+    del coupling  # the size of the joint table
     # The mu-mu diagonal blocks of Cov_w(v) / eps lose the w^2 part of the mean's square.
     coefficient = omega * (1 / eps - 1) - (prob.p_x1 / eps)[:, :, None] * w**2
     mu_blocks = _mu_blocks(xp, coefficient, omega, c)
@@ -426,9 +439,11 @@ def _matrix_free_solver(
     free = xp.concatenate([free1.reshape(batch, -1), free2.reshape(batch, -1)], axis=1)
     flat = xp.concatenate([target[0].reshape(batch, -1), target[1].reshape(batch, -1)], axis=1)
     hessians = [
-        PairHessian(xp, state.w[b], state.c[b], state.q[b], eps, MATRIX_FREE_WEIGHT)
-        for b in range(batch)
+        PairHessian(xp, w[b], c[b], state.q[b], eps, MATRIX_FREE_WEIGHT) for b in range(batch)
     ]
+
+    fallback = schur_numbers(prob.shape[1:]) <= SCHUR_FALLBACK_NUMBERS
+    schur_blocks: list[_Blocks] = []  # formed at the first solve that needs them
 
     def solve(ridge: Array) -> tuple[Array, Array]:
         inverse = xp.inv(blocks + ridge[:, None, None, None] * xp.eye(ny))
@@ -445,13 +460,27 @@ def _matrix_free_solver(
             def precondition(v: Array, b: int = b) -> Array:
                 return xp.einsum("kyz,kz->ky", inverse[b], v.reshape(-1, ny)).reshape(-1)
 
-            steps.append(
-                conjugate_gradient(xp, apply, precondition, flat[b], tolerance, CG_ITERATIONS)
+            step, converged = conjugate_gradient(
+                xp, apply, precondition, flat[b], tolerance, CG_ITERATIONS
             )
+            if not converged and fallback:
+                if not schur_blocks:
+                    schur_blocks.append(_blocks(prob, state, eps))
+                d_lam, d_mu = _schur_one(prob, schur_blocks[0], target, b, float(ridge[b]))
+                step = xp.concatenate([d_lam.reshape(-1), d_mu.reshape(-1)])
+            steps.append(step)
         step = xp.stack(steps)
         return step[:, : n1 * ny].reshape(batch, n1, ny), step[:, n1 * ny :].reshape(batch, n2, ny)
 
     return solve
+
+
+def schur_numbers(shape: tuple[int, ...]) -> int:
+    """Working numbers of the Schur-complement Newton systems of an ``(n1, n2, ny)`` problem:
+    the ``(n1, n2, ny, ny)`` Hessian blocks and their eliminated copies, and the complement on
+    the smaller modality with its factor."""
+    n1, n2, ny = shape
+    return 8 * n1 * n2 * ny * ny + 4 * (min(n1, n2) * ny) ** 2
 
 
 def _schur_solver(prob: _Problem, blocks: _Blocks, target: tuple[Array, Array]):
@@ -657,6 +686,8 @@ def maximize_conditional_entropy(
         precision torch on that device (``"cuda"``, ``"cpu"``, ``"auto"``; see
         :func:`pid.device.resolve_device`). The answer is returned as numpy arrays either way.
     """
+    if not (np.isfinite(p_x1_y).all() and np.isfinite(p_x2_y).all()):
+        raise ValueError("p_x1_y and p_x2_y must be finite; remove NaN or infinite entries.")
     xp = namespace(device)
     swap = p_x2_y.shape[1] > p_x1_y.shape[1]
     first, second = (p_x2_y, p_x1_y) if swap else (p_x1_y, p_x2_y)
@@ -683,7 +714,7 @@ def _follow_path(prob: _Problem, tol_bits: float, max_steps: int) -> NewtonSolut
         best.newton_steps = steps
         done = best.gap_bits <= tol_bits
         if done.all() or steps >= max_steps or eps * shrink < SMALLEST_EPSILON:
-            if not rounded:  # the answer is the latest point's whenever that is the best
+            if not rounded and not done.all():  # the latest point may be the best
                 best = _better(prob.xp, best, _certify(prob, lam, mu, state, eps, tangent))
             return best
         while True:
@@ -702,7 +733,8 @@ def _follow_path(prob: _Problem, tol_bits: float, max_steps: int) -> NewtonSolut
         if settled and taken <= QUICK_LEVEL:
             shrink = max(shrink**2, SHRINK)  # an easy level: take longer steps again
         tangent = _tangent(prob, state, eps)
-        latest = _certify(prob, lam, mu, state, eps, tangent, PROMISING * tol_bits)
+        hopeless_above = max(PROMISING * tol_bits, ROUNDED_BELOW)
+        latest = _certify(prob, lam, mu, state, eps, tangent, hopeless_above)
         rounded = bool(prob.xp.isfinite(latest.lower_bits).all())
         best = _better(prob.xp, best, latest)
 
@@ -726,7 +758,7 @@ def _predict(
     moved_lam, moved_mu = lam + move * tangent[0], mu + move * tangent[1]
     moved = _evaluate(prob, moved_lam, moved_mu, new_eps)
     moved_residual = _largest(prob, _gradient(prob, moved))
-    if (moved_residual <= max(CENTERING * new_eps, RESIDUAL_FLOOR)).all():
+    if (moved_residual <= _centred_below(new_eps)).all():
         return moved_lam, moved_mu, moved  # already centred: nothing to compare
     still = _evaluate(prob, lam, mu, new_eps)
     # A tangent that is not finite never moves the multipliers.
@@ -751,6 +783,11 @@ def _better(xp: Arrays, best: NewtonSolution, new: NewtonSolution) -> NewtonSolu
     )
 
 
+def _centred_below(eps: float) -> float:
+    """The marginal residual below which a point counts as centred at level ``eps``."""
+    return max(CENTERING * eps, RESIDUAL_FLOOR)
+
+
 def _centre(
     prob: _Problem,
     lam: Array,
@@ -771,7 +808,7 @@ def _centre(
     :data:`PATIENCE` steps: at small ``eps`` rounding in ``g / eps`` puts a floor of about
     ``1e-16 / eps`` under the residual.
     """
-    xp, threshold = prob.xp, max(CENTERING * eps, RESIDUAL_FLOOR)
+    xp, threshold = prob.xp, _centred_below(eps)
     stalled = xp.copy(frozen)
     best_residual = xp.full(prob.shape[0], math.inf)
     idle = xp.zeros(prob.shape[0])
@@ -787,6 +824,9 @@ def _centre(
         if not moving.any():
             return lam, mu, state, taken, True
         d_lam, d_mu, decrement, damping = _solve_newton(prob, state, eps, grad, damping=damping)
+        no_descent = moving & ~(decrement > 0)  # e.g. conjugate gradients that broke down
+        stalled |= no_descent
+        moving &= ~no_descent
         t = xp.as_float(moving)
         accepted = ~moving
         for _ in range(60):
@@ -865,9 +905,10 @@ def _certify(
     Both are valid bounds (any multipliers give one); the first is ``O(eps)`` above the
     optimum, the extrapolated one ``O(eps^2)`` once the set of active pairs has settled.
 
-    Rounding the primal point costs some twenty passes over the joint table. A problem whose
-    gap, estimated with :func:`_smoothed_entropy_bits`, exceeds ``hopeless_above`` is not
-    rounded: its lower bound is ``-inf``, a certificate that :func:`_better` never prefers.
+    Rounding the primal point costs some twenty passes over the joint table. Where every
+    problem's gap, estimated with :func:`_smoothed_entropy_bits`, exceeds ``hopeless_above``,
+    nothing is rounded: the lower bounds are ``-inf``, a certificate that :func:`_better` never
+    prefers.
     """
     xp = prob.xp
     move = (eps * tangent[0], eps * tangent[1])
@@ -885,7 +926,7 @@ def _certify(
     broken = ~(_largest(prob, _marginal_residual(prob, q)) <= FEASIBLE_RESIDUAL)
     if broken.any():  # rounding failed (e.g. overflow far off the path): a safe feasible point
         q = xp.where(broken[:, None, None, None], prob.conditional_product(), q)
-    lower = xp.where(hopeful, _conditional_entropy_bits(xp, q), -math.inf)
+    lower = _conditional_entropy_bits(xp, q)
     return NewtonSolution(q, lower, upper, 0, xp.full(prob.shape[0], eps))
 
 
