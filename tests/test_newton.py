@@ -70,29 +70,28 @@ def test_agrees_with_the_cvxpy_reference_on_mixed_shapes(rng):
         assert fast.diagnostics["gap_bits"] <= 1e-7
 
 
-def test_agrees_with_the_cvxpy_reference_through_the_schur_complement(rng):
-    # More than 64 multipliers: the Newton systems are solved by the Schur complement.
-    for trial, shape in enumerate([(16, 12, 5), (12, 16, 4), (20, 9, 6), (14, 14, 3)]):
-        table = random_sparse_table(rng, shape) if trial % 2 == 0 else random_table(rng, shape)
-        dist = Distribution.from_table(table)
-        fast = estimate(dist, tol_bits=1e-8)
-        reference = estimate(dist, method="cvxpy", tol_bits=1e-7)
-        # Each term moves with the optimum one for one: the two gaps bound the difference.
-        both = fast.diagnostics["gap_bits"] + reference.diagnostics["gap_bits"]
-        np.testing.assert_allclose(_terms(fast), _terms(reference), atol=both + 1e-10)
-        assert fast.diagnostics["gap_bits"] <= 1e-8
+def _assert_within_both_gaps(fast, reference):
+    # Each term moves with the optimum one for one: the two gaps bound the difference.
+    both = fast.diagnostics["gap_bits"] + reference.diagnostics["gap_bits"]
+    np.testing.assert_allclose(_terms(fast), _terms(reference), atol=both + 1e-10)
 
 
-@pytest.mark.parametrize("device", DEVICES)
-def test_agrees_with_the_cvxpy_reference_matrix_free(rng, monkeypatch, device):
-    monkeypatch.setattr(newton, "MATRIX_FREE_SIZE", 0)  # every system above 64 multipliers
+# More than 64 multipliers: the Newton systems are solved by the Schur complement, or, with
+# MATRIX_FREE_SIZE at 0, all of them matrix-free.
+@pytest.mark.parametrize(
+    ("matrix_free_size", "device"),
+    [(newton.MATRIX_FREE_SIZE, None)] + [(0, device) for device in DEVICES],
+)
+def test_agrees_with_the_cvxpy_reference_on_larger_systems(
+    rng, monkeypatch, matrix_free_size, device
+):
+    monkeypatch.setattr(newton, "MATRIX_FREE_SIZE", matrix_free_size)
     for trial, shape in enumerate([(16, 12, 5), (12, 16, 4), (20, 9, 6), (14, 14, 3)]):
         table = random_sparse_table(rng, shape) if trial % 2 == 0 else random_table(rng, shape)
         dist = Distribution.from_table(table)
         fast = estimate(dist, tol_bits=1e-8, device=device)
         reference = estimate(dist, method="cvxpy", tol_bits=1e-7)
-        both = fast.diagnostics["gap_bits"] + reference.diagnostics["gap_bits"]
-        np.testing.assert_allclose(_terms(fast), _terms(reference), atol=both + 1e-10)
+        _assert_within_both_gaps(fast, reference)
         assert fast.diagnostics["gap_bits"] <= 1e-8
 
 
@@ -239,8 +238,7 @@ def test_empty_cells_of_the_first_modality_are_left_out_of_the_schur_product(
     assert abs(fewer_rows.lower_bits[0] - every_row.lower_bits[0]) <= 1e-12
     fast = estimate(dist, tol_bits=1e-8, device=device)
     reference = estimate(dist, method="cvxpy", tol_bits=1e-7)
-    both = fast.diagnostics["gap_bits"] + reference.diagnostics["gap_bits"]
-    np.testing.assert_allclose(_terms(fast), _terms(reference), atol=both + 1e-10)
+    _assert_within_both_gaps(fast, reference)
     assert fast.diagnostics["gap_bits"] <= 1e-8
 
 

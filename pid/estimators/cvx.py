@@ -26,11 +26,11 @@ from pid.distribution import Distribution
 from pid.errors import SolverError
 from pid.estimators._terms import result_from_redundancy
 from pid.estimators.newton import (
-    MATRIX_FREE_SIZE,
-    SCHUR_FALLBACK_NUMBERS,
     SMALL_SYSTEM,
     maximize_conditional_entropy,
+    schur_fallback_fits,
     schur_numbers,
+    solves_matrix_free,
 )
 from pid.information import conditional_entropy
 from pid.result import PIDResult
@@ -340,9 +340,8 @@ def _numbers_per_problem(shape: tuple[int, ...]) -> int:
     point, and for small systems the whole Hessian."""
     n1, n2, ny = shape
     pairs = n1 * n2 * ny
-    if min(n1, n2) * ny > MATRIX_FREE_SIZE:
-        fallback = schur_numbers(shape)
-        fallback = fallback if fallback <= SCHUR_FALLBACK_NUMBERS else 0
+    if solves_matrix_free(shape):
+        fallback = schur_numbers(shape) if schur_fallback_fits(shape) else 0
         return 24 * pairs + 4 * (n1 + n2) * ny * ny + fallback
     numbers = schur_numbers(shape) + 10 * pairs
     if (n1 + n2) * ny <= SMALL_SYSTEM:

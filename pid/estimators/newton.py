@@ -235,11 +235,7 @@ def _evaluate(prob: _Problem, lam: Array, mu: Array, eps: float) -> _State:
     norm = xp.where(prob.row, norm, 1.0)
     w = weights / norm[:, :, None]
     soft = eps * (top + xp.log(norm))
-    value = (
-        -xp.where(prob.free1, lam * prob.p1, 0.0).sum(axis=(1, 2))
-        - xp.where(prob.free2, mu * prob.p2, 0.0).sum(axis=(1, 2))
-        + xp.where(prob.row, prob.p_x1 * soft, 0.0).sum(axis=1)
-    )
+    value = _linear_term(prob, lam, mu) + xp.where(prob.row, prob.p_x1 * soft, 0.0).sum(axis=1)
     q = (prob.p_x1[:, :, None] * w)[..., None] * c
     return _State(g=g, c=c, w=w, value=value, q=q)
 
@@ -384,7 +380,7 @@ def _solve_newton(
     target = (-xp.where(prob.free1, rhs[0], 0.0), -xp.where(prob.free2, rhs[1], 0.0))
     if (n1 + n2) * ny <= SMALL_SYSTEM:
         solve = _dense_solver(prob, _blocks(prob, state, eps), target)
-    elif n2 * ny <= MATRIX_FREE_SIZE:
+    elif not solves_matrix_free(prob.shape[1:]):
         solve = _schur_solver(prob, _blocks(prob, state, eps), target)
     else:
         solve = _matrix_free_solver(prob, state, eps, target, tolerance)
@@ -402,19 +398,30 @@ def _solve_newton(
 
 def _dense_solver(prob: _Problem, blocks: _Blocks, target: tuple[Array, Array]):
     """Small systems: the whole Hessian of every problem, solved at once (see _solve_spd)."""
-    xp, (batch, n1, n2, ny) = prob.xp, prob.shape
-    d1 = n1 * ny
-    free = xp.concatenate([prob.free1.reshape(batch, -1), prob.free2.reshape(batch, -1)], axis=1)
+    xp = prob.xp
+    free = _flatten(xp, (prob.free1, prob.free2))
     hess = xp.where(free[:, :, None] & free[:, None, :], _hessian(prob, blocks), 0.0)
     diag = xp.arange(hess.shape[1])
     hess[:, diag, diag] += xp.as_float(~free)
-    flat = xp.concatenate([target[0].reshape(batch, -1), target[1].reshape(batch, -1)], axis=1)
+    flat = _flatten(xp, target)
 
     def solve(ridge: Array) -> tuple[Array, Array]:
-        step = _solve_spd(xp, hess, flat, xp.where(free, ridge[:, None], 0.0))
-        return step[:, :d1].reshape(batch, n1, ny), step[:, d1:].reshape(batch, n2, ny)
+        return _split(prob, _solve_spd(xp, hess, flat, xp.where(free, ridge[:, None], 0.0)))
 
     return solve
+
+
+def _flatten(xp: Arrays, pair: tuple[Array, Array]) -> Array:
+    """A pair shaped like ``(lam, mu)``, ``(B, n1, ny)`` and ``(B, n2, ny)``, as one
+    ``(B, (n1 + n2) ny)`` array."""
+    batch = pair[0].shape[0]
+    return xp.concatenate([pair[0].reshape(batch, -1), pair[1].reshape(batch, -1)], axis=1)
+
+
+def _split(prob: _Problem, flat: Array) -> tuple[Array, Array]:
+    """The inverse of :func:`_flatten`."""
+    batch, (_, n1, n2, ny) = flat.shape[0], prob.shape
+    return flat[:, : n1 * ny].reshape(batch, n1, ny), flat[:, n1 * ny :].reshape(batch, n2, ny)
 
 
 def _matrix_free_solver(
@@ -425,7 +432,7 @@ def _matrix_free_solver(
     Hessian's ``ny x ny`` diagonal blocks, ``lam`` blocks with their gauge fixed as in
     :func:`_schur_one`. Memory stays linear in the size of the joint table, except where a
     solve misses its tolerance and the Schur complement takes over (SCHUR_FALLBACK_NUMBERS)."""
-    xp, (batch, n1, n2, ny) = prob.xp, prob.shape
+    xp, (batch, ny) = prob.xp, (prob.shape[0], prob.shape[3])
     c, w = state.c, state.w
     omega, a, coupling = _pair_terms(prob, state, eps)
     free1, free2 = xp.as_float(prob.free1), xp.as_float(prob.free2)
@@ -436,13 +443,12 @@ def _matrix_free_solver(
     mu_blocks = _mu_blocks(xp, coefficient, omega, c)
     mu_blocks += (1.0 - free2)[..., None] * xp.eye(ny)
     blocks = xp.concatenate([lam_blocks, mu_blocks], axis=1)
-    free = xp.concatenate([free1.reshape(batch, -1), free2.reshape(batch, -1)], axis=1)
-    flat = xp.concatenate([target[0].reshape(batch, -1), target[1].reshape(batch, -1)], axis=1)
+    free, flat = _flatten(xp, (free1, free2)), _flatten(xp, target)
     hessians = [
         PairHessian(xp, w[b], c[b], state.q[b], eps, MATRIX_FREE_WEIGHT) for b in range(batch)
     ]
 
-    fallback = schur_numbers(prob.shape[1:]) <= SCHUR_FALLBACK_NUMBERS
+    fallback = schur_fallback_fits(prob.shape[1:])
     schur_blocks: list[_Blocks] = []  # formed at the first solve that needs them
 
     def solve(ridge: Array) -> tuple[Array, Array]:
@@ -451,10 +457,8 @@ def _matrix_free_solver(
         for b, hessian in enumerate(hessians):
 
             def apply(v: Array, b: int = b, hessian: PairHessian = hessian) -> Array:
-                d_lam, d_mu = hessian.times(
-                    v[: n1 * ny].reshape(n1, ny), v[n1 * ny :].reshape(n2, ny)
-                )
-                product = xp.concatenate([d_lam.reshape(-1), d_mu.reshape(-1)])
+                d_lam, d_mu = hessian.times(*(part[0] for part in _split(prob, v[None])))
+                product = _flatten(xp, (d_lam[None], d_mu[None]))[0]
                 return product * free[b] + ridge[b] * v
 
             def precondition(v: Array, b: int = b) -> Array:
@@ -467,12 +471,23 @@ def _matrix_free_solver(
                 if not schur_blocks:
                     schur_blocks.append(_blocks(prob, state, eps))
                 d_lam, d_mu = _schur_one(prob, schur_blocks[0], target, b, float(ridge[b]))
-                step = xp.concatenate([d_lam.reshape(-1), d_mu.reshape(-1)])
+                step = _flatten(xp, (d_lam[None], d_mu[None]))[0]
             steps.append(step)
-        step = xp.stack(steps)
-        return step[:, : n1 * ny].reshape(batch, n1, ny), step[:, n1 * ny :].reshape(batch, n2, ny)
+        return _split(prob, xp.stack(steps))
 
     return solve
+
+
+def solves_matrix_free(shape: tuple[int, ...]) -> bool:
+    """Whether an ``(n1, n2, ny)`` problem's Newton systems are solved matrix-free: more than
+    :data:`MATRIX_FREE_SIZE` ``mu`` variables on the smaller modality."""
+    n1, n2, ny = shape
+    return min(n1, n2) * ny > MATRIX_FREE_SIZE
+
+
+def schur_fallback_fits(shape: tuple[int, ...]) -> bool:
+    """Whether a matrix-free problem may hand a missed system to the Schur complement."""
+    return schur_numbers(shape) <= SCHUR_FALLBACK_NUMBERS
 
 
 def schur_numbers(shape: tuple[int, ...]) -> int:
@@ -710,6 +725,7 @@ def _follow_path(prob: _Problem, tol_bits: float, max_steps: int) -> NewtonSolut
     tangent = _tangent(prob, state, eps)
     best = _certify(prob, lam, mu, state, eps, tangent)
     rounded = True  # whether the latest certificate rounded every problem's primal point
+    hopeless_above = max(PROMISING * tol_bits, ROUNDED_BELOW)
     while True:
         best.newton_steps = steps
         done = best.gap_bits <= tol_bits
@@ -733,7 +749,6 @@ def _follow_path(prob: _Problem, tol_bits: float, max_steps: int) -> NewtonSolut
         if settled and taken <= QUICK_LEVEL:
             shrink = max(shrink**2, SHRINK)  # an easy level: take longer steps again
         tangent = _tangent(prob, state, eps)
-        hopeless_above = max(PROMISING * tol_bits, ROUNDED_BELOW)
         latest = _certify(prob, lam, mu, state, eps, tangent, hopeless_above)
         rounded = bool(prob.xp.isfinite(latest.lower_bits).all())
         best = _better(prob.xp, best, latest)
@@ -945,11 +960,16 @@ def _dual_bound_bits(prob: _Problem, lam: Array, mu: Array, g: Array | None = No
     if g is None:
         g = _log_partition(prob, lam, mu)[0]
     hard = xp.where(prob.row, xp.amax(g, 2), 0.0)
-    return (
-        -xp.where(prob.free1, lam * prob.p1, 0.0).sum(axis=(1, 2))
-        - xp.where(prob.free2, mu * prob.p2, 0.0).sum(axis=(1, 2))
-        + (prob.p_x1 * hard).sum(axis=1)
-    ) / LN2
+    return (_linear_term(prob, lam, mu) + (prob.p_x1 * hard).sum(axis=1)) / LN2
+
+
+def _linear_term(prob: _Problem, lam: Array, mu: Array) -> Array:
+    """``-lam . p(x1, y) - mu . p(x2, y)`` over the free cells, the part of the dual (smoothed
+    or not) that is linear in the multipliers."""
+    xp = prob.xp
+    return -xp.where(prob.free1, lam * prob.p1, 0.0).sum(axis=(1, 2)) - xp.where(
+        prob.free2, mu * prob.p2, 0.0
+    ).sum(axis=(1, 2))
 
 
 def _project(prob: _Problem, q: Array, sweeps: int = 20) -> Array:
