@@ -24,9 +24,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from pid.estimators._arrays import Array, Arrays
+from pid.estimators._conditional import ConditionalTable
 
-#: Above this fraction of active pairs, products run over every pair of the table (plain
-#: broadcasting and sums, no copies): the inactive ones add their exact, negligible terms.
+#: Above this fraction of active pairs, products run over every pair through the factors of
+#: ``c`` (:class:`pid.estimators._conditional.ConditionalTable`): six matrix products of
+#: ``n1 x n2`` by ``n2 x ny`` size; the inactive pairs add their exact, negligible terms.
 EVERY_PAIR = 0.5
 
 
@@ -36,11 +38,12 @@ class PairHessian:
     Parameters
     ----------
     xp : the array namespace.
-    w : array, shape (n1, n2)
-        The pairs' weights ``w(x2 | x1)``; pairs with weight at most ``threshold`` are left out
-        (unless more than :data:`EVERY_PAIR` of them are active).
-    c, q : arrays, shape (n1, n2, ny)
-        ``softmax_y(lam + mu)`` and the smoothed primal point ``p(x1) w c``.
+    table : ConditionalTable
+        The factors of ``c`` of a batch; problem ``index`` is used.
+    omega, w : arrays, shape (n1, n2)
+        The pairs' masses ``p(x1) w(x2 | x1)`` and weights ``w(x2 | x1)``; pairs with weight
+        at most ``threshold`` are left out (unless more than :data:`EVERY_PAIR` of them are
+        active).
     eps : float
         The smoothing level.
     threshold : float
@@ -49,58 +52,74 @@ class PairHessian:
     """
 
     def __init__(
-        self, xp: Arrays, w: Array, c: Array, q: Array, eps: float, threshold: float
+        self,
+        xp: Arrays,
+        table: ConditionalTable,
+        index: int,
+        omega: Array,
+        w: Array,
+        eps: float,
+        threshold: float,
     ) -> None:
-        n1, n2, ny = c.shape
+        lam_factor, mu_factor = table.lam_factor[index], table.mu_factor[index]
+        inverse_total = table.inverse_total[index]
+        (n1, ny), n2 = lam_factor.shape, mu_factor.shape[0]
         self.xp, self.eps, self.n1, self.n2, self.ny = xp, eps, n1, n2, ny
         pairs = xp.flatnonzero(w > threshold)
         self.every_pair = pairs.shape[0] > EVERY_PAIR * n1 * n2
         if self.every_pair:
-            self.w, self.c, self.q = w, c, q
+            self.lam_factor, self.mu_factor, self.w = lam_factor, mu_factor, w
+            self.inverse_total = inverse_total
+            self.mass = omega * inverse_total  # q = mass A B
+            self.row_mass = lam_factor * (self.mass @ mu_factor)  # q(x1, y)
+            self.column_mass = mu_factor * (self.mass.T @ lam_factor)  # q(x2, y)
             return
         self.first, self.second = pairs // n2, pairs % n2
         self.w = xp.take_rows(w.reshape(-1), pairs)
-        self.c = xp.take_rows(c.reshape(-1, ny), pairs)
-        self.q = xp.take_rows(q.reshape(-1, ny), pairs)
+        self.c = xp.take_rows(lam_factor, self.first) * xp.take_rows(mu_factor, self.second)
+        self.c *= xp.take_rows(inverse_total.reshape(-1), pairs)[:, None]
+        self.q = xp.take_rows(omega.reshape(-1), pairs)[:, None] * self.c
         labels = xp.arange(ny)
         self.flat_first = (self.first[:, None] * ny + labels).reshape(-1)
         self.flat_second = (self.second[:, None] * ny + labels).reshape(-1)
 
     def times(self, d_lam: Array, d_mu: Array) -> tuple[Array, Array]:
         """``Hess (d_lam, d_mu)``, as arrays of shapes ``(n1, ny)`` and ``(n2, ny)``."""
-        d_theta = self._spread(d_lam, d_mu)
+        if self.every_pair:
+            return self._times_factored(d_lam, d_mu)
+        xp = self.xp
+        d_theta = xp.take_rows(d_lam, self.first) + xp.take_rows(d_mu, self.second)
         d_g = (self.c * d_theta).sum(axis=-1)
-        mean = self._row_sums(self.w * d_g)
-        d_theta += (d_g * (1.0 / self.eps - 1.0) - self._per_pair(mean) / self.eps)[..., None]
+        mean = xp.scatter_sum(self.first, self.w * d_g, self.n1)
+        d_theta += (d_g * (1.0 / self.eps - 1.0) - xp.take_rows(mean, self.first) / self.eps)[
+            ..., None
+        ]
         d_theta *= self.q
-        return self._marginals(d_theta)
-
-    def _spread(self, d_lam: Array, d_mu: Array) -> Array:
-        """``dlam(x1, y) + dmu(x2, y)`` on each pair."""
-        if self.every_pair:
-            return d_lam[:, None, :] + d_mu[None, :, :]
-        return self.xp.take_rows(d_lam, self.first) + self.xp.take_rows(d_mu, self.second)
-
-    def _row_sums(self, values: Array) -> Array:
-        """Sums over ``x2`` of a value per pair."""
-        if self.every_pair:
-            return values.sum(axis=1)
-        return self.xp.scatter_sum(self.first, values, self.n1)
-
-    def _per_pair(self, row_values: Array) -> Array:
-        """A value per ``x1`` on each of its pairs."""
-        if self.every_pair:
-            return row_values[:, None]
-        return self.xp.take_rows(row_values, self.first)
-
-    def _marginals(self, values: Array) -> tuple[Array, Array]:
-        """Sums over ``x2`` and over ``x1`` of a ``ny``-vector per pair."""
-        if self.every_pair:
-            return values.sum(axis=1), values.sum(axis=0)
-        xp, flat, ny = self.xp, values.reshape(-1), self.ny
+        flat, ny = d_theta.reshape(-1), self.ny
         return (
             xp.scatter_sum(self.flat_first, flat, self.n1 * ny).reshape(self.n1, ny),
             xp.scatter_sum(self.flat_second, flat, self.n2 * ny).reshape(self.n2, ny),
+        )
+
+    def _times_factored(self, d_lam: Array, d_mu: Array) -> tuple[Array, Array]:
+        """The product over every pair through ``c = A B / T``: with ``s = (1 / eps - 1) dg -
+        E_w[dg | x1] / eps`` per pair, the marginals of ``q (dtheta + s)`` are
+        ``dlam q(x1, y) + A [(q / AB) (B dmu) + (q s / AB) B]`` and its mirror image."""
+        lam_factor, mu_factor, mass = self.lam_factor, self.mu_factor, self.mass
+        d_g = (lam_factor * d_lam) @ mu_factor.T
+        d_g += lam_factor @ (mu_factor * d_mu).T
+        d_g *= self.inverse_total
+        mean = (self.w * d_g).sum(axis=1)
+        shifted = d_g * (1.0 / self.eps - 1.0)
+        shifted -= mean[:, None] / self.eps
+        shifted *= mass
+        rows = mass @ (mu_factor * d_mu)
+        rows += shifted @ mu_factor
+        columns = mass.T @ (lam_factor * d_lam)
+        columns += shifted.T @ lam_factor
+        return (
+            d_lam * self.row_mass + lam_factor * rows,
+            d_mu * self.column_mass + mu_factor * columns,
         )
 
 

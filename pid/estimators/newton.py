@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from pid.estimators._arrays import Array, Arrays, namespace
+from pid.estimators._conditional import ConditionalTable
 from pid.estimators._matrix_free import PairHessian, conjugate_gradient
 
 LN2 = math.log(2.0)
@@ -160,8 +161,7 @@ class _Problem:
         self.p_x1 = p_x1_y.sum(axis=2)
         self.free1 = p_x1_y > 0
         self.free2 = p_x2_y > 0
-        self.cell = self.free1[:, :, None, :] & self.free2[:, None, :, :]
-        self.every_cell = bool(self.cell.all())
+        self.live = xp.as_float(self.free1) @ xp.as_float(self.free2).swapaxes(1, 2) > 0
         self.row = self.p_x1 > 0
         batch, n1, ny = p_x1_y.shape
         self.shape = (batch, n1, p_x2_y.shape[1], ny)
@@ -198,50 +198,49 @@ class _Problem:
 class _State:
     """Everything derived from the multipliers at one smoothing level."""
 
-    g: Array  # (B, n1, n2) log-sum-exp over y
-    c: Array  # (B, n1, n2, ny) softmax over y
-    w: Array  # (B, n1, n2) softmax over x2 of g / eps
+    table: ConditionalTable  # c = softmax_y(lam + mu), as factors; g, exact
+    w: Array  # (B, n1, n2) softmax over x2 of g / eps, over the covered pairs
+    omega: Array  # (B, n1, n2) p(x1) w: the pairs' masses under q
     value: Array  # (B,) F_eps
-    q: Array  # (B, n1, n2, ny)
 
+    @property
+    def g(self) -> Array:
+        """``LSE_y(lam + mu)`` of each pair, ``(B, n1, n2)``."""
+        return self.table.log_partition
 
-def _log_partition(prob: _Problem, lam: Array, mu: Array) -> tuple[Array, Array]:
-    """``g = LSE_y(lam + mu)`` over each pair's feasible labels and ``c = softmax_y(lam + mu)``;
-    ``g = -inf`` on pairs without one."""
-    xp = prob.xp
-    theta = lam[:, :, None, :] + mu[:, None, :, :]
-    if not prob.every_cell:
-        theta = xp.where(prob.cell, theta, -math.inf)
-    peak = xp.amax(theta, 3)
-    live = xp.isfinite(peak)
-    peak = xp.where(live, peak, 0.0)
-    # In place: each new array of the joint table's size costs as much as a pass over it.
-    theta -= peak[..., None]
-    expo = xp.exp_inplace(theta)
-    total = expo.sum(axis=3)
-    g = xp.where(live, peak + xp.log(xp.where(live, total, 1.0)), -math.inf)
-    expo /= xp.where(live, total, 1.0)[..., None]
-    return g, expo
+    @property
+    def c(self) -> Array:
+        """``c`` as a ``(B, n1, n2, ny)`` array (formed anew at each use)."""
+        return self.table.table()
+
+    @property
+    def q(self) -> Array:
+        """The smoothed primal point ``p(x1) w c``, ``(B, n1, n2, ny)``."""
+        return self.omega[..., None] * self.c
 
 
 def _evaluate(prob: _Problem, lam: Array, mu: Array, eps: float) -> _State:
+    """``F_eps`` and the pairs' weights at ``(lam, mu)``. A problem with a row whose pairs are
+    all uncovered (:class:`ConditionalTable`; multipliers far off the path) gets ``+inf``."""
     xp = prob.xp
-    g, c = _log_partition(prob, lam, mu)
-    scaled = g / eps
+    table = ConditionalTable(xp, lam, mu, prob.free1, prob.free2, prob.live)
+    scaled = xp.where(table.covered, table.log_partition, -math.inf) / eps
     top = xp.amax(scaled, 2)
-    top = xp.where(prob.row, top, 0.0)
+    stranded = prob.row & ~xp.isfinite(top)
+    top = xp.where(prob.row & ~stranded, top, 0.0)
     weights = xp.exp(scaled - top[:, :, None])
     norm = weights.sum(axis=2)
-    norm = xp.where(prob.row, norm, 1.0)
+    norm = xp.where(norm > 0, norm, 1.0)
     w = weights / norm[:, :, None]
     soft = eps * (top + xp.log(norm))
     value = _linear_term(prob, lam, mu) + xp.where(prob.row, prob.p_x1 * soft, 0.0).sum(axis=1)
-    q = (prob.p_x1[:, :, None] * w)[..., None] * c
-    return _State(g=g, c=c, w=w, value=value, q=q)
+    value = xp.where(stranded.any(axis=1), math.inf, value)
+    return _State(table=table, w=w, omega=prob.p_x1[:, :, None] * w, value=value)
 
 
 def _gradient(prob: _Problem, state: _State) -> tuple[Array, Array]:
-    return _marginal_residual(prob, state.q)
+    rows, columns = state.table.marginals(state.omega)
+    return rows - prob.p1, columns - prob.p2
 
 
 def _marginal_residual(prob: _Problem, q: Array) -> tuple[Array, Array]:
@@ -268,8 +267,8 @@ class _Blocks:
 
 
 def _blocks(prob: _Problem, state: _State, eps: float) -> _Blocks:
-    xp, (c, w) = prob.xp, (state.c, state.w)
-    omega, a, coupling = _pair_terms(prob, state, eps)
+    xp, (c, w, omega) = prob.xp, (state.c, state.w, state.omega)
+    a, coupling = _pair_terms(prob, c, w, omega, eps)
     # Formed in its (x1, y, x2, z) memory order: the Schur step reads it as (x1, y, (x2, z)).
     # A product with the swapped view itself would follow that view's memory order.
     swapped = xp.contiguous(coupling.swapaxes(2, 3))
@@ -282,18 +281,17 @@ def _blocks(prob: _Problem, state: _State, eps: float) -> _Blocks:
     return _Blocks(lam_lam, lam_mu, mu_mu_diag, w[..., None] * c, w, prob.p_x1 / eps)
 
 
-def _pair_terms(prob: _Problem, state: _State, eps: float) -> tuple[Array, Array, Array]:
-    """Per pair ``omega = p(x1) w(x2 | x1)``; per row ``a = q(y | x1)``; and per pair the
-    factor ``u = omega [(c - a) / eps - c]`` of the Hessian's ``lam``-``mu`` blocks, of shape
-    ``(B, n1, n2, ny)``, computed in place."""
-    xp, (c, w) = prob.xp, (state.c, state.w)
-    omega = prob.p_x1[:, :, None] * w
-    a = xp.einsum("bij,bijy->biy", w, c)
+def _pair_terms(
+    prob: _Problem, c: Array, w: Array, omega: Array, eps: float
+) -> tuple[Array, Array]:
+    """Per row ``a = q(y | x1)``; and per pair the factor ``u = omega [(c - a) / eps - c]`` of
+    the Hessian's ``lam``-``mu`` blocks, of shape ``(B, n1, n2, ny)``, computed in place."""
+    a = prob.xp.einsum("bij,bijy->biy", w, c)
     coupling = c - a[:, :, None, :]
     coupling /= eps
     coupling -= c
     coupling *= omega[..., None]
-    return omega, a, coupling
+    return a, coupling
 
 
 def _lam_blocks(prob: _Problem, coupling_t: Array, c: Array, a: Array) -> Array:
@@ -433,19 +431,18 @@ def _matrix_free_solver(
     :func:`_schur_one`. Memory stays linear in the size of the joint table, except where a
     solve misses its tolerance and the Schur complement takes over (SCHUR_FALLBACK_NUMBERS)."""
     xp, (batch, ny) = prob.xp, (prob.shape[0], prob.shape[3])
-    c, w = state.c, state.w
-    omega, a, coupling = _pair_terms(prob, state, eps)
+    table, w, omega = state.table, state.w, state.omega
     free1, free2 = xp.as_float(prob.free1), xp.as_float(prob.free2)
-    lam_blocks = _gauge_fixed(xp, _lam_blocks(prob, coupling.swapaxes(2, 3), c, a), free1)
-    del coupling  # the size of the joint table
-    # The mu-mu diagonal blocks of Cov_w(v) / eps lose the w^2 part of the mean's square.
-    coefficient = omega * (1 / eps - 1) - (prob.p_x1 / eps)[:, :, None] * w**2
-    mu_blocks = _mu_blocks(xp, coefficient, omega, c)
-    mu_blocks += (1.0 - free2)[..., None] * xp.eye(ny)
-    blocks = xp.concatenate([lam_blocks, mu_blocks], axis=1)
+    blocks = xp.concatenate(
+        [
+            _gauge_fixed(xp, _preconditioner_lam_blocks(prob, state, eps), free1),
+            _preconditioner_mu_blocks(prob, state, eps) + (1.0 - free2)[..., None] * xp.eye(ny),
+        ],
+        axis=1,
+    )
     free, flat = _flatten(xp, (free1, free2)), _flatten(xp, target)
     hessians = [
-        PairHessian(xp, w[b], c[b], state.q[b], eps, MATRIX_FREE_WEIGHT) for b in range(batch)
+        PairHessian(xp, table, b, omega[b], w[b], eps, MATRIX_FREE_WEIGHT) for b in range(batch)
     ]
 
     fallback = schur_fallback_fits(prob.shape[1:])
@@ -476,6 +473,36 @@ def _matrix_free_solver(
         return _split(prob, xp.stack(steps))
 
     return solve
+
+
+def _preconditioner_lam_blocks(prob: _Problem, state: _State, eps: float) -> Array:
+    """The Hessian's ``lam``-``lam`` blocks from the factors of ``c``: with ``q(x1, y)`` the row
+    marginals, ``sum_x2 omega [diag(c) - c c^T + (c - a) (c - a)^T / eps] = diag(q(x1, .))
+    + (1 / eps - 1) sum_x2 omega c c^T - q(x1, .) q(x1, .)^T / (eps p(x1))``.
+
+    Unlike :func:`_lam_blocks` the covariance is not centred, so its rounding grows like
+    ``1e-16 / eps``: good enough for a preconditioner, not for the exact Newton matrix.
+    """
+    xp, omega = prob.xp, state.omega
+    rows = state.table.marginals(omega)[0]
+    blocks = state.table.row_moments(omega) * (1 / eps - 1)
+    scale = xp.where(prob.row, 1.0 / (eps * xp.where(prob.row, prob.p_x1, 1.0)), 0.0)
+    blocks -= rows[..., :, None] * rows[..., None, :] * scale[..., None, None]
+    diag = xp.arange(prob.shape[3])
+    blocks[..., diag, diag] += rows
+    return 0.5 * (blocks + blocks.swapaxes(2, 3))
+
+
+def _preconditioner_mu_blocks(prob: _Problem, state: _State, eps: float) -> Array:
+    """The Hessian's ``mu``-``mu`` diagonal blocks from the factors of ``c``: as
+    :func:`_mu_blocks`, less the ``w^2`` part of ``Cov_w(v) / eps``'s squared mean, which the
+    off-diagonal blocks of the mean's square carry with it."""
+    xp, w, omega = prob.xp, state.w, state.omega
+    coefficient = omega * (1 / eps - 1) - (prob.p_x1 / eps)[:, :, None] * w**2
+    blocks = state.table.column_moments(coefficient)
+    diag = xp.arange(prob.shape[3])
+    blocks[..., diag, diag] += state.table.marginals(omega)[1]
+    return blocks
 
 
 def solves_matrix_free(shape: tuple[int, ...]) -> bool:
@@ -724,7 +751,7 @@ def _follow_path(prob: _Problem, tol_bits: float, max_steps: int) -> NewtonSolut
     state = _evaluate(prob, lam, mu, eps)  # exactly centred at eps = 1
     tangent = _tangent(prob, state, eps)
     best = _certify(prob, lam, mu, state, eps, tangent)
-    rounded = True  # whether the latest certificate rounded every problem's primal point
+    rounded = True  # whether the latest certificate rounded the primal points
     hopeless_above = max(PROMISING * tol_bits, ROUNDED_BELOW)
     while True:
         best.newton_steps = steps
@@ -750,8 +777,9 @@ def _follow_path(prob: _Problem, tol_bits: float, max_steps: int) -> NewtonSolut
             shrink = max(shrink**2, SHRINK)  # an easy level: take longer steps again
         tangent = _tangent(prob, state, eps)
         latest = _certify(prob, lam, mu, state, eps, tangent, hopeless_above)
-        rounded = bool(prob.xp.isfinite(latest.lower_bits).all())
-        best = _better(prob.xp, best, latest)
+        rounded = latest is not None
+        if rounded:
+            best = _better(prob.xp, best, latest)
 
 
 def _predict(
@@ -899,8 +927,7 @@ def _tangent(prob: _Problem, state: _State, eps: float) -> tuple[Array, Array]:
     g = xp.where(finite, state.g, 0.0)
     mean = (state.w * g).sum(axis=2, keepdims=True)
     dw = xp.where(finite, -state.w * (g - mean) / eps**2, 0.0)
-    dq = (prob.p_x1[:, :, None] * dw)[..., None] * state.c
-    rhs = (dq.sum(axis=2), dq.sum(axis=1))
+    rhs = state.table.marginals(prob.p_x1[:, :, None] * dw)
     return _solve_newton(prob, state, eps, rhs, cap=None, tolerance=TANGENT_TOLERANCE)[:2]
 
 
@@ -912,7 +939,7 @@ def _certify(
     eps: float,
     tangent: tuple[Array, Array],
     hopeless_above: float = math.inf,
-) -> NewtonSolution:
+) -> NewtonSolution | None:
     """The certificate at a point of the path: the rounded primal point's entropy, and the
     smaller of two dual bounds, at the multipliers and at their first-order extrapolation
     to ``eps = 0`` along the tangent, ``(lam, mu) - eps d(lam, mu)/d eps``.
@@ -922,8 +949,7 @@ def _certify(
 
     Rounding the primal point costs some twenty passes over the joint table. Where every
     problem's gap, estimated with :func:`_smoothed_entropy_bits`, exceeds ``hopeless_above``,
-    nothing is rounded: the lower bounds are ``-inf``, a certificate that :func:`_better` never
-    prefers.
+    nothing is rounded and there is no certificate (``None``).
     """
     xp = prob.xp
     move = (eps * tangent[0], eps * tangent[1])
@@ -935,8 +961,7 @@ def _certify(
     upper = xp.where(better, extrapolated, upper)
     hopeful = ~(upper - _smoothed_entropy_bits(prob, state, eps) > hopeless_above)
     if not hopeful.any():
-        lower = xp.full(prob.shape[0], -math.inf)
-        return NewtonSolution(state.q, lower, upper, 0, xp.full(prob.shape[0], eps))
+        return None
     q = _project(prob, state.q)
     broken = ~(_largest(prob, _marginal_residual(prob, q)) <= FEASIBLE_RESIDUAL)
     if broken.any():  # rounding failed (e.g. overflow far off the path): a safe feasible point
@@ -958,7 +983,7 @@ def _dual_bound_bits(prob: _Problem, lam: Array, mu: Array, g: Array | None = No
     bound on ``H_q(Y|X1,X2)`` over Delta_p for any multipliers; ``g`` if already known."""
     xp = prob.xp
     if g is None:
-        g = _log_partition(prob, lam, mu)[0]
+        g = ConditionalTable(prob.xp, lam, mu, prob.free1, prob.free2, prob.live).log_partition
     hard = xp.where(prob.row, xp.amax(g, 2), 0.0)
     return (_linear_term(prob, lam, mu) + (prob.p_x1 * hard).sum(axis=1)) / LN2
 
