@@ -192,7 +192,7 @@ def test_hopeless_levels_skip_rounding_yet_the_answer_is_the_last_point(rng, mon
     dist = Distribution.from_table(random_table(rng, (8, 7, 3)))
     optimum = _optimum_bits(dist)
     project, centre, rounded, levels = newton._project, newton._centre, [], []
-    monkeypatch.setattr(newton, "_project", lambda prob, q: rounded.append(1) or project(prob, q))
+    monkeypatch.setattr(newton, "_project", lambda *args: rounded.append(1) or project(*args))
 
     def recording(prob, lam, mu, state, eps, *rest):
         levels.append(eps)
@@ -352,11 +352,12 @@ def test_a_last_resort_level_centres_through_short_steps():
 def test_rounding_a_point_with_an_underflowed_row_stays_finite_and_silent():
     dist = Distribution.from_table(random_table(np.random.default_rng(1), (3, 4, 2)))
     prob = newton._Problem(dist.p_x1_y[None], dist.p_x2_y[None], namespace(None))
-    q = prob.conditional_product()
-    q[0, 1, :, 0] *= 1e-320  # a row far off the path: its sum is subnormal
+    # The conditional product p(x1, y) p(x2, y) / p(y), as factors.
+    mass, lam_factor, mu_factor = np.ones((1, 3, 4)), prob.p1.copy(), prob.p2 / dist.p_y
+    lam_factor[0, 1, 0] *= 1e-320  # a row far off the path: its sum is subnormal
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        rounded = newton._project(prob, q)
+        rounded = newton._project(prob, mass, lam_factor, mu_factor)
     assert np.isfinite(rounded).all() and rounded.min() >= 0.0
     residual = newton._largest(prob, newton._marginal_residual(prob, rounded))[0]
     assert residual <= newton.FEASIBLE_RESIDUAL
@@ -504,7 +505,9 @@ def test_a_device_is_refused_where_it_cannot_be_used():
 
 def test_a_failed_rounding_falls_back_to_an_exactly_feasible_point(rng, monkeypatch):
     dist = Distribution.from_table(random_table(rng, (4, 3, 2)))
-    monkeypatch.setattr(newton, "_project", lambda prob, q: q * np.nan)
+    monkeypatch.setattr(
+        newton, "_project", lambda prob, mass, *factors: np.full((1, 4, 3, 2), np.nan)
+    )
     solution = maximize_conditional_entropy(dist.p_x1_y[None], dist.p_x2_y[None], max_steps=5)
     product = dist.p_x1_y[:, None, :] * dist.p_x2_y[None, :, :] / dist.p_y
     np.testing.assert_allclose(solution.q[0], product, atol=1e-15)

@@ -96,7 +96,7 @@ SMALL_SYSTEM = 64
 #: solve their Newton systems matrix-free, by preconditioned conjugate gradients.
 MATRIX_FREE_SIZE = 500
 #: Relative residual at which conjugate gradients stop in a Newton step (an inexact one).
-CG_TOLERANCE = 1e-2
+CG_TOLERANCE = 0.1
 #: The same for the path's tangent, which the prediction and the certificate extrapolate along.
 TANGENT_TOLERANCE = 1e-3
 #: Pairs whose weight w(x2 | x1) is at most this are left out of matrix-free Hessian products:
@@ -962,7 +962,8 @@ def _certify(
     hopeful = ~(upper - _smoothed_entropy_bits(prob, state, eps) > hopeless_above)
     if not hopeful.any():
         return None
-    q = _project(prob, state.q)
+    table = state.table
+    q = _project(prob, state.omega * table.inverse_total, table.lam_factor, table.mu_factor)
     broken = ~(_largest(prob, _marginal_residual(prob, q)) <= FEASIBLE_RESIDUAL)
     if broken.any():  # rounding failed (e.g. overflow far off the path): a safe feasible point
         q = xp.where(broken[:, None, None, None], prob.conditional_product(), q)
@@ -997,25 +998,40 @@ def _linear_term(prob: _Problem, lam: Array, mu: Array) -> Array:
     ).sum(axis=(1, 2))
 
 
-def _project(prob: _Problem, q: Array, sweeps: int = 20) -> Array:
-    """An exactly feasible point near a nearly feasible ``q``.
+def _project(
+    prob: _Problem, mass: Array, lam_factor: Array, mu_factor: Array, sweeps: int = 20
+) -> Array:
+    """An exactly feasible point near the nearly feasible
+    ``q(x1, x2, y) = mass(x1, x2) A(x1, y) B(x2, y)`` (the path's point, with the factors of
+    :class:`ConditionalTable` and ``mass = p(x1) w / T``), as a ``(B, n1, n2, ny)`` array.
 
     A few sweeps of iterative proportional fitting (each label's slice rescaled to its row
-    and column marginals) shrink the residual; then each slice is rounded onto its transport
-    polytope exactly: rows and columns are scaled down to at most their targets, and the
-    missing masses ``e_r`` and ``e_c`` (equal in total) are added back as ``e_r e_c^T / |e_r|``,
-    which only touches feasible cells (Altschuler et al.'s rounding of a Sinkhorn iterate).
+    and column marginals) shrink the residual: a rescaling of rows (columns) by label is one
+    of ``A`` (``B``), so the sweeps are matrix products of ``n1 x n2`` size. Then each slice is
+    rounded onto its transport polytope exactly: rows and columns are scaled down to at most
+    their targets, and the missing masses ``e_r`` and ``e_c`` (equal in total) are added back
+    as ``e_r e_c^T / |e_r|``, which only touches feasible cells (Altschuler et al.'s rounding
+    of a Sinkhorn iterate).
     """
-    xp, q = prob.xp, prob.xp.copy(q)
+    xp = prob.xp
+
+    def marginals(lam_factor: Array, mu_factor: Array) -> tuple[Array, Array]:
+        rows = lam_factor * (mass @ mu_factor)
+        return rows, mu_factor * (mass.swapaxes(1, 2) @ lam_factor)
+
     for _ in range(sweeps):
-        q *= _ratio(xp, prob.p1, q.sum(axis=2))[:, :, None, :]
-        q *= _ratio(xp, prob.p2, q.sum(axis=1))[:, None, :, :]
-    q *= xp.minimum(_ratio(xp, prob.p1, q.sum(axis=2)), 1.0)[:, :, None, :]
-    q *= xp.minimum(_ratio(xp, prob.p2, q.sum(axis=1)), 1.0)[:, None, :, :]
-    missing_rows = xp.maximum(prob.p1 - q.sum(axis=2), 0.0)
-    missing_cols = xp.maximum(prob.p2 - q.sum(axis=1), 0.0)
+        lam_factor = lam_factor * _ratio(xp, prob.p1, marginals(lam_factor, mu_factor)[0])
+        mu_factor = mu_factor * _ratio(xp, prob.p2, marginals(lam_factor, mu_factor)[1])
+    rows = marginals(lam_factor, mu_factor)[0]
+    lam_factor = lam_factor * xp.minimum(_ratio(xp, prob.p1, rows), 1.0)
+    columns = marginals(lam_factor, mu_factor)[1]
+    mu_factor = mu_factor * xp.minimum(_ratio(xp, prob.p2, columns), 1.0)
+    rows, columns = marginals(lam_factor, mu_factor)
+    missing_rows = xp.maximum(prob.p1 - rows, 0.0)
+    missing_cols = xp.maximum(prob.p2 - columns, 0.0)
     total = missing_rows.sum(axis=1)
     scale = xp.where(total > 0, 1.0 / xp.where(total > 0, total, 1.0), 0.0)
+    q = mass[..., None] * lam_factor[:, :, None, :] * mu_factor[:, None, :, :]
     q += missing_rows[:, :, None, :] * missing_cols[:, None, :, :] * scale[:, None, None, :]
     return q
 

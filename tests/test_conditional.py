@@ -1,0 +1,98 @@
+"""The factored conditional of the exact solver against the same quantities from the table."""
+
+import numpy as np
+import pytest
+import torch
+from conftest import random_sparse_table
+from scipy.special import logsumexp
+
+from pid.estimators import newton
+from pid.estimators._arrays import namespace
+from pid.estimators._conditional import ConditionalTable
+
+DEVICES = [None, "cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+
+
+def _table_and_inputs(rng, shape, spread):
+    """Multipliers of the given spread on a sparse problem, the masks, and ``c`` and ``g``
+    computed directly over each pair's feasible labels."""
+    n1, n2, ny = shape
+    joint = random_sparse_table(rng, shape)
+    free1, free2 = joint.sum(axis=1) > 0, joint.sum(axis=0) > 0
+    lam, mu = spread * rng.normal(size=(n1, ny)), spread * rng.normal(size=(n2, ny))
+    theta = np.where(
+        free1[:, None, :] & free2[None, :, :], lam[:, None, :] + mu[None, :, :], -np.inf
+    )
+    live = np.isfinite(theta).any(axis=2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = logsumexp(theta, axis=2)
+        c = np.where(live[..., None], np.exp(theta - g[..., None]), 0.0)
+    g = np.where(live, g, -np.inf)
+    return (lam, mu, free1, free2, live), c, g
+
+
+def _conditional(xp, lam, mu, free1, free2, live):
+    arrays = [xp.asarray(a[None]) for a in (lam, mu)]
+    masks = [xp.asarray(m[None]) > 0 for m in (free1, free2, live)]
+    return ConditionalTable(xp, *arrays, *masks)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_the_factors_give_the_tables_sums_and_moments(rng, device):
+    xp = namespace(device)
+    inputs, c, g = _table_and_inputs(rng, (9, 7, 4), spread=3.0)
+    table = _conditional(xp, *inputs)
+    assert xp.to_numpy(table.covered)[0][inputs[4]].all()
+    got_g = xp.to_numpy(table.log_partition)[0]
+    np.testing.assert_array_equal(np.isfinite(got_g), inputs[4])
+    np.testing.assert_allclose(got_g[inputs[4]], g[inputs[4]], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(xp.to_numpy(table.table())[0], c, rtol=0, atol=1e-14)
+
+    weights, d_lam, d_mu = rng.random((9, 7)), rng.normal(size=(9, 4)), rng.normal(size=(7, 4))
+    as_xp = [xp.asarray(a[None]) for a in (weights, d_lam, d_mu)]
+    expected_sums = np.einsum("ijy,iy->ij", c, d_lam) + np.einsum("ijy,jy->ij", c, d_mu)
+    got = xp.to_numpy(table.pair_sums(as_xp[1], as_xp[2]))[0]
+    np.testing.assert_allclose(got, expected_sums, rtol=0, atol=1e-12)
+    rows, columns = (xp.to_numpy(m)[0] for m in table.marginals(as_xp[0]))
+    np.testing.assert_allclose(rows, np.einsum("ij,ijy->iy", weights, c), atol=1e-13)
+    np.testing.assert_allclose(columns, np.einsum("ij,ijy->jy", weights, c), atol=1e-13)
+    rows, columns = (xp.to_numpy(m)[0] for m in table.marginals(*as_xp))
+    np.testing.assert_allclose(rows, np.einsum("ij,ijy,jy->iy", weights, c, d_mu), atol=1e-13)
+    np.testing.assert_allclose(columns, np.einsum("ij,ijy,iy->jy", weights, c, d_lam), atol=1e-13)
+    row_moments = xp.to_numpy(table.row_moments(as_xp[0]))[0]
+    column_moments = xp.to_numpy(table.column_moments(as_xp[0]))[0]
+    np.testing.assert_allclose(row_moments, np.einsum("ij,ijy,ijz->iyz", weights, c, c), atol=1e-13)
+    np.testing.assert_allclose(
+        column_moments, np.einsum("ij,ijy,ijz->jyz", weights, c, c), atol=1e-13
+    )
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_pairs_beyond_the_factors_reach_get_their_exact_log_partition(rng, device):
+    xp = namespace(device)
+    inputs, c, g = _table_and_inputs(rng, (9, 7, 4), spread=400.0)
+    table = _conditional(xp, *inputs)
+    covered = xp.to_numpy(table.covered)[0]
+    live = inputs[4]
+    assert (live & ~covered).any() and (live & covered).any()
+    got_g = xp.to_numpy(table.log_partition)[0]
+    np.testing.assert_array_equal(np.isfinite(got_g), live)
+    np.testing.assert_allclose(got_g[live], g[live], rtol=1e-13)
+    got_c = xp.to_numpy(table.table())[0]
+    assert not got_c[~covered].any()  # left out of the path
+    np.testing.assert_allclose(got_c[covered], c[covered], rtol=0, atol=1e-12)
+
+
+def test_a_row_with_no_covered_pair_is_off_the_path(rng):
+    xp = namespace(None)
+    joint = random_sparse_table(rng, (5, 4, 3)) + 1e-3
+    joint /= joint.sum()
+    prob = newton._Problem(joint.sum(axis=1)[None], joint.sum(axis=0)[None], xp)
+    lam, mu = prob.start()
+    lam[0, 2] += np.array([0.0, -800.0, 0.0])
+    mu[0] += np.array([-800.0, 0.0, -800.0])[None, :]  # no pair of row 2 fits the factors
+    state = newton._evaluate(prob, lam, mu, 0.1)
+    assert not state.table.covered[0, 2].any()
+    assert state.value[0] == np.inf
+    assert np.isfinite(state.w).all() and not state.w[0, 2].any()
+    assert np.isfinite(newton._dual_bound_bits(prob, lam, mu, state.g)).all()
