@@ -124,7 +124,7 @@ def test_matrix_free_batches_match_single_solves(rng, monkeypatch):
 
 
 def test_large_systems_are_solved_matrix_free_to_the_schur_answer(rng, monkeypatch):
-    table = random_table(rng, (60, 52, 10))  # 520 mu variables: above MATRIX_FREE_SIZE
+    table = random_table(rng, (24, 16, 10))  # 160 mu variables: above MATRIX_FREE_SIZE
     p1, p2 = table.sum(axis=1)[None], table.sum(axis=0)[None]
     solver, calls = newton._matrix_free_solver, []
     monkeypatch.setattr(newton, "_matrix_free_solver", lambda *a: calls.append(1) or solver(*a))
@@ -157,10 +157,7 @@ def test_pair_hessian_products_match_the_dense_hessian(rng, monkeypatch, device,
     direction = rng.normal(size=free.size) * free
     hessian = PairHessian(xp, state.table, 0, state.omega[0], state.w[0], eps, 0.0)
     assert hessian.every_pair == (every_pair < 1)
-    d_lam, d_mu = hessian.times(
-        xp.asarray(direction[:36].reshape(9, 4)), xp.asarray(direction[36:].reshape(7, 4))
-    )
-    product = np.concatenate([xp.to_numpy(d_lam).ravel(), xp.to_numpy(d_mu).ravel()])
+    product = xp.to_numpy(hessian.times(xp.asarray(direction)))
     expected = dense @ direction
     np.testing.assert_allclose(product, expected, rtol=0, atol=1e-12 * np.abs(expected).max())
 

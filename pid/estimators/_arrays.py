@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 from scipy.linalg import cho_solve
+from scipy.sparse import csr_matrix
 
 if TYPE_CHECKING:
     import torch
@@ -104,6 +105,30 @@ class NumpyArrays:
     def scatter_sum(index: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
         """``out[k] = sum of values[index == k]`` over ``size`` slots (1-D)."""
         return np.bincount(index, weights=values, minlength=size)
+
+    @staticmethod
+    def incidence(columns: np.ndarray, size: int) -> SparseIncidence:
+        """The ``len(columns) x size`` matrix with a one at each ``(r, columns[r, j])``."""
+        rows = np.repeat(np.arange(columns.shape[0]), columns.shape[1])
+        ones = np.ones(rows.shape[0])
+        shape = (columns.shape[0], size)
+        return SparseIncidence(csr_matrix((ones, (rows, columns.reshape(-1))), shape))
+
+
+class SparseIncidence:
+    """An incidence matrix ``E`` (see :meth:`NumpyArrays.incidence`), as compressed rows."""
+
+    def __init__(self, matrix: csr_matrix) -> None:
+        self.matrix = matrix
+        self.transposed = matrix.T.tocsr()
+
+    def times(self, vector: np.ndarray) -> np.ndarray:
+        """``E v``: the sum of ``vector`` over each row's columns."""
+        return self.matrix @ vector
+
+    def transposed_times(self, vector: np.ndarray) -> np.ndarray:
+        """``E^T x``: each entry of ``vector`` added to its row's columns."""
+        return self.transposed @ vector
 
 
 class TorchArrays:
@@ -200,6 +225,29 @@ class TorchArrays:
     def scatter_sum(self, index: torch.Tensor, values: torch.Tensor, size: int) -> torch.Tensor:
         """``out[k] = sum of values[index == k]`` over ``size`` slots (1-D)."""
         return self.zeros(size).index_add_(0, index, values)
+
+    def incidence(self, columns: torch.Tensor, size: int) -> IndexedIncidence:
+        """The ``len(columns) x size`` matrix with a one at each ``(r, columns[r, j])``."""
+        return IndexedIncidence(self, columns, size)
+
+
+class IndexedIncidence:
+    """An incidence matrix (see :meth:`NumpyArrays.incidence`) as gathers and scatters."""
+
+    def __init__(self, xp: TorchArrays, columns: torch.Tensor, size: int) -> None:
+        self.xp, self.columns, self.size = xp, columns, size
+
+    def times(self, vector: torch.Tensor) -> torch.Tensor:
+        """``E v``: the sum of ``vector`` over each row's columns."""
+        gathered = vector.index_select(0, self.columns.reshape(-1))
+        return gathered.reshape(self.columns.shape).sum(dim=1)
+
+    def transposed_times(self, vector: torch.Tensor) -> torch.Tensor:
+        """``E^T x``: each entry of ``vector`` added to its row's columns."""
+        result = self.xp.zeros(self.size)
+        for column in self.columns.T:
+            result.index_add_(0, column, vector)
+        return result
 
 
 Arrays: TypeAlias = "NumpyArrays | TorchArrays"

@@ -29,7 +29,7 @@ from pid.estimators._conditional import ConditionalTable
 #: Above this fraction of active pairs, products run over every pair through the factors of
 #: ``c`` (:class:`pid.estimators._conditional.ConditionalTable`): six matrix products of
 #: ``n1 x n2`` by ``n2 x ny`` size; the inactive pairs add their exact, negligible terms.
-EVERY_PAIR = 0.5
+EVERY_PAIR = 0.25
 
 
 class PairHessian:
@@ -74,38 +74,39 @@ class PairHessian:
             self.row_mass = lam_factor * (self.mass @ mu_factor)  # q(x1, y)
             self.column_mass = mu_factor * (self.mass.T @ lam_factor)  # q(x2, y)
             return
-        self.first, self.second = pairs // n2, pairs % n2
+        self.first, second = pairs // n2, pairs % n2
         self.w = xp.take_rows(w.reshape(-1), pairs)
-        self.c = xp.take_rows(lam_factor, self.first) * xp.take_rows(mu_factor, self.second)
+        self.c = xp.take_rows(lam_factor, self.first) * xp.take_rows(mu_factor, second)
         self.c *= xp.take_rows(inverse_total.reshape(-1), pairs)[:, None]
         self.q = xp.take_rows(omega.reshape(-1), pairs)[:, None] * self.c
+        # Each cell (pair, y) of the active pairs reads dlam(x1, y) and dmu(x2, y), positions
+        # of the flat direction (dlam, dmu).
         labels = xp.arange(ny)
-        self.flat_first = (self.first[:, None] * ny + labels).reshape(-1)
-        self.flat_second = (self.second[:, None] * ny + labels).reshape(-1)
+        lam_cells = (self.first[:, None] * ny + labels).reshape(-1)
+        mu_cells = (n1 * ny + second[:, None] * ny + labels).reshape(-1)
+        self.cells = xp.incidence(xp.stack([lam_cells, mu_cells], axis=1), (n1 + n2) * ny)
 
-    def times(self, d_lam: Array, d_mu: Array) -> tuple[Array, Array]:
-        """``Hess (d_lam, d_mu)``, as arrays of shapes ``(n1, ny)`` and ``(n2, ny)``."""
+    def times(self, direction: Array) -> Array:
+        """``Hess (dlam, dmu)`` for the flat direction ``(dlam, dmu)`` of length
+        ``(n1 + n2) ny``, flat in the same layout."""
         if self.every_pair:
-            return self._times_factored(d_lam, d_mu)
+            return self._times_factored(direction)
         xp = self.xp
-        d_theta = xp.take_rows(d_lam, self.first) + xp.take_rows(d_mu, self.second)
+        d_theta = self.cells.times(direction).reshape(-1, self.ny)
         d_g = (self.c * d_theta).sum(axis=-1)
         mean = xp.scatter_sum(self.first, self.w * d_g, self.n1)
-        d_theta += (d_g * (1.0 / self.eps - 1.0) - xp.take_rows(mean, self.first) / self.eps)[
-            ..., None
-        ]
+        shift = d_g * (1.0 / self.eps - 1.0) - xp.take_rows(mean, self.first) / self.eps
+        d_theta += shift[:, None]
         d_theta *= self.q
-        flat, ny = d_theta.reshape(-1), self.ny
-        return (
-            xp.scatter_sum(self.flat_first, flat, self.n1 * ny).reshape(self.n1, ny),
-            xp.scatter_sum(self.flat_second, flat, self.n2 * ny).reshape(self.n2, ny),
-        )
+        return self.cells.transposed_times(d_theta.reshape(-1))
 
-    def _times_factored(self, d_lam: Array, d_mu: Array) -> tuple[Array, Array]:
+    def _times_factored(self, direction: Array) -> Array:
         """The product over every pair through ``c = A B / T``: with ``s = (1 / eps - 1) dg -
         E_w[dg | x1] / eps`` per pair, the marginals of ``q (dtheta + s)`` are
         ``dlam q(x1, y) + A [(q / AB) (B dmu) + (q s / AB) B]`` and its mirror image."""
         lam_factor, mu_factor, mass = self.lam_factor, self.mu_factor, self.mass
+        d_lam = direction[: self.n1 * self.ny].reshape(self.n1, self.ny)
+        d_mu = direction[self.n1 * self.ny :].reshape(self.n2, self.ny)
         d_g = (lam_factor * d_lam) @ mu_factor.T
         d_g += lam_factor @ (mu_factor * d_mu).T
         d_g *= self.inverse_total
@@ -117,10 +118,9 @@ class PairHessian:
         rows += shifted @ mu_factor
         columns = mass.T @ (lam_factor * d_lam)
         columns += shifted.T @ lam_factor
-        return (
-            d_lam * self.row_mass + lam_factor * rows,
-            d_mu * self.column_mass + mu_factor * columns,
-        )
+        rows = d_lam * self.row_mass + lam_factor * rows
+        columns = d_mu * self.column_mass + mu_factor * columns
+        return self.xp.concatenate([rows.reshape(-1), columns.reshape(-1)])
 
 
 def conjugate_gradient(

@@ -94,7 +94,7 @@ ROUNDED_BELOW = 1e-9
 SMALL_SYSTEM = 64
 #: Problems with more ``mu`` variables than this, ``n2 ny`` (the size of the Schur complement),
 #: solve their Newton systems matrix-free, by preconditioned conjugate gradients.
-MATRIX_FREE_SIZE = 500
+MATRIX_FREE_SIZE = 100
 #: Relative residual at which conjugate gradients stop in a Newton step (an inexact one).
 CG_TOLERANCE = 0.1
 #: The same for the path's tangent, which the prediction and the certificate extrapolate along.
@@ -454,12 +454,10 @@ def _matrix_free_solver(
         for b, hessian in enumerate(hessians):
 
             def apply(v: Array, b: int = b, hessian: PairHessian = hessian) -> Array:
-                d_lam, d_mu = hessian.times(*(part[0] for part in _split(prob, v[None])))
-                product = _flatten(xp, (d_lam[None], d_mu[None]))[0]
-                return product * free[b] + ridge[b] * v
+                return hessian.times(v) * free[b] + ridge[b] * v
 
             def precondition(v: Array, b: int = b) -> Array:
-                return xp.einsum("kyz,kz->ky", inverse[b], v.reshape(-1, ny)).reshape(-1)
+                return (inverse[b] @ v.reshape(-1, ny, 1)).reshape(-1)
 
             step, converged = conjugate_gradient(
                 xp, apply, precondition, flat[b], tolerance, CG_ITERATIONS
