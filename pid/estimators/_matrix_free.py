@@ -93,7 +93,7 @@ class PairHessian:
             return self._times_factored(direction)
         xp = self.xp
         d_theta = self.cells.times(direction).reshape(-1, self.ny)
-        d_g = (self.c * d_theta).sum(axis=-1)
+        d_g = xp.einsum("py,py->p", self.c, d_theta)
         mean = xp.scatter_sum(self.first, self.w * d_g, self.n1)
         shift = d_g * (1.0 / self.eps - 1.0) - xp.take_rows(mean, self.first) / self.eps
         d_theta += shift[:, None]
@@ -142,24 +142,24 @@ def conjugate_gradient(
     """
     x = xp.zeros(rhs.shape[0])
     residual = xp.copy(rhs)
-    stop = tolerance * float(xp.sqrt((rhs * rhs).sum()))
+    stop = tolerance**2 * float(rhs @ rhs)  # on the squared norm
     if stop == 0.0:
         return x, True
     z = precondition(residual)
     direction = z
-    rz = float((residual * z).sum())
+    rz = float(residual @ z)
     for _ in range(iterations):
         product = apply(direction)
-        curvature = float((direction * product).sum())
+        curvature = float(direction @ product)
         if not curvature > 0.0:  # rounding broke the positive definiteness: keep what we have
             break
         alpha = rz / curvature
         x += alpha * direction
         residual -= alpha * product
-        if float(xp.sqrt((residual * residual).sum())) <= stop:
+        if float(residual @ residual) <= stop:
             return x, True
         z = precondition(residual)
-        rz_next = float((residual * z).sum())
+        rz_next = float(residual @ z)
         if not rz_next > 0.0:
             break
         direction = z + (rz_next / rz) * direction

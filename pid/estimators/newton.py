@@ -440,7 +440,7 @@ def _matrix_free_solver(
         ],
         axis=1,
     )
-    free, flat = _flatten(xp, (free1, free2)), _flatten(xp, target)
+    flat = _flatten(xp, target)
     hessians = [
         PairHessian(xp, table, b, omega[b], w[b], eps, MATRIX_FREE_WEIGHT) for b in range(batch)
     ]
@@ -452,9 +452,9 @@ def _matrix_free_solver(
         inverse = xp.inv(blocks + ridge[:, None, None, None] * xp.eye(ny))
         steps = []
         for b, hessian in enumerate(hessians):
-
+            # Products, preconditioned vectors and so the iterates vanish on empty cells.
             def apply(v: Array, b: int = b, hessian: PairHessian = hessian) -> Array:
-                return hessian.times(v) * free[b] + ridge[b] * v
+                return hessian.times(v) + ridge[b] * v
 
             def precondition(v: Array, b: int = b) -> Array:
                 return (inverse[b] @ v.reshape(-1, ny, 1)).reshape(-1)
