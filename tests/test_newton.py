@@ -462,9 +462,9 @@ def test_the_schur_products_by_active_pairs_match_the_dense_products(rng, monkey
 def test_a_shape_beyond_the_memory_limit_is_refused_before_solving(rng, monkeypatch):
     from pid.estimators.cvx import _check_size
 
-    _check_size((1000, 1000, 10), None)  # matrix-free: some 1.9 GB
-    with pytest.raises(ValueError, match="1500 x 1500 x 10 distribution needs more than 4 GB"):
-        _check_size((1500, 1500, 10), None)
+    _check_size((2000, 2000, 10), None)  # matrix-free: some 3.8 GB
+    with pytest.raises(ValueError, match="2500 x 2500 x 10 distribution needs more than 4 GB"):
+        _check_size((2500, 2500, 10), None)
     # pid.estimators.cvx, the module (the package exports the function of that name)
     monkeypatch.setattr(sys.modules[_check_size.__module__], "NEWTON_MAX_NUMBERS", 1e5)
     dist = Distribution.from_table(random_table(rng, (30, 30, 3)))
@@ -522,8 +522,8 @@ def test_a_cuda_device_allows_what_its_memory_holds(monkeypatch):
     memory = SimpleNamespace(total_memory=16e9)
     monkeypatch.setattr(torch.cuda, "get_device_properties", lambda device: memory)
     cuda = torch.device("cuda")
-    _check_size((1500, 1500, 10), cuda)  # about 4.3 GB: refused on the CPU, fits in 12.8 GB
+    _check_size((2500, 2500, 10), cuda)  # about 6 GB: refused on the CPU, fits in 12.8 GB
     with pytest.raises(ValueError, match="needs more than 13 GB on cuda"):
-        _check_size((3000, 3000, 10), cuda)
+        _check_size((4000, 4000, 10), cuda)
     assert _chunks(list(range(10_000)), (5, 5, 2), cuda) == [list(range(10_000))]
     assert len(_chunks(list(range(10_000)), (5, 5, 2), None)) == 2

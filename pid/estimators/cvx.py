@@ -332,17 +332,18 @@ CPU_CHUNK_NUMBERS = 2e7
 
 def _numbers_per_problem(shape: tuple[int, ...]) -> int:
     """Working numbers of one Newton solve, an upper bound on the peak measured (tracemalloc)
-    from 5x5x2 to 300x300x10. Matrix-free systems (see
-    :data:`pid.estimators.newton.MATRIX_FREE_SIZE`) hold some fifteen ``(n1, n2, ny)``
-    arrays and the ``ny x ny`` diagonal blocks, plus the Schur systems they fall back on where
-    those are small enough; the others the Schur systems
+    from 5x5x2 to 300x300x10. Matrix-free solves (see
+    :data:`pid.estimators.newton.MATRIX_FREE_SIZE`) work on ``(n1, n2)`` arrays and the
+    ``ny x ny`` diagonal blocks, and hold at most some seven ``(n1, n2, ny)`` arrays (measured
+    6.8 a cell), when the primal point is rounded for a certificate, plus the Schur systems
+    they fall back on where those are small enough; the others the Schur systems
     (:func:`pid.estimators.newton.schur_numbers`), the ``(n1, n2, ny)`` arrays of the primal
     point, and for small systems the whole Hessian."""
     n1, n2, ny = shape
     pairs = n1 * n2 * ny
     if solves_matrix_free(shape):
         fallback = schur_numbers(shape) if schur_fallback_fits(shape) else 0
-        return 24 * pairs + 4 * (n1 + n2) * ny * ny + fallback
+        return 12 * pairs + 4 * (n1 + n2) * ny * ny + fallback
     numbers = schur_numbers(shape) + 10 * pairs
     if (n1 + n2) * ny <= SMALL_SYSTEM:
         numbers += 4 * ((n1 + n2) * ny) ** 2
