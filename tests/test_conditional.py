@@ -8,7 +8,7 @@ from scipy.special import logsumexp
 
 from pid.estimators import newton
 from pid.estimators._arrays import namespace
-from pid.estimators._conditional import ConditionalTable
+from pid.estimators._conditional import ConditionalTable, marginal_sums, pair_sums
 
 DEVICES = [None, "cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 
@@ -18,6 +18,8 @@ def _table_and_inputs(rng, shape, spread):
     computed directly over each pair's feasible labels."""
     n1, n2, ny = shape
     joint = random_sparse_table(rng, shape)
+    joint[1], joint[:, 2], joint[:, :, 0] = 0.0, 0.0, 0.0  # an empty row, column and label
+    joint[3, :, 1], joint[:, 4, 2] = 0.0, 0.0  # an empty (x1, y) and (x2, y) cell
     free1, free2 = joint.sum(axis=1) > 0, joint.sum(axis=0) > 0
     lam, mu = spread * rng.normal(size=(n1, ny)), spread * rng.normal(size=(n2, ny))
     theta = np.where(
@@ -51,12 +53,14 @@ def test_the_factors_give_the_tables_sums_and_moments(rng, device):
     weights, d_lam, d_mu = rng.random((9, 7)), rng.normal(size=(9, 4)), rng.normal(size=(7, 4))
     as_xp = [xp.asarray(a[None]) for a in (weights, d_lam, d_mu)]
     expected_sums = np.einsum("ijy,iy->ij", c, d_lam) + np.einsum("ijy,jy->ij", c, d_mu)
-    got = xp.to_numpy(table.pair_sums(as_xp[1], as_xp[2]))[0]
+    factors = (table.lam_factor, table.mu_factor)
+    got = xp.to_numpy(pair_sums(*factors, table.inverse_total, as_xp[1], as_xp[2]))[0]
     np.testing.assert_allclose(got, expected_sums, rtol=0, atol=1e-12)
     rows, columns = (xp.to_numpy(m)[0] for m in table.marginals(as_xp[0]))
     np.testing.assert_allclose(rows, np.einsum("ij,ijy->iy", weights, c), atol=1e-13)
     np.testing.assert_allclose(columns, np.einsum("ij,ijy->jy", weights, c), atol=1e-13)
-    rows, columns = (xp.to_numpy(m)[0] for m in table.marginals(*as_xp))
+    scaled = as_xp[0] * table.inverse_total
+    rows, columns = (xp.to_numpy(m)[0] for m in marginal_sums(*factors, scaled, *as_xp[1:]))
     np.testing.assert_allclose(rows, np.einsum("ij,ijy,jy->iy", weights, c, d_mu), atol=1e-13)
     np.testing.assert_allclose(columns, np.einsum("ij,ijy,iy->jy", weights, c, d_lam), atol=1e-13)
     row_moments = xp.to_numpy(table.row_moments(as_xp[0]))[0]
@@ -81,6 +85,23 @@ def test_pairs_beyond_the_factors_reach_get_their_exact_log_partition(rng, devic
     got_c = xp.to_numpy(table.table())[0]
     assert not got_c[~covered].any()  # left out of the path
     np.testing.assert_allclose(got_c[covered], c[covered], rtol=0, atol=1e-12)
+    # Covered pairs down to T = 1e-150 keep finite, exact second moments.
+    weights = rng.random((9, 7))
+    on_path = np.where(covered[..., None], c, 0.0)
+    moments = xp.to_numpy(table.row_moments(xp.asarray(weights[None])))[0]
+    assert np.isfinite(moments).all()
+    expected = np.einsum("ij,ijy,ijz->iyz", weights, on_path, on_path)
+    np.testing.assert_allclose(moments, expected, rtol=0, atol=1e-12)
+
+
+def test_moving_along_the_gauge_changes_nothing(rng):
+    xp = namespace(None)
+    (lam, mu, *masks), c, g = _table_and_inputs(rng, (9, 7, 4), spread=3.0)
+    drift = np.array([300.0, -250.0, 0.0, 120.0])  # lam(., y) + k_y, mu(., y) - k_y
+    moved = _conditional(xp, lam + drift, mu - drift, *masks)
+    assert moved.covered[0][masks[2]].all()
+    np.testing.assert_allclose(moved.log_partition[0][masks[2]], g[masks[2]], atol=1e-12)
+    np.testing.assert_allclose(moved.table()[0], c, rtol=0, atol=1e-14)
 
 
 def test_a_row_with_no_covered_pair_is_off_the_path(rng):

@@ -162,6 +162,25 @@ def test_pair_hessian_products_match_the_dense_hessian(rng, monkeypatch, device,
     np.testing.assert_allclose(product, expected, rtol=0, atol=1e-12 * np.abs(expected).max())
 
 
+@pytest.mark.parametrize("device", DEVICES)
+def test_the_preconditioner_blocks_are_the_hessians_diagonal_blocks(rng, device):
+    xp = namespace(device)
+    table = random_sparse_table(rng, (9, 7, 4))
+    prob = newton._Problem(
+        xp.asarray(table.sum(axis=1)[None]), xp.asarray(table.sum(axis=0)[None]), xp
+    )
+    lam, mu = (xp.asarray(rng.normal(size=(1, n, 4))) for n in (9, 7))
+    eps = 0.05
+    state = newton._evaluate(prob, lam, mu, eps)
+    hessian = xp.to_numpy(newton._hessian(prob, newton._blocks(prob, state, eps)))[0]
+    lam_blocks = xp.to_numpy(newton._preconditioner_lam_blocks(prob, state, eps))[0]
+    mu_blocks = xp.to_numpy(newton._preconditioner_mu_blocks(prob, state, eps))[0]
+    blocks = np.concatenate([lam_blocks, mu_blocks])
+    for k in range(16):
+        diagonal = hessian[4 * k : 4 * k + 4, 4 * k : 4 * k + 4]
+        np.testing.assert_allclose(blocks[k], diagonal, rtol=0, atol=1e-12)
+
+
 def test_conjugate_gradient_stops_at_its_relative_residual(rng):
     xp = namespace(None)
     basis = np.linalg.qr(rng.normal(size=(40, 40)))[0]

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from pid.estimators._arrays import Array, Arrays
-from pid.estimators._conditional import ConditionalTable
+from pid.estimators._conditional import ConditionalTable, marginal_sums, pair_sums
 
 #: Above this fraction of active pairs, products run over every pair through the factors of
 #: ``c`` (:class:`pid.estimators._conditional.ConditionalTable`): six matrix products of
@@ -71,8 +71,7 @@ class PairHessian:
             self.lam_factor, self.mu_factor, self.w = lam_factor, mu_factor, w
             self.inverse_total = inverse_total
             self.mass = omega * inverse_total  # q = mass A B
-            self.row_mass = lam_factor * (self.mass @ mu_factor)  # q(x1, y)
-            self.column_mass = mu_factor * (self.mass.T @ lam_factor)  # q(x2, y)
+            self.row_mass, self.column_mass = marginal_sums(lam_factor, mu_factor, self.mass)
             return
         self.first, second = pairs // n2, pairs % n2
         self.w = xp.take_rows(w.reshape(-1), pairs)
@@ -103,23 +102,20 @@ class PairHessian:
     def _times_factored(self, direction: Array) -> Array:
         """The product over every pair through ``c = A B / T``: with ``s = (1 / eps - 1) dg -
         E_w[dg | x1] / eps`` per pair, the marginals of ``q (dtheta + s)`` are
-        ``dlam q(x1, y) + A [(q / AB) (B dmu) + (q s / AB) B]`` and its mirror image."""
+        ``dlam q(x1, y) + sum_x2 q dmu(x2, y) + sum_x2 q s`` and their mirror images, each sum
+        two matrix products (:func:`marginal_sums`)."""
         lam_factor, mu_factor, mass = self.lam_factor, self.mu_factor, self.mass
         d_lam = direction[: self.n1 * self.ny].reshape(self.n1, self.ny)
         d_mu = direction[self.n1 * self.ny :].reshape(self.n2, self.ny)
-        d_g = (lam_factor * d_lam) @ mu_factor.T
-        d_g += lam_factor @ (mu_factor * d_mu).T
-        d_g *= self.inverse_total
+        d_g = pair_sums(lam_factor, mu_factor, self.inverse_total, d_lam, d_mu)
         mean = (self.w * d_g).sum(axis=1)
         shifted = d_g * (1.0 / self.eps - 1.0)
         shifted -= mean[:, None] / self.eps
         shifted *= mass
-        rows = mass @ (mu_factor * d_mu)
-        rows += shifted @ mu_factor
-        columns = mass.T @ (lam_factor * d_lam)
-        columns += shifted.T @ lam_factor
-        rows = d_lam * self.row_mass + lam_factor * rows
-        columns = d_mu * self.column_mass + mu_factor * columns
+        moved_rows, moved_columns = marginal_sums(lam_factor, mu_factor, mass, d_lam, d_mu)
+        shifted_rows, shifted_columns = marginal_sums(lam_factor, mu_factor, shifted)
+        rows = d_lam * self.row_mass + moved_rows + shifted_rows
+        columns = d_mu * self.column_mass + moved_columns + shifted_columns
         return self.xp.concatenate([rows.reshape(-1), columns.reshape(-1)])
 
 

@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from pid.estimators._arrays import Array, Arrays, namespace
-from pid.estimators._conditional import ConditionalTable
+from pid.estimators._conditional import ConditionalTable, marginal_sums
 from pid.estimators._matrix_free import PairHessian, conjugate_gradient
 
 LN2 = math.log(2.0)
@@ -212,11 +212,6 @@ class _State:
     def c(self) -> Array:
         """``c`` as a ``(B, n1, n2, ny)`` array (formed anew at each use)."""
         return self.table.table()
-
-    @property
-    def q(self) -> Array:
-        """The smoothed primal point ``p(x1) w c``, ``(B, n1, n2, ny)``."""
-        return self.omega[..., None] * self.c
 
 
 def _evaluate(prob: _Problem, lam: Array, mu: Array, eps: float) -> _State:
@@ -484,17 +479,17 @@ def _preconditioner_lam_blocks(prob: _Problem, state: _State, eps: float) -> Arr
     xp, omega = prob.xp, state.omega
     rows = state.table.marginals(omega)[0]
     blocks = state.table.row_moments(omega) * (1 / eps - 1)
-    scale = xp.where(prob.row, 1.0 / (eps * xp.where(prob.row, prob.p_x1, 1.0)), 0.0)
-    blocks -= rows[..., :, None] * rows[..., None, :] * scale[..., None, None]
+    a = rows / xp.where(prob.row, prob.p_x1, 1.0)[..., None]  # q(y | x1)
+    blocks -= rows[..., :, None] * a[..., None, :] / eps
     diag = xp.arange(prob.shape[3])
     blocks[..., diag, diag] += rows
     return 0.5 * (blocks + blocks.swapaxes(2, 3))
 
 
 def _preconditioner_mu_blocks(prob: _Problem, state: _State, eps: float) -> Array:
-    """The Hessian's ``mu``-``mu`` diagonal blocks from the factors of ``c``: as
-    :func:`_mu_blocks`, less the ``w^2`` part of ``Cov_w(v) / eps``'s squared mean, which the
-    off-diagonal blocks of the mean's square carry with it."""
+    """The Hessian's ``mu``-``mu`` diagonal blocks from the factors of ``c``: those of
+    :func:`_mu_blocks` together with their share of ``Cov_w(v) / eps``'s squared mean,
+    ``-sum_x1 p(x1) w^2 c c^T / eps`` (which :func:`_hessian` subtracts as a whole)."""
     xp, w, omega = prob.xp, state.w, state.omega
     coefficient = omega * (1 / eps - 1) - (prob.p_x1 / eps)[:, :, None] * w**2
     blocks = state.table.column_moments(coefficient)
@@ -798,18 +793,25 @@ def _predict(
     move = (prob.xp.as_float(~done) * (new_eps - eps))[:, None, None]
     moved_lam, moved_mu = lam + move * tangent[0], mu + move * tangent[1]
     moved = _evaluate(prob, moved_lam, moved_mu, new_eps)
-    moved_residual = _largest(prob, _gradient(prob, moved))
+    moved_residual = _off_path_infinite(prob, moved, _largest(prob, _gradient(prob, moved)))
     if (moved_residual <= _centred_below(new_eps)).all():
         return moved_lam, moved_mu, moved  # already centred: nothing to compare
     still = _evaluate(prob, lam, mu, new_eps)
     # A tangent that is not finite never moves the multipliers.
-    stay = ~(moved_residual <= _largest(prob, _gradient(prob, still)))
+    stay = ~(
+        moved_residual <= _off_path_infinite(prob, still, _largest(prob, _gradient(prob, still)))
+    )
     if not stay.any():
         return moved_lam, moved_mu, moved
     pick = stay[:, None, None]
     chosen_lam = prob.xp.where(pick, lam, moved_lam)
     chosen_mu = prob.xp.where(pick, mu, moved_mu)
     return chosen_lam, chosen_mu, _evaluate(prob, chosen_lam, chosen_mu, new_eps)
+
+
+def _off_path_infinite(prob: _Problem, state: _State, residual: Array) -> Array:
+    """``residual``, and ``+inf`` for problems whose point is off the path (``F_eps = +inf``)."""
+    return prob.xp.where(prob.xp.isfinite(state.value), residual, math.inf)
 
 
 def _better(xp: Arrays, best: NewtonSolution, new: NewtonSolution) -> NewtonSolution:
@@ -899,12 +901,14 @@ def _acceptable(
 
     Near the optimum at small ``eps`` the decrease of ``F_eps`` falls below the rounding of
     its value while the marginal residual is still well resolved; the slope
-    ``grad F(z + t d) . d`` (from the marginals) decides there.
+    ``grad F(z + t d) . d`` (from the marginals) decides there. A trial off the path
+    (``F_eps = +inf``, see :func:`_evaluate`) is never accepted.
     """
     armijo = trial.value <= state.value - 0.25 * t * decrement
     g1, g2 = _gradient(prob, trial)
     slope = (g1 * d_lam).sum(axis=(1, 2)) + (g2 * d_mu).sum(axis=(1, 2))
-    return armijo | (prob.xp.abs(slope) <= 0.5 * decrement)
+    xp = prob.xp
+    return xp.isfinite(trial.value) & (armijo | (xp.abs(slope) <= 0.5 * decrement))
 
 
 def _step(
@@ -945,7 +949,8 @@ def _certify(
     Both are valid bounds (any multipliers give one); the first is ``O(eps)`` above the
     optimum, the extrapolated one ``O(eps^2)`` once the set of active pairs has settled.
 
-    Rounding the primal point costs some twenty passes over the joint table. Where every
+    Rounding the primal point costs some forty matrix products of ``n1 x n2`` size and a few
+    passes over the ``(n1, n2, ny)`` table of ``q`` it forms. Where every
     problem's gap, estimated with :func:`_smoothed_entropy_bits`, exceeds ``hopeless_above``,
     nothing is rounded and there is no certificate (``None``).
     """
@@ -958,7 +963,7 @@ def _certify(
     better = (extrapolated < upper) & (_largest(prob, move) <= STEP_CAP)
     upper = xp.where(better, extrapolated, upper)
     hopeful = ~(upper - _smoothed_entropy_bits(prob, state, eps) > hopeless_above)
-    if not hopeful.any():
+    if hopeless_above < math.inf and not hopeful.any():
         return None
     table = state.table
     q = _project(prob, state.omega * table.inverse_total, table.lam_factor, table.mu_factor)
@@ -1014,8 +1019,7 @@ def _project(
     xp = prob.xp
 
     def marginals(lam_factor: Array, mu_factor: Array) -> tuple[Array, Array]:
-        rows = lam_factor * (mass @ mu_factor)
-        return rows, mu_factor * (mass.swapaxes(1, 2) @ lam_factor)
+        return marginal_sums(lam_factor, mu_factor, mass)
 
     for _ in range(sweeps):
         lam_factor = lam_factor * _ratio(xp, prob.p1, marginals(lam_factor, mu_factor)[0])
@@ -1029,7 +1033,8 @@ def _project(
     missing_cols = xp.maximum(prob.p2 - columns, 0.0)
     total = missing_rows.sum(axis=1)
     scale = xp.where(total > 0, 1.0 / xp.where(total > 0, total, 1.0), 0.0)
-    q = mass[..., None] * lam_factor[:, :, None, :] * mu_factor[:, None, :, :]
+    q = lam_factor[:, :, None, :] * mu_factor[:, None, :, :]  # A B first: mass can be large
+    q *= mass[..., None]
     q += missing_rows[:, :, None, :] * missing_cols[:, None, :, :] * scale[:, None, None, :]
     return q
 
