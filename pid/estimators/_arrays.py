@@ -107,12 +107,15 @@ class NumpyArrays:
         return np.bincount(index, weights=values, minlength=size)
 
     @staticmethod
-    def incidence(columns: np.ndarray, size: int) -> SparseIncidence:
-        """The ``len(columns) x size`` matrix with a one at each ``(r, columns[r, j])``."""
+    def incidence(
+        columns: np.ndarray, size: int, weights: np.ndarray | None = None
+    ) -> SparseIncidence:
+        """The ``len(columns) x size`` matrix with a one at each ``(r, columns[r, j])``, or
+        ``weights[r]`` where given (one column a row)."""
         rows = np.repeat(np.arange(columns.shape[0]), columns.shape[1])
-        ones = np.ones(rows.shape[0])
+        values = np.ones(rows.shape[0]) if weights is None else weights
         shape = (columns.shape[0], size)
-        return SparseIncidence(csr_matrix((ones, (rows, columns.reshape(-1))), shape))
+        return SparseIncidence(csr_matrix((values, (rows, columns.reshape(-1))), shape))
 
 
 class SparseIncidence:
@@ -123,11 +126,11 @@ class SparseIncidence:
         self.transposed = matrix.T.tocsr()
 
     def times(self, vector: np.ndarray) -> np.ndarray:
-        """``E v``: the sum of ``vector`` over each row's columns."""
+        """``E v``: the (weighted) sum of ``vector`` over each row's columns."""
         return self.matrix @ vector
 
     def transposed_times(self, vector: np.ndarray) -> np.ndarray:
-        """``E^T x``: each entry of ``vector`` added to its row's columns."""
+        """``E^T x``: each entry of ``vector`` (times its weight) added to its row's columns."""
         return self.transposed @ vector
 
 
@@ -226,24 +229,36 @@ class TorchArrays:
         """``out[k] = sum of values[index == k]`` over ``size`` slots (1-D)."""
         return self.zeros(size).index_add_(0, index, values)
 
-    def incidence(self, columns: torch.Tensor, size: int) -> IndexedIncidence:
-        """The ``len(columns) x size`` matrix with a one at each ``(r, columns[r, j])``."""
-        return IndexedIncidence(self, columns, size)
+    def incidence(
+        self, columns: torch.Tensor, size: int, weights: torch.Tensor | None = None
+    ) -> IndexedIncidence:
+        """The ``len(columns) x size`` matrix with a one at each ``(r, columns[r, j])``, or
+        ``weights[r]`` where given (one column a row)."""
+        return IndexedIncidence(self, columns, size, weights)
 
 
 class IndexedIncidence:
     """An incidence matrix (see :meth:`NumpyArrays.incidence`) as gathers and scatters."""
 
-    def __init__(self, xp: TorchArrays, columns: torch.Tensor, size: int) -> None:
-        self.xp, self.columns, self.size = xp, columns, size
+    def __init__(
+        self,
+        xp: TorchArrays,
+        columns: torch.Tensor,
+        size: int,
+        weights: torch.Tensor | None,
+    ) -> None:
+        self.xp, self.columns, self.size, self.weights = xp, columns, size, weights
 
     def times(self, vector: torch.Tensor) -> torch.Tensor:
-        """``E v``: the sum of ``vector`` over each row's columns."""
+        """``E v``: the (weighted) sum of ``vector`` over each row's columns."""
         gathered = vector.index_select(0, self.columns.reshape(-1))
-        return gathered.reshape(self.columns.shape).sum(dim=1)
+        sums = gathered.reshape(self.columns.shape).sum(dim=1)
+        return sums if self.weights is None else sums * self.weights
 
     def transposed_times(self, vector: torch.Tensor) -> torch.Tensor:
-        """``E^T x``: each entry of ``vector`` added to its row's columns."""
+        """``E^T x``: each entry of ``vector`` (times its weight) added to its row's columns."""
+        if self.weights is not None:
+            vector = vector * self.weights
         result = self.xp.zeros(self.size)
         for column in self.columns.T:
             result.index_add_(0, column, vector)

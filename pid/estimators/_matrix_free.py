@@ -75,14 +75,19 @@ class PairHessian:
             return
         self.first, second = pairs // n2, pairs % n2
         self.w = xp.take_rows(w.reshape(-1), pairs)
-        self.c = xp.take_rows(lam_factor, self.first) * xp.take_rows(mu_factor, second)
-        self.c *= xp.take_rows(inverse_total.reshape(-1), pairs)[:, None]
-        self.q = xp.take_rows(omega.reshape(-1), pairs)[:, None] * self.c
-        # Each cell (pair, y) of the active pairs reads dlam(x1, y) and dmu(x2, y), positions
-        # of the flat direction (dlam, dmu).
-        labels = xp.arange(ny)
-        lam_cells = (self.first[:, None] * ny + labels).reshape(-1)
-        mu_cells = (n1 * ny + second[:, None] * ny + labels).reshape(-1)
+        c = xp.take_rows(lam_factor, self.first) * xp.take_rows(mu_factor, second)
+        c *= xp.take_rows(inverse_total.reshape(-1), pairs)[:, None]
+        # Only the cells where c > 0 (about half of them on clustered data) add to a product.
+        self.pair_of_cell, label = xp.nonzero(c > 0)
+        c = c[self.pair_of_cell, label]
+        # dg = sum_y c dtheta of each pair, as the transposed product of (cell, pair) by c.
+        self.pair_cells = xp.incidence(self.pair_of_cell[:, None], pairs.shape[0], weights=c)
+        mass = xp.take_rows(omega.reshape(-1), pairs)
+        self.q = xp.take_rows(mass, self.pair_of_cell) * c
+        # Each cell (pair, y) reads dlam(x1, y) and dmu(x2, y), positions of the flat
+        # direction (dlam, dmu).
+        lam_cells = xp.take_rows(self.first, self.pair_of_cell) * ny + label
+        mu_cells = n1 * ny + xp.take_rows(second, self.pair_of_cell) * ny + label
         self.cells = xp.incidence(xp.stack([lam_cells, mu_cells], axis=1), (n1 + n2) * ny)
 
     def times(self, direction: Array) -> Array:
@@ -91,13 +96,13 @@ class PairHessian:
         if self.every_pair:
             return self._times_factored(direction)
         xp = self.xp
-        d_theta = self.cells.times(direction).reshape(-1, self.ny)
-        d_g = xp.einsum("py,py->p", self.c, d_theta)
+        d_theta = self.cells.times(direction)
+        d_g = self.pair_cells.transposed_times(d_theta)
         mean = xp.scatter_sum(self.first, self.w * d_g, self.n1)
         shift = d_g * (1.0 / self.eps - 1.0) - xp.take_rows(mean, self.first) / self.eps
-        d_theta += shift[:, None]
+        d_theta += xp.take_rows(shift, self.pair_of_cell)
         d_theta *= self.q
-        return self.cells.transposed_times(d_theta.reshape(-1))
+        return self.cells.transposed_times(d_theta)
 
     def _times_factored(self, direction: Array) -> Array:
         """The product over every pair through ``c = A B / T``: with ``s = (1 / eps - 1) dg -
