@@ -94,14 +94,32 @@ def test_pairs_beyond_the_factors_reach_get_their_exact_log_partition(rng, devic
     np.testing.assert_allclose(moments, expected, rtol=0, atol=1e-12)
 
 
-def test_moving_along_the_gauge_changes_nothing(rng):
-    xp = namespace(None)
+@pytest.mark.parametrize("device", DEVICES)
+def test_moving_along_the_gauge_changes_nothing(rng, device):
+    xp = namespace(device)
     (lam, mu, *masks), c, g = _table_and_inputs(rng, (9, 7, 4), spread=3.0)
-    drift = np.array([300.0, -250.0, 0.0, 120.0])  # lam(., y) + k_y, mu(., y) - k_y
+    # lam(., y) + k_y, mu(., y) - k_y; label 0 is empty. Unbalanced, T would be about e^-370.
+    drift = np.array([0.0, 300.0, -250.0, 120.0])
     moved = _conditional(xp, lam + drift, mu - drift, *masks)
-    assert moved.covered[0][masks[2]].all()
-    np.testing.assert_allclose(moved.log_partition[0][masks[2]], g[masks[2]], atol=1e-12)
-    np.testing.assert_allclose(moved.table()[0], c, rtol=0, atol=1e-14)
+    live = masks[2]
+    assert xp.to_numpy(moved.covered)[0][live].all()
+    np.testing.assert_allclose(xp.to_numpy(moved.log_partition)[0][live], g[live], atol=1e-11)
+    np.testing.assert_allclose(xp.to_numpy(moved.table())[0], c, rtol=0, atol=1e-13)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_a_weighted_incidence_and_its_transpose(rng, device):
+    xp = namespace(device)
+    columns, weights = rng.integers(0, 5, size=(8, 1)), rng.normal(size=8)
+    matrix = np.zeros((8, 5))
+    matrix[np.arange(8), columns[:, 0]] = weights
+    index = columns if device is None else torch.as_tensor(columns, device=xp.device)
+    incidence = xp.incidence(index, 5, xp.asarray(weights))
+    vector, other = rng.normal(size=5), rng.normal(size=8)
+    np.testing.assert_allclose(xp.to_numpy(incidence.times(xp.asarray(vector))), matrix @ vector)
+    np.testing.assert_allclose(
+        xp.to_numpy(incidence.transposed_times(xp.asarray(other))), matrix.T @ other
+    )
 
 
 def test_a_row_with_no_covered_pair_is_off_the_path(rng):

@@ -365,6 +365,22 @@ def test_a_last_resort_level_centres_through_short_steps():
     assert residual <= newton.CENTERING * eps
 
 
+def test_a_trial_off_the_path_is_never_accepted(rng):
+    joint = random_table(rng, (5, 4, 3))
+    prob = newton._Problem(joint.sum(axis=1)[None], joint.sum(axis=0)[None], namespace(None))
+    lam, mu = prob.start()
+    state = newton._evaluate(prob, lam, mu, 0.1)
+    d_lam, d_mu = np.zeros_like(lam), np.zeros_like(mu)
+    d_lam[0, 2, 1] -= 800.0
+    d_mu[0] += np.array([-800.0, 0.0, -800.0])  # no pair of row 2 fits the factors any more
+    trial = newton._evaluate(prob, lam + d_lam, mu + d_mu, 0.1)
+    assert trial.value[0] == np.inf and np.isfinite(state.value[0])
+    g1, g2 = newton._gradient(prob, trial)
+    slope = (g1 * d_lam).sum() + (g2 * d_mu).sum()
+    decrement = np.array([4.0 * abs(slope)])  # the slope test alone would accept the trial
+    assert not newton._acceptable(prob, state, trial, np.ones(1), d_lam, d_mu, decrement)[0]
+
+
 def test_rounding_a_point_with_an_underflowed_row_stays_finite_and_silent():
     dist = Distribution.from_table(random_table(np.random.default_rng(1), (3, 4, 2)))
     prob = newton._Problem(dist.p_x1_y[None], dist.p_x2_y[None], namespace(None))

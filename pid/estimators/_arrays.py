@@ -111,9 +111,9 @@ class NumpyArrays:
         columns: np.ndarray, size: int, weights: np.ndarray | None = None
     ) -> SparseIncidence:
         """The ``len(columns) x size`` matrix with a one at each ``(r, columns[r, j])``, or
-        ``weights[r]`` where given (one column a row)."""
+        ``weights[r]`` where given."""
         rows = np.repeat(np.arange(columns.shape[0]), columns.shape[1])
-        values = np.ones(rows.shape[0]) if weights is None else weights
+        values = np.ones(rows.shape[0]) if weights is None else np.repeat(weights, columns.shape[1])
         shape = (columns.shape[0], size)
         return SparseIncidence(csr_matrix((values, (rows, columns.reshape(-1))), shape))
 
@@ -233,7 +233,7 @@ class TorchArrays:
         self, columns: torch.Tensor, size: int, weights: torch.Tensor | None = None
     ) -> IndexedIncidence:
         """The ``len(columns) x size`` matrix with a one at each ``(r, columns[r, j])``, or
-        ``weights[r]`` where given (one column a row)."""
+        ``weights[r]`` where given."""
         return IndexedIncidence(self, columns, size, weights)
 
 

@@ -48,7 +48,8 @@ class ConditionalTable:
     Attributes
     ----------
     lam_factor, mu_factor : arrays, shapes (B, n1, ny) and (B, n2, ny)
-        ``A`` and ``B``.
+        ``A`` and ``B``, of the multipliers moved along the gauge (see the module docstring):
+        only ``c`` and ``g`` are those of ``lam`` and ``mu`` themselves.
     inverse_total : array, shape (B, n1, n2)
         ``1 / T`` on covered pairs, zero elsewhere.
     log_partition : array, shape (B, n1, n2)

@@ -470,8 +470,8 @@ def _matrix_free_solver(
 
 def _preconditioner_lam_blocks(prob: _Problem, state: _State, eps: float) -> Array:
     """The Hessian's ``lam``-``lam`` blocks from the factors of ``c``: with ``q(x1, y)`` the row
-    marginals, ``sum_x2 omega [diag(c) - c c^T + (c - a) (c - a)^T / eps] = diag(q(x1, .))
-    + (1 / eps - 1) sum_x2 omega c c^T - q(x1, .) q(x1, .)^T / (eps p(x1))``.
+    marginals and ``a = q(y | x1)``, ``sum_x2 omega [diag(c) - c c^T + (c - a) (c - a)^T / eps]
+    = diag(q(x1, .)) + (1 / eps - 1) sum_x2 omega c c^T - q(x1, .) a^T / eps``.
 
     Unlike :func:`_lam_blocks` the covariance is not centred, so its rounding grows like
     ``1e-16 / eps``: good enough for a preconditioner, not for the exact Newton matrix.
@@ -797,7 +797,8 @@ def _predict(
     if (moved_residual <= _centred_below(new_eps)).all():
         return moved_lam, moved_mu, moved  # already centred: nothing to compare
     still = _evaluate(prob, lam, mu, new_eps)
-    # A tangent that is not finite never moves the multipliers.
+    # A tangent that is not finite does not move the multipliers (unless the unmoved point is
+    # off the path too: the line search keeps the path's points on it).
     stay = ~(
         moved_residual <= _off_path_infinite(prob, still, _largest(prob, _gradient(prob, still)))
     )
@@ -962,9 +963,10 @@ def _certify(
     # unreliable; a NaN move fails both tests.
     better = (extrapolated < upper) & (_largest(prob, move) <= STEP_CAP)
     upper = xp.where(better, extrapolated, upper)
-    hopeful = ~(upper - _smoothed_entropy_bits(prob, state, eps) > hopeless_above)
-    if hopeless_above < math.inf and not hopeful.any():
-        return None
+    if hopeless_above < math.inf:
+        hopeful = ~(upper - _smoothed_entropy_bits(prob, state, eps) > hopeless_above)
+        if not hopeful.any():
+            return None
     table = state.table
     q = _project(prob, state.omega * table.inverse_total, table.lam_factor, table.mu_factor)
     broken = ~(_largest(prob, _marginal_residual(prob, q)) <= FEASIBLE_RESIDUAL)
