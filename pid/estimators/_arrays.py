@@ -98,10 +98,6 @@ class NumpyArrays:
         return np.take(values, index, axis=0)
 
     @staticmethod
-    def exp_inplace(values: np.ndarray) -> np.ndarray:
-        return np.exp(values, out=values)
-
-    @staticmethod
     def scatter_sum(index: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
         """``out[k] = sum of values[index == k]`` over ``size`` slots (1-D)."""
         return np.bincount(index, weights=values, minlength=size)
@@ -220,10 +216,6 @@ class TorchArrays:
     @staticmethod
     def take_rows(values: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
         return values.index_select(0, index)
-
-    @staticmethod
-    def exp_inplace(values: torch.Tensor) -> torch.Tensor:
-        return values.exp_()
 
     def scatter_sum(self, index: torch.Tensor, values: torch.Tensor, size: int) -> torch.Tensor:
         """``out[k] = sum of values[index == k]`` over ``size`` slots (1-D)."""

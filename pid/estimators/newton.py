@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -213,6 +214,11 @@ class _State:
         """``c`` as a ``(B, n1, n2, ny)`` array (formed anew at each use)."""
         return self.table.table()
 
+    @cached_property
+    def marginals(self) -> tuple[Array, Array]:
+        """``q(x1, y)`` and ``q(x2, y)`` of the smoothed primal point."""
+        return self.table.marginals(self.omega)
+
 
 def _evaluate(prob: _Problem, lam: Array, mu: Array, eps: float) -> _State:
     """``F_eps`` and the pairs' weights at ``(lam, mu)``. A problem with a row whose pairs are
@@ -234,7 +240,7 @@ def _evaluate(prob: _Problem, lam: Array, mu: Array, eps: float) -> _State:
 
 
 def _gradient(prob: _Problem, state: _State) -> tuple[Array, Array]:
-    rows, columns = state.table.marginals(state.omega)
+    rows, columns = state.marginals
     return rows - prob.p1, columns - prob.p2
 
 
@@ -477,7 +483,7 @@ def _preconditioner_lam_blocks(prob: _Problem, state: _State, eps: float) -> Arr
     ``1e-16 / eps``: good enough for a preconditioner, not for the exact Newton matrix.
     """
     xp, omega = prob.xp, state.omega
-    rows = state.table.marginals(omega)[0]
+    rows = state.marginals[0]
     blocks = state.table.row_moments(omega) * (1 / eps - 1)
     a = rows / xp.where(prob.row, prob.p_x1, 1.0)[..., None]  # q(y | x1)
     blocks -= rows[..., :, None] * a[..., None, :] / eps
@@ -494,7 +500,7 @@ def _preconditioner_mu_blocks(prob: _Problem, state: _State, eps: float) -> Arra
     coefficient = omega * (1 / eps - 1) - (prob.p_x1 / eps)[:, :, None] * w**2
     blocks = state.table.column_moments(coefficient)
     diag = xp.arange(prob.shape[3])
-    blocks[..., diag, diag] += state.table.marginals(omega)[1]
+    blocks[..., diag, diag] += state.marginals[1]
     return blocks
 
 
@@ -793,15 +799,13 @@ def _predict(
     move = (prob.xp.as_float(~done) * (new_eps - eps))[:, None, None]
     moved_lam, moved_mu = lam + move * tangent[0], mu + move * tangent[1]
     moved = _evaluate(prob, moved_lam, moved_mu, new_eps)
-    moved_residual = _off_path_infinite(prob, moved, _largest(prob, _gradient(prob, moved)))
+    moved_residual = _path_residual(prob, moved)
     if (moved_residual <= _centred_below(new_eps)).all():
         return moved_lam, moved_mu, moved  # already centred: nothing to compare
     still = _evaluate(prob, lam, mu, new_eps)
     # A tangent that is not finite does not move the multipliers (unless the unmoved point is
     # off the path too: the line search keeps the path's points on it).
-    stay = ~(
-        moved_residual <= _off_path_infinite(prob, still, _largest(prob, _gradient(prob, still)))
-    )
+    stay = ~(moved_residual <= _path_residual(prob, still))
     if not stay.any():
         return moved_lam, moved_mu, moved
     pick = stay[:, None, None]
@@ -810,8 +814,10 @@ def _predict(
     return chosen_lam, chosen_mu, _evaluate(prob, chosen_lam, chosen_mu, new_eps)
 
 
-def _off_path_infinite(prob: _Problem, state: _State, residual: Array) -> Array:
-    """``residual``, and ``+inf`` for problems whose point is off the path (``F_eps = +inf``)."""
+def _path_residual(prob: _Problem, state: _State) -> Array:
+    """The largest marginal residual of each problem, ``+inf`` where its point is off the path
+    (``F_eps = +inf``)."""
+    residual = _largest(prob, _gradient(prob, state))
     return prob.xp.where(prob.xp.isfinite(state.value), residual, math.inf)
 
 
