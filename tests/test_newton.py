@@ -287,9 +287,10 @@ def test_the_extrapolated_dual_bound_is_far_tighter_at_small_smoothing(rng, monk
     optimum = _optimum_bits(dist)
     certify, seen = newton._certify, []
 
-    def recording(prob, lam, mu, state, eps, tangent, *hopeless_above):
+    def recording(prob, lam, mu, state, eps, tangent, *tolerances):
         plain = newton._dual_bound_bits(prob, lam, mu, state.g)[0]
-        found = certify(prob, lam, mu, state, eps, tangent)  # a certificate at every level
+        # A certificate at every level; a zero tolerance leaves the bound untightened.
+        found = certify(prob, lam, mu, state, eps, tangent, 0.0)
         seen.append((eps, plain - optimum, found.upper_bits[0] - optimum))
         return found
 
@@ -325,11 +326,11 @@ def test_the_extrapolated_bound_is_ignored_beyond_the_step_cap(rng):
         lam, mu, state, *_ = newton._centre(prob, lam, mu, state, eps, 50, np.zeros(1, bool), 0.0)
     tangent = newton._tangent(prob, state, eps)
     plain = newton._dual_bound_bits(prob, lam, mu, state.g)[0]
-    useful = newton._certify(prob, lam, mu, state, eps, tangent).upper_bits[0]
+    useful = newton._certify(prob, lam, mu, state, eps, tangent, 0.0).upper_bits[0]
     # Adding a constant to each row of lam leaves every bound unchanged in exact arithmetic;
     # scaled far beyond STEP_CAP it makes the extrapolated bound's rounding unreliable.
     gauge = np.ones_like(tangent[0]) * (1e6 / eps)
-    far = newton._certify(prob, lam, mu, state, eps, (tangent[0] + gauge, tangent[1]))
+    far = newton._certify(prob, lam, mu, state, eps, (tangent[0] + gauge, tangent[1]), 0.0)
     assert useful < plain
     assert far.upper_bits[0] == plain
 

@@ -84,6 +84,10 @@ class NumpyArrays:
         return values.max(axis=axis)
 
     @staticmethod
+    def amin(values: np.ndarray, axis: int | tuple[int, ...]) -> np.ndarray:
+        return values.min(axis=axis)
+
+    @staticmethod
     def einsum(subscripts: str, *operands: np.ndarray) -> np.ndarray:
         # numpy contracts two operands well on its own; three need a planned order.
         return np.einsum(subscripts, *operands, optimize=len(operands) > 2)
@@ -92,6 +96,15 @@ class NumpyArrays:
     def cho_solve(lower: np.ndarray, rhs: np.ndarray) -> np.ndarray:
         """``x`` with ``L L^T x = rhs``, for the lower Cholesky factor ``L``."""
         return cho_solve((lower, True), rhs, False)
+
+    @staticmethod
+    def largest_indices(values: np.ndarray, k: int) -> np.ndarray:
+        """Positions of the ``k`` largest entries along the last axis, largest first."""
+        return np.argsort(-values, axis=-1, kind="stable")[..., :k]
+
+    @staticmethod
+    def take_along_last(values: np.ndarray, index: np.ndarray) -> np.ndarray:
+        return np.take_along_axis(values, index, axis=-1)
 
     @staticmethod
     def take_rows(values: np.ndarray, index: np.ndarray) -> np.ndarray:
@@ -199,6 +212,9 @@ class TorchArrays:
     def amax(self, values: torch.Tensor, axis: int | tuple[int, ...]) -> torch.Tensor:
         return self.torch.amax(values, dim=axis)
 
+    def amin(self, values: torch.Tensor, axis: int | tuple[int, ...]) -> torch.Tensor:
+        return self.torch.amin(values, dim=axis)
+
     def nonzero(self, values: torch.Tensor) -> tuple[torch.Tensor, ...]:
         return self.torch.nonzero(values, as_tuple=True)
 
@@ -212,6 +228,13 @@ class TorchArrays:
     def cho_solve(self, lower: torch.Tensor, rhs: torch.Tensor) -> torch.Tensor:
         """``x`` with ``L L^T x = rhs``, for the lower Cholesky factor ``L``."""
         return self.torch.cholesky_solve(rhs[:, None], lower)[:, 0]
+
+    def largest_indices(self, values: torch.Tensor, k: int) -> torch.Tensor:
+        """Positions of the ``k`` largest entries along the last axis, largest first."""
+        return self.torch.topk(values, k, dim=-1).indices
+
+    def take_along_last(self, values: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+        return self.torch.gather(values, -1, index)
 
     @staticmethod
     def take_rows(values: torch.Tensor, index: torch.Tensor) -> torch.Tensor:

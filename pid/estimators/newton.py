@@ -42,6 +42,7 @@ import numpy as np
 from pid.estimators._arrays import Array, Arrays, namespace
 from pid.estimators._conditional import ConditionalTable, marginal_sums
 from pid.estimators._matrix_free import PairHessian, conjugate_gradient
+from pid.estimators._row_bound import gauge_fixed, tighten_rows
 
 LN2 = math.log(2.0)
 
@@ -89,6 +90,10 @@ FEASIBLE_RESIDUAL = 1e-12
 #: the precision of double arithmetic the last level's certificate need not be the best.
 PROMISING = 10.0
 ROUNDED_BELOW = 1e-9
+#: A certificate whose gap is above the tolerance but within this factor of it tightens its
+#: dual bound row by row (:func:`pid.estimators._row_bound.tighten_rows`), which divides the
+#: bound's excess by about two to four.
+TIGHTENING_REACH = 4.0
 #: Newton systems of at most this many multipliers, ``(n1 + n2) ny``, are solved whole by
 #: batched LU (eigendecomposition where that fails); larger ones through the Schur complement
 #: or matrix-free (MATRIX_FREE_SIZE).
@@ -203,6 +208,7 @@ class _State:
     w: Array  # (B, n1, n2) softmax over x2 of g / eps, over the covered pairs
     omega: Array  # (B, n1, n2) p(x1) w: the pairs' masses under q
     value: Array  # (B,) F_eps
+    row_values: Array  # (B, n1) each row's share of F_eps but the mu term; +inf if stranded
 
     @property
     def g(self) -> Array:
@@ -234,9 +240,10 @@ def _evaluate(prob: _Problem, lam: Array, mu: Array, eps: float) -> _State:
     norm = xp.where(norm > 0, norm, 1.0)
     w = weights / norm[:, :, None]
     soft = eps * (top + xp.log(norm))
-    value = _linear_term(prob, lam, mu) + xp.where(prob.row, prob.p_x1 * soft, 0.0).sum(axis=1)
-    value = xp.where(stranded.any(axis=1), math.inf, value)
-    return _State(table=table, w=w, omega=prob.p_x1[:, :, None] * w, value=value)
+    rows = _lam_term(prob, lam) + xp.where(prob.row, prob.p_x1 * soft, 0.0)
+    rows = xp.where(stranded, math.inf, rows)
+    value = rows.sum(axis=1) + _mu_term(prob, mu)
+    return _State(table=table, w=w, omega=prob.p_x1[:, :, None] * w, value=value, row_values=rows)
 
 
 def _gradient(prob: _Problem, state: _State) -> tuple[Array, Array]:
@@ -315,15 +322,6 @@ def _mu_blocks(xp: Arrays, coefficient: Array, omega: Array, c: Array) -> Array:
     mu_mu = xp.permute(coefficient[..., None] * c, (0, 2, 3, 1)) @ c.swapaxes(1, 2)
     mu_mu[..., diag, diag] += xp.einsum("bij,bijy->bjy", omega, c)
     return mu_mu
-
-
-def _gauge_fixed(xp: Arrays, lam_lam: Array, free1: Array) -> Array:
-    """The ``lam``-``lam`` blocks made positive definite: each block's gauge direction (its
-    free cells' indicator ``f``, along which the Hessian and every gradient vanish) gets
-    ``trace / |f| f f^T``, and the diagonal of each empty cell a one."""
-    gauge = xp.einsum("...iyy->...i", lam_lam) / xp.maximum(free1.sum(axis=-1), 1.0)
-    fixed = (lam_lam + gauge[..., None, None]) * (free1[..., :, None] * free1[..., None, :])
-    return fixed + (1.0 - free1)[..., None] * xp.eye(lam_lam.shape[-1])
 
 
 def _hessian(prob: _Problem, blocks: _Blocks) -> Array:
@@ -436,7 +434,7 @@ def _matrix_free_solver(
     free1, free2 = xp.as_float(prob.free1), xp.as_float(prob.free2)
     blocks = xp.concatenate(
         [
-            _gauge_fixed(xp, _preconditioner_lam_blocks(prob, state, eps), free1),
+            gauge_fixed(xp, _preconditioner_lam_blocks(prob, state, eps), free1),
             _preconditioner_mu_blocks(prob, state, eps) + (1.0 - free2)[..., None] * xp.eye(ny),
         ],
         axis=1,
@@ -564,7 +562,7 @@ def _schur_one(
     layout = prob.mu_layout(b)
     index2 = layout.index
     free1 = xp.as_float(prob.free1[b])
-    lam_lam = _gauge_fixed(xp, blocks.lam_lam[b], free1)
+    lam_lam = gauge_fixed(xp, blocks.lam_lam[b], free1)
     lam_mu = blocks.lam_mu[b].reshape(n1, ny, n2 * ny)  # zero on rows of empty cells
     coupling = xp.sqrt(blocks.weight[b])[:, None] * blocks.z_rows[b].reshape(n1, -1)[:, index2]
     mu_mu = blocks.mu_mu_diag[b][layout.block_of_rows, layout.y_of_rows, layout.y_of_cols]
@@ -749,7 +747,7 @@ def _follow_path(prob: _Problem, tol_bits: float, max_steps: int) -> NewtonSolut
     eps, steps, shrink = 1.0, 0, SHRINK
     state = _evaluate(prob, lam, mu, eps)  # exactly centred at eps = 1
     tangent = _tangent(prob, state, eps)
-    best = _certify(prob, lam, mu, state, eps, tangent)
+    best = _certify(prob, lam, mu, state, eps, tangent, tol_bits)
     rounded = True  # whether the latest certificate rounded the primal points
     hopeless_above = max(PROMISING * tol_bits, ROUNDED_BELOW)
     while True:
@@ -757,7 +755,8 @@ def _follow_path(prob: _Problem, tol_bits: float, max_steps: int) -> NewtonSolut
         done = best.gap_bits <= tol_bits
         if done.all() or steps >= max_steps or eps * shrink < SMALLEST_EPSILON:
             if not rounded and not done.all():  # the latest point may be the best
-                best = _better(prob.xp, best, _certify(prob, lam, mu, state, eps, tangent))
+                latest = _certify(prob, lam, mu, state, eps, tangent, tol_bits)
+                best = _better(prob.xp, best, latest)
             return best
         while True:
             new_eps = eps * shrink
@@ -775,7 +774,7 @@ def _follow_path(prob: _Problem, tol_bits: float, max_steps: int) -> NewtonSolut
         if settled and taken <= QUICK_LEVEL:
             shrink = max(shrink**2, SHRINK)  # an easy level: take longer steps again
         tangent = _tangent(prob, state, eps)
-        latest = _certify(prob, lam, mu, state, eps, tangent, hopeless_above)
+        latest = _certify(prob, lam, mu, state, eps, tangent, tol_bits, hopeless_above)
         rounded = latest is not None
         if rounded:
             best = _better(prob.xp, best, latest)
@@ -947,6 +946,7 @@ def _certify(
     state: _State,
     eps: float,
     tangent: tuple[Array, Array],
+    tol_bits: float,
     hopeless_above: float = math.inf,
 ) -> NewtonSolution | None:
     """The certificate at a point of the path: the rounded primal point's entropy, and the
@@ -955,6 +955,8 @@ def _certify(
 
     Both are valid bounds (any multipliers give one); the first is ``O(eps)`` above the
     optimum, the extrapolated one ``O(eps^2)`` once the set of active pairs has settled.
+    Where a gap misses ``tol_bits`` by at most :data:`TIGHTENING_REACH` times, the smaller
+    bound's multipliers are tightened row by row (:func:`_tightened_bound_bits`).
 
     Rounding the primal point costs some forty matrix products of ``n1 x n2`` size and a few
     passes over the ``(n1, n2, ny)`` table of ``q`` it forms. Where every
@@ -979,7 +981,26 @@ def _certify(
     if broken.any():  # rounding failed (e.g. overflow far off the path): a safe feasible point
         q = xp.where(broken[:, None, None, None], prob.conditional_product(), q)
     lower = _conditional_entropy_bits(xp, q)
+    gap = upper - lower
+    if ((gap > tol_bits) & (gap <= TIGHTENING_REACH * tol_bits)).any():
+        pick = better[:, None, None]
+        chosen_lam = xp.where(pick, lam - move[0], lam)
+        chosen_mu = xp.where(pick, mu - move[1], mu)
+        upper = xp.minimum(upper, _tightened_bound_bits(prob, chosen_lam, chosen_mu, eps))
     return NewtonSolution(q, lower, upper, 0, xp.full(prob.shape[0], eps))
+
+
+def _tightened_bound_bits(prob: _Problem, lam: Array, mu: Array, eps: float) -> Array:
+    """The dual bound of :func:`_dual_bound_bits` with each row of ``lam`` re-minimized for
+    the given ``mu`` (:func:`pid.estimators._row_bound.tighten_rows`) where that lowers the
+    row's exact term: never above the bound at ``(lam, mu)``, and valid like any other."""
+    xp = prob.xp
+    table = ConditionalTable(xp, lam, mu, prob.free1, prob.free2, prob.live)
+    before = _dual_bound_rows(prob, lam, mu, table.log_partition)
+    tightened = tighten_rows(xp, lam, mu, table.log_partition, prob.p1, prob.free1, prob.free2, eps)
+    after = _dual_bound_rows(prob, tightened, mu)
+    rows = xp.where(after < before, after, before)
+    return (rows.sum(axis=1) + _mu_term(prob, mu)) / LN2
 
 
 def _smoothed_entropy_bits(prob: _Problem, state: _State, eps: float) -> Array:
@@ -993,20 +1014,28 @@ def _smoothed_entropy_bits(prob: _Problem, state: _State, eps: float) -> Array:
 def _dual_bound_bits(prob: _Problem, lam: Array, mu: Array, g: Array | None = None) -> Array:
     """``-lam . p(x1, y) - mu . p(x2, y) + sum_x1 p(x1) max_x2 g(x1, x2)`` in bits, an upper
     bound on ``H_q(Y|X1,X2)`` over Delta_p for any multipliers; ``g`` if already known."""
+    return (_dual_bound_rows(prob, lam, mu, g).sum(axis=1) + _mu_term(prob, mu)) / LN2
+
+
+def _dual_bound_rows(prob: _Problem, lam: Array, mu: Array, g: Array | None = None) -> Array:
+    """The dual bound's terms of each row, ``-lam(x1, .) . p(x1, .) + p(x1) max_x2 g(x1, x2)``,
+    in nats, shape ``(B, n1)``; with ``mu`` fixed each depends on its row of ``lam`` alone."""
     xp = prob.xp
     if g is None:
         g = ConditionalTable(prob.xp, lam, mu, prob.free1, prob.free2, prob.live).log_partition
     hard = xp.where(prob.row, xp.amax(g, 2), 0.0)
-    return (_linear_term(prob, lam, mu) + (prob.p_x1 * hard).sum(axis=1)) / LN2
+    return _lam_term(prob, lam) + prob.p_x1 * hard
 
 
-def _linear_term(prob: _Problem, lam: Array, mu: Array) -> Array:
-    """``-lam . p(x1, y) - mu . p(x2, y)`` over the free cells, the part of the dual (smoothed
-    or not) that is linear in the multipliers."""
-    xp = prob.xp
-    return -xp.where(prob.free1, lam * prob.p1, 0.0).sum(axis=(1, 2)) - xp.where(
-        prob.free2, mu * prob.p2, 0.0
-    ).sum(axis=(1, 2))
+def _lam_term(prob: _Problem, lam: Array) -> Array:
+    """``-lam(x1, .) . p(x1, .)`` of each row over its free cells, shape ``(B, n1)``: with
+    :func:`_mu_term`, the part of the dual (smoothed or not) that is linear in the multipliers."""
+    return -prob.xp.where(prob.free1, lam * prob.p1, 0.0).sum(axis=2)
+
+
+def _mu_term(prob: _Problem, mu: Array) -> Array:
+    """``-mu . p(x2, y)`` over the free cells, shape ``(B,)``."""
+    return -prob.xp.where(prob.free2, mu * prob.p2, 0.0).sum(axis=(1, 2))
 
 
 def _project(
