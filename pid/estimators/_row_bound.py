@@ -60,29 +60,40 @@ def tighten_rows(
     free1: Array,
     free2: Array,
     eps: float,
+    problems: Array,
 ) -> Array:
     """Multipliers ``lam`` with each row's term ``phi_x1`` (near) its minimum for the given
-    ``mu``, shape ``(B, n1, ny)``.
+    ``mu``, shape ``(B, n1, ny)``, in the problems where ``problems`` (shape ``(B,)``) holds;
+    the other rows are returned as they are.
 
     ``g`` is the pairs' log-partition at ``(lam, mu)``, shape ``(B, n1, n2)`` (``-inf`` on
     pairs without a feasible label); ``eps`` sets the smoothing levels and the margin. The
     rows' terms are minimized over the pairs near each row's maximum only, so the caller
     compares the exact bound of the answer with that of ``lam`` (a row may keep either).
     """
-    rows = _RowProblems(xp, mu, g, p_x1_y, free1, free2, MARGIN * eps)
-    current = lam.reshape(-1, lam.shape[2])
+    n1, ny = lam.shape[1:]
+    chosen = problems[:, None] & (p_x1_y.sum(axis=2) > 0)
+    rows = xp.flatnonzero(chosen.reshape(-1))
+    tightened = xp.copy(lam).reshape(-1, ny)
+    if rows.shape[0] == 0:
+        return tightened.reshape(lam.shape)
+    problem = _RowProblems(xp, rows, n1, mu, g, p_x1_y, free1, free2, MARGIN * eps)
+    current = tightened[rows]
     for fraction in LEVELS:
-        current = rows.minimize(current, fraction * eps)
-    return current.reshape(lam.shape)
+        current = problem.minimize(current, fraction * eps)
+    tightened[rows] = current
+    return tightened.reshape(lam.shape)
 
 
 class _RowProblems:
-    """The smoothed row terms ``phi_delta`` of a batch, over each row's pairs near its maximum,
-    with the rows of every problem stacked: arrays of shape ``(R, ...)``, ``R = B n1``."""
+    """The smoothed row terms ``phi_delta`` of some rows of a batch, over each row's pairs near
+    its maximum, the rows stacked: arrays of shape ``(R, ...)``."""
 
     def __init__(
         self,
         xp: Arrays,
+        rows: Array,
+        n1: int,
         mu: Array,
         g: Array,
         p_x1_y: Array,
@@ -90,21 +101,20 @@ class _RowProblems:
         free2: Array,
         margin: float,
     ) -> None:
-        batch, n1, ny = p_x1_y.shape
-        top = xp.amax(g, 2)
-        near = g >= (top - margin)[..., None]
-        k = max(int(near.sum(axis=2).max()), 1)
-        pairs = xp.largest_indices(xp.where(near, g, -math.inf), k)  # (B, n1, k)
+        ny = p_x1_y.shape[2]
+        g = g.reshape(-1, g.shape[2])[rows]
+        top = xp.amax(g, 1)
+        near = g >= (top - margin)[:, None]
+        k = max(int(near.sum(axis=1).max()), 1)
+        pairs = xp.largest_indices(xp.where(near, g, -math.inf), k)  # (R, k)
         chosen = xp.take_along_last(near, pairs)
-        problem = xp.arange(batch)[:, None, None]
-        columns = xp.where(free2, mu, -math.inf)[problem, pairs]  # (B, n1, k, ny)
-        columns = xp.where(chosen[..., None], columns, -math.inf)
+        columns = xp.where(free2, mu, -math.inf)[(rows // n1)[:, None], pairs]  # (R, k, ny)
         self.xp = xp
-        self.columns = columns.reshape(batch * n1, k, ny)
-        self.p1 = p_x1_y.reshape(-1, ny)
-        self.free1 = xp.as_float(free1).reshape(-1, ny)
+        self.columns = xp.where(chosen[..., None], columns, -math.inf)
+        self.p1 = p_x1_y.reshape(-1, ny)[rows]
+        self.free1 = xp.as_float(free1).reshape(-1, ny)[rows]
         self.p_x1 = self.p1.sum(axis=1)
-        self.live = (self.p_x1 > 0) & chosen.any(axis=2).reshape(-1)
+        self.live = chosen.any(axis=1)
 
     def minimize(self, lam: Array, delta: float) -> Array:
         """:data:`STEPS` damped Newton steps on every row's ``phi_delta`` from ``lam``,

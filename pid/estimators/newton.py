@@ -982,22 +982,27 @@ def _certify(
         q = xp.where(broken[:, None, None, None], prob.conditional_product(), q)
     lower = _conditional_entropy_bits(xp, q)
     gap = upper - lower
-    if ((gap > tol_bits) & (gap <= TIGHTENING_REACH * tol_bits)).any():
+    near = (gap > tol_bits) & (gap <= TIGHTENING_REACH * tol_bits)
+    if near.any():
         pick = better[:, None, None]
         chosen_lam = xp.where(pick, lam - move[0], lam)
         chosen_mu = xp.where(pick, mu - move[1], mu)
-        upper = xp.minimum(upper, _tightened_bound_bits(prob, chosen_lam, chosen_mu, eps))
+        tightened = _tightened_bound_bits(prob, chosen_lam, chosen_mu, eps, near)
+        upper = xp.minimum(upper, tightened)
     return NewtonSolution(q, lower, upper, 0, xp.full(prob.shape[0], eps))
 
 
-def _tightened_bound_bits(prob: _Problem, lam: Array, mu: Array, eps: float) -> Array:
+def _tightened_bound_bits(
+    prob: _Problem, lam: Array, mu: Array, eps: float, problems: Array
+) -> Array:
     """The dual bound of :func:`_dual_bound_bits` with each row of ``lam`` re-minimized for
-    the given ``mu`` (:func:`pid.estimators._row_bound.tighten_rows`) where that lowers the
-    row's exact term: never above the bound at ``(lam, mu)``, and valid like any other."""
+    the given ``mu`` (:func:`pid.estimators._row_bound.tighten_rows`) in the ``problems``
+    marked, where that lowers the row's exact term: never above the bound at ``(lam, mu)``,
+    and valid like any other."""
     xp = prob.xp
-    table = ConditionalTable(xp, lam, mu, prob.free1, prob.free2, prob.live)
-    before = _dual_bound_rows(prob, lam, mu, table.log_partition)
-    tightened = tighten_rows(xp, lam, mu, table.log_partition, prob.p1, prob.free1, prob.free2, eps)
+    g = ConditionalTable(xp, lam, mu, prob.free1, prob.free2, prob.live).log_partition
+    before = _dual_bound_rows(prob, lam, mu, g)
+    tightened = tighten_rows(xp, lam, mu, g, prob.p1, prob.free1, prob.free2, eps, problems)
     after = _dual_bound_rows(prob, tightened, mu)
     rows = xp.where(after < before, after, before)
     return (rows.sum(axis=1) + _mu_term(prob, mu)) / LN2
