@@ -849,7 +849,7 @@ def _centre(
 ) -> tuple[Array, Array, _State, int, bool]:
     """Damped Newton steps on ``F_eps`` until each marginal residual is below ``CENTERING * eps``.
 
-    The level is abandoned, unsettled, after a step whose line search cut it to ``crawl`` or
+    The level is abandoned, unsettled, as soon as a step's line search cuts it to ``crawl`` or
     less (the start lies outside the region where Newton's method converges fast).
 
     A problem is left where it is for the rest of the level once its line search fails, or
@@ -884,6 +884,8 @@ def _centre(
             if accepted.all():
                 break
             t = xp.where(accepted, t, 0.5 * t)
+            if (~accepted & (t <= crawl)).any():  # the level is abandoned whatever t is found
+                return lam, mu, state, taken + 1, False
         if not accepted.all():
             stalled |= ~accepted
             t = xp.where(accepted, t, 0.0)
