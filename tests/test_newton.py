@@ -98,6 +98,8 @@ def test_agrees_with_the_cvxpy_reference_on_larger_systems(
 def test_conjugate_gradients_that_miss_hand_over_to_the_schur_complement(rng, monkeypatch):
     table = random_sparse_table(rng, (16, 12, 5))
     p1, p2 = table.sum(axis=1)[None], table.sum(axis=0)[None]
+    # Levels are never retried, so that no solve gives its level up (test below).
+    monkeypatch.setattr(newton, "CRAWL", 0.0)
     schur = maximize_conditional_entropy(p1, p2, tol_bits=1e-8)
     monkeypatch.setattr(newton, "MATRIX_FREE_SIZE", 0)
     monkeypatch.setattr(newton, "CG_ITERATIONS", 1)  # every solve misses its tolerance
@@ -108,6 +110,28 @@ def test_conjugate_gradients_that_miss_hand_over_to_the_schur_complement(rng, mo
     alone = maximize_conditional_entropy(p1, p2, tol_bits=1e-8, max_steps=60)
     assert alone.lower_bits[0] - 1e-9 <= schur.upper_bits[0]
     assert schur.lower_bits[0] - 1e-9 <= alone.upper_bits[0]
+
+
+def test_a_level_that_can_be_retried_gives_up_on_a_missed_system(rng, monkeypatch):
+    table = random_sparse_table(rng, (16, 12, 5))
+    p1, p2 = table.sum(axis=1)[None], table.sum(axis=0)[None]
+    monkeypatch.setattr(newton, "MATRIX_FREE_SIZE", 0)
+    monkeypatch.setattr(newton, "CG_ITERATIONS", 3)  # at small eps, misses
+    centre, outcomes = newton._centre, []
+
+    def recording(prob, lam, mu, state, eps, budget, frozen, crawl):
+        found = centre(prob, lam, mu, state, eps, budget, frozen, crawl)
+        outcomes.append((crawl, found[3], found[4]))
+        return found
+
+    monkeypatch.setattr(newton, "_centre", recording)
+    solution = maximize_conditional_entropy(p1, p2, tol_bits=1e-8)
+    assert solution.gap_bits[0] <= 1e-8
+    # Given up after one step, then retried with a shorter step, down to a last resort,
+    # which never gives up.
+    given_up = [taken for crawl, taken, settled in outcomes if crawl > 0 and not settled]
+    assert given_up.count(1) >= 3
+    assert any(crawl == 0.0 and settled for crawl, _, settled in outcomes)
 
 
 def test_matrix_free_batches_match_single_solves(rng, monkeypatch):

@@ -12,6 +12,8 @@ from pid.estimators._arrays import namespace
 from pid.estimators._conditional import ConditionalTable
 from pid.estimators._row_bound import tighten_rows
 
+ALL = np.ones(1, bool)  # the one problem of a batch, marked for tightening
+
 
 def _path_points(monkeypatch, dist, tol_bits=1e-9):
     """The solver's problem and, at every level it certifies, the multipliers extrapolated to
@@ -33,9 +35,10 @@ def _path_points(monkeypatch, dist, tol_bits=1e-9):
 def _tightened(prob, lam, mu, eps):
     table = ConditionalTable(prob.xp, lam, mu, prob.free1, prob.free2, prob.live)
     everywhere = prob.p_x1.sum(axis=1) > 0
-    return tighten_rows(
+    *_, last = tighten_rows(
         prob.xp, lam, mu, table.log_partition, prob.p1, prob.free1, prob.free2, eps, everywhere
     )
+    return last
 
 
 def _row_minimum(p_row, free_row, mu, free2):
@@ -86,7 +89,7 @@ def test_the_tightened_bound_is_valid_and_never_looser(rng, monkeypatch):
         prob, points, solution = _path_points(monkeypatch, dist)
         for lam, mu, eps in points:
             plain = newton._dual_bound_bits(prob, lam, mu)[0]
-            tightened = newton._tightened_bound_bits(prob, lam, mu, eps, np.ones(1, bool))[0]
+            tightened = newton._tightened_bound_bits(prob, lam, mu, eps, ALL, -np.inf)[0]
             assert tightened <= plain
             # Every feasible point's entropy is below any valid dual bound.
             assert tightened >= solution.lower_bits[0] - 1e-12
@@ -102,7 +105,7 @@ def test_tightening_lowers_the_bound_several_fold_on_clustered_codes(monkeypatch
     prob, points, solution = _path_points(monkeypatch, dist)
     optimum = solution.upper_bits[0] - solution.gap_bits[0] / 2
     ratios = [
-        (newton._tightened_bound_bits(prob, lam, mu, eps, np.ones(1, bool))[0] - optimum)
+        (newton._tightened_bound_bits(prob, lam, mu, eps, ALL, -np.inf)[0] - optimum)
         / (newton._dual_bound_bits(prob, lam, mu)[0] - optimum)
         for lam, mu, eps in points
         if 1e-7 <= newton._dual_bound_bits(prob, lam, mu)[0] - optimum <= 1e-3
@@ -119,7 +122,7 @@ def test_rows_without_mass_one_label_or_dead_pairs_stay_finite():
     mu = np.array([[[0.3, 0.0, -0.2], [0.0, -40.0, 0.0], [1.0, 0.1, -5.0]]])
     live = (free1.astype(float) @ free2.astype(float).swapaxes(1, 2)) > 0
     g = ConditionalTable(xp, lam, mu, free1, free2, live).log_partition
-    tightened = tighten_rows(xp, lam, mu, g, p_x1_y, free1, free2, 1e-4, np.ones(1, bool))
+    *_, tightened = tighten_rows(xp, lam, mu, g, p_x1_y, free1, free2, 1e-4, ALL)
     assert np.isfinite(tightened).all()
     np.testing.assert_array_equal(tightened[0, 1], lam[0, 1])  # no mass: untouched
     np.testing.assert_array_equal(tightened[0, 2], lam[0, 2])  # one free label: no curvature

@@ -25,6 +25,7 @@ few passes over an ``(n1, k, ny)`` array with ``k`` the most such pairs in a row
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 from pid.estimators._arrays import Array, Arrays
 
@@ -61,10 +62,11 @@ def tighten_rows(
     free2: Array,
     eps: float,
     problems: Array,
-) -> Array:
-    """Multipliers ``lam`` with each row's term ``phi_x1`` (near) its minimum for the given
-    ``mu``, shape ``(B, n1, ny)``, in the problems where ``problems`` (shape ``(B,)``) holds;
-    the other rows are returned as they are.
+) -> Iterator[Array]:
+    """Multipliers ``lam`` with each row's term ``phi_x1`` nearer its minimum for the given
+    ``mu``, shape ``(B, n1, ny)``, after each smoothing level of :data:`LEVELS` in turn (the
+    caller stops when it has enough), in the problems where ``problems`` (shape ``(B,)``)
+    holds; the other rows stay as they are.
 
     ``g`` is the pairs' log-partition at ``(lam, mu)``, shape ``(B, n1, n2)`` (``-inf`` on
     pairs without a feasible label); ``eps`` sets the smoothing levels and the margin. The
@@ -74,15 +76,15 @@ def tighten_rows(
     n1, ny = lam.shape[1:]
     chosen = problems[:, None] & (p_x1_y.sum(axis=2) > 0)
     rows = xp.flatnonzero(chosen.reshape(-1))
-    tightened = xp.copy(lam).reshape(-1, ny)
     if rows.shape[0] == 0:
-        return tightened.reshape(lam.shape)
+        return
     problem = _RowProblems(xp, rows, n1, mu, g, p_x1_y, free1, free2, MARGIN * eps)
-    current = tightened[rows]
+    current = lam.reshape(-1, ny)[rows]
     for fraction in LEVELS:
         current = problem.minimize(current, fraction * eps)
-    tightened[rows] = current
-    return tightened.reshape(lam.shape)
+        tightened = xp.copy(lam).reshape(-1, ny)
+        tightened[rows] = current
+        yield tightened.reshape(lam.shape)
 
 
 class _RowProblems:

@@ -356,9 +356,12 @@ def _solve_newton(
     cap: float | None = STEP_CAP,
     damping: Array | None = None,
     tolerance: float = CG_TOLERANCE,
-) -> tuple[Array, Array, Array, Array]:
+    give_up: bool = False,
+) -> tuple[Array, Array, Array, Array, Array]:
     """``-(Hess + ridge I)^{-1} rhs`` on the free variables (to a relative residual of
-    ``tolerance`` where the system is solved matrix-free), ``-rhs . step``, and the ridge.
+    ``tolerance`` where the system is solved matrix-free), ``-rhs . step``, the ridge, and
+    which problems' conjugate gradients missed their tolerance within :data:`CG_ITERATIONS`
+    with ``give_up`` set (their steps are left inexact, and the ridge is not raised again).
 
     Rounding in the ``1/eps`` terms can leave the assembled matrix slightly indefinite; a
     ridge at that level covers it and the gauge directions (``lam[x1] + const``, and
@@ -380,17 +383,18 @@ def _solve_newton(
     elif not solves_matrix_free(prob.shape[1:]):
         solve = _schur_solver(prob, _blocks(prob, state, eps), target)
     else:
-        solve = _matrix_free_solver(prob, state, eps, target, tolerance)
+        solve = _matrix_free_solver(prob, state, eps, target, tolerance, give_up)
+    missed = xp.zeros(prob.shape[0]) > 0
     for _ in range(RIDGE_ATTEMPTS):
-        d_lam, d_mu = solve(ridge)
-        if cap is None:
+        d_lam, d_mu, missed = solve(ridge)
+        if cap is None or missed.any():
             break
         too_long = _largest(prob, (d_lam, d_mu)) > cap
         if not too_long.any():
             break
         ridge = xp.where(too_long, xp.maximum(100.0 * ridge, 1e-4 * residual), ridge)
     decrement = (target[0] * d_lam).sum(axis=(1, 2)) + (target[1] * d_mu).sum(axis=(1, 2))
-    return d_lam, d_mu, decrement, ridge
+    return d_lam, d_mu, decrement, ridge, missed
 
 
 def _dense_solver(prob: _Problem, blocks: _Blocks, target: tuple[Array, Array]):
@@ -402,8 +406,9 @@ def _dense_solver(prob: _Problem, blocks: _Blocks, target: tuple[Array, Array]):
     hess[:, diag, diag] += xp.as_float(~free)
     flat = _flatten(xp, target)
 
-    def solve(ridge: Array) -> tuple[Array, Array]:
-        return _split(prob, _solve_spd(xp, hess, flat, xp.where(free, ridge[:, None], 0.0)))
+    def solve(ridge: Array) -> tuple[Array, Array, Array]:
+        step = _solve_spd(xp, hess, flat, xp.where(free, ridge[:, None], 0.0))
+        return (*_split(prob, step), xp.zeros(hess.shape[0]) > 0)
 
     return solve
 
@@ -422,13 +427,19 @@ def _split(prob: _Problem, flat: Array) -> tuple[Array, Array]:
 
 
 def _matrix_free_solver(
-    prob: _Problem, state: _State, eps: float, target: tuple[Array, Array], tolerance: float
+    prob: _Problem,
+    state: _State,
+    eps: float,
+    target: tuple[Array, Array],
+    tolerance: float,
+    give_up: bool,
 ):
     """Large systems: conjugate gradients on Hessian products over the active pairs
     (:class:`pid.estimators._matrix_free.PairHessian`), preconditioned by the inverse of the
     Hessian's ``ny x ny`` diagonal blocks, ``lam`` blocks with their gauge fixed as in
     :func:`_schur_one`. Memory stays linear in the size of the joint table, except where a
-    solve misses its tolerance and the Schur complement takes over (SCHUR_FALLBACK_NUMBERS)."""
+    solve misses its tolerance and the Schur complement takes over (SCHUR_FALLBACK_NUMBERS);
+    with ``give_up`` such a solve is reported as missed instead."""
     xp, (batch, ny) = prob.xp, (prob.shape[0], prob.shape[3])
     table, w, omega = state.table, state.w, state.omega
     free1, free2 = xp.as_float(prob.free1), xp.as_float(prob.free2)
@@ -444,12 +455,12 @@ def _matrix_free_solver(
         PairHessian(xp, table, b, omega[b], w[b], eps, MATRIX_FREE_WEIGHT) for b in range(batch)
     ]
 
-    fallback = schur_fallback_fits(prob.shape[1:])
+    fallback = not give_up and schur_fallback_fits(prob.shape[1:])
     schur_blocks: list[_Blocks] = []  # formed at the first solve that needs them
 
-    def solve(ridge: Array) -> tuple[Array, Array]:
+    def solve(ridge: Array) -> tuple[Array, Array, Array]:
         inverse = xp.inv(blocks + ridge[:, None, None, None] * xp.eye(ny))
-        steps = []
+        steps, missed = [], []
         for b, hessian in enumerate(hessians):
             # Products, preconditioned vectors and so the iterates vanish on empty cells.
             def apply(v: Array, b: int = b, hessian: PairHessian = hessian) -> Array:
@@ -467,7 +478,8 @@ def _matrix_free_solver(
                 d_lam, d_mu = _schur_one(prob, schur_blocks[0], target, b, float(ridge[b]))
                 step = _flatten(xp, (d_lam[None], d_mu[None]))[0]
             steps.append(step)
-        return _split(prob, xp.stack(steps))
+            missed.append(give_up and not converged)
+        return (*_split(prob, xp.stack(steps)), xp.asarray(missed) > 0)
 
     return solve
 
@@ -536,12 +548,12 @@ def _schur_solver(prob: _Problem, blocks: _Blocks, target: tuple[Array, Array]):
     """
     xp, (batch, n1, n2, ny) = prob.xp, prob.shape
 
-    def solve(ridge: Array) -> tuple[Array, Array]:
+    def solve(ridge: Array) -> tuple[Array, Array, Array]:
         d_lam = xp.zeros((batch, n1, ny))
         d_mu = xp.zeros((batch, n2, ny))
         for b in range(batch):
             d_lam[b], d_mu[b] = _schur_one(prob, blocks, target, b, float(ridge[b]))
-        return d_lam, d_mu
+        return d_lam, d_mu, xp.zeros(batch) > 0
 
     return solve
 
@@ -872,7 +884,13 @@ def _centre(
         moving = (residual > threshold) & ~stalled
         if not moving.any():
             return lam, mu, state, taken, True
-        d_lam, d_mu, decrement, damping = _solve_newton(prob, state, eps, grad, damping=damping)
+        # A level that can be retried gives up on a Newton system its conjugate gradients
+        # cannot solve: it lies too far along the path.
+        d_lam, d_mu, decrement, damping, missed = _solve_newton(
+            prob, state, eps, grad, damping=damping, give_up=crawl > 0
+        )
+        if (moving & missed).any():
+            return lam, mu, state, taken + 1, False
         no_descent = moving & ~(decrement > 0)  # e.g. conjugate gradients that broke down
         stalled |= no_descent
         moving &= ~no_descent
@@ -989,25 +1007,29 @@ def _certify(
         pick = better[:, None, None]
         chosen_lam = xp.where(pick, lam - move[0], lam)
         chosen_mu = xp.where(pick, mu - move[1], mu)
-        tightened = _tightened_bound_bits(prob, chosen_lam, chosen_mu, eps, near)
+        tightened = _tightened_bound_bits(prob, chosen_lam, chosen_mu, eps, near, lower + tol_bits)
         upper = xp.minimum(upper, tightened)
     return NewtonSolution(q, lower, upper, 0, xp.full(prob.shape[0], eps))
 
 
 def _tightened_bound_bits(
-    prob: _Problem, lam: Array, mu: Array, eps: float, problems: Array
+    prob: _Problem, lam: Array, mu: Array, eps: float, problems: Array, enough: Array
 ) -> Array:
-    """The dual bound of :func:`_dual_bound_bits` with each row of ``lam`` re-minimized for
+    """The dual bound of :func:`_dual_bound_bits` with the rows of ``lam`` re-minimized for
     the given ``mu`` (:func:`pid.estimators._row_bound.tighten_rows`) in the ``problems``
-    marked, where that lowers the row's exact term: never above the bound at ``(lam, mu)``,
-    and valid like any other."""
+    marked, each row where that lowers its exact term: never above the bound at
+    ``(lam, mu)``, and valid like any other. Stops once each marked problem's bound is at
+    most ``enough`` (bits)."""
     xp = prob.xp
     g = ConditionalTable(xp, lam, mu, prob.free1, prob.free2, prob.live).log_partition
-    before = _dual_bound_rows(prob, lam, mu, g)
-    tightened = tighten_rows(xp, lam, mu, g, prob.p1, prob.free1, prob.free2, eps, problems)
-    after = _dual_bound_rows(prob, tightened, mu)
-    rows = xp.where(after < before, after, before)
-    return (rows.sum(axis=1) + _mu_term(prob, mu)) / LN2
+    rows = _dual_bound_rows(prob, lam, mu, g)
+    bound = (rows.sum(axis=1) + _mu_term(prob, mu)) / LN2
+    for tightened in tighten_rows(xp, lam, mu, g, prob.p1, prob.free1, prob.free2, eps, problems):
+        rows = xp.minimum(rows, _dual_bound_rows(prob, tightened, mu))
+        bound = (rows.sum(axis=1) + _mu_term(prob, mu)) / LN2
+        if not (problems & (bound > enough)).any():
+            break
+    return bound
 
 
 def _smoothed_entropy_bits(prob: _Problem, state: _State, eps: float) -> Array:
