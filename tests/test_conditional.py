@@ -122,6 +122,30 @@ def test_a_weighted_incidence_and_its_transpose(rng, device):
     )
 
 
+@pytest.mark.parametrize("device", DEVICES)
+def test_incidences_of_two_columns_and_block_diagonals_on_free_cells(rng, device):
+    xp = namespace(device)
+    columns = np.stack([rng.integers(0, 6, 30), rng.integers(6, 12, 30)], axis=1)
+    matrix = np.zeros((30, 12))
+    np.add.at(matrix, (np.arange(30)[:, None], columns), 1.0)
+    index = columns if device is None else torch.as_tensor(columns, device=xp.device)
+    incidence = xp.incidence(index, 12)
+    vector, other = rng.normal(size=12), rng.normal(size=30)
+    np.testing.assert_allclose(xp.to_numpy(incidence.times(xp.asarray(vector))), matrix @ vector)
+    np.testing.assert_allclose(
+        xp.to_numpy(incidence.transposed_times(xp.asarray(other))), matrix.T @ other
+    )
+    # Blocks that keep free and empty cells apart, as the preconditioner's do.
+    free = rng.random((7, 4)) < 0.6
+    blocks = rng.normal(size=(7, 4, 4)) * (free[:, :, None] == free[:, None, :])
+    dense = np.zeros((28, 28))
+    for b in range(7):
+        dense[4 * b : 4 * b + 4, 4 * b : 4 * b + 4] = blocks[b]
+    vector = rng.normal(size=28) * free.reshape(-1)  # vanishing on the empty cells
+    found = xp.block_diagonal(xp.asarray(blocks), xp.asarray(free) > 0).times(xp.asarray(vector))
+    np.testing.assert_allclose(xp.to_numpy(found), (dense @ vector) * free.reshape(-1), atol=1e-14)
+
+
 def test_a_row_with_no_covered_pair_is_off_the_path(rng):
     xp = namespace(None)
     joint = random_sparse_table(rng, (5, 4, 3)) + 1e-3

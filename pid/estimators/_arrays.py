@@ -116,15 +116,41 @@ class NumpyArrays:
         return np.bincount(index, weights=values, minlength=size)
 
     @staticmethod
+    def block_diagonal(blocks: np.ndarray, free: np.ndarray) -> SparseBlockDiagonal:
+        """The block-diagonal matrix of ``blocks`` (``n x k x k``) on flat vectors of length
+        ``n k``, restricted to the rows and columns where ``free`` (``n x k``) holds: on
+        clustered data a third of its entries or more are outside them, and the
+        products skip them."""
+        return SparseBlockDiagonal(blocks, free)
+
+    @staticmethod
     def incidence(
         columns: np.ndarray, size: int, weights: np.ndarray | None = None
     ) -> SparseIncidence:
         """The ``len(columns) x size`` matrix with a one at each ``(r, columns[r, j])``, or
         ``weights[r]`` where given."""
-        rows = np.repeat(np.arange(columns.shape[0]), columns.shape[1])
-        values = np.ones(rows.shape[0]) if weights is None else np.repeat(weights, columns.shape[1])
-        shape = (columns.shape[0], size)
-        return SparseIncidence(csr_matrix((values, (rows, columns.reshape(-1))), shape))
+        count, width = columns.shape
+        values = np.ones(count * width) if weights is None else np.repeat(weights, width)
+        # Every row holds ``width`` entries: the compressed rows are built directly.
+        starts = np.arange(0, count * width + 1, width)
+        shape = (count, size)
+        return SparseIncidence(csr_matrix((values, columns.reshape(-1), starts), shape))
+
+
+class SparseBlockDiagonal:
+    """A block-diagonal matrix kept on the free rows and columns of its blocks only (see
+    :meth:`NumpyArrays.block_diagonal`), as compressed rows."""
+
+    def __init__(self, blocks: np.ndarray, free: np.ndarray) -> None:
+        count, width = free.shape
+        block, row, column = np.nonzero(free[:, :, None] & free[:, None, :])
+        rows = block * width + row
+        starts = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=count * width))])
+        entries = (blocks[block, row, column], block * width + column, starts)
+        self.matrix = csr_matrix(entries, (count * width, count * width))
+
+    def times(self, vector: np.ndarray) -> np.ndarray:
+        return self.matrix @ vector
 
 
 class SparseIncidence:
@@ -244,12 +270,31 @@ class TorchArrays:
         """``out[k] = sum of values[index == k]`` over ``size`` slots (1-D)."""
         return self.zeros(size).index_add_(0, index, values)
 
+    @staticmethod
+    def block_diagonal(blocks: torch.Tensor, free: torch.Tensor) -> BatchedBlocks:
+        """The block-diagonal matrix of ``blocks`` (``n x k x k``) on flat vectors of length
+        ``n k``, kept whole: on a device one batched product beats gathering the ``free``
+        entries. It equals numpy's restricted one on vectors that vanish outside ``free``
+        where no block mixes free and other cells, as the solver's do not."""
+        return BatchedBlocks(blocks)
+
     def incidence(
         self, columns: torch.Tensor, size: int, weights: torch.Tensor | None = None
     ) -> IndexedIncidence:
         """The ``len(columns) x size`` matrix with a one at each ``(r, columns[r, j])``, or
         ``weights[r]`` where given."""
         return IndexedIncidence(self, columns, size, weights)
+
+
+class BatchedBlocks:
+    """A block-diagonal matrix (see :meth:`TorchArrays.block_diagonal`) as one batched product."""
+
+    def __init__(self, blocks: torch.Tensor) -> None:
+        self.blocks = blocks
+
+    def times(self, vector: torch.Tensor) -> torch.Tensor:
+        width = self.blocks.shape[-1]
+        return (self.blocks @ vector.reshape(-1, width, 1)).reshape(-1)
 
 
 class IndexedIncidence:

@@ -451,6 +451,9 @@ def _matrix_free_solver(
         axis=1,
     )
     flat = _flatten(xp, target)
+    # The blocks are block diagonal between free and empty cells, and vectors vanish on the
+    # empty ones: the preconditioner keeps the free cells' entries only.
+    free = xp.concatenate([prob.free1, prob.free2], axis=1)
     hessians = [
         PairHessian(xp, table, b, omega[b], w[b], eps, MATRIX_FREE_WEIGHT) for b in range(batch)
     ]
@@ -466,8 +469,7 @@ def _matrix_free_solver(
             def apply(v: Array, b: int = b, hessian: PairHessian = hessian) -> Array:
                 return hessian.times(v) + ridge[b] * v
 
-            def precondition(v: Array, b: int = b) -> Array:
-                return (inverse[b] @ v.reshape(-1, ny, 1)).reshape(-1)
+            precondition = xp.block_diagonal(inverse[b], free[b]).times
 
             step, converged = conjugate_gradient(
                 xp, apply, precondition, flat[b], tolerance, CG_ITERATIONS
