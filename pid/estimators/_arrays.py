@@ -84,10 +84,6 @@ class NumpyArrays:
         return values.max(axis=axis)
 
     @staticmethod
-    def amin(values: np.ndarray, axis: int | tuple[int, ...]) -> np.ndarray:
-        return values.min(axis=axis)
-
-    @staticmethod
     def einsum(subscripts: str, *operands: np.ndarray) -> np.ndarray:
         # numpy contracts two operands well on its own; three need a planned order.
         return np.einsum(subscripts, *operands, optimize=len(operands) > 2)
@@ -237,9 +233,6 @@ class TorchArrays:
 
     def amax(self, values: torch.Tensor, axis: int | tuple[int, ...]) -> torch.Tensor:
         return self.torch.amax(values, dim=axis)
-
-    def amin(self, values: torch.Tensor, axis: int | tuple[int, ...]) -> torch.Tensor:
-        return self.torch.amin(values, dim=axis)
 
     def nonzero(self, values: torch.Tensor) -> tuple[torch.Tensor, ...]:
         return self.torch.nonzero(values, as_tuple=True)

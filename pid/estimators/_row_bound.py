@@ -166,8 +166,7 @@ class _RowProblems:
         """Each kept pair's ``g`` and its label weights ``exp(theta - peak)`` with their
         total, for the rows ``index`` (all where ``None``) at their multipliers ``lam``."""
         xp = self.xp
-        free1 = self.free1 if index is None else self.free1[index]
-        columns = self.columns if index is None else self.columns[index]
+        free1, columns = self._of(self.free1, index), self._of(self.columns, index)
         theta = xp.where(free1 > 0, lam, -math.inf)[:, None, :] + columns
         peak = xp.amax(theta, 2)
         peak = xp.where(xp.isfinite(peak), peak, 0.0)
@@ -190,14 +189,17 @@ class _RowProblems:
 
     def _values(self, lam: Array, delta: float, index: Array | None = None) -> Array:
         """``phi_delta`` of the rows ``index`` (all where ``None``) at their ``lam``."""
-        live = self.live if index is None else self.live[index]
-        soft = self._smoothed(self._pairs(lam, index)[0], delta, live)[1]
+        soft = self._smoothed(self._pairs(lam, index)[0], delta, self._of(self.live, index))[1]
         return self._row_values(lam, soft, index)
 
     def _row_values(self, lam: Array, soft: Array, index: Array | None = None) -> Array:
-        free1, p1 = (self.free1, self.p1) if index is None else (self.free1[index], self.p1[index])
-        p_x1 = self.p_x1 if index is None else self.p_x1[index]
+        free1, p1, p_x1 = (self._of(rows, index) for rows in (self.free1, self.p1, self.p_x1))
         return -self.xp.where(free1 > 0, lam * p1, 0.0).sum(axis=1) + p_x1 * soft
+
+    @staticmethod
+    def _of(rows: Array, index: Array | None) -> Array:
+        """The entries of ``rows`` for the rows ``index`` (all where ``None``)."""
+        return rows if index is None else rows[index]
 
     def _derivatives(self, lam: Array, delta: float) -> tuple[Array, Array, Array]:
         """``phi_delta`` of every row, its gradient ``p(x1) a - p(x1, .)`` with ``a = E_w[c]``,

@@ -208,7 +208,6 @@ class _State:
     w: Array  # (B, n1, n2) softmax over x2 of g / eps, over the covered pairs
     omega: Array  # (B, n1, n2) p(x1) w: the pairs' masses under q
     value: Array  # (B,) F_eps
-    row_values: Array  # (B, n1) each row's share of F_eps but the mu term; +inf if stranded
 
     @property
     def g(self) -> Array:
@@ -241,9 +240,8 @@ def _evaluate(prob: _Problem, lam: Array, mu: Array, eps: float) -> _State:
     w = weights / norm[:, :, None]
     soft = eps * (top + xp.log(norm))
     rows = _lam_term(prob, lam) + xp.where(prob.row, prob.p_x1 * soft, 0.0)
-    rows = xp.where(stranded, math.inf, rows)
-    value = rows.sum(axis=1) + _mu_term(prob, mu)
-    return _State(table=table, w=w, omega=prob.p_x1[:, :, None] * w, value=value, row_values=rows)
+    value = xp.where(stranded, math.inf, rows).sum(axis=1) + _mu_term(prob, mu)
+    return _State(table=table, w=w, omega=prob.p_x1[:, :, None] * w, value=value)
 
 
 def _gradient(prob: _Problem, state: _State) -> tuple[Array, Array]:
@@ -384,7 +382,6 @@ def _solve_newton(
         solve = _schur_solver(prob, _blocks(prob, state, eps), target)
     else:
         solve = _matrix_free_solver(prob, state, eps, target, tolerance, give_up)
-    missed = xp.zeros(prob.shape[0]) > 0
     for _ in range(RIDGE_ATTEMPTS):
         d_lam, d_mu, missed = solve(ridge)
         if cap is None or missed.any():
@@ -1025,10 +1022,10 @@ def _tightened_bound_bits(
     xp = prob.xp
     g = ConditionalTable(xp, lam, mu, prob.free1, prob.free2, prob.live).log_partition
     rows = _dual_bound_rows(prob, lam, mu, g)
-    bound = (rows.sum(axis=1) + _mu_term(prob, mu)) / LN2
+    bound = _summed_bits(prob, rows, mu)
     for tightened in tighten_rows(xp, lam, mu, g, prob.p1, prob.free1, prob.free2, eps, problems):
         rows = xp.minimum(rows, _dual_bound_rows(prob, tightened, mu))
-        bound = (rows.sum(axis=1) + _mu_term(prob, mu)) / LN2
+        bound = _summed_bits(prob, rows, mu)
         if not (problems & (bound > enough)).any():
             break
     return bound
@@ -1045,7 +1042,12 @@ def _smoothed_entropy_bits(prob: _Problem, state: _State, eps: float) -> Array:
 def _dual_bound_bits(prob: _Problem, lam: Array, mu: Array, g: Array | None = None) -> Array:
     """``-lam . p(x1, y) - mu . p(x2, y) + sum_x1 p(x1) max_x2 g(x1, x2)`` in bits, an upper
     bound on ``H_q(Y|X1,X2)`` over Delta_p for any multipliers; ``g`` if already known."""
-    return (_dual_bound_rows(prob, lam, mu, g).sum(axis=1) + _mu_term(prob, mu)) / LN2
+    return _summed_bits(prob, _dual_bound_rows(prob, lam, mu, g), mu)
+
+
+def _summed_bits(prob: _Problem, rows: Array, mu: Array) -> Array:
+    """A dual's row terms (nats, ``(B, n1)``) summed with its ``mu`` term, in bits."""
+    return (rows.sum(axis=1) + _mu_term(prob, mu)) / LN2
 
 
 def _dual_bound_rows(prob: _Problem, lam: Array, mu: Array, g: Array | None = None) -> Array:
