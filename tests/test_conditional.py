@@ -108,33 +108,16 @@ def test_moving_along_the_gauge_changes_nothing(rng, device):
 
 
 @pytest.mark.parametrize("device", DEVICES)
-def test_a_weighted_incidence_and_its_transpose(rng, device):
+def test_sparse_matrices_and_block_diagonals_on_free_cells(rng, device):
     xp = namespace(device)
-    columns, weights = rng.integers(0, 5, size=(8, 1)), rng.normal(size=8)
-    matrix = np.zeros((8, 5))
-    matrix[np.arange(8), columns[:, 0]] = weights
-    index = columns if device is None else torch.as_tensor(columns, device=xp.device)
-    incidence = xp.incidence(index, 5, xp.asarray(weights))
-    vector, other = rng.normal(size=5), rng.normal(size=8)
-    np.testing.assert_allclose(xp.to_numpy(incidence.times(xp.asarray(vector))), matrix @ vector)
-    np.testing.assert_allclose(
-        xp.to_numpy(incidence.transposed_times(xp.asarray(other))), matrix.T @ other
-    )
-
-
-@pytest.mark.parametrize("device", DEVICES)
-def test_incidences_of_two_columns_and_block_diagonals_on_free_cells(rng, device):
-    xp = namespace(device)
-    columns = np.stack([rng.integers(0, 6, 30), rng.integers(6, 12, 30)], axis=1)
-    matrix = np.zeros((30, 12))
-    np.add.at(matrix, (np.arange(30)[:, None], columns), 1.0)
-    index = columns if device is None else torch.as_tensor(columns, device=xp.device)
-    incidence = xp.incidence(index, 12)
-    vector, other = rng.normal(size=12), rng.normal(size=30)
-    np.testing.assert_allclose(xp.to_numpy(incidence.times(xp.asarray(vector))), matrix @ vector)
-    np.testing.assert_allclose(
-        xp.to_numpy(incidence.transposed_times(xp.asarray(other))), matrix.T @ other
-    )
+    rows, columns, values = rng.integers(0, 6, 40), rng.integers(0, 9, 40), rng.normal(size=40)
+    rows[:3], columns[:3] = 2, 4  # a repeated position: its values add up
+    matrix = np.zeros((6, 9))
+    np.add.at(matrix, (rows, columns), values)
+    as_index = (lambda a: a) if device is None else (lambda a: torch.as_tensor(a, device=xp.device))
+    sparse = xp.sparse(as_index(rows), as_index(columns), xp.asarray(values), (6, 9))
+    vector = rng.normal(size=9)
+    np.testing.assert_allclose(xp.to_numpy(sparse.times(xp.asarray(vector))), matrix @ vector)
     # Blocks that keep free and empty cells apart, as the preconditioner's do.
     free = rng.random((7, 4)) < 0.6
     blocks = rng.normal(size=(7, 4, 4)) * (free[:, :, None] == free[:, None, :])

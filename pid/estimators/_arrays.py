@@ -120,17 +120,12 @@ class NumpyArrays:
         return SparseBlockDiagonal(blocks, free)
 
     @staticmethod
-    def incidence(
-        columns: np.ndarray, size: int, weights: np.ndarray | None = None
-    ) -> SparseIncidence:
-        """The ``len(columns) x size`` matrix with a one at each ``(r, columns[r, j])``, or
-        ``weights[r]`` where given."""
-        count, width = columns.shape
-        values = np.ones(count * width) if weights is None else np.repeat(weights, width)
-        # Every row holds ``width`` entries: the compressed rows are built directly.
-        starts = np.arange(0, count * width + 1, width)
-        shape = (count, size)
-        return SparseIncidence(csr_matrix((values, columns.reshape(-1), starts), shape))
+    def sparse(
+        rows: np.ndarray, columns: np.ndarray, values: np.ndarray, shape: tuple[int, int]
+    ) -> SparseMatrix:
+        """The ``shape`` matrix with ``values`` at ``(rows, columns)`` (repeated positions
+        add up)."""
+        return SparseMatrix(csr_matrix((values, (rows, columns)), shape))
 
 
 class SparseBlockDiagonal:
@@ -149,20 +144,14 @@ class SparseBlockDiagonal:
         return self.matrix @ vector
 
 
-class SparseIncidence:
-    """An incidence matrix ``E`` (see :meth:`NumpyArrays.incidence`), as compressed rows."""
+class SparseMatrix:
+    """A sparse matrix (see :meth:`NumpyArrays.sparse`), as compressed rows."""
 
     def __init__(self, matrix: csr_matrix) -> None:
         self.matrix = matrix
-        self.transposed = matrix.T.tocsr()
 
     def times(self, vector: np.ndarray) -> np.ndarray:
-        """``E v``: the (weighted) sum of ``vector`` over each row's columns."""
         return self.matrix @ vector
-
-    def transposed_times(self, vector: np.ndarray) -> np.ndarray:
-        """``E^T x``: each entry of ``vector`` (times its weight) added to its row's columns."""
-        return self.transposed @ vector
 
 
 class TorchArrays:
@@ -271,12 +260,16 @@ class TorchArrays:
         where no block mixes free and other cells, as the solver's do not."""
         return BatchedBlocks(blocks)
 
-    def incidence(
-        self, columns: torch.Tensor, size: int, weights: torch.Tensor | None = None
-    ) -> IndexedIncidence:
-        """The ``len(columns) x size`` matrix with a one at each ``(r, columns[r, j])``, or
-        ``weights[r]`` where given."""
-        return IndexedIncidence(self, columns, size, weights)
+    def sparse(
+        self,
+        rows: torch.Tensor,
+        columns: torch.Tensor,
+        values: torch.Tensor,
+        shape: tuple[int, int],
+    ) -> ScatteredMatrix:
+        """The ``shape`` matrix with ``values`` at ``(rows, columns)`` (repeated positions
+        add up)."""
+        return ScatteredMatrix(self, rows, columns, values, shape[0])
 
 
 class BatchedBlocks:
@@ -290,32 +283,22 @@ class BatchedBlocks:
         return (self.blocks @ vector.reshape(-1, width, 1)).reshape(-1)
 
 
-class IndexedIncidence:
-    """An incidence matrix (see :meth:`NumpyArrays.incidence`) as gathers and scatters."""
+class ScatteredMatrix:
+    """A sparse matrix (see :meth:`TorchArrays.sparse`) as a gather and a scatter."""
 
     def __init__(
         self,
         xp: TorchArrays,
+        rows: torch.Tensor,
         columns: torch.Tensor,
+        values: torch.Tensor,
         size: int,
-        weights: torch.Tensor | None,
     ) -> None:
-        self.xp, self.columns, self.size, self.weights = xp, columns, size, weights
+        self.xp, self.rows, self.columns, self.values, self.size = xp, rows, columns, values, size
 
     def times(self, vector: torch.Tensor) -> torch.Tensor:
-        """``E v``: the (weighted) sum of ``vector`` over each row's columns."""
-        gathered = vector.index_select(0, self.columns.reshape(-1))
-        sums = gathered.reshape(self.columns.shape).sum(dim=1)
-        return sums if self.weights is None else sums * self.weights
-
-    def transposed_times(self, vector: torch.Tensor) -> torch.Tensor:
-        """``E^T x``: each entry of ``vector`` (times its weight) added to its row's columns."""
-        if self.weights is not None:
-            vector = vector * self.weights
-        result = self.xp.zeros(self.size)
-        for column in self.columns.T:
-            result.index_add_(0, column, vector)
-        return result
+        products = self.values * vector.index_select(0, self.columns)
+        return self.xp.zeros(self.size).index_add_(0, self.rows, products)
 
 
 Arrays: TypeAlias = "NumpyArrays | TorchArrays"

@@ -78,17 +78,29 @@ class PairHessian:
         c = xp.take_rows(lam_factor, self.first) * xp.take_rows(mu_factor, second)
         c *= xp.take_rows(inverse_total.reshape(-1), pairs)[:, None]
         # Only the cells where c > 0 (about half of them on clustered data) add to a product.
-        self.pair_of_cell, label = xp.nonzero(c > 0)
-        c = c[self.pair_of_cell, label]
-        # dg = sum_y c dtheta of each pair, as the transposed product of (cell, pair) by c.
-        self.pair_cells = xp.incidence(self.pair_of_cell[:, None], pairs.shape[0], weights=c)
-        mass = xp.take_rows(omega.reshape(-1), pairs)
-        self.q = xp.take_rows(mass, self.pair_of_cell) * c
+        pair_of_cell, label = xp.nonzero(c > 0)
+        c = c[pair_of_cell, label]
+        q = xp.take_rows(xp.take_rows(omega.reshape(-1), pairs), pair_of_cell) * c
         # Each cell (pair, y) reads dlam(x1, y) and dmu(x2, y), positions of the flat
-        # direction (dlam, dmu).
-        lam_cells = xp.take_rows(self.first, self.pair_of_cell) * ny + label
-        mu_cells = n1 * ny + xp.take_rows(second, self.pair_of_cell) * ny + label
-        self.cells = xp.incidence(xp.stack([lam_cells, mu_cells], axis=1), (n1 + n2) * ny)
+        # direction (dlam, dmu): dtheta = E direction, with E the cells' incidence.
+        lam_cells = xp.take_rows(self.first, pair_of_cell) * ny + label
+        mu_cells = n1 * ny + xp.take_rows(second, pair_of_cell) * ny + label
+        ends = xp.concatenate([lam_cells, mu_cells])  # both positions of every cell
+        pair_of_end = xp.concatenate([pair_of_cell, pair_of_cell])
+        size, count = (n1 + n2) * ny, pairs.shape[0]
+        # dg = sum_y c dtheta of each pair: c at both positions of each of its cells.
+        self.pair_gradient = xp.sparse(pair_of_end, ends, xp.concatenate([c, c]), (count, size))
+        # Hess direction = E^T diag(q) (E direction + shift of each cell's pair)
+        #                = K direction + S shift, with K = E^T diag(q) E and S = E^T diag(q) P
+        # (P the cells' pairs) sharing their rows: one matrix [K | S] times (direction, shift).
+        # Its entries are listed so that each row's columns come in increasing order.
+        positions = xp.arange(size)
+        self.spread = xp.sparse(
+            xp.concatenate([mu_cells, positions, lam_cells, ends]),
+            xp.concatenate([lam_cells, positions, mu_cells, size + pair_of_end]),
+            xp.concatenate([q, xp.scatter_sum(ends, xp.concatenate([q, q]), size), q, q, q]),
+            (size, size + count),
+        )
 
     def times(self, direction: Array) -> Array:
         """``Hess (dlam, dmu)`` for the flat direction ``(dlam, dmu)`` of length
@@ -96,13 +108,10 @@ class PairHessian:
         if self.every_pair:
             return self._times_factored(direction)
         xp = self.xp
-        d_theta = self.cells.times(direction)
-        d_g = self.pair_cells.transposed_times(d_theta)
+        d_g = self.pair_gradient.times(direction)
         mean = xp.scatter_sum(self.first, self.w * d_g, self.n1)
         shift = d_g * (1.0 / self.eps - 1.0) - xp.take_rows(mean, self.first) / self.eps
-        d_theta += xp.take_rows(shift, self.pair_of_cell)
-        d_theta *= self.q
-        return self.cells.transposed_times(d_theta)
+        return self.spread.times(xp.concatenate([direction, shift]))
 
     def _times_factored(self, direction: Array) -> Array:
         """The product over every pair through ``c = A B / T``: with ``s = (1 / eps - 1) dg -
