@@ -112,12 +112,12 @@ class NumpyArrays:
         return np.bincount(index, weights=values, minlength=size)
 
     @staticmethod
-    def block_diagonal(blocks: np.ndarray, free: np.ndarray) -> SparseBlockDiagonal:
-        """The block-diagonal matrix of ``blocks`` (``n x k x k``) on flat vectors of length
-        ``n k``, restricted to the rows and columns where ``free`` (``n x k``) holds: on
-        clustered data a third of its entries or more are outside them, and the
-        products skip them."""
-        return SparseBlockDiagonal(blocks, free)
+    def block_diagonal(free: np.ndarray) -> FreeBlockDiagonal:
+        """Block-diagonal matrices of ``n x k x k`` blocks on flat vectors of length ``n k``,
+        restricted to the rows and columns where ``free`` (``n x k``) holds: on clustered data
+        a third of the entries or more are outside them, and the products skip them. The
+        pattern is built once; :meth:`FreeBlockDiagonal.of` fills it with blocks."""
+        return FreeBlockDiagonal(free)
 
     @staticmethod
     def sparse(
@@ -125,23 +125,36 @@ class NumpyArrays:
     ) -> SparseMatrix:
         """The ``shape`` matrix with ``values`` at ``(rows, columns)`` (repeated positions
         add up)."""
-        return SparseMatrix(csr_matrix((values, (rows, columns)), shape))
+        index = _index_type(max(*shape, len(values)))
+        positions = (rows.astype(index, copy=False), columns.astype(index, copy=False))
+        return SparseMatrix(csr_matrix((values, positions), shape))
 
 
-class SparseBlockDiagonal:
-    """A block-diagonal matrix kept on the free rows and columns of its blocks only (see
-    :meth:`NumpyArrays.block_diagonal`), as compressed rows."""
+def _index_type(largest: int) -> type:
+    """The narrowest index type of compressed rows up to ``largest``: scipy converts wider
+    indices to it at every construction otherwise."""
+    return np.int32 if largest < 2**31 else np.int64
 
-    def __init__(self, blocks: np.ndarray, free: np.ndarray) -> None:
+
+class FreeBlockDiagonal:
+    """The pattern of a block-diagonal matrix kept on the free rows and columns of its blocks
+    (see :meth:`NumpyArrays.block_diagonal`), as compressed rows."""
+
+    def __init__(self, free: np.ndarray) -> None:
         count, width = free.shape
-        block, row, column = np.nonzero(free[:, :, None] & free[:, None, :])
-        rows = block * width + row
-        starts = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=count * width))])
-        entries = (blocks[block, row, column], block * width + column, starts)
-        self.matrix = csr_matrix(entries, (count * width, count * width))
+        self.block, self.row, self.column = np.nonzero(free[:, :, None] & free[:, None, :])
+        size = count * width
+        index = _index_type(max(size, len(self.block)))
+        rows = self.block * width + self.row
+        self.starts = np.zeros(size + 1, dtype=index)
+        np.cumsum(np.bincount(rows, minlength=size), out=self.starts[1:])
+        self.columns = (self.block * width + self.column).astype(index)
+        self.shape = (size, size)
 
-    def times(self, vector: np.ndarray) -> np.ndarray:
-        return self.matrix @ vector
+    def of(self, blocks: np.ndarray) -> SparseMatrix:
+        """The matrix of ``blocks`` on this pattern."""
+        values = blocks[self.block, self.row, self.column]
+        return SparseMatrix(csr_matrix((values, self.columns, self.starts), self.shape))
 
 
 class SparseMatrix:
@@ -253,12 +266,12 @@ class TorchArrays:
         return self.zeros(size).index_add_(0, index, values)
 
     @staticmethod
-    def block_diagonal(blocks: torch.Tensor, free: torch.Tensor) -> BatchedBlocks:
-        """The block-diagonal matrix of ``blocks`` (``n x k x k``) on flat vectors of length
-        ``n k``, kept whole: on a device one batched product beats gathering the ``free``
-        entries. It equals numpy's restricted one on vectors that vanish outside ``free``
-        where no block mixes free and other cells, as the solver's do not."""
-        return BatchedBlocks(blocks)
+    def block_diagonal(free: torch.Tensor) -> WholeBlockDiagonal:
+        """Block-diagonal matrices of ``n x k x k`` blocks on flat vectors of length ``n k``,
+        kept whole: on a device one batched product beats gathering the ``free`` entries.
+        They equal numpy's restricted ones on vectors that vanish outside ``free`` where no
+        block mixes free and other cells, as the solver's do not."""
+        return WholeBlockDiagonal()
 
     def sparse(
         self,
@@ -272,8 +285,17 @@ class TorchArrays:
         return ScatteredMatrix(self, rows, columns, values, shape[0])
 
 
+class WholeBlockDiagonal:
+    """Block-diagonal matrices kept whole (see :meth:`TorchArrays.block_diagonal`)."""
+
+    @staticmethod
+    def of(blocks: torch.Tensor) -> BatchedBlocks:
+        """The matrix of ``blocks``."""
+        return BatchedBlocks(blocks)
+
+
 class BatchedBlocks:
-    """A block-diagonal matrix (see :meth:`TorchArrays.block_diagonal`) as one batched product."""
+    """A block-diagonal matrix as one batched product."""
 
     def __init__(self, blocks: torch.Tensor) -> None:
         self.blocks = blocks

@@ -172,6 +172,7 @@ class _Problem:
         batch, n1, ny = p_x1_y.shape
         self.shape = (batch, n1, p_x2_y.shape[1], ny)
         self._layouts: dict[int, _MuLayout] = {}
+        self._patterns: dict[int, Any] = {}
 
     def mu_layout(self, b: int) -> _MuLayout:
         """Problem ``b``'s free ``mu`` variables and the pattern of their diagonal blocks."""
@@ -184,6 +185,15 @@ class _Problem:
                 index, block, rows, cols, block[rows], index[rows] % ny, index[cols] % ny
             )
         return self._layouts[b]
+
+    def preconditioner_pattern(self, b: int) -> Any:
+        """Problem ``b``'s block-diagonal pattern (:meth:`Arrays.block_diagonal`) over its
+        free cells: the blocks are block diagonal between free and empty cells, and vectors
+        vanish on the empty ones, so the preconditioner keeps the free cells' entries only."""
+        if b not in self._patterns:
+            free = self.xp.concatenate([self.free1[b], self.free2[b]])
+            self._patterns[b] = self.xp.block_diagonal(free)
+        return self._patterns[b]
 
     def conditional_product(self) -> Array:
         """``p(x1, y) p(x2, y) / p(y)``, a point of Delta_p in closed form."""
@@ -448,9 +458,6 @@ def _matrix_free_solver(
         axis=1,
     )
     flat = _flatten(xp, target)
-    # The blocks are block diagonal between free and empty cells, and vectors vanish on the
-    # empty ones: the preconditioner keeps the free cells' entries only.
-    free = xp.concatenate([prob.free1, prob.free2], axis=1)
     hessians = [
         PairHessian(xp, table, b, omega[b], w[b], eps, MATRIX_FREE_WEIGHT) for b in range(batch)
     ]
@@ -466,7 +473,7 @@ def _matrix_free_solver(
             def apply(v: Array, b: int = b, hessian: PairHessian = hessian) -> Array:
                 return hessian.times(v) + ridge[b] * v
 
-            precondition = xp.block_diagonal(inverse[b], free[b]).times
+            precondition = prob.preconditioner_pattern(b).of(inverse[b]).times
 
             step, converged = conjugate_gradient(
                 xp, apply, precondition, flat[b], tolerance, CG_ITERATIONS
