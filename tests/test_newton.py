@@ -134,6 +134,43 @@ def test_a_level_that_can_be_retried_gives_up_on_a_missed_system(rng, monkeypatc
     assert any(crawl == 0.0 and settled for crawl, _, settled in outcomes)
 
 
+def test_steps_close_to_the_threshold_solve_their_systems_loosely(rng, monkeypatch):
+    table = random_sparse_table(rng, (16, 12, 5))
+    p1, p2 = table.sum(axis=1)[None], table.sum(axis=0)[None]
+    monkeypatch.setattr(newton, "MATRIX_FREE_SIZE", 0)
+    solve, tolerances, loose = newton.conjugate_gradient, [], []
+
+    def products(xp, apply, precondition, rhs, tolerance, iterations):
+        count = [0]
+
+        def counted(v):
+            count[0] += 1
+            return apply(v)
+
+        found = solve(xp, counted, precondition, rhs, tolerance, iterations)
+        return found, count[0]
+
+    def recording(xp, apply, precondition, rhs, tolerance, iterations):
+        found, count = products(xp, apply, precondition, rhs, tolerance, iterations)
+        tolerances.append(tolerance)
+        if tolerance > newton.CG_TOLERANCE:  # loosened: the usual solve for comparison
+            strict = products(xp, apply, precondition, rhs, newton.CG_TOLERANCE, iterations)
+            loose.append((tolerance, count, strict[1]))
+        return found
+
+    monkeypatch.setattr(newton, "conjugate_gradient", recording)
+    forced = maximize_conditional_entropy(p1, p2, tol_bits=1e-8)
+    assert forced.gap_bits[0] <= 1e-8
+    # At most FORCING, and at least a fifth of the products of the usual tolerance saved.
+    assert len(loose) >= 3 and max(t for t, _, _ in loose) <= newton.FORCING
+    assert sum(n for _, n, _ in loose) <= 0.8 * sum(n for _, _, n in loose)
+    tolerances[:] = []
+    monkeypatch.setattr(newton, "FORCING", 0.0)
+    plain = maximize_conditional_entropy(p1, p2, tol_bits=1e-8)
+    assert set(tolerances) == {newton.CG_TOLERANCE, newton.TANGENT_TOLERANCE}
+    assert abs(forced.lower_bits[0] - plain.lower_bits[0]) <= 2e-8
+
+
 def test_matrix_free_batches_match_single_solves(rng, monkeypatch):
     monkeypatch.setattr(newton, "MATRIX_FREE_SIZE", 0)
     tables = [random_sparse_table(rng, (14, 12, 4)), random_table(rng, (14, 12, 4))]
