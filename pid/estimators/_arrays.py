@@ -142,18 +142,20 @@ class FreeBlockDiagonal:
 
     def __init__(self, free: np.ndarray) -> None:
         count, width = free.shape
-        self.block, self.row, self.column = np.nonzero(free[:, :, None] & free[:, None, :])
+        mask = free[:, :, None] & free[:, None, :]
+        self.entries = np.flatnonzero(mask)  # the kept entries of the flat blocks, by rows
+        block, row, column = np.unravel_index(self.entries, mask.shape)
         size = count * width
-        index = _index_type(max(size, len(self.block)))
-        rows = self.block * width + self.row
+        index = _index_type(max(size, len(self.entries)))
+        # Shared by every matrix of the pattern, which only multiplies.
         self.starts = np.zeros(size + 1, dtype=index)
-        np.cumsum(np.bincount(rows, minlength=size), out=self.starts[1:])
-        self.columns = (self.block * width + self.column).astype(index)
+        np.cumsum(np.bincount(block * width + row, minlength=size), out=self.starts[1:])
+        self.columns = (block * width + column).astype(index)
         self.shape = (size, size)
 
     def of(self, blocks: np.ndarray) -> SparseMatrix:
         """The matrix of ``blocks`` on this pattern."""
-        values = blocks[self.block, self.row, self.column]
+        values = blocks.reshape(-1)[self.entries]
         return SparseMatrix(csr_matrix((values, self.columns, self.starts), self.shape))
 
 

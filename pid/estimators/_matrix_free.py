@@ -93,7 +93,8 @@ class PairHessian:
         # Hess direction = E^T diag(q) (E direction + shift of each cell's pair)
         #                = K direction + S shift, with K = E^T diag(q) E and S = E^T diag(q) P
         # (P the cells' pairs) sharing their rows: one matrix [K | S] times (direction, shift).
-        # Its entries are listed so that each row's columns come in increasing order.
+        # Its entries are listed so that each row's columns come in increasing order (pairs
+        # and cells come sorted by x1, then x2, then y): compressed rows need no sorting.
         positions = xp.arange(size)
         self.spread = xp.sparse(
             xp.concatenate([mu_cells, positions, lam_cells, ends]),

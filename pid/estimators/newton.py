@@ -105,9 +105,11 @@ MATRIX_FREE_SIZE = 100
 CG_TOLERANCE = 0.1
 #: Where a level's marginal residual is within ``FORCING / CG_TOLERANCE`` times its centring
 #: threshold, the Newton step's conjugate gradients stop at ``FORCING`` times the threshold
-#: over the residual instead: the step then needs only to bring the residual under the
-#: threshold (a forcing term in the manner of Eisenstat and Walker, SIAM J. Sci. Comput. 17,
-#: 1996), and the last steps of a level, whose systems are the hardest, take fewer products.
+#: over the residual instead (a forcing term in the manner of Eisenstat and Walker, SIAM J.
+#: Sci. Comput. 17, 1996): the step need only bring the residual under the threshold, and the
+#: last steps of a level, whose systems are the hardest, take fewer products. It is a
+#: heuristic: the solves' relative residual is in the 2-norm, the threshold on the largest
+#: entry, so a step may fall short, and the level then takes one more.
 FORCING = 0.5
 #: The same for the path's tangent, which the prediction and the certificate extrapolate along.
 TANGENT_TOLERANCE = 1e-3
@@ -193,7 +195,7 @@ class _Problem:
         return self._layouts[b]
 
     def preconditioner_pattern(self, b: int) -> Any:
-        """Problem ``b``'s block-diagonal pattern (:meth:`Arrays.block_diagonal`) over its
+        """Problem ``b``'s block-diagonal pattern (:meth:`NumpyArrays.block_diagonal`) over its
         free cells: the blocks are block diagonal between free and empty cells, and vectors
         vanish on the empty ones, so the preconditioner keeps the free cells' entries only."""
         if b not in self._patterns:
@@ -876,6 +878,8 @@ def _centre(
     The level is abandoned, unsettled, as soon as a step's line search cuts it to ``crawl`` or
     less (the start lies outside the region where Newton's method converges fast).
 
+    Near the threshold the Newton systems are solved loosely (:data:`FORCING`).
+
     A problem is left where it is for the rest of the level once its line search fails, or
     once its residual is within the reach of rounding and has not halved in
     :data:`PATIENCE` steps: at small ``eps`` rounding in ``g / eps`` puts a floor of about
@@ -896,11 +900,11 @@ def _centre(
         moving = (residual > threshold) & ~stalled
         if not moving.any():
             return lam, mu, state, taken, True
-        # A level that can be retried gives up on a Newton system its conjugate gradients
-        # cannot solve: it lies too far along the path.
         # Close to the threshold a looser system suffices (the furthest problem decides).
         furthest = float(xp.amax(xp.where(moving, residual, 0.0), 0))
         tolerance = max(CG_TOLERANCE, FORCING * threshold / furthest)
+        # A level that can be retried gives up on a Newton system its conjugate gradients
+        # cannot solve: it lies too far along the path.
         d_lam, d_mu, decrement, damping, missed = _solve_newton(
             prob, state, eps, grad, damping=damping, give_up=crawl > 0, tolerance=tolerance
         )
