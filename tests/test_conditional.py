@@ -110,10 +110,10 @@ def test_moving_along_the_gauge_changes_nothing(rng, device):
 @pytest.mark.parametrize("device", DEVICES)
 def test_sparse_matrices_and_block_diagonals_on_free_cells(rng, device):
     xp = namespace(device)
-    rows, columns, values = rng.integers(0, 6, 40), rng.integers(0, 9, 40), rng.normal(size=40)
-    rows[:3], columns[:3] = 2, 4  # a repeated position: its values add up
+    positions = rng.permutation(54)[:40]  # distinct, in no order
+    rows, columns, values = positions // 9, positions % 9, rng.normal(size=40)
     matrix = np.zeros((6, 9))
-    np.add.at(matrix, (rows, columns), values)
+    matrix[rows, columns] = values
     as_index = (lambda a: a) if device is None else (lambda a: torch.as_tensor(a, device=xp.device))
     sparse = xp.sparse(as_index(rows), as_index(columns), xp.asarray(values), (6, 9))
     vector = rng.normal(size=9)

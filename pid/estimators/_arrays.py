@@ -8,6 +8,7 @@ double precision: the certificate needs it.
 
 from __future__ import annotations
 
+import warnings
 from functools import cache
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -123,8 +124,7 @@ class NumpyArrays:
     def sparse(
         rows: np.ndarray, columns: np.ndarray, values: np.ndarray, shape: tuple[int, int]
     ) -> SparseMatrix:
-        """The ``shape`` matrix with ``values`` at ``(rows, columns)`` (repeated positions
-        add up)."""
+        """The ``shape`` matrix with ``values`` at distinct positions ``(rows, columns)``."""
         index = _index_type(max(*shape, len(values)))
         positions = (rows.astype(index, copy=False), columns.astype(index, copy=False))
         return SparseMatrix(csr_matrix((values, positions), shape))
@@ -281,10 +281,23 @@ class TorchArrays:
         columns: torch.Tensor,
         values: torch.Tensor,
         shape: tuple[int, int],
-    ) -> ScatteredMatrix:
-        """The ``shape`` matrix with ``values`` at ``(rows, columns)`` (repeated positions
-        add up)."""
-        return ScatteredMatrix(self, rows, columns, values, shape[0])
+    ) -> CompressedRows:
+        """The ``shape`` matrix with ``values`` at distinct positions ``(rows, columns)``."""
+        torch = self.torch
+        index = torch.int32 if _index_type(max(*shape, len(values))) is np.int32 else torch.int64
+        order = torch.argsort(rows, stable=True)
+        starts = torch.zeros(shape[0] + 1, dtype=index, device=self.device)
+        starts[1:] = torch.cumsum(torch.bincount(rows, minlength=shape[0]), 0)
+        with warnings.catch_warnings():  # compressed rows are a beta feature of torch
+            warnings.filterwarnings("ignore", "Sparse CSR tensor support is in beta")
+            matrix = torch.sparse_csr_tensor(
+                starts,
+                columns[order].to(index),
+                values[order],
+                shape,
+                check_invariants=False,
+            )
+        return CompressedRows(matrix)
 
 
 class WholeBlockDiagonal:
@@ -307,22 +320,14 @@ class BatchedBlocks:
         return (self.blocks @ vector.reshape(-1, width, 1)).reshape(-1)
 
 
-class ScatteredMatrix:
-    """A sparse matrix (see :meth:`TorchArrays.sparse`) as a gather and a scatter."""
+class CompressedRows:
+    """A sparse matrix (see :meth:`TorchArrays.sparse`) as torch's compressed rows."""
 
-    def __init__(
-        self,
-        xp: TorchArrays,
-        rows: torch.Tensor,
-        columns: torch.Tensor,
-        values: torch.Tensor,
-        size: int,
-    ) -> None:
-        self.xp, self.rows, self.columns, self.values, self.size = xp, rows, columns, values, size
+    def __init__(self, matrix: torch.Tensor) -> None:
+        self.matrix = matrix
 
     def times(self, vector: torch.Tensor) -> torch.Tensor:
-        products = self.values * vector.index_select(0, self.columns)
-        return self.xp.zeros(self.size).index_add_(0, self.rows, products)
+        return self.matrix @ vector
 
 
 Arrays: TypeAlias = "NumpyArrays | TorchArrays"
