@@ -1004,7 +1004,10 @@ def _certify(
     """
     xp = prob.xp
     move = (eps * tangent[0], eps * tangent[1])
-    extrapolated = _dual_bound_bits(prob, lam - move[0], mu - move[1])
+    moved_lam, moved_mu = lam - move[0], mu - move[1]
+    moved_g = ConditionalTable(xp, moved_lam, moved_mu, prob.free1, prob.free2, prob.live)
+    moved_g = moved_g.log_partition
+    extrapolated = _dual_bound_bits(prob, moved_lam, moved_mu, moved_g)
     upper = _dual_bound_bits(prob, lam, mu, state.g)
     # A move beyond STEP_CAP (a nearly singular tangent) would make the bound's rounding
     # unreliable; a NaN move fails both tests.
@@ -1024,23 +1027,31 @@ def _certify(
     near = (gap > tol_bits) & (gap <= TIGHTENING_REACH * tol_bits)
     if near.any():
         pick = better[:, None, None]
-        chosen_lam = xp.where(pick, lam - move[0], lam)
-        chosen_mu = xp.where(pick, mu - move[1], mu)
-        tightened = _tightened_bound_bits(prob, chosen_lam, chosen_mu, eps, near, lower + tol_bits)
+        chosen = (
+            xp.where(pick, moved_lam, lam),
+            xp.where(pick, moved_mu, mu),
+            xp.where(pick, moved_g, state.g),
+        )
+        tightened = _tightened_bound_bits(prob, *chosen, eps, near, lower + tol_bits)
         upper = xp.minimum(upper, tightened)
     return NewtonSolution(q, lower, upper, 0, xp.full(prob.shape[0], eps))
 
 
 def _tightened_bound_bits(
-    prob: _Problem, lam: Array, mu: Array, eps: float, problems: Array, enough: Array
+    prob: _Problem,
+    lam: Array,
+    mu: Array,
+    g: Array,
+    eps: float,
+    problems: Array,
+    enough: Array,
 ) -> Array:
     """The dual bound of :func:`_dual_bound_bits` with the rows of ``lam`` re-minimized for
     the given ``mu`` (:func:`pid.estimators._row_bound.tighten_rows`) in the ``problems``
     marked, each row where that lowers its exact term: never above the bound at
-    ``(lam, mu)``, and valid like any other. Stops once each marked problem's bound is at
-    most ``enough`` (bits)."""
+    ``(lam, mu)`` (whose pairs' log-partition is ``g``), and valid like any other. Stops once
+    each marked problem's bound is at most ``enough`` (bits)."""
     xp = prob.xp
-    g = ConditionalTable(xp, lam, mu, prob.free1, prob.free2, prob.live).log_partition
     rows = _dual_bound_rows(prob, lam, mu, g)
     bound = _summed_bits(prob, rows, mu)
     for tightened in tighten_rows(xp, lam, mu, g, prob.p1, prob.free1, prob.free2, eps, problems):
