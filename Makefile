@@ -7,7 +7,7 @@ TORCH_SPEC ?= torch==2.13.0
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint clean
+.PHONY: demo test lint docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,12 +19,16 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/pid demo
 
-test: $(STAMP)
-	$(BIN)/ruff check pid tests benchmarks notebooks
+test: lint docs
 	$(BIN)/python -m pytest -n 2 -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check pid tests benchmarks notebooks
+	$(BIN)/ruff check pid tests benchmarks notebooks docs
+
+# The API reference, generated from the docstrings; any warning fails the build.
+docs: $(STAMP)
+	$(BIN)/sphinx-build -E -W --keep-going -q -b html docs/reference docs/_build/reference
+	@echo "API reference in docs/_build/reference/index.html"
 
 clean:
-	rm -rf $(VENV) pid-report result.json .pytest_cache
+	rm -rf $(VENV) pid-report result.json .pytest_cache docs/_build

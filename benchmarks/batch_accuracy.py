@@ -19,8 +19,8 @@ from _machine import describe
 
 import pid
 from pid.datasets import canonical
-from pid.estimators import batch
-from pid.estimators.batch import empirical_posteriors
+from pid.estimators import BatchConfig, batch
+from pid.estimators.neural import empirical_posteriors
 
 
 def gate(name: str, repeats: int = 128):
@@ -52,8 +52,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--batch-size", type=int, default=128)
     args = parser.parse_args()
-    options = {"steps": args.steps, "batch_size": args.batch_size}
-    print(f"machine: {describe()}; {options}")
+    config = BatchConfig(steps=args.steps, batch_size=args.batch_size)
+    print(f"machine: {describe()}; steps {args.steps}, batch size {args.batch_size}")
     print("| data | R error | U1 error | U2 error | S error | max | BATCH time (s) |")
     print("|---|---|---|---|---|---|---|")
     for name in ("and", "or", "xor"):
@@ -66,13 +66,13 @@ def main() -> None:
             ("trained classifiers", (x1.astype(float), x2.astype(float))),
         ):
             start = time.perf_counter()
-            result = batch(*inputs, y, **options)
+            result = batch(*inputs, y, config=config)
             print(row(f"{name.upper()}, {label}", result, exact, time.perf_counter() - start))
     for codes in args.codes:
         x1, x2, y = shared_and_parity(codes, args.samples)
         exact = pid.decompose(x1, x2, y)
         start = time.perf_counter()
-        result = batch(x1, x2, y, posteriors=empirical_posteriors(x1, x2, y), **options)
+        result = batch(x1, x2, y, posteriors=empirical_posteriors(x1, x2, y), config=config)
         shape = f"{len(np.unique(x1))}x{len(np.unique(x2))}x4"
         print(row(f"{shape}, n={args.samples} vs CVX", result, exact, time.perf_counter() - start))
 

@@ -36,7 +36,7 @@ from _machine import describe
 
 import pid
 from pid.datasets import GENERATIVE, generative, generative_pid, gmm
-from pid.estimators import batch
+from pid.estimators import BatchConfig, batch
 
 TERMS = ("R", "U1", "U2", "S")
 
@@ -49,9 +49,10 @@ def gmm_sweep(steps: int, norm: float, reference_samples: int) -> None:
         for angle in np.linspace(0, math.pi / 2, 5):
             x1, x2, y = gmm(20_000, angle=angle, norm=norm, coords=coords, seed=0)
             reference = gmm(reference_samples, angle=angle, norm=norm, coords=coords, seed=1)
-            exact = pid.decompose(*reference, method="bins", n_clusters=50).terms()
+            exact = pid.decompose(*reference, discretization="bins", n_clusters=50).terms()
             start = time.perf_counter()
-            approx = batch(x1[:, None], x2[:, None], y, steps=steps, seed=0).terms()
+            config = BatchConfig(steps=steps)
+            approx = batch(x1[:, None], x2[:, None], y, config=config, seed=0).terms()
             elapsed = time.perf_counter() - start
             error = max(abs(approx[t] - exact[t]) for t in TERMS)
             worst = max(worst, error)
@@ -79,7 +80,7 @@ def generative_datasets(steps: int, norm: float, reference_samples: int) -> None
         estimates["CVX 3k/12"][name] = pid.decompose(x1, x2, y, n_clusters=12).terms()
         fine = generative(name, 30_000, seed=1)
         estimates["CVX 30k/20"][name] = pid.decompose(*fine, n_clusters=20).terms()
-        estimates["BATCH"][name] = batch(x1, x2, y, steps=steps, seed=0).terms()
+        estimates["BATCH"][name] = batch(x1, x2, y, config=BatchConfig(steps=steps), seed=0).terms()
         rows = [exact[name]] + [terms[name] for terms in estimates.values()]
         ranking = ", ".join(f"{top} ({margin:.3f})" for top, margin in map(_top, rows))
         cells = " | ".join(_fmt(terms) for terms in rows)
@@ -165,7 +166,7 @@ def training_seeds(steps: int, norm: float, reference_samples: int) -> None:
     x1, x2, y = generative(name, 3000, seed=0)
     same = 0
     for seed in range(5):
-        terms = batch(x1, x2, y, steps=steps, seed=seed).terms()
+        terms = batch(x1, x2, y, config=BatchConfig(steps=steps), seed=seed).terms()
         first, lead = _top(terms)
         same += first == top
         print(f"| {seed} | {_fmt(terms)} | {first} ({lead:.3f}) |")

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from _machine import describe
 
-from pid.estimators import batch
+from pid.estimators import BatchConfig, batch
 
 
 def main() -> None:
@@ -57,10 +57,12 @@ def main() -> None:
                 x2,
                 y,
                 posteriors=posteriors,
-                steps=args.steps,
-                batch_size=size,
-                max_eval_batches=1,
-                grad_iters=args.grad_iters,
+                config=BatchConfig(
+                    steps=args.steps,
+                    batch_size=size,
+                    max_eval_batches=1,
+                    grad_iters=args.grad_iters,
+                ),
                 device=device,
             )
             d = result.diagnostics

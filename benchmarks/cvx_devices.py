@@ -24,7 +24,7 @@ import torch
 from _machine import describe
 
 from pid import Distribution
-from pid.estimators.cvx import cvx_batch
+from pid.estimators.exact import cvx_batch
 
 PARTS = ("many", "large")
 

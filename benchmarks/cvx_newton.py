@@ -30,7 +30,7 @@ from _machine import describe
 
 from pid import Distribution, PIDResult, SolverError, estimate
 from pid.discretize import discretize
-from pid.estimators.cvx import cvx_batch
+from pid.estimators.exact import cvx_batch
 
 PARTS = ("dense", "batch", "clustered", "agreement")
 #: Runs of the dedicated solver per row; cvxpy runs once (minutes a problem).

@@ -18,7 +18,7 @@ import time
 import numpy as np
 from _machine import describe
 
-from pid.estimators.max_entropy import MaxEntropyJoint, maximize_joint_entropy
+from pid.bounds.max_entropy import MaxEntropyJoint, maximize_joint_entropy
 
 #: (name, shape, fraction of the joint's cells that are nonzero)
 PROBLEMS = [

@@ -25,11 +25,11 @@ import torch
 from _machine import describe
 from scipy.stats import pearsonr, spearmanr
 
-from pid.analysis import analyze
 from pid.datasets import GENERATIVE, generative_mixture
 from pid.models import MODELS
 from pid.models.zoo import train_zoo
 from pid.selection import load_reference, select
+from pid.workflows import analyze
 
 
 def table_3_4(bank: dict) -> None:

@@ -9,8 +9,7 @@ from pid.distribution import Distribution
 from pid.errors import SolverError
 from pid.estimators import ESTIMATORS, estimate
 from pid.result import PIDResult
-
-__version__ = "0.1.0"
+from pid.version import __version__
 
 __all__ = [
     "ESTIMATORS",

@@ -8,10 +8,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from pid._samples import check_paired, finite_rows
-from pid.discretize import Discretized, discretize
+from pid._validate import check_paired, finite_rows
+from pid.discretize import DISCRETIZATIONS, Discretized, discretize
 from pid.distribution import Distribution
-from pid.estimators import ESTIMATORS, SAMPLE_ESTIMATORS, estimate
+from pid.estimators import ESTIMATORS, SAMPLE_ESTIMATORS, check_options, estimate
 from pid.result import PIDResult
 
 
@@ -33,7 +33,7 @@ def prepare(
     x2: ArrayLike,
     y: ArrayLike,
     *,
-    method: str = "auto",
+    discretization: str = "auto",
     n_clusters: int | None = None,
     pca: int | None = None,
     seed: int = 0,
@@ -42,7 +42,8 @@ def prepare(
     """Validate paired samples, discretize them (thesis Section 3.2.1) and count the joint.
 
     Integer codes pass through; continuous features are standardized, optionally reduced with
-    PCA, and clustered (:func:`pid.discretize.discretize`). Rows with NaN or infinite values
+    PCA, and clustered (:func:`pid.discretize.discretize`, whose ``method`` is
+    ``discretization`` here). Rows with NaN or infinite values
     are refused unless ``drop_nonfinite=True``, which drops them and records how many.
     """
     arrays, keep, provenance = _clean(x1, x2, y, drop_nonfinite)
@@ -52,7 +53,9 @@ def prepare(
             f"n_clusters (--clusters) is {n_clusters} but there are {n} samples; ask for "
             "between 2 and the number of samples."
         )
-    codes = discretize(*arrays, method=method, n_clusters=n_clusters, pca=pca, seed=seed)
+    codes = discretize(
+        *arrays, method=discretization, n_clusters=n_clusters, pca=pca, seed=seed
+    )
     dist = Distribution.from_samples(codes.x1, codes.x2, codes.y)
     provenance = {**provenance, "seed": seed, "discretization": codes.settings()}
     return Prepared(codes, dist, provenance, keep)
@@ -64,7 +67,7 @@ def decompose(
     y: ArrayLike,
     *,
     estimator: str = "cvx",
-    method: str = "auto",
+    discretization: str = "auto",
     n_clusters: int | None = None,
     pca: int | None = None,
     seed: int = 0,
@@ -75,16 +78,21 @@ def decompose(
 
     Each modality may be integer codes (1-D) or continuous features (1-D or 2-D: embeddings,
     logits, predictions); ``y`` holds class labels. The samples are discretized
-    (:func:`prepare`), their empirical joint ``p(x1, x2, y)`` is counted, and
-    ``I(X1,X2;Y) = R + U1 + U2 + S`` is decomposed with the named estimator (thesis Eqs. 3.1 to
-    3.3 for the default ``"cvx"``). ``U1`` belongs to ``x1``. The result's ``provenance`` holds
-    the discretization settings, the sample count and the seed.
+    (:func:`prepare`: ``discretization``, ``n_clusters``, ``pca``, ``seed``), their empirical
+    joint ``p(x1, x2, y)`` is counted, and ``I(X1,X2;Y) = R + U1 + U2 + S`` is decomposed with
+    the named estimator (thesis Eqs. 3.1 to 3.3 for the default ``"cvx"``), to which
+    ``options`` go (for ``"cvx"``: ``method``, ``tol_bits``, ``device``, ...; see
+    :func:`pid.estimators.estimate`). Estimators on samples (``"batch"``) skip the
+    discretization: its settings are refused with them, and ``seed`` goes to the estimator.
+    An option the estimator does not take is refused. ``U1`` belongs to ``x1``. The result's
+    ``provenance`` holds the discretization settings, the sample count and the seed.
 
     >>> import numpy as np, pid
     >>> x1 = np.array([0, 0, 1, 1]); x2 = np.array([0, 1, 0, 1])
     >>> round(pid.decompose(x1, x2, x1 ^ x2).S, 6)
     1.0
     """
+    check_settings(estimator, options, discretization, n_clusters, pca)
     if estimator in SAMPLE_ESTIMATORS:
         arrays, _, provenance = _clean(x1, x2, y, drop_nonfinite)
         result = ESTIMATORS[estimator](*arrays, seed=seed, **options)
@@ -93,13 +101,40 @@ def decompose(
         x1,
         x2,
         y,
-        method=method,
+        discretization=discretization,
         n_clusters=n_clusters,
         pca=pca,
         seed=seed,
         drop_nonfinite=drop_nonfinite,
     )
     return estimate_prepared(data, estimator, **options)
+
+
+def check_settings(
+    estimator: str,
+    options: dict[str, Any],
+    discretization: str = "auto",
+    n_clusters: int | None = None,
+    pca: int | None = None,
+) -> None:
+    """Refuse settings that the named estimator would not use: estimator options it does not
+    take, and discretization settings for an estimator that works on the samples."""
+    if estimator in ESTIMATORS and estimator in SAMPLE_ESTIMATORS:
+        given = {"discretization": discretization != "auto", "n_clusters": n_clusters, "pca": pca}
+        unused = [name for name, value in given.items() if value not in (None, False)]
+        if unused:
+            raise ValueError(
+                f"{', '.join(unused)} set(s) up the discretization, which estimator="
+                f"{estimator!r} does not use (it works on the samples themselves); drop "
+                f"{'it' if len(unused) == 1 else 'them'}, or use estimator='cvx'."
+            )
+    if options.get("method") in DISCRETIZATIONS and estimator == "cvx":
+        raise ValueError(
+            f"method={options['method']!r} names a discretization; pass "
+            f"discretization={options['method']!r} (method chooses the CVX solver: 'newton' "
+            "or 'cvxpy')."
+        )
+    check_options(estimator, options)
 
 
 def estimate_prepared(data: Prepared, estimator: str = "cvx", **options: Any) -> PIDResult:
@@ -135,4 +170,4 @@ def _clean(
     return arrays, keep, {"n_samples": len(arrays[2]), "dropped_nonfinite": dropped}
 
 
-__all__ = ["Prepared", "decompose", "estimate_prepared", "prepare"]
+__all__ = ["Prepared", "check_settings", "decompose", "estimate_prepared", "prepare"]

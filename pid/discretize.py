@@ -26,9 +26,8 @@ Methods
 
 The number of clusters or bins defaults to the Rice rule capped at :data:`MAX_DEFAULT_CLUSTERS`,
 ``k = min(ceil(2 n^(1/3)), 20)`` for ``n`` fit samples (Rice's rule grows the bin count
-sub-linearly, as histogram estimates of information need; the cap keeps the CVX problem small,
-0.12 s at 20 x 20 x 5 against 12 s at 50 x 50 x 10 in ``docs/benchmarks.md``, and the
-plug-in bias in check, see :meth:`Discretized.settings`).
+sub-linearly, as histogram estimates of information need; the cap keeps the CVX problem small
+and the plug-in bias in check, see :meth:`Discretized.settings`).
 k-means never asks for more clusters than there are distinct points.
 """
 
@@ -41,7 +40,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from pid._samples import NAMES, check_paired
+from pid._validate import NAMES, check_paired
 
 #: The largest cluster or bin count chosen by default.
 MAX_DEFAULT_CLUSTERS = 20
@@ -52,7 +51,8 @@ MINIBATCH_ABOVE = 50_000
 #: Independent k-means initializations; the best (least inertia) is kept.
 N_INIT = 3
 
-METHODS = ("auto", "codes", "kmeans", "bins")
+#: How features become codes (:class:`Discretizer`'s ``method``).
+DISCRETIZATIONS = ("auto", "codes", "kmeans", "bins")
 UNSEEN = ("error", "other")
 
 
@@ -107,8 +107,10 @@ class Discretizer:
         minibatch_above: int = MINIBATCH_ABOVE,
         name: str = "x",
     ) -> None:
-        if method not in METHODS:
-            raise ValueError(f"method {method!r} is unknown; choose one of {', '.join(METHODS)}.")
+        if method not in DISCRETIZATIONS:
+            raise ValueError(
+                f"method {method!r} is unknown; choose one of {', '.join(DISCRETIZATIONS)}."
+            )
         if unseen not in UNSEEN:
             raise ValueError(f"unseen {unseen!r} is unknown; choose 'error' or 'other'.")
         for arg, value in (("n_clusters", n_clusters), ("pca", pca)):

@@ -8,6 +8,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from pid import information
+from pid._validate import check_codes
 
 #: How far from one the total of a probability table may be before it is refused.
 SUM_TOLERANCE = 1e-9
@@ -75,7 +76,7 @@ class Distribution:
         Each argument is a 1-D array of integer codes, one entry per sample; the codes may be
         any integers (they are mapped to ``0..n-1`` in sorted order and kept in ``values``).
         """
-        arrays = {name: _check_codes(a, name) for name, a in (("x1", x1), ("x2", x2), ("y", y))}
+        arrays = {name: check_codes(a, name) for name, a in (("x1", x1), ("x2", x2), ("y", y))}
         lengths = {name: len(a) for name, a in arrays.items()}
         if len(set(lengths.values())) != 1:
             raise ValueError(
@@ -181,24 +182,3 @@ def _check_table(table: ArrayLike, name: str) -> np.ndarray:
         raise ValueError(f"{name} sums to zero; at least one entry must be positive.")
     return table
 
-
-def _check_codes(codes: ArrayLike, name: str) -> np.ndarray:
-    codes = np.asarray(codes)
-    if codes.ndim != 1:
-        raise ValueError(
-            f"{name} must be a 1-D array of integer codes, got shape {codes.shape}; "
-            "flatten it or discretize multi-column data first."
-        )
-    if codes.size == 0:
-        raise ValueError(f"{name} is empty; pass at least one sample.")
-    if codes.dtype == bool or np.issubdtype(codes.dtype, np.integer):
-        return codes.astype(np.int64)
-    if np.issubdtype(codes.dtype, np.floating):
-        if not np.all(np.isfinite(codes)):
-            raise ValueError(f"{name} contains NaN or infinite values; pass integer codes.")
-        if np.all(codes == np.round(codes)):
-            return codes.astype(np.int64)
-    raise ValueError(
-        f"{name} must hold integer codes, got values of type {codes.dtype}; "
-        "discretize continuous features first."
-    )

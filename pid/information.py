@@ -6,8 +6,13 @@ axis per variable) and treats ``0 log 0`` as zero.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.typing import ArrayLike
+
+#: ``ln 2``: nats per bit.
+LN2 = math.log(2.0)
 
 
 def entropy(p: ArrayLike) -> float:

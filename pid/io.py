@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from pid._samples import check_paired
+from pid._validate import check_paired
 
 if TYPE_CHECKING:
     import torch
@@ -154,7 +154,7 @@ def collect_outputs(
     """
     import torch
 
-    from pid.device import resolve_device
+    from pid.backend import resolve_device
 
     target = resolve_device(device)
     caller = "step" if step is not None else "the model"

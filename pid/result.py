@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+if TYPE_CHECKING:
+    from pid.distribution import Distribution
+
 #: Version of the JSON layout written by :meth:`PIDResult.to_json`.
 SCHEMA_VERSION = 1
+
+#: The four PID terms, in the order every table and array of the toolkit uses.
+TERMS = ("R", "U1", "U2", "S")
 
 
 def json_default(value: Any) -> Any:
@@ -17,6 +23,14 @@ def json_default(value: Any) -> Any:
     if isinstance(value, np.generic | np.ndarray):
         return value.tolist()
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def normalized_pid(terms: dict[str, float]) -> dict[str, float]:
+    """``I_hat = I / (R + U1 + U2 + S)`` for each term (thesis Eq. 3.6), negative values read
+    as 0; all 0 when the total is 0."""
+    clipped = {t: max(float(terms[t]), 0.0) for t in TERMS}
+    total = sum(clipped.values())
+    return {t: (value / total if total > 0 else 0.0) for t, value in clipped.items()}
 
 
 @dataclass(frozen=True)
@@ -51,6 +65,42 @@ class PIDResult:
     diagnostics: dict[str, Any] = field(default_factory=dict)
     provenance: dict[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def from_redundancy(
+        cls,
+        dist: Distribution,
+        redundancy: float,
+        estimator: str,
+        diagnostics: dict[str, Any] | None = None,
+    ) -> PIDResult:
+        """The PID a redundancy value implies on the bivariate lattice.
+
+        ``U1 = I(X1;Y) - R``, ``U2 = I(X2;Y) - R`` and ``S = I(X1,X2;Y) - R - U1 - U2``
+        (thesis Eqs. 3.1 to 3.3; Williams and Beer's consistency equations). Every measure of
+        the toolkit is non-negative in exact arithmetic; what falls below zero is rounding in
+        the differences (a few 1e-16 bits), and is set to zero.
+        """
+        mi1, mi2, mi12 = dist.mi_x1_y, dist.mi_x2_y, dist.mi_x1x2_y
+        terms = {
+            "R": redundancy,
+            "U1": mi1 - redundancy,
+            "U2": mi2 - redundancy,
+            "S": mi12 - mi1 - mi2 + redundancy,
+        }
+        n1, n2, ny = dist.shape
+        return cls(
+            **{name: max(value, 0.0) for name, value in terms.items()},
+            mi_x1_y=mi1,
+            mi_x2_y=mi2,
+            mi_x1x2_y=mi12,
+            estimator=estimator,
+            diagnostics=diagnostics or {},
+            provenance={
+                "alphabet_sizes": {"x1": n1, "x2": n2, "y": ny},
+                "n_samples": dist.n_samples,
+            },
+        )
+
     @property
     def total(self) -> float:
         """``R + U1 + U2 + S``, which equals ``I(X1,X2;Y)``."""
@@ -58,12 +108,11 @@ class PIDResult:
 
     def terms(self) -> dict[str, float]:
         """``{"R": R, "U1": U1, "U2": U2, "S": S}``."""
-        return {"R": self.R, "U1": self.U1, "U2": self.U2, "S": self.S}
+        return {name: getattr(self, name) for name in TERMS}
 
     def shares(self) -> dict[str, float]:
-        """Each term as a fraction of the total information (all zero when it is zero)."""
-        total = self.total
-        return {k: (v / total if total > 0 else 0.0) for k, v in self.terms().items()}
+        """Each term as a fraction of the total information, :func:`normalized_pid`."""
+        return normalized_pid(self.terms())
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary, tagged with the schema version and the unit."""

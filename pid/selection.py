@@ -4,7 +4,7 @@ A *reference bank* holds, for synthetic datasets spread over the interaction sim
 dataset's normalized PID and the accuracy and model PID of every zoo model trained on it
 (:mod:`pid.models.reference` builds it; one ships with the package). Given a new dataset's
 report, :func:`select` finds the reference datasets ``D'`` with the most similar normalized
-PID,
+PID::
 
     s(D, D') = sum_{I in R, U1, U2, S} |I_hat_D - I_hat_D'|,
 
@@ -22,7 +22,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-TERMS = ("R", "U1", "U2", "S")
+from pid.report import Report
+from pid.result import TERMS, normalized_pid
+
 BANK_KIND = "pid-reference-bank"
 BANK_SCHEMA_VERSION = 1
 
@@ -68,12 +70,6 @@ class Selection:
         return asdict(self)
 
 
-def normalized_pid(terms: dict[str, float]) -> dict[str, float]:
-    """``I_hat = I / (R + U1 + U2 + S)`` for each term (Eq. 3.6); all 0 when the total is 0."""
-    total = sum(max(float(terms[t]), 0.0) for t in TERMS)
-    return {t: (max(float(terms[t]), 0.0) / total if total > 0 else 0.0) for t in TERMS}
-
-
 def agreement(dataset_terms: dict[str, float], model_terms: dict[str, float]) -> dict[str, float]:
     """PID agreement of a model with a dataset, thesis Eq. 3.6.
 
@@ -92,14 +88,14 @@ def distance(shares_a: dict[str, float], shares_b: dict[str, float]) -> float:
     return sum(abs(shares_a[t] - shares_b[t]) for t in TERMS)
 
 
-def report_terms(report: dict[str, Any]) -> tuple[dict[str, float], tuple[float, float] | None]:
+def report_terms(report: Report) -> tuple[dict[str, float], tuple[float, float] | None]:
     """The PID terms a report holds, and its accuracy interval if it has one.
 
     A ``pid compute`` report (mode ``full``) gives ``R, U1, U2, S``; a ``pid bounds`` report
     (mode ``bounds``) gives exact ``R, U1, U2`` and an interval for ``S``, whose midpoint is
     used, and the interval of the best multimodal accuracy.
     """
-    terms = report.get("terms")
+    terms = report.terms
     if not isinstance(terms, dict) or not all(_finite(terms.get(t)) for t in TERMS):
         raise ValueError(
             "REPORT holds no PID values (terms R, U1, U2 and S); pass the report.json that "
@@ -107,10 +103,10 @@ def report_terms(report: dict[str, Any]) -> tuple[dict[str, float], tuple[float,
         )
     terms = {t: float(terms[t]) for t in TERMS}
     interval = None
-    if report.get("mode") == "bounds":
-        low, high = (report.get("intervals") or {}).get("S", (terms["S"], terms["S"]))
+    if report.mode == "bounds":
+        low, high = (report.intervals or {}).get("S", (terms["S"], terms["S"]))
         terms["S"] = (float(low) + float(high)) / 2
-        accuracy = report.get("accuracy") or {}
+        accuracy = report.accuracy or {}
         if _finite(accuracy.get("lower")) and _finite(accuracy.get("upper")):
             interval = (float(accuracy["lower"]), float(accuracy["upper"]))
     if sum(max(v, 0.0) for v in terms.values()) <= 0:
@@ -174,7 +170,7 @@ def check_reference(bank: Any, source: str = "the reference bank") -> None:
 
 
 def select(
-    report: dict[str, Any],
+    report: Report,
     *,
     bank: dict[str, Any] | None = None,
     top: int = 3,

@@ -15,6 +15,15 @@ import pytest
 from pid import Distribution
 
 
+def torch_devices() -> list[str]:
+    """The torch devices to test on: the CPU and CUDA where there is one; none without torch."""
+    try:
+        import torch
+    except ImportError:
+        return []
+    return ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+
+
 def random_table(rng: np.random.Generator, shape: tuple[int, int, int]) -> np.ndarray:
     """A distribution drawn uniformly from the simplex of the given shape."""
     return rng.dirichlet(np.ones(int(np.prod(shape)))).reshape(shape)

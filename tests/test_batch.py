@@ -2,16 +2,17 @@
 
 import numpy as np
 import pytest
-import torch
 
-from pid import PIDResult, SolverError, decompose, estimate
-from pid.datasets import canonical
-from pid.estimators import batch
-from pid.estimators._sinkhorn import sinkhorn, sinkhorn_implicit
-from pid.estimators.batch import empirical_posteriors
+torch = pytest.importorskip("torch")
+
+from pid import PIDResult, SolverError, decompose, estimate  # noqa: E402
+from pid.datasets import canonical  # noqa: E402
+from pid.estimators import BatchConfig, batch  # noqa: E402
+from pid.estimators.neural import empirical_posteriors  # noqa: E402
+from pid.estimators.neural.sinkhorn import sinkhorn, sinkhorn_implicit  # noqa: E402
 
 #: Small, fast settings; the defaults train longer.
-FAST = {"steps": 100, "batch_size": 128}
+FAST = BatchConfig(steps=100, batch_size=128)
 
 
 @pytest.fixture(autouse=True)
@@ -113,7 +114,7 @@ def test_implicit_gradient_matches_finite_differences(rng):
 def test_bitwise_gates_of_table_3_1(name):
     # One-hot codes with no posteriors given: the empirical posteriors are used.
     x1, x2, y = _gate_samples(name)
-    result = batch(x1, x2, y, **FAST)
+    result = batch(x1, x2, y, config=FAST)
     exact = estimate(canonical(name))
     np.testing.assert_allclose(_terms(result), _terms(exact), atol=0.02)
     assert result.provenance["posteriors"] == "empirical"
@@ -123,7 +124,7 @@ def test_bitwise_gates_of_table_3_1(name):
 def test_agrees_with_cvx_on_twenty_values_per_modality():
     x1, x2, y = _shared_and_parity(512)
     assert len(np.unique(x1)) == len(np.unique(x2)) == 20
-    result = batch(x1, x2, y, posteriors=empirical_posteriors(x1, x2, y), **FAST)
+    result = batch(x1, x2, y, posteriors=empirical_posteriors(x1, x2, y), config=FAST)
     np.testing.assert_allclose(_terms(result), _terms(decompose(x1, x2, y)), atol=0.05)
 
 
@@ -131,7 +132,7 @@ def test_agrees_with_cvx_on_fifty_values_per_modality():
     # Codes fewer than batch_size: each step projects the whole support, CVX's own Delta_p.
     x1, x2, y = _shared_and_parity(1024, shared=5, private=10)
     assert len(np.unique(x1)) == len(np.unique(x2)) == 50
-    result = batch(x1, x2, y, steps=300)
+    result = batch(x1, x2, y, config=BatchConfig(steps=300))
     assert result.diagnostics["full_support"] and result.diagnostics["eval_batches"] == 1
     np.testing.assert_allclose(_terms(result), _terms(decompose(x1, x2, y)), atol=0.05)
 
@@ -140,7 +141,7 @@ def test_terms_are_never_negative_on_independent_features():
     # Every term is 0 in truth; estimation noise used to leave some slightly below zero.
     rng = np.random.default_rng(1)
     x1, x2, y = rng.normal(size=(400, 2)), rng.normal(size=400), rng.integers(0, 2, 400)
-    result = batch(x1, x2, y, steps=20, classifier_epochs=5, batch_size=64)
+    result = batch(x1, x2, y, config=BatchConfig(steps=20, classifier_epochs=5, batch_size=64))
     assert min(result.terms().values()) >= 0.0
     assert result.total == pytest.approx(result.mi_x1x2_y, abs=1e-12)
 
@@ -151,7 +152,7 @@ def test_posteriors_that_break_data_processing_give_zero_synergy_and_a_warning()
     post = empirical_posteriors(x1, x2, y)
     post["joint"] = np.full_like(post["joint"], 0.5)
     with pytest.warns(UserWarning, match="data processing"):
-        result = batch(x1, x2, y, posteriors=post, steps=20)
+        result = batch(x1, x2, y, posteriors=post, config=BatchConfig(steps=20))
     assert result.diagnostics["joint_information_deficit_bits"] == pytest.approx(
         result.mi_x1_y, abs=1e-9
     )
@@ -161,7 +162,9 @@ def test_posteriors_that_break_data_processing_give_zero_synergy_and_a_warning()
 
 def test_minibatches_when_the_codes_outnumber_the_batch():
     x1, x2, y = _shared_and_parity(512)
-    result = batch(x1, x2, y, steps=5, batch_size=16, eval_batch_size=128)
+    result = batch(
+        x1, x2, y, config=BatchConfig(steps=5, batch_size=16, eval_batch_size=128)
+    )
     assert not result.diagnostics["full_support"] and result.diagnostics["eval_batches"] == 4
     assert min(result.terms().values()) >= 0.0
 
@@ -169,7 +172,9 @@ def test_minibatches_when_the_codes_outnumber_the_batch():
 # ---------------------------------------------------------------------- result
 def test_result_identities_diagnostics_and_json():
     x1, x2, y = _gate_samples("and", repeats=32)
-    result = batch(x1, x2, y, posteriors=empirical_posteriors(x1, x2, y), steps=20)
+    result = batch(
+        x1, x2, y, posteriors=empirical_posteriors(x1, x2, y), config=BatchConfig(steps=20)
+    )
     assert result.estimator == "batch"
     assert result.R + result.U1 == pytest.approx(result.mi_x1_y, abs=1e-12)
     assert result.R + result.U2 == pytest.approx(result.mi_x2_y, abs=1e-12)
@@ -184,7 +189,9 @@ def test_result_identities_diagnostics_and_json():
 def test_same_seed_same_result_on_cpu():
     x1, x2, y = _gate_samples("or", repeats=32)
     post = empirical_posteriors(x1, x2, y)
-    first, second = (batch(x1, x2, y, posteriors=post, steps=10, seed=3) for _ in range(2))
+    first, second = (
+        batch(x1, x2, y, posteriors=post, config=BatchConfig(steps=10), seed=3) for _ in range(2)
+    )
     assert first.terms() == second.terms()
     assert first.diagnostics["loss_curve_bits"] == second.diagnostics["loss_curve_bits"]
 
@@ -194,7 +201,7 @@ def test_continuous_features_and_trained_classifiers_run():
     y = rng.integers(0, 2, 300)
     x1 = rng.normal(size=(300, 3)) + y[:, None]
     x2 = rng.normal(size=300) - y
-    result = batch(x1, x2, y, steps=10, classifier_epochs=5, batch_size=64)
+    result = batch(x1, x2, y, config=BatchConfig(steps=10, classifier_epochs=5, batch_size=64))
     assert result.provenance["features"] == {"x1": "continuous (d=3)", "x2": "continuous (d=1)"}
     assert all(np.isfinite(_terms(result)))
 
@@ -202,7 +209,8 @@ def test_continuous_features_and_trained_classifiers_run():
 def test_diverging_training_raises():
     x1, x2, y = _gate_samples("and", repeats=16)
     with pytest.raises(SolverError, match="diverged"):
-        batch(x1, x2, y, posteriors=empirical_posteriors(x1, x2, y), steps=20, learning_rate=1e30)
+        config = BatchConfig(steps=20, learning_rate=1e30)
+        batch(x1, x2, y, posteriors=empirical_posteriors(x1, x2, y), config=config)
 
 
 # ---------------------------------------------------------------------- bad input
@@ -217,8 +225,6 @@ def test_diverging_training_raises():
         ({"posteriors": {k: np.ones((64, 3)) / 3 for k in ("x1", "x2", "joint")}}, "shape"),
         ({"posteriors": {k: np.ones((64, 2)) for k in ("x1", "x2", "joint")}}, "sum to 1"),
         ({"device": "tpu"}, "device 'tpu'"),
-        ({"steps": 0}, "steps must be positive"),
-        ({"valid_fraction": 1.5}, "valid_fraction"),
     ],
 )
 def test_bad_input_is_refused_with_a_clear_message(change, message):
@@ -226,6 +232,19 @@ def test_bad_input_is_refused_with_a_clear_message(change, message):
     arguments = {"x1": x1, "x2": x2, "y": y, **change}
     with pytest.raises(ValueError, match=message):
         batch(arguments.pop("x1"), arguments.pop("x2"), arguments.pop("y"), **arguments)
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"steps": 0}, "steps must be positive"),
+        ({"valid_fraction": 1.5}, "valid_fraction"),
+        ({"grad_iters": 0}, "grad_iters must be >= 1"),
+    ],
+)
+def test_bad_settings_are_refused_with_a_clear_message(settings, message):
+    with pytest.raises(ValueError, match=message):
+        BatchConfig(**settings)
 
 
 def test_estimate_points_sample_estimators_to_their_function():

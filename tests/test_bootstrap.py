@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from pid import decompose
-from pid.bootstrap import bootstrap
 from pid.datasets import latent_bits
+from pid.workflows import bootstrap
 
 
 def test_intervals_cover_the_population_values_and_shrink_with_n():

@@ -155,6 +155,7 @@ def test_unknown_estimator_is_a_usage_error(and_npz):
 
 
 def test_compute_with_the_batch_estimator(tmp_path, capsys):
+    pytest.importorskip("torch")
     x1 = np.array([0, 0, 1, 1] * 64)
     x2 = np.array([0, 1, 0, 1] * 64)
     path = _save(tmp_path / "xor.npz", x1=x1, x2=x2, y=x1 ^ x2)

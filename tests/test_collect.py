@@ -2,12 +2,13 @@
 
 import numpy as np
 import pytest
-import torch
-from torch import nn
-from torch.utils.data import DataLoader, TensorDataset
 
-from pid.device import resolve_device
-from pid.io import collect_outputs
+torch = pytest.importorskip("torch")
+from torch import nn  # noqa: E402
+from torch.utils.data import DataLoader, TensorDataset  # noqa: E402
+
+from pid.backend import resolve_device  # noqa: E402
+from pid.io import collect_outputs  # noqa: E402
 
 
 class TwoTower(nn.Module):

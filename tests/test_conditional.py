@@ -2,15 +2,14 @@
 
 import numpy as np
 import pytest
-import torch
-from conftest import random_sparse_table
+from conftest import random_sparse_table, torch_devices
 from scipy.special import logsumexp
 
-from pid.estimators import newton
-from pid.estimators._arrays import namespace
-from pid.estimators._conditional import ConditionalTable, marginal_sums, pair_sums
+from pid.backend import namespace
+from pid.estimators.exact import certificate, problem
+from pid.estimators.exact.conditional import ConditionalTable, marginal_sums, pair_sums
 
-DEVICES = [None, "cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+DEVICES = [None, *torch_devices()]
 
 
 def _table_and_inputs(rng, shape, spread):
@@ -109,6 +108,8 @@ def test_moving_along_the_gauge_changes_nothing(rng, device):
 
 @pytest.mark.parametrize("device", DEVICES)
 def test_sparse_matrices_and_block_diagonals_on_free_cells(rng, device):
+    import torch
+
     xp = namespace(device)
     positions = rng.permutation(54)[:40]  # distinct, in no order
     rows, columns, values = positions // 9, positions % 9, rng.normal(size=40)
@@ -133,12 +134,12 @@ def test_a_row_with_no_covered_pair_is_off_the_path(rng):
     xp = namespace(None)
     joint = random_sparse_table(rng, (5, 4, 3)) + 1e-3
     joint /= joint.sum()
-    prob = newton._Problem(joint.sum(axis=1)[None], joint.sum(axis=0)[None], xp)
+    prob = problem.Problem(joint.sum(axis=1)[None], joint.sum(axis=0)[None], xp)
     lam, mu = prob.start()
     lam[0, 2] += np.array([0.0, -800.0, 0.0])
     mu[0] += np.array([-800.0, 0.0, -800.0])[None, :]  # no pair of row 2 fits the factors
-    state = newton._evaluate(prob, lam, mu, 0.1)
+    state = problem.evaluate(prob, lam, mu, 0.1)
     assert not state.table.covered[0, 2].any()
     assert state.value[0] == np.inf
     assert np.isfinite(state.w).all() and not state.w[0, 2].any()
-    assert np.isfinite(newton._dual_bound_bits(prob, lam, mu, state.g)).all()
+    assert np.isfinite(certificate.dual_bound_bits(prob, lam, mu, state.g)).all()

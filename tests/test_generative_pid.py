@@ -10,7 +10,7 @@ from pid.datasets import (
     generative_pid,
     generative_posteriors,
 )
-from pid.datasets.generative import _dataset_channels, _Draw, _draw
+from pid.datasets.latent import _dataset_channels, _Draw, _draw
 
 TERMS = ("R", "U1", "U2", "S")
 #: A mixture whose U2 and S channels both read all of z2: correlated unseen terms for x1.

@@ -8,9 +8,14 @@ import pytest
 import scipy.sparse as sp
 from conftest import random_shape, random_sparse_table, random_table
 
-import pid.estimators.max_entropy as max_entropy
-from pid.bounds import PairwiseMarginals, synergy_bounds
-from pid.estimators import maximize_joint_entropy, minimize_conditional_mutual_information
+import pid.bounds.max_entropy as max_entropy
+from pid.bounds import (
+    MaxEntropyOptions,
+    PairwiseMarginals,
+    maximize_joint_entropy,
+    minimize_conditional_mutual_information,
+    synergy_bounds,
+)
 from pid.information import conditional_mutual_information, entropy
 
 
@@ -110,11 +115,13 @@ def test_upper_bound_holds_for_the_source_joint_even_when_stopped_early(rng, met
         shape = random_shape(rng, max_x=7, max_y=4)
         table = random_sparse_table(rng, shape) if trial % 2 else random_table(rng, shape)
         source = entropy(table)
-        for max_steps in (1, 2, None if method == "newton" else 100):
-            fit = maximize_joint_entropy(*_marginals(table), method=method, max_steps=max_steps)
+        for max_steps in (1, 2, 200 if method == "newton" else 100):
+            limit = {"newton_steps" if method == "newton" else "ipf_sweeps": max_steps}
+            options = MaxEntropyOptions(**limit)
+            fit = maximize_joint_entropy(*_marginals(table), method=method, options=options)
             assert fit.upper_bits >= source, (shape, max_steps)
             minimum = minimize_conditional_mutual_information(
-                *_marginals(table), method=method, max_steps=max_steps
+                *_marginals(table), method=method, options=options
             )
             assert minimum.lower_bits <= conditional_mutual_information(table)
 
@@ -125,7 +132,9 @@ def test_sparse_supports_converge_where_ipf_crawls(rng):
     table /= table.sum()
     newton = maximize_joint_entropy(*_marginals(table))
     assert newton.method == "newton" and _converged(newton) and newton.steps <= 60
-    ipf = maximize_joint_entropy(*_marginals(table), method="ipf", max_steps=500)
+    ipf = maximize_joint_entropy(
+        *_marginals(table), method="ipf", options=MaxEntropyOptions(ipf_sweeps=500)
+    )
     assert ipf.residual > 1e-9
     assert ipf.upper_bits >= newton.upper_bits - 1e-9
     assert ipf.upper_bits - newton.upper_bits < 1e-2
@@ -164,10 +173,10 @@ def test_degenerate_inputs_give_finite_converged_answers(name, method):
     assert math.isfinite(minimum.lower_bits) and math.isfinite(minimum.value_bits)
 
 
-def test_large_problems_fall_back_to_ipf(rng, monkeypatch):
+def test_large_problems_fall_back_to_ipf(rng):
     table = random_table(rng, (6, 5, 3))
-    monkeypatch.setattr(max_entropy, "NEWTON_SIZE_LIMIT", 10)
-    fit = maximize_joint_entropy(*_marginals(table))
+    options = MaxEntropyOptions(newton_size_limit=10)
+    fit = maximize_joint_entropy(*_marginals(table), options=options)
     assert fit.method == "ipf" and _converged(fit)
 
 
@@ -206,7 +215,7 @@ def test_synergy_bounds_report_the_solver(rng):
         ),
         ((np.full((2, 2), 0.25),) * 3, {"method": "lbfgs"}, "method 'lbfgs' is unknown"),
         ((np.full((2, 2), 0.25),) * 3, {"tol_bits": 0.0}, "tol_bits is 0.0"),
-        ((np.full((2, 2), 0.25),) * 3, {"max_steps": 0}, "max_steps is 0"),
+        ((np.full((2, 2), 0.25),) * 3, {"tol_bits": -1e-9}, "tol_bits is -1e-09"),
     ],
 )
 def test_bad_input_is_refused_with_a_message(args, options, message):

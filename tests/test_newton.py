@@ -1,26 +1,31 @@
 """The dedicated CVX solver: exact values, the cvxpy reference, degenerate inputs, batches."""
 
-import sys
 import warnings
 
 import numpy as np
 import pytest
-import torch
-from conftest import random_shape, random_sparse_table, random_table
+from conftest import random_shape, random_sparse_table, random_table, torch_devices
 
 from pid import Distribution, estimate
+from pid.backend import namespace
 from pid.datasets import canonical
-from pid.estimators import _matrix_free, newton
-from pid.estimators._arrays import namespace
-from pid.estimators._matrix_free import PairHessian, conjugate_gradient
-from pid.estimators.cvx import cvx_batch
-from pid.estimators.newton import maximize_conditional_entropy
+from pid.estimators.exact import (
+    NewtonOptions,
+    certificate,
+    cvx_batch,
+    maximize_conditional_entropy,
+    path,
+    problem,
+    systems,
+)
+from pid.estimators.exact.matrix_free import PairHessian, conjugate_gradient
+from pid.estimators.exact.memory import check_size, chunks
 from pid.information import entropy
 
 H_QUARTER = entropy([0.25, 0.75])
 
 # None: numpy; the torch path runs the same solver on every device there is.
-DEVICES = [None, "cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+DEVICES = [None, *torch_devices()]
 
 # Exact values in closed form, in bits.
 EXACT = {
@@ -76,38 +81,40 @@ def _assert_within_both_gaps(fast, reference):
     np.testing.assert_allclose(_terms(fast), _terms(reference), atol=both + 1e-10)
 
 
+MATRIX_FREE = NewtonOptions(matrix_free_size=0)  # every Newton system solved matrix-free
+
+
 # More than 64 multipliers: the Newton systems are solved by the Schur complement, or, with
-# MATRIX_FREE_SIZE at 0, all of them matrix-free.
+# matrix_free_size at 0, all of them matrix-free.
 @pytest.mark.parametrize(
-    ("matrix_free_size", "device"),
-    [(newton.MATRIX_FREE_SIZE, None)] + [(0, device) for device in DEVICES],
+    ("options", "device"),
+    [(NewtonOptions(), None)] + [(MATRIX_FREE, device) for device in DEVICES],
 )
-def test_agrees_with_the_cvxpy_reference_on_larger_systems(
-    rng, monkeypatch, matrix_free_size, device
-):
-    monkeypatch.setattr(newton, "MATRIX_FREE_SIZE", matrix_free_size)
+def test_agrees_with_the_cvxpy_reference_on_larger_systems(rng, options, device):
     for trial, shape in enumerate([(16, 12, 5), (12, 16, 4), (20, 9, 6), (14, 14, 3)]):
         table = random_sparse_table(rng, shape) if trial % 2 == 0 else random_table(rng, shape)
         dist = Distribution.from_table(table)
-        fast = estimate(dist, tol_bits=1e-8, device=device)
+        fast = estimate(dist, tol_bits=1e-8, device=device, options=options)
         reference = estimate(dist, method="cvxpy", tol_bits=1e-7)
         _assert_within_both_gaps(fast, reference)
         assert fast.diagnostics["gap_bits"] <= 1e-8
 
 
-def test_conjugate_gradients_that_miss_hand_over_to_the_schur_complement(rng, monkeypatch):
+def test_conjugate_gradients_that_miss_hand_over_to_the_schur_complement(rng):
     table = random_sparse_table(rng, (16, 12, 5))
     p1, p2 = table.sum(axis=1)[None], table.sum(axis=0)[None]
     # Levels are never retried, so that no solve gives its level up (test below).
-    monkeypatch.setattr(newton, "CRAWL", 0.0)
-    schur = maximize_conditional_entropy(p1, p2, tol_bits=1e-8)
-    monkeypatch.setattr(newton, "MATRIX_FREE_SIZE", 0)
-    monkeypatch.setattr(newton, "CG_ITERATIONS", 1)  # every solve misses its tolerance
-    handed_over = maximize_conditional_entropy(p1, p2, tol_bits=1e-8)
+    never_retried = NewtonOptions(crawl=0.0)
+    schur = maximize_conditional_entropy(p1, p2, tol_bits=1e-8, options=never_retried)
+    missing = NewtonOptions(crawl=0.0, matrix_free_size=0, cg_iterations=1)  # every solve misses
+    handed_over = maximize_conditional_entropy(p1, p2, tol_bits=1e-8, options=missing)
     assert handed_over.newton_steps == schur.newton_steps
     assert abs(handed_over.lower_bits[0] - schur.lower_bits[0]) <= 1e-12
-    monkeypatch.setattr(newton, "SCHUR_FALLBACK_NUMBERS", 0)  # no room: inexact steps only
-    alone = maximize_conditional_entropy(p1, p2, tol_bits=1e-8, max_steps=60)
+    # No room for the Schur complement: inexact steps only.
+    inexact = NewtonOptions(
+        crawl=0.0, matrix_free_size=0, cg_iterations=1, schur_fallback_numbers=0, max_steps=60
+    )
+    alone = maximize_conditional_entropy(p1, p2, tol_bits=1e-8, options=inexact)
     assert alone.lower_bits[0] - 1e-9 <= schur.upper_bits[0]
     assert schur.lower_bits[0] - 1e-9 <= alone.upper_bits[0]
 
@@ -115,17 +122,16 @@ def test_conjugate_gradients_that_miss_hand_over_to_the_schur_complement(rng, mo
 def test_a_level_that_can_be_retried_gives_up_on_a_missed_system(rng, monkeypatch):
     table = random_sparse_table(rng, (16, 12, 5))
     p1, p2 = table.sum(axis=1)[None], table.sum(axis=0)[None]
-    monkeypatch.setattr(newton, "MATRIX_FREE_SIZE", 0)
-    monkeypatch.setattr(newton, "CG_ITERATIONS", 3)  # at small eps, misses
-    centre, outcomes = newton._centre, []
+    centre, outcomes = path.centre_level, []
 
     def recording(prob, lam, mu, state, eps, budget, frozen, crawl):
         found = centre(prob, lam, mu, state, eps, budget, frozen, crawl)
         outcomes.append((crawl, found[3], found[4]))
         return found
 
-    monkeypatch.setattr(newton, "_centre", recording)
-    solution = maximize_conditional_entropy(p1, p2, tol_bits=1e-8)
+    monkeypatch.setattr(path, "centre_level", recording)
+    missing = NewtonOptions(matrix_free_size=0, cg_iterations=3)  # at small eps, misses
+    solution = maximize_conditional_entropy(p1, p2, tol_bits=1e-8, options=missing)
     assert solution.gap_bits[0] <= 1e-8
     # Given up after one step, then retried with a shorter step, down to a last resort,
     # which never gives up.
@@ -137,8 +143,8 @@ def test_a_level_that_can_be_retried_gives_up_on_a_missed_system(rng, monkeypatc
 def test_steps_close_to_the_threshold_solve_their_systems_loosely(rng, monkeypatch):
     table = random_sparse_table(rng, (16, 12, 5))
     p1, p2 = table.sum(axis=1)[None], table.sum(axis=0)[None]
-    monkeypatch.setattr(newton, "MATRIX_FREE_SIZE", 0)
-    solve, tolerances, loose = newton.conjugate_gradient, [], []
+    solve, tolerances, loose = systems.conjugate_gradient, [], []
+    usual = NewtonOptions().cg_tolerance
 
     def products(xp, apply, precondition, rhs, tolerance, iterations):
         count = [0]
@@ -153,32 +159,33 @@ def test_steps_close_to_the_threshold_solve_their_systems_loosely(rng, monkeypat
     def recording(xp, apply, precondition, rhs, tolerance, iterations):
         found, count = products(xp, apply, precondition, rhs, tolerance, iterations)
         tolerances.append(tolerance)
-        if tolerance > newton.CG_TOLERANCE:  # loosened: the usual solve for comparison
-            strict = products(xp, apply, precondition, rhs, newton.CG_TOLERANCE, iterations)
+        if tolerance > usual:  # loosened: the usual solve for comparison
+            strict = products(xp, apply, precondition, rhs, usual, iterations)
             loose.append((tolerance, count, strict[1]))
         return found
 
-    monkeypatch.setattr(newton, "conjugate_gradient", recording)
-    forced = maximize_conditional_entropy(p1, p2, tol_bits=1e-8)
+    monkeypatch.setattr(systems, "conjugate_gradient", recording)
+    forced = maximize_conditional_entropy(p1, p2, tol_bits=1e-8, options=MATRIX_FREE)
     assert forced.gap_bits[0] <= 1e-8
     # At least a fifth of the products of the usual tolerance saved.
     assert len(loose) >= 3
     assert sum(n for _, n, _ in loose) <= 0.8 * sum(n for _, _, n in loose)
     tolerances[:] = []
-    monkeypatch.setattr(newton, "FORCING", 0.0)
-    plain = maximize_conditional_entropy(p1, p2, tol_bits=1e-8)
-    assert set(tolerances) == {newton.CG_TOLERANCE, newton.TANGENT_TOLERANCE}
+    unforced = NewtonOptions(matrix_free_size=0, forcing=0.0)
+    plain = maximize_conditional_entropy(p1, p2, tol_bits=1e-8, options=unforced)
+    assert set(tolerances) == {usual, unforced.tangent_tolerance}
     assert abs(forced.lower_bits[0] - plain.lower_bits[0]) <= 2e-8
 
 
-def test_matrix_free_batches_match_single_solves(rng, monkeypatch):
-    monkeypatch.setattr(newton, "MATRIX_FREE_SIZE", 0)
+def test_matrix_free_batches_match_single_solves(rng):
     tables = [random_sparse_table(rng, (14, 12, 4)), random_table(rng, (14, 12, 4))]
     p1 = np.stack([t.sum(axis=1) for t in tables])
     p2 = np.stack([t.sum(axis=0) for t in tables])
-    batch = maximize_conditional_entropy(p1, p2, tol_bits=1e-8)
+    batch = maximize_conditional_entropy(p1, p2, tol_bits=1e-8, options=MATRIX_FREE)
     for b in range(2):
-        single = maximize_conditional_entropy(p1[b : b + 1], p2[b : b + 1], tol_bits=1e-8)
+        single = maximize_conditional_entropy(
+            p1[b : b + 1], p2[b : b + 1], tol_bits=1e-8, options=MATRIX_FREE
+        )
         both = batch.gap_bits[b] + single.gap_bits[0]
         assert max(batch.gap_bits[b], single.gap_bits[0]) <= 1e-8
         assert abs(batch.lower_bits[b] - single.lower_bits[0]) <= both + 1e-12
@@ -187,13 +194,13 @@ def test_matrix_free_batches_match_single_solves(rng, monkeypatch):
 def test_large_systems_are_solved_matrix_free_to_the_schur_answer(rng, monkeypatch):
     table = random_table(rng, (24, 16, 10))  # 160 mu variables: above MATRIX_FREE_SIZE
     p1, p2 = table.sum(axis=1)[None], table.sum(axis=0)[None]
-    solver, calls = newton._matrix_free_solver, []
-    monkeypatch.setattr(newton, "_matrix_free_solver", lambda *a: calls.append(1) or solver(*a))
+    solver, calls = systems._matrix_free_solver, []
+    monkeypatch.setattr(systems, "_matrix_free_solver", lambda *a: calls.append(1) or solver(*a))
     matrix_free = maximize_conditional_entropy(p1, p2, tol_bits=1e-8)
     assert calls
-    monkeypatch.setattr(newton, "MATRIX_FREE_SIZE", 10_000)
     calls.clear()
-    schur = maximize_conditional_entropy(p1, p2, tol_bits=1e-8)
+    options = NewtonOptions(matrix_free_size=10_000)
+    schur = maximize_conditional_entropy(p1, p2, tol_bits=1e-8, options=options)
     assert not calls
     both = matrix_free.gap_bits[0] + schur.gap_bits[0]
     assert max(matrix_free.gap_bits[0], schur.gap_bits[0]) <= 1e-8
@@ -202,21 +209,20 @@ def test_large_systems_are_solved_matrix_free_to_the_schur_answer(rng, monkeypat
 
 @pytest.mark.parametrize("every_pair", [0.5, 2.0])  # the whole table; gathered pairs
 @pytest.mark.parametrize("device", DEVICES)
-def test_pair_hessian_products_match_the_dense_hessian(rng, monkeypatch, device, every_pair):
-    monkeypatch.setattr(_matrix_free, "EVERY_PAIR", every_pair)
+def test_pair_hessian_products_match_the_dense_hessian(rng, device, every_pair):
     xp = namespace(device)
     table = random_sparse_table(rng, (9, 7, 4))
-    prob = newton._Problem(
+    prob = problem.Problem(
         xp.asarray(table.sum(axis=1)[None]), xp.asarray(table.sum(axis=0)[None]), xp
     )
     lam = xp.asarray(rng.normal(size=(1, 9, 4)))
     mu = xp.asarray(rng.normal(size=(1, 7, 4)))
     eps = 0.05
-    state = newton._evaluate(prob, lam, mu, eps)
-    dense = xp.to_numpy(newton._hessian(prob, newton._blocks(prob, state, eps)))[0]
+    state = problem.evaluate(prob, lam, mu, eps)
+    dense = xp.to_numpy(systems.dense_hessian(prob, systems.hessian_blocks(prob, state, eps)))[0]
     free = np.concatenate([table.sum(axis=1).ravel() > 0, table.sum(axis=0).ravel() > 0])
     direction = rng.normal(size=free.size) * free
-    hessian = PairHessian(xp, state.table, 0, state.omega[0], state.w[0], eps, 0.0)
+    hessian = PairHessian(xp, state.table, 0, state.omega[0], state.w[0], eps, 0.0, every_pair)
     assert hessian.every_pair == (every_pair < 1)
     product = xp.to_numpy(hessian.times(xp.asarray(direction)))
     expected = dense @ direction
@@ -227,15 +233,15 @@ def test_pair_hessian_products_match_the_dense_hessian(rng, monkeypatch, device,
 def test_the_preconditioner_blocks_are_the_hessians_diagonal_blocks(rng, device):
     xp = namespace(device)
     table = random_sparse_table(rng, (9, 7, 4))
-    prob = newton._Problem(
+    prob = problem.Problem(
         xp.asarray(table.sum(axis=1)[None]), xp.asarray(table.sum(axis=0)[None]), xp
     )
     lam, mu = (xp.asarray(rng.normal(size=(1, n, 4))) for n in (9, 7))
     eps = 0.05
-    state = newton._evaluate(prob, lam, mu, eps)
-    hessian = xp.to_numpy(newton._hessian(prob, newton._blocks(prob, state, eps)))[0]
-    lam_blocks = xp.to_numpy(newton._preconditioner_lam_blocks(prob, state, eps))[0]
-    mu_blocks = xp.to_numpy(newton._preconditioner_mu_blocks(prob, state, eps))[0]
+    state = problem.evaluate(prob, lam, mu, eps)
+    hessian = xp.to_numpy(systems.dense_hessian(prob, systems.hessian_blocks(prob, state, eps)))[0]
+    lam_blocks = xp.to_numpy(systems.preconditioner_lam_blocks(prob, state, eps))[0]
+    mu_blocks = xp.to_numpy(systems.preconditioner_mu_blocks(prob, state, eps))[0]
     blocks = np.concatenate([lam_blocks, mu_blocks])
     for k in range(16):
         diagonal = hessian[4 * k : 4 * k + 4, 4 * k : 4 * k + 4]
@@ -268,17 +274,17 @@ def test_conjugate_gradient_stops_at_its_relative_residual(rng):
 def test_hopeless_levels_skip_rounding_yet_the_answer_is_the_last_point(rng, monkeypatch):
     dist = Distribution.from_table(random_table(rng, (8, 7, 3)))
     optimum = _optimum_bits(dist)
-    project, centre, rounded, levels = newton._project, newton._centre, [], []
-    monkeypatch.setattr(newton, "_project", lambda *args: rounded.append(1) or project(*args))
+    project, centre, rounded, levels = certificate.project, path.centre_level, [], []
+    monkeypatch.setattr(certificate, "project", lambda *args: rounded.append(1) or project(*args))
 
     def recording(prob, lam, mu, state, eps, *rest):
         levels.append(eps)
         return centre(prob, lam, mu, state, eps, *rest)
 
-    monkeypatch.setattr(newton, "_centre", recording)
+    monkeypatch.setattr(path, "centre_level", recording)
     # 1e-15 bits is out of reach within six steps: no level in between is worth rounding.
     solution = maximize_conditional_entropy(
-        dist.p_x1_y[None], dist.p_x2_y[None], tol_bits=1e-15, max_steps=6
+        dist.p_x1_y[None], dist.p_x2_y[None], tol_bits=1e-15, options=NewtonOptions(max_steps=6)
     )
     assert len(rounded) == 2  # the start, and the last point once the steps ran out
     assert solution.epsilon[0] == levels[-1]
@@ -294,7 +300,7 @@ def test_empty_cells_of_the_first_modality_are_left_out_of_the_schur_product(
     dist = Distribution.from_table(table / table.sum())
     assert (dist.p_x1_y == 0).mean() > 0.2
     skipped = []
-    elimination = newton._Elimination
+    elimination = systems.Elimination
 
     class EveryRow(elimination):
         def __init__(self, *args):
@@ -307,7 +313,7 @@ def test_empty_cells_of_the_first_modality_are_left_out_of_the_schur_product(
         )
 
     with monkeypatch.context() as patch:
-        patch.setattr(newton, "_Elimination", EveryRow)
+        patch.setattr(systems, "Elimination", EveryRow)
         every_row = solve()
     assert any(skipped)
     fewer_rows = solve()
@@ -323,7 +329,7 @@ def test_certificate_brackets_the_reference_optimum(rng):
     for _ in range(20):
         table = random_table(rng, random_shape(rng, max_x=6, max_y=3))
         dist = Distribution.from_table(table)
-        solution = maximize_conditional_entropy(dist.p_x1_y[None], dist.p_x2_y[None])
+        solution = maximize_conditional_entropy(dist.p_x1_y[None], dist.p_x2_y[None], tol_bits=1e-8)
         optimum = _optimum_bits(dist)
         assert solution.lower_bits[0] - 1e-9 <= optimum <= solution.upper_bits[0] + 1e-9
         q = solution.q[0]
@@ -338,7 +344,7 @@ def test_an_early_stop_still_brackets_the_optimum(rng):
         optimum = _optimum_bits(dist)
         for max_steps in (0, 1, 3, 6):
             solution = maximize_conditional_entropy(
-                dist.p_x1_y[None], dist.p_x2_y[None], max_steps=max_steps
+                dist.p_x1_y[None], dist.p_x2_y[None], options=NewtonOptions(max_steps=max_steps)
             )
             assert solution.lower_bits[0] - 1e-9 <= optimum <= solution.upper_bits[0] + 1e-9
 
@@ -346,16 +352,16 @@ def test_an_early_stop_still_brackets_the_optimum(rng):
 def test_the_extrapolated_dual_bound_is_far_tighter_at_small_smoothing(rng, monkeypatch):
     dist = Distribution.from_table(random_table(rng, (12, 10, 4)))
     optimum = _optimum_bits(dist)
-    certify, seen = newton._certify, []
+    certify, seen = path.certify, []
 
     def recording(prob, lam, mu, state, eps, tangent, *tolerances):
-        plain = newton._dual_bound_bits(prob, lam, mu, state.g)[0]
+        plain = certificate.dual_bound_bits(prob, lam, mu, state.g)[0]
         # A certificate at every level; a zero tolerance leaves the bound untightened.
         found = certify(prob, lam, mu, state, eps, tangent, 0.0)
         seen.append((eps, plain - optimum, found.upper_bits[0] - optimum))
         return found
 
-    monkeypatch.setattr(newton, "_certify", recording)
+    monkeypatch.setattr(path, "certify", recording)
     maximize_conditional_entropy(dist.p_x1_y[None], dist.p_x2_y[None], tol_bits=1e-10)
     small = [(plain, extrapolated) for eps, plain, extrapolated in seen if eps <= 1e-5]
     assert small
@@ -368,9 +374,11 @@ def test_the_extrapolated_dual_bound_is_far_tighter_at_small_smoothing(rng, monk
 def test_a_broken_tangent_neither_moves_nor_loosens_the_certificate(rng, monkeypatch, scale):
     dist = Distribution.from_table(random_table(rng, (6, 5, 3)))
     optimum = _optimum_bits(dist)
-    tangent = newton._tangent
-    monkeypatch.setattr(newton, "_tangent", lambda *a: tuple(t * scale for t in tangent(*a)))
-    solution = maximize_conditional_entropy(dist.p_x1_y[None], dist.p_x2_y[None], max_steps=40)
+    tangent = path.path_tangent
+    monkeypatch.setattr(path, "path_tangent", lambda *a: tuple(t * scale for t in tangent(*a)))
+    solution = maximize_conditional_entropy(
+        dist.p_x1_y[None], dist.p_x2_y[None], options=NewtonOptions(max_steps=40)
+    )
     assert np.isfinite(solution.lower_bits[0]) and np.isfinite(solution.upper_bits[0])
     assert solution.lower_bits[0] - 1e-9 <= optimum <= solution.upper_bits[0] + 1e-9
     assert solution.gap_bits[0] <= 1e-3  # without a usable tangent the path still advances
@@ -378,83 +386,87 @@ def test_a_broken_tangent_neither_moves_nor_loosens_the_certificate(rng, monkeyp
 
 def test_the_extrapolated_bound_is_ignored_beyond_the_step_cap(rng):
     dist = Distribution.from_table(random_table(rng, (6, 5, 3)))
-    prob = newton._Problem(dist.p_x1_y[None], dist.p_x2_y[None], namespace(None))
-    solution = maximize_conditional_entropy(dist.p_x1_y[None], dist.p_x2_y[None], max_steps=6)
+    prob = problem.Problem(dist.p_x1_y[None], dist.p_x2_y[None], namespace(None))
+    solution = maximize_conditional_entropy(
+        dist.p_x1_y[None], dist.p_x2_y[None], options=NewtonOptions(max_steps=6)
+    )
     eps = solution.epsilon[0]
     lam, mu = prob.start()
+    unfrozen = np.zeros(1, bool)
     for _ in range(3):  # centre at eps from the closed-form start, level by level
-        state = newton._evaluate(prob, lam, mu, eps)
-        lam, mu, state, *_ = newton._centre(prob, lam, mu, state, eps, 50, np.zeros(1, bool), 0.0)
-    tangent = newton._tangent(prob, state, eps)
-    plain = newton._dual_bound_bits(prob, lam, mu, state.g)[0]
-    useful = newton._certify(prob, lam, mu, state, eps, tangent, 0.0).upper_bits[0]
+        state = problem.evaluate(prob, lam, mu, eps)
+        lam, mu, state, *_ = path.centre_level(prob, lam, mu, state, eps, 50, unfrozen, 0.0)
+    tangent = path.path_tangent(prob, state, eps)
+    plain = certificate.dual_bound_bits(prob, lam, mu, state.g)[0]
+    useful = certificate.certify(prob, lam, mu, state, eps, tangent, 0.0).upper_bits[0]
     # Adding a constant to each row of lam leaves every bound unchanged in exact arithmetic;
     # scaled far beyond STEP_CAP it makes the extrapolated bound's rounding unreliable.
     gauge = np.ones_like(tangent[0]) * (1e6 / eps)
-    far = newton._certify(prob, lam, mu, state, eps, (tangent[0] + gauge, tangent[1]), 0.0)
+    far = certificate.certify(prob, lam, mu, state, eps, (tangent[0] + gauge, tangent[1]), 0.0)
     assert useful < plain
     assert far.upper_bits[0] == plain
 
 
 def test_a_level_backs_off_to_a_last_resort_that_centres_through_short_steps(monkeypatch):
     dist = Distribution.from_table(random_table(np.random.default_rng(0), (8, 8, 3)))
-    centre, calls = newton._centre, []
+    centre, calls = path.centre_level, []
 
     def recording(prob, lam, mu, state, eps, budget, frozen, crawl):
         calls.append((budget, crawl))
         return centre(prob, lam, mu, state, eps, budget, frozen, crawl)
 
-    monkeypatch.setattr(newton, "_centre", recording)
-    monkeypatch.setattr(newton, "LEVEL_STEPS", 1)  # ordinary levels rarely settle: back off
-    maximize_conditional_entropy(dist.p_x1_y[None], dist.p_x2_y[None], max_steps=200)
-    ordinary = {call for call in calls if call[1] == newton.CRAWL}
+    monkeypatch.setattr(path, "centre_level", recording)
+    # Ordinary levels of one step rarely settle: the solver backs off.
+    options = NewtonOptions(level_steps=1, max_steps=200)
+    maximize_conditional_entropy(dist.p_x1_y[None], dist.p_x2_y[None], options=options)
+    ordinary = {call for call in calls if call[1] == options.crawl}
     last = [budget for budget, crawl in calls if crawl == 0.0]
     assert ordinary and all(budget == 1 for budget, _ in ordinary)
-    assert last and max(last) == newton.LAST_RESORT_STEPS
+    assert last and max(last) == options.last_resort_steps
 
 
 def test_a_last_resort_level_centres_through_short_steps():
     dist = Distribution.from_table(random_table(np.random.default_rng(0), (8, 8, 3)))
-    prob = newton._Problem(dist.p_x1_y[None], dist.p_x2_y[None], namespace(None))
+    prob = problem.Problem(dist.p_x1_y[None], dist.p_x2_y[None], namespace(None))
     lam, mu = prob.start()  # centred at eps = 1, far from the path at eps = 0.03
-    eps, unfrozen = 0.03, np.zeros(1, dtype=bool)
-    state = newton._evaluate(prob, lam, mu, eps)
-    *_, settled = newton._centre(prob, lam, mu, state, eps, 100, unfrozen, newton.CRAWL)
+    eps, unfrozen, crawl = 0.03, np.zeros(1, dtype=bool), prob.options.crawl
+    state = problem.evaluate(prob, lam, mu, eps)
+    *_, settled = path.centre_level(prob, lam, mu, state, eps, 100, unfrozen, crawl)
     assert not settled  # an ordinary level gives up on its first short step
-    _, _, centred, taken, settled = newton._centre(prob, lam, mu, state, eps, 100, unfrozen, 0.0)
+    _, _, centred, taken, settled = path.centre_level(prob, lam, mu, state, eps, 100, unfrozen, 0.0)
     assert settled and taken < 100
-    residual = newton._largest(prob, newton._gradient(prob, centred))[0]
-    assert residual <= newton.CENTERING * eps
+    residual = problem.largest(prob, problem.gradient(prob, centred))[0]
+    assert residual <= prob.options.centering * eps
 
 
 def test_a_trial_off_the_path_is_never_accepted(rng):
     joint = random_table(rng, (5, 4, 3))
-    prob = newton._Problem(joint.sum(axis=1)[None], joint.sum(axis=0)[None], namespace(None))
+    prob = problem.Problem(joint.sum(axis=1)[None], joint.sum(axis=0)[None], namespace(None))
     lam, mu = prob.start()
-    state = newton._evaluate(prob, lam, mu, 0.1)
+    state = problem.evaluate(prob, lam, mu, 0.1)
     d_lam, d_mu = np.zeros_like(lam), np.zeros_like(mu)
     d_lam[0, 2, 1] -= 800.0
     d_mu[0] += np.array([-800.0, 0.0, -800.0])  # no pair of row 2 fits the factors any more
-    trial = newton._evaluate(prob, lam + d_lam, mu + d_mu, 0.1)
+    trial = problem.evaluate(prob, lam + d_lam, mu + d_mu, 0.1)
     assert trial.value[0] == np.inf and np.isfinite(state.value[0])
-    g1, g2 = newton._gradient(prob, trial)
+    g1, g2 = problem.gradient(prob, trial)
     slope = (g1 * d_lam).sum() + (g2 * d_mu).sum()
     decrement = np.array([4.0 * abs(slope)])  # the slope test alone would accept the trial
-    assert not newton._acceptable(prob, state, trial, np.ones(1), d_lam, d_mu, decrement)[0]
+    assert not path.acceptable_step(prob, state, trial, np.ones(1), d_lam, d_mu, decrement)[0]
 
 
 def test_rounding_a_point_with_an_underflowed_row_stays_finite_and_silent():
     dist = Distribution.from_table(random_table(np.random.default_rng(1), (3, 4, 2)))
-    prob = newton._Problem(dist.p_x1_y[None], dist.p_x2_y[None], namespace(None))
+    prob = problem.Problem(dist.p_x1_y[None], dist.p_x2_y[None], namespace(None))
     # The conditional product p(x1, y) p(x2, y) / p(y), as factors.
     mass, lam_factor, mu_factor = np.ones((1, 3, 4)), prob.p1.copy(), prob.p2 / dist.p_y
     lam_factor[0, 1, 0] *= 1e-320  # a row far off the path: its sum is subnormal
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        rounded = newton._project(prob, mass, lam_factor, mu_factor)
+        rounded = certificate.project(prob, mass, lam_factor, mu_factor)
     assert np.isfinite(rounded).all() and rounded.min() >= 0.0
-    residual = newton._largest(prob, newton._marginal_residual(prob, rounded))[0]
-    assert residual <= newton.FEASIBLE_RESIDUAL
+    residual = problem.largest(prob, problem.marginal_residual(prob, rounded))[0]
+    assert residual <= prob.options.feasible_residual
 
 
 def _assert_clean(result, dist):
@@ -506,29 +518,29 @@ def test_a_single_label_has_no_information(rng, device):
     assert _terms(result).max() <= 1e-12
 
 
-def test_degenerate_inputs_through_the_matrix_free_path(rng, monkeypatch):
-    monkeypatch.setattr(newton, "MATRIX_FREE_SIZE", 0)  # each case has over 64 multipliers
+def test_degenerate_inputs_through_the_matrix_free_path(rng):
+    # Each case has over 64 multipliers, all solved matrix-free.
     constant = Distribution.from_table(rng.dirichlet(np.ones(90)).reshape(1, 30, 3))
-    result = estimate(constant)
+    result = estimate(constant, options=MATRIX_FREE)
     _assert_clean(result, constant)
     np.testing.assert_allclose(_terms(result), (0, 0, constant.mi_x2_y, 0), atol=1e-8)
     table = np.zeros((12, 12, 3))  # y = x1 mod 3: U2 = S = 0
     for a in range(12):
         table[a, :, a % 3] = rng.dirichlet(np.ones(12)) / 12
     determined = Distribution.from_table(table)
-    result = estimate(determined)
+    result = estimate(determined, options=MATRIX_FREE)
     _assert_clean(result, determined)
     assert abs(result.U2) <= 1e-7 and abs(result.S) <= 1e-7
     table = rng.dirichlet(np.ones(400)).reshape(10, 10, 4)
     table[0, :, :] = 1e-15
     table[:, :, 3] = 1e-15
     tiny = Distribution.from_table(table / table.sum())
-    result = estimate(tiny)
+    result = estimate(tiny, options=MATRIX_FREE)
     _assert_clean(result, tiny)
     reference = estimate(tiny, method="cvxpy")
     np.testing.assert_allclose(_terms(result), _terms(reference), atol=1e-5)
     single = Distribution.from_table(rng.dirichlet(np.ones(1600)).reshape(40, 40, 1))
-    result = estimate(single)
+    result = estimate(single, options=MATRIX_FREE)
     _assert_clean(result, single)
     assert _terms(result).max() <= 1e-12
 
@@ -545,32 +557,33 @@ def test_batches_match_single_solves_and_keep_their_order(rng):
 
 
 @pytest.mark.parametrize("device", DEVICES)
-def test_the_schur_products_by_active_pairs_match_the_dense_products(rng, monkeypatch, device):
+def test_the_schur_products_by_active_pairs_match_the_dense_products(rng, device):
     table = random_sparse_table(rng, (30, 12, 4))
     p1, p2 = table.sum(axis=1)[None], table.sum(axis=0)[None]
     answers = []
     for density in (0.0, 1.1):  # never, then always, by active pairs
-        monkeypatch.setattr(newton, "SPARSE_DENSITY", density)
-        answers.append(maximize_conditional_entropy(p1, p2, tol_bits=1e-8, device=device))
+        options = NewtonOptions(sparse_density=density)
+        answers.append(
+            maximize_conditional_entropy(p1, p2, tol_bits=1e-8, device=device, options=options)
+        )
     assert all(answer.gap_bits[0] <= 1e-8 for answer in answers)
     assert abs(answers[0].lower_bits[0] - answers[1].lower_bits[0]) <= 2e-8
 
 
-def test_a_shape_beyond_the_memory_limit_is_refused_before_solving(rng, monkeypatch):
-    from pid.estimators.cvx import _check_size
-
-    _check_size((2000, 2000, 10), None)  # matrix-free: some 3.8 GB
+def test_a_shape_beyond_the_memory_limit_is_refused_before_solving(rng):
+    default = NewtonOptions()
+    check_size((2000, 2000, 10), None, default)  # matrix-free: some 3.8 GB
     with pytest.raises(ValueError, match="2500 x 2500 x 10 distribution needs more than 4 GB"):
-        _check_size((2500, 2500, 10), None)
-    # pid.estimators.cvx, the module (the package exports the function of that name)
-    monkeypatch.setattr(sys.modules[_check_size.__module__], "NEWTON_MAX_NUMBERS", 1e5)
+        check_size((2500, 2500, 10), None, default)
     dist = Distribution.from_table(random_table(rng, (30, 30, 3)))
     with pytest.raises(ValueError, match="30 x 30 x 3 distribution needs more than 0 GB"):
-        estimate(dist)
+        estimate(dist, options=NewtonOptions(max_numbers=1e5))
 
 
 @pytest.mark.parametrize("device", DEVICES[1:])
 def test_the_torch_path_gives_the_numpy_answers(rng, device):
+    import torch
+
     # Batched small systems, the Schur complement (more than 64 multipliers), and a larger
     # second modality (solved with the modalities swapped).
     shapes = [(3, 2, 2), (3, 2, 2), (5, 4, 3), (5, 4, 3), (14, 9, 4), (9, 14, 4)]
@@ -591,8 +604,9 @@ def test_the_torch_path_gives_the_numpy_answers(rng, device):
 
 def test_a_device_is_refused_where_it_cannot_be_used():
     dist = canonical("xor")
-    with pytest.raises(ValueError, match="device chooses where method='newton' runs"):
+    with pytest.raises(ValueError, match="device and options set up method='newton'"):
         estimate(dist, method="cvxpy", device="cpu")
+    pytest.importorskip("torch")
     with pytest.raises(ValueError, match="is not a torch device"):
         estimate(dist, device="abacus")
 
@@ -600,9 +614,11 @@ def test_a_device_is_refused_where_it_cannot_be_used():
 def test_a_failed_rounding_falls_back_to_an_exactly_feasible_point(rng, monkeypatch):
     dist = Distribution.from_table(random_table(rng, (4, 3, 2)))
     monkeypatch.setattr(
-        newton, "_project", lambda prob, mass, *factors: np.full((1, 4, 3, 2), np.nan)
+        certificate, "project", lambda prob, mass, *factors: np.full((1, 4, 3, 2), np.nan)
     )
-    solution = maximize_conditional_entropy(dist.p_x1_y[None], dist.p_x2_y[None], max_steps=5)
+    solution = maximize_conditional_entropy(
+        dist.p_x1_y[None], dist.p_x2_y[None], options=NewtonOptions(max_steps=5)
+    )
     product = dist.p_x1_y[:, None, :] * dist.p_x2_y[None, :, :] / dist.p_y
     np.testing.assert_allclose(solution.q[0], product, atol=1e-15)
     product_entropy = entropy(product) - entropy(product.sum(axis=2))
@@ -614,13 +630,13 @@ def test_a_failed_rounding_falls_back_to_an_exactly_feasible_point(rng, monkeypa
 def test_a_cuda_device_allows_what_its_memory_holds(monkeypatch):
     from types import SimpleNamespace
 
-    from pid.estimators.cvx import _check_size, _chunks
+    torch = pytest.importorskip("torch")
 
     memory = SimpleNamespace(total_memory=16e9)
     monkeypatch.setattr(torch.cuda, "get_device_properties", lambda device: memory)
-    cuda = torch.device("cuda")
-    _check_size((2500, 2500, 10), cuda)  # about 6 GB: refused on the CPU, fits in 12.8 GB
+    cuda, default = torch.device("cuda"), NewtonOptions()
+    check_size((2500, 2500, 10), cuda, default)  # about 6 GB: refused on the CPU, fits in 12.8 GB
     with pytest.raises(ValueError, match="needs more than 13 GB on cuda"):
-        _check_size((4000, 4000, 10), cuda)
-    assert _chunks(list(range(10_000)), (5, 5, 2), cuda) == [list(range(10_000))]
-    assert len(_chunks(list(range(10_000)), (5, 5, 2), None)) == 2
+        check_size((4000, 4000, 10), cuda, default)
+    assert chunks(list(range(10_000)), (5, 5, 2), cuda, default) == [list(range(10_000))]
+    assert len(chunks(list(range(10_000)), (5, 5, 2), None, default)) == 2

@@ -1,6 +1,7 @@
 """The README's Python examples and the docstring examples run and print what they claim."""
 
 import doctest
+import importlib.util
 import re
 from pathlib import Path
 
@@ -14,6 +15,8 @@ def test_readme_python_blocks_run(capsys):
     assert len(blocks) >= 2
     namespace: dict = {}
     for block in blocks:
+        if "import torch" in block and importlib.util.find_spec("torch") is None:
+            continue  # the quick start from a torch model needs torch
         exec(compile(block, str(README), "exec"), namespace)
     printed = capsys.readouterr().out
     claimed = re.search(r"# (PID \(cvx, bits\).*)", blocks[0]).group(1)

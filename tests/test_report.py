@@ -4,7 +4,7 @@ import pytest
 
 from pid import Distribution, PIDResult, estimate
 from pid.datasets import canonical
-from pid.report import REPORT_SCHEMA_VERSION, build_report, read_report, write_report
+from pid.report import REPORT_SCHEMA_VERSION, compute_report, read_report, write_report
 
 
 @pytest.fixture
@@ -12,16 +12,17 @@ def report():
     dist = canonical("rdn_xor")
     intervals = {"R": (0.9, 1.1), "U1": (0.0, 0.05), "U2": (0.0, 0.04), "S": (0.8, 1.2)}
     boot = {"n_resamples": 50, "confidence": 0.95, "seed": 0}
-    return build_report(estimate(dist), dist, intervals=intervals, bootstrap=boot, source="rdn_xor")
+    result = estimate(dist)
+    return compute_report(result, dist, intervals=intervals, bootstrap=boot, source="rdn_xor")
 
 
 def test_report_holds_numbers_shares_intervals_and_provenance(report):
-    assert report["schema_version"] == REPORT_SCHEMA_VERSION
-    assert report["terms"]["R"] == pytest.approx(1.0, abs=1e-7)
-    assert report["shares"]["S"] == pytest.approx(0.5, abs=1e-7)
-    assert report["intervals"]["S"] == [0.8, 1.2]
-    assert report["information"]["H(Y)"] == pytest.approx(2.0)
-    assert report["alphabets"]["y"] == {
+    assert report.to_dict()["schema_version"] == REPORT_SCHEMA_VERSION
+    assert report.terms["R"] == pytest.approx(1.0, abs=1e-7)
+    assert report.shares["S"] == pytest.approx(0.5, abs=1e-7)
+    assert report.intervals["S"] == [0.8, 1.2]
+    assert report.information["H(Y)"] == pytest.approx(2.0)
+    assert report.alphabets["y"] == {
         "size": 4,
         "occupied": 4,
         "largest_share": 0.25,
@@ -29,13 +30,13 @@ def test_report_holds_numbers_shares_intervals_and_provenance(report):
         "entropy_bits": 2.0,
         "shares": [0.25] * 4,
     }
-    assert report["provenance"]["source"] == "rdn_xor"
-    assert PIDResult.from_dict(report["result"]).S == pytest.approx(1.0, abs=1e-7)
+    assert report.provenance["source"] == "rdn_xor"
+    assert PIDResult.from_dict(report.result).S == pytest.approx(1.0, abs=1e-7)
 
 
 def test_write_and_read_back(report, tmp_path):
     paths = write_report(report, tmp_path / "out")
-    assert read_report(paths["json"]) == json.loads(json.dumps(report))
+    assert read_report(paths["json"]).to_dict() == json.loads(json.dumps(report.to_dict()))
     markdown = paths["md"].read_text()
     assert "| Synergy (only both together) | 1.000000 | 50.0% | [0.8000, 1.2000] |" in markdown
     page = paths["html"].read_text()
@@ -50,8 +51,8 @@ def test_write_and_read_back(report, tmp_path):
 
 def test_report_without_intervals_says_how_to_get_them(tmp_path):
     dist = Distribution.from_table(canonical("and").table)
-    report = build_report(estimate(dist), dist)
-    assert report["intervals"] is None
+    report = compute_report(estimate(dist), dist)
+    assert report.intervals is None
     assert "run with --bootstrap N" in write_report(report, tmp_path)["md"].read_text()
 
 

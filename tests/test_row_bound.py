@@ -3,14 +3,13 @@
 import cvxpy as cp
 import numpy as np
 import pytest
-import torch
 from conftest import random_shape, random_sparse_table, random_table
 
 from pid import Distribution
-from pid.estimators import newton
-from pid.estimators._arrays import namespace
-from pid.estimators._conditional import ConditionalTable
-from pid.estimators._row_bound import tighten_rows
+from pid.backend import namespace
+from pid.estimators.exact import certificate, maximize_conditional_entropy, path, problem
+from pid.estimators.exact.conditional import ConditionalTable
+from pid.estimators.exact.row_bound import tighten_rows
 
 ALL = np.ones(1, bool)  # the one problem of a batch, marked for tightening
 
@@ -18,15 +17,15 @@ ALL = np.ones(1, bool)  # the one problem of a batch, marked for tightening
 def _path_points(monkeypatch, dist, tol_bits=1e-9):
     """The solver's problem and, at every level it certifies, the multipliers extrapolated to
     ``eps = 0`` (those the tightening starts from) with ``eps``; and the solution."""
-    certify, points = newton._certify, []
+    certify, points = path.certify, []
 
     def recording(prob, lam, mu, state, eps, tangent, *tolerances):
         points.append((lam - eps * tangent[0], mu - eps * tangent[1], eps))
         recording.prob = prob
         return certify(prob, lam, mu, state, eps, tangent, *tolerances)
 
-    monkeypatch.setattr(newton, "_certify", recording)
-    solution = newton.maximize_conditional_entropy(
+    monkeypatch.setattr(path, "certify", recording)
+    solution = maximize_conditional_entropy(
         dist.p_x1_y[None], dist.p_x2_y[None], tol_bits=tol_bits
     )
     return recording.prob, points, solution
@@ -67,8 +66,8 @@ def test_each_row_reaches_its_minimum_as_cvxpy_finds_it(rng, monkeypatch, sparse
     for lam, mu, eps in points:
         if eps > 1e-3:
             continue
-        before = newton._dual_bound_rows(prob, lam, mu)[0]
-        after = newton._dual_bound_rows(prob, _tightened(prob, lam, mu, eps), mu)[0]
+        before = certificate.dual_bound_rows(prob, lam, mu)[0]
+        after = certificate.dual_bound_rows(prob, _tightened(prob, lam, mu, eps), mu)[0]
         for x1 in np.flatnonzero(prob.p_x1[0] > 0):
             best = _row_minimum(prob.p1[0, x1], prob.free1[0, x1], mu[0], prob.free2[0])
             # cvxpy's answer is good to about 1e-8 here; no multipliers go below the minimum.
@@ -84,7 +83,7 @@ def test_each_row_reaches_its_minimum_as_cvxpy_finds_it(rng, monkeypatch, sparse
 def _tightened_bound(prob, lam, mu, eps):
     """The solver's tightened bound of the one problem at ``(lam, mu)``, in bits."""
     g = ConditionalTable(prob.xp, lam, mu, prob.free1, prob.free2, prob.live).log_partition
-    return newton._tightened_bound_bits(prob, lam, mu, g, eps, ALL, -np.inf)[0]
+    return certificate.tightened_bound_bits(prob, lam, mu, g, eps, ALL, -np.inf)[0]
 
 
 def test_the_tightened_bound_is_valid_and_never_looser(rng, monkeypatch):
@@ -94,7 +93,7 @@ def test_the_tightened_bound_is_valid_and_never_looser(rng, monkeypatch):
         dist = Distribution.from_table(table)
         prob, points, solution = _path_points(monkeypatch, dist)
         for lam, mu, eps in points:
-            plain = newton._dual_bound_bits(prob, lam, mu)[0]
+            plain = certificate.dual_bound_bits(prob, lam, mu)[0]
             tightened = _tightened_bound(prob, lam, mu, eps)
             assert tightened <= plain
             # Every feasible point's entropy is below any valid dual bound.
@@ -112,9 +111,9 @@ def test_tightening_lowers_the_bound_several_fold_on_clustered_codes(monkeypatch
     optimum = solution.upper_bits[0] - solution.gap_bits[0] / 2
     ratios = [
         (_tightened_bound(prob, lam, mu, eps) - optimum)
-        / (newton._dual_bound_bits(prob, lam, mu)[0] - optimum)
+        / (certificate.dual_bound_bits(prob, lam, mu)[0] - optimum)
         for lam, mu, eps in points
-        if 1e-7 <= newton._dual_bound_bits(prob, lam, mu)[0] - optimum <= 1e-3
+        if 1e-7 <= certificate.dual_bound_bits(prob, lam, mu)[0] - optimum <= 1e-3
     ]
     assert ratios and np.median(ratios) <= 0.6
 
@@ -135,12 +134,13 @@ def test_rows_without_mass_one_label_or_dead_pairs_stay_finite():
 
 
 def test_torch_and_numpy_tighten_alike(rng, monkeypatch):
+    torch = pytest.importorskip("torch")
     dist = Distribution.from_table(random_sparse_table(rng, (10, 7, 4)))
     prob, points, _ = _path_points(monkeypatch, dist)
     lam, mu, eps = points[-1]
     expected = _tightened(prob, lam, mu, eps)
     xp = namespace("cpu")
-    torch_prob = newton._Problem(xp.asarray(prob.p1), xp.asarray(prob.p2), xp)
+    torch_prob = problem.Problem(xp.asarray(prob.p1), xp.asarray(prob.p2), xp)
     found = _tightened(torch_prob, xp.asarray(lam), xp.asarray(mu), eps)
     assert isinstance(found, torch.Tensor)
     np.testing.assert_allclose(found.numpy(), expected, atol=1e-9)

@@ -7,15 +7,9 @@ import numpy as np
 import pytest
 
 import pid
-from pid.selection import (
-    TERMS,
-    agreement,
-    distance,
-    load_reference,
-    normalized_pid,
-    report_terms,
-    select,
-)
+from pid.report import Report
+from pid.result import TERMS, normalized_pid
+from pid.selection import agreement, distance, load_reference, report_terms, select
 
 
 def _bank():
@@ -51,8 +45,18 @@ def _bank():
     }
 
 
-def _full_report(terms):
-    return {"kind": "pid-report", "schema_version": 1, "mode": "full", "terms": terms}
+def _full_report(terms, **fields):
+    return Report(
+        mode=fields.pop("mode", "full"),
+        title="t",
+        summary="s",
+        estimator="cvx",
+        terms=terms,
+        information={},
+        diagnostics={},
+        provenance={},
+        **fields,
+    )
 
 
 def test_normalized_pid_agreement_and_distance():
@@ -91,14 +95,12 @@ def test_select_recommends_the_best_models_of_the_nearest_dataset():
 
 
 def test_select_pools_neighbors_and_reads_bounds_reports():
-    report = {
-        "kind": "pid-report",
-        "schema_version": 1,
-        "mode": "bounds",
-        "terms": {"R": 0.4, "U1": 0.05, "U2": 0.05, "S": 0.0},
-        "intervals": {"S": [0.0, 0.2]},
-        "accuracy": {"lower": 0.7, "upper": 0.9},
-    }
+    report = _full_report(
+        {"R": 0.4, "U1": 0.05, "U2": 0.05, "S": 0.0},
+        mode="bounds",
+        intervals={"S": [0.0, 0.2]},
+        accuracy={"lower": 0.7, "upper": 0.9},
+    )
     terms, interval = report_terms(report)
     assert terms["S"] == pytest.approx(0.1)  # middle of the interval
     assert interval == (0.7, 0.9)
@@ -114,7 +116,7 @@ def test_select_pools_neighbors_and_reads_bounds_reports():
 @pytest.mark.parametrize(
     ("report", "message"),
     [
-        ({"kind": "pid-report", "terms": None}, "REPORT holds no PID values"),
+        (_full_report(None), "REPORT holds no PID values"),
         (_full_report({"R": 0.1, "U1": 0.2}), "REPORT holds no PID values"),
         (_full_report({"R": 0.1, "U1": "x", "U2": 0, "S": 0}), "REPORT holds no PID values"),
         (_full_report(dict.fromkeys(TERMS, 0.0)), "REPORT's PID is zero"),

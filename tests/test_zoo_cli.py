@@ -32,7 +32,7 @@ def test_zoo_train_writes_accuracies_model_pids_and_agreements(tmp_path, capsys)
     printed = capsys.readouterr().out
     assert "ADDITIVE" in printed and "TENSOR" in printed
     report = read_report(out / "report.json")
-    zoo = report["zoo"]
+    zoo = report.zoo
     assert list(zoo["models"]) == ["ADDITIVE", "TENSOR"]
     assert zoo["config"]["max_epochs"] == 6
     saved = np.load(out / "predictions.npz")
@@ -40,7 +40,7 @@ def test_zoo_train_writes_accuracies_model_pids_and_agreements(tmp_path, capsys)
     assert len(saved["test_index"]) == 60
     for name, result in zoo["models"].items():
         assert result["accuracy"] == pytest.approx(np.mean(saved[name] == saved["y"]))
-        assert result["agreement"] == pytest.approx(agreement(report["terms"], result["pid"]))
+        assert result["agreement"] == pytest.approx(agreement(report.terms, result["pid"]))
         assert result["epochs"] <= 6
         assert result["accuracy"] > 0.8  # y reads x1 alone: the predictions carry U1
         assert result["pid"]["U1"] > 0.1
@@ -87,7 +87,7 @@ def test_refusals_exit_2_with_one_sentence(synergy_npz, tmp_path, capsys):
 
     no_pid = tmp_path / "report.json"
     no_pid.write_text(json.dumps({"kind": "pid-report", "schema_version": 1, "mode": "full"}))
-    refused(["select", str(no_pid)], "REPORT holds no PID values")
+    refused(["select", str(no_pid)], "report.json holds no PID values")
     refused(["select", str(tmp_path / "nothing.json")], "does not exist")
     refused(["zoo", "train", str(synergy_npz), "--models", "FOO"], "model 'FOO' is unknown")
     small = tmp_path / "small.npz"

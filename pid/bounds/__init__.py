@@ -2,17 +2,19 @@
 
 from pid.bounds.coupling import coupling_entropy, greedy_coupling_entropy, majorization_meet
 from pid.bounds.marginals import PairwiseMarginals
-from pid.bounds.synergy import SynergyBounds, disagreement_bound, synergy_bounds
-from pid.estimators.max_entropy import (
+from pid.bounds.max_entropy import (
     ConditionalMIMinimum,
     MaxEntropyJoint,
+    MaxEntropyOptions,
     maximize_joint_entropy,
     minimize_conditional_mutual_information,
 )
+from pid.bounds.synergy import SynergyBounds, disagreement_bound, synergy_bounds
 
 __all__ = [
     "ConditionalMIMinimum",
     "MaxEntropyJoint",
+    "MaxEntropyOptions",
     "PairwiseMarginals",
     "SynergyBounds",
     "coupling_entropy",

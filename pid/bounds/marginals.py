@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from pid.distribution import Distribution, _check_codes
+from pid._validate import check_codes
+from pid.distribution import Distribution
 
 #: Largest disagreement allowed between the single-variable marginals implied by two tables.
 CONSISTENCY_TOLERANCE = 1e-9
@@ -189,7 +190,7 @@ def _probability_table(table: ArrayLike, name: str) -> np.ndarray:
 
 def _codes(values: ArrayLike, name: str) -> np.ndarray:
     """Integer codes checked as :meth:`Distribution.from_samples` does, and non-negative."""
-    codes = _check_codes(values, name)
+    codes = check_codes(values, name)
     if codes.min() < 0:
         raise ValueError(
             f"{name} must hold non-negative codes (indices into the code space shared by all "

@@ -15,8 +15,8 @@ from scipy.optimize import minimize_scalar
 
 from pid.bounds.coupling import coupling_entropy
 from pid.bounds.marginals import PairwiseMarginals
+from pid.bounds.max_entropy import minimize_conditional_mutual_information
 from pid.estimators import estimate
-from pid.estimators.max_entropy import minimize_conditional_mutual_information
 from pid.information import conditional_distribution, entropy, mutual_information
 
 
@@ -59,7 +59,7 @@ def synergy_bounds(marginals: PairwiseMarginals) -> SynergyBounds:
 
     - ``S_R = R - I(X1;X2) + min_r I_r(X1;X2|Y)`` over ``r`` matching all three marginals
       (Eq. 6.4); the minimum is bounded from below through the certified maximum-entropy dual
-      of :func:`pid.estimators.max_entropy.minimize_conditional_mutual_information`, since
+      of :func:`pid.bounds.max_entropy.minimize_conditional_mutual_information`, since
       ``I_r(X1;X2|Y) = H(X1,Y) + H(X2,Y) - H(Y) - H_r(X1,X2,Y)``.
     - ``S_U = max_l E_{p(x1,x2)}[C_l(p(y|x1), p(y|x2))] - l U1 - (1 - l) U2`` with the Chernoff
       disagreement ``C_l(a, b) = -log2 sum_y b_y^l a_y^(1-l)`` (see :func:`disagreement_bound`).
@@ -105,7 +105,7 @@ def disagreement_bound(
     """The uniqueness-based lower bound ``S_U``, its weight ``l`` and the disagreement.
 
     For every joint ``p`` and every ``l`` in [0, 1], since ``I(X1;Y|X2) = U1 + S`` and
-    ``I(X2;Y|X1) = U2 + S``,
+    ``I(X2;Y|X1) = U2 + S``::
 
         S = l (I(X1;Y|X2) - U1) + (1 - l)(I(X2;Y|X1) - U2)
           = E_{p(x1,x2)}[l KL(m || p(y|x2)) + (1 - l) KL(m || p(y|x1))] - l U1 - (1 - l) U2

@@ -1,15 +1,15 @@
 """Example data generated on the fly: canonical distributions and synthetic datasets."""
 
 from pid.datasets.bitwise import CANONICAL, canonical
-from pid.datasets.generative import (
+from pid.datasets.gaussian_mixture import gmm
+from pid.datasets.generative_reference import generative_pid
+from pid.datasets.latent import (
     GENERATIVE,
     GenerativeSpec,
     generative,
     generative_mixture,
     generative_posteriors,
 )
-from pid.datasets.generative_reference import generative_pid
-from pid.datasets.gmm import gmm
 from pid.datasets.real import digits
 from pid.datasets.synthetic import latent_bits
 

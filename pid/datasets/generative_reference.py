@@ -3,7 +3,7 @@
 Each modality is a one-to-one function of its latents (``x1`` of ``(z1, zc)``, ``x2`` of
 ``(z2, zc)``) and the label a function of ``(z1, z2, zc)``, so ``I(X1,X2;Y) = H(Y)``
 exactly. For a binary label, ``T_i = p(y=1|x_i)`` is a sufficient statistic of ``x_i`` for
-``y`` and known in closed form (:func:`~pid.datasets.generative.generative_posteriors`).
+``y`` and known in closed form (:func:`~pid.datasets.latent.generative_posteriors`).
 Bertschinger et al.'s ``R``, ``U1``, ``U2`` depend only on the pairwise marginals
 ``p(x1, y)`` and ``p(x2, y)``, and are unchanged when ``x_i`` is replaced by ``T_i``
 (docs/estimators.md derives this), so CVX on finely binned ``T1, T2`` gives them, and
@@ -17,9 +17,9 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from pid.datasets.generative import generative_posteriors
+from pid.datasets.latent import generative_posteriors
 from pid.distribution import Distribution
-from pid.estimators.cvx import cvx
+from pid.estimators.exact import cvx
 from pid.result import PIDResult
 
 

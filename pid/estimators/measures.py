@@ -1,7 +1,7 @@
 """Other redundancy measures, for comparison with Bertschinger et al.'s PID.
 
 Each one fixes the redundancy R and completes U1, U2 and S from the consistency equations
-of the bivariate lattice (:func:`pid.estimators._terms.result_from_redundancy`).
+of the bivariate lattice (:meth:`pid.PIDResult.from_redundancy`).
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 
 from pid.distribution import Distribution
-from pid.estimators._terms import result_from_redundancy
 from pid.result import PIDResult
 
 
@@ -24,12 +23,12 @@ def imin(dist: Distribution) -> PIDResult:
     support = p_y > 0
     specific = [_specific_information(p_xy)[support] for p_xy in (dist.p_x1_y, dist.p_x2_y)]
     redundancy = float(np.sum(p_y[support] * np.minimum(*specific)))
-    return result_from_redundancy(dist, redundancy, "imin")
+    return PIDResult.from_redundancy(dist, redundancy, "imin")
 
 
 def mmi(dist: Distribution) -> PIDResult:
     """Minimum mutual information redundancy, ``R = min(I(X1;Y), I(X2;Y))``."""
-    return result_from_redundancy(dist, min(dist.mi_x1_y, dist.mi_x2_y), "mmi")
+    return PIDResult.from_redundancy(dist, min(dist.mi_x1_y, dist.mi_x2_y), "mmi")
 
 
 def coinformation(dist: Distribution) -> PIDResult:
@@ -39,7 +38,7 @@ def coinformation(dist: Distribution) -> PIDResult:
     3.1.2), so that ``R - S = I(X1;X2;Y)``. The unique terms are then ``I(Xi;Y|Xj)`` when the
     co-information is positive and ``I(Xi;Y)`` otherwise; all four are non-negative.
     """
-    return result_from_redundancy(dist, max(dist.co_information, 0.0), "coinformation")
+    return PIDResult.from_redundancy(dist, max(dist.co_information, 0.0), "coinformation")
 
 
 def _specific_information(p_xy: np.ndarray) -> np.ndarray:

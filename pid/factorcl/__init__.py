@@ -19,7 +19,7 @@ torch is imported with this subpackage, not with ``pid``.
 from pid.factorcl.estimators import infonce, mi_bounds, nce_club
 from pid.factorcl.evaluate import latent_information, linear_probe
 from pid.factorcl.synthetic import correlated_gaussians, shared_unique
-from pid.factorcl.train import METHODS, ContrastiveModel, train
+from pid.factorcl.training import METHODS, ContrastiveModel, train
 
 __all__ = [
     "METHODS",

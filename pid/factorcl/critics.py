@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from pid.estimators._classifiers import mlp
+from pid.nn import mlp
 
 
 class SeparableCritic(nn.Module):

@@ -16,7 +16,7 @@ import torch
 from numpy.typing import ArrayLike
 from tqdm.auto import trange
 
-from pid.device import resolve_device
+from pid.backend import resolve_device
 from pid.factorcl.critics import SeparableCritic
 
 

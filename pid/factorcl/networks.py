@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from pid.estimators._classifiers import mlp
+from pid.nn import SequenceEncoder, mlp
 
 #: Representation names of a factorized network, in the order they are concatenated.
 FACTORIZED = ("s1", "u1", "s2", "u2")
@@ -21,24 +21,12 @@ FACTORIZED = ("s1", "u1", "s2", "u2")
 JOINT = ("z1", "z2")
 
 
-class SequenceEncoder(nn.Module):
-    """A GRU over a sequence ``(m, T, d)``; its last hidden state, through a linear layer."""
-
-    def __init__(self, n_in: int, hidden: int) -> None:
-        super().__init__()
-        self.gru = nn.GRU(n_in, hidden, batch_first=True)
-        self.out = nn.Linear(hidden, hidden)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        _, last = self.gru(x)
-        return self.out(last[-1])
-
-
 def backbone(shape: tuple[int, ...], hidden: int) -> nn.Module:
-    """An encoder for samples of ``shape``: ``(d,)`` vectors get an MLP, ``(T, d)`` a GRU."""
+    """An encoder for samples of ``shape``: ``(d,)`` vectors get an MLP, ``(T, d)`` a GRU whose
+    last state goes through a linear layer."""
     if len(shape) == 1:
         return mlp(shape[0], hidden, hidden)
-    return SequenceEncoder(shape[-1], hidden)
+    return SequenceEncoder(shape[-1], hidden, project=True)
 
 
 class ContrastiveNet(nn.Module):
@@ -70,5 +58,11 @@ class ContrastiveNet(nn.Module):
 
     def forward(self, x1: torch.Tensor, x2: torch.Tensor) -> dict[str, torch.Tensor]:
         """The representations of a batch, by name (``s1, u1, s2, u2`` or ``z1, z2``)."""
-        hidden = (self.backbones[0](x1), self.backbones[1](x2))
+        hidden = tuple(_summary(net, x) for net, x in zip(self.backbones, (x1, x2), strict=True))
         return {name: head(hidden[int(name[1]) - 1]) for name, head in self.heads.items()}
+
+
+def _summary(backbone: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """A backbone's representation of ``x``: the MLP's output, or a sequence's summary."""
+    out = backbone(x)
+    return out[0] if isinstance(out, tuple) else out

@@ -1,7 +1,7 @@
 """The ten fusion families of thesis Table 3.4 (definitions in Sections 3.3.3 and 7.4).
 
 Notation: ``x1, x2`` are the inputs, ``z_i = f_i(x_i)`` their unimodal representations from
-the shared encoders of :mod:`pid.models.encoders`, ``z_mm`` the multimodal representation and
+the shared encoders of :mod:`pid.nn`, ``z_mm`` the multimodal representation and
 ``h`` a two-layer classifier head. Every model maps ``(x1, x2)`` to class logits; its training
 loss is the cross-entropy plus, for the families defined by an objective (AGREE, ALIGN, REC),
 ``aux_weight`` times an auxiliary term (:meth:`FusionModel.loss`).
@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from pid.models.encoders import make_encoder, mlp_head
+from pid.nn import make_encoder, mlp_head
 
 Shape = tuple[int, ...]
 

@@ -15,12 +15,14 @@ from typing import Any
 
 import numpy as np
 
+from pid.backend import resolve_device
 from pid.datasets import GENERATIVE, generative, generative_mixture
-from pid.device import resolve_device
 from pid.models.fusion import MODELS
 from pid.models.trainer import TrainConfig
 from pid.models.zoo import train_zoo
-from pid.selection import BANK_KIND, BANK_SCHEMA_VERSION, normalized_pid
+from pid.result import normalized_pid
+from pid.selection import BANK_KIND, BANK_SCHEMA_VERSION
+from pid.version import __version__
 
 #: Mixtures added to Table 3.2's datasets: weights of the R, U1, U2 and S channels.
 MIXTURES: tuple[dict[str, float], ...] = (
@@ -88,8 +90,6 @@ def build_reference(
     import torch
     from tqdm.auto import tqdm
 
-    import pid
-
     config = config or TrainConfig()
     recipes = reference_recipes() if recipes is None else recipes
     start = time.perf_counter()
@@ -134,6 +134,6 @@ def build_reference(
             "torch_threads": torch.get_num_threads(),
             "machine": platform.machine(),
         },
-        "versions": {"pid": pid.__version__, "torch": torch.__version__, "numpy": np.__version__},
+        "versions": {"pid": __version__, "torch": torch.__version__, "numpy": np.__version__},
         "datasets": entries,
     }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import os
 import tempfile
 import time
@@ -12,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from pid.device import resolve_device
+from pid.backend import resolve_device
 
 #: The fewest samples :func:`split_indices` splits (at least 4 each for validation and test).
 MIN_SAMPLES = 20
@@ -22,7 +21,7 @@ MIN_SAMPLES = 20
 class TrainConfig:
     """How a zoo model is trained (the defaults size the reference bank for a small CPU).
 
-    Adam with learning rate ``lr`` on minibatches of ``batch_size``; after each epoch the
+    Adam with step size ``learning_rate`` on minibatches of ``batch_size``; after each epoch the
     cross-entropy on the validation split is measured, and training stops once it has not
     improved for ``patience`` epochs (or after ``max_epochs``); the weights of the best epoch
     are kept. ``device="auto"`` uses CUDA when present; ``seed`` fixes the initialization and
@@ -31,7 +30,7 @@ class TrainConfig:
 
     hidden: int = 32
     batch_size: int = 128
-    lr: float = 3e-3
+    learning_rate: float = 3e-3
     max_epochs: int = 60
     patience: int = 10
     weight_decay: float = 1e-5
@@ -43,8 +42,8 @@ class TrainConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-        if not self.lr > 0:
-            raise ValueError(f"lr must be positive, got {self.lr!r}.")
+        if not self.learning_rate > 0:
+            raise ValueError(f"learning_rate must be positive, got {self.learning_rate!r}.")
 
 
 @dataclass
@@ -130,9 +129,9 @@ def train_model(
     over epochs.
     """
     import torch
-    from tqdm.auto import tqdm
 
     from pid.models.fusion import build_model
+    from pid.nn import fit
 
     config = config or TrainConfig()
     device = resolve_device(config.device)
@@ -148,30 +147,33 @@ def train_model(
         + [torch.as_tensor(y[index], dtype=torch.long, device=device)]
         for part, index in split.items()
     }
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    optimizer = torch.optim.Adam(
+        model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
+    )
     generator = torch.Generator().manual_seed(config.seed)
-    best = (float("inf"), 0, copy.deepcopy(model.state_dict()))
-    history: list[dict[str, float]] = []
+
+    def run_epoch(epoch: int) -> dict[str, float]:
+        loss = _epoch(model, optimizer, tensors["train"], config.batch_size, generator)
+        return {"train_loss": loss}
+
+    def validate() -> dict[str, float]:
+        val_loss, val_accuracy = _evaluate(model, tensors["val"])
+        return {"val_loss": val_loss, "val_accuracy": val_accuracy}
+
     start = time.perf_counter()
-    bar = tqdm(range(1, config.max_epochs + 1), desc=name, disable=not progress, leave=False)
-    for epoch in bar:
-        train_loss = _epoch(model, optimizer, tensors["train"], config.batch_size, generator)
-        val_loss, val_acc = _evaluate(model, tensors["val"])
-        history.append(
-            {
-                "epoch": epoch,
-                "train_loss": train_loss,
-                "val_loss": val_loss,
-                "val_accuracy": val_acc,
-            }
-        )
-        bar.set_postfix(val_loss=f"{val_loss:.3f}", val_acc=f"{val_acc:.3f}")
-        if val_loss < best[0] - 1e-4:
-            best = (val_loss, epoch, copy.deepcopy(model.state_dict()))
-        elif epoch - best[1] >= config.patience:
-            break
-    bar.close()
-    model.load_state_dict(best[2])
+    fitted = fit(
+        run_epoch,
+        epochs=config.max_epochs,
+        name=name,
+        advice="lower learning_rate",
+        validate=validate,
+        monitor="val_loss",
+        patience=config.patience,
+        min_delta=1e-4,
+        model=model,
+        postfix=("val_loss", "val_accuracy"),
+        progress=progress,
+    )
     _, val_acc = _evaluate(model, tensors["val"])
     predictions = _predict(model, tensors["test"]).cpu().numpy()
     accuracy = float(np.mean(predictions == y[split["test"]]))
@@ -184,10 +186,10 @@ def train_model(
         val_accuracy=val_acc,
         predictions=predictions,
         test_index=split["test"],
-        best_epoch=best[1],
-        epochs=len(history),
+        best_epoch=fitted.best_epoch,
+        epochs=fitted.epochs,
         seconds=time.perf_counter() - start,
-        history=history,
+        history=fitted.history,
         scaling=scaling,
     )
 

@@ -16,14 +16,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from pid._samples import check_paired
+from pid._validate import check_paired
 from pid.discretize import Discretized, discretize
 from pid.distribution import Distribution
 from pid.estimators import estimate
 from pid.models.fusion import MODELS, check_model_names
 from pid.models.trainer import TrainConfig, split_indices, train_model
-from pid.result import PIDResult
-from pid.selection import agreement, normalized_pid
+from pid.result import PIDResult, normalized_pid
+from pid.selection import agreement
 
 
 def model_pid(codes: Discretized, index: np.ndarray, predictions: ArrayLike) -> PIDResult:

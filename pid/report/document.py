@@ -1,149 +1,134 @@
-"""The report as a JSON-ready dictionary with a versioned schema."""
+"""The report of every kind of run, as one typed, versioned record.
+
+A :class:`Report` is what ``pid compute``, ``pid bounds`` and ``pid zoo train`` write as
+``report.json`` (and render as ``report.md`` and ``report.html``) and what ``pid select``
+reads. :mod:`pid.report.build` makes one for each kind of run; :func:`read_report` reads one
+back, refusing files of another layout.
+"""
 
 from __future__ import annotations
 
 import json
 import os
-import platform
-from datetime import datetime, timezone
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from pid.distribution import Distribution
-from pid.information import entropy
-from pid.result import PIDResult
+from pid.result import TERMS
 
 #: Version of the report layout; readers refuse other versions.
 REPORT_SCHEMA_VERSION = 1
+#: The ``kind`` every report file carries.
 REPORT_KIND = "pid-report"
-TERM_WORDS = {
-    "R": "redundancy",
-    "U1": "information unique to X1",
-    "U2": "information unique to X2",
-    "S": "synergy",
-}
+#: Report modes: the PID of paired samples, or synergy bounds without labeled pairs.
+MODES = ("full", "bounds")
 
 
-def build_report(
-    result: PIDResult,
-    dist: Distribution | None,
-    *,
-    entropy_y: float | None = None,
-    intervals: dict[str, tuple[float, float]] | None = None,
-    bootstrap: dict[str, Any] | None = None,
-    source: str | None = None,
-    title: str | None = None,
-) -> dict[str, Any]:
-    """Assemble the report of one decomposition.
+@dataclass
+class Report:
+    """One run's numbers and how they were obtained; bits throughout.
 
-    Parameters
+    Attributes
     ----------
-    result : PIDResult
-        The decomposition.
-    dist : Distribution or None
-        The discrete joint it was computed from; its marginals give the alphabet diagnostics.
-        None for estimators that work on samples (BATCH): then pass ``entropy_y``.
-    entropy_y : float, optional
-        ``H(Y)`` in bits, when there is no ``dist``.
+    mode : str
+        ``"full"`` (the PID of paired samples: ``pid compute``, ``pid zoo train``) or
+        ``"bounds"`` (exact R, U1, U2 and bounds on S: ``pid bounds``).
+    title, summary : str
+        A heading, and the result in one or two sentences.
+    estimator : str
+        The estimator behind ``terms`` (``"bounds"`` for a bounds report).
+    terms : dict
+        ``R``, ``U1``, ``U2``, ``S``; for a bounds report ``S`` is its proven lower bound.
+    information : dict
+        ``I(X1;Y)``, ``I(X2;Y)``, ``I(X1,X2;Y)`` (or its bounds), ``H(Y)`` and the like.
+    diagnostics, provenance : dict
+        The estimator's diagnostics; the data's source, sizes, settings, date and versions.
+    shares : dict, optional
+        Each term's share of ``I(X1,X2;Y)``; None where ``S`` is only bounded.
     intervals : dict, optional
-        ``{"R": (low, high), ...}``: confidence intervals of the four terms.
+        ``[low, high]`` per term: bootstrap intervals, or a bounds report's proven ranges.
     bootstrap : dict, optional
-        How the intervals were obtained (``n_resamples``, ``confidence``, ``seed``).
-    source : str, optional
-        Where the data came from (a file path, a dataset name).
-    title : str, optional
-        A heading for the Markdown and HTML renderings.
+        How the intervals were resampled (``n_resamples``, ``confidence``, ``seed``).
+    alphabets : dict, optional
+        Per variable, how mass spreads over its values (:func:`alphabet_diagnostics`).
+    result : dict, optional
+        The :class:`~pid.PIDResult` itself, as :meth:`~pid.PIDResult.to_dict` writes it.
+    guidance : list of str, optional
+        Plain-words reading of a bounds report.
+    bounds, accuracy : dict, optional
+        A bounds report's ``S_R``, ``S_U``, ``S_lower``, ``S_upper``, and the interval of the
+        best multimodal accuracy (``lower``, ``upper``).
+    zoo : dict, optional
+        The fusion zoo's run: settings, and each model's accuracy, model PID and agreement.
     """
-    import pid
 
-    shares = result.shares()
-    if dist is not None:
-        entropy_y = dist.entropy_y
-    if entropy_y is None:
-        raise ValueError("entropy_y is needed when dist is None; pass H(Y) in bits.")
-    return {
-        "schema_version": REPORT_SCHEMA_VERSION,
-        "kind": REPORT_KIND,
-        "units": "bits",
-        "title": title or (f"PID of {source}" if source else "PID report"),
-        "mode": "full",
-        "summary": _summary(result.mi_x1x2_y, entropy_y, shares),
-        "estimator": result.estimator,
-        "terms": result.terms(),
-        "shares": shares,
-        "information": {
-            "I(X1;Y)": result.mi_x1_y,
-            "I(X2;Y)": result.mi_x2_y,
-            "I(X1,X2;Y)": result.mi_x1x2_y,
-            "H(Y)": entropy_y,
-        },
-        "intervals": {k: list(v) for k, v in intervals.items()} if intervals else None,
-        "bootstrap": bootstrap,
-        "diagnostics": result.diagnostics,
-        "alphabets": alphabet_diagnostics(dist) if dist is not None else None,
-        "provenance": {
-            **result.provenance,
-            "source": source,
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "versions": {
-                "pid": pid.__version__,
-                "numpy": np.__version__,
-                "python": platform.python_version(),
-            },
-        },
-        "result": result.to_dict(),
-    }
+    mode: str
+    title: str
+    summary: str
+    estimator: str
+    terms: dict[str, float]
+    information: dict[str, float]
+    diagnostics: dict[str, Any]
+    provenance: dict[str, Any]
+    shares: dict[str, float] | None = None
+    intervals: dict[str, list[float]] | None = None
+    bootstrap: dict[str, Any] | None = None
+    alphabets: dict[str, Any] | None = None
+    result: dict[str, Any] | None = None
+    guidance: list[str] | None = None
+    bounds: dict[str, float] | None = None
+    accuracy: dict[str, float] | None = None
+    zoo: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form, tagged with the kind, schema version and unit."""
+        return {
+            "schema_version": REPORT_SCHEMA_VERSION,
+            "kind": REPORT_KIND,
+            "units": "bits",
+            **asdict(self),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any, source: str = "REPORT") -> Report:
+        """Rebuild a report from :meth:`to_dict` output, refusing other layouts with a
+        sentence naming ``source``."""
+        if not isinstance(data, dict) or data.get("kind") != REPORT_KIND:
+            raise ValueError(
+                f"{source} is not a pid report; pass the report.json that pid compute wrote."
+            )
+        if data.get("schema_version") != REPORT_SCHEMA_VERSION:
+            raise ValueError(
+                f"{source} has schema_version {data.get('schema_version')!r}, but this "
+                f"version of pid reads {REPORT_SCHEMA_VERSION}; regenerate the report."
+            )
+        names = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in names}
+        required = {f.name for f in fields(cls) if f.default is not None}
+        missing = sorted(required - set(values))
+        terms = values.get("terms")
+        if missing or not isinstance(terms, dict) or not all(t in terms for t in TERMS):
+            raise ValueError(
+                f"{source} holds no PID values (it lacks "
+                f"{', '.join(missing) or 'the terms R, U1, U2 and S'}); pass a report.json "
+                "that pid compute or pid bounds wrote."
+            )
+        if values["mode"] not in MODES:
+            raise ValueError(
+                f"{source} has mode {values['mode']!r}; pid reads {' and '.join(MODES)} reports."
+            )
+        return cls(**values)
 
 
-def _summary(total: float, entropy_y: float, shares: dict[str, float]) -> str:
-    if total <= 0:
-        return "The two modalities carry no information about the label: all four terms are 0."
-    largest = max(shares, key=shares.get)
-    fraction = f" ({total / entropy_y:.0%} of H(Y) = {entropy_y:.3f} bits)" if entropy_y else ""
-    return (
-        f"Together the two modalities carry {total:.4f} bits about the label{fraction}. "
-        f"The largest part is {TERM_WORDS[largest]}: {shares[largest]:.0%} of the total."
-    )
-
-
-def read_report(path: str | os.PathLike) -> dict[str, Any]:
+def read_report(path: str | os.PathLike) -> Report:
     """Read a ``report.json`` written by :func:`~pid.report.write_report`, checking its schema."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"REPORT file {str(path)!r} does not exist; check the path.")
     try:
-        report = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise ValueError(
             f"REPORT file {path.name} is not JSON; pass the report.json that pid compute wrote."
         ) from None
-    if not isinstance(report, dict) or report.get("kind") != REPORT_KIND:
-        raise ValueError(
-            f"REPORT file {path.name} is not a pid report; pass the report.json that pid "
-            "compute wrote."
-        )
-    if report.get("schema_version") != REPORT_SCHEMA_VERSION:
-        raise ValueError(
-            f"REPORT file {path.name} has schema_version {report.get('schema_version')!r}, "
-            f"but this version of pid reads {REPORT_SCHEMA_VERSION}; regenerate the report."
-        )
-    return report
-
-
-def alphabet_diagnostics(dist: Distribution) -> dict[str, Any]:
-    """How mass spreads over each variable's values: sizes, occupancy and entropy."""
-    marginals = {"x1": dist.p_x1_y.sum(axis=1), "x2": dist.p_x2_y.sum(axis=1), "y": dist.p_y}
-    diagnostics = {}
-    for name, p in marginals.items():
-        occupied = p[p > 0]
-        diagnostics[name] = {
-            "size": int(p.size),
-            "occupied": int(occupied.size),
-            "largest_share": float(p.max()),
-            "smallest_nonzero_share": float(occupied.min()),
-            "entropy_bits": entropy(p),
-            "shares": [float(v) for v in np.sort(p)[::-1]],
-        }
-    return diagnostics
+    return Report.from_dict(data, f"REPORT file {path.name}")

@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import io
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pid.report.document import Report
 
 TERM_COLORS = {"R": "#4C72B0", "U1": "#55A868", "U2": "#C44E52", "S": "#8172B2"}
 TERM_LABELS = {"R": "redundancy R", "U1": "unique U1", "U2": "unique U2", "S": "synergy S"}
 
 
-def terms_figure(report: dict[str, Any]) -> bytes:
+def terms_figure(report: Report) -> bytes:
     """Bar chart of R, U1, U2, S in bits, with the bootstrap interval as error bars."""
-    names = list(report["terms"])
-    values = [report["terms"][k] for k in names]
+    names = list(report.terms)
+    values = [report.terms[k] for k in names]
     fig, ax = _figure(5.5, 3.2)
     error = None
-    if report["intervals"]:
-        low = [max(v - report["intervals"][k][0], 0.0) for k, v in zip(names, values, strict=True)]
-        high = [max(report["intervals"][k][1] - v, 0.0) for k, v in zip(names, values, strict=True)]
+    if report.intervals:
+        low = [max(v - report.intervals[k][0], 0.0) for k, v in zip(names, values, strict=True)]
+        high = [max(report.intervals[k][1] - v, 0.0) for k, v in zip(names, values, strict=True)]
         error = [low, high]
     ax.bar(names, values, yerr=error, capsize=6, color=[TERM_COLORS[k] for k in names])
     ax.set_ylabel("bits")
@@ -26,11 +29,11 @@ def terms_figure(report: dict[str, Any]) -> bytes:
     return _png(fig)
 
 
-def shares_figure(report: dict[str, Any]) -> bytes:
+def shares_figure(report: Report) -> bytes:
     """One horizontal bar split into each term's share of I(X1,X2;Y)."""
     fig, ax = _figure(6.5, 1.6)
     left = 0.0
-    for name, share in report["shares"].items():
+    for name, share in report.shares.items():
         ax.barh([0], [share], left=left, color=TERM_COLORS[name], label=TERM_LABELS[name])
         if share >= 0.06:
             ax.text(left + share / 2, 0, f"{share:.0%}", ha="center", va="center", color="white")
@@ -43,11 +46,11 @@ def shares_figure(report: dict[str, Any]) -> bytes:
     return _png(fig)
 
 
-def alphabets_figure(report: dict[str, Any]) -> bytes:
+def alphabets_figure(report: Report) -> bytes:
     """Share of samples in each value (cluster) of x1, x2 and y, largest first."""
     from matplotlib.ticker import MaxNLocator
 
-    alphabets = report["alphabets"]
+    alphabets = report.alphabets
     fig, axes = _figure(8, 2.6, columns=len(alphabets))
     for ax, (name, info) in zip(axes, alphabets.items(), strict=True):
         shares = info["shares"]

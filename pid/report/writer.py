@@ -1,4 +1,5 @@
-"""Rendering a report as Markdown and self-contained HTML, and writing all three files."""
+"""Rendering a :class:`~pid.report.Report` as Markdown and self-contained HTML, and writing
+all three files."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 
 from pid.io import write_text_atomic
 from pid.report import figures
+from pid.report.document import Report
 from pid.result import json_default
 
 TERM_NAMES = {
@@ -21,7 +23,7 @@ TERM_NAMES = {
 }
 
 
-def write_report(report: dict[str, Any], out_dir: str | os.PathLike) -> dict[str, Path]:
+def write_report(report: Report, out_dir: str | os.PathLike) -> dict[str, Path]:
     """Write ``report.json``, ``report.md`` and ``report.html`` into ``out_dir``.
 
     Everything is rendered in memory first, so a failure while rendering writes nothing, and
@@ -30,12 +32,12 @@ def write_report(report: dict[str, Any], out_dir: str | os.PathLike) -> dict[str
     """
     out_dir = Path(out_dir)
     images = {"terms": figures.terms_figure(report)}
-    if report.get("shares"):
+    if report.shares:
         images["shares"] = figures.shares_figure(report)
-    if report.get("alphabets"):
+    if report.alphabets:
         images["alphabets"] = figures.alphabets_figure(report)
     rendered = {
-        "json": json.dumps(report, indent=2, default=json_default),
+        "json": json.dumps(report.to_dict(), indent=2, default=json_default),
         "md": render_markdown(report),
         "html": render_html(report, images),
     }
@@ -45,13 +47,13 @@ def write_report(report: dict[str, Any], out_dir: str | os.PathLike) -> dict[str
     return paths
 
 
-def render_markdown(report: dict[str, Any]) -> str:
+def render_markdown(report: Report) -> str:
     """The report as Markdown: a table of the terms, shares and intervals, then provenance."""
-    lines = [f"# {report['title']}", "", report["summary"], ""]
-    if report.get("guidance"):
-        lines += ["## What this means", "", *(f"- {g}" for g in report["guidance"]), ""]
+    lines = [f"# {report.title}", "", report.summary, ""]
+    if report.guidance:
+        lines += ["## What this means", "", *(f"- {g}" for g in report.guidance), ""]
     lines += [_terms_table(report), ""]
-    info = report["information"]
+    info = report.information
     lines += ["## Information (bits)", ""]
     lines += [f"- {name} = {value:.6f}" for name, value in info.items()]
     lines += ["", "## How it was computed", ""]
@@ -59,19 +61,19 @@ def render_markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_html(report: dict[str, Any], images: dict[str, bytes] | None = None) -> str:
+def render_html(report: Report, images: dict[str, bytes] | None = None) -> str:
     """The report as one HTML page with the figures embedded as PNG data."""
     images = images or {}
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>{html.escape(report['title'])}</title>",
+        f"<title>{html.escape(report.title)}</title>",
         f"<style>{_CSS}</style></head><body>",
-        f"<h1>{html.escape(report['title'])}</h1>",
-        f"<p>{html.escape(report['summary'])}</p>",
+        f"<h1>{html.escape(report.title)}</h1>",
+        f"<p>{html.escape(report.summary)}</p>",
     ]
-    if report.get("guidance"):
-        items = "".join(f"<li>{html.escape(g)}</li>" for g in report["guidance"])
+    if report.guidance:
+        items = "".join(f"<li>{html.escape(g)}</li>" for g in report.guidance)
         parts.append(f"<h2>What this means</h2><ul>{items}</ul>")
     parts.append(_terms_html(report))
     for name, caption in (
@@ -92,25 +94,25 @@ def render_html(report: dict[str, Any], images: dict[str, bytes] | None = None) 
     return "\n".join(parts) + "\n"
 
 
-def _rows(report: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+def _rows(report: Report) -> list[tuple[str, str, str, str]]:
     rows = []
-    for name, value in report["terms"].items():
+    for name, value in report.terms.items():
         interval = ""
-        if report["intervals"]:
-            low, high = report["intervals"][name]
+        if report.intervals:
+            low, high = report.intervals[name]
             interval = f"[{low:.4f}, {high:.4f}]"
-        share = f"{report['shares'][name]:.1%}" if report.get("shares") else ""
+        share = f"{report.shares[name]:.1%}" if report.shares else ""
         rows.append((TERM_NAMES[name], f"{value:.6f}", share, interval))
     return rows
 
 
-def _terms_table(report: dict[str, Any]) -> str:
+def _terms_table(report: Report) -> str:
     confidence = _confidence_label(report)
     header = f"| term | bits | share | {confidence} |\n|---|---|---|---|"
     return header + "".join(f"\n| {a} | {b} | {c} | {d} |" for a, b, c, d in _rows(report))
 
 
-def _terms_html(report: dict[str, Any]) -> str:
+def _terms_html(report: Report) -> str:
     cells = "".join(
         f"<tr><td>{html.escape(a)}</td><td>{b}</td><td>{c}</td><td>{d}</td></tr>"
         for a, b, c, d in _rows(report)
@@ -119,19 +121,19 @@ def _terms_html(report: dict[str, Any]) -> str:
     return f"<table>{head}{cells}</table>"
 
 
-def _confidence_label(report: dict[str, Any]) -> str:
-    boot = report.get("bootstrap")
-    if report.get("mode") == "bounds":
+def _confidence_label(report: Report) -> str:
+    boot = report.bootstrap
+    if report.mode == "bounds":
         return "proven range"
     if not boot:
         return "interval (none: run with --bootstrap N)"
     return f"{boot['confidence']:.0%} bootstrap interval ({boot['n_resamples']} resamples)"
 
 
-def _provenance_items(report: dict[str, Any]) -> list[tuple[str, Any]]:
-    items = [("estimator", report["estimator"])]
-    items += [(f"provenance.{k}", v) for k, v in report["provenance"].items() if v is not None]
-    items += [(f"diagnostics.{k}", v) for k, v in report["diagnostics"].items()]
+def _provenance_items(report: Report) -> list[tuple[str, Any]]:
+    items = [("estimator", report.estimator)]
+    items += [(f"provenance.{k}", v) for k, v in report.provenance.items() if v is not None]
+    items += [(f"diagnostics.{k}", v) for k, v in report.diagnostics.items()]
     return items
 
 

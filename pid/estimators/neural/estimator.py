@@ -19,7 +19,8 @@ The PID is read off the learned ``q`` on evaluation batches (thesis Eqs. 3.1 to 
 ``I_p(X1,X2;Y)`` comes from the multimodal posterior ``p(y|x1,x2)``.
 
 The posteriors are the user's (predicted probabilities of their own models) or those of small
-classifiers trained here (:mod:`pid.estimators._classifiers`).
+classifiers trained here (:func:`pid.nn.fit_posterior`). Settings travel in a
+:class:`BatchConfig`.
 """
 
 from __future__ import annotations
@@ -28,11 +29,13 @@ import itertools
 import time
 import warnings
 from collections.abc import Mapping
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
+from pid._validate import check_codes
 from pid.information import conditional_distribution
 from pid.result import PIDResult
 
@@ -50,11 +53,84 @@ MAX_ONE_HOT = 4096
 CLASSIFIER_BATCH_SIZE = 64
 
 #: A shortfall of I_p(X1,X2;Y) below max(I(X1;Y), I(X2;Y)) larger than this, in bits, is
-#: warned about (see :func:`pid.estimators._batch_model.read_off`).
+#: warned about (see :func:`pid.estimators.neural.coupling.read_off`).
 DEFICIT_WARNING_BITS = 0.01
 
 #: How far from one a row of given posteriors may sum before it is refused.
 ROW_SUM_TOLERANCE = 1e-3
+
+
+@dataclass(frozen=True)
+class BatchConfig:
+    """How BATCH trains and reads off its coupling (thesis Section 3.2.2).
+
+    Attributes
+    ----------
+    batch_size : int
+        Minibatch size ``m``; each step builds an ``m x m x n_labels`` joint. When both
+        modalities are integer codes with at most ``batch_size`` values each, every step
+        uses the whole support instead, each code weighted by its frequency, so BATCH
+        optimizes over CVX's own Delta_p with no sampling noise.
+    steps : int
+        Adam steps on the encoders.
+    learning_rate : float
+        Adam's step size for the encoders (and the classifiers).
+    hidden, embed_dim : int
+        Width of the encoders' and classifiers' hidden layers; size of each label's embedding.
+    max_logit : float
+        Bound ``c`` on the log-kernel, ``log A = c tanh(f1 . f2 / c)``: the learned coupling
+        keeps at least ``exp(-2c)`` relative mass everywhere, and Sinkhorn stays well
+        conditioned.
+    sinkhorn_tol, sinkhorn_max_iter : float, int
+        Relative L1 tolerance and sweep cap of the Sinkhorn scaling during training.
+    grad_iters : int, optional
+        ``None`` (default): the exact gradient of the Sinkhorn fixed point, by implicit
+        differentiation (:func:`pid.estimators.neural.sinkhorn.sinkhorn_implicit`). An
+        integer: backpropagate through that many sweeps after convergence instead (see
+        :func:`pid.estimators.neural.sinkhorn.sinkhorn`), whose gradient is accurate only when
+        the scaling contracts fast.
+    eval_tol, eval_max_iter : float, int
+        The same for reading the PID off, done in float64.
+    eval_batch_size, max_eval_batches : int
+        The PID is averaged over at most ``max_eval_batches`` disjoint batches of this size
+        (one pass over the data). Larger batches bring the batch's marginals closer to the
+        population's: the batch optimum is biased by the sampling noise of its ``p(xi)``.
+    valid_fraction, classifier_epochs, patience : float, int, int
+        Validation share, epoch cap and early-stopping patience of the classifiers.
+    amp : bool
+        Run the encoders under automatic mixed precision (Sinkhorn stays in float32).
+    """
+
+    batch_size: int = 256
+    steps: int = 600
+    learning_rate: float = 3e-3
+    hidden: int = 64
+    embed_dim: int = 16
+    max_logit: float = 10.0
+    sinkhorn_tol: float = 1e-2
+    sinkhorn_max_iter: int = 100
+    grad_iters: int | None = None
+    eval_tol: float = 1e-4
+    eval_max_iter: int = 2000
+    eval_batch_size: int = 1024
+    max_eval_batches: int = 16
+    valid_fraction: float = 0.2
+    classifier_epochs: int = 200
+    patience: int = 20
+    amp: bool = False
+
+    def __post_init__(self) -> None:
+        for name, value in asdict(self).items():
+            if name == "amp":
+                continue
+            if name == "grad_iters":
+                if value is not None and not value >= 1:
+                    raise ValueError(f"grad_iters must be >= 1 or None, got {value}.")
+            elif name == "valid_fraction":
+                if not 0 < value < 1:
+                    raise ValueError(f"valid_fraction must lie in (0, 1), got {value}.")
+            elif not value > 0:
+                raise ValueError(f"{name} must be positive, got {value}.")
 
 
 def batch(
@@ -63,25 +139,9 @@ def batch(
     y: ArrayLike,
     *,
     posteriors: Mapping[str, ArrayLike] | None = None,
-    batch_size: int = 256,
-    steps: int = 600,
-    learning_rate: float = 3e-3,
-    hidden: int = 64,
-    embed_dim: int = 16,
-    max_logit: float = 10.0,
-    sinkhorn_tol: float = 1e-2,
-    sinkhorn_max_iter: int = 100,
-    grad_iters: int | None = None,
-    eval_tol: float = 1e-4,
-    eval_max_iter: int = 2000,
-    eval_batch_size: int = 1024,
-    max_eval_batches: int = 16,
-    valid_fraction: float = 0.2,
-    classifier_epochs: int = 200,
-    patience: int = 20,
+    config: BatchConfig | None = None,
     device: str = "auto",
     seed: int = 0,
-    amp: bool = False,
     progress: bool = False,
 ) -> PIDResult:
     """PID of paired samples by the BATCH estimator (thesis Section 3.2.2).
@@ -103,43 +163,12 @@ def batch(
         classifiers are trained here with a validation split and early stopping. The
         result's ``provenance["posteriors"]`` says which: ``given``, ``empirical`` or
         ``trained``.
-    batch_size : int
-        Minibatch size ``m``; each step builds an ``m x m x n_labels`` joint. When both
-        modalities are integer codes with at most ``batch_size`` values each, every step
-        uses the whole support instead, each code weighted by its frequency, so BATCH
-        optimizes over CVX's own Delta_p with no sampling noise.
-    steps : int
-        Adam steps on the encoders.
-    learning_rate : float
-        Adam's step size for the encoders (and the classifiers).
-    hidden, embed_dim : int
-        Width of the encoders' and classifiers' hidden layers; size of each label's embedding.
-    sinkhorn_tol, sinkhorn_max_iter : float, int
-        Relative L1 tolerance and sweep cap of the Sinkhorn scaling during training.
-    grad_iters : int, optional
-        ``None`` (default): the exact gradient of the Sinkhorn fixed point, by implicit
-        differentiation (:func:`pid.estimators._sinkhorn.sinkhorn_implicit`). An integer:
-        backpropagate through that many sweeps after convergence instead (see
-        :func:`pid.estimators._sinkhorn.sinkhorn`), whose gradient is accurate only when
-        the scaling contracts fast.
-    eval_tol, eval_max_iter : float, int
-        The same for reading the PID off, done in float64.
-    max_logit : float
-        Bound ``c`` on the log-kernel, ``log A = c tanh(f1 . f2 / c)``: the learned coupling
-        keeps at least ``exp(-2c)`` relative mass everywhere, and Sinkhorn stays well
-        conditioned.
-    eval_batch_size, max_eval_batches : int
-        The PID is averaged over at most ``max_eval_batches`` disjoint batches of this size
-        (one pass over the data). Larger batches bring the batch's marginals closer to the
-        population's: the batch optimum is biased by the sampling noise of its ``p(xi)``.
-    valid_fraction, classifier_epochs, patience : float, int, int
-        Validation share, epoch cap and early-stopping patience of the classifiers.
+    config : BatchConfig, optional
+        Training and read-off settings; the defaults of :class:`BatchConfig` when None.
     device : str
         ``"auto"`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ...
     seed : int
         Seeds initialization, splits and batch order; runs on CPU are repeatable.
-    amp : bool
-        Run the encoders under automatic mixed precision (Sinkhorn stays in float32).
     progress : bool
         Show a progress bar over the training steps.
 
@@ -150,7 +179,7 @@ def batch(
         and ``mi_x1x2_y`` is ``I_p(X1,X2;Y)``, averaged over the evaluation batches like the
         terms, so ``R + U1 = mi_x1_y`` etc. hold exactly. The terms are read off the best
         feasible point known (the learned ``q``, the conditional product or ``p`` itself) and
-        are never negative (see :func:`pid.estimators._batch_model.read_off`).
+        are never negative (see :func:`pid.estimators.neural.coupling.read_off`).
         ``diagnostics`` holds the loss curve, Sinkhorn iterations and marginal errors, which
         point was read off (``read_off``), ``full_support``, the
         ``joint_information_deficit_bits`` and the classifiers' validation losses.
@@ -170,9 +199,9 @@ def batch(
     """
     import torch
 
-    from pid.device import resolve_device
-    from pid.estimators import _batch_model
-    from pid.estimators._classifiers import fit_posterior
+    from pid.backend import resolve_device
+    from pid.estimators.neural import coupling
+    from pid.nn import fit_posterior
 
     start = time.perf_counter()
     labels, n_labels = _labels(y)
@@ -184,40 +213,22 @@ def batch(
     if posteriors is None and discrete:
         # Discrete codes: the empirical posteriors are exact, no classifier needed.
         posteriors, source = empirical_posteriors(x1, x2, y), "empirical"
-    _check_settings(
-        batch_size=batch_size,
-        steps=steps,
-        learning_rate=learning_rate,
-        hidden=hidden,
-        embed_dim=embed_dim,
-        sinkhorn_tol=sinkhorn_tol,
-        sinkhorn_max_iter=sinkhorn_max_iter,
-        eval_tol=eval_tol,
-        eval_max_iter=eval_max_iter,
-        max_logit=max_logit,
-        eval_batch_size=eval_batch_size,
-        max_eval_batches=max_eval_batches,
-        valid_fraction=valid_fraction,
-        classifier_epochs=classifier_epochs,
-        patience=patience,
-    )
-    if grad_iters is not None and grad_iters < 1:
-        raise ValueError(f"grad_iters must be >= 1, got {grad_iters}.")
+    config = config or BatchConfig()
     dev = resolve_device(device)
-    m = min(batch_size, n)
+    m = min(config.batch_size, n)
     generator = torch.Generator().manual_seed(seed)
-    diagnostics: dict[str, Any] = {"device": str(dev), "seed": seed, "amp": amp}
+    diagnostics: dict[str, Any] = {"device": str(dev), "seed": seed, "amp": config.amp}
 
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         feats = tuple(torch.as_tensor(f, dtype=torch.float32, device=dev) for f in (f1, f2))
         if posteriors is None:
             split = torch.randperm(n, generator=generator)
-            n_valid = max(1, round(valid_fraction * n))
+            n_valid = max(1, round(config.valid_fraction * n))
             if n - n_valid < 1:
                 raise ValueError(
-                    f"valid_fraction={valid_fraction} leaves no training samples out of {n}; "
-                    "lower it or pass more samples."
+                    f"valid_fraction={config.valid_fraction} leaves no training samples out of "
+                    f"{n}; lower it or pass more samples."
                 )
             valid, train = split[:n_valid], split[n_valid:]
             target = torch.as_tensor(labels, device=dev)
@@ -230,11 +241,11 @@ def batch(
                     n_labels,
                     train=train,
                     valid=valid,
-                    hidden=hidden,
+                    hidden=config.hidden,
                     batch_size=CLASSIFIER_BATCH_SIZE,
-                    learning_rate=learning_rate,
-                    max_epochs=classifier_epochs,
-                    patience=patience,
+                    learning_rate=config.learning_rate,
+                    max_epochs=config.classifier_epochs,
+                    patience=config.patience,
                     generator=generator,
                 )
             diagnostics["classifiers"] = classifier_diag
@@ -244,58 +255,58 @@ def batch(
             key: torch.as_tensor(np.log(_floored(p)), dtype=torch.float64, device=dev)
             for key, p in post.items()
         }
-        net = _batch_model.CouplingNet(
-            f1.shape[1], f2.shape[1], n_labels, hidden, embed_dim, max_logit
+        net = coupling.CouplingNet(
+            f1.shape[1], f2.shape[1], n_labels, config.hidden, config.embed_dim, config.max_logit
         )
         net.to(dev)
 
-    full_support = discrete and max(f1.shape[1], f2.shape[1]) <= batch_size
+    full_support = discrete and max(f1.shape[1], f2.shape[1]) <= config.batch_size
     if full_support:
         # Few distinct values: every step projects the whole support, weighted by frequency.
         codes = tuple(torch.as_tensor(c, device=dev) for c in (codes1, codes2))
         next_batch = itertools.repeat(
-            _batch_model.support_batch(codes, log_post, torch.float32)
+            coupling.support_batch(codes, log_post, torch.float32)
         ).__next__
     else:
-        next_batch = _batch_model.MinibatchSampler(feats, log_post, m, generator)
+        next_batch = coupling.MinibatchSampler(feats, log_post, m, generator)
 
     train_start = time.perf_counter()
-    loss_curve, train_sinkhorn = _batch_model.train(
+    loss_curve, train_sinkhorn = coupling.train(
         net,
         next_batch,
-        steps=steps,
-        learning_rate=learning_rate,
-        tol=sinkhorn_tol,
-        max_iter=sinkhorn_max_iter,
-        grad_iters=grad_iters,
-        amp=amp,
+        steps=config.steps,
+        learning_rate=config.learning_rate,
+        tol=config.sinkhorn_tol,
+        max_iter=config.sinkhorn_max_iter,
+        grad_iters=config.grad_iters,
+        amp=config.amp,
         progress=progress,
     )
     train_time = time.perf_counter() - train_start
     if full_support:
-        eval_batches = [_batch_model.support_batch(codes, log_post, torch.float64)]
+        eval_batches = [coupling.support_batch(codes, log_post, torch.float64)]
     else:
-        eval_batches = _batch_model.evaluation_batches(
-            feats, log_post, min(eval_batch_size, n), max_eval_batches, generator
+        eval_batches = coupling.evaluation_batches(
+            feats, log_post, min(config.eval_batch_size, n), config.max_eval_batches, generator
         )
-    terms, eval_diag = _batch_model.read_off(
-        net, eval_batches, tol=eval_tol, max_iter=eval_max_iter
+    terms, eval_diag = coupling.read_off(
+        net, eval_batches, tol=config.eval_tol, max_iter=config.eval_max_iter
     )
     deficit = eval_diag["joint_information_deficit_bits"]
     if deficit > DEFICIT_WARNING_BITS:
         warnings.warn(
             f"p(y|x1,x2) carries {deficit:.3f} bits less than p(y|x1) or p(y|x2), which data "
             "processing rules out; synergy is read as 0: check the multimodal posteriors "
-            "(given) or train them longer (classifier_epochs, patience).",
+            "(given) or train them longer (BatchConfig.classifier_epochs, patience).",
             stacklevel=2,
         )
-    tail = max(1, steps // 10)
+    tail = max(1, config.steps // 10)
     diagnostics.update(
         {
-            "steps": steps,
+            "steps": config.steps,
             "batch_size": m,
             "full_support": full_support,
-            "learning_rate": learning_rate,
+            "learning_rate": config.learning_rate,
             "loss_curve_bits": loss_curve,
             "final_loss_bits": float(np.mean(loss_curve[-tail:])),
             "train_sinkhorn": train_sinkhorn,
@@ -334,9 +345,7 @@ def empirical_posteriors(x1: ArrayLike, x2: ArrayLike, y: ArrayLike) -> dict[str
 
 # ---------------------------------------------------------------------- input checks
 def _labels(y: ArrayLike) -> tuple[np.ndarray, int]:
-    from pid.distribution import _check_codes
-
-    codes = _check_codes(y, "y")
+    codes = check_codes(y, "y")
     values, labels = np.unique(codes, return_inverse=True)
     if len(values) < 2:
         raise ValueError(
@@ -409,15 +418,6 @@ def _check_posteriors(
             )
         checked[key] = p / p.sum(axis=1, keepdims=True)
     return checked
-
-
-def _check_settings(**settings: float) -> None:
-    for name, value in settings.items():
-        if name == "valid_fraction":
-            if not 0 < value < 1:
-                raise ValueError(f"valid_fraction must lie in (0, 1), got {value}.")
-        elif not value > 0:
-            raise ValueError(f"{name} must be positive, got {value}.")
 
 
 def _floored(p: np.ndarray) -> np.ndarray:

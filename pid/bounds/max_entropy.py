@@ -34,10 +34,10 @@ from typing import Any, TypeAlias
 import numpy as np
 from numpy.typing import ArrayLike
 
-from pid.estimators._arrays import namespace
-from pid.information import conditional_mutual_information, entropy
-
-LN2 = math.log(2.0)
+from pid._validate import check_tolerance
+from pid.backend import namespace
+from pid.bounds.marginals import PairwiseMarginals
+from pid.information import LN2, conditional_mutual_information, entropy
 
 #: The log-linear parameters ``(a, b, c)``, of shapes (n1, ny), (n2, ny), (n1, n2); or, where
 #: so noted, marginals or gradients of those shapes.
@@ -49,13 +49,8 @@ Theta: TypeAlias = tuple[np.ndarray, np.ndarray, np.ndarray]
 ROUNDING = 1e-13
 #: Largest marginal residual at which the primal joint counts as meeting the marginals.
 MARGINAL_TOLERANCE = 1e-12
-#: Iterative proportional fitting sweeps that start the Newton solver.
-WARM_SWEEPS = 10
-#: Newton systems with more free ``(a, b)`` variables than this are left to IPF.
-NEWTON_SIZE_LIMIT = 5_000
-#: Default step limits: Newton steps, and IPF sweeps (each far cheaper).
-NEWTON_STEPS = 200
-IPF_SWEEPS = 10_000
+#: Certified gap, in bits, at which the solver stops by default.
+MAX_ENTROPY_TOLERANCE_BITS = 1e-9
 #: Smallest ridge on the Jacobi-scaled Schur complement (unit diagonal); the ridge grows by
 #: RIDGE_GROWTH (at most RIDGE_ATTEMPTS times) while a step is longer than STEP_CAP nats, and a
 #: step's ridge search starts from the last step's ridge over RIDGE_EASE.
@@ -76,7 +71,37 @@ ARMIJO = 1e-4
 #: A full step is doubled up to this many times while ``G`` keeps falling (see _newton).
 EXPANSIONS = 5
 
-METHODS = ("newton", "ipf")
+#: Methods of :func:`maximize_joint_entropy`: dual Newton steps, or iterative proportional
+#: fitting alone (the reference).
+MAX_ENTROPY_METHODS = ("newton", "ipf")
+
+
+@dataclass(frozen=True)
+class MaxEntropyOptions:
+    """Tunables of :func:`maximize_joint_entropy`.
+
+    Attributes
+    ----------
+    newton_steps : int
+        Newton steps after which the current, still certified, answer is returned.
+    ipf_sweeps : int
+        Iterative proportional fitting sweeps (each far cheaper than a Newton step) likewise.
+    warm_sweeps : int
+        IPF sweeps that start the Newton solver.
+    newton_size_limit : int
+        Newton systems with more free ``(a, b)`` variables than this are left to IPF.
+    """
+
+    newton_steps: int = 200
+    ipf_sweeps: int = 10_000
+    warm_sweeps: int = 10
+    newton_size_limit: int = 5_000
+
+    def __post_init__(self) -> None:
+        for name in ("newton_steps", "ipf_sweeps", "warm_sweeps", "newton_size_limit"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} is {value!r}; pass a positive count.")
 
 
 @dataclass(frozen=True)
@@ -98,7 +123,8 @@ class MaxEntropyJoint:
         ``residual``, its entropy can exceed the maximum by about ``|theta| residual``, and the
         gap can be slightly negative (of order 1e-11 bits on sparse inputs).
     steps : int
-        Newton steps (``method="newton"``, after :data:`WARM_SWEEPS` IPF sweeps) or IPF sweeps.
+        Newton steps (``method="newton"``, after ``options.warm_sweeps`` IPF sweeps) or IPF
+        sweeps.
     residual : float
         Largest absolute difference between a marginal of ``joint`` and its target.
     method : str
@@ -188,9 +214,9 @@ def maximize_joint_entropy(
     p_x2_y: ArrayLike,
     p_x1_x2: ArrayLike,
     *,
-    tol_bits: float = 1e-9,
-    max_steps: int | None = None,
+    tol_bits: float = MAX_ENTROPY_TOLERANCE_BITS,
     method: str = "newton",
+    options: MaxEntropyOptions | None = None,
 ) -> MaxEntropyJoint:
     """``max_r H_r(X1, X2, Y)`` over joints ``r`` with the three given pairwise marginals.
 
@@ -209,29 +235,28 @@ def maximize_joint_entropy(
     tol_bits : float
         Stop once ``gap_bits`` is at most this and the joint meets the marginals to
         :data:`MARGINAL_TOLERANCE`.
-    max_steps : int, optional
-        Newton steps (default :data:`NEWTON_STEPS`) or IPF sweeps (default
-        :data:`IPF_SWEEPS`) after which the current, still certified, answer is returned.
     method : str
         ``"newton"``: damped Newton steps on ``G`` from a few IPF sweeps, ``c`` eliminated and
         the ``(a, b)`` Schur complement factored by Cholesky; problems with more than
-        :data:`NEWTON_SIZE_LIMIT` free ``(a, b)`` variables are solved by IPF instead.
+        ``options.newton_size_limit`` free ``(a, b)`` variables are solved by IPF instead.
         ``"ipf"``: iterative proportional fitting alone (the reference).
+    options : MaxEntropyOptions, optional
+        Step limits and the size above which Newton gives way to IPF.
     """
-    if method not in METHODS:
-        raise ValueError(f"method {method!r} is unknown; pass one of {', '.join(METHODS)}.")
-    if not tol_bits > 0:
-        raise ValueError(f"tol_bits is {tol_bits!r}; pass a positive tolerance, e.g. 1e-9.")
-    if max_steps is not None and max_steps < 1:
-        raise ValueError(f"max_steps is {max_steps!r}; pass a positive count, or None.")
+    if method not in MAX_ENTROPY_METHODS:
+        raise ValueError(
+            f"method {method!r} is unknown; pass one of {', '.join(MAX_ENTROPY_METHODS)}."
+        )
+    tol_bits = check_tolerance(tol_bits)
+    options = options or MaxEntropyOptions()
     support = _Support(*_checked_marginals(p_x1_y, p_x2_y, p_x1_x2))
     theta = support.start()
-    if method == "newton" and support.n_ab <= NEWTON_SIZE_LIMIT:
-        theta = _ipf(support, theta, WARM_SWEEPS, tol_bits)[0]
-        theta, steps = _newton(support, theta, tol_bits, max_steps or NEWTON_STEPS)
+    if method == "newton" and support.n_ab <= options.newton_size_limit:
+        theta = _ipf(support, theta, options.warm_sweeps, tol_bits)[0]
+        theta, steps = _newton(support, theta, tol_bits, options.newton_steps)
     else:
         method = "ipf"
-        theta, steps = _ipf(support, theta, max_steps or IPF_SWEEPS, tol_bits)
+        theta, steps = _ipf(support, theta, options.ipf_sweeps, tol_bits)
     upper_bits, joint, entropy_bits, residual = _evaluate(support, theta)
     return MaxEntropyJoint(
         joint=joint,
@@ -248,7 +273,7 @@ def minimize_conditional_mutual_information(
     p_x1_y: ArrayLike,
     p_x2_y: ArrayLike,
     p_x1_x2: ArrayLike,
-    **options: Any,
+    **settings: Any,
 ) -> ConditionalMIMinimum:
     """``min_r I_r(X1; X2 | Y)`` over joints with the three pairwise marginals, certified.
 
@@ -259,9 +284,9 @@ def minimize_conditional_mutual_information(
         min_r I_r(X1;X2|Y) >= H(X1,Y) + H(X2,Y) - H(Y) - upper_bits  (and >= 0),
 
     with ``upper_bits`` the certified bound of :func:`maximize_joint_entropy`, to which
-    ``options`` (``tol_bits``, ``max_steps``, ``method``) are passed.
+    ``settings`` (``tol_bits``, ``method``, ``options``) are passed.
     """
-    fit = maximize_joint_entropy(p_x1_y, p_x2_y, p_x1_x2, **options)
+    fit = maximize_joint_entropy(p_x1_y, p_x2_y, p_x1_x2, **settings)
     p_x1_y, p_x2_y = np.asarray(p_x1_y, dtype=float), np.asarray(p_x2_y, dtype=float)
     fixed = entropy(p_x1_y) + entropy(p_x2_y) - entropy(p_x1_y.sum(axis=0))
     return ConditionalMIMinimum(
@@ -273,8 +298,6 @@ def minimize_conditional_mutual_information(
 
 def _checked_marginals(p_x1_y: ArrayLike, p_x2_y: ArrayLike, p_x1_x2: ArrayLike) -> Theta:
     """The marginals as arrays, refused with a message where no joint can have them."""
-    from pid.bounds.marginals import PairwiseMarginals  # pid.bounds imports this package
-
     marginals = PairwiseMarginals.from_tables(p_x1_y, p_x2_y, p_x1_x2)
     marginals.check_joint_exists()
     return marginals.p_x1_y, marginals.p_x2_y, marginals.p_x1_x2

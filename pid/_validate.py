@@ -1,4 +1,5 @@
-"""Checks shared by everything that produces paired samples (x1, x2, y)."""
+"""The boundary checks: paired samples, integer codes and tolerances, each refused with one
+sentence naming the argument and the fix."""
 
 from __future__ import annotations
 
@@ -69,3 +70,36 @@ def finite_rows(arrays: tuple[np.ndarray, ...]) -> np.ndarray:
 
 def _missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and not np.isfinite(value))
+
+
+def check_codes(codes: ArrayLike, name: str) -> np.ndarray:
+    """A 1-D array of integer codes as ``int64``: integers, booleans, or floats holding whole
+    numbers; anything else is refused naming ``name``."""
+    codes = np.asarray(codes)
+    if codes.ndim != 1:
+        raise ValueError(
+            f"{name} must be a 1-D array of integer codes, got shape {codes.shape}; "
+            "flatten it or discretize multi-column data first."
+        )
+    if codes.size == 0:
+        raise ValueError(f"{name} is empty; pass at least one sample.")
+    if codes.dtype == bool or np.issubdtype(codes.dtype, np.integer):
+        return codes.astype(np.int64)
+    if np.issubdtype(codes.dtype, np.floating):
+        if not np.all(np.isfinite(codes)):
+            raise ValueError(f"{name} contains NaN or infinite values; pass integer codes.")
+        if np.all(codes == np.round(codes)):
+            return codes.astype(np.int64)
+    raise ValueError(
+        f"{name} must hold integer codes, got values of type {codes.dtype}; "
+        "discretize continuous features first."
+    )
+
+
+def check_tolerance(value: float, name: str = "tol_bits") -> float:
+    """A tolerance in bits: a positive, finite number (a solver cannot certify a zero gap)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.floating | np.integer):
+        raise ValueError(f"{name} is {value!r}; pass a positive number of bits, e.g. 1e-7.")
+    if not 0 < value < np.inf:
+        raise ValueError(f"{name} is {value!r}; pass a positive number of bits, e.g. 1e-7.")
+    return float(value)

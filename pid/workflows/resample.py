@@ -7,12 +7,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from pid._samples import check_paired
+from pid._validate import check_paired
 from pid.api import prepare
 from pid.distribution import Distribution
 from pid.estimators import estimate
+from pid.result import TERMS
 
-TERMS = ("R", "U1", "U2", "S")
 #: Draws allowed per resample to find one with at least two labels.
 MAX_REDRAWS = 100
 
@@ -27,6 +27,7 @@ def bootstrap(
     confidence: float = 0.95,
     seed: int = 0,
     refit: bool = True,
+    discretization: str = "auto",
     n_clusters: int | None = None,
     pca: int | None = None,
     progress: bool = False,
@@ -39,7 +40,7 @@ def bootstrap(
     discretization included, with its own clustering seed, so the intervals cover the
     variability of the clustering as well as that of the sample. With ``refit=False`` the
     inputs must already be integer codes and only the sample varies (each resample's joint is
-    counted on the alphabets of the full data).
+    counted on the alphabets of the full data). ``options`` go to the estimator.
 
     A resample holding a single label (possible with rare classes) is drawn again.
 
@@ -58,6 +59,7 @@ def bootstrap(
         def decompose_resample(rows: np.ndarray) -> Any:
             data = prepare(
                 *(a[rows] for a in arrays),
+                discretization=discretization,
                 n_clusters=n_clusters,
                 pca=pca,
                 seed=int(rng.integers(2**31)),

@@ -1,4 +1,4 @@
-"""The ``pid zoo train``, ``pid zoo build-reference`` and ``pid select`` subcommands."""
+"""``pid zoo train`` and ``pid zoo build-reference``: the fusion zoo (needs torch)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Any
 from pid.result import json_default
 
 
-def add_zoo_commands(commands: Any) -> None:
-    """Register ``zoo`` (with ``train`` and ``build-reference``) and ``select``."""
+def add_parser(commands: Any) -> None:
+    """Register ``pid zoo`` with its actions ``train`` and ``build-reference``."""
     zoo = commands.add_parser(
         "zoo", help="train the fusion model zoo and measure the interactions each captures"
     )
@@ -37,7 +37,7 @@ def add_zoo_commands(commands: Any) -> None:
     train.add_argument(
         "--out", type=Path, default=Path("pid-zoo"), help="report folder (default: pid-zoo)"
     )
-    train.set_defaults(run=_zoo_train)
+    train.set_defaults(run=_train)
 
     build = actions.add_parser(
         "build-reference",
@@ -55,23 +55,7 @@ def add_zoo_commands(commands: Any) -> None:
         default=Path("reference_bank.json"),
         help="bank file to write (default: reference_bank.json)",
     )
-    build.set_defaults(run=_zoo_build_reference)
-
-    select = commands.add_parser(
-        "select",
-        help="recommend fusion models for the dataset a PID report describes",
-        description="Read a report.json from pid compute or pid bounds, find the reference "
-        "datasets with the most similar normalized PID and recommend the fusion models that did "
-        "best on them.",
-    )
-    select.add_argument("report", metavar="REPORT", help="report.json of pid compute or pid bounds")
-    select.add_argument("--bank", type=Path, help="reference bank (default: the packaged one)")
-    select.add_argument("--top", type=int, default=3, help="models to recommend (default 3)")
-    select.add_argument(
-        "--neighbors", type=int, default=1, help="nearest reference datasets to pool (default 1)"
-    )
-    select.add_argument("--out", type=Path, help="also write the selection to this JSON file")
-    select.set_defaults(run=_select)
+    build.set_defaults(run=_build_reference)
 
 
 def _training_options(parser: argparse.ArgumentParser) -> None:
@@ -112,36 +96,28 @@ def _config(args: argparse.Namespace) -> Any:
     )
 
 
-def _zoo_train(args: argparse.Namespace) -> int:
-    from pid.distribution import Distribution
-    from pid.io import load
-    from pid.report import build_report, write_report
-
+def _train(args: argparse.Namespace) -> int:
     config = _config(args)
+    from pid.io import load
     from pid.models import check_model_names
-    from pid.models.zoo import save_predictions, train_zoo
+    from pid.models.zoo import save_predictions
+    from pid.report import write_report
+    from pid.workflows.zoo import run_zoo
 
     if args.models is not None:
         check_model_names(args.models)
     x1, x2, y = load(args.data)
-    zoo = train_zoo(
+    zoo, report = run_zoo(
         x1,
         x2,
         y,
         models=args.models,
         config=config,
         n_clusters=args.clusters,
+        source=str(args.data),
         progress=True,
         checkpoint_dir=args.out if args.checkpoints else None,
     )
-    codes = zoo.codes
-    report = build_report(
-        zoo.dataset_pid,
-        Distribution.from_samples(codes.x1, codes.x2, codes.y),
-        source=str(args.data),
-        title=f"Fusion zoo on {Path(args.data).name}",
-    )
-    report["zoo"] = zoo.summary()
     print(_zoo_table(zoo.models))
     paths = write_report(report, args.out)
     predictions = save_predictions(zoo, y, args.out / "predictions.npz")
@@ -149,7 +125,7 @@ def _zoo_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _zoo_build_reference(args: argparse.Namespace) -> int:
+def _build_reference(args: argparse.Namespace) -> int:
     from pid.io import write_text_atomic
 
     config = _config(args)
@@ -162,29 +138,6 @@ def _zoo_build_reference(args: argparse.Namespace) -> int:
     minutes = bank["timing"]["seconds"] / 60
     count = len(bank["datasets"])
     print(f"trained the zoo on {count} datasets in {minutes:.1f} min; wrote {args.out}")
-    return 0
-
-
-def _select(args: argparse.Namespace) -> int:
-    from pid.io import write_text_atomic
-    from pid.report import read_report
-    from pid.selection import load_reference, select
-
-    report = read_report(args.report)
-    bank = load_reference(args.bank) if args.bank is not None else None
-    selection = select(report, bank=bank, top=args.top, neighbors=args.neighbors)
-    shares = ", ".join(f"{t} {v:.0%}" for t, v in selection.shares.items())
-    near = ", ".join(f"{name} (s = {s:.3f})" for name, s in selection.neighbors)
-    print(f"normalized PID: {shares}\nnearest reference dataset(s): {near}\n{selection.summary}\n")
-    for rank, rec in enumerate(selection.recommendations, 1):
-        line = f"{rank}. {rec.model:<9} expected {rec.expected_share:.1%} of the best accuracy"
-        if rec.accuracy_interval is not None:
-            low, high = rec.accuracy_interval
-            line += f"; predicted accuracy {low:.1%} to {high:.1%}"
-        print(f"{line}\n   {rec.reason}")
-    if args.out is not None:
-        write_text_atomic(args.out, json.dumps(selection.to_dict(), indent=2, default=json_default))
-        print(f"\nwrote {args.out}")
     return 0
 
 

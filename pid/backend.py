@@ -1,9 +1,13 @@
-"""The array operations of the exact solver, on numpy arrays or on torch tensors.
+"""Where arrays live: the torch device, and the array operations of the exact solver.
 
-:mod:`pid.estimators.newton` is written once against the small namespace returned by
-:func:`namespace`: numpy's functions for numpy arrays (the default, CPU path), torch's for
-tensors, so that the same solver runs on a CUDA device when one is asked for. Every tensor is
-double precision: the certificate needs it.
+:func:`resolve_device` turns ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"cuda:N"`` into a
+``torch.device``: ``"auto"`` means CUDA when it is available, else the CPU, and nothing in the
+toolkit hard-codes a device.
+
+The exact solver (:mod:`pid.estimators.exact`) is written once against the small namespace
+that :func:`namespace` returns: numpy's functions for numpy arrays (``device=None``, the
+default CPU path), torch's for tensors, so that the same solver runs on a CUDA device when
+one is asked for. Every tensor is double precision: the certificate needs it.
 """
 
 from __future__ import annotations
@@ -333,12 +337,34 @@ class CompressedRows:
 Arrays: TypeAlias = "NumpyArrays | TorchArrays"
 
 
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """The ``torch.device`` for ``device``: ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:N"``, ...
+
+    ``"auto"`` picks ``cuda`` when ``torch.cuda.is_available()`` and the CPU otherwise.
+    Asking for CUDA where there is none is an error rather than a silent fall-back to the CPU.
+    """
+    import torch
+
+    if isinstance(device, str) and device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(
+            f"device {device!r} is not a torch device; pass 'auto', 'cpu', 'cuda' or 'cuda:N'."
+        ) from None
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"device {device!r} asks for CUDA, which is not available here; "
+            "pass device='auto' or 'cpu'."
+        )
+    return resolved
+
+
 def namespace(device: Any = None) -> Arrays:
-    """numpy's operations for ``device=None``, else torch's on :func:`pid.device.resolve_device`."""
+    """numpy's operations for ``device=None``, else torch's on :func:`resolve_device`."""
     if device is None:
         return NumpyArrays()
-    from pid.device import resolve_device
-
     return _torch_arrays(resolve_device(device))
 
 

@@ -1,6 +1,6 @@
 """Matrix-free Newton systems of the exact solver: conjugate gradients over the active pairs.
 
-The Hessian of the smoothed dual ``F_eps`` (:mod:`pid.estimators.newton`) applied to a
+The Hessian of the smoothed dual ``F_eps`` (:mod:`pid.estimators.exact.path`) applied to a
 direction ``(dlam, dmu)`` is the change of the marginals of ``q = p(x1) w c`` along it:
 
     dtheta(x1, x2, y) = dlam(x1, y) + dmu(x2, y),     dg = sum_y c dtheta,
@@ -23,13 +23,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from pid.estimators._arrays import Array, Arrays
-from pid.estimators._conditional import ConditionalTable, marginal_sums, pair_sums
-
-#: Above this fraction of active pairs, products run over every pair through the factors of
-#: ``c`` (:class:`pid.estimators._conditional.ConditionalTable`): six matrix products of
-#: ``n1 x n2`` by ``n2 x ny`` size; the inactive pairs add their exact, negligible terms.
-EVERY_PAIR = 0.25
+from pid.backend import Array, Arrays
+from pid.estimators.exact.conditional import ConditionalTable, marginal_sums, pair_sums
 
 
 class PairHessian:
@@ -42,13 +37,18 @@ class PairHessian:
         The factors of ``c`` of a batch; problem ``index`` is used.
     omega, w : arrays, shape (n1, n2)
         The pairs' masses ``p(x1) w(x2 | x1)`` and weights ``w(x2 | x1)``; pairs with weight
-        at most ``threshold`` are left out (unless more than :data:`EVERY_PAIR` of them are
+        at most ``threshold`` are left out (unless more than ``every_pair`` of them are
         active).
     eps : float
         The smoothing level.
     threshold : float
         Weight at or below which a pair is left out; leaving out pairs of total weight
         ``delta`` per row changes a product by a relative ``O(delta)``.
+    every_pair : float
+        Above this fraction of active pairs, products run over every pair through the factors
+        of ``c`` (:class:`pid.estimators.exact.conditional.ConditionalTable`): six matrix
+        products of ``n1 x n2`` by ``n2 x ny`` size; the inactive pairs add their exact,
+        negligible terms.
     """
 
     def __init__(
@@ -60,13 +60,14 @@ class PairHessian:
         w: Array,
         eps: float,
         threshold: float,
+        every_pair: float,
     ) -> None:
         lam_factor, mu_factor = table.lam_factor[index], table.mu_factor[index]
         inverse_total = table.inverse_total[index]
         (n1, ny), n2 = lam_factor.shape, mu_factor.shape[0]
         self.xp, self.eps, self.n1, self.n2, self.ny = xp, eps, n1, n2, ny
         pairs = xp.flatnonzero(w > threshold)
-        self.every_pair = pairs.shape[0] > EVERY_PAIR * n1 * n2
+        self.every_pair = pairs.shape[0] > every_pair * n1 * n2
         if self.every_pair:
             self.lam_factor, self.mu_factor, self.w = lam_factor, mu_factor, w
             self.inverse_total = inverse_total

@@ -1,6 +1,6 @@
 """The torch side of BATCH: the coupling network, its training and reading the PID off.
 
-Imported only when :func:`pid.estimators.batch.batch` runs, so ``import pid`` stays free of
+Imported only when :func:`pid.estimators.neural.batch` runs, so ``import pid`` stays free of
 torch.
 """
 
@@ -14,13 +14,11 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from pid.errors import SolverError
-from pid.estimators._classifiers import mlp
-from pid.estimators._sinkhorn import sinkhorn, sinkhorn_implicit
-
-_LN2 = math.log(2.0)
+from pid.estimators.neural.sinkhorn import sinkhorn, sinkhorn_implicit
+from pid.information import LN2
+from pid.nn import fit, mlp
 
 #: Largest float64 rounding error of a difference of informations, in bits (each is a sum
 #: over at most a few million cells of terms below one bit).
@@ -192,7 +190,7 @@ def information_bits(log_q: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, t
 
     def mutual_information(log_joint: torch.Tensor) -> torch.Tensor:  # label on the last axis
         log_s = torch.logsumexp(log_joint, dim=-1, keepdim=True)
-        return (log_joint.exp() * (log_joint - log_s - log_qy)).sum() / _LN2
+        return (log_joint.exp() * (log_joint - log_s - log_qy)).sum() / LN2
 
     return (
         mutual_information(torch.logsumexp(log_q, dim=1)),
@@ -204,7 +202,7 @@ def information_bits(log_q: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, t
 def posterior_information_bits(log_p: torch.Tensor) -> float:
     """``I(X;Y) = H(mean_i p(.|x_i)) - mean_i H(p(.|x_i))`` in bits over a batch's posteriors."""
     p = log_p.exp()
-    return float((p * (log_p - torch.log(p.mean(dim=0)))).sum(dim=1).mean() / _LN2)
+    return float((p * (log_p - torch.log(p.mean(dim=0)))).sum(dim=1).mean() / LN2)
 
 
 def train(
@@ -221,7 +219,8 @@ def train(
 ) -> tuple[list[float], dict[str, Any]]:
     """Adam steps minimizing ``I_q(X1,X2;Y)`` on the batches ``next_batch()`` returns.
 
-    Returns the loss of every step in bits and a summary of the Sinkhorn projections.
+    Each step is one round of :func:`pid.nn.fit`. Returns the loss of every step in bits and
+    a summary of the Sinkhorn projections.
 
     Raises
     ------
@@ -229,9 +228,10 @@ def train(
         When the loss becomes non-finite.
     """
     optimizer = torch.optim.Adam(net.parameters(), lr=learning_rate)
-    losses, iterations, errors = [], [], []
+    iterations, errors = [], []
     net.train()
-    for step in tqdm(range(steps), desc="BATCH", disable=not progress):
+
+    def run_step(step: int) -> dict[str, float]:
         batch = next_batch()
         with torch.autocast(batch.x1.device.type, enabled=amp):
             log_kernel = net(batch.x1, batch.x2)
@@ -249,18 +249,23 @@ def train(
                 grad_iters=grad_iters,
             )
         loss = information_bits(log_q)[2]
-        if not torch.isfinite(loss):
-            raise SolverError(
-                f"BATCH training diverged at step {step} (loss {float(loss.detach())}); "
-                "lower learning_rate or embed_dim."
-            )
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        losses.append(float(loss.detach()))
         iterations.append(info.iterations)
         errors.append(info.error)
-    return losses, {
+        if torch.isfinite(loss):
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        return {"loss": float(loss.detach())}
+
+    fitted = fit(
+        run_step,
+        epochs=steps,
+        name="BATCH training",
+        advice="lower learning_rate or embed_dim",
+        unit="step",
+        progress=progress,
+    )
+    return [record["loss"] for record in fitted.history], {
         "tol": tol,
         "max_iter": max_iter,
         "grad_iters": grad_iters,

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import os
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,14 +19,13 @@ from typing import Any
 import numpy as np
 import torch
 from numpy.typing import ArrayLike
-from tqdm.auto import tqdm
 
-from pid.device import resolve_device
-from pid.errors import SolverError
+from pid.backend import resolve_device
 from pid.factorcl.augment import augment, shared_fraction, unique_augment
 from pid.factorcl.networks import ContrastiveNet
 from pid.factorcl.objectives import CrossModalObjective, FactorCLObjective
 from pid.io import write_bytes_atomic
+from pid.nn import Fitted, fit
 
 #: Methods :func:`train` knows: FactorCL, its ablations without factorization, and baselines.
 METHODS = (
@@ -262,9 +260,8 @@ def train(
 
     size = min(batch_size, len(a))
     n_batches = max(len(a) // size, 1)
-    bar = tqdm(range(epochs), desc=method, disable=not progress)
-    for epoch in bar:
-        start = time.perf_counter()
+
+    def run_epoch(epoch: int) -> dict[str, float]:
         net.train()
         permutation = torch.randperm(len(a), generator=order).to(torch_device)
         totals: dict[str, float] = {}
@@ -281,20 +278,28 @@ def train(
                 critic_optimizer.step()
             loss, parts = objective(z, z_aug, batch_labels)
             if not torch.isfinite(loss):
-                raise SolverError(
-                    f"{method} training diverged at epoch {epoch + 1} (loss {loss.item()}); "
-                    "lower learning_rate or raise temperature."
-                )
+                return {"loss": loss.item()}  # fit refuses it: training diverged
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             for key, value in {"loss": loss.item(), **parts}.items():
                 totals[key] = totals.get(key, 0.0) + value / n_batches
-        model.history.append({"epoch": epoch + 1, **totals, "seconds": time.perf_counter() - start})
-        bar.set_postfix(loss=f"{totals['loss']:.3f}")
+        return totals
+
+    def save(fitted: Fitted) -> None:
+        model.history = fitted.history
         if checkpoint is not None:
             states = {"objective": objective.state_dict(), "optimizer": optimizer.state_dict()}
-            _save_checkpoint(checkpoint, model, objective=states, epoch=epoch + 1)
+            _save_checkpoint(checkpoint, model, objective=states, epoch=fitted.epochs)
+
+    fit(
+        run_epoch,
+        epochs=epochs,
+        name=f"{method} training",
+        advice="lower learning_rate or raise temperature",
+        after_epoch=save,
+        progress=progress,
+    )
     net.eval()
     return model
 

@@ -6,7 +6,8 @@ Any multipliers ``(lam, mu)`` give the upper bound
     g(x1, x2) = LSE_y( lam(x1, y) + mu(x2, y) ),
 
 on ``max_{q in Delta_p} H_q(Y | X1, X2)`` (Gibbs' inequality; see
-:mod:`pid.estimators.newton`). With ``mu`` held fixed it is a sum of one convex term per row,
+:mod:`pid.estimators.exact.certificate`). With ``mu`` held fixed it is a sum of one convex
+term per row,
 
     phi_x1(l) = -l . p(x1, .) + p(x1) max_x2 LSE_y( l_y + mu(x2, y) ),
 
@@ -27,7 +28,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
-from pid.estimators._arrays import Array, Arrays
+from pid.backend import Array, Arrays
 
 #: Smoothing levels, as fractions of the path's ``eps``, and the Newton steps taken at each.
 LEVELS = (1e-1, 3e-2, 1e-2, 3e-3, 1e-3)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 
-from pid.estimators._arrays import Array, Arrays
+from pid.backend import Array, Arrays
 
 #: Smallest ``T`` of a covered pair: ``T^2`` (in the preconditioner's moments) stays a normal
 #: number, and the terms lost to underflow (below 1e-308) are under 1e-158 of ``T``.

@@ -1,0 +1,50 @@
+"""The ``pid`` command: one module per command, each registering its parser.
+
+``pid compute``, ``pid bounds``, ``pid demo``, ``pid factorcl train``, ``pid zoo train``,
+``pid zoo build-reference`` and ``pid select``. Bad input is refused with one sentence and
+exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from pid.cli import bounds, compute, demo, factorcl, select, zoo
+from pid.cli.common import EXIT_USAGE
+from pid.errors import SolverError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except BrokenPipeError:  # the reader of our output went away (pid ... | head)
+        sys.stderr.close()
+        return 0
+    except (ValueError, FileNotFoundError, SolverError) as err:
+        print(f"pid: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as err:
+        where = f" {err.filename!r}" if err.filename else ""
+        print(
+            f"pid: error: cannot use{where}: {err.strerror or err}; check the path and its "
+            "permissions.",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of every command."""
+    parser = argparse.ArgumentParser(
+        prog="pid",
+        description="Partial information decomposition: redundancy, uniqueness and synergy "
+        "of two modalities about a task, in bits.",
+    )
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    for module in (compute, bounds, factorcl, demo, zoo, select):
+        module.add_parser(commands)
+    return parser

@@ -1,0 +1,24 @@
+"""What the commands share: the exit status of bad input and the table of terms."""
+
+from __future__ import annotations
+
+from pid.result import PIDResult
+
+#: Exit status for bad input, as for argparse's own usage errors.
+EXIT_USAGE = 2
+
+
+def format_table(rows: list[tuple[str, PIDResult]]) -> str:
+    """A plain-text table of R, U1, U2, S and I(X1,X2;Y), one row per named result."""
+    width = max(len("data"), *(len(name) for name, _ in rows))
+    header = f"{'data':<{width}}  {'R':>9} {'U1':>9} {'U2':>9} {'S':>9} {'I(X1,X2;Y)':>11}"
+    lines = [header, "-" * len(header)]
+    for name, r in rows:
+        r_, u1, u2, s, total = (shown(v) for v in (r.R, r.U1, r.U2, r.S, r.mi_x1x2_y))
+        lines.append(f"{name:<{width}}  {r_:9.6f} {u1:9.6f} {u2:9.6f} {s:9.6f} {total:11.6f}")
+    return "\n".join(lines)
+
+
+def shown(value: float) -> float:
+    """The value as printed to six decimals, without a sign on solver noise around zero."""
+    return round(value, 6) + 0.0

@@ -1,0 +1,53 @@
+"""``pid select REPORT.json``: recommend fusion models for the dataset a report describes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from pid.result import json_default
+
+
+def add_parser(commands: Any) -> None:
+    """Register ``pid select``."""
+    select = commands.add_parser(
+        "select",
+        help="recommend fusion models for the dataset a PID report describes",
+        description="Read a report.json from pid compute or pid bounds, find the reference "
+        "datasets with the most similar normalized PID and recommend the fusion models that did "
+        "best on them.",
+    )
+    select.add_argument("report", metavar="REPORT", help="report.json of pid compute or pid bounds")
+    select.add_argument("--bank", type=Path, help="reference bank (default: the packaged one)")
+    select.add_argument("--top", type=int, default=3, help="models to recommend (default 3)")
+    select.add_argument(
+        "--neighbors", type=int, default=1, help="nearest reference datasets to pool (default 1)"
+    )
+    select.add_argument("--out", type=Path, help="also write the selection to this JSON file")
+    select.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Read the report, select and print the recommendations."""
+    from pid.io import write_text_atomic
+    from pid.report import read_report
+    from pid.selection import load_reference, select
+
+    report = read_report(args.report)
+    bank = load_reference(args.bank) if args.bank is not None else None
+    selection = select(report, bank=bank, top=args.top, neighbors=args.neighbors)
+    shares = ", ".join(f"{t} {v:.0%}" for t, v in selection.shares.items())
+    near = ", ".join(f"{name} (s = {s:.3f})" for name, s in selection.neighbors)
+    print(f"normalized PID: {shares}\nnearest reference dataset(s): {near}\n{selection.summary}\n")
+    for rank, rec in enumerate(selection.recommendations, 1):
+        line = f"{rank}. {rec.model:<9} expected {rec.expected_share:.1%} of the best accuracy"
+        if rec.accuracy_interval is not None:
+            low, high = rec.accuracy_interval
+            line += f"; predicted accuracy {low:.1%} to {high:.1%}"
+        print(f"{line}\n   {rec.reason}")
+    if args.out is not None:
+        write_text_atomic(args.out, json.dumps(selection.to_dict(), indent=2, default=json_default))
+        print(f"\nwrote {args.out}")
+    return 0

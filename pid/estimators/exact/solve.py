@@ -1,0 +1,222 @@
+"""CVX: the exact PID of a discrete distribution by convex optimization (thesis Section 3.2.1).
+
+Bertschinger et al.'s decomposition is read off the single distribution
+
+    q* = argmax_{q in Delta_p} H_q(Y | X1, X2),
+    Delta_p = {q >= 0 : q(x1, y) = p(x1, y), q(x2, y) = p(x2, y)},
+
+because every term of Eqs. 3.1 to 3.3 is attained there. With ``I* = I_q*(X1,X2;Y)``:
+``R = I(X1;Y) + I(X2;Y) - I*``, ``U1 = I* - I(X2;Y)``, ``U2 = I* - I(X1;Y)`` and
+``S = I(X1,X2;Y) - I*``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from pid._validate import check_tolerance
+from pid.backend import resolve_device
+from pid.distribution import Distribution
+from pid.errors import SolverError
+from pid.estimators.exact.certificate import best_feasible, table_residual
+from pid.estimators.exact.conic import DEFAULT_SOLVER, solve_conic
+from pid.estimators.exact.memory import check_size, chunks
+from pid.estimators.exact.options import (
+    CONIC_TOLERANCE_BITS,
+    CVX_METHODS,
+    NEWTON_TOLERANCE_BITS,
+    NewtonOptions,
+)
+from pid.estimators.exact.path import maximize_conditional_entropy
+from pid.result import PIDResult
+
+if TYPE_CHECKING:
+    import torch
+
+
+def cvx(
+    dist: Distribution,
+    *,
+    method: str = "newton",
+    tol_bits: float | None = None,
+    device: str | torch.device | None = None,
+    options: NewtonOptions | None = None,
+    solver: str | None = None,
+    solver_options: dict[str, Any] | None = None,
+) -> PIDResult:
+    """Exact PID of a discrete distribution (thesis Section 3.2.1, Eqs. 3.1 to 3.5).
+
+    Solves ``max_{q in Delta_p} H_q(Y|X1,X2)`` (Eq. 3.4 written for the conditional entropy),
+    by one of two methods:
+
+    - ``"newton"`` (default): the dedicated smoothed-dual Newton solver of
+      :mod:`pid.estimators.exact.path`, which works on the ``(|X1| + |X2|) |Y|`` dual
+      multipliers;
+    - ``"cvxpy"``: the conic program of :mod:`pid.estimators.exact.conic`, with cvxpy and an
+      explicitly chosen solver (Clarabel by default); the reference the dedicated solver is
+      tested against.
+
+    Either answer is rescaled onto Delta_p exactly and compared with two exactly feasible
+    points, ``p`` and the conditional product; the best of the three is ``q*``, so the terms
+    are never negative. Multipliers give a certified upper bound on the optimum and ``q*`` a
+    lower bound; their difference, ``gap_bits``, bounds the error of each of R, U1, U2 and S,
+    which are affine in the optimum once the marginals are fixed.
+
+    Parameters
+    ----------
+    dist : Distribution
+        The joint distribution ``p(x1, x2, y)``.
+    method : {"newton", "cvxpy"}
+        The solver, as above.
+    tol_bits : float, optional
+        Largest certified gap accepted, in bits: by default
+        :data:`~pid.estimators.exact.options.NEWTON_TOLERANCE_BITS` (1e-7) for ``"newton"`` and
+        :data:`~pid.estimators.exact.options.CONIC_TOLERANCE_BITS` (1e-5) for ``"cvxpy"``.
+        Every term of the result is within this gap of the exact value.
+    device : str or torch.device, optional
+        For ``method="newton"``: solve in double-precision torch on this device (``"cuda"``,
+        ``"cpu"``, ``"auto"``) instead of numpy, the default.
+    options : NewtonOptions, optional
+        For ``method="newton"``: the solver's tunables and memory limits.
+    solver : str, optional
+        For ``method="cvxpy"``: a cvxpy solver name that supports the exponential cone;
+        default ``"CLARABEL"``.
+    solver_options : dict, optional
+        For ``method="cvxpy"``: keyword arguments passed to the solver.
+
+    Returns
+    -------
+    PIDResult
+        R, U1, U2, S in bits, with ``diagnostics`` holding the solver, its status, the
+        certified gap, the largest marginal residual of ``q*``, the solve time in seconds and
+        the number of variables.
+
+    Raises
+    ------
+    ValueError
+        If ``method`` is unknown, ``tol_bits`` is not positive, or a setting of one method is
+        given with the other.
+    SolverError
+        If the solver fails, reports a status other than optimal or optimal-inaccurate, or
+        its answer is not certified within ``tol_bits``.
+    """
+    if method not in CVX_METHODS:
+        raise ValueError(f"method {method!r} is unknown; choose one of {', '.join(CVX_METHODS)}.")
+    if method == "newton":
+        if solver is not None or solver_options is not None:
+            raise ValueError(
+                "solver and solver_options choose the conic solver of method='cvxpy'; pass "
+                "method='cvxpy' with them, or drop them for the dedicated solver."
+            )
+        tol_bits = NEWTON_TOLERANCE_BITS if tol_bits is None else tol_bits
+        return cvx_batch([dist], tol_bits=tol_bits, device=device, options=options)[0]
+    if device is not None or options is not None:
+        raise ValueError(
+            "device and options set up method='newton'; cvxpy solves on the CPU with its own "
+            "solver, so drop them or pass method='newton'."
+        )
+    tol_bits = check_tolerance(CONIC_TOLERANCE_BITS if tol_bits is None else tol_bits)
+    start = time.perf_counter()
+    answer = solve_conic(dist, solver, solver_options, tol_bits)
+    diagnostics = {
+        "method": "cvxpy",
+        "solver": solver or DEFAULT_SOLVER,
+        "status": answer.status,
+        "gap_bits": answer.gap_bits,
+        "refined": answer.refined,
+        "max_marginal_residual": table_residual(dist, answer.q),
+        "solve_time_s": time.perf_counter() - start,
+        "n_variables": answer.n_variables,
+    }
+    return _result(dist, answer.entropy_bits, diagnostics)
+
+
+def cvx_batch(
+    dists: Sequence[Distribution],
+    *,
+    tol_bits: float = NEWTON_TOLERANCE_BITS,
+    device: str | torch.device | None = None,
+    options: NewtonOptions | None = None,
+) -> list[PIDResult]:
+    """Exact PIDs of many distributions at once with the dedicated solver.
+
+    Distributions of one shape are stacked and solved together by
+    :func:`pid.estimators.exact.path.maximize_conditional_entropy`, whose arrays carry a batch
+    axis (bootstrap resamples, the PIDs of a model zoo); each answer is certified on its own,
+    as in :func:`cvx`. ``diagnostics["solve_time_s"]`` is the time of the group's solve
+    divided by its size. ``device`` runs the solver in torch on that device (see
+    :func:`cvx`); the certificate is checked in numpy either way. Shapes too large for the
+    memory limits of ``options`` are refused before any solve.
+    """
+    tol_bits = check_tolerance(tol_bits)
+    options = options or NewtonOptions()
+    if device is not None:
+        device = resolve_device(device)
+    results: list[PIDResult | None] = [None] * len(dists)
+    groups: dict[tuple[int, ...], list[int]] = {}
+    for index, dist in enumerate(dists):
+        groups.setdefault(dist.shape, []).append(index)
+    for shape in groups:
+        check_size(shape, device, options)
+    for indices in groups.values():
+        for chunk in chunks(indices, dists[indices[0]].shape, device, options):
+            group = [dists[i] for i in chunk]
+            for index, result in zip(
+                chunk, _solve_group(group, tol_bits, device, options), strict=True
+            ):
+                results[index] = result
+    return results  # type: ignore[return-value]
+
+
+def _solve_group(
+    group: list[Distribution],
+    tol_bits: float,
+    device: torch.device | None,
+    options: NewtonOptions,
+) -> list[PIDResult]:
+    """One stacked solve of same-shaped distributions, each answer certified on its own."""
+    start = time.perf_counter()
+    p1 = np.stack([d.p_x1_y for d in group])
+    p2 = np.stack([d.p_x2_y for d in group])
+    solution = maximize_conditional_entropy(
+        p1, p2, tol_bits=tol_bits, device=device, options=options
+    )
+    elapsed = (time.perf_counter() - start) / len(group)
+    results = []
+    for k, dist in enumerate(group):
+        q_star, lower = best_feasible(dist, solution.q[k])
+        gap = max(float(solution.upper_bits[k]) - lower, 0.0)
+        if gap > tol_bits:
+            raise SolverError(
+                f"the newton solver certified its answer only to {gap:.3g} bits, above "
+                f"tol_bits={tol_bits:g}, after {solution.newton_steps} steps; try a larger "
+                "tol_bits or method='cvxpy'."
+            )
+        diagnostics = {
+            "method": "newton",
+            "solver": "newton",
+            "status": "optimal",
+            "gap_bits": gap,
+            "max_marginal_residual": table_residual(dist, q_star),
+            "newton_steps": solution.newton_steps,
+            "device": "numpy" if device is None else str(device),
+            "epsilon": float(solution.epsilon[k]),
+            "solve_time_s": elapsed,
+            "n_variables": int(np.count_nonzero(dist.p_x1_y) + np.count_nonzero(dist.p_x2_y)),
+        }
+        results.append(_result(dist, lower, diagnostics))
+    return results
+
+
+def _result(dist: Distribution, entropy_bits: float, diagnostics: dict[str, Any]) -> PIDResult:
+    """The PID from ``H* = max H_q(Y|X1,X2)``.
+
+    ``I* = H(Y) - H*`` and ``R = I(X1;Y) + I(X2;Y) - I*``.
+    """
+    min_joint_info = dist.entropy_y - entropy_bits
+    redundancy = dist.mi_x1_y + dist.mi_x2_y - min_joint_info
+    return PIDResult.from_redundancy(dist, redundancy, "cvx", diagnostics)
