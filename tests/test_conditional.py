@@ -108,14 +108,15 @@ def test_moving_along_the_gauge_changes_nothing(rng, device):
 
 @pytest.mark.parametrize("device", DEVICES)
 def test_sparse_matrices_and_block_diagonals_on_free_cells(rng, device):
-    import torch
-
     xp = namespace(device)
     positions = rng.permutation(54)[:40]  # distinct, in no order
     rows, columns, values = positions // 9, positions % 9, rng.normal(size=40)
     matrix = np.zeros((6, 9))
     matrix[rows, columns] = values
-    as_index = (lambda a: a) if device is None else (lambda a: torch.as_tensor(a, device=xp.device))
+
+    def as_index(a):
+        return a if device is None else xp.torch.as_tensor(a, device=xp.device)
+
     sparse = xp.sparse(as_index(rows), as_index(columns), xp.asarray(values), (6, 9))
     vector = rng.normal(size=9)
     np.testing.assert_allclose(xp.to_numpy(sparse.times(xp.asarray(vector))), matrix @ vector)
