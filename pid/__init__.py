@@ -8,13 +8,17 @@ from pid.api import decompose
 from pid.distribution import Distribution
 from pid.errors import SolverError
 from pid.estimators import ESTIMATORS, estimate
+from pid.posterior import PosteriorOptions
 from pid.result import PIDResult
+from pid.sampling import SamplingOptions
 from pid.version import __version__
 
 __all__ = [
     "ESTIMATORS",
     "Distribution",
     "PIDResult",
+    "PosteriorOptions",
+    "SamplingOptions",
     "SolverError",
     "__version__",
     "decompose",

@@ -1,4 +1,4 @@
-"""One-line entry points: from paired samples of any kind to a decomposition."""
+"""One-line entry points: from paired samples of any kind to a corrected decomposition."""
 
 from __future__ import annotations
 
@@ -9,23 +9,37 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from pid._validate import check_paired, finite_rows
-from pid.discretize import DISCRETIZATIONS, Discretized, discretize
+from pid.discretize import discretize
 from pid.distribution import Distribution
 from pid.estimators import ESTIMATORS, SAMPLE_ESTIMATORS, check_options, estimate
+from pid.posterior import MIN_SAMPLES, PosteriorOptions, encode_posteriors
 from pid.result import PIDResult
+from pid.sampling import SamplingOptions, sample_pid, warn_if_sparse
+
+#: How samples become the codes of a discrete joint: ``"codes"`` (integer codes as they are),
+#: ``"kmeans"`` and ``"bins"`` (the thesis's clustering of the features), ``"posterior"``
+#: (codes of cross-fitted posteriors, :mod:`pid.posterior`), or ``"auto"``
+#: (:func:`resolve_encoding`): codes when both modalities are 1-D discrete, posteriors
+#: otherwise (k-means below a hundred samples).
+ENCODINGS = ("auto", "codes", "kmeans", "bins", "posterior")
 
 
 @dataclass(frozen=True)
 class Prepared:
-    """Paired samples turned into a discrete joint, and how that was done.
+    """Paired samples turned into the codes of a discrete joint, and how that was done.
 
-    ``kept_rows`` marks the input samples used (all but non-finite rows that were dropped).
+    ``codes`` holds the integer codes of ``x1``, ``x2`` and ``y``; ``dist`` their empirical
+    joint; ``joint_posteriors`` the held-out ``p(y | x1, x2)`` of each sample for the posterior
+    encoding (None otherwise); ``kept_rows`` marks the input samples used (all but non-finite
+    rows that were dropped); ``seed`` seeded the encoding.
     """
 
-    discretized: Discretized
+    codes: tuple[np.ndarray, np.ndarray, np.ndarray]
     dist: Distribution
     provenance: dict[str, Any]
     kept_rows: np.ndarray
+    seed: int
+    joint_posteriors: np.ndarray | None = None
 
 
 def prepare(
@@ -36,16 +50,26 @@ def prepare(
     discretization: str = "auto",
     n_clusters: int | None = None,
     pca: int | None = None,
+    posterior: PosteriorOptions | None = None,
     seed: int = 0,
     drop_nonfinite: bool = False,
+    progress: bool = False,
 ) -> Prepared:
-    """Validate paired samples, discretize them (thesis Section 3.2.1) and count the joint.
+    """Validate paired samples and turn them into the codes of a discrete joint.
 
-    Integer codes pass through; continuous features are standardized, optionally reduced with
-    PCA, and clustered (:func:`pid.discretize.discretize`, whose ``method`` is
-    ``discretization`` here). Rows with NaN or infinite values
-    are refused unless ``drop_nonfinite=True``, which drops them and records how many.
+    ``discretization`` is one of :data:`ENCODINGS`. Integer codes pass through; ``"kmeans"``
+    and ``"bins"`` standardize the features, optionally reduce them with PCA (``pca``
+    components) and cluster them into ``n_clusters`` codes a modality (thesis Section 3.2.1;
+    :func:`pid.discretize.discretize`); ``"posterior"`` codes cross-fitted posteriors
+    ``p(y | x_i)`` into ``n_clusters`` codes, after at most ``pca`` components a modality
+    (:func:`pid.posterior.encode_posteriors`, whose classifiers ``posterior`` sets up). Rows
+    with NaN or infinite values are refused unless ``drop_nonfinite=True``, which drops them
+    and records how many.
     """
+    if discretization not in ENCODINGS:
+        raise ValueError(
+            f"discretization {discretization!r} is unknown; choose one of {', '.join(ENCODINGS)}."
+        )
     arrays, keep, provenance = _clean(x1, x2, y, drop_nonfinite)
     n = len(arrays[2])
     if n_clusters is not None and not 1 < n_clusters <= n:
@@ -53,12 +77,35 @@ def prepare(
             f"n_clusters (--clusters) is {n_clusters} but there are {n} samples; ask for "
             "between 2 and the number of samples."
         )
-    codes = discretize(
-        *arrays, method=discretization, n_clusters=n_clusters, pca=pca, seed=seed
-    )
-    dist = Distribution.from_samples(codes.x1, codes.x2, codes.y)
-    provenance = {**provenance, "seed": seed, "discretization": codes.settings()}
-    return Prepared(codes, dist, provenance, keep)
+    discretization = resolve_encoding(discretization, *arrays[:2])
+    if posterior is not None and discretization != "posterior":
+        raise ValueError(
+            f"posterior sets up the posterior encoding, but discretization is "
+            f"{discretization!r}; drop posterior or pass discretization='posterior'."
+        )
+    joint = None
+    if discretization == "posterior":
+        encoding = encode_posteriors(
+            *arrays,
+            options=posterior,
+            n_codes=n_clusters,
+            max_components=pca,
+            seed=seed,
+            progress=progress,
+        )
+        codes = (encoding.codes1, encoding.codes2, encoding.labels)
+        joint, settings = encoding.posteriors["joint"], encoding.settings()
+    else:
+        coded = discretize(
+            *arrays, method=discretization, n_clusters=n_clusters, pca=pca, seed=seed
+        )
+        codes = tuple(
+            np.unique(c, return_inverse=True)[1].ravel() for c in (coded.x1, coded.x2, coded.y)
+        )
+        settings = coded.settings()
+    dist = Distribution.from_samples(*codes)
+    provenance = {**provenance, "seed": seed, "discretization": settings}
+    return Prepared(codes, dist, provenance, keep, seed, joint)
 
 
 def decompose(
@@ -70,29 +117,35 @@ def decompose(
     discretization: str = "auto",
     n_clusters: int | None = None,
     pca: int | None = None,
+    posterior: PosteriorOptions | None = None,
+    sampling: SamplingOptions | None = None,
     seed: int = 0,
     drop_nonfinite: bool = False,
     **options: Any,
 ) -> PIDResult:
-    """PID of paired samples: how X1 and X2 inform Y, in bits.
+    """PID of paired samples: how X1 and X2 inform Y, in bits, corrected for sampling bias.
 
     Each modality may be integer codes (1-D) or continuous features (1-D or 2-D: embeddings,
-    logits, predictions); ``y`` holds class labels. The samples are discretized
-    (:func:`prepare`: ``discretization``, ``n_clusters``, ``pca``, ``seed``), their empirical
-    joint ``p(x1, x2, y)`` is counted, and ``I(X1,X2;Y) = R + U1 + U2 + S`` is decomposed with
-    the named estimator (thesis Eqs. 3.1 to 3.3 for the default ``"cvx"``), to which
-    ``options`` go (for ``"cvx"``: ``method``, ``tol_bits``, ``device``, ...; see
-    :func:`pid.estimators.estimate`). Estimators on samples (``"batch"``) skip the
-    discretization: its settings are refused with them, and ``seed`` goes to the estimator.
-    An option the estimator does not take is refused. ``U1`` belongs to ``x1``. The result's
-    ``provenance`` holds the discretization settings, the sample count and the seed.
+    logits, predictions); ``y`` holds class labels. The samples become codes (:func:`prepare`:
+    ``discretization``, ``n_clusters``, ``pca``, ``posterior``, ``seed``; by default integer
+    codes as they are and features through their cross-fitted posteriors), and
+    ``I(X1,X2;Y) = R + U1 + U2 + S`` is decomposed with the named estimator (thesis Eqs. 3.1
+    to 3.3 for the default ``"cvx"``), to which ``options`` go (for ``"cvx"``: ``method``,
+    ``tol_bits``, ``device``, ...; see :func:`pid.estimators.estimate`). The terms are
+    corrected for the bias of a finite sample and come with a null model and, when asked for,
+    intervals (``sampling``, :class:`pid.sampling.SamplingOptions`); the plug-in values and
+    the bias removed are in the result's ``sampling``. Estimators on samples (``"batch"``)
+    skip the encoding and the corrections: their settings are refused with them, and ``seed``
+    goes to the estimator. An option the estimator does not take is refused. ``U1`` belongs to
+    ``x1``. The result's ``provenance`` holds the encoding, the sample count and the seed.
 
     >>> import numpy as np, pid
     >>> x1 = np.array([0, 0, 1, 1]); x2 = np.array([0, 1, 0, 1])
-    >>> round(pid.decompose(x1, x2, x1 ^ x2).S, 6)
+    >>> plain = pid.SamplingOptions(correction="none", n_null=0)   # a truth table: no bias
+    >>> round(pid.decompose(x1, x2, x1 ^ x2, sampling=plain).S, 6)
     1.0
     """
-    check_settings(estimator, options, discretization, n_clusters, pca)
+    check_settings(estimator, options, discretization, n_clusters, pca, posterior, sampling)
     if estimator in SAMPLE_ESTIMATORS:
         arrays, _, provenance = _clean(x1, x2, y, drop_nonfinite)
         result = ESTIMATORS[estimator](*arrays, seed=seed, **options)
@@ -104,10 +157,11 @@ def decompose(
         discretization=discretization,
         n_clusters=n_clusters,
         pca=pca,
+        posterior=posterior,
         seed=seed,
         drop_nonfinite=drop_nonfinite,
     )
-    return estimate_prepared(data, estimator, **options)
+    return estimate_prepared(data, estimator, sampling=sampling, **options)
 
 
 def check_settings(
@@ -116,19 +170,28 @@ def check_settings(
     discretization: str = "auto",
     n_clusters: int | None = None,
     pca: int | None = None,
+    posterior: PosteriorOptions | None = None,
+    sampling: SamplingOptions | None = None,
 ) -> None:
     """Refuse settings that the named estimator would not use: estimator options it does not
-    take, and discretization settings for an estimator that works on the samples."""
+    take, and encoding and sampling settings for an estimator that works on the samples."""
     if estimator in ESTIMATORS and estimator in SAMPLE_ESTIMATORS:
-        given = {"discretization": discretization != "auto", "n_clusters": n_clusters, "pca": pca}
+        given = {
+            "discretization": discretization != "auto",
+            "n_clusters": n_clusters,
+            "pca": pca,
+            "posterior": posterior,
+            "sampling": sampling,
+        }
         unused = [name for name, value in given.items() if value not in (None, False)]
         if unused:
+            names, verb = (unused[0], "sets") if len(unused) == 1 else (" and ".join(unused), "set")
             raise ValueError(
-                f"{', '.join(unused)} set(s) up the discretization, which estimator="
-                f"{estimator!r} does not use (it works on the samples themselves); drop "
-                f"{'it' if len(unused) == 1 else 'them'}, or use estimator='cvx'."
+                f"{names} {verb} up the discretization and its sampling corrections, which "
+                f"estimator={estimator!r} does not use (it works on the samples themselves); "
+                f"drop {'it' if len(unused) == 1 else 'them'}, or use estimator='cvx'."
             )
-    if options.get("method") in DISCRETIZATIONS and estimator == "cvx":
+    if options.get("method") in ENCODINGS and estimator == "cvx":
         raise ValueError(
             f"method={options['method']!r} names a discretization; pass "
             f"discretization={options['method']!r} (method chooses the CVX solver: 'newton' "
@@ -137,10 +200,48 @@ def check_settings(
     check_options(estimator, options)
 
 
-def estimate_prepared(data: Prepared, estimator: str = "cvx", **options: Any) -> PIDResult:
-    """Decompose prepared samples, recording how they were prepared in the provenance."""
-    result = estimate(data.dist, estimator, **options)
-    return replace(result, provenance={**result.provenance, **data.provenance})
+def estimate_prepared(
+    data: Prepared,
+    estimator: str = "cvx",
+    *,
+    sampling: SamplingOptions | None = None,
+    **options: Any,
+) -> PIDResult:
+    """Decompose prepared samples, corrected for sampling bias (:func:`pid.sampling.sample_pid`),
+    recording how they were prepared in the provenance and the correction in ``sampling``.
+
+    The estimator's own solve of the whole sample gives the diagnostics; the terms and
+    informations are the corrected ones.
+    """
+    plugin = estimate(data.dist, estimator, **options)
+    whole = [plugin.mi_x1_y, plugin.mi_x2_y, plugin.mi_x1x2_y, plugin.R + plugin.U1 + plugin.U2]
+    sampled = sample_pid(
+        *data.codes,
+        options=sampling,
+        estimator=estimator,
+        estimator_options=options,
+        joint_posteriors=data.joint_posteriors,
+        whole=np.array(whole),
+        seed=data.seed,
+    )
+    warn_if_sparse(sampled)
+    return sampled.result(
+        estimator=plugin.estimator,
+        diagnostics=plugin.diagnostics,
+        provenance={**plugin.provenance, **data.provenance},
+    )
+
+
+def resolve_encoding(discretization: str, x1: ArrayLike, x2: ArrayLike) -> str:
+    """The encoding ``discretization`` stands for: ``"auto"`` is ``"codes"`` when both
+    modalities are 1-D discrete (integers, booleans or strings), else ``"posterior"`` from
+    :data:`pid.posterior.MIN_SAMPLES` samples on and ``"kmeans"`` below."""
+    if discretization != "auto":
+        return discretization
+    discrete = all(np.ndim(a) == 1 and np.asarray(a).dtype.kind in "biuOUS" for a in (x1, x2))
+    if discrete:
+        return "codes"
+    return "posterior" if len(np.asarray(x1)) >= MIN_SAMPLES else "kmeans"
 
 
 def _clean(
@@ -170,4 +271,12 @@ def _clean(
     return arrays, keep, {"n_samples": len(arrays[2]), "dropped_nonfinite": dropped}
 
 
-__all__ = ["Prepared", "check_settings", "decompose", "estimate_prepared", "prepare"]
+__all__ = [
+    "ENCODINGS",
+    "Prepared",
+    "check_settings",
+    "decompose",
+    "estimate_prepared",
+    "prepare",
+    "resolve_encoding",
+]

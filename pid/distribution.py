@@ -151,6 +151,20 @@ class Distribution:
         return information.co_information(self.table)
 
     # ------------------------------------------------------------------ transforms
+    def sample(
+        self, n_samples: int, seed: int | None = 0
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``n_samples`` independent draws ``(x1, x2, y)`` from the table, as values of
+        :attr:`values` (integer codes for tables)."""
+        if isinstance(n_samples, bool) or not isinstance(n_samples, int | np.integer):
+            raise ValueError(f"n_samples is {n_samples!r}; pass a positive whole number.")
+        if n_samples < 1:
+            raise ValueError(f"n_samples is {n_samples}; pass a positive whole number.")
+        rng = np.random.default_rng(seed)
+        flat = rng.choice(self.table.size, size=n_samples, p=self.table.ravel() / self.table.sum())
+        cells = np.unravel_index(flat, self.shape)
+        return tuple(v[c] for v, c in zip(self.values, cells, strict=True))
+
     def swap_modalities(self) -> Distribution:
         """The same distribution with the roles of ``x1`` and ``x2`` exchanged."""
         v1, v2, vy = self.values

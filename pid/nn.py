@@ -4,7 +4,8 @@
   :func:`make_encoder` choosing between them), :func:`mlp_head`.
 - :func:`fit`: the one training loop, with early stopping on a held-out loss, used by the
   posterior classifiers, the fusion zoo, BATCH and FactorCL.
-- :func:`fit_posterior`: a classifier ``p(y | x)`` trained with that loop, and its posteriors.
+- :func:`train_classifier`: a classifier ``p(y | x)`` trained with that loop;
+  :func:`fit_posterior` its posteriors.
 
 Imported only by modules that train something, so ``import pid`` stays free of torch.
 """
@@ -165,7 +166,7 @@ def fit(
     return fitted
 
 
-def fit_posterior(
+def train_classifier(
     features: torch.Tensor,
     labels: torch.Tensor,
     n_labels: int,
@@ -178,8 +179,8 @@ def fit_posterior(
     max_epochs: int,
     patience: int,
     generator: torch.Generator,
-) -> tuple[np.ndarray, dict[str, Any]]:
-    """Train a classifier of ``labels`` from ``features`` and return its posteriors.
+) -> tuple[nn.Module, dict[str, Any]]:
+    """A classifier of ``labels`` from ``features``, in eval mode, and how its training went.
 
     An :func:`mlp` trained by Adam on the cross-entropy ``-mean log p(y_i | x_i)`` of the
     ``train`` split, stopped early (:func:`fit`) on that of the ``valid`` split; the weights
@@ -196,8 +197,8 @@ def fit_posterior(
 
     Returns
     -------
-    posteriors : ndarray of shape (n, n_labels)
-        ``p(y | x)`` for every sample, training and validation alike.
+    model : torch.nn.Module
+        The network; ``model(x)`` gives the logits.
     diagnostics : dict
         ``epochs`` run, ``best_epoch`` and the validation cross-entropy ``valid_loss_bits``.
     """
@@ -232,10 +233,20 @@ def fit_posterior(
         model=model,
     )
     model.eval()
-    with torch.no_grad():
-        posteriors = torch.softmax(model(features).double(), dim=1).cpu().numpy()
-    return posteriors, {
+    return model, {
         "epochs": fitted.epochs,
         "best_epoch": fitted.best_epoch,
         "valid_loss_bits": float(fitted.best_value / LN2),
     }
+
+
+def fit_posterior(
+    features: torch.Tensor, labels: torch.Tensor, n_labels: int, **training: Any
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Posteriors ``p(y | x)`` of every sample, training and validation alike, from a
+    classifier of :func:`train_classifier` (whose keyword arguments ``training`` holds),
+    shape ``(n, n_labels)``; and the training's diagnostics."""
+    model, diagnostics = train_classifier(features, labels, n_labels, **training)
+    with torch.no_grad():
+        posteriors = torch.softmax(model(features).double(), dim=1).cpu().numpy()
+    return posteriors, diagnostics

@@ -11,8 +11,9 @@ import numpy as np
 if TYPE_CHECKING:
     from pid.distribution import Distribution
 
-#: Version of the JSON layout written by :meth:`PIDResult.to_json`.
-SCHEMA_VERSION = 1
+#: Version of the JSON layout written by :meth:`PIDResult.to_json` (version 1, without
+#: ``sampling``, is read too).
+SCHEMA_VERSION = 2
 
 #: The four PID terms, in the order every table and array of the toolkit uses.
 TERMS = ("R", "U1", "U2", "S")
@@ -38,7 +39,10 @@ class PIDResult:
     """Redundancy, uniqueness and synergy of two modalities about a task, in bits.
 
     ``R + U1 = I(X1;Y)``, ``R + U2 = I(X2;Y)`` and ``R + U1 + U2 + S = I(X1,X2;Y)``
-    (thesis Eqs. 3.1 to 3.3). ``U1`` always belongs to the first modality passed in.
+    (thesis Eqs. 3.1 to 3.3). ``U1`` always belongs to the first modality passed in. The
+    terms of a distribution are non-negative; those estimated from samples are corrected for
+    sampling bias and can dip below zero by their sampling error (``sampling`` says by how
+    much they moved, and whether each stands out from a null model).
 
     Attributes
     ----------
@@ -52,6 +56,10 @@ class PIDResult:
         Estimator-specific facts: solver and status, largest marginal residual, solve time.
     provenance : dict
         Where the input came from: alphabet sizes, sample count and so on.
+    sampling : dict
+        For estimates from samples (:meth:`pid.sampling.SampledPID.to_dict`): the correction,
+        the plug-in values and the bias removed, the null model, intervals and warnings;
+        empty for a distribution.
     """
 
     R: float
@@ -64,6 +72,7 @@ class PIDResult:
     estimator: str
     diagnostics: dict[str, Any] = field(default_factory=dict)
     provenance: dict[str, Any] = field(default_factory=dict)
+    sampling: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_redundancy(
@@ -126,7 +135,7 @@ class PIDResult:
     def from_dict(cls, data: dict[str, Any]) -> PIDResult:
         """Rebuild a result from :meth:`to_dict` output."""
         version = data.get("schema_version")
-        if version != SCHEMA_VERSION:
+        if version not in (1, SCHEMA_VERSION):
             raise ValueError(
                 f"data has schema_version {version!r}, but this version of pid reads "
                 f"{SCHEMA_VERSION}; regenerate the result with this version."

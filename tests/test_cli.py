@@ -22,7 +22,8 @@ def and_npz(tmp_path):
 
 def test_compute_prints_terms_and_writes_result(and_npz, tmp_path, capsys):
     out = tmp_path / "out"
-    assert main(["compute", str(and_npz), "--out", str(out)]) == 0
+    plugin = ["--correction", "none", "--null", "0"]  # the table itself, not a sample of it
+    assert main(["compute", str(and_npz), *plugin, "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "0.311278" in printed and "0.500000" in printed
     result = PIDResult.from_json((out / "result.json").read_text())
@@ -47,14 +48,22 @@ def test_compute_writes_a_report_from_continuous_features(tmp_path, capsys):
     report = json.loads((out / "report.json").read_text())
     assert max(report["terms"], key=report["terms"].get) == "U1"
     assert report["bootstrap"]["n_resamples"] == 5
-    assert report["provenance"]["discretization"]["x1"]["n_codes"] == 8
+    assert report["provenance"]["discretization"]["method"] == "posterior"
+    assert report["provenance"]["discretization"]["n_codes"] == 8
+    assert report["sampling"]["null"]["above_null"]["U1"]
+    assert not report["sampling"]["null"]["above_null"]["U2"]
+    for term, (low, high) in report["intervals"].items():
+        assert low <= report["terms"][term] <= high
     assert {p.name for p in out.iterdir()} == {
         "report.json",
         "report.md",
         "report.html",
         "result.json",
     }
-    assert "discretizing" in capsys.readouterr().err
+    assert "encoding the samples" in capsys.readouterr().err
+    markdown = (out / "report.md").read_text()
+    assert "| term | bits | plug-in | null mean / 95% | share |" in markdown
+    assert "Null model: the terms over 20 permutations of the labels" in markdown
 
 
 def test_demo_writes_reports(tmp_path, capsys):

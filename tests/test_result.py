@@ -1,8 +1,9 @@
 import json
 
+import numpy as np
 import pytest
 
-from pid import PIDResult, estimate
+from pid import PIDResult, decompose, estimate
 from pid.datasets import canonical
 
 
@@ -10,8 +11,23 @@ def test_json_round_trip():
     result = estimate(canonical("and"))
     text = result.to_json()
     data = json.loads(text)
-    assert data["schema_version"] == 1 and data["units"] == "bits"
+    assert data["schema_version"] == 2 and data["units"] == "bits"
     assert PIDResult.from_json(text) == result
+
+
+def test_results_of_the_first_layout_are_read():
+    data = estimate(canonical("and")).to_dict()
+    del data["sampling"]
+    data["schema_version"] = 1
+    assert PIDResult.from_dict(data).sampling == {}
+
+
+def test_a_sampled_result_round_trips_with_its_corrections():
+    x1 = np.array([0, 0, 1, 1] * 30)
+    x2 = np.array([0, 1, 0, 1] * 30)
+    result = decompose(x1, x2, x1 ^ x2)
+    assert result.sampling["correction"] == "quadratic-shuffle"
+    assert PIDResult.from_json(result.to_json()) == result
 
 
 def test_schema_version_is_checked():

@@ -6,10 +6,11 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from pid.api import ENCODINGS
 from pid.cli.common import format_table
-from pid.discretize import DISCRETIZATIONS
 from pid.estimators import ESTIMATORS
 from pid.estimators.exact import CVX_METHODS
+from pid.sampling import CORRECTIONS, DEFAULT_CORRECTION
 
 
 def add_parser(commands: Any) -> None:
@@ -33,30 +34,45 @@ def add_parser(commands: Any) -> None:
     )
     compute.add_argument(
         "--device",
-        help="where the estimator runs: cpu, cuda, cuda:N or auto (default: numpy for cvx, "
-        "auto for batch)",
+        help="where the estimator and the posteriors' classifiers run: cpu, cuda, cuda:N or "
+        "auto (default: numpy for cvx and scikit-learn for the classifiers, auto for batch)",
     )
     compute.add_argument(
         "--discretization",
-        choices=DISCRETIZATIONS,
+        choices=ENCODINGS,
         default="auto",
-        help="how continuous features become codes (default: auto, k-means)",
+        help="how samples become codes (default: auto, integer codes as they are and "
+        "features through their cross-fitted posteriors; kmeans and bins are the thesis's)",
     )
     compute.add_argument(
         "--clusters",
         type=int,
         metavar="K",
-        help="clusters per continuous modality (default: Rice rule, at most 20)",
+        help="codes per continuous modality (default: at least 10 samples a cell, at most "
+        "32 for posteriors; Rice rule, at most 20, for kmeans and bins)",
     )
     compute.add_argument(
-        "--pca", type=int, metavar="N", help="principal components kept before clustering"
+        "--pca", type=int, metavar="N", help="principal components kept per modality"
+    )
+    compute.add_argument(
+        "--correction",
+        choices=CORRECTIONS,
+        default=DEFAULT_CORRECTION,
+        help=f"sampling bias correction (default: {DEFAULT_CORRECTION})",
+    )
+    compute.add_argument(
+        "--null",
+        type=int,
+        default=20,
+        metavar="N",
+        help="label permutations of the null model (default: 20)",
     )
     compute.add_argument(
         "--bootstrap",
         type=int,
         default=0,
         metavar="N",
-        help="resamples for 95%% percentile intervals (default: none)",
+        help="resamples for 95%% intervals, re-centred on the corrected terms (default: none)",
     )
     compute.add_argument("--seed", type=int, default=0, help="seed for clustering and resampling")
     compute.add_argument(
@@ -70,15 +86,31 @@ def add_parser(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load, decompose, and write the report and ``result.json``."""
+    from pid.api import resolve_encoding
+    from pid.estimators import SAMPLE_ESTIMATORS
     from pid.io import load, write_text_atomic
+    from pid.posterior import PosteriorOptions
     from pid.report import write_report
+    from pid.sampling import SamplingOptions
     from pid.workflows.compute import analyze
 
     if args.bootstrap < 0 or args.bootstrap == 1:
         raise ValueError(f"--bootstrap is {args.bootstrap}; pass 0 (none) or at least 2.")
     given = {"method": args.method, "tol_bits": args.tol_bits, "device": args.device}
     options = {name: value for name, value in given.items() if value is not None}
+    sample_estimator = args.estimator in SAMPLE_ESTIMATORS
+    sampling = posterior = None
+    if not sample_estimator:
+        sampling = SamplingOptions(args.correction, args.null, args.bootstrap)
+    elif args.bootstrap:
+        raise ValueError(
+            f"--bootstrap is not available with --estimator {args.estimator}, which would "
+            "train once per resample; run it with different --seed values instead."
+        )
     x1, x2, y = load(args.data)
+    encoding = resolve_encoding(args.discretization, x1, x2)
+    if args.device is not None and encoding == "posterior" and not sample_estimator:
+        posterior = PosteriorOptions(device=args.device)
     result, report = analyze(
         x1,
         x2,
@@ -88,8 +120,9 @@ def run(args: argparse.Namespace) -> int:
         discretization=args.discretization,
         n_clusters=args.clusters,
         pca=args.pca,
+        posterior=posterior,
+        sampling=sampling,
         seed=args.seed,
-        n_bootstrap=args.bootstrap,
         drop_nonfinite=args.drop_nonfinite,
         source=str(args.data),
         progress=True,

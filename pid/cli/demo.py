@@ -30,6 +30,7 @@ def run(args: argparse.Namespace) -> int:
     from pid.estimators import estimate
     from pid.io import write_text_atomic
     from pid.report import write_report
+    from pid.sampling import SamplingOptions
     from pid.workflows.compute import analyze
 
     gates = [(name, estimate(canonical(name))) for name in CANONICAL]
@@ -48,14 +49,17 @@ def run(args: argparse.Namespace) -> int:
         print(f"\n{title}", file=sys.stderr)
         result, report = analyze(
             *data,
-            n_bootstrap=args.bootstrap,
+            sampling=SamplingOptions(n_bootstrap=args.bootstrap),
             source=f"pid.datasets ({folder})",
             title=title,
             progress=True,
         )
         write_report(report, args.out / folder)
         rows.append((folder, result))
-    print("\nEstimated PID of example datasets (k-means codes), in bits:\n")
+    print(
+        "\nEstimated PID of example datasets (codes of cross-fitted posteriors, corrected for "
+        "sampling bias), in bits:\n"
+    )
     print(format_table(rows))
     print(f"\nreports in {args.out}/digits/ and {args.out}/synergy/ (report.html, .md, .json)")
     return 0

@@ -11,7 +11,7 @@ from pid.datasets.latent import (
     generative_posteriors,
 )
 from pid.datasets.real import digits
-from pid.datasets.synthetic import latent_bits
+from pid.datasets.synthetic import latent_bits, latent_bits_distribution
 
 __all__ = [
     "CANONICAL",
@@ -25,4 +25,5 @@ __all__ = [
     "generative_posteriors",
     "gmm",
     "latent_bits",
+    "latent_bits_distribution",
 ]

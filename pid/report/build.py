@@ -59,7 +59,8 @@ def compute_report(
     entropy_y : float, optional
         ``H(Y)`` in bits, when there is no ``dist``.
     intervals : dict, optional
-        ``{"R": (low, high), ...}``: confidence intervals of the four terms.
+        ``{"R": (low, high), ...}``: confidence intervals of the four terms; by default those
+        of ``result.sampling``, if any.
     bootstrap : dict, optional
         How the intervals were obtained (``n_resamples``, ``confidence``, ``seed``).
     source : str, optional
@@ -74,10 +75,13 @@ def compute_report(
         entropy_y = dist.entropy_y
     if entropy_y is None:
         raise ValueError("entropy_y is needed when dist is None; pass H(Y) in bits.")
+    sampling = result.sampling or None
+    if intervals is None and sampling and sampling.get("intervals"):
+        intervals = sampling["intervals"]
     return Report(
         mode="full",
         title=title or (f"PID of {source}" if source else "PID report"),
-        summary=_summary(result.mi_x1x2_y, entropy_y, shares),
+        summary=_summary(result.mi_x1x2_y, entropy_y, shares, sampling),
         estimator=result.estimator,
         terms=result.terms(),
         information={
@@ -94,6 +98,7 @@ def compute_report(
         alphabets=alphabet_diagnostics(dist) if dist is not None else None,
         result=result.to_dict(),
         zoo=zoo,
+        sampling=sampling,
     )
 
 
@@ -223,14 +228,39 @@ def alphabet_diagnostics(dist: Distribution) -> dict[str, Any]:
     return diagnostics
 
 
-def _summary(total: float, entropy_y: float, shares: dict[str, float]) -> str:
+def _summary(
+    total: float,
+    entropy_y: float,
+    shares: dict[str, float],
+    sampling: dict[str, Any] | None = None,
+) -> str:
     if total <= 0:
         return "The two modalities carry no information about the label: all four terms are 0."
     largest = max(shares, key=shares.get)
     fraction = f" ({total / entropy_y:.0%} of H(Y) = {entropy_y:.3f} bits)" if entropy_y else ""
-    return (
+    text = (
         f"Together the two modalities carry {total:.4f} bits about the label{fraction}. "
         f"The largest part is {TERM_WORDS[largest]}: {shares[largest]:.0%} of the total."
+    )
+    return text + (" " + null_sentence(sampling) if sampling else "")
+
+
+def null_sentence(sampling: dict[str, Any]) -> str:
+    """Which terms stand out from the null model, in words (empty without a null model)."""
+    above = sampling["null"]["above_null"]
+    if sampling["null"]["n_permutations"] == 0:
+        return ""
+    quiet = [TERM_WORDS[t] for t, stands in above.items() if not stands]
+    if not quiet:
+        return (
+            f"Every term exceeds the 95% quantile of its value over "
+            f"{sampling['null']['n_permutations']} label permutations."
+        )
+    words = quiet[0] if len(quiet) == 1 else ", ".join(quiet[:-1]) + " and " + quiet[-1]
+    return (
+        f"The {words} cannot be told from zero: at or below the 95% quantile of "
+        f"{'its' if len(quiet) == 1 else 'their'} value over "
+        f"{sampling['null']['n_permutations']} label permutations."
     )
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from pid.result import TERMS
 
 #: Version of the report layout; readers refuse other versions.
-REPORT_SCHEMA_VERSION = 1
+REPORT_SCHEMA_VERSION = 2
 #: The ``kind`` every report file carries.
 REPORT_KIND = "pid-report"
 #: Report modes: the PID of paired samples, or synergy bounds without labeled pairs.
@@ -60,6 +60,9 @@ class Report:
         best multimodal accuracy (``lower``, ``upper``).
     zoo : dict, optional
         The fusion zoo's run: settings, and each model's accuracy, model PID and agreement.
+    sampling : dict, optional
+        For estimates from samples: the bias correction, the plug-in values, the null model
+        and which terms stand out from it, and warnings (the result's ``sampling``).
     """
 
     mode: str
@@ -79,6 +82,7 @@ class Report:
     bounds: dict[str, float] | None = None
     accuracy: dict[str, float] | None = None
     zoo: dict[str, Any] | None = None
+    sampling: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form, tagged with the kind, schema version and unit."""

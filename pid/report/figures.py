@@ -24,7 +24,11 @@ def terms_figure(report: Report) -> bytes:
         error = [low, high]
     ax.bar(names, values, yerr=error, capsize=6, color=[TERM_COLORS[k] for k in names])
     ax.set_ylabel("bits")
-    ax.set_title("PID terms" + (" with bootstrap intervals" if error else ""))
+    if report.mode == "bounds":
+        label = " with their proven ranges"
+    else:
+        label = " with their resampling intervals" if error else ""
+    ax.set_title("PID terms" + label)
     ax.spines[["top", "right"]].set_visible(False)
     return _png(fig)
 

@@ -53,6 +53,7 @@ def render_markdown(report: Report) -> str:
     if report.guidance:
         lines += ["## What this means", "", *(f"- {g}" for g in report.guidance), ""]
     lines += [_terms_table(report), ""]
+    lines += [*(f"- {line}" for line in _sampling_lines(report)), ""] if report.sampling else []
     info = report.information
     lines += ["## Information (bits)", ""]
     lines += [f"- {name} = {value:.6f}" for name, value in info.items()]
@@ -76,6 +77,9 @@ def render_html(report: Report, images: dict[str, bytes] | None = None) -> str:
         items = "".join(f"<li>{html.escape(g)}</li>" for g in report.guidance)
         parts.append(f"<h2>What this means</h2><ul>{items}</ul>")
     parts.append(_terms_html(report))
+    if report.sampling:
+        items = "".join(f"<li>{html.escape(line)}</li>" for line in _sampling_lines(report))
+        parts.append(f"<ul>{items}</ul>")
     for name, caption in (
         ("terms", "The four terms in bits."),
         ("shares", "Each term's share of the information both modalities carry."),
@@ -94,31 +98,65 @@ def render_html(report: Report, images: dict[str, bytes] | None = None) -> str:
     return "\n".join(parts) + "\n"
 
 
-def _rows(report: Report) -> list[tuple[str, str, str, str]]:
+def _columns(report: Report) -> list[str]:
+    """The headers of the terms table: plug-in and null columns for estimates from samples."""
+    sampled = ["plug-in", "null mean / 95%"] if report.sampling else []
+    return ["term", "bits", *sampled, "share", _confidence_label(report)]
+
+
+def _rows(report: Report) -> list[list[str]]:
     rows = []
     for name, value in report.terms.items():
+        cells = [TERM_NAMES[name], f"{value:.6f}"]
+        if report.sampling:
+            null = report.sampling["null"]
+            cells.append(f"{report.sampling['plugin'][name]:.6f}")
+            cells.append(
+                f"{null['mean'][name]:.4f} / {null['q95'][name]:.4f}"
+                if null["n_permutations"]
+                else ""
+            )
+        cells.append(f"{report.shares[name]:.1%}" if report.shares else "")
         interval = ""
         if report.intervals:
             low, high = report.intervals[name]
             interval = f"[{low:.4f}, {high:.4f}]"
-        share = f"{report.shares[name]:.1%}" if report.shares else ""
-        rows.append((TERM_NAMES[name], f"{value:.6f}", share, interval))
+        rows.append([*cells, interval])
     return rows
 
 
 def _terms_table(report: Report) -> str:
-    confidence = _confidence_label(report)
-    header = f"| term | bits | share | {confidence} |\n|---|---|---|---|"
-    return header + "".join(f"\n| {a} | {b} | {c} | {d} |" for a, b, c, d in _rows(report))
+    columns = _columns(report)
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(row) + " |" for row in _rows(report)]
+    return "\n".join(lines)
 
 
 def _terms_html(report: Report) -> str:
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in _columns(report))
     cells = "".join(
-        f"<tr><td>{html.escape(a)}</td><td>{b}</td><td>{c}</td><td>{d}</td></tr>"
-        for a, b, c, d in _rows(report)
+        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
+        for row in _rows(report)
     )
-    head = f"<tr><th>term</th><th>bits</th><th>share</th><th>{_confidence_label(report)}</th></tr>"
-    return f"<table>{head}{cells}</table>"
+    return f"<table><tr>{head}</tr>{cells}</table>"
+
+
+def _sampling_lines(report: Report) -> list[str]:
+    """How the estimate from samples was corrected, and its cautions, one sentence each."""
+    sampling = report.sampling
+    if not sampling:
+        return []
+    lines = [
+        f"Sampling bias corrected by {sampling['correction']} (plug-in values beside); "
+        f"{sampling['samples_per_cell']:.1f} samples per occupied cell.",
+    ]
+    if sampling["null"]["n_permutations"]:
+        lines.append(
+            f"Null model: the terms over {sampling['null']['n_permutations']} permutations of "
+            "the labels (the modalities' joint kept); a term at or below the null's 95% "
+            "quantile cannot be told from zero."
+        )
+    return lines + [f"Warning: {w}" for w in sampling["warnings"]]
 
 
 def _confidence_label(report: Report) -> str:
@@ -127,7 +165,7 @@ def _confidence_label(report: Report) -> str:
         return "proven range"
     if not boot:
         return "interval (none: run with --bootstrap N)"
-    return f"{boot['confidence']:.0%} bootstrap interval ({boot['n_resamples']} resamples)"
+    return f"{boot['confidence']:.0%} interval ({boot['n_resamples']} resamples, re-centred)"
 
 
 def _provenance_items(report: Report) -> list[tuple[str, Any]]:

@@ -3,13 +3,11 @@
 - :func:`~pid.workflows.compute.analyze`: ``pid compute`` and ``pid demo``.
 - :func:`~pid.workflows.bounds.analyze_bounds`: ``pid bounds``.
 - :func:`~pid.workflows.zoo.run_zoo`: ``pid zoo train`` (needs torch).
-- :func:`~pid.workflows.resample.bootstrap`: percentile intervals of the terms.
 
 The zoo pipeline is not imported here, so that this package stays free of torch.
 """
 
 from pid.workflows.bounds import analyze_bounds
 from pid.workflows.compute import analyze
-from pid.workflows.resample import bootstrap
 
-__all__ = ["analyze", "analyze_bounds", "bootstrap"]
+__all__ = ["analyze", "analyze_bounds"]

@@ -1,0 +1,352 @@
+"""Cross-fitted posteriors: the encoding of features that keeps what they say about the task.
+
+A modality's posterior ``T_i = p(y | x_i)`` is a sufficient statistic of ``x_i`` for ``y``:
+``x_i`` and ``T_i`` are garblings of each other given ``y`` (``x_i -> T_i`` is a function,
+and ``x_i`` given ``T_i`` is independent of ``y``), so the channels ``y -> x_i`` and
+``y -> T_i`` are Blackwell-equivalent, and Bertschinger et al.'s R, U1 and U2, which depend
+only on ``p(x1, y)`` and ``p(x2, y)`` and are defined by decision problems, are the same for
+``(T1, T2)`` as for ``(x1, x2)``. Codes of the posteriors therefore lose only the coding's
+resolution, where codes of the raw features (k-means, the thesis's method) lose whatever the
+clusters do not align with.
+
+The posteriors are those of classifiers trained on other folds than the samples they are
+evaluated on (cross-fitting) and calibrated by a temperature fitted on held-out samples of
+the training folds. ``(T1, T2)`` is not sufficient for ``y`` jointly (synergy lives in the
+pair), so ``I(X1,X2;Y)`` comes from a third classifier of both modalities, as
+``H(Y) - E[-log2 p(y | x1, x2)]`` on held-out samples: a lower bound on the information, up
+to its sampling error, tight as far as the classifier is good. Synergy is ``I(X1,X2;Y) - R -
+U1 - U2``.
+
+Classifiers: on the CPU (``device=None``) scikit-learn's multinomial logistic regression for
+each modality and a two-hidden-layer ``tanh`` perceptron for the pair, after standardizing
+and, above ``max_components`` features, projecting on principal components; on a torch device
+the perceptrons of :func:`pid.nn.fit_posterior` for all three.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy.optimize import minimize_scalar
+
+#: Probabilities are floored at this before logarithms; far below any posterior that matters.
+PROBABILITY_FLOOR = 1e-12
+#: Principal components kept per modality before the classifiers, by default.
+DEFAULT_COMPONENTS = 64
+#: Fewer samples than this are refused: too few to cross-fit three classifiers.
+MIN_SAMPLES = 100
+#: The most codes per modality chosen by default.
+MAX_CODES = 32
+#: Above this many samples, cross-fitting uses two folds by default (each fold's classifiers
+#: train on ``max_train`` samples at most either way).
+LARGE = 50_000
+
+
+@dataclass(frozen=True)
+class PosteriorOptions:
+    """How the posteriors are learned and coded.
+
+    Attributes
+    ----------
+    folds : int, optional
+        Cross-fitting folds; default 5, or 2 above 50,000 samples.
+    max_train : int
+        Samples a classifier trains on at most (a random part of its training folds).
+    hidden : tuple of int
+        Hidden layers of the pair's perceptron.
+    calibration : float
+        Share of the training folds held out to fit each classifier's temperature.
+    device : str, optional
+        ``None``: scikit-learn on the CPU. A torch device (``"cpu"``, ``"cuda"``, ``"auto"``):
+        torch perceptrons for all three classifiers.
+    """
+
+    folds: int | None = None
+    max_train: int = 20_000
+    hidden: tuple[int, ...] = (128, 128, 128)
+    calibration: float = 0.1
+    device: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.folds is not None and (not isinstance(self.folds, int) or self.folds < 2):
+            raise ValueError(f"folds is {self.folds!r}; pass a whole number >= 2 or None.")
+        if not isinstance(self.max_train, int) or self.max_train < 10:
+            raise ValueError(f"max_train is {self.max_train!r}; pass a whole number >= 10.")
+        if not self.hidden or any(not isinstance(h, int) or h < 1 for h in self.hidden):
+            raise ValueError(f"hidden is {self.hidden!r}; pass positive layer widths.")
+        if not 0 < self.calibration < 0.5:
+            raise ValueError(f"calibration is {self.calibration!r}; pass a share in (0, 0.5).")
+
+
+@dataclass
+class PosteriorEncoding:
+    """Codes of the cross-fitted posteriors, the posteriors, and how they were learned.
+
+    Attributes
+    ----------
+    codes1, codes2 : ndarray of int
+        Each sample's code of ``p(y | x1)`` and ``p(y | x2)``.
+    labels : ndarray of int
+        The labels as indices ``0..n_labels-1`` of ``classes``.
+    posteriors : dict
+        ``"x1"``, ``"x2"``, ``"joint"``: held-out ``p(y | .)`` of every sample,
+        shape ``(n, n_labels)``.
+    classes : ndarray
+        The label values, in the order of the posteriors' columns.
+    diagnostics : dict
+        Folds, codes, classifiers, their held-out cross-entropies in bits, temperatures and
+        seconds.
+    """
+
+    codes1: np.ndarray
+    codes2: np.ndarray
+    labels: np.ndarray
+    posteriors: dict[str, np.ndarray]
+    classes: np.ndarray
+    diagnostics: dict[str, Any] = field(default_factory=dict)
+
+    def settings(self) -> dict[str, Any]:
+        """The encoding's record for a result's provenance (JSON-ready)."""
+        return {"method": "posterior", **self.diagnostics}
+
+
+def encode_posteriors(
+    x1: ArrayLike,
+    x2: ArrayLike,
+    y: ArrayLike,
+    *,
+    options: PosteriorOptions | None = None,
+    n_codes: int | None = None,
+    max_components: int | None = None,
+    seed: int = 0,
+    progress: bool = False,
+) -> PosteriorEncoding:
+    """Cross-fitted, calibrated posteriors of the labels given each modality and both, and
+    codes of the unimodal ones (module docstring).
+
+    ``x1``, ``x2`` are features of shape ``(n,)`` or ``(n, d)`` (integer codes are one-hot
+    encoded), standardized and, above ``max_components`` features (default 64), projected on
+    that many principal components; ``y`` holds class labels. A binary label's posterior is
+    coded by quantile bins of ``p(y=1 | x)``, more labels by k-means on ``sqrt(p(y | x))``
+    (Hellinger geometry), into ``n_codes`` codes a modality: by default
+    ``min(32, max(2, n // (10 n_labels)))``, so that the pairwise tables hold ten samples a
+    cell. ``progress`` shows a bar over the fits.
+    """
+    from tqdm.auto import tqdm
+
+    options = options or PosteriorOptions()
+    start = time.perf_counter()
+    classes, labels = np.unique(np.asarray(y), return_inverse=True)
+    labels = labels.ravel().astype(np.int64)
+    n, n_labels = len(labels), len(classes)
+    if n < MIN_SAMPLES:
+        raise ValueError(
+            f"{n} samples are too few to cross-fit the posteriors (at least {MIN_SAMPLES}); "
+            "pass discretization='kmeans' or 'bins', or more samples."
+        )
+    components = max_components or DEFAULT_COMPONENTS
+    features = [_features(x, n, components, seed) for x in (x1, x2)]
+    features.append(np.concatenate(features, axis=1))
+    folds = options.folds or (2 if n > LARGE else 5)
+    rng = np.random.default_rng(seed)
+    assignment = _stratified_folds(labels, folds, rng)
+    posteriors = {key: np.zeros((n, n_labels)) for key in ("x1", "x2", "joint")}
+    temperatures: dict[str, list[float]] = {key: [] for key in posteriors}
+    bar = tqdm(total=3 * folds, desc="posteriors", disable=not progress, leave=False)
+    for fold in range(folds):
+        held_out = np.flatnonzero(assignment == fold)
+        training = np.flatnonzero(assignment != fold)
+        if len(training) > options.max_train:
+            training = rng.choice(training, options.max_train, replace=False)
+        calibrate = rng.random(len(training)) < options.calibration
+        fit, check = training[~calibrate], training[calibrate]
+        for key, matrix in zip(posteriors, features, strict=True):
+            predict = _classifier(key, options, seed + fold)(matrix[fit], labels[fit], n_labels)
+            temperature = _temperature(predict(matrix[check]), labels[check])
+            posteriors[key][held_out] = _tempered(predict(matrix[held_out]), temperature)
+            temperatures[key].append(temperature)
+            bar.update()
+    bar.close()
+    n_codes = n_codes or int(min(MAX_CODES, max(2, n // (10 * n_labels))))
+    codes = [_codes(posteriors[key], n_codes, seed) for key in ("x1", "x2")]
+    diagnostics = {
+        "folds": folds,
+        "n_codes": n_codes,
+        "classifiers": _classifier_names(options),
+        "cross_entropy_bits": {
+            key: float(-np.log2(p[np.arange(n), labels]).mean()) for key, p in posteriors.items()
+        },
+        "temperatures": {key: [round(t, 4) for t in ts] for key, ts in temperatures.items()},
+        "components": min(components, *(f.shape[1] for f in features[:2])),
+        "options": {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(options).items()},
+        "seed": seed,
+        "seconds": time.perf_counter() - start,
+    }
+    return PosteriorEncoding(codes[0], codes[1], labels, posteriors, classes, diagnostics)
+
+
+def _features(x: ArrayLike, n: int, max_components: int, seed: int) -> np.ndarray:
+    """Standardized float features (one-hot for integer codes), projected on at most
+    ``max_components`` principal components."""
+    array = np.asarray(x)
+    if array.ndim == 1 and (array.dtype.kind in "biu" or array.dtype == object):
+        _, codes = np.unique(array, return_inverse=True)
+        array = np.eye(int(codes.max()) + 1)[codes.ravel()]
+    array = array.reshape(n, -1).astype(float)
+    spread = array.std(axis=0)
+    array = (array - array.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
+    if array.shape[1] > max_components:
+        from sklearn.decomposition import PCA
+
+        pca = PCA(max_components, svd_solver="randomized", random_state=seed)
+        array = pca.fit_transform(array)
+    return array
+
+
+def _stratified_folds(labels: np.ndarray, folds: int, rng: np.random.Generator) -> np.ndarray:
+    """A fold for each sample, each label spread evenly over the folds."""
+    assignment = np.empty(len(labels), dtype=np.int64)
+    for label in np.unique(labels):
+        rows = rng.permutation(np.flatnonzero(labels == label))
+        assignment[rows] = np.arange(len(rows)) % folds
+    return assignment
+
+
+def _classifier(key: str, options: PosteriorOptions, seed: int):
+    """A function ``fit(x, y, n_labels) -> predict`` of the classifier for ``key``."""
+    if options.device is not None:
+        return _torch_classifier(options, seed)
+    if key == "joint":
+        return _perceptron(options.hidden, seed)
+    return _logistic(seed)
+
+
+def _classifier_names(options: PosteriorOptions) -> dict[str, str]:
+    if options.device is not None:
+        name = f"torch perceptron {list(options.hidden)} on {options.device}"
+        return {"x1": name, "x2": name, "joint": name}
+    unimodal = "scikit-learn logistic regression"
+    joint = f"scikit-learn tanh perceptron {list(options.hidden)}"
+    return {"x1": unimodal, "x2": unimodal, "joint": joint}
+
+
+def _logistic(seed: int):
+    def fit(x: np.ndarray, y: np.ndarray, n_labels: int):
+        from sklearn.linear_model import LogisticRegression
+
+        model = LogisticRegression(max_iter=1000, random_state=seed).fit(x, y)
+        return lambda z: _columns(model.predict_log_proba(z), model.classes_, n_labels)
+
+    return fit
+
+
+def _perceptron(hidden: tuple[int, ...], seed: int):
+    def fit(x: np.ndarray, y: np.ndarray, n_labels: int):
+        from sklearn.neural_network import MLPClassifier
+
+        model = MLPClassifier(
+            hidden,
+            activation="tanh",
+            alpha=1e-5,
+            batch_size=256,
+            # Early stopping holds out a tenth, which needs a few samples of every label.
+            early_stopping=len(y) >= 40 * n_labels,
+            n_iter_no_change=25,
+            max_iter=400,
+            random_state=seed,
+        ).fit(x, y)
+        return lambda z: _columns(
+            np.log(np.maximum(model.predict_proba(z), PROBABILITY_FLOOR)),
+            model.classes_,
+            n_labels,
+        )
+
+    return fit
+
+
+def _torch_classifier(options: PosteriorOptions, seed: int):
+    def fit(x: np.ndarray, y: np.ndarray, n_labels: int):
+        import torch
+
+        from pid.backend import resolve_device
+        from pid.nn import train_classifier
+
+        device = resolve_device(options.device)
+        generator = torch.Generator().manual_seed(seed)
+        torch.manual_seed(seed)
+        order = torch.randperm(len(y), generator=generator)
+        n_valid = max(1, len(y) // 10)
+        features = torch.as_tensor(x, dtype=torch.float32, device=device)
+        targets = torch.as_tensor(y, device=device)
+        model, _ = train_classifier(
+            features,
+            targets,
+            n_labels,
+            train=order[n_valid:],
+            valid=order[:n_valid],
+            hidden=options.hidden[0],
+            batch_size=256,
+            learning_rate=1e-3,
+            max_epochs=200,
+            patience=20,
+            generator=generator,
+        )
+
+        def predict(z: np.ndarray) -> np.ndarray:
+            with torch.no_grad():
+                inputs = torch.as_tensor(z, dtype=torch.float32, device=device)
+                return torch.log_softmax(model(inputs).double(), dim=1).cpu().numpy()
+
+        return predict
+
+    return fit
+
+
+def _columns(log_p: np.ndarray, seen: np.ndarray, n_labels: int) -> np.ndarray:
+    """Log-probabilities over all ``n_labels`` columns (labels absent from a fold's training
+    samples get the floor)."""
+    full = np.full((len(log_p), n_labels), np.log(PROBABILITY_FLOOR))
+    full[:, seen] = log_p
+    return full
+
+
+def _temperature(log_p: np.ndarray, labels: np.ndarray) -> float:
+    """The temperature ``T`` minimizing the cross-entropy of ``softmax(log_p / T)`` on held-out
+    samples (Guo et al. 2017); 1 where there are too few of them."""
+    if len(labels) < 20:
+        return 1.0
+    rows = np.arange(len(labels))
+
+    def loss(temperature: float) -> float:
+        tempered = _tempered(log_p, temperature)
+        return float(-np.log(tempered[rows, labels]).mean())
+
+    return float(minimize_scalar(loss, bounds=(0.05, 20.0), method="bounded").x)
+
+
+def _tempered(log_p: np.ndarray, temperature: float) -> np.ndarray:
+    """``softmax(log_p / T)``, floored at :data:`PROBABILITY_FLOOR` and renormalized."""
+    scaled = log_p / temperature
+    scaled -= scaled.max(axis=1, keepdims=True)
+    p = np.exp(scaled)
+    p = np.maximum(p / p.sum(axis=1, keepdims=True), PROBABILITY_FLOOR)
+    return p / p.sum(axis=1, keepdims=True)
+
+
+def _codes(p: np.ndarray, n_codes: int, seed: int) -> np.ndarray:
+    """Codes of posteriors: quantile bins of ``p(y=1 | x)`` for two labels, k-means of
+    ``sqrt(p)`` otherwise; codes ``0..k-1`` in use."""
+    if p.shape[1] == 2:
+        edges = np.unique(np.quantile(p[:, 1], np.linspace(0, 1, n_codes + 1)[1:-1]))
+        codes = np.searchsorted(edges, p[:, 1], side="right")
+    else:
+        from sklearn.cluster import KMeans
+
+        points = np.sqrt(p)
+        k = min(n_codes, len(np.unique(points.round(12), axis=0)))
+        codes = KMeans(k, n_init=3, random_state=seed).fit_predict(points)
+    return np.unique(codes, return_inverse=True)[1].ravel().astype(np.int64)

@@ -1,0 +1,436 @@
+"""The PID of finite samples: its bias, corrections of it, a null model and intervals.
+
+Plug-in PID terms of the empirical joint of ``n`` samples are biased, synergy most of all: a
+sparsely sampled table looks more informative than its population. The four terms are linear
+in four informations (thesis Eqs. 3.1 to 3.3),
+
+    R = I1 + I2 - Iu,   U1 = Iu - I2,   U2 = Iu - I1,   S = I12 - Iu,
+
+with ``I1 = I(X1;Y)``, ``I2 = I(X2;Y)``, ``I12 = I(X1,X2;Y)`` and the union information
+``Iu = R + U1 + U2 = min_{q in Delta_p} I_q(X1,X2;Y)``; every correction here estimates the
+bias of those four and removes it (:data:`CORRECTIONS`):
+
+- ``"none"``: the plug-in values.
+- ``"miller-madow"``: ``I1``, ``I2``, ``I12`` less their first-order bias
+  ``(m_xy - m_x - m_y + 1) / (2 n ln 2)``, ``m`` the occupied cells of each table (Miller
+  1955); no such formula applies to ``Iu``, which keeps its plug-in value.
+- ``"shuffle"``: the terms less their mean over label permutations, the bias at zero
+  information.
+- ``"quadratic"``: quadratic extrapolation in the sample size (Strong et al. 1998, Treves and
+  Panzeri 1995): each information on the whole sample, on two halves and on four quarters is
+  fitted by ``a + b / n + c / n^2``, and ``a`` is the estimate.
+- ``"union"``: quadratic extrapolation for ``I1``, ``I2``, ``I12``; for ``Iu`` the bias that
+  ``I12`` has on the same data with ``x2`` permuted within each label, Kocillari et al.'s
+  (2024) assumption that the union information is as biased as the information of
+  conditionally independent modalities.
+- ``"quadratic-shuffle"`` (the default): quadratic extrapolation, less its mean over label
+  permutations, the bias it leaves at zero information (the combination Panzeri et al. 2007
+  recommend for plain mutual information).
+
+``docs/benchmarks.md`` compares them against exact answers; the default is the one that came
+closest. The null model recomputes the corrected terms with the labels permuted (the joint of
+the modalities kept): a term at or below its null's 95% quantile cannot be told from zero.
+Intervals come from resampling the rows, re-centred on the corrected estimate, so a
+resample's own extra bias does not shift them.
+
+Where the joint information comes from a classifier's held-out cross-entropy (the posterior
+encoding, :mod:`pid.posterior`), ``I12`` is ``H(Y)`` less the mean log-loss of the rows
+concerned, and the codes' joint table is used for ``I1``, ``I2`` and ``Iu`` only.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from pid._validate import check_tolerance
+from pid.distribution import Distribution
+from pid.information import LN2, entropy
+from pid.result import TERMS, PIDResult
+
+#: The corrections of :func:`sample_pid`.
+CORRECTIONS = ("none", "miller-madow", "shuffle", "quadratic", "union", "quadratic-shuffle")
+#: The correction used unless another is named.
+DEFAULT_CORRECTION = "quadratic-shuffle"
+#: The informations the terms are made of, in the order of every array here.
+INFORMATIONS = ("I(X1;Y)", "I(X2;Y)", "I(X1,X2;Y)", "I_union")
+#: Fewer samples than this per occupied cell of the tables behind a plug-in value is warned of.
+LOW_SAMPLES_PER_CELL = 10.0
+#: Sample sizes of quadratic extrapolation, as fractions of the whole sample.
+EXTRAPOLATION = (1, 2, 4)
+
+
+@dataclass(frozen=True)
+class SamplingOptions:
+    """How the PID of samples is corrected and qualified.
+
+    Attributes
+    ----------
+    correction : str
+        One of :data:`CORRECTIONS`; ``"none"`` keeps the plug-in values.
+    n_null : int
+        Label permutations of the null model (and of the corrections that use them); 0
+        skips the null model where the correction does not need it.
+    n_bootstrap : int
+        Resamples of the rows for the intervals; 0 for none.
+    confidence : float
+        Coverage of the intervals.
+    tol_bits : float
+        Certified gap of the exact solver on each table the corrections, the null model and
+        the resamples solve: far below their sampling error, and several times faster than
+        the solver's default.
+    """
+
+    correction: str = DEFAULT_CORRECTION
+    n_null: int = 20
+    n_bootstrap: int = 0
+    confidence: float = 0.95
+    tol_bits: float = 1e-4
+
+    def __post_init__(self) -> None:
+        if self.correction not in CORRECTIONS:
+            raise ValueError(
+                f"correction {self.correction!r} is unknown; choose one of "
+                f"{', '.join(CORRECTIONS)}."
+            )
+        needs_null = self.correction in ("shuffle", "quadratic-shuffle")
+        for name, least in (("n_null", 2 if needs_null else 0), ("n_bootstrap", 0)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < least:
+                raise ValueError(
+                    f"{name} is {value!r}; pass a whole number of at least {least}"
+                    f"{' for correction=' + repr(self.correction) if least else ''}."
+                )
+        if self.n_bootstrap == 1:
+            raise ValueError("n_bootstrap is 1; pass 0 (no intervals) or at least 2.")
+        if not 0 < self.confidence < 1:
+            raise ValueError(f"confidence is {self.confidence!r}; pass a number in (0, 1).")
+        check_tolerance(self.tol_bits)
+
+
+@dataclass(frozen=True)
+class SampledPID:
+    """The PID of samples with its bias, null model and intervals, in bits.
+
+    Attributes
+    ----------
+    informations, plugin : ndarray, shape (4,)
+        The corrected and the plug-in ``I1, I2, I12, Iu`` (:data:`INFORMATIONS`).
+    null : ndarray, shape (n_null, 4)
+        The corrected terms R, U1, U2, S of each label permutation.
+    intervals : ndarray of shape (4, 2), or None
+        Each term's interval, when rows were resampled.
+    correction : str
+        The correction applied.
+    samples_per_cell : float
+        Samples over occupied cells of the tables behind the plug-in values.
+    n_samples : int
+        Samples the estimate is made of.
+    """
+
+    informations: np.ndarray
+    plugin: np.ndarray
+    null: np.ndarray
+    intervals: np.ndarray | None
+    correction: str
+    samples_per_cell: float
+    n_samples: int
+    confidence: float
+
+    @property
+    def terms(self) -> np.ndarray:
+        """The corrected R, U1, U2, S (a bias-corrected term can dip below zero by its
+        sampling error)."""
+        return terms_of(self.informations)
+
+    @property
+    def plugin_terms(self) -> np.ndarray:
+        """The plug-in R, U1, U2, S."""
+        return terms_of(self.plugin)
+
+    def result(
+        self, *, estimator: str, diagnostics: dict[str, Any], provenance: dict[str, Any]
+    ) -> PIDResult:
+        """The :class:`~pid.PIDResult` of the estimate: the corrected terms and informations,
+        with :meth:`to_dict` as its ``sampling``."""
+        r, u1, u2, s = (float(v) for v in self.terms)
+        i1, i2, i12, _ = (float(v) for v in self.informations)
+        return PIDResult(
+            R=r,
+            U1=u1,
+            U2=u2,
+            S=s,
+            mi_x1_y=i1,
+            mi_x2_y=i2,
+            mi_x1x2_y=i12,
+            estimator=estimator,
+            diagnostics=diagnostics,
+            provenance=provenance,
+            sampling=self.to_dict(),
+        )
+
+    def warnings(self) -> list[str]:
+        """Plain-words cautions about the estimate (none where no correction was asked for:
+        the table is then taken as the distribution itself)."""
+        notes = []
+        if self.correction != "none" and self.samples_per_cell < LOW_SAMPLES_PER_CELL:
+            notes.append(
+                f"only {self.samples_per_cell:.1f} samples per occupied cell (fewer than "
+                f"{LOW_SAMPLES_PER_CELL:g}): the plug-in values are strongly biased and the "
+                "corrected ones uncertain; use fewer codes or more samples."
+            )
+        return notes
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form kept in a result's ``sampling``: corrected and plug-in values, the
+        bias removed, the null model and which terms stand out from it, and the intervals."""
+        terms, plugin = self.terms, self.plugin_terms
+        null_mean = self.null.mean(axis=0) if len(self.null) else np.full(4, math.nan)
+        null_high = np.quantile(self.null, 0.95, axis=0) if len(self.null) else null_mean
+        return {
+            "correction": self.correction,
+            "n_samples": self.n_samples,
+            "samples_per_cell": self.samples_per_cell,
+            "plugin": dict(zip(TERMS, plugin.tolist(), strict=True)),
+            "bias_bits": dict(zip(TERMS, (plugin - terms).tolist(), strict=True)),
+            "informations": dict(zip(INFORMATIONS, self.informations.tolist(), strict=True)),
+            "plugin_informations": dict(zip(INFORMATIONS, self.plugin.tolist(), strict=True)),
+            "null": {
+                "n_permutations": len(self.null),
+                "mean": dict(zip(TERMS, null_mean.tolist(), strict=True)),
+                "q95": dict(zip(TERMS, null_high.tolist(), strict=True)),
+                "above_null": {
+                    t: bool(v > h) if len(self.null) else None
+                    for t, v, h in zip(TERMS, terms, null_high, strict=True)
+                },
+            },
+            "intervals": (
+                None
+                if self.intervals is None
+                else {t: self.intervals[i].tolist() for i, t in enumerate(TERMS)}
+            ),
+            "confidence": self.confidence,
+            "warnings": self.warnings(),
+        }
+
+
+def terms_of(informations: np.ndarray) -> np.ndarray:
+    """R, U1, U2, S from ``I1, I2, I12, Iu`` (last axis): ``R = I1 + I2 - Iu``,
+    ``U1 = Iu - I2``, ``U2 = Iu - I1``, ``S = I12 - Iu`` (thesis Eqs. 3.1 to 3.3)."""
+    i1, i2, i12, iu = np.moveaxis(np.asarray(informations, dtype=float), -1, 0)
+    return np.stack([i1 + i2 - iu, iu - i2, iu - i1, i12 - iu], axis=-1)
+
+
+def sample_pid(
+    c1: np.ndarray,
+    c2: np.ndarray,
+    y: np.ndarray,
+    *,
+    options: SamplingOptions | None = None,
+    estimator: str = "cvx",
+    estimator_options: dict[str, Any] | None = None,
+    joint_posteriors: np.ndarray | None = None,
+    whole: np.ndarray | None = None,
+    seed: int = 0,
+) -> SampledPID:
+    """The corrected PID of paired codes, its null model and intervals.
+
+    Parameters
+    ----------
+    c1, c2, y : ndarray of int
+        Codes ``0..k-1`` of the two modalities and the labels, one per sample.
+    options : SamplingOptions, optional
+        The correction, the null model's permutations and the resamples.
+    estimator, estimator_options : str, dict
+        The estimator of the terms of each table (:func:`pid.estimate`) and its options
+        (CVX's ``tol_bits`` is ``options.tol_bits`` here).
+    joint_posteriors : ndarray of shape (n, n_labels), optional
+        Held-out ``p(y | x1, x2)`` of each sample: ``I12`` is then ``H(Y)`` less the mean
+        log-loss, and the codes give ``I1``, ``I2`` and ``Iu`` only.
+    whole : ndarray of shape (4,), optional
+        The plug-in ``I1, I2, I12, Iu`` of the whole sample where the caller has solved it
+        already (to its own tolerance): they replace this function's own solve of it.
+    seed : int
+        Seeds the subsamples, permutations and resamples.
+    """
+    options = options or SamplingOptions()
+    settings = dict(estimator_options or {})
+    if estimator == "cvx":
+        settings["tol_bits"] = options.tol_bits
+    views = _Views(c1, c2, y, joint_posteriors, estimator, settings)
+    rng = np.random.default_rng(seed)
+    n, correction = len(y), options.correction
+    extrapolated = correction in ("quadratic", "union", "quadratic-shuffle")
+    shuffled = correction in ("shuffle", "quadratic-shuffle")
+    plan: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def sample(codes2: np.ndarray, labels: np.ndarray) -> list[int]:
+        """Plan the whole sample's table (and its subsamples' where extrapolating)."""
+        views_ = [(codes2, labels, np.arange(n))]
+        if extrapolated:
+            order = rng.permutation(n)
+            views_ += [
+                (codes2, labels, part)
+                for parts in EXTRAPOLATION[1:]
+                for part in np.array_split(order, parts)
+            ]
+        plan.extend(views_)
+        return list(range(len(plan) - len(views_), len(plan)))
+
+    data = sample(c2, y)
+    nulls = [sample(c2, rng.permutation(y)) for _ in range(options.n_null)]
+    within = sample(_within_label_permutation(c2, y, rng), y) if correction == "union" else []
+    resamples = [rng.integers(0, n, n) for _ in range(options.n_bootstrap)]
+    boots = list(range(len(plan), len(plan) + len(resamples)))
+    plan += [(c2, y, rows) for rows in resamples]
+    values = views.informations(plan)
+    if whole is not None:
+        joint_information = values[data[0], 2]
+        values[data[0]] = whole
+        if views.joint_loss is not None:
+            values[data[0], 2] = joint_information
+    if views.joint_loss is not None:
+        # A classifier that learned nothing (its labels permuted) has I12 = 0 exactly.
+        values[[k for block in nulls for k in block], 2] = 0.0
+
+    def corrected(block: list[int]) -> np.ndarray:
+        if extrapolated:
+            return _extrapolate(values[block])
+        if correction == "miller-madow":
+            return values[block[0]] - views.first_order_bias(block[0])
+        return values[block[0]].copy()
+
+    informations = corrected(data)
+    null_estimates = np.array([corrected(block) for block in nulls]).reshape(-1, 4)
+    if within:
+        # Iu is as biased as I12 of conditionally independent modalities (Kocillari et al.).
+        informations[3] = values[data[0], 3] - (values[within[0], 2] - corrected(within)[2])
+    if shuffled:
+        informations = informations - null_estimates.mean(axis=0)
+    null = np.empty((options.n_null, 4))
+    for k in range(options.n_null):
+        others = np.delete(null_estimates, k, axis=0)
+        null[k] = terms_of(null_estimates[k] - (others.mean(axis=0) if shuffled else 0.0))
+    intervals = None
+    if resamples:
+        boot = terms_of(values[boots])
+        tail = (1 - options.confidence) / 2
+        low, high = np.quantile(boot, [tail, 1 - tail], axis=0)
+        centre = np.median(boot, axis=0)
+        estimate = terms_of(informations)
+        intervals = np.stack([estimate + low - centre, estimate + high - centre], axis=1)
+    return SampledPID(
+        informations=informations,
+        plugin=values[data[0]].copy(),
+        null=null,
+        intervals=intervals,
+        correction=correction,
+        samples_per_cell=views.samples_per_cell(),
+        n_samples=n,
+        confidence=options.confidence,
+    )
+
+
+def _extrapolate(values: np.ndarray) -> np.ndarray:
+    """``a`` of ``Q(N) = a + b / N + c / N^2`` through the mean values at the sizes of
+    :data:`EXTRAPOLATION` (``values`` holds the whole sample's row, then the halves', then the
+    quarters')."""
+    splits = np.cumsum(EXTRAPOLATION)[:-1]
+    means = np.stack([part.mean(axis=0) for part in np.split(values, splits)])
+    inverse = np.asarray(EXTRAPOLATION, dtype=float)  # n / N
+    design = np.stack([np.ones_like(inverse), inverse, inverse**2], axis=1)
+    return np.linalg.solve(design, means)[0]
+
+
+def _within_label_permutation(
+    c2: np.ndarray, y: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """``c2`` permuted among the samples of each label: the same ``p(x1, y)`` and
+    ``p(x2, y)``, with ``x1`` and ``x2`` independent given ``y``."""
+    permuted = c2.copy()
+    for label in np.unique(y):
+        rows = np.flatnonzero(y == label)
+        permuted[rows] = c2[rng.permutation(rows)]
+    return permuted
+
+
+class _Views:
+    """Count tables of row subsets (with their own second-modality codes and labels) and
+    their informations."""
+
+    def __init__(
+        self,
+        c1: np.ndarray,
+        c2: np.ndarray,
+        y: np.ndarray,
+        joint_posteriors: np.ndarray | None,
+        estimator: str,
+        estimator_options: dict[str, Any],
+    ) -> None:
+        self.c1, self.c2, self.y = c1, c2, y
+        self.shape = (int(c1.max()) + 1, int(c2.max()) + 1, int(y.max()) + 1)
+        self.joint_loss = None
+        if joint_posteriors is not None:
+            floor = np.maximum(np.asarray(joint_posteriors, dtype=float), 1e-300)
+            self.joint_loss = -np.log2(floor / floor.sum(axis=1, keepdims=True))
+        self.estimator, self.estimator_options = estimator, estimator_options
+        self.tables: list[np.ndarray] = []
+
+    def table(self, c2: np.ndarray, labels: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        n1, n2, ny = self.shape
+        flat = (self.c1[rows] * n2 + c2[rows]) * ny + labels[rows]
+        return np.bincount(flat, minlength=n1 * n2 * ny).reshape(self.shape).astype(float)
+
+    def informations(self, plan: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> np.ndarray:
+        """``I1, I2, I12, Iu`` of every ``(c2, labels, rows)`` of ``plan``, in bits."""
+        from pid.estimators import cvx_batch, estimate
+
+        self.tables = [self.table(*view) for view in plan]
+        dists = [Distribution.from_counts(t) for t in self.tables]
+        options = self.estimator_options
+        if self.estimator == "cvx" and options.get("method", "newton") == "newton":
+            results = cvx_batch(dists, **{k: v for k, v in options.items() if k != "method"})
+        else:
+            results = [estimate(d, self.estimator, **options) for d in dists]
+        values = np.array([[r.mi_x1_y, r.mi_x2_y, r.mi_x1x2_y, r.R + r.U1 + r.U2] for r in results])
+        if self.joint_loss is not None:
+            for k, (_, labels, rows) in enumerate(plan):
+                counts = np.bincount(labels[rows], minlength=self.shape[2])
+                loss = self.joint_loss[rows, labels[rows]].mean()
+                values[k, 2] = entropy(counts / counts.sum()) - loss
+        return values
+
+    def first_order_bias(self, index: int) -> np.ndarray:
+        """Miller-Madow bias of the ``I1``, ``I2`` and ``I12`` of the ``index``-th table (none
+        for ``Iu``, and none for a cross-entropy ``I12``)."""
+        table = self.tables[index]
+        n = table.sum()
+
+        def bias(joint: np.ndarray) -> float:
+            occupied = np.count_nonzero
+            return (
+                occupied(joint) - occupied(joint.sum(axis=1)) - occupied(joint.sum(axis=0)) + 1
+            ) / (2 * n * LN2)
+
+        i12 = 0.0 if self.joint_loss is not None else bias(table.reshape(-1, self.shape[2]))
+        return np.array([bias(table.sum(axis=1)), bias(table.sum(axis=0)), i12, 0.0])
+
+    def samples_per_cell(self) -> float:
+        """Samples over occupied cells of the table whose plug-in values enter the estimate:
+        the joint table, or the pairwise ones where ``I12`` comes from a classifier."""
+        table = self.tables[0]
+        n = table.sum()
+        if self.joint_loss is None:
+            return float(n / np.count_nonzero(table))
+        pairs = (np.count_nonzero(table.sum(axis=1)), np.count_nonzero(table.sum(axis=0)))
+        return float(n / max(pairs))
+
+
+def warn_if_sparse(sampled: SampledPID) -> None:
+    """Warn (``UserWarning``) of each caution of :meth:`SampledPID.warnings`."""
+    for note in sampled.warnings():
+        warnings.warn(note, stacklevel=3)
