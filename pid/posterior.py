@@ -128,6 +128,12 @@ def encode_posteriors(
     """Cross-fitted, calibrated posteriors of the labels given each modality and both, and
     codes of the unimodal ones (module docstring).
 
+    The joint posterior kept is the best held-out predictor among the classifier of both
+    modalities, each unimodal one, and their product ``p(y|x1) p(y|x2) / p(y)`` normalized
+    (exact when the modalities are independent given the label): each one's held-out
+    information bounds ``I(X1,X2;Y)`` from below, by data processing, so a weak joint
+    classifier cannot pull the estimate under what one modality alone carries.
+
     ``x1``, ``x2`` are features of shape ``(n,)`` or ``(n, d)`` (integer codes are one-hot
     encoded), standardized and, above ``max_components`` features (default 64), projected on
     that many principal components; ``y`` holds class labels. A binary label's posterior is
@@ -171,15 +177,20 @@ def encode_posteriors(
             temperatures[key].append(temperature)
             bar.update()
     bar.close()
+    candidates = {**posteriors, "product": _product_of_experts(posteriors, labels, n_labels)}
+    losses = {
+        key: float(-np.log2(p[np.arange(n), labels]).mean()) for key, p in candidates.items()
+    }
+    best = min(("joint", "product", "x1", "x2"), key=losses.get)
+    posteriors["joint"] = candidates[best]
     n_codes = n_codes or int(min(MAX_CODES, max(2, n // (10 * n_labels))))
     codes = [_codes(posteriors[key], n_codes, seed) for key in ("x1", "x2")]
     diagnostics = {
         "folds": folds,
         "n_codes": n_codes,
         "classifiers": _classifier_names(options),
-        "cross_entropy_bits": {
-            key: float(-np.log2(p[np.arange(n), labels]).mean()) for key, p in posteriors.items()
-        },
+        "cross_entropy_bits": losses,
+        "joint_from": best,
         "temperatures": {key: [round(t, 4) for t in ts] for key, ts in temperatures.items()},
         "components": min(components, *(f.shape[1] for f in features[:2])),
         "options": {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(options).items()},
@@ -239,7 +250,11 @@ def _logistic(seed: int):
         from sklearn.linear_model import LogisticRegression
 
         model = LogisticRegression(max_iter=1000, random_state=seed).fit(x, y)
-        return lambda z: _columns(model.predict_log_proba(z), model.classes_, n_labels)
+        return lambda z: _columns(
+            np.log(np.maximum(model.predict_proba(z), PROBABILITY_FLOOR)),
+            model.classes_,
+            n_labels,
+        )
 
     return fit
 
@@ -304,6 +319,20 @@ def _torch_classifier(options: PosteriorOptions, seed: int):
         return predict
 
     return fit
+
+
+def _product_of_experts(
+    posteriors: dict[str, np.ndarray], labels: np.ndarray, n_labels: int
+) -> np.ndarray:
+    """``p(y|x1) p(y|x2) / p(y)``, normalized: the posterior given both modalities when they
+    are independent given the label."""
+    prior = np.bincount(labels, minlength=n_labels) / len(labels)
+    log_p = (
+        np.log(posteriors["x1"])
+        + np.log(posteriors["x2"])
+        - np.log(np.maximum(prior, PROBABILITY_FLOOR))
+    )
+    return _tempered(log_p, 1.0)
 
 
 def _columns(log_p: np.ndarray, seen: np.ndarray, n_labels: int) -> np.ndarray:

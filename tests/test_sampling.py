@@ -1,0 +1,166 @@
+"""The PID of samples: corrections against exact answers, the null model, intervals, and the
+posterior encoding of features."""
+
+import numpy as np
+import pytest
+
+import pid
+from pid.datasets import generative, latent_bits_distribution
+from pid.information import LN2
+from pid.posterior import PosteriorOptions, encode_posteriors
+from pid.result import TERMS
+from pid.sampling import CORRECTIONS, SamplingOptions, sample_pid, terms_of
+
+NOISY_BITS = latent_bits_distribution(flip=0.1)  # R = U1 = U2 = S = 0.531 bits
+
+
+def _codes(dist, n, seed):
+    return [np.unique(v, return_inverse=True)[1] for v in dist.sample(n, seed=seed)]
+
+
+def _exact(dist):
+    return np.array(list(pid.estimate(dist).terms().values()))
+
+
+def test_terms_follow_from_the_four_informations():
+    informations = np.array([0.7, 0.5, 1.4, 0.9])  # I1, I2, I12, Iu
+    r, u1, u2, s = terms_of(informations)
+    assert (r, u1, u2, s) == pytest.approx((0.3, 0.4, 0.2, 0.5))
+    assert r + u1 == pytest.approx(0.7) and r + u2 == pytest.approx(0.5)
+    assert r + u1 + u2 + s == pytest.approx(1.4)
+
+
+@pytest.mark.parametrize("correction", ["quadratic", "quadratic-shuffle"])
+def test_corrections_come_within_sampling_error_of_the_exact_pid(correction):
+    exact = _exact(NOISY_BITS)
+    errors = []
+    for seed in range(4):
+        codes = _codes(NOISY_BITS, 4000, seed)
+        options = SamplingOptions(correction=correction, n_null=8)
+        errors.append(sample_pid(*codes, options=options, seed=seed).terms - exact)
+    plugin = sample_pid(*codes, options=SamplingOptions("none", 0)).terms - exact
+    assert np.abs(np.mean(errors, axis=0)).max() <= 0.02
+    assert plugin[3] >= 0.03  # the plug-in synergy of 4,000 samples is biased upwards
+
+
+def test_every_correction_keeps_the_identities_and_records_its_bias():
+    codes = _codes(NOISY_BITS, 1500, 0)
+    for correction in CORRECTIONS:
+        needs = correction in ("shuffle", "quadratic-shuffle")
+        sampled = sample_pid(*codes, options=SamplingOptions(correction, 4 if needs else 0))
+        record = sampled.to_dict()
+        i1, _, i12, _ = sampled.informations
+        r, u1, u2, s = sampled.terms
+        assert r + u1 == pytest.approx(i1) and r + u1 + u2 + s == pytest.approx(i12)
+        plugin = [record["plugin"][t] for t in TERMS]
+        bias = [p - corrected for p, corrected in zip(plugin, sampled.terms, strict=True)]
+        assert list(record["bias_bits"].values()) == pytest.approx(bias)
+        if correction == "none":
+            assert np.array_equal(sampled.terms, sampled.plugin_terms)
+
+
+def test_miller_madow_removes_the_first_order_bias_of_the_shannon_terms():
+    codes = _codes(NOISY_BITS, 800, 1)
+    plain = sample_pid(*codes, options=SamplingOptions("none", 0))
+    corrected = sample_pid(*codes, options=SamplingOptions("miller-madow", 0))
+    n = len(codes[2])
+    table = pid.Distribution.from_samples(*codes).table * n
+    occupied = np.count_nonzero
+    expected = (occupied(table) - occupied(table.sum(axis=2)) - occupied(table.sum((0, 1))) + 1)
+    expected /= 2 * n * LN2
+    assert plain.informations[2] - corrected.informations[2] == pytest.approx(expected)
+    assert corrected.informations[3] == plain.informations[3]  # no formula for Iu
+
+
+def test_the_null_model_of_a_label_without_information_is_zero():
+    table = np.einsum(
+        "ij,k->ijk", np.random.default_rng(6).dirichlet(np.ones(64)).reshape(8, 8), np.ones(3)
+    )
+    independent = pid.Distribution.from_table(table, normalize=True)
+    terms, plugin = [], []
+    for seed in range(6):
+        sampled = sample_pid(*_codes(independent, 1500, seed), seed=seed)
+        terms.append(sampled.terms)
+        plugin.append(sampled.plugin_terms)
+        record = sampled.to_dict()["null"]
+        assert record["n_permutations"] == 20
+        assert sum(record["above_null"].values()) <= 2
+    assert np.abs(np.mean(terms, axis=0)).max() <= 0.02
+    assert np.mean(plugin, axis=0)[3] >= 0.05  # what the plug-in calls synergy
+
+
+def test_intervals_are_re_centred_on_the_corrected_terms():
+    codes = _codes(NOISY_BITS, 3000, 2)
+    sampled = sample_pid(*codes, options=SamplingOptions(n_null=4, n_bootstrap=30), seed=2)
+    low, high = sampled.intervals.T
+    assert np.all(low <= sampled.terms) and np.all(sampled.terms <= high)
+    assert np.all(high - low > 0.01)
+    assert sampled.to_dict()["intervals"]["S"] == list(sampled.intervals[3])
+
+
+def test_sparse_tables_are_warned_of():
+    codes = _codes(NOISY_BITS, 300, 0)  # 8 x 8 x 16 cells
+    with pytest.warns(UserWarning, match="samples per occupied cell"):
+        pid.decompose(*codes, sampling=SamplingOptions(n_null=2))
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"correction": "jackknife"}, "correction 'jackknife' is unknown"),
+        ({"correction": "shuffle", "n_null": 1}, "n_null is 1; pass a whole number of at least"),
+        ({"n_bootstrap": 1}, "n_bootstrap is 1"),
+        ({"confidence": 1.0}, "confidence is 1.0"),
+        ({"tol_bits": 0.0}, "tol_bits is 0.0"),
+    ],
+)
+def test_bad_sampling_options_are_refused(settings, message):
+    with pytest.raises(ValueError, match=message):
+        SamplingOptions(**settings)
+
+
+@pytest.fixture(scope="module")
+def unique_features():
+    return generative("U1", 2000, seed=0)
+
+
+def test_the_posterior_encoding_keeps_the_unique_information(unique_features):
+    result = pid.decompose(*unique_features)
+    assert result.provenance["discretization"]["method"] == "posterior"
+    exact = pid.datasets.generative_pid("U1", n_samples=100_000, bins=64)
+    assert result.U1 == pytest.approx(exact.U1, abs=0.1)
+    assert max(abs(result.R), abs(result.U2), abs(result.S)) <= 0.05
+    above = result.sampling["null"]["above_null"]
+    assert above["U1"] and not above["U2"]
+    kmeans = pid.decompose(*unique_features, discretization="kmeans")
+    assert result.U1 > kmeans.U1 + 0.2  # clusters of the features lose most of it
+
+
+def test_posteriors_are_cross_fitted_and_calibrated(unique_features):
+    x1, x2, y = unique_features
+    shuffled = np.random.default_rng(0).permutation(y)
+    encoding = encode_posteriors(x1, x2, shuffled, n_codes=8)
+    assert encoding.diagnostics["folds"] == 5
+    # Held out, a label the features do not predict costs at least its entropy.
+    assert min(encoding.diagnostics["cross_entropy_bits"].values()) >= 0.99
+    result = pid.decompose(x1, x2, shuffled)
+    assert max(abs(v) for v in result.terms().values()) <= 0.05
+    assert np.allclose(encoding.posteriors["x1"].sum(axis=1), 1.0)
+
+
+def test_posterior_settings_are_checked(unique_features):
+    x1, x2, y = unique_features
+    with pytest.raises(ValueError, match="too few to cross-fit"):
+        encode_posteriors(x1[:50], x2[:50], y[:50])
+    with pytest.raises(ValueError, match="folds is 1"):
+        PosteriorOptions(folds=1)
+    with pytest.raises(ValueError, match="posterior sets up the posterior encoding"):
+        pid.decompose(x1, x2, y, discretization="kmeans", posterior=PosteriorOptions())
+
+
+def test_posteriors_on_a_torch_device_agree(unique_features):
+    pytest.importorskip("torch")
+    options = PosteriorOptions(device="cpu", folds=2)
+    result = pid.decompose(*unique_features, posterior=options, sampling=SamplingOptions(n_null=4))
+    assert result.provenance["discretization"]["classifiers"]["joint"].startswith("torch")
+    assert result.U1 >= 0.6 and max(abs(result.R), abs(result.U2)) <= 0.05
