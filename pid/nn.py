@@ -4,8 +4,7 @@
   :func:`make_encoder` choosing between them), :func:`mlp_head`.
 - :func:`fit`: the one training loop, with early stopping on a held-out loss, used by the
   posterior classifiers, the fusion zoo, BATCH and FactorCL.
-- :func:`train_classifier`: a classifier ``p(y | x)`` trained with that loop;
-  :func:`fit_posterior` its posteriors.
+- :func:`train_classifier`: a classifier ``p(y | x)`` trained with that loop.
 
 Imported only by modules that train something, so ``import pid`` stays free of torch.
 """
@@ -18,7 +17,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import tqdm
@@ -238,15 +236,3 @@ def train_classifier(
         "best_epoch": fitted.best_epoch,
         "valid_loss_bits": float(fitted.best_value / LN2),
     }
-
-
-def fit_posterior(
-    features: torch.Tensor, labels: torch.Tensor, n_labels: int, **training: Any
-) -> tuple[np.ndarray, dict[str, Any]]:
-    """Posteriors ``p(y | x)`` of every sample, training and validation alike, from a
-    classifier of :func:`train_classifier` (whose keyword arguments ``training`` holds),
-    shape ``(n, n_labels)``; and the training's diagnostics."""
-    model, diagnostics = train_classifier(features, labels, n_labels, **training)
-    with torch.no_grad():
-        posteriors = torch.softmax(model(features).double(), dim=1).cpu().numpy()
-    return posteriors, diagnostics

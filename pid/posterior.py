@@ -20,12 +20,13 @@ U1 - U2``.
 Classifiers: on the CPU (``device=None``) scikit-learn's multinomial logistic regression for
 each modality and a two-hidden-layer ``tanh`` perceptron for the pair, after standardizing
 and, above ``max_components`` features, projecting on principal components; on a torch device
-the perceptrons of :func:`pid.nn.fit_posterior` for all three.
+the perceptrons of :func:`pid.nn.train_classifier` for all three.
 """
 
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -162,6 +163,7 @@ def encode_posteriors(
     assignment = _stratified_folds(labels, folds, rng)
     posteriors = {key: np.zeros((n, n_labels)) for key in ("x1", "x2", "joint")}
     temperatures: dict[str, list[float]] = {key: [] for key in posteriors}
+    seconds = dict.fromkeys(posteriors, 0.0)
     bar = tqdm(total=3 * folds, desc="posteriors", disable=not progress, leave=False)
     for fold in range(folds):
         held_out = np.flatnonzero(assignment == fold)
@@ -171,10 +173,12 @@ def encode_posteriors(
         calibrate = rng.random(len(training)) < options.calibration
         fit, check = training[~calibrate], training[calibrate]
         for key, matrix in zip(posteriors, features, strict=True):
+            started = time.perf_counter()
             predict = _classifier(key, options, seed + fold)(matrix[fit], labels[fit], n_labels)
             temperature = _temperature(predict(matrix[check]), labels[check])
             posteriors[key][held_out] = _tempered(predict(matrix[held_out]), temperature)
             temperatures[key].append(temperature)
+            seconds[key] += time.perf_counter() - started
             bar.update()
     bar.close()
     candidates = {**posteriors, "product": _product_of_experts(posteriors, labels, n_labels)}
@@ -195,6 +199,7 @@ def encode_posteriors(
         "components": min(components, *(f.shape[1] for f in features[:2])),
         "options": {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(options).items()},
         "seed": seed,
+        "seconds_by_classifier": seconds,
         "seconds": time.perf_counter() - start,
     }
     return PosteriorEncoding(codes[0], codes[1], labels, posteriors, classes, diagnostics)
@@ -247,9 +252,13 @@ def _classifier_names(options: PosteriorOptions) -> dict[str, str]:
 
 def _logistic(seed: int):
     def fit(x: np.ndarray, y: np.ndarray, n_labels: int):
+        from sklearn.exceptions import ConvergenceWarning
         from sklearn.linear_model import LogisticRegression
 
-        model = LogisticRegression(max_iter=1000, random_state=seed).fit(x, y)
+        with warnings.catch_warnings():
+            # An unconverged fit is still a fit; the temperature recalibrates it.
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model = LogisticRegression(max_iter=100, random_state=seed).fit(x, y)
         return lambda z: _columns(
             np.log(np.maximum(model.predict_proba(z), PROBABILITY_FLOOR)),
             model.classes_,

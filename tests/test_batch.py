@@ -146,7 +146,7 @@ def test_terms_are_never_negative_on_independent_features():
     # Every term is 0 in truth; estimation noise used to leave some slightly below zero.
     rng = np.random.default_rng(1)
     x1, x2, y = rng.normal(size=(400, 2)), rng.normal(size=400), rng.integers(0, 2, 400)
-    result = batch(x1, x2, y, config=BatchConfig(steps=20, classifier_epochs=5, batch_size=64))
+    result = batch(x1, x2, y, config=BatchConfig(steps=20, batch_size=64))
     assert min(result.terms().values()) >= 0.0
     assert result.total == pytest.approx(result.mi_x1x2_y, abs=1e-12)
 
@@ -201,13 +201,19 @@ def test_same_seed_same_result_on_cpu():
     assert first.diagnostics["loss_curve_bits"] == second.diagnostics["loss_curve_bits"]
 
 
-def test_continuous_features_and_trained_classifiers_run():
+def test_continuous_features_use_the_cross_fitted_posteriors_and_stop_early():
     rng = np.random.default_rng(0)
-    y = rng.integers(0, 2, 300)
-    x1 = rng.normal(size=(300, 3)) + y[:, None]
-    x2 = rng.normal(size=300) - y
-    result = batch(x1, x2, y, config=BatchConfig(steps=10, classifier_epochs=5, batch_size=64))
+    y = rng.integers(0, 2, 600)
+    x1 = rng.normal(size=(600, 3)) + y[:, None]
+    x2 = rng.normal(size=600) - y
+    result = batch(x1, x2, y, config=BatchConfig(steps=400, batch_size=64, check_every=10))
     assert result.provenance["features"] == {"x1": "continuous (d=3)", "x2": "continuous (d=1)"}
+    assert result.provenance["posteriors"] == "cross-fitted"
+    assert result.diagnostics["classifiers"]["folds"] == 5
+    sinkhorn = result.diagnostics["train_sinkhorn"]
+    assert sinkhorn["steps_run"] < 400  # the held-out objective stopped falling
+    assert sinkhorn["best_step"] <= sinkhorn["steps_run"]
+    assert len(result.diagnostics["loss_curve_bits"]) == sinkhorn["steps_run"]
     assert all(np.isfinite(_terms(result)))
 
 
@@ -243,7 +249,7 @@ def test_bad_input_is_refused_with_a_clear_message(change, message):
     ("settings", "message"),
     [
         ({"steps": 0}, "steps must be positive"),
-        ({"valid_fraction": 1.5}, "valid_fraction"),
+        ({"held_out": 1.5}, "held_out"),
         ({"grad_iters": 0}, "grad_iters must be >= 1"),
     ],
 )

@@ -11,6 +11,7 @@ from pid.datasets.latent import (
     generative_posteriors,
 )
 from pid.datasets.real import digits
+from pid.datasets.scenes import scenes, scenes_distribution
 from pid.datasets.synthetic import latent_bits, latent_bits_distribution
 
 __all__ = [
@@ -26,4 +27,6 @@ __all__ = [
     "gmm",
     "latent_bits",
     "latent_bits_distribution",
+    "scenes",
+    "scenes_distribution",
 ]

@@ -110,14 +110,18 @@ class MinibatchSampler:
         log_post: dict[str, torch.Tensor],
         m: int,
         generator: torch.Generator,
+        rows: torch.Tensor | None = None,
     ) -> None:
         self.feats, self.log_post, self.m, self.generator = feats, log_post, m, generator
-        self.n = len(feats[0])
-        self.order, self.cursor = torch.randperm(self.n, generator=generator), 0
+        self.rows = torch.arange(len(feats[0])) if rows is None else rows
+        self.order, self.cursor = self._shuffled(), 0
+
+    def _shuffled(self) -> torch.Tensor:
+        return self.rows[torch.randperm(len(self.rows), generator=self.generator)]
 
     def __call__(self) -> Batch:
-        if self.cursor + self.m > self.n:
-            self.order, self.cursor = torch.randperm(self.n, generator=self.generator), 0
+        if self.cursor + self.m > len(self.rows):
+            self.order, self.cursor = self._shuffled(), 0
         idx = self.order[self.cursor : self.cursor + self.m].to(self.feats[0].device)
         self.cursor += self.m
         return sample_batch(self.feats, self.log_post, idx, dtype=torch.float32)
@@ -208,8 +212,11 @@ def posterior_information_bits(log_p: torch.Tensor) -> float:
 def train(
     net: CouplingNet,
     next_batch: Callable[[], Batch],
+    held_out: Batch,
     *,
     steps: int,
+    check_every: int,
+    patience: int,
     learning_rate: float,
     tol: float,
     max_iter: int,
@@ -217,10 +224,14 @@ def train(
     amp: bool,
     progress: bool,
 ) -> tuple[list[float], dict[str, Any]]:
-    """Adam steps minimizing ``I_q(X1,X2;Y)`` on the batches ``next_batch()`` returns.
+    """Adam steps minimizing ``I_q(X1,X2;Y)`` on the batches ``next_batch()`` returns, stopped
+    early on the objective of the ``held_out`` batch.
 
-    Each step is one round of :func:`pid.nn.fit`. Returns the loss of every step in bits and
-    a summary of the Sinkhorn projections.
+    Every ``check_every`` steps make one round of :func:`pid.nn.fit`, after which
+    ``I_q(X1,X2;Y)`` of the learned coupling on ``held_out`` (samples no step trains on) is
+    measured; training stops once it has not fallen for ``patience`` rounds, or after
+    ``steps`` steps, and the weights of the best round are kept. Returns the loss of every step
+    in bits and a summary of the Sinkhorn projections and the stopping.
 
     Raises
     ------
@@ -228,10 +239,27 @@ def train(
         When the loss becomes non-finite.
     """
     optimizer = torch.optim.Adam(net.parameters(), lr=learning_rate)
-    iterations, errors = [], []
-    net.train()
+    iterations, errors, losses = [], [], []
 
-    def run_step(step: int) -> dict[str, float]:
+    def run_round(round_: int) -> dict[str, float]:
+        net.train()
+        start = len(losses)
+        for _ in range(min(check_every, steps - start)):
+            loss = step()
+            if not math.isfinite(loss):
+                return {"loss": loss}
+        return {"loss": float(np.mean(losses[start:]))}
+
+    def validate() -> dict[str, float]:
+        net.eval()
+        with torch.no_grad():
+            log_kernel = net(held_out.x1, held_out.x2).float()
+            log_q, _ = sinkhorn(
+                log_kernel, held_out.log_a, held_out.log_b, tol=tol, max_iter=max_iter
+            )
+            return {"held_out_bits": float(information_bits(log_q)[2])}
+
+    def step() -> float:
         batch = next_batch()
         with torch.autocast(batch.x1.device.type, enabled=amp):
             log_kernel = net(batch.x1, batch.x2)
@@ -255,17 +283,26 @@ def train(
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-        return {"loss": float(loss.detach())}
+        losses.append(float(loss.detach()))
+        return losses[-1]
 
     fitted = fit(
-        run_step,
-        epochs=steps,
+        run_round,
+        epochs=math.ceil(steps / check_every),
         name="BATCH training",
         advice="lower learning_rate or embed_dim",
-        unit="step",
+        validate=validate,
+        monitor="held_out_bits",
+        patience=patience,
+        min_delta=1e-4,
+        model=net,
+        postfix=("loss", "held_out_bits"),
         progress=progress,
     )
-    return [record["loss"] for record in fitted.history], {
+    return losses, {
+        "steps_run": len(losses),
+        "best_step": fitted.best_epoch * check_every,
+        "held_out_bits": [record["held_out_bits"] for record in fitted.history],
         "tol": tol,
         "max_iter": max_iter,
         "grad_iters": grad_iters,

@@ -19,7 +19,7 @@ The PID is read off the learned ``q`` on evaluation batches (thesis Eqs. 3.1 to 
 ``I_p(X1,X2;Y)`` comes from the multimodal posterior ``p(y|x1,x2)``.
 
 The posteriors are the user's (predicted probabilities of their own models) or those of small
-classifiers trained here (:func:`pid.nn.fit_posterior`). Settings travel in a
+cross-fitted classifiers of the posterior encoding (:mod:`pid.posterior`). Settings travel in a
 :class:`BatchConfig`.
 """
 
@@ -49,9 +49,6 @@ PROBABILITY_FLOOR = 1e-9
 #: The most distinct codes a 1-D integer input may have to be one-hot encoded.
 MAX_ONE_HOT = 4096
 
-#: Minibatch size of the posterior classifiers (small, for many steps per epoch).
-CLASSIFIER_BATCH_SIZE = 64
-
 #: A shortfall of I_p(X1,X2;Y) below max(I(X1;Y), I(X2;Y)) larger than this, in bits, is
 #: warned about (see :func:`pid.estimators.neural.coupling.read_off`).
 DEFICIT_WARNING_BITS = 0.01
@@ -72,7 +69,7 @@ class BatchConfig:
         uses the whole support instead, each code weighted by its frequency, so BATCH
         optimizes over CVX's own Delta_p with no sampling noise.
     steps : int
-        Adam steps on the encoders.
+        Most Adam steps on the encoders (training stops earlier on its held-out check).
     learning_rate : float
         Adam's step size for the encoders (and the classifiers).
     hidden, embed_dim : int
@@ -95,8 +92,12 @@ class BatchConfig:
         The PID is averaged over at most ``max_eval_batches`` disjoint batches of this size
         (one pass over the data). Larger batches bring the batch's marginals closer to the
         population's: the batch optimum is biased by the sampling noise of its ``p(xi)``.
-    valid_fraction, classifier_epochs, patience : float, int, int
-        Validation share, epoch cap and early-stopping patience of the classifiers.
+    check_every, patience : int
+        Every ``check_every`` steps the coupling's ``I_q(X1,X2;Y)`` is measured on held-out
+        samples; training stops once it has not fallen for ``patience`` checks (or after
+        ``steps``), keeping the best weights.
+    held_out : float
+        Share of the samples held out for that check (no training step uses them).
     amp : bool
         Run the encoders under automatic mixed precision (Sinkhorn stays in float32).
     """
@@ -114,9 +115,9 @@ class BatchConfig:
     eval_max_iter: int = 2000
     eval_batch_size: int = 1024
     max_eval_batches: int = 16
-    valid_fraction: float = 0.2
-    classifier_epochs: int = 200
-    patience: int = 20
+    check_every: int = 25
+    patience: int = 4
+    held_out: float = 0.2
     amp: bool = False
 
     def __post_init__(self) -> None:
@@ -126,9 +127,9 @@ class BatchConfig:
             if name == "grad_iters":
                 if value is not None and not value >= 1:
                     raise ValueError(f"grad_iters must be >= 1 or None, got {value}.")
-            elif name == "valid_fraction":
+            elif name == "held_out":
                 if not 0 < value < 1:
-                    raise ValueError(f"valid_fraction must lie in (0, 1), got {value}.")
+                    raise ValueError(f"held_out must lie in (0, 1), got {value}.")
             elif not value > 0:
                 raise ValueError(f"{name} must be positive, got {value}.")
 
@@ -159,10 +160,11 @@ def batch(
         Predicted probabilities of your own models, each of shape (n, n_labels):
         ``{"x1": p(y|x1), "x2": p(y|x2), "joint": p(y|x1,x2)}``. Without it, when both
         modalities are integer codes the posteriors of the empirical distribution are used
-        (:func:`empirical_posteriors`, the same Delta_p as ``cvx``); otherwise three small
-        classifiers are trained here with a validation split and early stopping. The
-        result's ``provenance["posteriors"]`` says which: ``given``, ``empirical`` or
-        ``trained``.
+        (:func:`empirical_posteriors`, the same Delta_p as ``cvx``); otherwise the
+        cross-fitted posteriors of :func:`pid.posterior.encode_posteriors` (the classifiers
+        of the posterior encoding, on the GPU where ``device`` is one). The result's
+        ``provenance["posteriors"]`` says which: ``given``, ``empirical`` or
+        ``cross-fitted``.
     config : BatchConfig, optional
         Training and read-off settings; the defaults of :class:`BatchConfig` when None.
     device : str
@@ -201,56 +203,35 @@ def batch(
 
     from pid.backend import resolve_device
     from pid.estimators.neural import coupling
-    from pid.nn import fit_posterior
+    from pid.posterior import PosteriorOptions, encode_posteriors
 
     start = time.perf_counter()
     labels, n_labels = _labels(y)
     n = len(labels)
     f1, kind1, codes1 = _features(x1, "x1", n)
     f2, kind2, codes2 = _features(x2, "x2", n)
-    source = "given" if posteriors is not None else "trained"
+    source = "given" if posteriors is not None else "cross-fitted"
     discrete = codes1 is not None and codes2 is not None
+    config = config or BatchConfig()
+    dev = resolve_device(device)
+    diagnostics: dict[str, Any] = {"device": str(dev), "seed": seed, "amp": config.amp}
     if posteriors is None and discrete:
         # Discrete codes: the empirical posteriors are exact, no classifier needed.
         posteriors, source = empirical_posteriors(x1, x2, y), "empirical"
-    config = config or BatchConfig()
-    dev = resolve_device(device)
+    elif posteriors is None:
+        # The cross-fitted posteriors of pid.posterior, with the classifiers on the device
+        # where it is a GPU (scikit-learn on the CPU otherwise).
+        options = PosteriorOptions(device=str(dev)) if dev.type == "cuda" else None
+        encoding = encode_posteriors(x1, x2, y, options=options, seed=seed, progress=progress)
+        posteriors = {key: encoding.posteriors[key] for key in POSTERIOR_KEYS}
+        diagnostics["classifiers"] = encoding.settings()
     m = min(config.batch_size, n)
     generator = torch.Generator().manual_seed(seed)
-    diagnostics: dict[str, Any] = {"device": str(dev), "seed": seed, "amp": config.amp}
 
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         feats = tuple(torch.as_tensor(f, dtype=torch.float32, device=dev) for f in (f1, f2))
-        if posteriors is None:
-            split = torch.randperm(n, generator=generator)
-            n_valid = max(1, round(config.valid_fraction * n))
-            if n - n_valid < 1:
-                raise ValueError(
-                    f"valid_fraction={config.valid_fraction} leaves no training samples out of "
-                    f"{n}; lower it or pass more samples."
-                )
-            valid, train = split[:n_valid], split[n_valid:]
-            target = torch.as_tensor(labels, device=dev)
-            inputs = {"x1": feats[0], "x2": feats[1], "joint": torch.cat(feats, dim=1)}
-            post, classifier_diag = {}, {}
-            for key, features in inputs.items():
-                post[key], classifier_diag[key] = fit_posterior(
-                    features,
-                    target,
-                    n_labels,
-                    train=train,
-                    valid=valid,
-                    hidden=config.hidden,
-                    batch_size=CLASSIFIER_BATCH_SIZE,
-                    learning_rate=config.learning_rate,
-                    max_epochs=config.classifier_epochs,
-                    patience=config.patience,
-                    generator=generator,
-                )
-            diagnostics["classifiers"] = classifier_diag
-        else:
-            post = _check_posteriors(posteriors, n, n_labels)
+        post = _check_posteriors(posteriors, n, n_labels)
         log_post = {
             key: torch.as_tensor(np.log(_floored(p)), dtype=torch.float64, device=dev)
             for key, p in post.items()
@@ -262,19 +243,32 @@ def batch(
 
     full_support = discrete and max(f1.shape[1], f2.shape[1]) <= config.batch_size
     if full_support:
-        # Few distinct values: every step projects the whole support, weighted by frequency.
+        # Few distinct values: every step projects the whole support, weighted by frequency,
+        # and the objective is exact: it is its own held-out check.
         codes = tuple(torch.as_tensor(c, device=dev) for c in (codes1, codes2))
-        next_batch = itertools.repeat(
-            coupling.support_batch(codes, log_post, torch.float32)
-        ).__next__
+        support = coupling.support_batch(codes, log_post, torch.float32)
+        next_batch, held_out = itertools.repeat(support).__next__, support
     else:
-        next_batch = coupling.MinibatchSampler(feats, log_post, m, generator)
+        order = torch.randperm(n, generator=generator)
+        n_held = max(2, round(config.held_out * n))
+        if n - n_held < 2:
+            raise ValueError(
+                f"held_out={config.held_out} leaves fewer than 2 of {n} samples to train on; "
+                "lower it or pass more samples."
+            )
+        held = order[: min(n_held, config.eval_batch_size)].to(dev)
+        held_out = coupling.sample_batch(feats, log_post, held, dtype=torch.float32)
+        rows = order[n_held:]
+        next_batch = coupling.MinibatchSampler(feats, log_post, min(m, len(rows)), generator, rows)
 
     train_start = time.perf_counter()
     loss_curve, train_sinkhorn = coupling.train(
         net,
         next_batch,
+        held_out,
         steps=config.steps,
+        check_every=config.check_every,
+        patience=config.patience,
         learning_rate=config.learning_rate,
         tol=config.sinkhorn_tol,
         max_iter=config.sinkhorn_max_iter,
@@ -297,7 +291,7 @@ def batch(
         warnings.warn(
             f"p(y|x1,x2) carries {deficit:.3f} bits less than p(y|x1) or p(y|x2), which data "
             "processing rules out; synergy is read as 0: check the multimodal posteriors "
-            "(given) or train them longer (BatchConfig.classifier_epochs, patience).",
+            "(given) or the samples' features.",
             stacklevel=2,
         )
     tail = max(1, config.steps // 10)
