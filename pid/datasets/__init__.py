@@ -1,5 +1,6 @@
 """Example data generated on the fly: canonical distributions and synthetic datasets."""
 
+from pid.datasets.attributed import scenes, scenes_distribution
 from pid.datasets.bitwise import CANONICAL, canonical
 from pid.datasets.gaussian_mixture import gmm
 from pid.datasets.generative_reference import generative_pid
@@ -11,7 +12,6 @@ from pid.datasets.latent import (
     generative_posteriors,
 )
 from pid.datasets.real import digits
-from pid.datasets.scenes import scenes, scenes_distribution
 from pid.datasets.synthetic import latent_bits, latent_bits_distribution
 
 __all__ = [
