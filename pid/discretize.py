@@ -33,7 +33,6 @@ k-means never asks for more clusters than there are distinct points.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -381,22 +380,15 @@ class Discretized:
     def settings(self) -> dict[str, Any]:
         """Each discretizer's :meth:`Discretizer.settings`, and the size of the joint table.
 
-        ``joint`` holds ``cells``, the number of ``(x1, x2, y)`` code triples that occur,
-        ``samples_per_cell`` (samples over cells) and ``mi_bias_bits``, the first-order
-        (Miller-Madow) upward bias of the plug-in ``I(X1,X2;Y)``,
-        ``(m_x1x2y - m_x1x2 - m_y + 1) / (2 n ln 2)`` bits with ``m`` the number of occupied
-        cells of each table: a bias that shows up as synergy, so keep it small next to the
-        terms of interest (fewer clusters or more samples).
+        ``joint`` holds ``cells``, the number of ``(x1, x2, y)`` code triples that occur, and
+        ``samples_per_cell`` (samples over cells). The bias the plug-in values of such a table
+        carry is measured, and removed, by :mod:`pid.sampling` (a result's ``sampling``).
         """
         n = len(self.y)
         pairs = self.x1 * (int(self.x2.max()) + 1) + self.x2
         triples = pairs * (int(self.y.max()) + 1) + self.y
-        m_joint, m_pairs, m_y = (len(np.unique(c)) for c in (triples, pairs, self.y))
-        joint = {
-            "cells": m_joint,
-            "samples_per_cell": n / m_joint,
-            "mi_bias_bits": (m_joint - m_pairs - m_y + 1) / (2 * n * math.log(2)),
-        }
+        m_joint = len(np.unique(triples))
+        joint = {"cells": m_joint, "samples_per_cell": n / m_joint}
         return {
             **{name: d.settings() for name, d in zip(NAMES, self.discretizers, strict=True)},
             "joint": joint,

@@ -31,7 +31,7 @@ bias of those four and removes it (:data:`CORRECTIONS`):
 closest. The null model recomputes the corrected terms with the labels permuted (the joint of
 the modalities kept): a term at or below its null's 95% quantile cannot be told from zero.
 Intervals come from resampling the rows, re-centred on the corrected estimate, so a
-resample's own extra bias does not shift them.
+resample's own extra bias does not shift them, and no narrower than the null model's spread.
 
 Where the joint information comes from a classifier's held-out cross-entropy (the posterior
 encoding, :mod:`pid.posterior`), ``I12`` is ``H(Y)`` less the mean log-loss of the rows
@@ -317,12 +317,7 @@ def sample_pid(
         null[k] = terms_of(null_estimates[k] - (others.mean(axis=0) if shuffled else 0.0))
     intervals = None
     if resamples:
-        boot = terms_of(values[boots])
-        tail = (1 - options.confidence) / 2
-        low, high = np.quantile(boot, [tail, 1 - tail], axis=0)
-        centre = np.median(boot, axis=0)
-        estimate = terms_of(informations)
-        intervals = np.stack([estimate + low - centre, estimate + high - centre], axis=1)
+        intervals = _intervals(terms_of(informations), terms_of(values[boots]), null, options)
     return SampledPID(
         informations=informations,
         plugin=values[data[0]].copy(),
@@ -333,6 +328,21 @@ def sample_pid(
         n_samples=n,
         confidence=options.confidence,
     )
+
+
+def _intervals(
+    estimate: np.ndarray, boot: np.ndarray, null: np.ndarray, options: SamplingOptions
+) -> np.ndarray:
+    """Each term's interval: the spread of its resampled plug-in values about their median,
+    re-centred on the corrected ``estimate``, and on each side at least the spread of its null
+    values about theirs (a term pinned at zero in every resample, as a plug-in term can be at
+    the boundary of its table, still has the sampling error its correction has)."""
+    tail = (1 - options.confidence) / 2
+    low, high = np.quantile(boot, [tail, 1 - tail], axis=0) - np.median(boot, axis=0)
+    if len(null):
+        null_low, null_high = np.quantile(null, [tail, 1 - tail], axis=0) - np.median(null, axis=0)
+        low, high = np.minimum(low, null_low), np.maximum(high, null_high)
+    return np.stack([estimate + low, estimate + high], axis=1)
 
 
 def _extrapolate(values: np.ndarray) -> np.ndarray:

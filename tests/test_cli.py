@@ -68,13 +68,19 @@ def test_compute_writes_a_report_from_continuous_features(tmp_path, capsys):
 
 def test_demo_writes_reports(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path), "--bootstrap", "2"]) == 0
-    assert "reduced_or" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "reduced_or" in printed and "Plug-in values (before the correction)" in printed
+    assert "synergy: The redundancy, information unique to X1 and information unique to X2" in (
+        printed
+    )
     canonical = json.loads((tmp_path / "canonical.json").read_text())
     assert canonical["xor"]["S"] == pytest.approx(1.0, abs=1e-7)
     digits = json.loads((tmp_path / "digits" / "report.json").read_text())
     assert digits["provenance"]["n_samples"] == 1797
     synergy = json.loads((tmp_path / "synergy" / "report.json").read_text())
     assert max(synergy["terms"], key=synergy["terms"].get) == "S"
+    assert synergy["sampling"]["null"]["above_null"]["S"]
+    assert "cannot be told from zero" in (tmp_path / "synergy" / "report.md").read_text()
 
 
 def _save(path, **arrays):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ def run(args: argparse.Namespace) -> int:
     from pid.estimators import estimate
     from pid.io import write_text_atomic
     from pid.report import write_report
+    from pid.report.build import null_sentence
     from pid.sampling import SamplingOptions
     from pid.workflows.compute import analyze
 
@@ -61,5 +63,11 @@ def run(args: argparse.Namespace) -> int:
         "sampling bias), in bits:\n"
     )
     print(format_table(rows))
+    print("\nPlug-in values (before the correction):\n")
+    plugin = [(folder, replace(r, **r.sampling["plugin"])) for folder, r in rows]
+    print(format_table(plugin))
+    for folder, result in rows:
+        notes = [null_sentence(result.sampling), *result.sampling["warnings"]]
+        print(f"\n{folder}: " + " ".join(note for note in notes if note))
     print(f"\nreports in {args.out}/digits/ and {args.out}/synergy/ (report.html, .md, .json)")
     return 0
