@@ -195,4 +195,3 @@ def _check_table(table: ArrayLike, name: str) -> np.ndarray:
     if table.sum() <= 0:
         raise ValueError(f"{name} sums to zero; at least one entry must be positive.")
     return table
-

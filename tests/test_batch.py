@@ -167,9 +167,7 @@ def test_posteriors_that_break_data_processing_give_zero_synergy_and_a_warning()
 
 def test_minibatches_when_the_codes_outnumber_the_batch():
     x1, x2, y = _shared_and_parity(512)
-    result = batch(
-        x1, x2, y, config=BatchConfig(steps=5, batch_size=16, eval_batch_size=128)
-    )
+    result = batch(x1, x2, y, config=BatchConfig(steps=5, batch_size=16, eval_batch_size=128))
     assert not result.diagnostics["full_support"] and result.diagnostics["eval_batches"] == 4
     assert min(result.terms().values()) >= 0.0
 

@@ -25,9 +25,7 @@ def _path_points(monkeypatch, dist, tol_bits=1e-9):
         return certify(prob, lam, mu, state, eps, tangent, *tolerances)
 
     monkeypatch.setattr(path, "certify", recording)
-    solution = maximize_conditional_entropy(
-        dist.p_x1_y[None], dist.p_x2_y[None], tol_bits=tol_bits
-    )
+    solution = maximize_conditional_entropy(dist.p_x1_y[None], dist.p_x2_y[None], tol_bits=tol_bits)
     return recording.prob, points, solution
 
 

@@ -26,9 +26,7 @@ def add_parser(commands: Any) -> None:
     compute.add_argument(
         "--estimator", choices=sorted(ESTIMATORS), default="cvx", help="default: cvx (exact)"
     )
-    compute.add_argument(
-        "--method", choices=CVX_METHODS, help="the cvx solver (default: newton)"
-    )
+    compute.add_argument("--method", choices=CVX_METHODS, help="the cvx solver (default: newton)")
     compute.add_argument(
         "--tol-bits", type=float, metavar="T", help="the cvx solver's certified gap, in bits"
     )

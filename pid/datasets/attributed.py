@@ -48,9 +48,7 @@ _BACKGROUND = (0.1, 0.4)
 _NOISE = 0.1
 
 
-def scenes(
-    n_samples: int, *, seed: int | None = 0
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def scenes(n_samples: int, *, seed: int | None = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``n_samples`` scenes: image pixels ``(n, 432)``, question word counts ``(n, 26)`` and
     the answer label (an integer code of (answer, place), see :func:`scenes_distribution`)."""
     if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 1:

@@ -62,9 +62,7 @@ def analyze(
         )
         _, counts = np.unique(y[finite_rows((x1, x2, y))], return_counts=True)
         entropy_y = entropy(counts / counts.sum())
-        return result, compute_report(
-            result, None, entropy_y=entropy_y, source=source, title=title
-        )
+        return result, compute_report(result, None, entropy_y=entropy_y, source=source, title=title)
     _step(progress, "encoding the samples")
     data = prepare(
         x1,

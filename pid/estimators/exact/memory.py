@@ -46,9 +46,7 @@ def capacity(device: torch.device | None, options: NewtonOptions) -> float:
     return options.cuda_memory_share * torch.cuda.get_device_properties(device).total_memory / 8
 
 
-def check_size(
-    shape: tuple[int, ...], device: torch.device | None, options: NewtonOptions
-) -> None:
+def check_size(shape: tuple[int, ...], device: torch.device | None, options: NewtonOptions) -> None:
     """Refuse, before any solve, a shape whose Newton systems exceed :func:`capacity`."""
     limit = capacity(device, options)
     if numbers_per_problem(shape, options) > limit:

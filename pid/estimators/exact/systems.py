@@ -52,9 +52,7 @@ def hessian_blocks(prob: Problem, state: State, eps: float) -> HessianBlocks:
     return HessianBlocks(lam_lam, lam_mu, mu_mu_diag, w[..., None] * c, w, prob.p_x1 / eps)
 
 
-def _pair_terms(
-    prob: Problem, c: Array, w: Array, omega: Array, eps: float
-) -> tuple[Array, Array]:
+def _pair_terms(prob: Problem, c: Array, w: Array, omega: Array, eps: float) -> tuple[Array, Array]:
     """Per row ``a = q(y | x1)``; and per pair the factor ``u = omega [(c - a) / eps - c]`` of
     the Hessian's ``lam``-``mu`` blocks, of shape ``(B, n1, n2, ny)``, computed in place."""
     a = prob.xp.einsum("bij,bijy->biy", w, c)
@@ -348,9 +346,7 @@ def _schur_one(
         try:
             lower = xp.cholesky(lam_lam + (free1 * ridge)[:, :, None] * xp.eye(ny))
             inverse = xp.inv(lower)
-            elimination = Elimination(
-                xp, inverse, lam_mu, coupling, index2, rows_active, free_rows
-            )
+            elimination = Elimination(xp, inverse, lam_mu, coupling, index2, rows_active, free_rows)
             schur = elimination.gram()
             schur *= -1.0
             schur[layout.rows, layout.cols] += mu_mu
