@@ -18,9 +18,9 @@ to its sampling error, tight as far as the classifier is good. Synergy is ``I(X1
 U1 - U2``.
 
 Classifiers: on the CPU (``device=None``) scikit-learn's multinomial logistic regression for
-each modality and a two-hidden-layer ``tanh`` perceptron for the pair, after standardizing
-and, above ``max_components`` features, projecting on principal components; on a torch device
-the perceptrons of :func:`pid.nn.train_classifier` for all three.
+each modality and a ``tanh`` perceptron (``PosteriorOptions.hidden``) for the pair, after
+standardizing and, above ``max_components`` features, projecting on principal components; on
+a torch device the perceptrons of :func:`pid.nn.train_classifier` for all three.
 """
 
 from __future__ import annotations
@@ -130,10 +130,11 @@ def encode_posteriors(
     codes of the unimodal ones (module docstring).
 
     The joint posterior kept is the best held-out predictor among the classifier of both
-    modalities, each unimodal one, and their product ``p(y|x1) p(y|x2) / p(y)`` normalized
-    (exact when the modalities are independent given the label): each one's held-out
-    information bounds ``I(X1,X2;Y)`` from below, by data processing, so a weak joint
-    classifier cannot pull the estimate under what one modality alone carries.
+    modalities, each unimodal one, their product ``p(y|x1) p(y|x2) / p(y)`` normalized
+    (exact when the modalities are independent given the label) and the training folds' label
+    frequencies: each one's held-out information bounds ``I(X1,X2;Y)`` from below, by data
+    processing, so a weak joint classifier cannot pull the estimate under what one modality
+    alone carries, nor an overfitted one below zero.
 
     ``x1``, ``x2`` are features of shape ``(n,)`` or ``(n, d)`` (integer codes are one-hot
     encoded), standardized and, above ``max_components`` features (default 64), projected on
@@ -181,11 +182,13 @@ def encode_posteriors(
             seconds[key] += time.perf_counter() - started
             bar.update()
     bar.close()
-    candidates = {**posteriors, "product": _product_of_experts(posteriors, labels, n_labels)}
-    losses = {
-        key: float(-np.log2(p[np.arange(n), labels]).mean()) for key, p in candidates.items()
+    candidates = {
+        **posteriors,
+        "product": _product_of_experts(posteriors, labels, n_labels),
+        "prior": _cross_fitted_prior(labels, assignment, n_labels),
     }
-    best = min(("joint", "product", "x1", "x2"), key=losses.get)
+    losses = {key: float(-np.log2(p[np.arange(n), labels]).mean()) for key, p in candidates.items()}
+    best = min(("joint", "product", "x1", "x2", "prior"), key=losses.get)
     posteriors["joint"] = candidates[best]
     n_codes = n_codes or int(min(MAX_CODES, max(2, n // (10 * n_labels))))
     codes = [_codes(posteriors[key], n_codes, seed) for key in ("x1", "x2")]
@@ -342,6 +345,17 @@ def _product_of_experts(
         - np.log(np.maximum(prior, PROBABILITY_FLOOR))
     )
     return _tempered(log_p, 1.0)
+
+
+def _cross_fitted_prior(labels: np.ndarray, assignment: np.ndarray, n_labels: int) -> np.ndarray:
+    """Each sample's label frequencies in the other folds (add-one-half smoothed): the
+    predictor that sees neither modality."""
+    prior = np.empty((len(labels), n_labels))
+    for fold in np.unique(assignment):
+        inside = assignment == fold
+        counts = np.bincount(labels[~inside], minlength=n_labels) + 0.5
+        prior[inside] = counts / counts.sum()
+    return prior
 
 
 def _columns(log_p: np.ndarray, seen: np.ndarray, n_labels: int) -> np.ndarray:

@@ -66,7 +66,7 @@ def test_miller_madow_removes_the_first_order_bias_of_the_shannon_terms():
     n = len(codes[2])
     table = pid.Distribution.from_samples(*codes).table * n
     occupied = np.count_nonzero
-    expected = (occupied(table) - occupied(table.sum(axis=2)) - occupied(table.sum((0, 1))) + 1)
+    expected = occupied(table) - occupied(table.sum(axis=2)) - occupied(table.sum((0, 1))) + 1
     expected /= 2 * n * LN2
     assert plain.informations[2] - corrected.informations[2] == pytest.approx(expected)
     assert corrected.informations[3] == plain.informations[3]  # no formula for Iu
@@ -146,6 +146,21 @@ def test_posteriors_are_cross_fitted_and_calibrated(unique_features):
     result = pid.decompose(x1, x2, shuffled)
     assert max(abs(v) for v in result.terms().values()) <= 0.05
     assert np.allclose(encoding.posteriors["x1"].sum(axis=1), 1.0)
+
+
+def test_uninformative_features_fall_back_on_the_label_frequencies():
+    # An overfitted classifier of noise does worse held out than the label frequencies; the
+    # frequencies are kept, so I(X1,X2;Y) and the synergy stay at zero instead of below it.
+    rng = np.random.default_rng(3)
+    x1, x2 = rng.standard_normal((2, 600, 20))
+    y = rng.choice(6, size=600, p=[0.4, 0.2, 0.15, 0.1, 0.1, 0.05])
+    encoding = encode_posteriors(x1, x2, y, n_codes=4)
+    losses = encoding.diagnostics["cross_entropy_bits"]
+    assert encoding.diagnostics["joint_from"] == "prior"
+    assert losses["joint"] > losses["prior"]
+    result = pid.decompose(x1, x2, y, sampling=SamplingOptions(n_null=10))
+    assert result.mi_x1x2_y == pytest.approx(0.0, abs=0.02)
+    assert abs(result.S) <= 0.03
 
 
 def test_posterior_settings_are_checked(unique_features):
