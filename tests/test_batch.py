@@ -222,6 +222,13 @@ def test_diverging_training_raises():
         batch(x1, x2, y, posteriors=empirical_posteriors(x1, x2, y), config=config)
 
 
+def test_few_samples_of_features_are_refused_with_batch_advice():
+    rng = np.random.default_rng(0)
+    x1, x2 = rng.standard_normal((2, 60, 3))
+    with pytest.raises(ValueError, match="too few for BATCH to cross-fit"):
+        batch(x1, x2, rng.integers(0, 2, 60))
+
+
 # ---------------------------------------------------------------------- bad input
 @pytest.mark.parametrize(
     ("change", "message"),

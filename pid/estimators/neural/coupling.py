@@ -247,7 +247,10 @@ def train(
         for _ in range(min(check_every, steps - start)):
             loss = step()
             if not math.isfinite(loss):
-                return {"loss": loss}
+                raise SolverError(
+                    f"BATCH training diverged at step {len(losses)} (loss {loss}); lower "
+                    "learning_rate or embed_dim."
+                )
         return {"loss": float(np.mean(losses[start:]))}
 
     def validate() -> dict[str, float]:
@@ -301,7 +304,7 @@ def train(
     )
     return losses, {
         "steps_run": len(losses),
-        "best_step": fitted.best_epoch * check_every,
+        "best_step": min(fitted.best_epoch * check_every, len(losses)),
         "held_out_bits": [record["held_out_bits"] for record in fitted.history],
         "tol": tol,
         "max_iter": max_iter,

@@ -71,9 +71,9 @@ class BatchConfig:
     steps : int
         Most Adam steps on the encoders (training stops earlier on its held-out check).
     learning_rate : float
-        Adam's step size for the encoders (and the classifiers).
+        Adam's step size for the encoders.
     hidden, embed_dim : int
-        Width of the encoders' and classifiers' hidden layers; size of each label's embedding.
+        Width of the encoders' hidden layers; size of each label's embedding.
     max_logit : float
         Bound ``c`` on the log-kernel, ``log A = c tanh(f1 . f2 / c)``: the learned coupling
         keeps at least ``exp(-2c)`` relative mass everywhere, and Sinkhorn stays well
@@ -97,7 +97,8 @@ class BatchConfig:
         samples; training stops once it has not fallen for ``patience`` checks (or after
         ``steps``), keeping the best weights.
     held_out : float
-        Share of the samples held out for that check (no training step uses them).
+        Share of the samples held out for that check, at most ``eval_batch_size`` of them
+        (no training step uses them).
     amp : bool
         Run the encoders under automatic mixed precision (Sinkhorn stays in float32).
     """
@@ -203,7 +204,7 @@ def batch(
 
     from pid.backend import resolve_device
     from pid.estimators.neural import coupling
-    from pid.posterior import PosteriorOptions, encode_posteriors
+    from pid.posterior import MIN_SAMPLES, PosteriorOptions, encode_posteriors
 
     start = time.perf_counter()
     labels, n_labels = _labels(y)
@@ -219,6 +220,12 @@ def batch(
         # Discrete codes: the empirical posteriors are exact, no classifier needed.
         posteriors, source = empirical_posteriors(x1, x2, y), "empirical"
     elif posteriors is None:
+        if n < MIN_SAMPLES:
+            raise ValueError(
+                f"{n} samples are too few for BATCH to cross-fit the posteriors of features "
+                f"(at least {MIN_SAMPLES}); pass more samples, your own posteriors= or integer "
+                "codes."
+            )
         # The cross-fitted posteriors of pid.posterior, with the classifiers on the device
         # where it is a GPU (scikit-learn on the CPU otherwise).
         options = PosteriorOptions(device=str(dev)) if dev.type == "cuda" else None
@@ -250,13 +257,13 @@ def batch(
         next_batch, held_out = itertools.repeat(support).__next__, support
     else:
         order = torch.randperm(n, generator=generator)
-        n_held = max(2, round(config.held_out * n))
+        n_held = min(max(2, round(config.held_out * n)), config.eval_batch_size)
         if n - n_held < 2:
             raise ValueError(
                 f"held_out={config.held_out} leaves fewer than 2 of {n} samples to train on; "
                 "lower it or pass more samples."
             )
-        held = order[: min(n_held, config.eval_batch_size)].to(dev)
+        held = order[:n_held].to(dev)
         held_out = coupling.sample_batch(feats, log_post, held, dtype=torch.float32)
         rows = order[n_held:]
         next_batch = coupling.MinibatchSampler(feats, log_post, min(m, len(rows)), generator, rows)
@@ -294,10 +301,10 @@ def batch(
             "(given) or the samples' features.",
             stacklevel=2,
         )
-    tail = max(1, config.steps // 10)
+    tail = max(1, len(loss_curve) // 10)
     diagnostics.update(
         {
-            "steps": config.steps,
+            "steps": len(loss_curve),
             "batch_size": m,
             "full_support": full_support,
             "learning_rate": config.learning_rate,
