@@ -36,6 +36,9 @@ from scipy.optimize import minimize_scalar
 
 #: Probabilities are floored at this before logarithms; far below any posterior that matters.
 PROBABILITY_FLOOR = 1e-12
+#: Share of the uniform distribution mixed into every calibrated posterior, so that a few
+#: confident mistakes of a classifier cannot dominate its held-out cross-entropy.
+UNIFORM_SHARE = 1e-3
 #: Principal components kept per modality before the classifiers, by default.
 DEFAULT_COMPONENTS = 64
 #: Fewer samples than this are refused: too few to cross-fit three classifiers.
@@ -58,7 +61,8 @@ class PosteriorOptions:
     max_train : int
         Samples a classifier trains on at most (a random part of its training folds).
     hidden : tuple of int
-        Hidden layers of the pair's perceptron.
+        Hidden layers of the pair's perceptron (on a torch device: two layers of the first
+        width, :func:`pid.nn.mlp`).
     calibration : float
         Share of the training folds held out to fit each classifier's temperature.
     device : str, optional
@@ -129,15 +133,17 @@ def encode_posteriors(
     """Cross-fitted, calibrated posteriors of the labels given each modality and both, and
     codes of the unimodal ones (module docstring).
 
-    The joint posterior kept is the best held-out predictor among the classifier of both
-    modalities, each unimodal one, their product ``p(y|x1) p(y|x2) / p(y)`` normalized
-    (exact when the modalities are independent given the label) and the training folds' label
-    frequencies: each one's held-out information bounds ``I(X1,X2;Y)`` from below, by data
-    processing, so a weak joint classifier cannot pull the estimate under what one modality
-    alone carries, nor an overfitted one below zero.
+    The joint posterior of each fold's samples is the candidate with the least cross-entropy
+    on that fold's calibration samples, which none of the candidates was fitted on: the
+    classifier of both modalities, each unimodal one, their product ``p(y|x1) p(y|x2) / p(y)``
+    normalized (exact when the modalities are independent given the label) and the label
+    frequencies of the training samples. Each one's held-out information bounds
+    ``I(X1,X2;Y)`` from below, by data processing, so a weak joint classifier cannot pull the
+    estimate under what one modality alone carries, nor an overfitted one below zero.
 
-    ``x1``, ``x2`` are features of shape ``(n,)`` or ``(n, d)`` (integer codes are one-hot
-    encoded), standardized and, above ``max_components`` features (default 64), projected on
+    ``x1``, ``x2`` are features of shape ``(n,)`` or ``(n, d)`` (1-D codes of integers or
+    strings are one-hot encoded), standardized and, above ``max_components`` features
+    (default 64), projected on
     that many principal components; ``y`` holds class labels. A binary label's posterior is
     coded by quantile bins of ``p(y=1 | x)``, more labels by k-means on ``sqrt(p(y | x))``
     (Hellinger geometry), into ``n_codes`` codes a modality: by default
@@ -162,9 +168,12 @@ def encode_posteriors(
     folds = options.folds or (2 if n > LARGE else 5)
     rng = np.random.default_rng(seed)
     assignment = _stratified_folds(labels, folds, rng)
-    posteriors = {key: np.zeros((n, n_labels)) for key in ("x1", "x2", "joint")}
-    temperatures: dict[str, list[float]] = {key: [] for key in posteriors}
-    seconds = dict.fromkeys(posteriors, 0.0)
+    classifiers = ("x1", "x2", "joint")
+    candidates = {key: np.zeros((n, n_labels)) for key in (*classifiers, "product", "prior")}
+    joint = np.zeros((n, n_labels))
+    chosen: list[str] = []
+    temperatures: dict[str, list[float]] = {key: [] for key in classifiers}
+    seconds = dict.fromkeys(classifiers, 0.0)
     bar = tqdm(total=3 * folds, desc="posteriors", disable=not progress, leave=False)
     for fold in range(folds):
         held_out = np.flatnonzero(assignment == fold)
@@ -173,23 +182,37 @@ def encode_posteriors(
             training = rng.choice(training, options.max_train, replace=False)
         calibrate = rng.random(len(training)) < options.calibration
         fit, check = training[~calibrate], training[calibrate]
-        for key, matrix in zip(posteriors, features, strict=True):
+        checked = {}
+        for key, matrix in zip(classifiers, features, strict=True):
             started = time.perf_counter()
             predict = _classifier(key, options, seed + fold)(matrix[fit], labels[fit], n_labels)
             temperature = _temperature(predict(matrix[check]), labels[check])
-            posteriors[key][held_out] = _tempered(predict(matrix[held_out]), temperature)
+            candidates[key][held_out] = _tempered(predict(matrix[held_out]), temperature)
+            checked[key] = _tempered(predict(matrix[check]), temperature)
             temperatures[key].append(temperature)
             seconds[key] += time.perf_counter() - started
             bar.update()
+        counts = np.bincount(labels[fit], minlength=n_labels) + 0.5
+        prior = counts / counts.sum()
+        checked["product"] = _product_of_experts(checked["x1"], checked["x2"], prior)
+        checked["prior"] = np.tile(prior, (len(check), 1))
+        candidates["product"][held_out] = _product_of_experts(
+            candidates["x1"][held_out], candidates["x2"][held_out], prior
+        )
+        candidates["prior"][held_out] = prior
+        # The joint posterior is the candidate best on the calibration samples, which none
+        # of them was fitted on, so that the choice does not flatter the samples it scores.
+        best = (
+            min(checked, key=lambda key: _cross_entropy(checked[key], labels[check]))
+            if len(check)
+            else "joint"
+        )
+        joint[held_out] = candidates[best][held_out]
+        chosen.append(best)
     bar.close()
-    candidates = {
-        **posteriors,
-        "product": _product_of_experts(posteriors, labels, n_labels),
-        "prior": _cross_fitted_prior(labels, assignment, n_labels),
-    }
-    losses = {key: float(-np.log2(p[np.arange(n), labels]).mean()) for key, p in candidates.items()}
-    best = min(("joint", "product", "x1", "x2", "prior"), key=losses.get)
-    posteriors["joint"] = candidates[best]
+    losses = {key: _cross_entropy(p, labels) for key, p in candidates.items()}
+    losses["chosen"] = _cross_entropy(joint, labels)
+    posteriors = {"x1": candidates["x1"], "x2": candidates["x2"], "joint": joint}
     n_codes = n_codes or int(min(MAX_CODES, max(2, n // (10 * n_labels))))
     codes = [_codes(posteriors[key], n_codes, seed) for key in ("x1", "x2")]
     diagnostics = {
@@ -197,7 +220,7 @@ def encode_posteriors(
         "n_codes": n_codes,
         "classifiers": _classifier_names(options),
         "cross_entropy_bits": losses,
-        "joint_from": best,
+        "joint_from": chosen,
         "temperatures": {key: [round(t, 4) for t in ts] for key, ts in temperatures.items()},
         "components": min(components, *(f.shape[1] for f in features[:2])),
         "options": {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(options).items()},
@@ -212,7 +235,7 @@ def _features(x: ArrayLike, n: int, max_components: int, seed: int) -> np.ndarra
     """Standardized float features (one-hot for integer codes), projected on at most
     ``max_components`` principal components."""
     array = np.asarray(x)
-    if array.ndim == 1 and (array.dtype.kind in "biu" or array.dtype == object):
+    if array.ndim == 1 and array.dtype.kind in "biuOUS":
         _, codes = np.unique(array, return_inverse=True)
         array = np.eye(int(codes.max()) + 1)[codes.ravel()]
     array = array.reshape(n, -1).astype(float)
@@ -246,7 +269,8 @@ def _classifier(key: str, options: PosteriorOptions, seed: int):
 
 def _classifier_names(options: PosteriorOptions) -> dict[str, str]:
     if options.device is not None:
-        name = f"torch perceptron {list(options.hidden)} on {options.device}"
+        width = options.hidden[0]
+        name = f"torch perceptron [{width}, {width}] on {options.device}"
         return {"x1": name, "x2": name, "joint": name}
     unimodal = "scikit-learn logistic regression"
     joint = f"scikit-learn tanh perceptron {list(options.hidden)}"
@@ -280,8 +304,9 @@ def _perceptron(hidden: tuple[int, ...], seed: int):
             activation="tanh",
             alpha=1e-5,
             batch_size=256,
-            # Early stopping holds out a tenth, which needs a few samples of every label.
-            early_stopping=len(y) >= 40 * n_labels,
+            # Early stopping holds out a stratified tenth: a few samples of every label.
+            early_stopping=len(y) >= 40 * n_labels
+            and np.unique(y, return_counts=True)[1].min() >= 2,
             n_iter_no_change=25,
             max_iter=400,
             random_state=seed,
@@ -333,29 +358,15 @@ def _torch_classifier(options: PosteriorOptions, seed: int):
     return fit
 
 
-def _product_of_experts(
-    posteriors: dict[str, np.ndarray], labels: np.ndarray, n_labels: int
-) -> np.ndarray:
+def _product_of_experts(p1: np.ndarray, p2: np.ndarray, prior: np.ndarray) -> np.ndarray:
     """``p(y|x1) p(y|x2) / p(y)``, normalized: the posterior given both modalities when they
     are independent given the label."""
-    prior = np.bincount(labels, minlength=n_labels) / len(labels)
-    log_p = (
-        np.log(posteriors["x1"])
-        + np.log(posteriors["x2"])
-        - np.log(np.maximum(prior, PROBABILITY_FLOOR))
-    )
-    return _tempered(log_p, 1.0)
+    return _tempered(np.log(p1) + np.log(p2) - np.log(prior), 1.0)
 
 
-def _cross_fitted_prior(labels: np.ndarray, assignment: np.ndarray, n_labels: int) -> np.ndarray:
-    """Each sample's label frequencies in the other folds (add-one-half smoothed): the
-    predictor that sees neither modality."""
-    prior = np.empty((len(labels), n_labels))
-    for fold in np.unique(assignment):
-        inside = assignment == fold
-        counts = np.bincount(labels[~inside], minlength=n_labels) + 0.5
-        prior[inside] = counts / counts.sum()
-    return prior
+def _cross_entropy(p: np.ndarray, labels: np.ndarray) -> float:
+    """``-mean log2 p(y_i)`` over samples: bits of log-loss."""
+    return float(-np.log2(p[np.arange(len(labels)), labels]).mean())
 
 
 def _columns(log_p: np.ndarray, seen: np.ndarray, n_labels: int) -> np.ndarray:
@@ -381,12 +392,14 @@ def _temperature(log_p: np.ndarray, labels: np.ndarray) -> float:
 
 
 def _tempered(log_p: np.ndarray, temperature: float) -> np.ndarray:
-    """``softmax(log_p / T)``, floored at :data:`PROBABILITY_FLOOR` and renormalized."""
+    """``(1 - a) softmax(log_p / T) + a / K`` over ``K`` labels, with ``a`` =
+    :data:`UNIFORM_SHARE`: a confident mistake costs at most ``log2(K / a)`` bits, and any
+    prediction at most ``-log2(1 - a)`` (about ``1.44 a``) bits more than unmixed."""
     scaled = log_p / temperature
     scaled -= scaled.max(axis=1, keepdims=True)
     p = np.exp(scaled)
-    p = np.maximum(p / p.sum(axis=1, keepdims=True), PROBABILITY_FLOOR)
-    return p / p.sum(axis=1, keepdims=True)
+    p /= p.sum(axis=1, keepdims=True)
+    return (1 - UNIFORM_SHARE) * p + UNIFORM_SHARE / p.shape[1]
 
 
 def _codes(p: np.ndarray, n_codes: int, seed: int) -> np.ndarray:
