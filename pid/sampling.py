@@ -30,12 +30,16 @@ bias of those four and removes it (:data:`CORRECTIONS`):
 ``docs/benchmarks.md`` compares them against exact answers; the default is the one that came
 closest. The null model recomputes the corrected terms with the labels permuted (the joint of
 the modalities kept): a term at or below its null's 95% quantile cannot be told from zero.
-Intervals come from resampling the rows, re-centred on the corrected estimate, so a
-resample's own extra bias does not shift them, and no narrower than the null model's spread.
+Intervals come from the corrected estimate of resampled rows (every correction applied to
+each resample as to the sample), re-centred on the sample's estimate, so a resample's own
+extra bias does not shift them, and no narrower than the null model's spread.
 
 Where the joint information comes from a classifier's held-out cross-entropy (the posterior
 encoding, :mod:`pid.posterior`), ``I12`` is ``H(Y)`` less the mean log-loss of the rows
-concerned, and the codes' joint table is used for ``I1``, ``I2`` and ``Iu`` only.
+concerned, and the codes' joint table is used for ``I1``, ``I2`` and ``Iu`` only (and for the
+``I12`` of the modalities made independent given the label, under ``"union"``). The
+classifiers are trained once: intervals cover the sampling error of the evaluation, not the
+variability of training them again.
 """
 
 from __future__ import annotations
@@ -47,7 +51,7 @@ from typing import Any
 
 import numpy as np
 
-from pid._validate import check_tolerance
+from pid._validate import check_codes, check_tolerance
 from pid.distribution import Distribution
 from pid.information import LN2, entropy
 from pid.result import TERMS, PIDResult
@@ -130,6 +134,10 @@ class SampledPID:
         Samples over occupied cells of the tables behind the plug-in values.
     n_samples : int
         Samples the estimate is made of.
+    n_bootstrap : int
+        Resamples behind the intervals (0: none).
+    confidence : float
+        Coverage of the intervals.
     """
 
     informations: np.ndarray
@@ -139,6 +147,7 @@ class SampledPID:
     correction: str
     samples_per_cell: float
     n_samples: int
+    n_bootstrap: int
     confidence: float
 
     @property
@@ -213,6 +222,7 @@ class SampledPID:
                 if self.intervals is None
                 else {t: self.intervals[i].tolist() for i, t in enumerate(TERMS)}
             ),
+            "n_bootstrap": self.n_bootstrap,
             "confidence": self.confidence,
             "warnings": self.warnings(),
         }
@@ -253,11 +263,13 @@ def sample_pid(
         log-loss, and the codes give ``I1``, ``I2`` and ``Iu`` only.
     whole : ndarray of shape (4,), optional
         The plug-in ``I1, I2, I12, Iu`` of the whole sample where the caller has solved it
-        already (to its own tolerance): they replace this function's own solve of it.
+        already, to its own tolerance: they replace the values solved here to
+        ``options.tol_bits``.
     seed : int
         Seeds the subsamples, permutations and resamples.
     """
     options = options or SamplingOptions()
+    c1, c2, y = _check_samples(c1, c2, y, joint_posteriors, options)
     settings = dict(estimator_options or {})
     if estimator == "cvx":
         settings["tol_bits"] = options.tol_bits
@@ -267,12 +279,13 @@ def sample_pid(
     extrapolated = correction in ("quadratic", "union", "quadratic-shuffle")
     shuffled = correction in ("shuffle", "quadratic-shuffle")
     plan: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    from_tables: list[int] = []  # views whose I12 stays the table's under a classifier
 
-    def sample(codes2: np.ndarray, labels: np.ndarray) -> list[int]:
-        """Plan the whole sample's table (and its subsamples' where extrapolating)."""
-        views_ = [(codes2, labels, np.arange(n))]
+    def views_of(codes2: np.ndarray, labels: np.ndarray, rows: np.ndarray) -> list[int]:
+        """Plan the table of ``rows`` (and its subsamples' where extrapolating)."""
+        views_ = [(codes2, labels, rows)]
         if extrapolated:
-            order = rng.permutation(n)
+            order = rows[rng.permutation(len(rows))]
             views_ += [
                 (codes2, labels, part)
                 for parts in EXTRAPOLATION[1:]
@@ -281,62 +294,109 @@ def sample_pid(
         plan.extend(views_)
         return list(range(len(plan) - len(views_), len(plan)))
 
-    data = sample(c2, y)
-    nulls = [sample(c2, rng.permutation(y)) for _ in range(options.n_null)]
-    within = sample(_within_label_permutation(c2, y, rng), y) if correction == "union" else []
-    resamples = [rng.integers(0, n, n) for _ in range(options.n_bootstrap)]
-    boots = list(range(len(plan), len(plan) + len(resamples)))
-    plan += [(c2, y, rows) for rows in resamples]
-    values = views.informations(plan)
+    def sample(labels: np.ndarray, rows: np.ndarray) -> tuple[list[int], list[int]]:
+        """Plan one sample's views, and for the union correction those of the same sample
+        with ``x2`` permuted within each label."""
+        if correction != "union":
+            return views_of(c2, labels, rows), []
+        within = views_of(_within_label_permutation(c2, labels, rng), labels, rows)
+        from_tables.extend(within)
+        return views_of(c2, labels, rows), within
+
+    everything = np.arange(n)
+    data = sample(y, everything)
+    nulls = [sample(rng.permutation(y), everything) for _ in range(options.n_null)]
+    resamples = [sample(y, rng.integers(0, n, n)) for _ in range(options.n_bootstrap)]
+    values = views.informations(plan, from_tables)
     if whole is not None:
-        joint_information = values[data[0], 2]
-        values[data[0]] = whole
+        joint_information = values[data[0][0], 2]
+        values[data[0][0]] = whole
         if views.joint_loss is not None:
-            values[data[0], 2] = joint_information
+            values[data[0][0], 2] = joint_information
     if views.joint_loss is not None:
         # A classifier that learned nothing (its labels permuted) has I12 = 0 exactly.
-        values[[k for block in nulls for k in block], 2] = 0.0
+        values[[k for blocks, _ in nulls for k in blocks], 2] = 0.0
 
-    def corrected(block: list[int]) -> np.ndarray:
+    def corrected(planned: tuple[list[int], list[int]]) -> np.ndarray:
+        blocks, within = planned
         if extrapolated:
-            return _extrapolate(values[block])
-        if correction == "miller-madow":
-            return values[block[0]] - views.first_order_bias(block[0])
-        return values[block[0]].copy()
+            estimate = _extrapolate(values[blocks])
+        elif correction == "miller-madow":
+            estimate = values[blocks[0]] - views.first_order_bias(blocks[0])
+        else:
+            estimate = values[blocks[0]].copy()
+        if within:
+            # Iu is as biased as I12 of conditionally independent modalities (Kocillari et al.).
+            bias = values[within[0], 2] - _extrapolate(values[within])[2]
+            estimate[3] = values[blocks[0], 3] - bias
+        return estimate
 
-    informations = corrected(data)
-    null_estimates = np.array([corrected(block) for block in nulls]).reshape(-1, 4)
-    if within:
-        # Iu is as biased as I12 of conditionally independent modalities (Kocillari et al.).
-        informations[3] = values[data[0], 3] - (values[within[0], 2] - corrected(within)[2])
-    if shuffled:
-        informations = informations - null_estimates.mean(axis=0)
+    null_estimates = np.array([corrected(planned) for planned in nulls]).reshape(-1, 4)
+    null_bias = null_estimates.mean(axis=0) if shuffled else np.zeros(4)
+    informations = corrected(data) - null_bias
     null = np.empty((options.n_null, 4))
     for k in range(options.n_null):
         others = np.delete(null_estimates, k, axis=0)
         null[k] = terms_of(null_estimates[k] - (others.mean(axis=0) if shuffled else 0.0))
     intervals = None
     if resamples:
-        intervals = _intervals(terms_of(informations), terms_of(values[boots]), null, options)
+        boot = np.array([corrected(planned) for planned in resamples]) - null_bias
+        intervals = _intervals(terms_of(informations), terms_of(boot), null, options)
     return SampledPID(
         informations=informations,
-        plugin=values[data[0]].copy(),
+        plugin=values[data[0][0]].copy(),
         null=null,
         intervals=intervals,
         correction=correction,
         samples_per_cell=views.samples_per_cell(),
         n_samples=n,
+        n_bootstrap=options.n_bootstrap,
         confidence=options.confidence,
     )
+
+
+def _check_samples(
+    c1: np.ndarray,
+    c2: np.ndarray,
+    y: np.ndarray,
+    joint_posteriors: np.ndarray | None,
+    options: SamplingOptions,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The codes as integer arrays of one length, or a ``ValueError`` naming the argument."""
+    c1, c2, y = (check_codes(codes, name) for codes, name in ((c1, "c1"), (c2, "c2"), (y, "y")))
+    for codes, name in ((c1, "c1"), (c2, "c2"), (y, "y")):
+        if codes.min() < 0:
+            raise ValueError(
+                f"{name} has negative codes; pass codes 0..k-1 (np.unique(..., "
+                "return_inverse=True) makes them)."
+            )
+    if not len(c1) == len(c2) == len(y):
+        raise ValueError(
+            f"c1, c2 and y have {len(c1)}, {len(c2)} and {len(y)} samples; pass one code of "
+            "each per sample."
+        )
+    least = EXTRAPOLATION[-1] if options.correction != "none" else 1
+    if len(y) < least:
+        raise ValueError(
+            f"{len(y)} samples are too few for correction={options.correction!r} (at least "
+            f"{least}); pass more samples or correction='none'."
+        )
+    if joint_posteriors is not None and np.shape(joint_posteriors) != (len(y), y.max() + 1):
+        raise ValueError(
+            f"joint_posteriors has shape {np.shape(joint_posteriors)}; pass one row of "
+            f"{y.max() + 1} label probabilities per sample, shape ({len(y)}, {y.max() + 1})."
+        )
+    return c1, c2, y
 
 
 def _intervals(
     estimate: np.ndarray, boot: np.ndarray, null: np.ndarray, options: SamplingOptions
 ) -> np.ndarray:
-    """Each term's interval: the spread of its resampled plug-in values about their median,
-    re-centred on the corrected ``estimate``, and on each side at least the spread of its null
-    values about theirs (a term pinned at zero in every resample, as a plug-in term can be at
-    the boundary of its table, still has the sampling error its correction has)."""
+    """Each term's interval: the spread of its corrected values on resampled rows about their
+    median, re-centred on the corrected ``estimate`` (a resample repeats rows, which adds bias
+    of its own), and on each side at least the spread of its null values about theirs (a term
+    at the boundary of its table, pinned there in every resample, still has the sampling
+    error of its correction)."""
     tail = (1 - options.confidence) / 2
     low, high = np.quantile(boot, [tail, 1 - tail], axis=0) - np.median(boot, axis=0)
     if len(null):
@@ -395,8 +455,11 @@ class _Views:
         flat = (self.c1[rows] * n2 + c2[rows]) * ny + labels[rows]
         return np.bincount(flat, minlength=n1 * n2 * ny).reshape(self.shape).astype(float)
 
-    def informations(self, plan: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> np.ndarray:
-        """``I1, I2, I12, Iu`` of every ``(c2, labels, rows)`` of ``plan``, in bits."""
+    def informations(
+        self, plan: list[tuple[np.ndarray, np.ndarray, np.ndarray]], from_tables: list[int]
+    ) -> np.ndarray:
+        """``I1, I2, I12, Iu`` of every ``(c2, labels, rows)`` of ``plan``, in bits; ``I12``
+        from the classifier where there is one, except at the indices ``from_tables``."""
         from pid.estimators import cvx_batch, estimate
 
         self.tables = [self.table(*view) for view in plan]
@@ -408,7 +471,10 @@ class _Views:
             results = [estimate(d, self.estimator, **options) for d in dists]
         values = np.array([[r.mi_x1_y, r.mi_x2_y, r.mi_x1x2_y, r.R + r.U1 + r.U2] for r in results])
         if self.joint_loss is not None:
+            keep = set(from_tables)
             for k, (_, labels, rows) in enumerate(plan):
+                if k in keep:
+                    continue
                 counts = np.bincount(labels[rows], minlength=self.shape[2])
                 loss = self.joint_loss[rows, labels[rows]].mean()
                 values[k, 2] = entropy(counts / counts.sum()) - loss

@@ -119,6 +119,42 @@ def test_bad_sampling_options_are_refused(settings, message):
         SamplingOptions(**settings)
 
 
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"c1": np.arange(10) - 1}, "c1 has negative codes"),
+        ({"y": np.zeros(9, dtype=int)}, "c1, c2 and y have 10, 10 and 9 samples"),
+        ({"joint_posteriors": np.full((10, 3), 1 / 3)}, r"joint_posteriors has shape \(10, 3\)"),
+    ],
+)
+def test_bad_samples_are_refused(change, message):
+    arguments = {"c1": np.arange(10) % 3, "c2": np.arange(10) % 2, "y": np.arange(10) % 2}
+    arguments.update(change)
+    joint = arguments.pop("joint_posteriors", None)
+    with pytest.raises(ValueError, match=message):
+        sample_pid(**arguments, joint_posteriors=joint, options=SamplingOptions(n_null=2))
+
+
+def test_too_few_samples_for_a_correction_are_refused():
+    codes = [np.array([0, 1, 0]), np.array([1, 0, 0]), np.array([0, 1, 1])]
+    with pytest.raises(ValueError, match="3 samples are too few for correction='quadratic'"):
+        sample_pid(*codes, options=SamplingOptions("quadratic", 0))
+    assert sample_pid(*codes, options=SamplingOptions("none", 0)).n_samples == 3
+
+
+def test_the_union_correction_of_a_classifier_keeps_the_tables_union_information():
+    codes = _codes(NOISY_BITS, 2000, 3)
+    y = codes[2]
+    frequencies = np.bincount(y) / len(y)
+    posteriors = np.tile(frequencies, (len(y), 1))  # a classifier that learned nothing
+    options = SamplingOptions("union", 0)
+    tables = sample_pid(*codes, options=options, seed=3)
+    classifier = sample_pid(*codes, options=options, joint_posteriors=posteriors, seed=3)
+    assert classifier.informations[[0, 1, 3]] == pytest.approx(tables.informations[[0, 1, 3]])
+    assert classifier.plugin[2] == pytest.approx(0.0, abs=1e-12)
+    assert abs(classifier.informations[2]) <= 0.01 < tables.plugin[2] - tables.plugin[3]
+
+
 @pytest.fixture(scope="module")
 def unique_features():
     return generative("U1", 2000, seed=0)
@@ -156,7 +192,7 @@ def test_uninformative_features_fall_back_on_the_label_frequencies():
     y = rng.choice(6, size=600, p=[0.4, 0.2, 0.15, 0.1, 0.1, 0.05])
     encoding = encode_posteriors(x1, x2, y, n_codes=4)
     losses = encoding.diagnostics["cross_entropy_bits"]
-    assert encoding.diagnostics["joint_from"] == "prior"
+    assert encoding.diagnostics["joint_from"].count("prior") >= 3  # of five folds
     assert losses["joint"] > losses["prior"]
     result = pid.decompose(x1, x2, y, sampling=SamplingOptions(n_null=10))
     assert result.mi_x1x2_y == pytest.approx(0.0, abs=0.02)
