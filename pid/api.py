@@ -62,7 +62,8 @@ def prepare(
     components) and cluster them into ``n_clusters`` codes a modality (thesis Section 3.2.1;
     :func:`pid.discretize.discretize`); ``"posterior"`` codes cross-fitted posteriors
     ``p(y | x_i)`` into ``n_clusters`` codes, after at most ``pca`` components a modality
-    (:func:`pid.posterior.encode_posteriors`, whose classifiers ``posterior`` sets up). Rows
+    (:func:`pid.posterior.encode_posteriors`, whose classifiers ``posterior`` sets up; with
+    ``"auto"`` its settings apply where the samples resolve to that encoding). Rows
     with NaN or infinite values are refused unless ``drop_nonfinite=True``, which drops them
     and records how many.
     """
@@ -77,8 +78,8 @@ def prepare(
             f"n_clusters (--clusters) is {n_clusters} but there are {n} samples; ask for "
             "between 2 and the number of samples."
         )
-    discretization = resolve_encoding(discretization, *arrays[:2])
-    if posterior is not None and discretization != "posterior":
+    requested, discretization = discretization, resolve_encoding(discretization, *arrays[:2])
+    if posterior is not None and requested not in ("auto", "posterior"):
         raise ValueError(
             f"posterior sets up the posterior encoding, but discretization is "
             f"{discretization!r}; drop posterior or pass discretization='posterior'."

@@ -129,6 +129,11 @@ _LABELS = np.array([0, 1] * 5)
             ["--bootstrap", "1"],
             "--bootstrap is 1",
         ),
+        (
+            lambda d: _save(d / "ok.npz", x1=_FEATURES, x2=_FEATURES, y=_LABELS),
+            ["--null", "1"],
+            "--null is 1; pass a whole number of at least 2",
+        ),
     ],
 )
 def test_bad_input_exits_2_with_one_sentence(tmp_path, capsys, make_data, extra, message):
@@ -179,7 +184,9 @@ def test_compute_with_the_batch_estimator(tmp_path, capsys):
     assert report["estimator"] == "batch" and report["alphabets"] is None
     assert report["terms"]["S"] == pytest.approx(1.0, abs=0.02)
     assert main(["compute", str(path), "--estimator", "batch", "--bootstrap", "3"]) == 2
-    assert "not available with --estimator batch" in capsys.readouterr().err
+    assert "--bootstrap correct and qualify the estimate" in capsys.readouterr().err
+    assert main(["compute", str(path), "--estimator", "batch", "--null", "5"]) == 2
+    assert "--null correct and qualify" in capsys.readouterr().err
 
 
 def test_io_failures_exit_2(and_npz, tmp_path, capsys):

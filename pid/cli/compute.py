@@ -55,20 +55,17 @@ def add_parser(commands: Any) -> None:
     compute.add_argument(
         "--correction",
         choices=CORRECTIONS,
-        default=DEFAULT_CORRECTION,
         help=f"sampling bias correction (default: {DEFAULT_CORRECTION})",
     )
     compute.add_argument(
         "--null",
         type=int,
-        default=20,
         metavar="N",
         help="label permutations of the null model (default: 20)",
     )
     compute.add_argument(
         "--bootstrap",
         type=int,
-        default=0,
         metavar="N",
         help="resamples for 95%% intervals, re-centred on the corrected terms (default: none)",
     )
@@ -82,9 +79,12 @@ def add_parser(commands: Any) -> None:
     compute.set_defaults(run=run)
 
 
+#: The command-line flag of each field of :class:`pid.sampling.SamplingOptions`.
+SAMPLING_FLAGS = {"correction": "--correction", "n_null": "--null", "n_bootstrap": "--bootstrap"}
+
+
 def run(args: argparse.Namespace) -> int:
     """Load, decompose, and write the report and ``result.json``."""
-    from pid.api import resolve_encoding
     from pid.estimators import SAMPLE_ESTIMATORS
     from pid.io import load, write_text_atomic
     from pid.posterior import PosteriorOptions
@@ -92,23 +92,30 @@ def run(args: argparse.Namespace) -> int:
     from pid.sampling import SamplingOptions
     from pid.workflows.compute import analyze
 
-    if args.bootstrap < 0 or args.bootstrap == 1:
-        raise ValueError(f"--bootstrap is {args.bootstrap}; pass 0 (none) or at least 2.")
     given = {"method": args.method, "tol_bits": args.tol_bits, "device": args.device}
     options = {name: value for name, value in given.items() if value is not None}
     sample_estimator = args.estimator in SAMPLE_ESTIMATORS
+    flags = {"correction": args.correction, "n_null": args.null, "n_bootstrap": args.bootstrap}
+    flags = {name: value for name, value in flags.items() if value is not None}
     sampling = posterior = None
-    if not sample_estimator:
-        sampling = SamplingOptions(args.correction, args.null, args.bootstrap)
-    elif args.bootstrap:
+    if sample_estimator and flags:
         raise ValueError(
-            f"--bootstrap is not available with --estimator {args.estimator}, which would "
-            "train once per resample; run it with different --seed values instead."
+            f"{', '.join(SAMPLING_FLAGS[name] for name in flags)} correct and qualify the "
+            f"estimate of a table of codes; --estimator {args.estimator} trains on the samples "
+            "themselves: drop them, or run it with different --seed values for its spread."
         )
+    if not sample_estimator:
+        try:
+            sampling = SamplingOptions(**flags)
+        except ValueError as error:
+            message = str(error)
+            for name, flag in SAMPLING_FLAGS.items():
+                message = message.replace(f"{name} is", f"{flag} is")
+            raise ValueError(message) from None
     x1, x2, y = load(args.data)
-    encoding = resolve_encoding(args.discretization, x1, x2)
-    if args.device is not None and encoding == "posterior" and not sample_estimator:
-        posterior = PosteriorOptions(device=args.device)
+    if args.device is not None and args.discretization in ("auto", "posterior"):
+        # The classifiers run on the device where the samples resolve to that encoding.
+        posterior = None if sample_estimator else PosteriorOptions(device=args.device)
     result, report = analyze(
         x1,
         x2,

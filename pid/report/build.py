@@ -62,7 +62,8 @@ def compute_report(
         ``{"R": (low, high), ...}``: confidence intervals of the four terms; by default those
         of ``result.sampling``, if any.
     bootstrap : dict, optional
-        How the intervals were obtained (``n_resamples``, ``confidence``, ``seed``).
+        How the intervals were obtained (``n_resamples``, ``confidence``); by default from
+        ``result.sampling``.
     source : str, optional
         Where the data came from (a file path, a dataset name).
     title : str, optional
@@ -78,6 +79,11 @@ def compute_report(
     sampling = result.sampling or None
     if intervals is None and sampling and sampling.get("intervals"):
         intervals = sampling["intervals"]
+        if bootstrap is None:
+            bootstrap = {
+                "n_resamples": sampling.get("n_bootstrap"),
+                "confidence": sampling["confidence"],
+            }
     return Report(
         mode="full",
         title=title or (f"PID of {source}" if source else "PID report"),

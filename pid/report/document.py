@@ -48,7 +48,7 @@ class Report:
     intervals : dict, optional
         ``[low, high]`` per term: bootstrap intervals, or a bounds report's proven ranges.
     bootstrap : dict, optional
-        How the intervals were resampled (``n_resamples``, ``confidence``, ``seed``).
+        How the intervals were resampled (``n_resamples``, ``confidence``).
     alphabets : dict, optional
         Per variable, how mass spreads over its values (:func:`alphabet_diagnostics`).
     result : dict, optional

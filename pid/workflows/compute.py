@@ -85,11 +85,7 @@ def analyze(
         f"{f', {sampling.n_bootstrap} resamples' if sampling.n_bootstrap else ''})",
     )
     result = estimate_prepared(data, estimator, sampling=sampling, **options)
-    boot = None
-    if sampling.n_bootstrap:
-        boot = {"n_resamples": sampling.n_bootstrap, "confidence": sampling.confidence}
-        boot["seed"] = seed
-    report = compute_report(result, data.dist, bootstrap=boot, source=source, title=title)
+    report = compute_report(result, data.dist, source=source, title=title)
     return result, report
 
 
