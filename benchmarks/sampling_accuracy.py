@@ -13,7 +13,7 @@ and the second at most 5%.
 Datasets: the latent generative datasets (``pid.datasets.generative``, exact PID by
 ``generative_pid`` on 1,000,000 samples), rendered scenes with templated questions
 (``pid.datasets.scenes``, exact PID of their attributes), and noisy latent bits (integer codes;
-exact PID of ``latent_bits_distribution``).
+exact PID of ``latent_bits_distribution``; tables of 8x8x16, 8x8x16 and 16x16x32 cells).
 """
 
 from __future__ import annotations
@@ -36,7 +36,11 @@ from pid.datasets import (
 from pid.estimators import batch
 
 GENERATIVE = ("R", "U1", "U2", "S", "z1h_z2h_zch", "z1_z2h_zch", "z2h_zc")
-BITS = {"bits R U1 U2 S, 10% noise": {"flip": 0.1}}
+BITS = {
+    "bits R U1 U2 S, 10% noise": {"flip": 0.1},
+    "bits U1 U2 2S, 5% noise": {"redundant": 0, "synergistic": 2, "flip": 0.05},
+    "bits R U1 U2 2S, 10% noise": {"synergistic": 2, "flip": 0.1},
+}
 DEFAULT = (*GENERATIVE, "scenes", *BITS)
 PLUGIN = pid.SamplingOptions(correction="none", n_null=0)
 
@@ -61,9 +65,9 @@ def cell(result: pid.PIDResult, exact: pid.PIDResult, seconds: float) -> str:
     return f"{values} ({result.mi_x1x2_y:.3f}); {worst:.3f}, {total:+.1f}% {mark}; {seconds:.0f} s"
 
 
-def timed(run) -> tuple[pid.PIDResult, float]:
+def timed(function, *args, **kwargs) -> tuple[pid.PIDResult, float]:
     start = time.perf_counter()
-    result = run()
+    result = function(*args, **kwargs)
     return result, time.perf_counter() - start
 
 
@@ -78,20 +82,18 @@ def main() -> None:
     print("|---|---|---|---|---|")
     for name in args.datasets:
         (x1, x2, y), exact = dataset(name, args.samples)
-        default, default_s = timed(lambda: pid.decompose(x1, x2, y))  # noqa: B023
+        default, default_s = timed(pid.decompose, x1, x2, y)
         features = x1.ndim == 2
         if features:
             kmeans, kmeans_s = timed(
-                lambda: pid.decompose(
-                    x1, x2, y, discretization="kmeans", sampling=PLUGIN  # noqa: B023
-                )
+                pid.decompose, x1, x2, y, discretization="kmeans", sampling=PLUGIN
             )
             kmeans_cell = cell(kmeans, exact, kmeans_s)
         else:
             kmeans_cell = "(integer codes)"
         batch_cell = ""
         if not args.no_batch:
-            neural, neural_s = timed(lambda: batch(x1, x2, y))  # noqa: B023
+            neural, neural_s = timed(batch, x1, x2, y)
             batch_cell = cell(neural, exact, neural_s)
         truth = ", ".join(f"{v:.3f}" for v in exact.terms().values())
         print(

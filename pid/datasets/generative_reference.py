@@ -54,7 +54,7 @@ def generative_pid(
     moves ``I(T_i;Y)`` and the three terms a little) and the sampling error of the binned
     marginals. At the defaults, going to 512 bins moved no term by more
     than 0.0004 bits, and five sample seeds spread a term by up to 0.0033 bits
-    (``benchmarks/batch_continuous.py --part reference``, docs/benchmarks.md).
+    (``benchmarks/generative_reference.py``, docs/benchmarks.md).
 
     Returns
     -------
