@@ -33,13 +33,7 @@ def latent_bits(
     """
     if n_samples < 1:
         raise ValueError(f"n_samples must be a positive integer, got {n_samples}.")
-    counts = {
-        "redundant": redundant,
-        "unique1": unique1,
-        "unique2": unique2,
-        "synergistic": synergistic,
-    }
-    _check_counts(counts, flip)
+    _check_counts(redundant, unique1, unique2, synergistic, flip)
     rng = np.random.default_rng(seed)
 
     def bits(k: int) -> np.ndarray:
@@ -67,13 +61,7 @@ def latent_bits_distribution(
     Its exact PID is :func:`pid.estimate` of it (``R, U1, U2, S`` are the bit counts when
     ``flip = 0``).
     """
-    counts = {
-        "redundant": redundant,
-        "unique1": unique1,
-        "unique2": unique2,
-        "synergistic": synergistic,
-    }
-    _check_counts(counts, flip)
+    _check_counts(redundant, unique1, unique2, synergistic, flip)
     total = redundant + unique1 + unique2 + 2 * synergistic
     latent = np.array(list(itertools.product((0, 1), repeat=total)), dtype=np.int64)
     latent = latent.reshape(-1, total)
@@ -91,7 +79,15 @@ def latent_bits_distribution(
     return Distribution.from_table(table, normalize=True)
 
 
-def _check_counts(counts: dict[str, int], flip: float) -> None:
+def _check_counts(
+    redundant: int, unique1: int, unique2: int, synergistic: int, flip: float
+) -> None:
+    counts = {
+        "redundant": redundant,
+        "unique1": unique1,
+        "unique2": unique2,
+        "synergistic": synergistic,
+    }
     for name, count in counts.items():
         if count < 0:
             raise ValueError(f"{name} must be >= 0 latent bits, got {count}.")
