@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from pid import Distribution, PIDResult, estimate
-from pid.datasets import canonical
+from pid import Distribution, PIDResult, SamplingOptions, decompose, estimate
+from pid.datasets import canonical, latent_bits
 from pid.report import REPORT_SCHEMA_VERSION, compute_report, read_report, write_report
 
 
@@ -71,3 +71,15 @@ def test_read_report_refuses_other_files(tmp_path, content, message):
         read_report(path)
     with pytest.raises(FileNotFoundError, match="does not exist"):
         read_report(tmp_path / "missing.json")
+
+
+def test_a_sparse_sample_is_warned_of_in_every_format(tmp_path):
+    x1, x2, y = latent_bits(300, flip=0.1, seed=0)  # 8 x 8 x 16 cells: 300 samples in 115 of them
+    with pytest.warns(UserWarning, match="samples per occupied cell"):
+        result = decompose(x1, x2, y, sampling=SamplingOptions(n_null=2))
+    dist = Distribution.from_samples(x1, x2, y)
+    paths = write_report(compute_report(result, dist), tmp_path)
+    warning = "Warning: only 2.6 samples per occupied cell (fewer than 10)"
+    assert warning in paths["md"].read_text()
+    assert warning in paths["html"].read_text()
+    assert read_report(paths["json"]).sampling["warnings"][0].startswith("only 2.6 samples")
