@@ -1,6 +1,7 @@
 """The dedicated CVX solver: exact values, the cvxpy reference, degenerate inputs, batches."""
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -554,6 +555,18 @@ def test_batches_match_single_solves_and_keep_their_order(rng):
     for dist, result in zip(dists, batched, strict=True):
         np.testing.assert_allclose(_terms(result), _terms(estimate(dist)), atol=2e-7)
         assert result.provenance["alphabet_sizes"]["x1"] == dist.shape[0]
+
+
+def test_a_batch_whose_rounding_overflows_is_silent_and_matches_single_solves():
+    # Two tables of sample counts (32 x 18 x 2) from the corrections of a sample: solved
+    # together, one is rounded far off its path, where its factors' product overflows.
+    data = np.load(Path(__file__).parent / "data" / "overflowing_batch.npz")
+    dists = [Distribution.from_counts(data[name]) for name in ("first", "second")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        batched = cvx_batch(dists)
+    for dist, result in zip(dists, batched, strict=True):
+        np.testing.assert_allclose(_terms(result), _terms(estimate(dist)), atol=2e-7)
 
 
 @pytest.mark.parametrize("device", DEVICES)

@@ -121,7 +121,9 @@ def certify(
         if not hopeful.any():
             return None
     table = state.table
-    q = project(prob, state.omega * table.inverse_total, table.lam_factor, table.mu_factor)
+    # Far off the path the factors' product can overflow; the residual test below catches it.
+    with np.errstate(over="ignore", invalid="ignore"):
+        q = project(prob, state.omega * table.inverse_total, table.lam_factor, table.mu_factor)
     broken = ~(largest(prob, marginal_residual(prob, q)) <= options.feasible_residual)
     if broken.any():  # rounding failed (e.g. overflow far off the path): a safe feasible point
         q = xp.where(broken[:, None, None, None], prob.conditional_product(), q)
