@@ -39,6 +39,10 @@ PROBABILITY_FLOOR = 1e-12
 #: Share of the uniform distribution mixed into every calibrated posterior, so that a few
 #: confident mistakes of a classifier cannot dominate its held-out cross-entropy.
 UNIFORM_SHARE = 1e-3
+#: The temperatures searched (on a log scale): from sharpening a classifier whose held-out
+#: predictions are right but soft (labels a function of the features) to flattening one that
+#: learned nothing.
+TEMPERATURE_RANGE = (1e-3, 1e3)
 #: Principal components kept per modality before the classifiers, by default.
 DEFAULT_COMPONENTS = 64
 #: Fewer samples than this are refused: too few to cross-fit three classifiers.
@@ -388,7 +392,11 @@ def _temperature(log_p: np.ndarray, labels: np.ndarray) -> float:
         tempered = _tempered(log_p, temperature)
         return float(-np.log(tempered[rows, labels]).mean())
 
-    return float(minimize_scalar(loss, bounds=(0.05, 20.0), method="bounded").x)
+    def loss_of_log(log_temperature: float) -> float:
+        return loss(float(np.exp(log_temperature)))
+
+    low, high = np.log(TEMPERATURE_RANGE)
+    return float(np.exp(minimize_scalar(loss_of_log, bounds=(low, high), method="bounded").x))
 
 
 def _tempered(log_p: np.ndarray, temperature: float) -> np.ndarray:

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import pid
-from pid.datasets import generative, latent_bits_distribution
+from pid.datasets import canonical, generative, latent_bits_distribution
 from pid.information import LN2
 from pid.posterior import PosteriorOptions, encode_posteriors
 from pid.result import TERMS
@@ -197,6 +197,18 @@ def test_uninformative_features_fall_back_on_the_label_frequencies():
     result = pid.decompose(x1, x2, y, sampling=SamplingOptions(n_null=10))
     assert result.mi_x1x2_y == pytest.approx(0.0, abs=0.02)
     assert abs(result.S) <= 0.03
+
+
+@pytest.mark.parametrize("gate", ["xor", "and"])
+def test_a_label_that_is_a_function_of_both_modalities_keeps_its_whole_information(gate):
+    # Held out, the joint classifier of a logic gate is right but soft; its temperature
+    # sharpens it until I(X1,X2;Y) is the label's entropy (the 1e-3 uniform share aside).
+    x1, x2 = np.repeat([0, 0, 1, 1], 128), np.repeat([0, 1, 0, 1], 128)
+    y = x1 ^ x2 if gate == "xor" else x1 & x2
+    result = pid.decompose(x1.astype(float), x2.astype(float), y)
+    exact = pid.estimate(canonical(gate))
+    assert result.mi_x1x2_y == pytest.approx(exact.mi_x1x2_y, abs=0.005)
+    assert result.S == pytest.approx(exact.S, abs=0.03)
 
 
 def test_posterior_settings_are_checked(unique_features):
