@@ -148,13 +148,6 @@ class FeasibleCells:
         return float(bound / np.log(2.0))
 
 
-#: Methods of :func:`cvx`: the dedicated solver and the cvxpy reference formulation.
-METHODS = ("newton", "cvxpy")
-
-#: Certified gap, in bits, at which the dedicated solver stops by default.
-NEWTON_TOLERANCE_BITS = 1e-7
-
-
 @dataclass(frozen=True)
 class ConicAnswer:
     """A certified answer of the conic program.
