@@ -121,6 +121,16 @@ def test_reference_matches_the_construction_on_a_mixture():
     assert terms["R"] > 0.3 and terms["S"] > 0.3 and max(terms["U1"], terms["U2"]) < 0.01
 
 
+def test_the_reference_solves_to_the_tolerance_it_is_given():
+    settings = {"n_samples": 100_000, "bins": 32, "seed": 0}
+    tight = generative_pid("z1h_z2h_zc", **settings)
+    loose = generative_pid("z1h_z2h_zc", tol_bits=1e-3, **settings)
+    # The loose solve stops at its own tolerance, well before the default's.
+    assert tight.diagnostics["gap_bits"] <= 1e-7 < 1e-5 < loose.diagnostics["gap_bits"] <= 1e-3
+    for term, value in tight.terms().items():
+        assert loose.terms()[term] == pytest.approx(value, abs=1e-3)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
