@@ -307,8 +307,9 @@ def _perceptron(hidden: tuple[int, ...], seed: int):
             hidden,
             activation="tanh",
             alpha=1e-5,
-            batch_size=256,
-            # Early stopping holds out a stratified tenth: a few samples of every label.
+            # Early stopping holds out a stratified tenth: a few samples of every label. A
+            # batch is at most the samples left, where scikit-learn would clip it with a warning.
+            batch_size=max(1, min(256, len(y) * 9 // 10)),
             early_stopping=len(y) >= 40 * n_labels
             and np.unique(y, return_counts=True)[1].min() >= 2,
             n_iter_no_change=25,

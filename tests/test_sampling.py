@@ -1,6 +1,8 @@
 """The PID of samples: corrections against exact answers, the null model, intervals, and the
 posterior encoding of features."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -209,6 +211,15 @@ def test_a_label_that_is_a_function_of_both_modalities_keeps_its_whole_informati
     exact = pid.estimate(canonical(gate))
     assert result.mi_x1x2_y == pytest.approx(exact.mi_x1x2_y, abs=0.005)
     assert result.S == pytest.approx(exact.S, abs=0.03)
+
+
+def test_posteriors_of_few_samples_fit_without_warnings(unique_features):
+    # 200 samples leave each fold's perceptron fewer than a batch of 256.
+    x1, x2, y = (v[:200] for v in unique_features)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        encoding = encode_posteriors(x1, x2, y)
+    assert encoding.diagnostics["cross_entropy_bits"]["x1"] < 0.5
 
 
 def test_posterior_settings_are_checked(unique_features):
