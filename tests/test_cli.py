@@ -66,6 +66,20 @@ def test_compute_writes_a_report_from_continuous_features(tmp_path, capsys):
     assert "Null model: the terms over 20 permutations of the labels" in markdown
 
 
+def test_quiet_leaves_stderr_empty_and_the_results_printed(tmp_path, capsys):
+    from pid.datasets import generative
+
+    x1, x2, y = generative("U1", 500, seed=0)
+    path = tmp_path / "features.npz"
+    np.savez(path, x1=x1, x2=x2, y=y)
+    args = ["compute", str(path), "--null", "5", "--out", str(tmp_path / "r")]
+    assert main(args) == 0
+    assert "encoding the samples" in capsys.readouterr().err
+    assert main([*args, "--quiet"]) == 0
+    printed, progress = capsys.readouterr()
+    assert progress == "" and "I(X1,X2;Y)" in printed
+
+
 def test_demo_writes_reports(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path), "--bootstrap", "2"]) == 0
     printed = capsys.readouterr().out

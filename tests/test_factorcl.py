@@ -303,7 +303,7 @@ def test_cli_trains_and_writes_checkpoint_and_summary(tmp_path, capsys):
     np.savez(tmp_path / "data.npz", x1=x1, x2=x2, y=y)
     out = tmp_path / "out"
     argv = ["factorcl", "train", str(tmp_path / "data.npz"), "--variant", "ssl"]
-    status = main([*argv, "--epochs", "2", "--device", "cpu", "--out", str(out)])
+    status = main([*argv, "--epochs", "2", "--device", "cpu", "--quiet", "--out", str(out)])
     assert status == 0
     assert sorted(p.name for p in out.iterdir()) == ["factorcl.json", "factorcl.pt"]
     import json
@@ -312,7 +312,8 @@ def test_cli_trains_and_writes_checkpoint_and_summary(tmp_path, capsys):
     assert summary["config"]["method"] == "factorcl-ssl"
     assert summary["train_samples"] == 240 and summary["test_samples"] == 60
     assert 0.0 <= summary["linear_probe_accuracy"] <= 1.0
-    assert f"{summary['linear_probe_accuracy']:.4f}" in capsys.readouterr().out
+    printed, progress = capsys.readouterr()
+    assert f"{summary['linear_probe_accuracy']:.4f}" in printed and progress == ""
     assert ContrastiveModel.load(out / "factorcl.pt").config["epochs"] == 2
 
 

@@ -28,8 +28,9 @@ def test_zoo_train_writes_accuracies_model_pids_and_agreements(tmp_path, capsys)
     out = tmp_path / "zoo"
     args = ["zoo", "train", str(data), "--models", "additive", "TENSOR", "--epochs", "6"]
     args += ["--batch-size", "32", "--hidden", "16", "--clusters", "6", "--checkpoints"]
-    assert main([*args, "--out", str(out)]) == 0
-    printed = capsys.readouterr().out
+    assert main([*args, "--quiet", "--out", str(out)]) == 0
+    printed, progress = capsys.readouterr()
+    assert progress == ""  # --quiet: no progress bars
     assert "ADDITIVE" in printed and "TENSOR" in printed
     report = read_report(out / "report.json")
     zoo = report.zoo

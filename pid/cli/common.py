@@ -1,11 +1,21 @@
-"""What the commands share: the exit status of bad input and the table of terms."""
+"""What the commands share: the exit status of bad input, ``--quiet`` and the table of terms."""
 
 from __future__ import annotations
+
+import argparse
 
 from pid.result import PIDResult
 
 #: Exit status for bad input, as for argparse's own usage errors.
 EXIT_USAGE = 2
+
+
+def add_quiet_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--quiet``: no progress bars or step messages on stderr (for logs and scripts);
+    results, warnings and errors are still printed."""
+    parser.add_argument(
+        "--quiet", action="store_true", help="no progress on stderr; results still printed"
+    )
 
 
 def format_table(rows: list[tuple[str, PIDResult]]) -> str:

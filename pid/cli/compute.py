@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from pid.api import ENCODINGS
-from pid.cli.common import format_table
+from pid.cli.common import add_quiet_option, format_table
 from pid.estimators import ESTIMATORS
 from pid.estimators.exact import CVX_METHODS
 from pid.sampling import CORRECTIONS, DEFAULT_CORRECTION
@@ -76,6 +76,7 @@ def add_parser(commands: Any) -> None:
     compute.add_argument(
         "--out", type=Path, default=Path("pid-report"), help="report folder (default: pid-report)"
     )
+    add_quiet_option(compute)
     compute.set_defaults(run=run)
 
 
@@ -130,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         drop_nonfinite=args.drop_nonfinite,
         source=str(args.data),
-        progress=True,
+        progress=not args.quiet,
     )
     print(format_table([(Path(args.data).name, result)]))
     paths = write_report(report, args.out)

@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from pid.cli.common import format_table
+from pid.cli.common import add_quiet_option, format_table
 from pid.result import json_default
 
 
@@ -22,6 +22,7 @@ def add_parser(commands: Any) -> None:
         "--out", type=Path, default=Path("pid-report"), help="report folder (default: pid-report)"
     )
     demo.add_argument("--bootstrap", type=int, default=20, metavar="N", help="default: 20")
+    add_quiet_option(demo)
     demo.set_defaults(run=run)
 
 
@@ -48,13 +49,14 @@ def run(args: argparse.Namespace) -> int:
     }
     rows = []
     for folder, (title, data) in examples.items():
-        print(f"\n{title}", file=sys.stderr)
+        if not args.quiet:
+            print(f"\n{title}", file=sys.stderr)
         result, report = analyze(
             *data,
             sampling=SamplingOptions(n_bootstrap=args.bootstrap),
             source=f"pid.datasets ({folder})",
             title=title,
-            progress=True,
+            progress=not args.quiet,
         )
         write_report(report, args.out / folder)
         rows.append((folder, result))

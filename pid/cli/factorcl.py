@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from pid.cli.common import add_quiet_option
 from pid.result import json_default
 
 
@@ -40,6 +41,7 @@ def add_parser(commands: Any) -> None:
     factorcl_train.add_argument(
         "--out", type=Path, default=Path("factorcl-out"), help="folder (default: factorcl-out)"
     )
+    add_quiet_option(factorcl_train)
     factorcl_train.set_defaults(run=run)
 
 
@@ -72,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         device=args.device,
         seed=args.seed,
         checkpoint=args.out / "factorcl.pt",
-        progress=True,
+        progress=not args.quiet,
     )
     accuracy = linear_probe(
         model.features(x1[fit], x2[fit]), y[fit], model.features(x1[test], x2[test]), y[test]

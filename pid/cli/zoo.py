@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from pid.cli.common import add_quiet_option
 from pid.result import json_default
 
 
@@ -37,6 +38,7 @@ def add_parser(commands: Any) -> None:
     train.add_argument(
         "--out", type=Path, default=Path("pid-zoo"), help="report folder (default: pid-zoo)"
     )
+    add_quiet_option(train)
     train.set_defaults(run=_train)
 
     build = actions.add_parser(
@@ -55,6 +57,7 @@ def add_parser(commands: Any) -> None:
         default=Path("reference_bank.json"),
         help="bank file to write (default: reference_bank.json)",
     )
+    add_quiet_option(build)
     build.set_defaults(run=_build_reference)
 
 
@@ -115,7 +118,7 @@ def _train(args: argparse.Namespace) -> int:
         config=config,
         n_clusters=args.clusters,
         source=str(args.data),
-        progress=True,
+        progress=not args.quiet,
         checkpoint_dir=args.out if args.checkpoints else None,
     )
     print(_zoo_table(zoo.models))
@@ -133,7 +136,7 @@ def _build_reference(args: argparse.Namespace) -> int:
 
     if args.samples < 100:
         raise ValueError(f"--samples is {args.samples}; pass at least 100 samples a dataset.")
-    bank = build_reference(n_samples=args.samples, config=config, progress=True)
+    bank = build_reference(n_samples=args.samples, config=config, progress=not args.quiet)
     write_text_atomic(args.out, json.dumps(bank, indent=1, default=json_default))
     minutes = bank["timing"]["seconds"] / 60
     count = len(bank["datasets"])
