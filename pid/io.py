@@ -47,6 +47,9 @@ def load(
       ``weights_only=True`` so no code in the file runs (needs torch 2.5 or later).
     - ``.safetensors``: tensors named ``keys``; bfloat16 tensors need torch.
 
+    In the files of arrays (all but tables), ``columns`` may rename an array instead, one name
+    a key: ``columns={"x1": "image", "x2": "text", "y": "label"}``.
+
     A modality comes back 1-D (one value per sample, e.g. integer codes) or 2-D (one feature
     vector per sample, e.g. embeddings); ``y`` is 1-D. Half-precision tensors from ``.pt`` files
     and bfloat16 ones from ``.safetensors`` become float32; other dtypes are kept.
@@ -83,10 +86,16 @@ def _read_arrays(
     path: str | os.PathLike, keys: Sequence[str], columns: Columns, label: str | None
 ) -> list:
     """The arrays named ``keys`` from a file or folder, the reader chosen by its suffix."""
+    unknown = sorted(set(columns) - set(keys))
+    if unknown:
+        raise ValueError(
+            f"columns has unknown key {', '.join(map(repr, unknown))}; use the keys "
+            f"{', '.join(map(repr, keys))}."
+        )
     path = Path(path)
     suffix = path.suffix.lower()
     if path.is_dir():
-        arrays = _load_npy_folder(path, keys)
+        arrays = _load_npy_folder(path, _array_names(keys, columns))
     elif not path.exists():
         raise FileNotFoundError(f"DATA file {str(path)!r} does not exist; check the path.")
     elif suffix == ".npy":
@@ -103,8 +112,25 @@ def _read_arrays(
         arrays = _load_table(path, keys, columns, label)
     else:
         readers = {".npz": load_npz, ".pt": _load_torch, ".safetensors": _load_safetensors}
-        arrays = readers[suffix](path, keys)
+        arrays = readers[suffix](path, _array_names(keys, columns))
     return list(arrays)
+
+
+def _array_names(keys: Sequence[str], columns: Columns) -> list[str]:
+    """The array each key is read from in a file of arrays: the one name ``columns`` gives
+    it, or the key itself."""
+    names = []
+    for key in keys:
+        given = columns.get(key, key)
+        given = [given] if isinstance(given, str) else list(given)
+        if len(given) != 1:
+            raise ValueError(
+                f"columns[{key!r}] names {len(given)} arrays, but a file of arrays holds each "
+                "of x1, x2 and y as one array; name one, or save a table (.csv, .parquet) to "
+                "combine columns."
+            )
+        names.append(given[0])
+    return names
 
 
 def load_npz(
@@ -240,12 +266,6 @@ def _load_table(
 ) -> list[np.ndarray]:
     import pandas as pd
 
-    unknown = sorted(set(columns) - set(keys))
-    if unknown:
-        raise ValueError(
-            f"columns has unknown key {', '.join(map(repr, unknown))}; use the keys "
-            f"{', '.join(map(repr, keys))}."
-        )
     try:
         frame = pd.read_csv(path) if path.suffix.lower() == ".csv" else pd.read_parquet(path)
     except (ValueError, OSError) as err:
@@ -275,7 +295,8 @@ def _table_columns(
     if missing:
         raise ValueError(
             f"{name} has no column {', '.join(missing)} for {key} (its columns are "
-            f"{_preview(present)}); rename them or pass columns={{{key!r}: [...]}}."
+            f"{_preview(present)}); rename them or pass columns={{{key!r}: [...]}} "
+            f"(on the command line: --columns {key}=NAME,...)."
         )
     if not chosen or (is_label and len(chosen) != 1):
         wanted = "one label column" if is_label else "at least one column"

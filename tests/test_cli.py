@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from pid import PIDResult
@@ -29,6 +30,22 @@ def test_compute_prints_terms_and_writes_result(and_npz, tmp_path, capsys):
     result = PIDResult.from_json((out / "result.json").read_text())
     assert result.R == pytest.approx(0.311278, abs=1e-6)
     assert result.provenance["n_samples"] == 20
+
+
+def test_columns_name_where_the_data_lies(tmp_path, capsys):
+    x1 = np.array([0, 0, 1, 1] * 5)
+    x2 = np.array([0, 1, 0, 1] * 5)
+    table = pd.DataFrame({"a": x1, "b": x2, "gate": x1 & x2})
+    table.to_csv(tmp_path / "t.csv", index=False)
+    args = ["compute", str(tmp_path / "t.csv"), "--correction", "none", "--null", "0"]
+    args += ["--out", str(tmp_path / "o")]
+    assert main(args) == 2  # no x1_* columns
+    assert "--columns x1=NAME" in capsys.readouterr().err
+    assert main([*args, "--columns", "x1=a", "--columns", "x2=b", "--columns", "y=gate"]) == 0
+    result = json.loads((tmp_path / "o" / "result.json").read_text())
+    assert result["S"] == pytest.approx(0.5, abs=1e-7)  # the AND gate
+    assert main([*args, "--columns", "x1"]) == 2
+    assert "--columns 'x1' is not KEY=NAMES" in capsys.readouterr().err
 
 
 def test_compute_with_another_estimator(and_npz, tmp_path):

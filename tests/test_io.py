@@ -35,6 +35,15 @@ def test_npz_with_other_names(tmp_path):
     _check(load(tmp_path / "d.npz", keys=("image", "text", "label")))
 
 
+def test_columns_rename_the_arrays_of_an_array_file(tmp_path):
+    np.savez(tmp_path / "d.npz", image=X1, x2=X2, label=Y)
+    _check(load(tmp_path / "d.npz", columns={"x1": "image", "y": ["label"]}))
+    with pytest.raises(ValueError, match=r"columns\['x1'\] names 2 arrays, .* save a table"):
+        load(tmp_path / "d.npz", columns={"x1": ["image", "label"]})
+    with pytest.raises(ValueError, match="columns has unknown key 'label'"):
+        load(tmp_path / "d.npz", columns={"label": "y"})
+
+
 def test_folder_of_npy_files(tmp_path):
     for name, array in (("x1", X1), ("x2", X2), ("y", Y)):
         np.save(tmp_path / f"{name}.npy", array)

@@ -10,6 +10,34 @@ from pid.result import PIDResult
 EXIT_USAGE = 2
 
 
+def add_columns_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--columns KEY=NAMES`` (repeatable): where x1, x2 or y lie in DATA under other
+    names; :func:`parse_columns` turns the values into :func:`pid.io.load`'s ``columns``."""
+    parser.add_argument(
+        "--columns",
+        action="append",
+        default=[],
+        metavar="KEY=NAMES",
+        help="where x1, x2 or y lie in DATA under other names: an array, or table columns "
+        "separated by commas (--columns x1=age,bmi --columns y=label); repeatable",
+    )
+
+
+def parse_columns(values: list[str]) -> dict[str, list[str]]:
+    """``{"x1": ["age", "bmi"], ...}`` from ``--columns`` values ``["x1=age,bmi", ...]``."""
+    columns: dict[str, list[str]] = {}
+    for value in values:
+        key, sep, names = value.partition("=")
+        chosen = [name.strip() for name in names.split(",") if name.strip()]
+        if not sep or not key.strip() or not chosen:
+            raise ValueError(
+                f"--columns {value!r} is not KEY=NAMES; pass e.g. --columns x1=age,bmi or "
+                "--columns y=label."
+            )
+        columns[key.strip()] = chosen
+    return columns
+
+
 def add_quiet_option(parser: argparse.ArgumentParser) -> None:
     """Add ``--quiet``: no progress bars or step messages on stderr (for logs and scripts);
     results, warnings and errors are still printed."""

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from pid.api import ENCODINGS
-from pid.cli.common import add_quiet_option, format_table
+from pid.cli.common import add_columns_option, add_quiet_option, format_table, parse_columns
 from pid.estimators import ESTIMATORS
 from pid.estimators.exact import CVX_METHODS
 from pid.sampling import CORRECTIONS, DEFAULT_CORRECTION
@@ -76,6 +76,7 @@ def add_parser(commands: Any) -> None:
     compute.add_argument(
         "--out", type=Path, default=Path("pid-report"), help="report folder (default: pid-report)"
     )
+    add_columns_option(compute)
     add_quiet_option(compute)
     compute.set_defaults(run=run)
 
@@ -113,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
             for name, flag in SAMPLING_FLAGS.items():
                 message = message.replace(f"{name} is", f"{flag} is")
             raise ValueError(message) from None
-    x1, x2, y = load(args.data)
+    x1, x2, y = load(args.data, columns=parse_columns(args.columns))
     if args.device is not None and args.discretization in ("auto", "posterior"):
         # The classifiers run on the device where the samples resolve to that encoding.
         posterior = None if sample_estimator else PosteriorOptions(device=args.device)

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pid.cli.common import add_quiet_option
+from pid.cli.common import add_columns_option, add_quiet_option, parse_columns
 from pid.result import json_default
 
 
@@ -41,6 +41,7 @@ def add_parser(commands: Any) -> None:
     factorcl_train.add_argument(
         "--out", type=Path, default=Path("factorcl-out"), help="folder (default: factorcl-out)"
     )
+    add_columns_option(factorcl_train)
     add_quiet_option(factorcl_train)
     factorcl_train.set_defaults(run=run)
 
@@ -54,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
 
     if not 0 < args.test_fraction < 1:
         raise ValueError(f"--test-fraction is {args.test_fraction}; pass a number in (0, 1).")
-    x1, x2, y = load(args.data)
+    x1, x2, y = load(args.data, columns=parse_columns(args.columns))
     order = np.random.default_rng(args.seed).permutation(len(y))
     n_test = round(len(y) * args.test_fraction)
     if n_test < 1 or len(y) - n_test < 2:

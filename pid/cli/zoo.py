@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pid.cli.common import add_quiet_option
+from pid.cli.common import add_columns_option, add_quiet_option, parse_columns
 from pid.result import json_default
 
 
@@ -38,6 +38,7 @@ def add_parser(commands: Any) -> None:
     train.add_argument(
         "--out", type=Path, default=Path("pid-zoo"), help="report folder (default: pid-zoo)"
     )
+    add_columns_option(train)
     add_quiet_option(train)
     train.set_defaults(run=_train)
 
@@ -109,7 +110,7 @@ def _train(args: argparse.Namespace) -> int:
 
     if args.models is not None:
         check_model_names(args.models)
-    x1, x2, y = load(args.data)
+    x1, x2, y = load(args.data, columns=parse_columns(args.columns))
     zoo, report = run_zoo(
         x1,
         x2,
