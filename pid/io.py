@@ -121,8 +121,7 @@ def _array_names(keys: Sequence[str], columns: Columns) -> list[str]:
     it, or the key itself."""
     names = []
     for key in keys:
-        given = columns.get(key, key)
-        given = [given] if isinstance(given, str) else list(given)
+        given = _as_names(columns.get(key, key))
         if len(given) != 1:
             raise ValueError(
                 f"columns[{key!r}] names {len(given)} arrays, but a file of arrays holds each "
@@ -131,6 +130,11 @@ def _array_names(keys: Sequence[str], columns: Columns) -> list[str]:
             )
         names.append(given[0])
     return names
+
+
+def _as_names(given: str | Sequence[str]) -> list[str]:
+    """One name or several, as a list."""
+    return [given] if isinstance(given, str) else list(given)
 
 
 def load_npz(
@@ -290,7 +294,7 @@ def _table_columns(
         chosen = [c for c in present if c == key or c.startswith(f"{key}_")]
         missing = [] if chosen else [f"named {key!r} or starting with {key + '_'!r}"]
     else:
-        chosen = [key] if given is None else [given] if isinstance(given, str) else list(given)
+        chosen = _as_names(key if given is None else given)
         missing = [f"named {c!r}" for c in chosen if c not in present]
     if missing:
         raise ValueError(

@@ -190,9 +190,10 @@ def encode_posteriors(
         for key, matrix in zip(classifiers, features, strict=True):
             started = time.perf_counter()
             predict = _classifier(key, options, seed + fold)(matrix[fit], labels[fit], n_labels)
-            temperature = _temperature(predict(matrix[check]), labels[check])
+            on_check = predict(matrix[check])
+            temperature = _temperature(on_check, labels[check])
             candidates[key][held_out] = _tempered(predict(matrix[held_out]), temperature)
-            checked[key] = _tempered(predict(matrix[check]), temperature)
+            checked[key] = _tempered(on_check, temperature)
             temperatures[key].append(temperature)
             seconds[key] += time.perf_counter() - started
             bar.update()
@@ -389,15 +390,12 @@ def _temperature(log_p: np.ndarray, labels: np.ndarray) -> float:
         return 1.0
     rows = np.arange(len(labels))
 
-    def loss(temperature: float) -> float:
-        tempered = _tempered(log_p, temperature)
+    def loss(log_temperature: float) -> float:
+        tempered = _tempered(log_p, float(np.exp(log_temperature)))
         return float(-np.log(tempered[rows, labels]).mean())
 
-    def loss_of_log(log_temperature: float) -> float:
-        return loss(float(np.exp(log_temperature)))
-
     low, high = np.log(TEMPERATURE_RANGE)
-    return float(np.exp(minimize_scalar(loss_of_log, bounds=(low, high), method="bounded").x))
+    return float(np.exp(minimize_scalar(loss, bounds=(low, high), method="bounded").x))
 
 
 def _tempered(log_p: np.ndarray, temperature: float) -> np.ndarray:
