@@ -3,13 +3,14 @@
 Run: ``.venv/bin/python benchmarks/sampling_coverage.py [--draws 100] [--resamples 100]``
 
 Each dataset of known PID is drawn ``--draws`` times independently and decomposed by the
-default of ``pid.decompose`` with ``--resamples`` resamples for the intervals (re-centred on
-the corrected terms). Printed per term: the share of draws whose interval holds the exact
+default of ``pid.decompose`` with ``--resamples`` resamples for the intervals (about the
+corrected terms). Printed per term: the share of draws whose interval holds the exact
 value, the mean interval width and the mean error; a dataset passes when every term's
 coverage is at least 90%.
 
 Datasets: noisy latent bits (one bit of each interaction, 10% label noise; integer codes,
-5,000 samples), a random 12x12x4 table (Dirichlet 0.3; codes, 5,000 samples) and 3,000
+5,000 samples), a noisy XOR (synergy only, R = U1 = U2 = 0 at the edge of their range; codes,
+1,000 samples), a random 12x12x4 table (Dirichlet 0.3; codes, 5,000 samples) and 3,000
 samples of the latent generative dataset ``U2`` (features through the posterior encoding;
 exact PID by ``generative_pid``).
 """
@@ -29,11 +30,13 @@ from pid.datasets import generative, generative_pid, latent_bits_distribution
 def datasets():
     """``(draw(seed) -> samples, exact PID)`` by name."""
     bits = latent_bits_distribution(flip=0.1)
+    xor = latent_bits_distribution(redundant=0, unique1=0, unique2=0, flip=0.1)
     table = pid.Distribution.from_table(
         np.random.default_rng(5).dirichlet(np.full(576, 0.3)).reshape(12, 12, 4)
     )
     return {
         "latent bits, 10% noise, 5,000": (lambda seed: bits.sample(5000, seed), pid.estimate(bits)),
+        "XOR, 10% noise, 1,000": (lambda seed: xor.sample(1000, seed), pid.estimate(xor)),
         "random 12x12x4, 5,000": (lambda seed: table.sample(5000, seed), pid.estimate(table)),
         "generative U2, 3,000": (
             lambda seed: generative("U2", 3000, seed=seed),

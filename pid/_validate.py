@@ -38,6 +38,23 @@ def check_paired(
     return tuple(arrays)
 
 
+def check_labels(y: np.ndarray, name: str = "y") -> None:
+    """Refuse a continuous target where class labels are needed: a float array holding
+    values that are not whole numbers."""
+    if not np.issubdtype(y.dtype, np.floating):
+        return
+    finite = y[np.isfinite(y)]
+    fractional = finite != np.round(finite)
+    if fractional.any():
+        count = len(np.unique(finite))
+        raise ValueError(
+            f"{name} holds {count} distinct values, some not whole numbers: a continuous target, "
+            "not class labels; cut it into K classes of equal frequency (label_bins=K in "
+            "pid.decompose, --label-bins K on the command line, pid.discretize.bin_labels "
+            "elsewhere), or pass class labels."
+        )
+
+
 def _shape_advice(name: str, shape: tuple[int, ...], max_ndim: int) -> str:
     if max_ndim == 1:
         return (

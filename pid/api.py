@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from pid._validate import check_paired, finite_rows
-from pid.discretize import discretize
+from pid._validate import check_labels, check_paired, finite_rows
+from pid.discretize import bin_labels, discretize
 from pid.distribution import Distribution
 from pid.estimators import ESTIMATORS, SAMPLE_ESTIMATORS, check_options, estimate
 from pid.posterior import MIN_SAMPLES, PosteriorOptions, encode_posteriors
@@ -30,8 +30,10 @@ class Prepared:
 
     ``codes`` holds the integer codes of ``x1``, ``x2`` and ``y``; ``dist`` their empirical
     joint; ``joint_posteriors`` the held-out ``p(y | x1, x2)`` of each sample for the posterior
-    encoding (None otherwise); ``kept_rows`` marks the input samples used (all but non-finite
-    rows that were dropped); ``seed`` seeded the encoding.
+    encoding (None otherwise) and ``training_deficits`` what finite training cost its
+    classifiers (:attr:`pid.posterior.PosteriorEncoding.training_deficits`); ``kept_rows``
+    marks the input samples used (all but non-finite rows that were dropped); ``seed`` seeded
+    the encoding.
     """
 
     codes: tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -40,6 +42,7 @@ class Prepared:
     kept_rows: np.ndarray
     seed: int
     joint_posteriors: np.ndarray | None = None
+    training_deficits: np.ndarray | None = None
 
 
 def prepare(
@@ -51,6 +54,7 @@ def prepare(
     n_clusters: int | None = None,
     pca: int | None = None,
     posterior: PosteriorOptions | None = None,
+    label_bins: int | None = None,
     seed: int = 0,
     drop_nonfinite: bool = False,
     progress: bool = False,
@@ -65,13 +69,15 @@ def prepare(
     (:func:`pid.posterior.encode_posteriors`, whose classifiers ``posterior`` sets up; with
     ``"auto"`` its settings apply where the samples resolve to that encoding). Rows
     with NaN or infinite values are refused unless ``drop_nonfinite=True``, which drops them
-    and records how many.
+    and records how many. ``y`` holds class labels; a continuous target is refused unless
+    ``label_bins=K`` cuts it into ``K`` classes of equal frequency
+    (:func:`pid.discretize.bin_labels`, edges in the provenance).
     """
     if discretization not in ENCODINGS:
         raise ValueError(
             f"discretization {discretization!r} is unknown; choose one of {', '.join(ENCODINGS)}."
         )
-    arrays, keep, provenance = _clean(x1, x2, y, drop_nonfinite)
+    arrays, keep, provenance = _clean(x1, x2, y, drop_nonfinite, label_bins)
     n = len(arrays[2])
     if n_clusters is not None and not 1 < n_clusters <= n:
         raise ValueError(
@@ -84,7 +90,7 @@ def prepare(
             f"posterior sets up the posterior encoding, but discretization is "
             f"{discretization!r}; drop posterior or pass discretization='posterior'."
         )
-    joint = None
+    joint = deficits = None
     if discretization == "posterior":
         encoding = encode_posteriors(
             *arrays,
@@ -96,6 +102,7 @@ def prepare(
         )
         codes = (encoding.codes1, encoding.codes2, encoding.labels)
         joint, settings = encoding.posteriors["joint"], encoding.settings()
+        deficits = encoding.training_deficits
     else:
         coded = discretize(
             *arrays, method=discretization, n_clusters=n_clusters, pca=pca, seed=seed
@@ -106,7 +113,7 @@ def prepare(
         settings = coded.settings()
     dist = Distribution.from_samples(*codes)
     provenance = {**provenance, "seed": seed, "discretization": settings}
-    return Prepared(codes, dist, provenance, keep, seed, joint)
+    return Prepared(codes, dist, provenance, keep, seed, joint, deficits)
 
 
 def decompose(
@@ -120,6 +127,7 @@ def decompose(
     pca: int | None = None,
     posterior: PosteriorOptions | None = None,
     sampling: SamplingOptions | None = None,
+    label_bins: int | None = None,
     seed: int = 0,
     drop_nonfinite: bool = False,
     **options: Any,
@@ -127,7 +135,8 @@ def decompose(
     """PID of paired samples: how X1 and X2 inform Y, in bits, corrected for sampling bias.
 
     Each modality may be integer codes (1-D) or continuous features (1-D or 2-D: embeddings,
-    logits, predictions); ``y`` holds class labels. The samples become codes (:func:`prepare`:
+    logits, predictions); ``y`` holds class labels (``label_bins=K`` cuts a continuous target
+    into ``K`` classes of equal frequency). The samples become codes (:func:`prepare`:
     ``discretization``, ``n_clusters``, ``pca``, ``posterior``, ``seed``; by default integer
     codes as they are and features through their cross-fitted posteriors), and
     ``I(X1,X2;Y) = R + U1 + U2 + S`` is decomposed with the named estimator (thesis Eqs. 3.1
@@ -148,7 +157,7 @@ def decompose(
     """
     check_settings(estimator, options, discretization, n_clusters, pca, posterior, sampling)
     if estimator in SAMPLE_ESTIMATORS:
-        arrays, _, provenance = _clean(x1, x2, y, drop_nonfinite)
+        arrays, _, provenance = _clean(x1, x2, y, drop_nonfinite, label_bins)
         result = ESTIMATORS[estimator](*arrays, seed=seed, **options)
         return replace(result, provenance={**result.provenance, **provenance})
     data = prepare(
@@ -159,6 +168,7 @@ def decompose(
         n_clusters=n_clusters,
         pca=pca,
         posterior=posterior,
+        label_bins=label_bins,
         seed=seed,
         drop_nonfinite=drop_nonfinite,
     )
@@ -222,6 +232,7 @@ def estimate_prepared(
         estimator=estimator,
         estimator_options=options,
         joint_posteriors=data.joint_posteriors,
+        training_deficits=data.training_deficits,
         whole=np.array(whole),
         seed=data.seed,
     )
@@ -246,11 +257,13 @@ def resolve_encoding(discretization: str, x1: ArrayLike, x2: ArrayLike) -> str:
 
 
 def _clean(
-    x1: ArrayLike, x2: ArrayLike, y: ArrayLike, drop_nonfinite: bool
+    x1: ArrayLike, x2: ArrayLike, y: ArrayLike, drop_nonfinite: bool, label_bins: int | None
 ) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], np.ndarray, dict[str, Any]]:
-    """Paired samples checked, non-finite rows refused or dropped, and at least two classes.
+    """Paired samples checked, non-finite rows refused or dropped, class labels (a continuous
+    target cut into ``label_bins`` classes, or refused) and at least two classes.
 
-    Returns the kept samples, the mask of kept rows and their count for the provenance.
+    Returns the kept samples, the mask of kept rows and their count (and the label's bins) for
+    the provenance.
     """
     arrays = check_paired(x1, x2, y)
     keep = finite_rows(arrays)
@@ -263,13 +276,19 @@ def _clean(
     arrays = tuple(a[keep] for a in arrays)
     if len(arrays[2]) == 0:
         raise ValueError("no sample is left after dropping non-finite rows; clean the data.")
+    provenance: dict[str, Any] = {"n_samples": len(arrays[2]), "dropped_nonfinite": dropped}
+    if label_bins is not None:
+        labels, edges = bin_labels(arrays[2], label_bins)
+        arrays = (*arrays[:2], labels)
+        provenance["label_bins"] = {"n_bins": label_bins, "edges": edges.tolist()}
+    check_labels(arrays[2])
     classes = np.unique(arrays[2])
     if len(classes) < 2:
         raise ValueError(
             f"y holds a single class ({classes[:1].tolist()[0]!r}); the task needs at least two "
             "labels for its information to be decomposed."
         )
-    return arrays, keep, {"n_samples": len(arrays[2]), "dropped_nonfinite": dropped}
+    return arrays, keep, provenance
 
 
 __all__ = [

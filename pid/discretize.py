@@ -68,6 +68,36 @@ def rice_bins(n_samples: int) -> int:
     return k
 
 
+def bin_labels(y: ArrayLike, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """A continuous target cut into classes of about equal frequency.
+
+    With ``q_j`` the ``j / n_bins`` quantiles of ``y`` (``j = 1 .. n_bins - 1``, repeated
+    values merged), the class of ``y_i`` is
+
+        c_i = #{j : q_j < y_i},                                                         (1)
+
+    so each class holds about ``n / n_bins`` samples (fewer classes where ties make quantiles
+    coincide or leave a class empty; the classes are then renumbered in order, and class ``c``
+    lies between the edges that bound its values). Returns the classes and the edges ``q_j``.
+    """
+    values = np.asarray(y, dtype=float)
+    if values.ndim == 2 and values.shape[1] == 1:
+        values = values[:, 0]
+    if values.ndim != 1 or not np.isfinite(values).all():
+        raise ValueError(
+            f"y has shape {values.shape} or holds NaN or infinite values; pass a 1-D array of "
+            "finite numbers to cut into bins."
+        )
+    if not isinstance(n_bins, (int, np.integer)) or not 2 <= n_bins <= len(values):
+        raise ValueError(
+            f"n_bins (--label-bins) is {n_bins!r} for {len(values)} samples; pass a whole number "
+            "between 2 and the number of samples."
+        )
+    edges = np.unique(np.quantile(values, np.arange(1, n_bins) / n_bins))
+    classes = np.searchsorted(edges, values, side="left")
+    return np.unique(classes, return_inverse=True)[1].ravel(), edges
+
+
 def default_clusters(n_samples: int) -> int:
     """The default cluster or bin count, ``min(ceil(2 n^(1/3)), MAX_DEFAULT_CLUSTERS)``."""
     return min(rice_bins(n_samples), MAX_DEFAULT_CLUSTERS)

@@ -17,6 +17,13 @@ pair), so ``I(X1,X2;Y)`` comes from a third classifier of both modalities, as
 to its sampling error, tight as far as the classifier is good. Synergy is ``I(X1,X2;Y) - R -
 U1 - U2``.
 
+A classifier trained on ``m`` samples loses information that more samples would recover (its
+held-out cross-entropy falls towards ``H(Y | X)`` as ``m`` grows). Each fold's classifiers are
+also trained on half their samples of each label (``PosteriorOptions.learning_curve``); with
+the excess loss
+falling as ``1/m``, ``CE(m) - CE(inf) = CE(m/2) - CE(m)``, the *training deficit* of each
+classifier, which :mod:`pid.sampling` adds to the joint information and to the intervals.
+
 Classifiers: on the CPU (``device=None``) scikit-learn's multinomial logistic regression for
 each modality and a ``tanh`` perceptron (``PosteriorOptions.hidden``) for the pair, after
 standardizing and, above ``max_components`` features, projecting on principal components; on
@@ -49,6 +56,9 @@ DEFAULT_COMPONENTS = 64
 MIN_SAMPLES = 100
 #: The most codes per modality chosen by default.
 MAX_CODES = 32
+#: The classifiers whose training deficits are measured, in the order of the informations
+#: they bound: ``I(X1;Y)``, ``I(X2;Y)``, ``I(X1,X2;Y)``.
+TRAINED = ("x1", "x2", "joint")
 #: Above this many samples, cross-fitting uses two folds by default (each fold's classifiers
 #: train on ``max_train`` samples at most either way).
 LARGE = 50_000
@@ -72,6 +82,9 @@ class PosteriorOptions:
     device : str, optional
         ``None``: scikit-learn on the CPU. A torch device (``"cpu"``, ``"cuda"``, ``"auto"``):
         torch perceptrons for all three classifiers.
+    learning_curve : bool
+        Also train each classifier on half its samples, to estimate what finite training
+        loses (module docstring); ``False`` saves that time and reports no deficit.
     """
 
     folds: int | None = None
@@ -79,6 +92,7 @@ class PosteriorOptions:
     hidden: tuple[int, ...] = (128, 128, 128)
     calibration: float = 0.1
     device: str | None = None
+    learning_curve: bool = True
 
     def __post_init__(self) -> None:
         if self.folds is not None and (not isinstance(self.folds, int) or self.folds < 2):
@@ -107,8 +121,8 @@ class PosteriorEncoding:
     classes : ndarray
         The label values, in the order of the posteriors' columns.
     diagnostics : dict
-        Folds, codes, classifiers, their held-out cross-entropies in bits, temperatures and
-        seconds.
+        Folds, codes, classifiers, their held-out cross-entropies in bits (trained on all and
+        on half of their samples), training deficits, temperatures and seconds.
     """
 
     codes1: np.ndarray
@@ -121,6 +135,19 @@ class PosteriorEncoding:
     def settings(self) -> dict[str, Any]:
         """The encoding's record for a result's provenance (JSON-ready)."""
         return {"method": "posterior", **self.diagnostics}
+
+    @property
+    def training_deficits(self) -> np.ndarray | None:
+        """The bits that finite training costs ``I(X1;Y)``, ``I(X2;Y)`` and ``I(X1,X2;Y)``,
+
+            d = CE(m/2) - CE(m),                                            (1)
+
+        each classifier's held-out cross-entropy trained on half and on all of its ``m``
+        samples (the excess loss of a ``1/m`` learning curve), between 0 and ``CE(m)``; for
+        ``I(X1,X2;Y)`` that of the candidates chosen on each fold (for each size). ``None`` without
+        ``PosteriorOptions.learning_curve``."""
+        deficits = self.diagnostics.get("training_deficit_bits")
+        return None if deficits is None else np.array([deficits[k] for k in TRAINED])
 
 
 def encode_posteriors(
@@ -143,7 +170,10 @@ def encode_posteriors(
     normalized (exact when the modalities are independent given the label) and the label
     frequencies of the training samples. Each one's held-out information bounds
     ``I(X1,X2;Y)`` from below, by data processing, so a weak joint classifier cannot pull the
-    estimate under what one modality alone carries, nor an overfitted one below zero.
+    estimate under what one modality alone carries, nor an overfitted one below zero. With
+    ``options.learning_curve`` every fold is fitted again on half its fitting samples (the
+    candidate chosen the same way), for the training deficits
+    (:attr:`PosteriorEncoding.training_deficits`).
 
     ``x1``, ``x2`` are features of shape ``(n,)`` or ``(n, d)`` (1-D codes of integers or
     strings are one-hot encoded), standardized and, above ``max_components`` features
@@ -172,13 +202,18 @@ def encode_posteriors(
     folds = options.folds or (2 if n > LARGE else 5)
     rng = np.random.default_rng(seed)
     assignment = _stratified_folds(labels, folds, rng)
-    classifiers = ("x1", "x2", "joint")
-    candidates = {key: np.zeros((n, n_labels)) for key in (*classifiers, "product", "prior")}
-    joint = np.zeros((n, n_labels))
+    sizes = ("all", "half") if options.learning_curve else ("all",)
+    candidates = {
+        size: {key: np.zeros((n, n_labels)) for key in (*TRAINED, "product", "prior")}
+        for size in sizes
+    }
+    joint = {size: np.zeros((n, n_labels)) for size in sizes}
     chosen: list[str] = []
-    temperatures: dict[str, list[float]] = {key: [] for key in classifiers}
-    seconds = dict.fromkeys(classifiers, 0.0)
-    bar = tqdm(total=3 * folds, desc="posteriors", disable=not progress, leave=False)
+    temperatures: dict[str, list[float]] = {key: [] for key in TRAINED}
+    seconds = dict.fromkeys(TRAINED, 0.0)
+    # The halves draw from their own generator, so the estimate is the same with or without.
+    halving = np.random.default_rng([seed, 1])
+    bar = tqdm(total=3 * folds * len(sizes), desc="posteriors", disable=not progress, leave=False)
     for fold in range(folds):
         held_out = np.flatnonzero(assignment == fold)
         training = np.flatnonzero(assignment != fold)
@@ -186,38 +221,61 @@ def encode_posteriors(
             training = rng.choice(training, options.max_train, replace=False)
         calibrate = rng.random(len(training)) < options.calibration
         fit, check = training[~calibrate], training[calibrate]
-        checked = {}
-        for key, matrix in zip(classifiers, features, strict=True):
-            started = time.perf_counter()
-            predict = _classifier(key, options, seed + fold)(matrix[fit], labels[fit], n_labels)
-            on_check = predict(matrix[check])
-            temperature = _temperature(on_check, labels[check])
-            candidates[key][held_out] = _tempered(predict(matrix[held_out]), temperature)
-            checked[key] = _tempered(on_check, temperature)
-            temperatures[key].append(temperature)
-            seconds[key] += time.perf_counter() - started
-            bar.update()
+        rows = {"all": fit, "half": _half_of_each_label(fit, labels, halving)}
         counts = np.bincount(labels[fit], minlength=n_labels) + 0.5
         prior = counts / counts.sum()
-        checked["product"] = _product_of_experts(checked["x1"], checked["x2"], prior)
-        checked["prior"] = np.tile(prior, (len(check), 1))
-        candidates["product"][held_out] = _product_of_experts(
-            candidates["x1"][held_out], candidates["x2"][held_out], prior
-        )
-        candidates["prior"][held_out] = prior
+        checked: dict[str, dict[str, np.ndarray]] = {size: {} for size in sizes}
+        for size in sizes:
+            for key, matrix in zip(TRAINED, features, strict=True):
+                started = time.perf_counter()
+                trained = rows[size]
+                predict = _classifier(key, options, seed + fold)(
+                    matrix[trained], labels[trained], n_labels
+                )
+                on_check = predict(matrix[check])
+                temperature = _temperature(on_check, labels[check])
+                candidates[size][key][held_out] = _tempered(predict(matrix[held_out]), temperature)
+                checked[size][key] = _tempered(on_check, temperature)
+                if size == "all":
+                    temperatures[key].append(temperature)
+                    seconds[key] += time.perf_counter() - started
+                bar.update()
+            checked[size]["product"] = _product_of_experts(
+                checked[size]["x1"], checked[size]["x2"], prior
+            )
+            checked[size]["prior"] = np.tile(prior, (len(check), 1))
+            candidates[size]["product"][held_out] = _product_of_experts(
+                candidates[size]["x1"][held_out], candidates[size]["x2"][held_out], prior
+            )
+            candidates[size]["prior"][held_out] = prior
         # The joint posterior is the candidate best on the calibration samples, which none
-        # of them was fitted on, so that the choice does not flatter the samples it scores.
-        best = (
-            min(checked, key=lambda key: _cross_entropy(checked[key], labels[check]))
-            if len(check)
-            else "joint"
-        )
-        joint[held_out] = candidates[best][held_out]
-        chosen.append(best)
+        # of them was fitted on, so that the choice does not flatter the samples it scores;
+        # trained on half the samples, the candidates are chosen from the same way.
+        for size in sizes:
+            on_check = checked[size]
+            best = (
+                min(on_check, key=lambda key: _cross_entropy(on_check[key], labels[check]))
+                if len(check)
+                else "joint"
+            )
+            joint[size][held_out] = candidates[size][best][held_out]
+            if size == "all":
+                chosen.append(best)
     bar.close()
-    losses = {key: _cross_entropy(p, labels) for key, p in candidates.items()}
-    losses["chosen"] = _cross_entropy(joint, labels)
-    posteriors = {"x1": candidates["x1"], "x2": candidates["x2"], "joint": joint}
+    losses = {key: _cross_entropy(p, labels) for key, p in candidates["all"].items()}
+    losses["chosen"] = _cross_entropy(joint["all"], labels)
+    posteriors = {"x1": candidates["all"]["x1"], "x2": candidates["all"]["x2"]}
+    posteriors["joint"] = joint["all"]
+    deficits = half_loss = None
+    if options.learning_curve:
+        halved = {key: candidates["half"][key] for key in TRAINED[:2]}
+        halved["joint"] = joint["half"]
+        loss, half_loss = (
+            {key: _cross_entropy(p[key], labels) for key in TRAINED} for p in (posteriors, halved)
+        )
+        # Eq. (1) of PosteriorEncoding.training_deficits: at least 0 (more samples do not
+        # hurt, in expectation), at most the loss itself (the information is at most H(Y)).
+        deficits = {key: min(max(half_loss[key] - loss[key], 0.0), loss[key]) for key in TRAINED}
     n_codes = n_codes or int(min(MAX_CODES, max(2, n // (10 * n_labels))))
     codes = [_codes(posteriors[key], n_codes, seed) for key in ("x1", "x2")]
     diagnostics = {
@@ -225,6 +283,8 @@ def encode_posteriors(
         "n_codes": n_codes,
         "classifiers": _classifier_names(options),
         "cross_entropy_bits": losses,
+        "cross_entropy_half_bits": half_loss,
+        "training_deficit_bits": deficits,
         "joint_from": chosen,
         "temperatures": {key: [round(t, 4) for t in ts] for key, ts in temperatures.items()},
         "components": min(components, *(f.shape[1] for f in features[:2])),
@@ -252,6 +312,16 @@ def _features(x: ArrayLike, n: int, max_components: int, seed: int) -> np.ndarra
         pca = PCA(max_components, svd_solver="randomized", random_state=seed)
         array = pca.fit_transform(array)
     return array
+
+
+def _half_of_each_label(
+    rows: np.ndarray, labels: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """Half the ``rows`` of each label (at least one), drawn without replacement, so that a
+    classifier trained on them sees every label its full training set holds."""
+    groups = [rows[labels[rows] == label] for label in np.unique(labels[rows])]
+    halves = [rng.choice(group, max(1, len(group) // 2), replace=False) for group in groups]
+    return np.sort(np.concatenate(halves))
 
 
 def _stratified_folds(labels: np.ndarray, folds: int, rng: np.random.Generator) -> np.ndarray:

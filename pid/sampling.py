@@ -30,16 +30,29 @@ bias of those four and removes it (:data:`CORRECTIONS`):
 ``docs/benchmarks.md`` compares them against exact answers; the default is the one that came
 closest. The null model recomputes the corrected terms with the labels permuted (the joint of
 the modalities kept): a term at or below its null's 95% quantile cannot be told from zero.
-Intervals come from the corrected estimate of resampled rows (every correction applied to
-each resample as to the sample), re-centred on the sample's estimate, so a resample's own
-extra bias does not shift them, and no narrower than the null model's spread.
+Intervals (Eq. 2 of ``_intervals``) are centred on the sample's corrected estimate, a normal
+interval whose variance adds the spread of the corrected terms of resampled rows (every
+correction applied to each resample as to the sample; their centre is not used, since a
+resample repeats rows and so adds bias of its own) and the spread of the null model's terms,
+the error the correction itself leaves.
 
 Where the joint information comes from a classifier's held-out cross-entropy (the posterior
 encoding, :mod:`pid.posterior`), ``I12`` is ``H(Y)`` less the mean log-loss of the rows
 concerned, and the codes' joint table is used for ``I1``, ``I2`` and ``Iu`` only (and for the
 ``I12`` of the modalities made independent given the label, under ``"union"``). The
-classifiers are trained once: intervals cover the sampling error of the evaluation, not the
-variability of training them again.
+classifiers are trained once; what finite training costs them, their *training deficits*
+``d1, d2, d12`` (bits of ``I1``, ``I2``, ``I12``; :attr:`pid.posterior.PosteriorEncoding.
+training_deficits`), is added to ``I12`` and to the intervals (not under ``"none"``, which
+keeps the plug-in values). Unique information never decreases when its own modality is
+refined and never increases when the other one is (Bertschinger et al. 2014), and
+``R = I1 - U1 = I2 - U2``; so if better-trained classifiers gained ``d1`` bits of ``I1`` and
+``d2`` of ``I2``, the terms would move within
+
+    R + [0, d1 + d2],   U1 + [-d2, d1],   U2 + [-d1, d2],   S + [-d1 - d2 - d12, d12]   (1)
+
+(with ``I12`` corrected by ``d12``, itself uncertain by its size), and each interval is
+widened by these ranges beyond its sampling error. They hold what more training samples would
+recover, not the resolution the codes lose nor what a better classifier family would gain.
 """
 
 from __future__ import annotations
@@ -47,6 +60,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -128,6 +142,9 @@ class SampledPID:
         The corrected terms R, U1, U2, S of each label permutation.
     intervals : ndarray of shape (4, 2), or None
         Each term's interval, when rows were resampled.
+    training_deficits : ndarray of shape (3,), or None
+        Bits of ``I1``, ``I2``, ``I12`` that finite training cost the classifiers, where
+        the codes come from classifiers (``I12`` includes its own).
     correction : str
         The correction applied.
     samples_per_cell : float
@@ -144,6 +161,7 @@ class SampledPID:
     plugin: np.ndarray
     null: np.ndarray
     intervals: np.ndarray | None
+    training_deficits: np.ndarray | None
     correction: str
     samples_per_cell: float
     n_samples: int
@@ -222,6 +240,11 @@ class SampledPID:
                 if self.intervals is None
                 else {t: self.intervals[i].tolist() for i, t in enumerate(TERMS)}
             ),
+            "training_deficit_bits": (
+                None
+                if self.training_deficits is None
+                else dict(zip(INFORMATIONS[:3], self.training_deficits.tolist(), strict=True))
+            ),
             "n_bootstrap": self.n_bootstrap,
             "confidence": self.confidence,
             "warnings": self.warnings(),
@@ -244,6 +267,7 @@ def sample_pid(
     estimator: str = "cvx",
     estimator_options: dict[str, Any] | None = None,
     joint_posteriors: np.ndarray | None = None,
+    training_deficits: np.ndarray | None = None,
     whole: np.ndarray | None = None,
     seed: int = 0,
 ) -> SampledPID:
@@ -261,6 +285,10 @@ def sample_pid(
     joint_posteriors : ndarray of shape (n, n_labels), optional
         Held-out ``p(y | x1, x2)`` of each sample: ``I12`` is then ``H(Y)`` less the mean
         log-loss, and the codes give ``I1``, ``I2`` and ``Iu`` only.
+    training_deficits : ndarray of shape (3,), optional
+        What finite training cost the classifiers behind the codes and ``joint_posteriors``,
+        in bits of ``I1``, ``I2``, ``I12``: ``I12`` gains its deficit and the intervals widen
+        by Eq. (1) of the module docstring.
     whole : ndarray of shape (4,), optional
         The plug-in ``I1, I2, I12, Iu`` of the whole sample where the caller has solved it
         already, to its own tolerance: they replace the values solved here to
@@ -334,6 +362,9 @@ def sample_pid(
     null_estimates = np.array([corrected(planned) for planned in nulls]).reshape(-1, 4)
     null_bias = null_estimates.mean(axis=0) if shuffled else np.zeros(4)
     informations = corrected(data) - null_bias
+    deficits = None if correction == "none" else training_deficits
+    if deficits is not None:
+        informations[2] += deficits[2]
     null = np.empty((options.n_null, 4))
     for k in range(options.n_null):
         others = np.delete(null_estimates, k, axis=0)
@@ -342,11 +373,14 @@ def sample_pid(
     if resamples:
         boot = np.array([corrected(planned) for planned in resamples]) - null_bias
         intervals = _intervals(terms_of(informations), terms_of(boot), null, options)
+        if deficits is not None:
+            intervals += _training_ranges(deficits)
     return SampledPID(
         informations=informations,
         plugin=values[data[0][0]].copy(),
         null=null,
         intervals=intervals,
+        training_deficits=deficits,
         correction=correction,
         samples_per_cell=views.samples_per_cell(),
         n_samples=n,
@@ -392,17 +426,26 @@ def _check_samples(
 def _intervals(
     estimate: np.ndarray, boot: np.ndarray, null: np.ndarray, options: SamplingOptions
 ) -> np.ndarray:
-    """Each term's interval: the spread of its corrected values on resampled rows about their
-    median, re-centred on the corrected ``estimate`` (a resample repeats rows, which adds bias
-    of its own), and on each side at least the spread of its null values about theirs (a term
-    at the boundary of its table, pinned there in every resample, still has the sampling
-    error of its correction)."""
-    tail = (1 - options.confidence) / 2
-    low, high = np.quantile(boot, [tail, 1 - tail], axis=0) - np.median(boot, axis=0)
-    if len(null):
-        null_low, null_high = np.quantile(null, [tail, 1 - tail], axis=0) - np.median(null, axis=0)
-        low, high = np.minimum(low, null_low), np.maximum(high, null_high)
-    return np.stack([estimate + low, estimate + high], axis=1)
+    """Each term's interval about the corrected ``estimate``,
+
+        estimate +- z * sqrt(sd(boot)^2 + sd(null)^2),                            (2)
+
+    ``z`` the normal quantile of ``options.confidence``: the spread of the corrected terms of
+    resampled rows (their sampling error; not their centre, since a resample repeats rows and
+    so adds bias of its own) and that of the corrected terms on permuted labels (the error
+    left by the bias correction, which a resample, corrected by the same null, does not
+    see)."""
+    z = NormalDist().inv_cdf(0.5 + options.confidence / 2)
+    spread = boot.var(axis=0, ddof=1) + (null.var(axis=0, ddof=1) if len(null) > 1 else 0.0)
+    half_width = z * np.sqrt(spread)
+    return np.stack([estimate - half_width, estimate + half_width], axis=1)
+
+
+def _training_ranges(deficits: np.ndarray) -> np.ndarray:
+    """How far each term of the features may lie from that of the codes, shape (4, 2): Eq. (1)
+    of the module docstring for deficits ``d1, d2, d12``."""
+    d1, d2, d12 = deficits
+    return np.array([[0.0, d1 + d2], [-d2, d1], [-d1, d2], [-d1 - d2 - d12, d12]])
 
 
 def _extrapolate(values: np.ndarray) -> np.ndarray:

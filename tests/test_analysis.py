@@ -21,7 +21,7 @@ def test_digits_terms_of_two_seeds_agree_within_their_intervals(digit_reports):
         assert abs(first.terms[term] - second.terms[term]) <= sum(widths), term
         for report in digit_reports:
             low, high = report.intervals[term]
-            assert low <= report.terms[term] <= high  # re-centred: the estimate is inside
+            assert low <= report.terms[term] <= high  # centred on the estimate
 
 
 def test_digits_report_records_its_provenance(digit_reports):

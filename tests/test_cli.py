@@ -143,7 +143,7 @@ _LABELS = np.array([0, 1] * 5)
         (
             lambda d: _save(d / "fy.npz", x1=_FEATURES, x2=_FEATURES, y=_LABELS + 0.5),
             [],
-            "not a set of codes",
+            "a continuous target, not class labels",
         ),
         (
             lambda d: _save(d / "few.npz", x1=_FEATURES, x2=_FEATURES, y=_LABELS),
@@ -154,6 +154,16 @@ _LABELS = np.array([0, 1] * 5)
             lambda d: _save(d / "one.npz", x1=_FEATURES, x2=_FEATURES, y=np.zeros(10, int)),
             [],
             "single class",
+        ),
+        (
+            lambda d: _save(d / "cont.npz", x1=_FEATURES, x2=_FEATURES, y=np.linspace(0, 1, 10)),
+            [],
+            "a continuous target, not class labels; cut it into K classes of equal frequency",
+        ),
+        (
+            lambda d: _save(d / "cont.npz", x1=_FEATURES, x2=_FEATURES, y=np.linspace(0, 1, 10)),
+            ["--label-bins", "20"],
+            "n_bins (--label-bins) is 20 for 10 samples",
         ),
         (
             lambda d: _save(d / "ok.npz", x1=_FEATURES, x2=_FEATURES, y=_LABELS),

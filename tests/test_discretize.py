@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from pid.discretize import Discretizer, default_clusters, discretize, rice_bins
+from pid.discretize import Discretizer, bin_labels, default_clusters, discretize, rice_bins
 
 
 @pytest.fixture
@@ -163,3 +163,32 @@ def test_joint_occupancy():
 def test_refusals_name_the_problem(make, message):
     with pytest.raises(ValueError, match=message):
         make()
+
+
+def test_bin_labels_cuts_a_continuous_target_at_its_quantiles(rng):
+    y = rng.standard_normal(1000)
+    classes, edges = bin_labels(y, 4)
+    np.testing.assert_array_equal(np.bincount(classes), [250, 250, 250, 250])
+    np.testing.assert_allclose(edges, np.quantile(y, [0.25, 0.5, 0.75]))
+    assert classes[np.argmax(y)] == 3 and classes[np.argmin(y)] == 0
+    # Ties merge quantiles; the classes that remain are numbered in order.
+    tied, edges = bin_labels(np.array([1.0, 1, 1, 1, 2, 3]), 3)
+    np.testing.assert_array_equal(tied, [0, 0, 0, 0, 1, 1])
+    with pytest.raises(ValueError, match=r"n_bins \(--label-bins\) is 1 for 6 samples"):
+        bin_labels(np.arange(6.0), 1)
+
+
+def test_a_continuous_target_is_refused_unless_it_is_binned(rng):
+    import pid
+
+    x1, x2 = rng.standard_normal((2, 400, 3))
+    y = x1[:, 0] + x2[:, 0]
+    with pytest.raises(ValueError, match="y holds 400 distinct values, some not whole numbers"):
+        pid.decompose(x1, x2, y)
+    binned = pid.decompose(x1, x2, y, label_bins=4, discretization="kmeans", n_clusters=4)
+    classes = bin_labels(y, 4)[0]
+    by_hand = pid.decompose(x1, x2, classes, discretization="kmeans", n_clusters=4)
+    assert binned.terms() == by_hand.terms()
+    assert binned.provenance["label_bins"]["n_bins"] == 4
+    # Whole numbers stored as floats are class labels as they are.
+    assert pid.decompose(x1, x2, classes.astype(float), discretization="kmeans", n_clusters=4)

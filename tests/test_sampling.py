@@ -91,13 +91,55 @@ def test_the_null_model_of_a_label_without_information_is_zero():
     assert np.mean(plugin, axis=0)[3] >= 0.05  # what the plug-in calls synergy
 
 
-def test_intervals_are_re_centred_on_the_corrected_terms():
+def test_intervals_are_centred_on_the_corrected_terms_and_hold_the_nulls_spread():
     codes = _codes(NOISY_BITS, 3000, 2)
     sampled = sample_pid(*codes, options=SamplingOptions(n_null=4, n_bootstrap=30), seed=2)
     low, high = sampled.intervals.T
-    assert np.all(low <= sampled.terms) and np.all(sampled.terms <= high)
-    assert np.all(high - low > 0.01)
+    np.testing.assert_allclose((low + high) / 2, sampled.terms, atol=1e-12)
+    # Eq. (2): the half width is at least z times the null's spread, and the resamples add
+    assert np.all((high - low) / 2 > 1.959 * sampled.null.std(axis=0, ddof=1))
+    assert np.all(high - low > 0.02)
     assert sampled.to_dict()["intervals"]["S"] == list(sampled.intervals[3])
+
+
+def test_training_deficits_raise_the_joint_information_and_widen_the_intervals():
+    codes = _codes(NOISY_BITS, 2000, 3)
+    options = SamplingOptions(n_null=4, n_bootstrap=20)
+    joint = np.full((2000, 16), 1 / 16)
+    plain = sample_pid(*codes, options=options, joint_posteriors=joint, seed=3)
+    deficits = np.array([0.01, 0.02, 0.05])
+    trained = sample_pid(
+        *codes, options=options, joint_posteriors=joint, training_deficits=deficits, seed=3
+    )
+    np.testing.assert_allclose(trained.informations - plain.informations, [0, 0, 0.05, 0])
+    np.testing.assert_allclose(trained.terms - plain.terms, [0, 0, 0, 0.05], atol=1e-12)
+    # Eq. (1): R + [0, d1 + d2], U1 + [-d2, d1], U2 + [-d1, d2], S + [-d1 - d2 - d12, d12]
+    # and the interval of S moves with its estimate
+    ranges = np.array([[0, 0.03], [-0.02, 0.01], [-0.01, 0.02], [-0.03, 0.10]])
+    np.testing.assert_allclose(trained.intervals - plain.intervals, ranges, atol=1e-12)
+    assert trained.to_dict()["training_deficit_bits"]["I(X1,X2;Y)"] == 0.05
+
+
+@pytest.mark.parametrize("refined", [0, 1])
+def test_refining_a_modality_moves_the_terms_within_the_training_ranges(refined):
+    # Eq. (1) of pid.sampling: x_refined of a random 6 x 6 x 3 table garbled to 3 codes moves
+    # R by [0, d], its own U by [0, d] and the other U by [-d, 0], d its gain in I(X;Y).
+    rng = np.random.default_rng(refined)
+    for _ in range(5):
+        fine = rng.dirichlet(np.full(108, 0.5)).reshape(6, 6, 3)
+        merge = rng.permutation(np.arange(6) % 3)
+        coarse = np.zeros((3, 6, 3) if refined == 0 else (6, 3, 3))
+        for code in range(6):
+            index = (merge[code], slice(None)) if refined == 0 else (slice(None), merge[code])
+            coarse[index] += fine[code] if refined == 0 else fine[:, code]
+        exact = [pid.estimate(pid.Distribution.from_table(t)) for t in (fine, coarse)]
+        gain = [r.mi_x1_y if refined == 0 else r.mi_x2_y for r in exact]
+        d = gain[0] - gain[1]
+        own, other = ("U1", "U2") if refined == 0 else ("U2", "U1")
+        moved = {t: exact[0].terms()[t] - exact[1].terms()[t] for t in TERMS}
+        assert -1e-6 <= moved["R"] <= d + 1e-6
+        assert -1e-6 <= moved[own] <= d + 1e-6
+        assert -d - 1e-6 <= moved[other] <= 1e-6
 
 
 def test_sparse_tables_are_warned_of():
@@ -181,6 +223,15 @@ def test_posteriors_are_cross_fitted_and_calibrated(unique_features):
     assert encoding.diagnostics["folds"] == 5
     # Held out, a label the features do not predict costs at least its entropy.
     assert min(encoding.diagnostics["cross_entropy_bits"].values()) >= 0.99
+    # Half the samples overfit noise more: Eq. (1)'s deficits are what all of them still
+    # lose to H(Y), so that I(X1,X2;Y) = H(Y) - CE + d stays near zero.
+    losses, half = (
+        encoding.diagnostics[k] for k in ("cross_entropy_bits", "cross_entropy_half_bits")
+    )
+    for key, deficit in zip(("x1", "x2", "joint"), encoding.training_deficits, strict=True):
+        loss = losses["chosen" if key == "joint" else key]  # the joint posterior chosen
+        assert deficit == pytest.approx(max(half[key] - loss, 0.0))
+        assert deficit <= 0.03
     result = pid.decompose(x1, x2, shuffled)
     assert max(abs(v) for v in result.terms().values()) <= 0.05
     assert np.allclose(encoding.posteriors["x1"].sum(axis=1), 1.0)

@@ -38,6 +38,17 @@ def parse_columns(values: list[str]) -> dict[str, list[str]]:
     return columns
 
 
+def add_label_bins_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--label-bins K``: cut a continuous target y into K classes of equal frequency
+    (:func:`pid.discretize.bin_labels`)."""
+    parser.add_argument(
+        "--label-bins",
+        type=int,
+        metavar="K",
+        help="y is a continuous target: cut it into K classes of equal frequency, at its quantiles",
+    )
+
+
 def add_quiet_option(parser: argparse.ArgumentParser) -> None:
     """Add ``--quiet``: no progress bars or step messages on stderr (for logs and scripts);
     results, warnings and errors are still printed."""

@@ -7,7 +7,13 @@ from pathlib import Path
 from typing import Any
 
 from pid.api import ENCODINGS
-from pid.cli.common import add_columns_option, add_quiet_option, format_table, parse_columns
+from pid.cli.common import (
+    add_columns_option,
+    add_label_bins_option,
+    add_quiet_option,
+    format_table,
+    parse_columns,
+)
 from pid.estimators import ESTIMATORS
 from pid.estimators.exact import CVX_METHODS
 from pid.sampling import CORRECTIONS, DEFAULT_CORRECTION
@@ -67,7 +73,7 @@ def add_parser(commands: Any) -> None:
         "--bootstrap",
         type=int,
         metavar="N",
-        help="resamples for 95%% intervals, re-centred on the corrected terms (default: none)",
+        help="resamples for 95%% intervals about the corrected terms (default: none)",
     )
     compute.add_argument("--seed", type=int, default=0, help="seed for clustering and resampling")
     compute.add_argument(
@@ -77,6 +83,7 @@ def add_parser(commands: Any) -> None:
         "--out", type=Path, default=Path("pid-report"), help="report folder (default: pid-report)"
     )
     add_columns_option(compute)
+    add_label_bins_option(compute)
     add_quiet_option(compute)
     compute.set_defaults(run=run)
 
@@ -131,6 +138,7 @@ def run(args: argparse.Namespace) -> int:
         sampling=sampling,
         seed=args.seed,
         drop_nonfinite=args.drop_nonfinite,
+        label_bins=args.label_bins,
         source=str(args.data),
         progress=not args.quiet,
     )

@@ -10,6 +10,7 @@ from numpy.typing import ArrayLike
 
 from pid._validate import check_paired, finite_rows
 from pid.api import check_settings, decompose, estimate_prepared, prepare
+from pid.discretize import bin_labels
 from pid.estimators import SAMPLE_ESTIMATORS
 from pid.information import entropy
 from pid.posterior import PosteriorOptions
@@ -30,6 +31,7 @@ def analyze(
     pca: int | None = None,
     posterior: PosteriorOptions | None = None,
     sampling: SamplingOptions | None = None,
+    label_bins: int | None = None,
     seed: int = 0,
     drop_nonfinite: bool = False,
     source: str | None = None,
@@ -39,11 +41,12 @@ def analyze(
     """Encode, decompose with the corrections of ``sampling``, and assemble the report.
 
     Returns the :class:`PIDResult` and the :class:`~pid.report.Report` that
-    :func:`pid.report.write_report` writes. ``estimator_options`` go to the estimator (as in
-    :func:`pid.decompose`; one it does not take is refused). With ``sampling.n_bootstrap > 0``
-    the report holds an interval for each term from that many resamples of the coded samples,
-    re-centred on the corrected estimate. ``progress`` prints each step to standard error and
-    shows a bar over long fits.
+    :func:`pid.report.write_report` writes. ``label_bins`` cuts a continuous target into
+    classes of equal frequency (:func:`pid.api.prepare`). ``estimator_options`` go to the
+    estimator (as in :func:`pid.decompose`; one it does not take is refused). With
+    ``sampling.n_bootstrap > 0`` the report holds an interval for each term about the
+    corrected estimate, from that many resamples of the coded samples and the null model's
+    spread. ``progress`` prints each step to standard error and shows a bar over long fits.
     """
     options = dict(estimator_options or {})
     check_settings(estimator, options, discretization, n_clusters, pca, posterior, sampling)
@@ -55,12 +58,16 @@ def analyze(
             x2,
             y,
             estimator=estimator,
+            label_bins=label_bins,
             seed=seed,
             drop_nonfinite=drop_nonfinite,
             progress=progress,
             **options,
         )
-        _, counts = np.unique(y[finite_rows((x1, x2, y))], return_counts=True)
+        kept = y[finite_rows((x1, x2, y))]
+        if label_bins is not None:
+            kept = bin_labels(kept, label_bins)[0]
+        _, counts = np.unique(kept, return_counts=True)
         entropy_y = entropy(counts / counts.sum())
         return result, compute_report(result, None, entropy_y=entropy_y, source=source, title=title)
     _step(progress, "encoding the samples")
@@ -72,6 +79,7 @@ def analyze(
         n_clusters=n_clusters,
         pca=pca,
         posterior=posterior,
+        label_bins=label_bins,
         seed=seed,
         drop_nonfinite=drop_nonfinite,
         progress=progress,

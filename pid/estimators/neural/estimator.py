@@ -228,7 +228,9 @@ def batch(
             )
         # The cross-fitted posteriors of pid.posterior, with the classifiers on the device
         # where it is a GPU (scikit-learn on the CPU otherwise).
-        options = PosteriorOptions(device=str(dev)) if dev.type == "cuda" else None
+        # BATCH takes the posteriors as they are: no training deficits to estimate.
+        device_name = str(dev) if dev.type == "cuda" else None
+        options = PosteriorOptions(device=device_name, learning_curve=False)
         encoding = encode_posteriors(x1, x2, y, options=options, seed=seed, progress=progress)
         posteriors = {key: encoding.posteriors[key] for key in POSTERIOR_KEYS}
         diagnostics["classifiers"] = encoding.settings()
