@@ -92,8 +92,8 @@ def report_terms(report: Report) -> tuple[dict[str, float], tuple[float, float] 
     """The PID terms a report holds, and its accuracy interval if it has one.
 
     A ``pid compute`` report (mode ``full``) gives ``R, U1, U2, S``; a ``pid bounds`` report
-    (mode ``bounds``) gives exact ``R, U1, U2`` and an interval for ``S``, whose midpoint is
-    used, and the interval of the best multimodal accuracy.
+    (mode ``bounds``) gives ``R, U1, U2`` and a range for ``S`` (bias-corrected where the sets
+    were resampled), whose midpoint is used, and the interval of the best multimodal accuracy.
     """
     terms = report.terms
     if not isinstance(terms, dict) or not all(_finite(terms.get(t)) for t in TERMS):
@@ -104,7 +104,9 @@ def report_terms(report: Report) -> tuple[dict[str, float], tuple[float, float] 
     terms = {t: float(terms[t]) for t in TERMS}
     interval = None
     if report.mode == "bounds":
-        low, high = (report.intervals or {}).get("S", (terms["S"], terms["S"]))
+        figures = report.bounds or {}
+        low = figures.get("S_lower_corrected", figures.get("S_lower", terms["S"]))
+        high = figures.get("S_upper_corrected", figures.get("S_upper", terms["S"]))
         terms["S"] = (float(low) + float(high)) / 2
         accuracy = report.accuracy or {}
         if _finite(accuracy.get("lower")) and _finite(accuracy.get("upper")):

@@ -36,26 +36,49 @@ def _args(paths, out, **overrides):
 
 
 def test_bounds_report(three_sets, tmp_path, capsys):
-    assert main(_args(three_sets, tmp_path / "out")) == 0
+    assert main([*_args(three_sets, tmp_path / "out"), "--bootstrap", "30"]) == 0
     printed = capsys.readouterr().out
     report = json.loads((tmp_path / "out" / "report.json").read_text())
-    b = report["bounds"]
-    assert f"S  in [{b['S_lower']:.6f}, {b['S_upper']:.6f}]" in printed
-    largest_other = max(report["terms"][k] for k in ("R", "U1", "U2"))
+    b, intervals = report["bounds"], report["intervals"]
+    low, high = intervals["S"]
+    assert (
+        f"S  in [{b['S_lower']:.6f}, {b['S_upper']:.6f}]   (proven for them); "
+        f"95% interval [{low:.6f}, {high:.6f}]"
+    ) in printed
+    assert report["bootstrap"]["n_resamples"] == 30
+    others = {k: intervals[k] for k in ("R", "U1", "U2")}
     verdict = (
-        "is certainly the largest"
-        if b["S_lower"] > largest_other
-        else "is certainly not the largest"
-        if b["S_upper"] < largest_other
-        else "may or may not be the largest"
+        "Synergy is the largest interaction (at 95% confidence)"
+        if low > max(high for _, high in others.values())
+        else "Synergy is not the largest interaction (at 95% confidence)"
+        if high < max(low for low, _ in others.values())
+        else "Whether synergy is the largest interaction is not determined"
     )
-    assert report["guidance"][0].startswith(f"Synergy {verdict}")
-    assert report["mode"] == "bounds"
-    assert b["S_lower"] == max(b["S_R"], b["S_U"], 0.0) <= b["S_upper"]
-    assert 0.0 <= report["accuracy"]["lower"] <= report["accuracy"]["upper"] <= 1.0
+    assert report["guidance"][0].startswith(verdict)
     assert report["terms"]["R"] > 0.3  # the dataset is built around redundancy
-    assert len(report["guidance"]) == 3
-    assert "What this means" in (tmp_path / "out" / "report.md").read_text()
+    assert not any("certainly" in sentence for sentence in report["guidance"])
+    assert b["S_lower"] == max(b["S_R"], b["S_U"], 0.0) <= b["S_upper"]
+    assert low <= b["S_lower_corrected"] and b["S_upper_corrected"] <= high
+    assert 0.0 <= report["accuracy"]["lower"] <= report["accuracy"]["upper"] <= 1.0
+    markdown = (tmp_path / "out" / "report.md").read_text()
+    assert "What this means" in markdown
+    columns = (
+        "| the samples' marginals | bias-corrected | 95% interval (30 resamples of each set) |"
+    )
+    assert columns in markdown
+    assert f"| [{b['S_lower']:.4f}, {b['S_upper']:.4f}] (proven) | [" in markdown
+    assert f"{b['S_upper_corrected']:.4f}] | [{low:.4f}, {high:.4f}] |" in markdown
+    assert f"| {b['R']:.6f} (exact) | {report['terms']['R']:.6f} |" in markdown
+    assert "share" not in markdown.split("## Information")[0]
+
+
+def test_bounds_without_resampling_hold_for_the_samples_marginals(three_sets, tmp_path, capsys):
+    assert main([*_args(three_sets, tmp_path / "out"), "--bootstrap", "0"]) == 0
+    assert "95% interval" not in capsys.readouterr().out
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["intervals"] is None
+    assert "(for these marginals)" in report["guidance"][0]
+    assert "interval (none: run with --bootstrap N)" in (tmp_path / "out" / "report.md").read_text()
 
 
 def test_bounds_refusals(three_sets, tmp_path, capsys):
@@ -75,6 +98,7 @@ def test_bounds_refusals(three_sets, tmp_path, capsys):
         ({"labeled1": one_class, "labeled2": one_class2}, "single class"),
         ({"unlabeled": no_x2}, "no array named 'x2'"),
         ({"labeled1": narrow}, "encode x1 in one code space"),
+        ({"bootstrap": 1}, "--bootstrap is 1; pass 0 (no resampling) or at least 2"),
     ]
     for override, message in cases:
         assert main(_args(three_sets, tmp_path / "bad", **override)) == 2

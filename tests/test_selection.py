@@ -98,11 +98,17 @@ def test_select_pools_neighbors_and_reads_bounds_reports():
     report = _full_report(
         {"R": 0.4, "U1": 0.05, "U2": 0.05, "S": 0.0},
         mode="bounds",
-        intervals={"S": [0.0, 0.2]},
+        intervals={"S": [0.0, 0.3]},
+        bounds={
+            "S_lower": 0.01,
+            "S_upper": 0.25,
+            "S_lower_corrected": 0.0,
+            "S_upper_corrected": 0.2,
+        },
         accuracy={"lower": 0.7, "upper": 0.9},
     )
     terms, interval = report_terms(report)
-    assert terms["S"] == pytest.approx(0.1)  # middle of the interval
+    assert terms["S"] == pytest.approx(0.1)  # middle of the bias-corrected range
     assert interval == (0.7, 0.9)
     selection = select(report, bank=_bank(), top=2, neighbors=2)
     share = {m: (a / 0.9 + b / 0.95) / 2 for m, a, b in (("TENSOR", 0.9, 0.9),)}

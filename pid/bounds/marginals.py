@@ -78,6 +78,7 @@ class PairwiseMarginals:
         unlabeled: tuple[ArrayLike, ArrayLike],
         *,
         iterations: int = 200,
+        sizes: tuple[int, int, int] | None = None,
     ) -> PairwiseMarginals:
         """Consistent marginals from three separate sample sets of integer codes.
 
@@ -87,10 +88,14 @@ class PairwiseMarginals:
         reconciled through the maximum-entropy joint that best fits all three: iterative
         proportional fitting from the uniform table, alternating over the three empirical
         marginals for a fixed number of sweeps, ending on ``p(x1, x2)``. The two labeled tables
-        get half a count per cell, so that no observed pair is ruled out because its labels
-        were not sampled; the pair table stays as observed, since smoothing it would dilute
-        ``I(X1;X2)`` and inflate the redundancy-based bound. The marginals of that joint are
-        returned.
+        get one sample's worth of counts spread evenly over their cells, so that no observed
+        pair is ruled out because its labels were not sampled, while the smoothing's own bias
+        stays that of one sample in ``n`` (half a count per cell biased R by -0.04 bits on
+        800 samples of a 4 x 8 table); the pair table stays as observed, since smoothing it
+        would dilute ``I(X1;X2)`` and inflate the redundancy-based bound. The marginals of that
+        joint are returned. ``sizes`` are the numbers of codes of ``x1``, ``x2`` and ``y`` (by
+        default one past the largest code seen), so that resamples share one code space; with them,
+        the two labeled sets need not share a label (a resample may miss a rare one).
         """
         (x1a, ya), (x2b, yb), (x1m, x2m) = (
             tuple(_codes(v, f"{name}[{i}]") for i, v in enumerate(pair))
@@ -110,17 +115,26 @@ class PairwiseMarginals:
                     f"{name} holds {len(u)} and {len(v)} entries; pass one entry per sample "
                     "in both arrays."
                 )
-        n1 = int(max(x1a.max(), x1m.max())) + 1
-        n2 = int(max(x2b.max(), x2m.max())) + 1
-        ny = int(max(ya.max(), yb.max())) + 1
-        if not set(np.unique(ya)) & set(np.unique(yb)):
+        seen = (
+            int(max(x1a.max(), x1m.max())) + 1,
+            int(max(x2b.max(), x2m.max())) + 1,
+            int(max(ya.max(), yb.max())) + 1,
+        )
+        if sizes is not None and any(s < k for s, k in zip(sizes, seen, strict=True)):
+            raise ValueError(
+                f"sizes are {tuple(sizes)} but the codes need at least {seen}; pass sizes "
+                "that hold every code, or leave them out."
+            )
+        n1, n2, ny = sizes or seen
+        # Given sizes (a resample of sets already checked), a rare label may be missing.
+        if sizes is None and not set(np.unique(ya)) & set(np.unique(yb)):
             raise ValueError(
                 "labeled1 and labeled2 share no label; encode both datasets' labels in one "
                 "code space."
             )
         targets = [
-            _frequencies(x1a, ya, (n1, ny), pseudo_count=0.5),
-            _frequencies(x2b, yb, (n2, ny), pseudo_count=0.5),
+            _frequencies(x1a, ya, (n1, ny), pseudo_count=1 / (n1 * ny)),
+            _frequencies(x2b, yb, (n2, ny), pseudo_count=1 / (n2 * ny)),
             _frequencies(x1m, x2m, (n1, n2), pseudo_count=0.0),
         ]
         joint = np.full((n1, n2, ny), 1.0 / (n1 * n2 * ny))

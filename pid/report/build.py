@@ -2,8 +2,9 @@
 
 - :func:`compute_report`: the PID of paired samples (``pid compute``, ``pid demo``, and with
   its ``zoo`` section ``pid zoo train``).
-- :func:`bounds_report`: exact R, U1, U2 and proven bounds on synergy and on the best
-  accuracy, without labeled pairs (``pid bounds``), with its plain-words :func:`guidance`.
+- :func:`bounds_report`: R, U1, U2 and bounds on synergy and on the best accuracy, without
+  labeled pairs (``pid bounds``), proven for the samples' marginals and, resampled, with
+  their intervals, and its plain-words :func:`guidance`.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from pid.bounds.resampling import FIGURES
 from pid.information import entropy, mutual_information
 from pid.report.document import Report
 from pid.version import __version__
 
 if TYPE_CHECKING:
     from pid.bounds import PairwiseMarginals, SynergyBounds
+    from pid.bounds.resampling import ResampledBounds
     from pid.distribution import Distribution
     from pid.result import PIDResult
 
@@ -112,33 +115,59 @@ def bounds_report(
     bounds: SynergyBounds,
     marginals: PairwiseMarginals,
     *,
+    resampled: ResampledBounds | None = None,
     title: str | None = None,
     provenance: dict[str, Any] | None = None,
 ) -> Report:
     """The report of a bounds analysis (thesis Chapter 6).
 
-    ``terms`` holds the exact R, U1, U2 and synergy's lower bound; ``intervals`` holds each
-    term's proven range (a single point for R, U1, U2); ``bounds`` and ``accuracy`` hold the
-    details (:func:`pid.bounds.accuracy.accuracy_interval`), and ``guidance`` the plain-words
-    reading.
+    ``bounds`` holds R, U1, U2, ``S_R``, ``S_U`` and the proven bracket ``[S_lower,
+    S_upper]`` of the marginals given (and, resampled, both ends bias-corrected);
+    ``accuracy`` the interval of the best multimodal accuracy
+    (:func:`pid.bounds.accuracy.accuracy_interval`); ``guidance`` the plain-words reading.
+    Without ``resampled``, ``terms`` holds R, U1, U2 and ``S_lower`` of these marginals and
+    ``intervals`` is None. With it (:func:`pid.bounds.resampling.resample_bounds`), ``terms``
+    holds the bias-corrected figures, ``intervals`` their sampling intervals (for S, from the
+    low end of ``S_lower``'s to the high end of ``S_upper``'s), the accuracy interval follows
+    the intervals, and the guidance states a conclusion only where they support it.
     """
     from pid.bounds.accuracy import accuracy_interval
 
     p_y = marginals.p_y
     info_low, info_high = bounds.information_interval
-    acc_low, acc_high = accuracy_interval(info_low, info_high, p_y)
+    reach = resampled.information_interval if resampled else (info_low, info_high)
+    acc_low, acc_high = accuracy_interval(*reach, p_y)
     known = {"R": bounds.R, "U1": bounds.U1, "U2": bounds.U2}
+    terms = {**known, "S": bounds.lower}
+    summary = (
+        f"R, U1 and U2 are exact for the marginals of these samples; synergy lies between "
+        f"{bounds.lower:.4f} and {bounds.upper:.4f} bits for them"
+    )
+    intervals = bootstrap = None
+    figures = {**known, "S_R": bounds.S_R, "S_U": bounds.S_U, "S_lower": bounds.lower}
+    figures["S_upper"] = bounds.upper
+    if resampled:
+        corrected = dict(zip(FIGURES, resampled.corrected.tolist(), strict=True))
+        terms = {name: corrected[name] for name in known} | {"S": max(corrected["S_lower"], 0)}
+        intervals = {name: list(resampled.interval(name)) for name in terms}
+        bootstrap = {k: v for k, v in resampled.to_dict().items() if k not in ("corrected",)}
+        figures |= {"S_lower_corrected": corrected["S_lower"]}
+        figures |= {"S_upper_corrected": corrected["S_upper"]}
+        low, high = intervals["S"]
+        summary += (
+            f", and between {low:.4f} and {high:.4f} bits at {resampled.confidence:.0%} "
+            f"confidence once the sampling error of the marginals is counted "
+            f"({resampled.n_bootstrap} resamples of each set, bias-corrected)"
+        )
+    summary += (
+        f"; the best multimodal model's accuracy lies between {acc_low:.1%} and {acc_high:.1%}."
+    )
     return Report(
         mode="bounds",
         title=title or "Synergy bounds without labeled pairs",
-        summary=(
-            f"R, U1 and U2 are exact; synergy lies between {bounds.lower:.4f} and "
-            f"{bounds.upper:.4f} bits, so the two modalities together carry between "
-            f"{info_low:.4f} and {info_high:.4f} bits about the label, and the best multimodal "
-            f"model's accuracy lies between {acc_low:.1%} and {acc_high:.1%}."
-        ),
+        summary=summary,
         estimator="bounds",
-        terms={**known, "S": bounds.lower},
+        terms=terms,
         information={
             "I(X1;Y)": mutual_information(marginals.p_x1_y),
             "I(X2;Y)": mutual_information(marginals.p_x2_y),
@@ -149,41 +178,53 @@ def bounds_report(
         },
         diagnostics=bounds.diagnostics,
         provenance=_provenance(provenance or {}),
-        intervals={
-            **{name: [value, value] for name, value in known.items()},
-            "S": [bounds.lower, bounds.upper],
-        },
+        intervals=intervals,
+        bootstrap=bootstrap,
         alphabets=alphabet_diagnostics(marginals.unimodal_distribution()),
-        guidance=guidance(bounds, (acc_low, acc_high)),
-        bounds={
-            "S_R": bounds.S_R,
-            "S_U": bounds.S_U,
-            "S_lower": bounds.lower,
-            "S_upper": bounds.upper,
-        },
+        guidance=guidance(bounds, (acc_low, acc_high), resampled),
+        bounds=figures,
         accuracy={"lower": acc_low, "upper": acc_high},
     )
 
 
-def guidance(bounds: SynergyBounds, accuracy: tuple[float, float]) -> list[str]:
+def guidance(
+    bounds: SynergyBounds,
+    accuracy: tuple[float, float],
+    resampled: ResampledBounds | None = None,
+) -> list[str]:
     """Three sentences: is synergy the largest interaction, are labeled pairs worth
-    collecting, is complex fusion worth trying."""
-    others = {"R": bounds.R, "U1": bounds.U1, "U2": bounds.U2}
-    top = max(others, key=others.get)
-    if bounds.lower > others[top]:
+    collecting, is complex fusion worth trying.
+
+    With ``resampled``, each conclusion is stated only where the sampling intervals support
+    it (synergy's whole interval above every other term's, say), and said to be not
+    determined otherwise; without, it holds for the marginals as given."""
+    if resampled:
+        ranges = {name: resampled.interval(name) for name in ("R", "U1", "U2", "S")}
+        where = f"at {resampled.confidence:.0%} confidence"
+    else:
+        ranges = {"R": (bounds.R,) * 2, "U1": (bounds.U1,) * 2, "U2": (bounds.U2,) * 2}
+        ranges["S"] = (bounds.lower, bounds.upper)
+        where = "for these marginals"
+    s_low, s_high = ranges.pop("S")
+    above = max(ranges, key=lambda name: ranges[name][1])
+    below = max(ranges, key=lambda name: ranges[name][0])
+    if s_low > ranges[above][1]:
         largest = (
-            f"Synergy is certainly the largest interaction: at least {bounds.lower:.3f} bits, "
-            f"more than {top} = {others[top]:.3f}."
+            f"Synergy is the largest interaction ({where}): at least {s_low:.3f} bits, more "
+            f"than {above}'s {ranges[above][1]:.3f} at most."
         )
-    elif bounds.upper < others[top]:
+    elif s_high < ranges[below][0]:
         largest = (
-            f"Synergy is certainly not the largest interaction: at most {bounds.upper:.3f} "
-            f"bits, below {top} = {others[top]:.3f}."
+            f"Synergy is not the largest interaction ({where}): at most {s_high:.3f} bits, "
+            f"below {below}'s {ranges[below][0]:.3f} at least."
         )
     else:
+        top = max(ranges, key=lambda name: sum(ranges[name]))
+        low, high = ranges[top]
         largest = (
-            f"Synergy may or may not be the largest interaction: it lies between "
-            f"{bounds.lower:.3f} and {bounds.upper:.3f} bits, against {top} = {others[top]:.3f}."
+            f"Whether synergy is the largest interaction is not determined: it lies between "
+            f"{s_low:.3f} and {s_high:.3f} bits ({where}), and {top} between {low:.3f} and "
+            f"{high:.3f}."
         )
     low, high = accuracy
     if high - low < SETTLED_ACCURACY:
@@ -197,22 +238,22 @@ def guidance(bounds: SynergyBounds, accuracy: tuple[float, float]) -> list[str]:
             f"accuracy could lie anywhere from {low:.1%} to {high:.1%}, and only paired labels "
             "can tell how much synergy there is."
         )
-    if bounds.lower > NEGLIGIBLE_BITS:
+    if s_low > NEGLIGIBLE_BITS:
         fusion = (
-            f"Complex fusion is worth trying: at least {bounds.lower:.3f} bits appear only when "
-            "both modalities are seen together, which models that multiply modalities (tensor "
-            "fusion, multiplicative interactions, cross-modal attention) can capture."
+            f"Complex fusion is worth trying: at least {s_low:.3f} bits ({where}) appear only "
+            "when both modalities are seen together, which models that multiply modalities "
+            "(tensor fusion, multiplicative interactions, cross-modal attention) can capture."
         )
-    elif bounds.upper < NEGLIGIBLE_BITS:
+    elif s_high < NEGLIGIBLE_BITS:
         fusion = (
-            f"Complex fusion is unlikely to pay off: synergy is at most {bounds.upper:.3f} bits, "
-            "so late fusion of good unimodal models loses little."
+            f"Complex fusion is unlikely to pay off: synergy is at most {s_high:.3f} bits "
+            f"({where}), so late fusion of good unimodal models loses little."
         )
     else:
         fusion = (
-            f"Complex fusion may or may not pay off: synergy is not ruled out (up to "
-            f"{bounds.upper:.3f} bits); start with late fusion and try a multiplicative model "
-            "if the accuracy stays well below the upper bound."
+            f"Whether complex fusion pays off is not determined: synergy may be anywhere from "
+            f"{s_low:.3f} to {s_high:.3f} bits ({where}); start with late fusion and try a "
+            "multiplicative model if the accuracy stays well below the upper bound."
         )
     return [largest, labels, fusion]
 

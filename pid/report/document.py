@@ -38,7 +38,8 @@ class Report:
     estimator : str
         The estimator behind ``terms`` (``"bounds"`` for a bounds report).
     terms : dict
-        ``R``, ``U1``, ``U2``, ``S``; for a bounds report ``S`` is its proven lower bound.
+        ``R``, ``U1``, ``U2``, ``S``; for a bounds report ``S`` is the lower bound of synergy
+        (bias-corrected, like R, U1, U2, where the sample sets were resampled).
     information : dict
         ``I(X1;Y)``, ``I(X2;Y)``, ``I(X1,X2;Y)`` (or its bounds), ``H(Y)`` and the like.
     diagnostics, provenance : dict
@@ -46,9 +47,11 @@ class Report:
     shares : dict, optional
         Each term's share of ``I(X1,X2;Y)``; None where ``S`` is only bounded.
     intervals : dict, optional
-        ``[low, high]`` per term: bootstrap intervals, or a bounds report's proven ranges.
+        ``[low, high]`` per term: the resampling intervals (for a bounds report's ``S``, from
+        the low end of its lower bound's interval to the high end of its upper bound's).
     bootstrap : dict, optional
-        How the intervals were resampled (``n_resamples``, ``confidence``).
+        How the intervals were resampled (``n_resamples``, ``confidence``; a bounds report's
+        also its ``intervals`` of ``S_lower`` and ``S_upper`` and ``method``).
     alphabets : dict, optional
         Per variable, how mass spreads over its values (:func:`alphabet_diagnostics`).
     result : dict, optional
@@ -56,10 +59,13 @@ class Report:
     guidance : list of str, optional
         Plain-words reading of a bounds report.
     bounds, accuracy : dict, optional
-        A bounds report's ``S_R``, ``S_U``, ``S_lower``, ``S_upper``, and the interval of the
-        best multimodal accuracy (``lower``, ``upper``).
+        A bounds report's R, U1, U2, ``S_R``, ``S_U`` and the proven bracket ``S_lower``,
+        ``S_upper`` of the samples' marginals (with ``S_lower_corrected`` and
+        ``S_upper_corrected`` where resampled), and the interval of the best multimodal
+        accuracy (``lower``, ``upper``).
     zoo : dict, optional
-        The fusion zoo's run: settings, and each model's accuracy, model PID and agreement.
+        The fusion zoo's run: settings, seeds, and each model's accuracy (with its interval
+        over several seeds), model PID and agreement.
     sampling : dict, optional
         For estimates from samples: the bias correction, the plug-in values, the null model
         and which terms stand out from it, and warnings (the result's ``sampling``).
