@@ -46,18 +46,60 @@ def test_zoo_train_writes_accuracies_model_pids_and_agreements(tmp_path, capsys)
         assert result["accuracy"] > 0.8  # y reads x1 alone: the predictions carry U1
         assert result["pid"]["U1"] > 0.1
         assert (out / f"{name}.pt").is_file()
+    # The rendered reports hold the zoo's table, best model first, and its figure.
+    best = max(zoo["models"], key=lambda name: zoo["models"][name]["accuracy"])
+    m = zoo["models"][best]
+    row = f"| {best} | {m['accuracy']:.3f} | 100.0% | {m['pid']['R']:.3f} |"
+    markdown = (out / "report.md").read_text()
+    assert "## Fusion models" in markdown and row in markdown
+    assert markdown.index(row) < markdown.index("## Information")
+    page = (out / "report.html").read_text()
+    assert '<table class="zoo">' in page and f"<td>{best}</td><td>{m['accuracy']:.3f}</td>" in page
+    assert '<img alt="zoo" src="data:image/png;base64,' in page
+
+
+def test_zoo_train_with_several_seeds_reports_their_interval(tmp_path, capsys):
+    x1, x2, y = generative("U1", 300, seed=2)
+    data = tmp_path / "u1.npz"
+    np.savez(data, x1=x1, x2=x2, y=y)
+    out = tmp_path / "zoo"
+    args = ["zoo", "train", str(data), "--models", "EF", "--epochs", "4", "--seeds", "3"]
+    assert main([*args, "--batch-size", "32", "--hidden", "8", "--quiet", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    zoo = read_report(out / "report.json").zoo
+    result = zoo["models"]["EF"]
+    assert "95% interval" in printed
+    assert zoo["seeds"] == [0, 1, 2]
+    accuracies = result["accuracy_by_seed"]
+    assert len(accuracies) == 3 and result["accuracy"] == pytest.approx(np.mean(accuracies))
+    low, high = result["accuracy_interval"]
+    # Student's t with 2 degrees of freedom: 4.303 standard errors either side of the mean.
+    half = 4.303 * np.std(accuracies, ddof=1) / np.sqrt(3)
+    assert (low, high) == pytest.approx(
+        (np.mean(accuracies) - half, np.mean(accuracies) + half), abs=1e-3
+    )
+    markdown = (out / "report.md").read_text()
+    assert "each trained with 3 seeds" in markdown
+    assert f"| EF | {result['accuracy']:.3f} | [{low:.3f}, {high:.3f}] | 100.0% |" in markdown
 
 
 def test_select_reads_a_compute_report(synergy_npz, tmp_path, capsys):
     out = tmp_path / "report"
     assert main(["compute", str(synergy_npz), "--clusters", "8", "--out", str(out)]) == 0
     capsys.readouterr()
-    chosen = tmp_path / "selection.json"
+    chosen = tmp_path / "selection"
     assert main(["select", str(out / "report.json"), "--out", str(chosen)]) == 0
     printed = capsys.readouterr().out
     assert "Synergy is" in printed and "models that multiply modalities" in printed
-    selection = json.loads(chosen.read_text())
+    selection = json.loads((chosen / "selection.json").read_text())
+    assert selection["source"] == str(out / "report.json")
     assert len(selection["recommendations"]) == 3
+    # The same recommendations, rendered: a table row per model, best first, and the reasons.
+    first = selection["recommendations"][0]
+    row = f"| 1 | {first['model']} | {first['expected_share']:.1%} |"
+    assert row in (chosen / "selection.md").read_text()
+    page = (chosen / "selection.html").read_text()
+    assert f"<td>1</td><td>{first['model']}</td>" in page and first["reason"] in page
     assert selection["shares"]["S"] == max(selection["shares"].values())
     # On the synergy reference datasets the additive family is far from the best model.
     assert "ADDITIVE" not in [r["model"] for r in selection["recommendations"]]
@@ -73,7 +115,8 @@ def test_select_reads_a_bounds_report(tmp_path, capsys):
     args = ["bounds", f"--labeled1={files['d1']}", f"--labeled2={files['d2']}"]
     assert main([*args, f"--unlabeled={files['dm']}", "--clusters", "8", "--out", str(out)]) == 0
     capsys.readouterr()
-    assert main(["select", str(out / "report.json"), "--top", "2"]) == 0
+    chosen = ["--out", str(tmp_path / "selection")]
+    assert main(["select", str(out / "report.json"), "--top", "2", *chosen]) == 0
     printed = capsys.readouterr().out
     assert printed.count("predicted accuracy") == 2
     assert "Redundancy is" in printed
@@ -97,4 +140,5 @@ def test_refusals_exit_2_with_one_sentence(synergy_npz, tmp_path, capsys):
     refused(["zoo", "train", str(small)], "holds 12 samples, too few to split")
     refused(["zoo", "build-reference", "--samples", "50"], "--samples is 50")
     refused(["zoo", "train", str(synergy_npz), "--patience", "0"], "patience must be a positive")
+    refused(["zoo", "train", str(synergy_npz), "--seeds", "0"], "--seeds is 0; pass a whole")
     refused(["zoo", "build-reference", "--threads", "0"], "--threads is 0")

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
-
-from pid.result import json_default
 
 
 def add_parser(commands: Any) -> None:
@@ -17,7 +14,7 @@ def add_parser(commands: Any) -> None:
         help="recommend fusion models for the dataset a PID report describes",
         description="Read a report.json from pid compute or pid bounds, find the reference "
         "datasets with the most similar normalized PID and recommend the fusion models that did "
-        "best on them.",
+        "best on them; writes selection.json, selection.md and selection.html.",
     )
     select.add_argument("report", metavar="REPORT", help="report.json of pid compute or pid bounds")
     select.add_argument("--bank", type=Path, help="reference bank (default: the packaged one)")
@@ -25,15 +22,20 @@ def add_parser(commands: Any) -> None:
     select.add_argument(
         "--neighbors", type=int, default=1, help="nearest reference datasets to pool (default 1)"
     )
-    select.add_argument("--out", type=Path, help="also write the selection to this JSON file")
+    select.add_argument(
+        "--out",
+        type=Path,
+        default=Path("pid-selection"),
+        help="folder for selection.json, .md and .html (default: pid-selection)",
+    )
     select.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Read the report, select and print the recommendations."""
-    from pid.io import write_text_atomic
     from pid.report import read_report
     from pid.selection import load_reference, select
+    from pid.selection_report import write_selection
 
     report = read_report(args.report)
     bank = load_reference(args.bank) if args.bank is not None else None
@@ -47,7 +49,6 @@ def run(args: argparse.Namespace) -> int:
             low, high = rec.accuracy_interval
             line += f"; predicted accuracy {low:.1%} to {high:.1%}"
         print(f"{line}\n   {rec.reason}")
-    if args.out is not None:
-        write_text_atomic(args.out, json.dumps(selection.to_dict(), indent=2, default=json_default))
-        print(f"\nwrote {args.out}")
+    paths = write_selection(selection, args.out, source=str(args.report))
+    print(f"\nwrote {', '.join(str(p) for p in paths.values())}")
     return 0

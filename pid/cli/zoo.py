@@ -7,7 +7,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pid.cli.common import add_columns_option, add_quiet_option, parse_columns
+from pid.cli.common import (
+    add_columns_option,
+    add_label_bins_option,
+    add_quiet_option,
+    parse_columns,
+)
 from pid.result import json_default
 
 
@@ -33,12 +38,21 @@ def add_parser(commands: Any) -> None:
     _training_options(train)
     train.add_argument("--clusters", type=int, metavar="K", help="clusters per modality for PID")
     train.add_argument(
+        "--seeds",
+        type=int,
+        default=1,
+        metavar="K",
+        help="train each model K times, with seeds --seed to --seed + K - 1, and report the mean "
+        "accuracy with its 95%% interval (default: 1)",
+    )
+    train.add_argument(
         "--checkpoints", action="store_true", help="also save each model's weights as NAME.pt"
     )
     train.add_argument(
         "--out", type=Path, default=Path("pid-zoo"), help="report folder (default: pid-zoo)"
     )
     add_columns_option(train)
+    add_label_bins_option(train)
     add_quiet_option(train)
     train.set_defaults(run=_train)
 
@@ -102,6 +116,7 @@ def _config(args: argparse.Namespace) -> Any:
 
 def _train(args: argparse.Namespace) -> int:
     config = _config(args)
+    from pid.discretize import bin_labels
     from pid.io import load
     from pid.models import check_model_names
     from pid.models.zoo import save_predictions
@@ -110,7 +125,11 @@ def _train(args: argparse.Namespace) -> int:
 
     if args.models is not None:
         check_model_names(args.models)
+    if args.seeds < 1:
+        raise ValueError(f"--seeds is {args.seeds}; pass a whole number of at least 1.")
     x1, x2, y = load(args.data, columns=parse_columns(args.columns))
+    if args.label_bins is not None:
+        y = bin_labels(y, args.label_bins)[0]
     zoo, report = run_zoo(
         x1,
         x2,
@@ -118,11 +137,12 @@ def _train(args: argparse.Namespace) -> int:
         models=args.models,
         config=config,
         n_clusters=args.clusters,
+        n_seeds=args.seeds,
         source=str(args.data),
         progress=not args.quiet,
         checkpoint_dir=args.out if args.checkpoints else None,
     )
-    print(_zoo_table(zoo.models))
+    print(_zoo_table(report.zoo))
     paths = write_report(report, args.out)
     predictions = save_predictions(zoo, y, args.out / "predictions.npz")
     print(f"wrote {', '.join(str(p) for p in paths.values())} and {predictions}")
@@ -145,16 +165,15 @@ def _build_reference(args: argparse.Namespace) -> int:
     return 0
 
 
-def _zoo_table(models: dict[str, dict[str, Any]]) -> str:
-    header = f"{'model':<9} {'accuracy':>8} {'R':>6} {'U1':>6} {'U2':>6} {'S':>6} {'agreement':>9}"
-    lines = [header, "-" * len(header)]
-    for name, m in models.items():
-        p = m["pid"]
-        lines.append(
-            f"{name:<9} {m['accuracy']:8.3f} {p['R']:6.3f} {p['U1']:6.3f} {p['U2']:6.3f} "
-            f"{p['S']:6.3f} {m['agreement']['total']:9.3f}"
-        )
-    return "\n".join(lines)
+def _zoo_table(zoo: dict[str, Any]) -> str:
+    """The report's zoo table as aligned plain text."""
+    from pid.report.writer import zoo_table
+
+    columns, rows = zoo_table(zoo)
+    widths = [max(len(row[k]) for row in [columns, *rows]) for k in range(len(columns))]
+    lines = ["  ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
+    header = "  ".join(c.rjust(w) for c, w in zip(columns, widths, strict=True))
+    return "\n".join([header, "-" * len(header), *lines])
 
 
 def _require_torch() -> None:

@@ -9,14 +9,14 @@ the PID of ``D_pred``: the interactions the model's predictions carry. The *agre
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from pid._validate import check_paired
+from pid._validate import check_labels, check_paired
 from pid.discretize import Discretized, discretize
 from pid.distribution import Distribution
 from pid.estimators import estimate
@@ -42,8 +42,10 @@ class ZooResult:
 
     ``dataset_pid`` is the PID of the whole dataset; ``models`` maps each model's name to its
     ``accuracy`` and ``val_accuracy``, ``pid`` (model PID, bits), ``agreement`` (Eq. 3.6),
-    ``best_epoch``, ``epochs`` and ``seconds``; ``predictions`` to its test-set labels (in the
-    original label values), and ``test_index`` holds the test samples' positions.
+    ``best_epoch``, ``epochs`` and ``seconds``, each the mean over ``seeds``, and with more than
+    one seed ``accuracy_by_seed`` and ``accuracy_interval`` (:func:`mean_interval`);
+    ``predictions`` to its test-set labels (in the original label values, from the first
+    seed), and ``test_index`` holds the test samples' positions.
     """
 
     dataset_pid: PIDResult
@@ -53,6 +55,7 @@ class ZooResult:
     test_index: np.ndarray
     classes: np.ndarray
     config: TrainConfig
+    seeds: tuple[int, ...] = (0,)
 
     def best(self) -> str:
         """The name of the most accurate model on the test set."""
@@ -62,6 +65,7 @@ class ZooResult:
         """A JSON-ready record of the run: settings, the dataset's normalized PID, the models."""
         return {
             "config": asdict(self.config),
+            "seeds": list(self.seeds),
             "n_test": len(self.test_index),
             "dataset_shares": normalized_pid(self.dataset_pid.terms()),
             "best_model": self.best(),
@@ -78,6 +82,7 @@ def train_zoo(
     config: TrainConfig | None = None,
     n_clusters: int | None = None,
     split_seed: int = 0,
+    n_seeds: int = 1,
     progress: bool = False,
     checkpoint_dir: str | os.PathLike | None = None,
 ) -> ZooResult:
@@ -91,9 +96,14 @@ def train_zoo(
     the test set alone the plug-in bias of the PID, which shows up as synergy, stays near the
     dataset's own), and the agreement by Eq. 3.6. Features
     may be vectors ``(n, d)`` or sequences ``(n, T, d)``; ``y`` holds class labels.
-    With ``checkpoint_dir``, each model's best weights are saved there as ``NAME.pt``.
+    With ``n_seeds > 1`` each model is trained with seeds ``config.seed``, ``config.seed + 1``,
+    ... on the same split, and its figures are the means over them. With ``checkpoint_dir``,
+    each model's best weights (of the first seed) are saved there as ``NAME.pt``.
     """
     config = config or TrainConfig()
+    if not isinstance(n_seeds, int) or n_seeds < 1:
+        raise ValueError(f"n_seeds is {n_seeds!r}; pass a whole number of at least 1.")
+    seeds = tuple(config.seed + k for k in range(n_seeds))
     names = check_model_names(list(models) if models is not None else list(MODELS))
     x1, x2, y = _check_inputs(x1, x2, y)
     classes, labels = np.unique(y, return_inverse=True)
@@ -103,24 +113,77 @@ def train_zoo(
     dataset_pid = estimate(Distribution.from_samples(codes.x1, codes.x2, codes.y), "cvx")
     results: dict[str, dict[str, Any]] = {}
     predictions: dict[str, np.ndarray] = {}
+    everywhere = np.arange(len(labels))
     for name in names:
-        checkpoint = Path(checkpoint_dir) / f"{name}.pt" if checkpoint_dir is not None else None
-        trained = train_model(
-            name, x1, x2, labels, split, config, progress=progress, checkpoint=checkpoint
-        )
-        everywhere = np.arange(len(labels))
-        captured = model_pid(codes, everywhere, trained.predict(x1, x2))
-        results[name] = {
-            "accuracy": trained.accuracy,
-            "val_accuracy": trained.val_accuracy,
-            "pid": captured.terms(),
-            "agreement": agreement(dataset_pid.terms(), captured.terms()),
-            "best_epoch": trained.best_epoch,
-            "epochs": trained.epochs,
-            "seconds": trained.seconds,
-        }
-        predictions[name] = classes[trained.predictions]
-    return ZooResult(dataset_pid, codes, results, predictions, split["test"], classes, config)
+        runs = []
+        for k, seed in enumerate(seeds):
+            checkpoint = (
+                Path(checkpoint_dir) / f"{name}.pt"
+                if checkpoint_dir is not None and k == 0
+                else None
+            )
+            trained = train_model(
+                name,
+                x1,
+                x2,
+                labels,
+                split,
+                replace(config, seed=seed),
+                progress=progress,
+                checkpoint=checkpoint,
+            )
+            captured = model_pid(codes, everywhere, trained.predict(x1, x2))
+            runs.append(
+                {
+                    "accuracy": trained.accuracy,
+                    "val_accuracy": trained.val_accuracy,
+                    "pid": captured.terms(),
+                    "agreement": agreement(dataset_pid.terms(), captured.terms()),
+                    "best_epoch": trained.best_epoch,
+                    "epochs": trained.epochs,
+                    "seconds": trained.seconds,
+                }
+            )
+            if k == 0:
+                predictions[name] = classes[trained.predictions]
+        results[name] = _mean_of_runs(runs)
+    return ZooResult(
+        dataset_pid, codes, results, predictions, split["test"], classes, config, seeds
+    )
+
+
+def mean_interval(values: ArrayLike, confidence: float = 0.95) -> tuple[float, float]:
+    """Student's t interval of the mean of ``k >= 2`` values,
+
+        mean +- t_{(1 + confidence) / 2, k - 1} * sd / sqrt(k),                      (1)
+
+    ``sd`` the sample standard deviation: where the mean over seeds would lie over other
+    draws of seeds, on the same split."""
+    from scipy.stats import t
+
+    values = np.asarray(values, dtype=float)
+    k = len(values)
+    if k < 2:
+        raise ValueError(f"values holds {k} value; pass at least two for an interval.")
+    half = t.ppf((1 + confidence) / 2, k - 1) * values.std(ddof=1) / np.sqrt(k)
+    return float(values.mean() - half), float(values.mean() + half)
+
+
+def _mean_of_runs(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One model's figures: those of its single run, or their means over several (a dict of
+    terms term by term) with the accuracy of each run and the interval of their mean."""
+    if len(runs) == 1:
+        return runs[0]
+    merged: dict[str, Any] = {}
+    for key, first in runs[0].items():
+        if isinstance(first, dict):
+            merged[key] = {t: float(np.mean([run[key][t] for run in runs])) for t in first}
+        else:
+            merged[key] = float(np.mean([run[key] for run in runs]))
+    accuracies = [run["accuracy"] for run in runs]
+    merged["accuracy_by_seed"] = accuracies
+    merged["accuracy_interval"] = list(mean_interval(accuracies))
+    return merged
 
 
 def _check_inputs(
@@ -147,6 +210,7 @@ def _check_inputs(
             f"shape {y.shape}); pass one row of each per sample and y as a 1-D array of labels."
         )
     check_paired(arrays[0].reshape(len(y), -1), arrays[1].reshape(len(y), -1), y)
+    check_labels(y)
     if len(np.unique(y)) < 2:
         raise ValueError("y holds a single class; the zoo needs at least two labels to learn.")
     return arrays[0], arrays[1], y

@@ -13,7 +13,8 @@ TERM_LABELS = {"R": "redundancy R", "U1": "unique U1", "U2": "unique U2", "S": "
 
 
 def terms_figure(report: Report) -> bytes:
-    """Bar chart of R, U1, U2, S in bits, with the bootstrap interval as error bars."""
+    """Bar chart of R, U1, U2, S in bits, the sampling intervals as error bars; for a bounds
+    report, synergy's proven range for the samples' marginals as a hatched box."""
     names = list(report.terms)
     values = [report.terms[k] for k in names]
     fig, ax = _figure(5.5, 3.2)
@@ -24,11 +25,24 @@ def terms_figure(report: Report) -> bytes:
         error = [low, high]
     ax.bar(names, values, yerr=error, capsize=6, color=[TERM_COLORS[k] for k in names])
     ax.set_ylabel("bits")
+    parts = []
     if report.mode == "bounds":
-        label = " with their proven ranges"
-    else:
-        label = " with their resampling intervals" if error else ""
-    ax.set_title("PID terms" + label)
+        lower, upper = report.bounds["S_lower"], report.bounds["S_upper"]
+        ax.bar(
+            ["S"],
+            [upper - lower],
+            bottom=[lower],
+            fill=False,
+            hatch="//",
+            edgecolor="0.3",
+            label="proven range of S (the samples' marginals)",
+        )
+        ax.legend(frameon=False, fontsize=8, loc="upper left")
+        parts.append("S's proven range (hatched)")
+    if error:
+        confidence = (report.bootstrap or {}).get("confidence")
+        parts.append(f"{confidence:.0%} sampling intervals (bars)" if confidence else "intervals")
+    ax.set_title("PID terms" + (": " + ", ".join(parts) if parts else ""), fontsize=10)
     ax.spines[["top", "right"]].set_visible(False)
     return _png(fig)
 
@@ -64,6 +78,37 @@ def alphabets_figure(report: Report) -> bytes:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.spines[["top", "right"]].set_visible(False)
     axes[0].set_ylabel("share of samples")
+    fig.tight_layout()
+    return _png(fig)
+
+
+def zoo_figure(report: Report) -> bytes:
+    """Each fusion model's test accuracy (with its interval over seeds) beside the PID of its
+    predictions, stacked by term; best model on top."""
+    models = sorted(report.zoo["models"].items(), key=lambda item: item[1]["accuracy"])
+    names = [name for name, _ in models]
+    accuracy = [m["accuracy"] for _, m in models]
+    error = None
+    if any("accuracy_interval" in m for _, m in models):
+        spans = [m.get("accuracy_interval", (m["accuracy"],) * 2) for _, m in models]
+        error = [
+            [a - low for a, (low, _) in zip(accuracy, spans, strict=True)],
+            [high - a for a, (_, high) in zip(accuracy, spans, strict=True)],
+        ]
+    fig, (left, right) = _figure(9, 0.9 + 0.35 * len(names), columns=2)
+    left.barh(names, accuracy, xerr=error, capsize=3, color="#888888")
+    left.set_xlabel("test accuracy")
+    left.set_xlim(0, 1)
+    start = [0.0] * len(names)
+    for term in ("R", "U1", "U2", "S"):
+        widths = [max(m["pid"][term], 0.0) for _, m in models]
+        right.barh(names, widths, left=start, color=TERM_COLORS[term], label=TERM_LABELS[term])
+        start = [a + b for a, b in zip(start, widths, strict=True)]
+    right.set_xlabel("model PID (bits)")
+    right.set_yticks([])
+    right.legend(ncol=2, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False, fontsize=8)
+    for ax in (left, right):
+        ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     return _png(fig)
 

@@ -36,6 +36,8 @@ def write_report(report: Report, out_dir: str | os.PathLike) -> dict[str, Path]:
         images["shares"] = figures.shares_figure(report)
     if report.alphabets:
         images["alphabets"] = figures.alphabets_figure(report)
+    if report.zoo:
+        images["zoo"] = figures.zoo_figure(report)
     rendered = {
         "json": json.dumps(report.to_dict(), indent=2, default=json_default),
         "md": render_markdown(report),
@@ -54,6 +56,11 @@ def render_markdown(report: Report) -> str:
         lines += ["## What this means", "", *(f"- {g}" for g in report.guidance), ""]
     lines += [_terms_table(report), ""]
     lines += [*(f"- {line}" for line in _sampling_lines(report)), ""] if report.sampling else []
+    if report.zoo:
+        lines += ["## Fusion models", "", _zoo_caption(report.zoo), ""]
+        columns, rows = zoo_table(report.zoo)
+        lines += ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+        lines += ["| " + " | ".join(row) + " |" for row in rows] + [""]
     info = report.information
     lines += ["## Information (bits)", ""]
     lines += [f"- {name} = {value:.6f}" for name, value in info.items()]
@@ -69,7 +76,7 @@ def render_html(report: Report, images: dict[str, bytes] | None = None) -> str:
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{html.escape(report.title)}</title>",
-        f"<style>{_CSS}</style></head><body>",
+        f"<style>{STYLE}</style></head><body>",
         f"<h1>{html.escape(report.title)}</h1>",
         f"<p>{html.escape(report.summary)}</p>",
     ]
@@ -80,10 +87,19 @@ def render_html(report: Report, images: dict[str, bytes] | None = None) -> str:
     if report.sampling:
         items = "".join(f"<li>{html.escape(line)}</li>" for line in _sampling_lines(report))
         parts.append(f"<ul>{items}</ul>")
+    if report.zoo:
+        columns, rows = zoo_table(report.zoo)
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows
+        )
+        parts.append(f"<h2>Fusion models</h2><p>{html.escape(_zoo_caption(report.zoo))}</p>")
+        parts.append(f'<table class="zoo"><tr>{head}</tr>{body}</table>')
     for name, caption in (
         ("terms", "The four terms in bits."),
         ("shares", "Each term's share of the information both modalities carry."),
         ("alphabets", "Discretization: share of samples in each value of x1, x2 and y."),
+        ("zoo", "Each fusion model's test accuracy, and the interactions its predictions carry."),
     ):
         if name in images:
             data = base64.b64encode(images[name]).decode("ascii")
@@ -99,12 +115,18 @@ def render_html(report: Report, images: dict[str, bytes] | None = None) -> str:
 
 
 def _columns(report: Report) -> list[str]:
-    """The headers of the terms table: plug-in and null columns for estimates from samples."""
+    """The headers of the terms table: plug-in and null columns for estimates from samples;
+    for bounds, the figures of the samples' marginals and their bias-corrected values."""
+    if report.mode == "bounds":
+        corrected = ["bias-corrected"] if report.intervals else []
+        return ["term", "the samples' marginals", *corrected, _confidence_label(report)]
     sampled = ["plug-in", "null mean / 95%"] if report.sampling else []
     return ["term", "bits", *sampled, "share", _confidence_label(report)]
 
 
 def _rows(report: Report) -> list[list[str]]:
+    if report.mode == "bounds":
+        return _bounds_rows(report)
     rows = []
     for name, value in report.terms.items():
         cells = [TERM_NAMES[name], f"{value:.6f}"]
@@ -117,12 +139,33 @@ def _rows(report: Report) -> list[list[str]]:
                 else ""
             )
         cells.append(f"{report.shares[name]:.1%}" if report.shares else "")
-        interval = ""
-        if report.intervals:
-            low, high = report.intervals[name]
-            interval = f"[{low:.4f}, {high:.4f}]"
-        rows.append([*cells, interval])
+        rows.append([*cells, _interval_cell(report, name)])
     return rows
+
+
+def _bounds_rows(report: Report) -> list[list[str]]:
+    """R, U1, U2 exact and S's proven range for the samples' marginals; with resampling,
+    each bias-corrected (both ends of S's range) and its interval."""
+    bounds = report.bounds
+    rows = []
+    for name in ("R", "U1", "U2", "S"):
+        if name == "S":
+            cells = [f"[{bounds['S_lower']:.4f}, {bounds['S_upper']:.4f}] (proven)"]
+            if report.intervals:
+                low, high = bounds["S_lower_corrected"], bounds["S_upper_corrected"]
+                cells.append(f"[{low:.4f}, {high:.4f}]")
+        else:
+            cells = [f"{bounds[name]:.6f} (exact)"]
+            cells += [f"{report.terms[name]:.6f}"] if report.intervals else []
+        rows.append([TERM_NAMES[name], *cells, _interval_cell(report, name)])
+    return rows
+
+
+def _interval_cell(report: Report, name: str) -> str:
+    if not report.intervals:
+        return ""
+    low, high = report.intervals[name]
+    return f"[{low:.4f}, {high:.4f}]"
 
 
 def _terms_table(report: Report) -> str:
@@ -139,6 +182,41 @@ def _terms_html(report: Report) -> str:
         for row in _rows(report)
     )
     return f"<table><tr>{head}</tr>{cells}</table>"
+
+
+def _zoo_caption(zoo: dict[str, Any]) -> str:
+    seeds = zoo.get("seeds") or [zoo["config"]["seed"]]
+    runs = (
+        f"each trained with {len(seeds)} seeds (mean accuracy, 95% t interval of the mean)"
+        if len(seeds) > 1
+        else f"each trained once (seed {seeds[0]})"
+    )
+    return (
+        f"{len(zoo['models'])} models, {runs}, tested on {zoo['n_test']} held-out samples; "
+        f"the best is {zoo['best_model']}. Model PID: the PID of the model's predictions in "
+        "place of the labels; agreement: thesis Eq. 3.6."
+    )
+
+
+def zoo_table(zoo: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """The columns and rows of the zoo's table (a report's ``zoo`` section): each model's
+    accuracy (with its interval over seeds), share of the best accuracy, model PID and
+    agreement, best first."""
+    models = zoo["models"]
+    best = max(m["accuracy"] for m in models.values())
+    seeded = any("accuracy_interval" in m for m in models.values())
+    columns = ["model", "accuracy", *(["95% interval"] if seeded else []), "share of best"]
+    columns += ["model R", "model U1", "model U2", "model S", "agreement"]
+    rows = []
+    for name, m in sorted(models.items(), key=lambda item: -item[1]["accuracy"]):
+        cells = [name, f"{m['accuracy']:.3f}"]
+        if seeded:
+            low, high = m.get("accuracy_interval", (m["accuracy"], m["accuracy"]))
+            cells.append(f"[{low:.3f}, {high:.3f}]")
+        cells.append(f"{m['accuracy'] / best:.1%}" if best > 0 else "")
+        cells += [f"{m['pid'][t]:.3f}" for t in ("R", "U1", "U2", "S")]
+        rows.append([*cells, f"{m['agreement']['total']:.3f}"])
+    return columns, rows
 
 
 def _sampling_lines(report: Report) -> list[str]:
@@ -161,11 +239,14 @@ def _sampling_lines(report: Report) -> list[str]:
 
 def _confidence_label(report: Report) -> str:
     boot = report.bootstrap
-    if report.mode == "bounds":
-        return "proven range"
     if not boot:
         return "interval (none: run with --bootstrap N)"
-    return f"{boot['confidence']:.0%} interval ({boot['n_resamples']} resamples, re-centred)"
+    resamples = boot["n_resamples"]
+    if report.mode == "bounds":
+        return f"{boot['confidence']:.0%} interval ({resamples} resamples of each set)"
+    nulls = report.sampling and report.sampling["null"]["n_permutations"]
+    spread = " and the null's spread" if nulls else ""
+    return f"{boot['confidence']:.0%} interval ({resamples} resamples{spread})"
 
 
 def _provenance_items(report: Report) -> list[tuple[str, Any]]:
@@ -183,7 +264,7 @@ def _inline(value: Any) -> str:
     return str(value)
 
 
-_CSS = (
+STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:860px;margin:2em auto;padding:0 1em;"
     "color:#222}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;"
     "padding:4px 10px;text-align:left;vertical-align:top}figure{margin:1.5em 0}"

@@ -21,6 +21,7 @@ def run_zoo(
     models: list[str] | None = None,
     config: TrainConfig | None = None,
     n_clusters: int | None = None,
+    n_seeds: int = 1,
     source: str | None = None,
     progress: bool = False,
     checkpoint_dir: str | os.PathLike | None = None,
@@ -28,8 +29,9 @@ def run_zoo(
     """Train the fusion zoo on ``(x1, x2, y)`` (:func:`pid.models.zoo.train_zoo`) and report it.
 
     The report is the dataset's PID report (:func:`pid.report.compute_report` on the codes the
-    zoo measured with) with a ``zoo`` section: the settings, each model's accuracy, model PID
-    and agreement (thesis Eq. 3.6), and the best model.
+    zoo measured with) with a ``zoo`` section: the settings, each model's accuracy (with its
+    interval over ``n_seeds`` seeds where there are several), model PID and agreement (thesis
+    Eq. 3.6), and the best model.
     """
     zoo = train_zoo(
         x1,
@@ -38,6 +40,7 @@ def run_zoo(
         models=models,
         config=config,
         n_clusters=n_clusters,
+        n_seeds=n_seeds,
         progress=progress,
         checkpoint_dir=checkpoint_dir,
     )
