@@ -302,7 +302,7 @@ def test_cli_trains_and_writes_checkpoint_and_summary(tmp_path, capsys):
     x1, x2, y, _ = shared_unique(300, 0.5, seed=0, **SMALL)
     np.savez(tmp_path / "data.npz", x1=x1, x2=x2, y=y)
     out = tmp_path / "out"
-    argv = ["factorcl", "train", str(tmp_path / "data.npz"), "--variant", "ssl"]
+    argv = ["factorcl", "train", str(tmp_path / "data.npz"), "--method", "factorcl-ssl"]
     status = main([*argv, "--epochs", "2", "--device", "cpu", "--quiet", "--out", str(out)])
     assert status == 0
     assert sorted(p.name for p in out.iterdir()) == ["factorcl.json", "factorcl.pt"]
@@ -317,12 +317,29 @@ def test_cli_trains_and_writes_checkpoint_and_summary(tmp_path, capsys):
     assert ContrastiveModel.load(out / "factorcl.pt").config["epochs"] == 2
 
 
+def test_cli_reaches_the_baselines_and_the_network_sizes(tmp_path, capsys):
+    x1, x2, y, _ = shared_unique(200, 0.5, seed=0, **SMALL)
+    np.savez(tmp_path / "data.npz", x1=x1, x2=x2, y=y + 0.5)  # a continuous target: binned
+    out = tmp_path / "out"
+    argv = ["factorcl", "train", str(tmp_path / "data.npz"), "--method", "simclr"]
+    argv += ["--hidden", "24", "--embed-dim", "8", "--critic-hidden", "16", "--temperature", "0.2"]
+    argv += ["--label-bins", "2", "--epochs", "1", "--device", "cpu", "--quiet"]
+    assert main([*argv, "--out", str(out)]) == 0
+    config = ContrastiveModel.load(out / "factorcl.pt").config
+    assert config["method"] == "simclr" and config["hidden"] == 24
+    assert config["embed_dim"] == 8 and config["critic_hidden"] == 16
+    assert config["temperature"] == 0.2
+    assert capsys.readouterr().out.startswith("simclr: 160 train / 40 test samples")
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
         (["--test-fraction", "1.5"], "--test-fraction"),
         (["--device", "tpu"], "device"),
         (["--epochs", "0"], "epochs"),
+        (["--method", "clip"], "method is 'clip'; pass one of factorcl-sup"),
+        (["--hidden", "0"], "hidden"),
     ],
 )
 def test_cli_refuses_bad_options_in_one_sentence(tmp_path, capsys, extra, message):

@@ -7,7 +7,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pid.cli.common import add_columns_option, add_quiet_option, parse_columns
+from pid.cli.common import (
+    add_columns_option,
+    add_label_bins_option,
+    add_quiet_option,
+    parse_columns,
+)
 from pid.result import json_default
 
 
@@ -23,16 +28,45 @@ def add_parser(commands: Any) -> None:
         "train",
         help="train FactorCL on x1, x2, y from DATA and score a linear probe",
         description="Load x1, x2 and y from DATA (any format pid compute reads), hold out a "
-        "test split, train FactorCL on the rest (with labels: --variant sup; without, by "
-        "multimodal augmentations: --variant ssl), score a linear probe of the frozen "
-        "representations on the test split, and write factorcl.pt (checkpoint, rewritten "
-        "after every epoch) and factorcl.json (settings, accuracy, per-epoch history).",
+        "test split, train FactorCL or a baseline on the rest (--method; FactorCL with labels: "
+        "factorcl-sup, without, by multimodal augmentations: factorcl-ssl), score a linear "
+        "probe of the frozen representations on the test split, and write factorcl.pt "
+        "(checkpoint, rewritten after every epoch) and factorcl.json (settings, accuracy, "
+        "per-epoch history).",
     )
     factorcl_train.add_argument("data", metavar="DATA", help="file or folder holding x1, x2, y")
-    factorcl_train.add_argument("--variant", choices=("sup", "ssl"), default="sup")
+    factorcl_train.add_argument(
+        "--method",
+        default="factorcl-sup",
+        help="FactorCL with labels (factorcl-sup, the default) or augmentations (factorcl-ssl), "
+        "or a baseline of thesis Table 4.2: ourcl-sup, ourcl-ssl, simclr, cross-self, supcon",
+    )
     factorcl_train.add_argument("--epochs", type=int, default=50, help="default: 50")
     factorcl_train.add_argument("--batch-size", type=int, default=256, help="default: 256")
-    factorcl_train.add_argument("--embed-dim", type=int, default=32, help="default: 32")
+    factorcl_train.add_argument(
+        "--learning-rate", type=float, default=1e-3, help="Adam step size (default: 0.001)"
+    )
+    factorcl_train.add_argument(
+        "--hidden", type=int, default=128, help="width of the encoders (default: 128)"
+    )
+    factorcl_train.add_argument(
+        "--embed-dim", type=int, default=32, help="size of each representation (default: 32)"
+    )
+    factorcl_train.add_argument(
+        "--critic-hidden", type=int, default=128, help="width of the critics (default: 128)"
+    )
+    factorcl_train.add_argument(
+        "--temperature",
+        type=float,
+        default=0.1,
+        help="of simclr, cross-self and supcon (default: 0.1)",
+    )
+    factorcl_train.add_argument(
+        "--mask-prob", type=float, default=0.3, help="augmentation masking (default: 0.3)"
+    )
+    factorcl_train.add_argument(
+        "--noise", type=float, default=0.1, help="augmentation noise (default: 0.1)"
+    )
     factorcl_train.add_argument(
         "--test-fraction", type=float, default=0.2, help="held-out share (default: 0.2)"
     )
@@ -42,6 +76,7 @@ def add_parser(commands: Any) -> None:
         "--out", type=Path, default=Path("factorcl-out"), help="folder (default: factorcl-out)"
     )
     add_columns_option(factorcl_train)
+    add_label_bins_option(factorcl_train)
     add_quiet_option(factorcl_train)
     factorcl_train.set_defaults(run=run)
 
@@ -50,12 +85,15 @@ def run(args: argparse.Namespace) -> int:
     """Split, train, probe and write the checkpoint and the summary."""
     import numpy as np
 
+    from pid.discretize import bin_labels
     from pid.factorcl import linear_probe, train
     from pid.io import load, write_text_atomic
 
     if not 0 < args.test_fraction < 1:
         raise ValueError(f"--test-fraction is {args.test_fraction}; pass a number in (0, 1).")
     x1, x2, y = load(args.data, columns=parse_columns(args.columns))
+    if args.label_bins is not None:
+        y = bin_labels(y, args.label_bins)[0]
     order = np.random.default_rng(args.seed).permutation(len(y))
     n_test = round(len(y) * args.test_fraction)
     if n_test < 1 or len(y) - n_test < 2:
@@ -68,10 +106,16 @@ def run(args: argparse.Namespace) -> int:
         x1[fit],
         x2[fit],
         y[fit],
-        method=f"factorcl-{args.variant}",
+        method=args.method,
         epochs=args.epochs,
         batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        hidden=args.hidden,
         embed_dim=args.embed_dim,
+        critic_hidden=args.critic_hidden,
+        temperature=args.temperature,
+        mask_prob=args.mask_prob,
+        noise=args.noise,
         device=args.device,
         seed=args.seed,
         checkpoint=args.out / "factorcl.pt",
@@ -92,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
         args.out / "factorcl.json", json.dumps(summary, indent=2, default=json_default)
     )
     seconds = np.mean([h["seconds"] for h in model.history])
-    print(f"FactorCL-{args.variant.upper()}: {len(fit)} train / {len(test)} test samples")
+    print(f"{args.method}: {len(fit)} train / {len(test)} test samples")
     print(f"linear-probe test accuracy {accuracy:.4f}; {seconds:.2f} s per epoch")
     print(f"wrote {args.out / 'factorcl.pt'} and {args.out / 'factorcl.json'}")
     return 0
