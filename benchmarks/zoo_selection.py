@@ -8,10 +8,12 @@ Reads the reference bank (the packaged one, or ``--bank FILE``) and prints
    (model, dataset) pair, on the ten Table 3.2 datasets and on the whole bank;
 3. model selection (Section 3.3.4) on datasets that are not in the bank: mixtures with random
    interaction weights and other structure seeds, and two tasks from scikit-learn's digits.
-   For each, ``pid compute``'s analysis gives the report, ``pid select`` the top 3, and the
-   whole zoo is trained on it to find the best model.
+   For each, ``pid compute``'s analysis gives the report, ``pid select`` the top 3 (three
+   neighbours weighted by distance), and the whole zoo is trained on it to find the best
+   model. Targets: the first recommendation at least 95% of the best accuracy, the best of
+   the top 3 at least 98%.
 
-    python benchmarks/zoo_selection.py [--bank FILE] [--new 5] [--samples 3000]
+    python benchmarks/zoo_selection.py [--bank FILE] [--new 8] [--samples 3000]
 """
 
 from __future__ import annotations
@@ -110,11 +112,10 @@ def selection(bank: dict, n_new: int, n_samples: int) -> None:
     print("\n## Model selection on datasets not in the bank\n")
     print(
         "| dataset | normalized PID (R/U1/U2/S) | nearest | top 3 | best model (acc) | "
-        "best of top 3 / best | mean of top 3 / best | worst of top 3 / best | "
-        "mean of all 10 / best | worst of all 10 (model) |"
+        "first / best | best of top 3 / best | mean of all 10 / best | worst of all 10 (model) |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    ratios = []
+    print("|---|---|---|---|---|---|---|---|---|")
+    firsts, tops = [], []
     for name, (x1, x2, y) in new_datasets(n_new, n_samples):
         _, report = analyze(x1, x2, y)
         chosen = select(report, bank=bank)
@@ -124,25 +125,27 @@ def selection(bank: dict, n_new: int, n_samples: int) -> None:
         worst = min(acc, key=acc.get)
         top = [r.model for r in chosen.recommendations]
         shares = [acc[m] / acc[best] for m in top]
-        ratios.append(max(shares))
+        firsts.append(shares[0])
+        tops.append(max(shares))
         normalized = "/".join(f"{chosen.shares[t]:.2f}" for t in ("R", "U1", "U2", "S"))
         print(
             f"| {name} | {normalized} | {chosen.neighbors[0][0]} | {', '.join(top)} | "
-            f"{best} ({acc[best]:.3f}) | {max(shares):.1%} | {np.mean(shares):.1%} | "
-            f"{min(shares):.1%} | {np.mean(list(acc.values())) / acc[best]:.1%} | "
+            f"{best} ({acc[best]:.3f}) | {shares[0]:.1%} | {max(shares):.1%} | "
+            f"{np.mean(list(acc.values())) / acc[best]:.1%} | "
             f"{acc[worst] / acc[best]:.1%} ({worst}) |",
             flush=True,
         )
     print(
-        f"\nbest of top 3 reaches >= 95% of the best on {sum(r >= 0.95 for r in ratios)} of "
-        f"{len(ratios)} datasets; lowest {min(ratios):.1%}"
+        f"\nfirst recommendation >= 95% of the best on {sum(r >= 0.95 for r in firsts)} of "
+        f"{len(firsts)} datasets (lowest {min(firsts):.1%}); best of top 3 >= 98% on "
+        f"{sum(r >= 0.98 for r in tops)} (lowest {min(tops):.1%})"
     )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bank", type=Path, help="reference bank (default: the packaged one)")
-    parser.add_argument("--new", type=int, default=5, help="new synthetic datasets (default 5)")
+    parser.add_argument("--new", type=int, default=8, help="new synthetic datasets (default 8)")
     parser.add_argument("--samples", type=int, default=3000, help="samples a synthetic dataset")
     args = parser.parse_args()
     torch.set_num_threads(1)

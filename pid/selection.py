@@ -36,20 +36,40 @@ NEEDS = {
     "S": "models that multiply modalities capture it",
 }
 WORDS = {"R": "redundancy", "U1": "uniqueness of X1", "U2": "uniqueness of X2", "S": "synergy"}
+#: How each zoo family fuses the modalities, for the reasons of a recommendation.
+FUSION = {
+    "EF": "one network on both inputs",
+    "ADDITIVE": "a sum of unimodal predictions",
+    "AGREE": "a sum of unimodal predictions trained to agree",
+    "ALIGN": "late fusion of aligned representations",
+    "ELEM": "gated element-wise products",
+    "TENSOR": "an outer product of the modalities",
+    "MI": "multiplicative interactions",
+    "MULT": "cross-modal attention",
+    "LOWER": "a low-rank outer product",
+    "REC": "late fusion with reconstruction",
+}
+#: Families whose prediction is a sum of unimodal ones, which cannot represent synergy.
+SUMS = ("ADDITIVE", "AGREE")
+#: Distances below this are treated as this when neighbours are weighted by ``1 / s``.
+DISTANCE_FLOOR = 0.01
 
 
 @dataclass(frozen=True)
 class Recommendation:
     """One recommended model.
 
-    ``expected_share`` is its mean accuracy as a fraction of the best zoo model's on the nearest
-    reference datasets; ``reference_accuracy`` its mean accuracy there; ``accuracy_interval``
+    ``expected_share`` is its accuracy as a fraction of the best zoo model's on the nearest
+    reference datasets, averaged with weights ``1 / s`` (:func:`select`), and ``share_range``
+    the lowest and highest of those fractions; ``reference_accuracy`` its weighted mean
+    accuracy there; ``accuracy_interval``
     its predicted accuracy on the new data when the report holds an accuracy interval (a
     ``pid bounds`` report), else None; ``reason`` says why in one sentence.
     """
 
     model: str
     expected_share: float
+    share_range: tuple[float, float]
     reference_accuracy: float
     accuracy_interval: tuple[float, float] | None
     reason: str
@@ -176,13 +196,18 @@ def select(
     *,
     bank: dict[str, Any] | None = None,
     top: int = 3,
-    neighbors: int = 1,
+    neighbors: int = 3,
 ) -> Selection:
     """Recommend ``top`` fusion models for the dataset a PID report describes (Section 3.3.4).
 
     The report's normalized PID is compared with every reference dataset's by
     :func:`distance`; on the ``neighbors`` nearest, each model's accuracy is divided by the
-    best model's there, and the models with the highest mean share are recommended. For a
+    best model's there, these shares are averaged with weights ``w_i = 1 / max(s_i, 0.01)``,
+
+        share(m) = sum_i w_i acc_i(m) / max_m' acc_i(m') / sum_i w_i,
+
+    and the models with the highest weighted share are recommended, each with the range of
+    its shares over the neighbours. For a
     ``pid bounds`` report, synergy is taken at the middle of its interval and each model's
     predicted accuracy is ``[share * lower, upper]`` of the report's best-accuracy interval.
     """
@@ -197,15 +222,21 @@ def select(
     ranked = sorted(bank["datasets"], key=lambda d: distance(shares, d["shares"]))
     nearest = ranked[:neighbors]
     models = sorted(set.intersection(*(set(d["models"]) for d in nearest)))
-    share_of_best = {m: _mean([_share(d, m) for d in nearest]) for m in models}
-    accuracy = {m: _mean([d["models"][m]["accuracy"] for d in nearest]) for m in models}
+    weights = [1 / max(distance(shares, d["shares"]), DISTANCE_FLOOR) for d in nearest]
+    share_of_best = {m: _weighted(weights, [_share(d, m) for d in nearest]) for m in models}
+    accuracy = {
+        m: _weighted(weights, [d["models"][m]["accuracy"] for d in nearest]) for m in models
+    }
     chosen = sorted(models, key=lambda m: (-share_of_best[m], -accuracy[m], m))[:top]
     main = max(TERMS, key=lambda t: shares[t])
     share = f"{shares[main]:.0%}"
     summary = f"{_upper_first(WORDS[main])} is {share} of the information: {NEEDS[main]}."
     recommendations = []
     for model in chosen:
-        captured = _mean([d["models"][model].get("pid", {}).get(main, math.nan) for d in nearest])
+        spread = [_share(d, model) for d in nearest]
+        captured = _weighted(
+            weights, [d["models"][model].get("pid", {}).get(main, math.nan) for d in nearest]
+        )
         predicted = None
         if interval is not None:
             predicted = (share_of_best[model] * interval[0], interval[1])
@@ -213,9 +244,10 @@ def select(
             Recommendation(
                 model=model,
                 expected_share=share_of_best[model],
+                share_range=(min(spread), max(spread)),
                 reference_accuracy=accuracy[model],
                 accuracy_interval=predicted,
-                reason=_reason(model, main, shares[main], share_of_best[model], captured, nearest),
+                reason=_reason(model, main, shares[main], share_of_best[model], spread, captured),
             )
         )
     return Selection(
@@ -231,18 +263,28 @@ def _reason(
     term: str,
     share: float,
     share_of_best: float,
+    spread: list[float],
     captured: float,
-    nearest: list[dict[str, Any]],
 ) -> str:
+    """One sentence from the numbers: how the model fuses, what it reached on the nearest
+    reference datasets, what it captured of the main term there, and, for a sum of unimodal
+    predictions where synergy leads, that it cannot represent synergy."""
     where = (
-        f"the nearest reference dataset ({nearest[0]['name']})"
-        if len(nearest) == 1
-        else f"the {len(nearest)} nearest reference datasets"
+        "the nearest reference dataset"
+        if len(spread) == 1
+        else f"the {len(spread)} nearest reference datasets (from {min(spread):.1%} to "
+        f"{max(spread):.1%})"
     )
     bits = f", capturing {captured:.2f} bits of {WORDS[term]}" if _finite(captured) else ""
+    caution = (
+        f"; as a sum of unimodal predictions it cannot represent synergy, {share:.0%} of this "
+        "dataset's information"
+        if model in SUMS and term == "S"
+        else ""
+    )
     return (
-        f"{_upper_first(WORDS[term])} is {share:.0%} of the information and {NEEDS[term]}; "
-        f"{model} reached {share_of_best:.1%} of the best accuracy on {where}{bits}."
+        f"{model} ({FUSION.get(model, 'a fusion model')}) reached {share_of_best:.1%} of the "
+        f"best accuracy on {where}{bits}{caution}."
     )
 
 
@@ -255,8 +297,8 @@ def _share(dataset: dict[str, Any], model: str) -> float:
     return dataset["models"][model]["accuracy"] / best if best > 0 else 0.0
 
 
-def _mean(values: list[float]) -> float:
-    return sum(values) / len(values)
+def _weighted(weights: list[float], values: list[float]) -> float:
+    return sum(w * v for w, v in zip(weights, values, strict=True)) / sum(weights)
 
 
 def _finite(value: Any) -> bool:

@@ -7,7 +7,7 @@ import html
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pid.io import write_text_atomic
 from pid.report.writer import STYLE
@@ -20,16 +20,21 @@ TITLE = "Fusion models for this dataset"
 
 
 def write_selection(
-    selection: Selection, out_dir: str | os.PathLike, *, source: str | None = None
+    selection: Selection,
+    out_dir: str | os.PathLike,
+    *,
+    source: str | None = None,
+    validation: dict[str, Any] | None = None,
 ) -> dict[str, Path]:
     """Write the selection as ``selection.json``, ``selection.md`` and ``selection.html`` into
     ``out_dir``, each rendered in memory first and moved into place whole; ``source`` names
-    the report it was made from. Returns the paths by format."""
-    record = {"source": source, **selection.to_dict()}
+    the report it was made from, ``validation`` is what the recommended models reached when
+    trained (:func:`pid.workflows.zoo.validate_selection`). Returns the paths by format."""
+    record = {"source": source, **selection.to_dict(), "validation": validation}
     rendered = {
         "json": json.dumps(record, indent=2, default=json_default),
-        "md": render_selection_markdown(selection, source),
-        "html": render_selection_html(selection, source),
+        "md": render_selection_markdown(selection, source, validation),
+        "html": render_selection_html(selection, source, validation),
     }
     paths = {fmt: Path(out_dir) / f"selection.{fmt}" for fmt in rendered}
     for fmt, text in rendered.items():
@@ -37,35 +42,75 @@ def write_selection(
     return paths
 
 
-def render_selection_markdown(selection: Selection, source: str | None = None) -> str:
-    """The selection as Markdown: the summary, the recommendations table and their reasons."""
+def render_selection_markdown(
+    selection: Selection, source: str | None = None, validation: dict[str, Any] | None = None
+) -> str:
+    """The selection as Markdown: the summary, the recommendations table, their reasons and
+    what they reached where they were trained."""
     lines = [f"# {TITLE}", "", *_preamble(selection, source), ""]
-    columns, rows = _table(selection)
-    lines += ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    lines += _markdown_rows(*_table(selection))
     lines += ["", "## Why", ""]
     lines += [f"- {rec.model}: {rec.reason}" for rec in selection.recommendations]
+    if validation:
+        lines += ["", "## Trained on the data", "", _validation_caption(validation), ""]
+        lines += _markdown_rows(*validation_table(validation))
     return "\n".join(lines) + "\n"
 
 
-def render_selection_html(selection: Selection, source: str | None = None) -> str:
+def render_selection_html(
+    selection: Selection, source: str | None = None, validation: dict[str, Any] | None = None
+) -> str:
     """The selection as one HTML page."""
-    columns, rows = _table(selection)
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows
-    )
     reasons = "".join(
         f"<li><b>{html.escape(rec.model)}</b>: {html.escape(rec.reason)}</li>"
         for rec in selection.recommendations
     )
     paragraphs = "".join(f"<p>{html.escape(line)}</p>" for line in _preamble(selection, source))
+    trained = ""
+    if validation:
+        trained = (
+            f"<h2>Trained on the data</h2><p>{html.escape(_validation_caption(validation))}</p>"
+            f"<table>{_html_rows(*validation_table(validation))}</table>"
+        )
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{TITLE}</title><style>{STYLE}</style></head><body>"
-        f"<h1>{TITLE}</h1>{paragraphs}<table><tr>{head}</tr>{body}</table>"
-        f"<h2>Why</h2><ul>{reasons}</ul></body></html>\n"
+        f"<h1>{TITLE}</h1>{paragraphs}<table>{_html_rows(*_table(selection))}</table>"
+        f"<h2>Why</h2><ul>{reasons}</ul>{trained}</body></html>\n"
     )
+
+
+def validation_table(validation: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """Columns and rows of what each trained model reached, best first."""
+    columns = ["model", "rank", "test accuracy", "share of the best trained", "expected share"]
+    rows = []
+    ordered = sorted(validation["models"].items(), key=lambda item: -item[1]["accuracy"])
+    for name, m in ordered:
+        rank = str(m["rank"]) if m["rank"] is not None else "baseline"
+        expected = f"{m['expected_share']:.1%}" if m["expected_share"] is not None else ""
+        rows.append([name, rank, f"{m['accuracy']:.3f}", f"{m['share_of_best']:.1%}", expected])
+    return columns, rows
+
+
+def _validation_caption(validation: dict[str, Any]) -> str:
+    return (
+        f"The recommended models and the baseline {validation['baseline']} trained on "
+        f"{validation['data'] or 'the data'} (60/20/20 split, {validation['n_test']} test "
+        "samples)."
+    )
+
+
+def _markdown_rows(columns: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    return lines + ["| " + " | ".join(row) + " |" for row in rows]
+
+
+def _html_rows(columns: list[str], rows: list[list[str]]) -> str:
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows
+    )
+    return f"<tr>{head}</tr>{body}"
 
 
 def _preamble(selection: Selection, source: str | None) -> list[str]:
@@ -78,11 +123,14 @@ def _preamble(selection: Selection, source: str | None) -> list[str]:
 
 def _table(selection: Selection) -> tuple[list[str], list[list[str]]]:
     predicted = any(rec.accuracy_interval for rec in selection.recommendations)
-    columns = ["rank", "model", "expected share of the best accuracy", "reference accuracy"]
+    columns = ["rank", "model", "expected share of the best accuracy", "range on the nearest"]
+    columns += ["reference accuracy"]
     columns += ["predicted accuracy"] if predicted else []
     rows = []
     for rank, rec in enumerate(selection.recommendations, 1):
-        row = [str(rank), rec.model, f"{rec.expected_share:.1%}", f"{rec.reference_accuracy:.3f}"]
+        low, high = rec.share_range
+        row = [str(rank), rec.model, f"{rec.expected_share:.1%}", f"{low:.1%} to {high:.1%}"]
+        row.append(f"{rec.reference_accuracy:.3f}")
         if predicted:
             low, high = rec.accuracy_interval or (float("nan"), float("nan"))
             row.append(f"{low:.1%} to {high:.1%}")

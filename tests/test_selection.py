@@ -75,7 +75,8 @@ def test_normalized_pid_agreement_and_distance():
 
 
 def test_select_recommends_the_best_models_of_the_nearest_dataset():
-    selection = select(_full_report({"R": 0.05, "U1": 0.0, "U2": 0.0, "S": 0.2}), bank=_bank())
+    report = _full_report({"R": 0.05, "U1": 0.0, "U2": 0.0, "S": 0.2})
+    selection = select(report, bank=_bank(), neighbors=1)
     assert selection.neighbors[0][0] == "synergy"
     assert selection.neighbors[0][1] == pytest.approx(0.2)  # |0.2 - 0.1| + |0.8 - 0.9|
     assert [r.model for r in selection.recommendations] == ["TENSOR", "EF", "MI"]
@@ -85,12 +86,22 @@ def test_select_recommends_the_best_models_of_the_nearest_dataset():
     assert selection.recommendations[0].accuracy_interval is None
     assert selection.summary.startswith("Synergy is 80% of the information: models that multiply")
     reason = selection.recommendations[0].reason
-    assert "TENSOR reached 100.0% of the best accuracy" in reason
-    assert "capturing 0.40 bits of synergy" in reason
+    assert reason == (
+        "TENSOR (an outer product of the modalities) reached 100.0% of the best accuracy on the "
+        "nearest reference dataset, capturing 0.40 bits of synergy."
+    )
+    # A sum of unimodal predictions is said to miss synergy where synergy leads.
+    everything = select(report, bank=_bank(), neighbors=1, top=4)
+    additive = everything.recommendations[-1]
+    assert additive.model == "ADDITIVE" and "cannot represent synergy, 80% of" in additive.reason
 
-    redundant = select(_full_report({"R": 0.5, "U1": 0.1, "U2": 0.0, "S": 0.0}), bank=_bank())
+    redundant = select(
+        _full_report({"R": 0.5, "U1": 0.1, "U2": 0.0, "S": 0.0}), bank=_bank(), neighbors=1
+    )
     assert [r.model for r in redundant.recommendations][:2] == ["ADDITIVE", "TENSOR"]
-    unique = select(_full_report({"R": 0.0, "U1": 0.3, "U2": 0.0, "S": 0.1}), bank=_bank())
+    unique = select(
+        _full_report({"R": 0.0, "U1": 0.3, "U2": 0.0, "S": 0.1}), bank=_bank(), neighbors=1
+    )
     assert unique.summary.startswith("Uniqueness of X1 is 75% of the information: models that keep")
 
 
@@ -111,12 +122,17 @@ def test_select_pools_neighbors_and_reads_bounds_reports():
     assert terms["S"] == pytest.approx(0.1)  # middle of the bias-corrected range
     assert interval == (0.7, 0.9)
     selection = select(report, bank=_bank(), top=2, neighbors=2)
-    share = {m: (a / 0.9 + b / 0.95) / 2 for m, a, b in (("TENSOR", 0.9, 0.9),)}
+    # Shares R/U1/U2/S 2/3, 1/12, 1/12, 1/6 (S at 0.1 bits): s = 22/15 from "synergy" and
+    # 1/3 from "redundancy"; weights 1 / s.
+    weights = np.array([15 / 22, 3.0])
+    tensor = np.array([0.9 / 0.9, 0.9 / 0.95])
+    expected = float(weights @ tensor / weights.sum())
     top = selection.recommendations[0]
     assert top.model == "TENSOR"
-    assert top.expected_share == pytest.approx(share["TENSOR"])
-    assert top.accuracy_interval == pytest.approx((share["TENSOR"] * 0.7, 0.9))
-    assert "the 2 nearest reference datasets" in top.reason
+    assert top.expected_share == pytest.approx(expected)
+    assert top.share_range == pytest.approx((0.9 / 0.95, 1.0))
+    assert top.accuracy_interval == pytest.approx((expected * 0.7, 0.9))
+    assert "the 2 nearest reference datasets (from 94.7% to 100.0%)" in top.reason
 
 
 @pytest.mark.parametrize(
@@ -167,24 +183,33 @@ def test_packaged_bank_is_consistent():
         assert sum(entry["pid"].values()) == pytest.approx(entry["information"], abs=1e-5)
         best = max(entry["models"], key=lambda m: entry["models"][m]["accuracy"])
         assert entry["best_model"] == best
+        # The bias-corrected PID lies within 0.1 bits (or 10% of I) of the construction.
+        exact = entry["construction"]["pid"]
+        error = max(abs(entry["pid"][t] - exact[t]) for t in TERMS)
+        assert entry["construction_error_bits"] == pytest.approx(error)
+        assert error <= max(0.1, 0.1 * entry["construction"]["information"])
         for result in entry["models"].values():
             assert 0.0 <= result["accuracy"] <= 1.0
             assert all(v >= 0 for v in result["pid"].values())
-            assert result["agreement"] == pytest.approx(agreement(entry["pid"], result["pid"]))
+            codes_pid = entry["zoo_codes_pid"]  # the codes the model PIDs are measured on
+            assert result["agreement"] == pytest.approx(agreement(codes_pid, result["pid"]))
 
 
 def test_packaged_bank_matches_its_recipes():
-    # Regenerating one dataset with the bank's own settings gives the PID the bank stored.
+    # Regenerating one dataset with the bank's own settings gives the PIDs the bank stored.
     pytest.importorskip("torch")
     from pid.discretize import discretize
-    from pid.models.reference import make_dataset
+    from pid.models.reference import construction_pid, make_dataset
 
     bank = load_reference()
     entry = next(d for d in bank["datasets"] if d["name"] == "S")
     x1, x2, y = make_dataset(entry["recipe"], bank["settings"]["n_samples"])
     codes = discretize(x1, x2, y, method="kmeans")
     result = pid.estimate(pid.Distribution.from_samples(codes.x1, codes.x2, codes.y))
-    assert result.terms() == pytest.approx(entry["pid"], abs=1e-4)
+    assert result.terms() == pytest.approx(entry["zoo_codes_pid"], abs=1e-4)
+    assert pid.decompose(x1, x2, y).terms() == pytest.approx(entry["pid"], abs=1e-4)
+    exact = construction_pid(entry["recipe"])
+    assert exact.terms() == pytest.approx(entry["construction"]["pid"], abs=1e-6)
 
 
 def test_model_pid_of_the_true_labels_is_the_data_pid():

@@ -105,6 +105,31 @@ def test_select_reads_a_compute_report(synergy_npz, tmp_path, capsys):
     assert "ADDITIVE" not in [r["model"] for r in selection["recommendations"]]
 
 
+def test_select_validate_trains_the_picks_and_a_baseline(synergy_npz, tmp_path, capsys):
+    out = tmp_path / "report"
+    assert main(["compute", str(synergy_npz), "--out", str(out), "--quiet"]) == 0
+    chosen = tmp_path / "selection"
+    args = ["select", str(out / "report.json"), "--top", "1", "--out", str(chosen)]
+    assert main([*args, "--validate", str(synergy_npz), "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    selection = json.loads((chosen / "selection.json").read_text())
+    first = selection["recommendations"][0]["model"]
+    validation = selection["validation"]
+    baseline = validation["baseline"]
+    assert baseline == ("EF" if first != "EF" else "ADDITIVE")
+    assert set(validation["models"]) == {first, baseline}
+    assert (
+        validation["models"][first]["rank"] == 1 and validation["models"][baseline]["rank"] is None
+    )
+    best = max(m["accuracy"] for m in validation["models"].values())
+    for name, m in validation["models"].items():
+        assert m["share_of_best"] == pytest.approx(m["accuracy"] / best)
+        assert f"{name:<9} accuracy {m['accuracy']:.3f}" in printed
+    markdown = (chosen / "selection.md").read_text()
+    row = f"| {baseline} | baseline | {validation['models'][baseline]['accuracy']:.3f} |"
+    assert "## Trained on the data" in markdown and row in markdown
+
+
 def test_select_reads_a_bounds_report(tmp_path, capsys):
     x1, x2, y = generative("R", 3000, seed=0)
     files = {name: tmp_path / f"{name}.npz" for name in ("d1", "d2", "dm")}

@@ -57,6 +57,17 @@ def add_quiet_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def require_torch(command: str) -> None:
+    """Refuse, in one sentence, a command that trains models where torch is not installed."""
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        raise ValueError(
+            f"{command} needs torch, which is not installed; install a build for this machine "
+            "(pip install torch) and run it again."
+        ) from None
+
+
 def format_table(rows: list[tuple[str, PIDResult]]) -> str:
     """A plain-text table of R, U1, U2, S and I(X1,X2;Y), one row per named result."""
     width = max(len("data"), *(len(name) for name, _ in rows))

@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from pid.cli.common import add_quiet_option, require_torch
+
 
 def add_parser(commands: Any) -> None:
     """Register ``pid select``."""
@@ -20,7 +22,10 @@ def add_parser(commands: Any) -> None:
     select.add_argument("--bank", type=Path, help="reference bank (default: the packaged one)")
     select.add_argument("--top", type=int, default=3, help="models to recommend (default 3)")
     select.add_argument(
-        "--neighbors", type=int, default=1, help="nearest reference datasets to pool (default 1)"
+        "--neighbors",
+        type=int,
+        default=3,
+        help="nearest reference datasets to pool, weighted by 1 / distance (default 3)",
     )
     select.add_argument(
         "--out",
@@ -28,6 +33,13 @@ def add_parser(commands: Any) -> None:
         default=Path("pid-selection"),
         help="folder for selection.json, .md and .html (default: pid-selection)",
     )
+    select.add_argument(
+        "--validate",
+        metavar="DATA",
+        help="train the recommended models and a baseline on DATA (x1, x2, y) and report what "
+        "each reached (needs torch)",
+    )
+    add_quiet_option(select)
     select.set_defaults(run=run)
 
 
@@ -44,11 +56,28 @@ def run(args: argparse.Namespace) -> int:
     near = ", ".join(f"{name} (s = {s:.3f})" for name, s in selection.neighbors)
     print(f"normalized PID: {shares}\nnearest reference dataset(s): {near}\n{selection.summary}\n")
     for rank, rec in enumerate(selection.recommendations, 1):
-        line = f"{rank}. {rec.model:<9} expected {rec.expected_share:.1%} of the best accuracy"
+        low, high = rec.share_range
+        line = f"{rank}. {rec.model:<9} expected {rec.expected_share:.1%} of the best accuracy "
+        line += f"({low:.1%} to {high:.1%} on the nearest)"
         if rec.accuracy_interval is not None:
             low, high = rec.accuracy_interval
             line += f"; predicted accuracy {low:.1%} to {high:.1%}"
         print(f"{line}\n   {rec.reason}")
-    paths = write_selection(selection, args.out, source=str(args.report))
+    validation = None
+    if args.validate is not None:
+        require_torch("pid select --validate")
+        from pid.io import load
+        from pid.workflows.zoo import validate_selection
+
+        x1, x2, y = load(args.validate)
+        validation = validate_selection(
+            selection, x1, x2, y, source=str(args.validate), progress=not args.quiet
+        )
+        print(f"\ntrained on {args.validate} (baseline {validation['baseline']}):")
+        for name, m in sorted(validation["models"].items(), key=lambda i: -i[1]["accuracy"]):
+            print(
+                f"   {name:<9} accuracy {m['accuracy']:.3f} ({m['share_of_best']:.1%} of the best)"
+            )
+    paths = write_selection(selection, args.out, source=str(args.report), validation=validation)
     print(f"\nwrote {', '.join(str(p) for p in paths.values())}")
     return 0

@@ -12,6 +12,7 @@ from pid.cli.common import (
     add_label_bins_option,
     add_quiet_option,
     parse_columns,
+    require_torch,
 )
 from pid.result import json_default
 
@@ -95,7 +96,7 @@ def _training_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _config(args: argparse.Namespace) -> Any:
-    _require_torch()
+    require_torch("pid zoo")
     import torch
 
     from pid.models import TrainConfig
@@ -174,13 +175,3 @@ def _zoo_table(zoo: dict[str, Any]) -> str:
     lines = ["  ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
     header = "  ".join(c.rjust(w) for c, w in zip(columns, widths, strict=True))
     return "\n".join([header, "-" * len(header), *lines])
-
-
-def _require_torch() -> None:
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        raise ValueError(
-            "pid zoo needs torch, which is not installed; install a build for this machine "
-            "(pip install torch) and run it again."
-        ) from None

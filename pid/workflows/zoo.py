@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from numpy.typing import ArrayLike
 
@@ -11,6 +12,10 @@ from pid.distribution import Distribution
 from pid.models import TrainConfig
 from pid.models.zoo import ZooResult, train_zoo
 from pid.report import Report, compute_report
+from pid.selection import Selection
+
+#: Baselines a validation trains beside the recommended models: the first not among them.
+BASELINES = ("EF", "ADDITIVE")
 
 
 def run_zoo(
@@ -54,3 +59,42 @@ def run_zoo(
         zoo=zoo.summary(),
     )
     return zoo, report
+
+
+def validate_selection(
+    selection: Selection,
+    x1: ArrayLike,
+    x2: ArrayLike,
+    y: ArrayLike,
+    *,
+    config: TrainConfig | None = None,
+    source: str | None = None,
+    progress: bool = False,
+) -> dict[str, Any]:
+    """Train the recommended models and a baseline on ``(x1, x2, y)`` and say what each
+    reached (:func:`pid.models.zoo.train_zoo`, the same 60/20/20 split for all).
+
+    The baseline is the first of :data:`BASELINES` not recommended. Returns a JSON-ready
+    record: ``data``, ``baseline``, and per model its test ``accuracy``, ``rank`` among the
+    recommendations (None for the baseline) and ``share_of_best`` (its accuracy over the best
+    of those trained), beside the ``expected_share`` the selection gave it.
+    """
+    picks = [rec.model for rec in selection.recommendations]
+    baseline = next(name for name in BASELINES if name not in picks)
+    zoo = train_zoo(x1, x2, y, models=[*picks, baseline], config=config, progress=progress)
+    best = max(result["accuracy"] for result in zoo.models.values())
+    expected = {rec.model: rec.expected_share for rec in selection.recommendations}
+    return {
+        "data": source,
+        "baseline": baseline,
+        "n_test": len(zoo.test_index),
+        "models": {
+            name: {
+                "accuracy": result["accuracy"],
+                "rank": picks.index(name) + 1 if name in picks else None,
+                "share_of_best": result["accuracy"] / best if best > 0 else 0.0,
+                "expected_share": expected.get(name),
+            }
+            for name, result in zoo.models.items()
+        },
+    }
