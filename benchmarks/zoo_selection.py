@@ -35,7 +35,10 @@ from pid.workflows import analyze
 
 
 def table_3_4(bank: dict) -> None:
-    data = {d["name"]: d["models"] for d in bank["datasets"]}
+    # The first draw of each of the specialized recipes.
+    data = {}
+    for entry in bank["datasets"]:
+        data.setdefault(entry["recipe"].get("dataset"), entry["models"])
     rows = {
         "R": [data["R"][m]["pid"]["R"] for m in MODELS],
         "Acc(D_R)": [data["R"][m]["accuracy"] for m in MODELS],
@@ -68,8 +71,8 @@ def agreement_correlation(bank: dict) -> None:
     )
     print("|---|---|---|---|---|---|")
     for label, keep in (
-        ("Table 3.2 (10)", lambda d: d["name"] in GENERATIVE),
-        (f"whole bank ({len(bank['datasets'])})", lambda d: True),
+        ("Table 3.2", lambda d: d["recipe"].get("dataset") in GENERATIVE),
+        ("whole bank", lambda d: True),
     ):
         alpha, accuracy, total, within = [], [], [], []
         for entry in filter(keep, bank["datasets"]):
@@ -81,7 +84,7 @@ def agreement_correlation(bank: dict) -> None:
             total += [sum(r["pid"].values()) for r in results]
             within.append(pearsonr(a, acc)[0])
         print(
-            f"| {label} | {len(alpha)} | {pearsonr(alpha, accuracy)[0]:.2f} | "
+            f"| {label} ({len(within)}) | {len(alpha)} | {pearsonr(alpha, accuracy)[0]:.2f} | "
             f"{spearmanr(alpha, accuracy)[0]:.2f} | {np.mean(within):.2f} | "
             f"{pearsonr(total, accuracy)[0]:.2f} |"
         )

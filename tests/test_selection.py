@@ -172,10 +172,11 @@ def test_packaged_bank_is_consistent():
     from pid.models.reference import reference_recipes
 
     bank = load_reference()
-    recipes = reference_recipes()
-    assert [d["name"] for d in bank["datasets"]] == [r["name"] for r in recipes]
-    assert len(bank["datasets"]) >= 20
-    for entry, recipe in zip(bank["datasets"], recipes, strict=True):
+    seeds = bank["settings"]["seeds"]
+    draws = [(recipe, seed) for recipe in reference_recipes() for seed in seeds]
+    assert len(seeds) >= 3 and len(bank["datasets"]) == len(draws) >= 60
+    for entry, (recipe, seed) in zip(bank["datasets"], draws, strict=True):
+        assert entry["name"] == f"{recipe['name']} (seed {seed})" and entry["seed"] == seed
         assert entry["recipe"] == {k: v for k, v in recipe.items() if k != "name"}
         assert set(entry["models"]) == set(MODELS)
         assert entry["shares"] == pytest.approx(normalized_pid(entry["pid"]))
@@ -202,8 +203,8 @@ def test_packaged_bank_matches_its_recipes():
     from pid.models.reference import construction_pid, make_dataset
 
     bank = load_reference()
-    entry = next(d for d in bank["datasets"] if d["name"] == "S")
-    x1, x2, y = make_dataset(entry["recipe"], bank["settings"]["n_samples"])
+    entry = next(d for d in bank["datasets"] if d["name"] == "S (seed 1)")
+    x1, x2, y = make_dataset(entry["recipe"], bank["settings"]["n_samples"], seed=1)
     codes = discretize(x1, x2, y, method="kmeans")
     result = pid.estimate(pid.Distribution.from_samples(codes.x1, codes.x2, codes.y))
     assert result.terms() == pytest.approx(entry["zoo_codes_pid"], abs=1e-4)

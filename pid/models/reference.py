@@ -89,17 +89,19 @@ def build_reference(
     config: TrainConfig | None = None,
     recipes: list[dict[str, Any]] | None = None,
     models: list[str] | None = None,
+    seeds: tuple[int, ...] = (0, 1, 2),
     progress: bool = False,
 ) -> dict[str, Any]:
     """Train the zoo on every reference dataset and return the bank (a JSON-ready dict).
 
-    Each dataset has ``n_samples`` samples (seed 0), split 60/20/20; see
-    :func:`pid.models.zoo.train_zoo`. Its ``pid`` and ``shares``, which :func:`pid.selection.
-    select` matches a report against, are those of :func:`pid.decompose`'s default on the
-    samples (bias-corrected, as ``pid compute`` reports them); ``construction`` holds the exact
-    PID it is built with (:func:`construction_pid`) and ``construction_error_bits`` the largest
-    term difference; ``zoo_codes_pid`` the plug-in PID of the codes the zoo's model PIDs and
-    agreements are measured on. ``progress`` shows a bar over datasets.
+    Each recipe is drawn once per sample seed of ``seeds`` (``n_samples`` samples each, named
+    ``"NAME (seed S)"``), split 60/20/20; see :func:`pid.models.zoo.train_zoo`. Its ``pid``
+    and ``shares``, which :func:`pid.selection.select` matches a report against, are those of
+    :func:`pid.decompose`'s default on the samples (bias-corrected, as ``pid compute`` reports
+    them); ``construction`` holds the exact PID it is built with (:func:`construction_pid`)
+    and ``construction_error_bits`` the largest term difference; ``zoo_codes_pid`` the plug-in
+    PID of the codes the zoo's model PIDs and agreements are measured on. ``progress`` shows a
+    bar over datasets.
     """
     import torch
     from tqdm.auto import tqdm
@@ -108,16 +110,19 @@ def build_reference(
     recipes = reference_recipes() if recipes is None else recipes
     start = time.perf_counter()
     entries = []
-    for recipe in tqdm(recipes, desc="reference datasets", disable=not progress):
-        x1, x2, y = make_dataset(recipe, n_samples)
+    draws = [(recipe, seed) for recipe in recipes for seed in seeds]
+    constructions = {recipe["name"]: construction_pid(recipe) for recipe in recipes}
+    for recipe, seed in tqdm(draws, desc="reference datasets", disable=not progress):
+        x1, x2, y = make_dataset(recipe, n_samples, seed=seed)
         zoo = train_zoo(x1, x2, y, models=models, config=config)
         measured = decompose(x1, x2, y)
-        exact = construction_pid(recipe)
+        exact = constructions[recipe["name"]]
         terms = measured.terms()
         entries.append(
             {
-                "name": recipe["name"],
+                "name": f"{recipe['name']} (seed {seed})",
                 "recipe": {k: v for k, v in recipe.items() if k != "name"},
+                "seed": seed,
                 "pid": terms,
                 "shares": normalized_pid(terms),
                 "information": measured.mi_x1x2_y,
@@ -143,6 +148,7 @@ def build_reference(
         ),
         "settings": {
             "n_samples": n_samples,
+            "seeds": list(seeds),
             "split": [0.6, 0.2, 0.2],
             "structure_seed": 0,
             "models": list(models or MODELS),
