@@ -308,31 +308,57 @@ def _table_columns(
     return chosen
 
 
-def _load_torch(path: Path, keys: Keys) -> list[np.ndarray]:
+def load_torch_file(
+    path: str | os.PathLike,
+    *,
+    source: str,
+    remedy: str,
+    allowed: Sequence[Any] = (),
+    kinds: str = "tensors and plain containers",
+) -> Any:
+    """What ``torch.save`` wrote to ``path``, read with ``weights_only=True``: tensors, plain
+    containers and the ``allowed`` classes and functions only (``kinds`` says which in
+    messages), so no code from the file runs.
+
+    ``source`` names the file in messages (``"DATA file x.pt"``) and ``remedy`` says how to
+    get a good one; a missing file raises ``FileNotFoundError``, a file that is truncated or
+    not written by ``torch.save`` or that holds other objects ``ValueError`` (a file that
+    needs unpickling is never loaded).
+    """
     import pickle
 
     import torch
 
-    # weights_only=True runs no code from the file; numpy arrays need their rebuilders allowed.
-    core = np._core if hasattr(np, "_core") else np.core
-    dtypes = [getattr(np.dtypes, n) for n in np.dtypes.__all__] if hasattr(np, "dtypes") else []
-    allowed = [core.multiarray._reconstruct, np.ndarray, np.dtype, *dtypes]
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{source} does not exist or is not a file; check the path.")
     not_torch = (
-        f"DATA file {path.name} is not a file written by torch.save (a zip archive); "
-        "save a dict of tensors or arrays with torch.save."
+        f"{source} is truncated or not a file written by torch.save (a zip archive); {remedy}."
     )
     if not zipfile.is_zipfile(path):
         raise ValueError(not_torch)
     try:
-        with torch.serialization.safe_globals(allowed):
-            data = torch.load(path, map_location="cpu", weights_only=True)
+        with torch.serialization.safe_globals(list(allowed)):
+            return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError:
         raise ValueError(
-            f"DATA file {path.name} holds objects other than tensors, arrays and plain "
-            "containers, which are not loaded for safety; save a dict of tensors or arrays."
+            f"{source} holds objects other than {kinds}, which are not loaded for safety; {remedy}."
         ) from None
     except (RuntimeError, EOFError, OSError):
         raise ValueError(not_torch) from None
+
+
+def _load_torch(path: Path, keys: Keys) -> list[np.ndarray]:
+    # numpy arrays need their rebuilders allowed.
+    core = np._core if hasattr(np, "_core") else np.core
+    dtypes = [getattr(np.dtypes, n) for n in np.dtypes.__all__] if hasattr(np, "dtypes") else []
+    data = load_torch_file(
+        path,
+        source=f"DATA file {path.name}",
+        remedy="save a dict of tensors or arrays with torch.save",
+        allowed=[core.multiarray._reconstruct, np.ndarray, np.dtype, *dtypes],
+        kinds="tensors, arrays and plain containers",
+    )
     if not isinstance(data, Mapping):
         raise ValueError(
             f"{path.name} holds a {type(data).__name__}, not a dict; save a dict of tensors "

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from pid.schema import BITS_LIMIT, Checker, JSONLimits, describe, parse_json
 
 if TYPE_CHECKING:
     from pid.distribution import Distribution
@@ -14,6 +16,8 @@ if TYPE_CHECKING:
 #: Version of the JSON layout written by :meth:`PIDResult.to_json` (version 1, without
 #: ``sampling``, is read too).
 SCHEMA_VERSION = 2
+#: What to do about a result that cannot be read.
+REGENERATE = "regenerate the result with this version of pid"
 
 #: The four PID terms, in the order every table and array of the toolkit uses.
 TERMS = ("R", "U1", "U2", "S")
@@ -132,21 +136,37 @@ class PIDResult:
         return json.dumps(self.to_dict(), indent=indent, default=json_default)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> PIDResult:
-        """Rebuild a result from :meth:`to_dict` output."""
+    def from_dict(cls, data: Any, source: str = "data") -> PIDResult:
+        """Rebuild a result from :meth:`to_dict` output, checking each field: the four terms
+        and three informations finite numbers of bits within :data:`~pid.schema.BITS_LIMIT`,
+        the estimator a string, ``diagnostics``, ``provenance`` and ``sampling`` objects; a
+        wrong or unknown field is refused with one sentence naming ``source`` and it."""
+        checker = Checker(source, REGENERATE)
+        data = checker.record(data)
         version = data.get("schema_version")
         if version not in (1, SCHEMA_VERSION):
             raise ValueError(
-                f"data has schema_version {version!r}, but this version of pid reads "
-                f"{SCHEMA_VERSION}; regenerate the result with this version."
+                f"{source} has schema_version {describe(version)}, but this version of pid "
+                f"reads {SCHEMA_VERSION}; {REGENERATE}."
             )
-        fields = {k: v for k, v in data.items() if k not in ("schema_version", "units")}
-        return cls(**fields)
+        names = [f.name for f in fields(cls)]
+        unknown = [key for key in data if key not in (*names, "schema_version", "units")]
+        if unknown:
+            checker.fail(str(unknown[0]), "is no field of a PID result")
+        for name in (*TERMS, "mi_x1_y", "mi_x2_y", "mi_x1x2_y"):
+            checker.number(data, name, low=-BITS_LIMIT, high=BITS_LIMIT, unit=" bits")
+        checker.text(data, "estimator")
+        for name in ("diagnostics", "provenance", "sampling"):
+            if name in data:
+                checker.mapping(data, name)
+        return cls(**{k: v for k, v in data.items() if k in names})
 
     @classmethod
-    def from_json(cls, text: str) -> PIDResult:
-        """Rebuild a result from :meth:`to_json` output."""
-        return cls.from_dict(json.loads(text))
+    def from_json(cls, text: str, limits: JSONLimits | None = None) -> PIDResult:
+        """Rebuild a result from :meth:`to_json` output, read within ``limits`` (size, nesting,
+        integers; :class:`~pid.schema.JSONLimits`) and checked by :meth:`from_dict`."""
+        data = parse_json(text, source="text", remedy=REGENERATE, limits=limits)
+        return cls.from_dict(data, "text")
 
     def __str__(self) -> str:
         return (

@@ -14,19 +14,21 @@ reached. No torch is needed here.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from dataclasses import asdict, dataclass
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 from pid.report import Report
+from pid.report.document import check_report
 from pid.result import TERMS, normalized_pid
+from pid.schema import Checker, JSONLimits, describe, join, parse_json, read_json
 
 BANK_KIND = "pid-reference-bank"
 BANK_SCHEMA_VERSION = 1
+#: What to do about a bank that cannot be read.
+REBUILD = "rebuild it with pid zoo build-reference"
 
 #: What each interaction asks of a fusion model, for the sentences of a recommendation.
 NEEDS = {
@@ -114,23 +116,18 @@ def report_terms(report: Report) -> tuple[dict[str, float], tuple[float, float] 
     A ``pid compute`` report (mode ``full``) gives ``R, U1, U2, S``; a ``pid bounds`` report
     (mode ``bounds``) gives ``R, U1, U2`` and a range for ``S`` (bias-corrected where the sets
     were resampled), whose midpoint is used, and the interval of the best multimodal accuracy.
+    The report's fields are checked first (:func:`pid.report.document.check_report`).
     """
-    terms = report.terms
-    if not isinstance(terms, dict) or not all(_finite(terms.get(t)) for t in TERMS):
-        raise ValueError(
-            "REPORT holds no PID values (terms R, U1, U2 and S); pass the report.json that "
-            "pid compute or pid bounds wrote."
-        )
-    terms = {t: float(terms[t]) for t in TERMS}
+    check_report(report.to_dict(), "REPORT")
+    terms = {t: float(report.terms[t]) for t in TERMS}
     interval = None
     if report.mode == "bounds":
         figures = report.bounds or {}
         low = figures.get("S_lower_corrected", figures.get("S_lower", terms["S"]))
         high = figures.get("S_upper_corrected", figures.get("S_upper", terms["S"]))
         terms["S"] = (float(low) + float(high)) / 2
-        accuracy = report.accuracy or {}
-        if _finite(accuracy.get("lower")) and _finite(accuracy.get("upper")):
-            interval = (float(accuracy["lower"]), float(accuracy["upper"]))
+        if report.accuracy is not None:
+            interval = (float(report.accuracy["lower"]), float(report.accuracy["upper"]))
     if sum(max(v, 0.0) for v in terms.values()) <= 0:
         raise ValueError(
             "REPORT's PID is zero: the modalities carry no information about the label, so no "
@@ -139,56 +136,46 @@ def report_terms(report: Report) -> tuple[dict[str, float], tuple[float, float] 
     return terms, interval
 
 
-def load_reference(path: str | os.PathLike | None = None) -> dict[str, Any]:
+def load_reference(
+    path: str | os.PathLike | None = None, limits: JSONLimits | None = None
+) -> dict[str, Any]:
     """The reference bank: the one shipped with the package, or a JSON file built by
-    ``pid zoo build-reference``; its layout is checked."""
+    ``pid zoo build-reference`` read within ``limits`` (:class:`~pid.schema.JSONLimits`);
+    its layout is checked (:func:`check_reference`)."""
     if path is None:
         text = resources.files("pid").joinpath("data/reference_bank.json").read_text("utf-8")
         source = "the packaged reference bank"
+        bank = parse_json(text, source=source, remedy=REBUILD, limits=limits)
     else:
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"reference bank {str(path)!r} does not exist; check the path.")
-        text, source = path.read_text(encoding="utf-8"), path.name
-    try:
-        bank = json.loads(text)
-    except json.JSONDecodeError:
-        raise ValueError(
-            f"{source} is not JSON; rebuild it with pid zoo build-reference."
-        ) from None
+        bank, source = read_json(path, what="reference bank", remedy=REBUILD, limits=limits)
     check_reference(bank, source)
     return bank
 
 
 def check_reference(bank: Any, source: str = "the reference bank") -> None:
-    """Refuse a bank whose layout is not the one :func:`select` reads."""
-    if not isinstance(bank, dict) or bank.get("kind") != BANK_KIND:
-        raise ValueError(
-            f"{source} is not a reference bank; build one with pid zoo build-reference."
-        )
+    """Refuse a bank whose layout is not the one :func:`select` reads, with one sentence
+    naming ``source`` and the field: a non-empty list of ``datasets``, each with its
+    ``name``, ``shares`` (the four terms, each in [0, 1]), ``pid`` where present (bits) and
+    ``models`` (each with its accuracy in [0, 1], model PID and agreement in bits)."""
+    checker = Checker(source, REBUILD)
+    bank = checker.record(bank)
+    if bank.get("kind") != BANK_KIND:
+        raise ValueError(f"{source} is not a reference bank; {REBUILD}.")
     if bank.get("schema_version") != BANK_SCHEMA_VERSION:
         raise ValueError(
-            f"{source} has schema_version {bank.get('schema_version')!r}, but this version of "
-            f"pid reads {BANK_SCHEMA_VERSION}; rebuild it with pid zoo build-reference."
+            f"{source} has schema_version {describe(bank.get('schema_version'))}, but this "
+            f"version of pid reads {BANK_SCHEMA_VERSION}; {REBUILD}."
         )
-    datasets = bank.get("datasets")
-    if not isinstance(datasets, list) or not datasets:
-        raise ValueError(f"{source} holds no datasets; rebuild it with pid zoo build-reference.")
-    for entry in datasets:
-        models = entry.get("models") if isinstance(entry, dict) else None
-        shares = entry.get("shares") if isinstance(entry, dict) else None
-        if (
-            not isinstance(models, dict)
-            or not models
-            or not isinstance(shares, dict)
-            or not all(_finite(shares.get(t)) for t in TERMS)
-            or not all(_finite(m.get("accuracy")) for m in models.values())
-        ):
-            name = entry.get("name") if isinstance(entry, dict) else entry
-            raise ValueError(
-                f"{source} has an incomplete dataset entry {name!r} (shares and model accuracies "
-                "are needed); rebuild it with pid zoo build-reference."
-            )
+    datasets = checker.sequence(bank, "datasets")
+    if not datasets:
+        checker.fail("datasets", "is empty")
+    for index in range(len(datasets)):
+        checker.mapping(datasets, index, "datasets")
+        where = join("datasets", index)
+        checker.text(datasets[index], "name", where)
+        checker.numbers(datasets[index], "shares", where, keys=TERMS, low=0.0, high=1.0)
+        checker.bits(datasets[index], "pid", where, keys=TERMS, required=False)
+        checker.model_results(datasets[index], "models", where, terms=TERMS)
 
 
 def select(

@@ -24,6 +24,7 @@ from pid.factorcl import (  # noqa: E402
 )
 from pid.factorcl.augment import augment, shared_fraction, unique_augment  # noqa: E402
 from pid.factorcl.estimators import same_class  # noqa: E402
+from pid.factorcl.networks import ContrastiveNet  # noqa: E402
 from pid.factorcl.objectives import FactorCLObjective, supcon_loss  # noqa: E402
 
 # Small synthetic configuration shared by the training tests (measured in
@@ -295,6 +296,81 @@ def test_load_refuses_a_file_that_is_not_a_checkpoint(tmp_path):
     torch.save({"weights": torch.zeros(2)}, tmp_path / "other.pt")
     with pytest.raises(ValueError, match="not a FactorCL checkpoint"):
         ContrastiveModel.load(tmp_path / "other.pt")
+
+
+@pytest.fixture
+def checkpoint(tmp_path):
+    """A small untrained FactorCL checkpoint on vectors of 3 and 2 features, and its model."""
+    config = {"method": "factorcl-ssl", "shapes": [[3], [2]], "hidden": 8, "embed_dim": 4}
+    net = ContrastiveNet((3,), (2,), hidden=8, embed_dim=4, factorized=True)
+    stats = (np.zeros(3, np.float32), np.zeros(2, np.float32))
+    model = ContrastiveModel(net, "factorcl-ssl", config, stats, tuple(s + 1 for s in stats))
+    path = tmp_path / "model.pt"
+    model.save(path)
+    return path, model
+
+
+def test_a_truncated_checkpoint_is_named_in_one_sentence(checkpoint):
+    path, _ = checkpoint
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(ValueError, match=r"^checkpoint .*model\.pt is truncated or not a file"):
+        ContrastiveModel.load(path)
+
+
+def test_a_checkpoint_needing_unpickling_is_refused_without_advising_it(tmp_path):
+    path = tmp_path / "pickled.pt"
+    torch.save({"format": "pid.factorcl.checkpoint/1", "mean": np.float64(1.0)}, path)
+    with pytest.raises(ValueError, match="which are not loaded for safety") as refused:
+        ContrastiveModel.load(path)
+    assert "weights_only" not in str(refused.value) and "\n" not in str(refused.value)
+
+
+def _edit_checkpoint(path, edit):
+    state = torch.load(path, weights_only=True)
+    edit(state)
+    torch.save(state, path)
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda s: s.pop("config"), "config is missing"),
+        (lambda s: s["config"].update(hidden="x"), "config.hidden is 'x', not a whole number"),
+        (
+            lambda s: s["config"].update(hidden=2000),
+            r"net\.backbones\.0\.0\.weight has shape \(8, 3\), but the settings give \(2000, 3\)",
+        ),
+        (
+            lambda s: s["config"].update(shapes=[[3]]),
+            "config.shapes is a list of 1 item, not one shape per modality",
+        ),
+        (lambda s: s["config"].update(method="clip"), "config.method is 'clip', not one of"),
+        (
+            lambda s: s["net"]["heads.s1.bias"].fill_(math.nan),
+            r"net\.heads\.s1\.bias holds NaN or infinite values",
+        ),
+        (lambda s: s["net"].update(extra=torch.zeros(2)), "net.extra is no part of the network"),
+        (lambda s: s["std"][1].zero_(), r"std\[1\] holds a standard deviation of 0 or less"),
+        (
+            lambda s: s.update(mean=[torch.zeros(3)]),
+            "mean is a list of 1 item, not one vector per modality",
+        ),
+    ],
+)
+def test_a_malformed_checkpoint_is_refused_naming_the_field(checkpoint, edit, message):
+    path, _ = checkpoint
+    _edit_checkpoint(path, edit)
+    with pytest.raises(
+        ValueError, match=f"^checkpoint .*model\\.pt: {message}.*; pass a checkpoint"
+    ):
+        ContrastiveModel.load(path, device="cpu")
+
+
+def test_a_checkpoint_loads_back_the_same_encoders(checkpoint):
+    path, model = checkpoint
+    x1, x2 = np.ones((5, 3), np.float32), np.ones((5, 2), np.float32)
+    loaded = ContrastiveModel.load(path, device="cpu")
+    np.testing.assert_array_equal(loaded.features(x1, x2), model.features(x1, x2))
 
 
 # ------------------------------------------------------------------ command line

@@ -1,4 +1,5 @@
 import json
+import math
 
 import pytest
 
@@ -83,3 +84,88 @@ def test_a_sparse_sample_is_warned_of_in_every_format(tmp_path):
     assert warning in paths["md"].read_text()
     assert warning in paths["html"].read_text()
     assert read_report(paths["json"]).sampling["warnings"][0].startswith("only 2.6 samples")
+
+
+#: Stands for an integer of 5000 digits, which json.dumps refuses to write.
+LONG = "<5000 digits>"
+
+
+def _bounds_record(report):
+    """``report``'s JSON form with the fields of a bounds report added."""
+    record = json.loads(json.dumps(report.to_dict()))
+    record["bounds"] = {"S_lower": 0.5, "S_upper": 1.0}
+    record["accuracy"] = {"lower": 0.7, "upper": 0.9}
+    return record
+
+
+def _set(path, value):
+    """An edit of a report's JSON form: ``value`` at the dotted ``path``."""
+
+    def edit(record):
+        *parents, last = path.split(".")
+        for key in parents:
+            record = record[key]
+        record[last] = value
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (_set("terms.S", 10**400), "terms.S is an integer of 401 digits, more than the 100"),
+        (_set("terms.S", 1e308), r"terms.S is 1e\+308, outside \[-64, 64\] bits"),
+        (_set("terms.S", math.nan), "terms.S is NaN, not a finite number"),
+        (_set("terms.U1", None), "terms.U1 is null"),
+        (_set("terms", [1, 2, 3, 4]), "terms is a list of 4 items, not an object"),
+        (_set("intervals.S", 5), r"intervals.S is 5, not a pair \[lower, upper\]"),
+        (_set("intervals.S", None), "intervals.S is null"),
+        (_set("intervals.S", [1.2, 0.8]), "intervals.S has its lower end 1.2 above"),
+        (_set("intervals", [1, 2]), "intervals is a list of 2 items, not an object"),
+        (_set("accuracy", "high"), "accuracy is 'high', not an object"),
+        (_set("accuracy.upper", 1.5), r"accuracy.upper is 1.5, outside \[0, 1\]"),
+        (_set("accuracy.lower", 0.95), "accuracy has its lower end above its upper end"),
+        (_set("bounds.S_lower", "x"), "bounds.S_lower is 'x', not a number"),
+        (_set("shares.S", -0.5), r"shares.S is -0.5, outside \[0, 1\]"),
+        (_set("information.H(Y)", math.inf), "information.H\\(Y\\) is Infinity, not a finite"),
+        (_set("mode", "partial"), "mode is 'partial', not one of full, bounds"),
+        (_set("provenance", "x"), "provenance is 'x', not an object"),
+        (_set("guidance", [1]), r"guidance\[0\] is 1, not a string"),
+        (_set("provenance.seed", LONG), "provenance.seed is an integer of 5000 digits"),
+        (_set("zoo", {"models": {"EF": {"accuracy": "high"}}}), "zoo.models.EF.accuracy is 'high'"),
+    ],
+)
+def test_read_report_names_the_wrong_field(report, tmp_path, edit, message):
+    record = _bounds_record(report)
+    edit(record)
+    path = tmp_path / "report.json"
+    # NaN and Infinity as Python's json writes them; LONG as 5000 digits, past Python's limit.
+    path.write_text(json.dumps(record).replace(f'"{LONG}"', "1" * 5000))
+    with pytest.raises(ValueError, match=f"^REPORT file report.json: {message}.*; pass a report"):
+        read_report(path)
+
+
+def test_read_report_refuses_deep_nesting_in_one_sentence(report, tmp_path):
+    depth = 100_000
+    text = json.dumps(report.to_dict())[:-1] + ', "zoo": ' + "[" * depth + "]" * depth + "}"
+    path = tmp_path / "report.json"
+    path.write_text(text)
+    with pytest.raises(ValueError, match="json nests arrays and objects more than 64 levels deep"):
+        read_report(path)
+    path.write_text(text.replace("[" * depth + "]" * depth, "[" * 70 + "]" * 70))
+    with pytest.raises(ValueError, match="zoo nests arrays and objects more than 64 levels deep"):
+        read_report(path)
+
+
+def test_read_report_reads_the_nan_pid_writes_where_a_figure_does_not_exist(tmp_path):
+    # Without permutations the null model's mean is NaN: a report pid wrote is read back whole.
+    x1, x2, y = latent_bits(400, flip=0.1, seed=0)
+    plugin = SamplingOptions(correction="none", n_null=0)
+    dist = Distribution.from_samples(x1, x2, y)
+    report = compute_report(decompose(x1, x2, y, sampling=plugin), dist)
+    path = tmp_path / "report.json"
+    path.write_text(json.dumps(report.to_dict()))
+    assert "NaN" in path.read_text()
+    again = read_report(path)
+    assert math.isnan(again.sampling["null"]["mean"]["S"])
+    assert again.terms == report.terms

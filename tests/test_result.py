@@ -63,3 +63,24 @@ def test_numpy_scalars_serialize():
 def test_no_term_is_negative_even_by_rounding():
     for name in ("imperfect_rdn", "copy", "unq", "diff"):
         assert min(estimate(canonical(name)).terms().values()) >= 0.0
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('"R": 1.0', '"R": NaN', "R is NaN, not a finite number"),
+        ('"mi_x1_y": 1.0', '"mi_x1_y": ' + "1" * 5000, "mi_x1_y is an integer of 5000 digits"),
+        ('"estimator": "cvx"', '"estimator": 3', "estimator is 3, not a string"),
+        ('"units": "bits"', '"units": "bits", "extra": 1', "extra is no field of a PID result"),
+        (
+            '"diagnostics": {',
+            '"diagnostics": {"deep": ' + "[" * 80 + "]" * 80 + ", ",
+            "diagnostics nests arrays and objects more than 64 levels deep",
+        ),
+    ],
+)
+def test_from_json_names_the_wrong_field(old, new, message):
+    good = estimate(canonical("rdn_xor")).to_json(indent=None)
+    assert old in good
+    with pytest.raises(ValueError, match=f"^text: {message}.*; regenerate the result"):
+        PIDResult.from_json(good.replace(old, new, 1))

@@ -1,12 +1,15 @@
 """Model PID, agreement (Eq. 3.6), the reference bank and model selection (Section 3.3.4)."""
 
 import copy
+import json
 import math
+import re
 
 import numpy as np
 import pytest
 
 import pid
+from pid.cli import main
 from pid.report import Report
 from pid.result import TERMS, normalized_pid
 from pid.selection import agreement, distance, load_reference, report_terms, select
@@ -138,9 +141,9 @@ def test_select_pools_neighbors_and_reads_bounds_reports():
 @pytest.mark.parametrize(
     ("report", "message"),
     [
-        (_full_report(None), "REPORT holds no PID values"),
-        (_full_report({"R": 0.1, "U1": 0.2}), "REPORT holds no PID values"),
-        (_full_report({"R": 0.1, "U1": "x", "U2": 0, "S": 0}), "REPORT holds no PID values"),
+        (_full_report(None), "REPORT: terms is null"),
+        (_full_report({"R": 0.1, "U1": 0.2}), "REPORT: terms.U2 is missing"),
+        (_full_report({"R": 0.1, "U1": "x", "U2": 0, "S": 0}), "terms.U1 is 'x', not a number"),
         (_full_report(dict.fromkeys(TERMS, 0.0)), "REPORT's PID is zero"),
     ],
 )
@@ -155,7 +158,7 @@ def test_bad_banks_and_arguments_are_refused(tmp_path):
         select(report, bank=_bank(), top=0)
     broken = copy.deepcopy(_bank())
     del broken["datasets"][1]["models"]["MI"]["accuracy"]
-    with pytest.raises(ValueError, match="incomplete dataset entry 'redundancy'"):
+    with pytest.raises(ValueError, match=r"datasets\[1\]\.models\.MI\.accuracy is missing"):
         select(report, bank=broken)
     with pytest.raises(ValueError, match="is not a reference bank"):
         select(report, bank={"kind": "other"})
@@ -231,3 +234,124 @@ def test_model_pid_of_the_true_labels_is_the_data_pid():
     constant = model_pid(codes, index, np.zeros(300, dtype=int))
     assert constant.total == 0.0
     assert not math.isnan(constant.S)
+
+
+def _edited_bank(path, value):
+    """The test bank with ``value`` at ``path`` (keys and list indices); None deletes it."""
+    bank = _bank()
+    record = bank
+    for key in path[:-1]:
+        record = record[key]
+    if value is None:
+        del record[path[-1]]
+    else:
+        record[path[-1]] = value
+    return bank
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        (("datasets", 0, "models", "EF"), 5, r"datasets\[0\]\.models\.EF is 5, not an object"),
+        (("datasets", 0, "name"), None, r"datasets\[0\]\.name is missing"),
+        (("datasets", 1, "pid"), "high", r"datasets\[1\]\.pid is 'high', not an object"),
+        (
+            ("datasets", 0, "models", "EF", "accuracy"),
+            "high",
+            r"datasets\[0\]\.models\.EF\.accuracy is 'high', not a number",
+        ),
+        (
+            ("datasets", 0, "models", "MI", "accuracy"),
+            1.5,
+            r"datasets\[0\]\.models\.MI\.accuracy is 1\.5, outside \[0, 1\]",
+        ),
+        (
+            ("datasets", 0, "shares", "S"),
+            math.nan,
+            r"datasets\[0\]\.shares\.S is NaN, not a finite number",
+        ),
+        (("datasets", 0, "models"), {}, r"datasets\[0\]\.models holds no models"),
+        (("datasets", 1), [], r"datasets\[1\] is a list of 0 items, not an object"),
+        (("datasets",), {}, "datasets is an object, not a list"),
+        (
+            ("datasets", 0, "models", "EF", "pid", "S"),
+            "x",
+            r"datasets\[0\]\.models\.EF\.pid\.S is 'x', not a number",
+        ),
+    ],
+)
+def test_a_malformed_bank_is_refused_naming_the_field(tmp_path, capsys, path, value, message):
+    bank_file = tmp_path / "bank.json"
+    bank_file.write_text(json.dumps(_edited_bank(path, value)))
+    expected = f"^reference bank bank.json: {message}; rebuild it with pid zoo build-reference.$"
+    with pytest.raises(ValueError, match=expected):
+        load_reference(bank_file)
+    report = tmp_path / "report.json"
+    report.write_text(json.dumps(_full_report({"R": 0.05, "U1": 0, "U2": 0, "S": 0.2}).to_dict()))
+    out = tmp_path / "selection"
+    _refused(capsys, ["select", str(report), "--bank", str(bank_file), "--out", str(out)])
+    assert not out.exists()
+
+
+def _report_text(**changes):
+    """A bounds report's JSON text with top-level fields replaced (Python's json writes NaN)."""
+    report = _full_report(
+        {"R": 0.4, "U1": 0.05, "U2": 0.05, "S": 0.0},
+        mode="bounds",
+        intervals={"S": [0.0, 0.3]},
+        bounds={"S_lower": 0.0, "S_upper": 0.2},
+        accuracy={"lower": 0.7, "upper": 0.9},
+    )
+    return json.dumps({**report.to_dict(), **changes})
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            _report_text(terms={"R": 0.1, "U1": 0, "U2": 0, "S": "@"}).replace('"@"', "9" * 400),
+            "terms.S is an integer of 400 digits",
+        ),
+        (
+            _report_text(terms={"R": 0.1, "U1": 0, "U2": 0, "S": 1e308}),
+            r"terms.S is 1e\+308, outside \[-64, 64\] bits",
+        ),
+        (
+            _report_text(terms={"R": 0.1, "U1": 0, "U2": 0, "S": math.nan}),
+            "terms.S is NaN, not a finite number",
+        ),
+        (_report_text(intervals={"S": 5}), r"intervals.S is 5, not a pair \[lower, upper\]"),
+        (_report_text(intervals={"S": None}), "intervals.S is null"),
+        (_report_text(intervals=[0, 1]), "intervals is a list of 2 items, not an object"),
+        (_report_text(accuracy="high"), "accuracy is 'high', not an object"),
+        (_report_text(bounds={"S_lower": None}), "bounds.S_lower is null"),
+        (
+            _report_text(provenance={"seed": "@"}).replace('"@"', "1" * 5000),
+            "provenance.seed is an integer of 5000 digits",
+        ),
+        (
+            _report_text()[:-1] + ', "zoo": ' + "[" * 100_000 + "]" * 100_000 + "}",
+            "nests arrays and objects more than 64 levels deep",
+        ),
+    ],
+)
+def test_select_refuses_a_malformed_report_in_one_sentence(tmp_path, capsys, text, message):
+    path = tmp_path / "report.json"
+    path.write_text(text)
+    out = tmp_path / "selection"
+    err = _refused(capsys, ["select", str(path), "--out", str(out)])
+    assert "REPORT file report.json" in err and re.search(message, err)
+    assert err.rstrip().endswith(
+        "; pass a report.json that pid compute, pid bounds or pid zoo train wrote."
+    )
+    assert not out.exists()
+
+
+def _refused(capsys, args):
+    """``pid ARGS`` exits with status 2 and one sentence on stderr, without a traceback; the
+    sentence is returned."""
+    assert main(args) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("pid: error: ") and captured.err.count("\n") == 1
+    return captured.err

@@ -156,7 +156,7 @@ def test_refusals_exit_2_with_one_sentence(synergy_npz, tmp_path, capsys):
 
     no_pid = tmp_path / "report.json"
     no_pid.write_text(json.dumps({"kind": "pid-report", "schema_version": 2, "mode": "full"}))
-    refused(["select", str(no_pid)], "report.json holds no PID values")
+    refused(["select", str(no_pid)], "report.json: terms is missing")
     refused(["select", str(tmp_path / "nothing.json")], "does not exist")
     refused(["zoo", "train", str(synergy_npz), "--models", "FOO"], "model 'FOO' is unknown")
     small = tmp_path / "small.npz"

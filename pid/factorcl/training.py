@@ -24,8 +24,9 @@ from pid.backend import resolve_device
 from pid.factorcl.augment import augment, shared_fraction, unique_augment
 from pid.factorcl.networks import ContrastiveNet
 from pid.factorcl.objectives import CrossModalObjective, FactorCLObjective
-from pid.io import write_bytes_atomic
+from pid.io import load_torch_file, write_bytes_atomic
 from pid.nn import Fitted, fit
+from pid.schema import Checker, describe, join
 
 #: Methods :func:`train` knows: FactorCL, its ablations without factorization, and baselines.
 METHODS = (
@@ -43,6 +44,10 @@ SUPERVISED = ("factorcl-sup", "ourcl-sup", "supcon")
 
 #: Version tag of the checkpoint format.
 CHECKPOINT_FORMAT = "pid.factorcl.checkpoint/1"
+#: What to do about a checkpoint that cannot be read.
+CHECKPOINT_REMEDY = "pass a checkpoint written by pid factorcl train or ContrastiveModel.save"
+#: The largest input size, hidden size or embedding size a checkpoint may give.
+MAX_SIZE = 2**31 - 1
 
 
 @dataclass
@@ -105,10 +110,19 @@ class ContrastiveModel:
 
     @classmethod
     def load(cls, path: str | os.PathLike, device: str = "auto") -> ContrastiveModel:
-        """A model from a checkpoint written by :meth:`save` or by :func:`train`."""
-        state = torch.load(Path(path), map_location="cpu", weights_only=True)
+        """A model from a checkpoint written by :meth:`save` or by :func:`train`.
+
+        The file is read with ``weights_only=True``, so no code in it runs, and checked
+        before the network is built: its settings, and each tensor's shape against the
+        network they describe. A bad file is refused with one sentence naming it and the
+        field (``ValueError``).
+        """
+        path = Path(path)
+        checker = Checker(f"checkpoint {path}", CHECKPOINT_REMEDY)
+        state = load_torch_file(path, source=checker.source, remedy=CHECKPOINT_REMEDY)
         if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
-            raise ValueError(f"{path} is not a FactorCL checkpoint; pass a file written by train.")
+            raise ValueError(f"{checker.source} is not a FactorCL checkpoint; {CHECKPOINT_REMEDY}.")
+        _check_checkpoint(checker, state)
         config = state["config"]
         net = _network(config["method"], config)
         net.load_state_dict(state["net"])
@@ -313,6 +327,59 @@ def _network(method: str, config: dict[str, Any]) -> ContrastiveNet:
         embed_dim=config["embed_dim"],
         factorized=method.startswith("factorcl"),
     )
+
+
+def _check_checkpoint(checker: Checker, state: dict[str, Any]) -> None:
+    """Refuse a checkpoint whose settings or tensors do not describe one network, before any
+    network is built: the method, input shapes and sizes; every tensor of ``net`` of the
+    shape the settings give and finite; the input statistics ``mean`` and ``std`` one finite
+    vector per modality (``std`` positive); ``history`` a list."""
+    config = checker.mapping(state, "config")
+    checker.text(config, "method", "config", choices=METHODS)
+    shapes = checker.sequence(config, "shapes", "config")
+    if len(shapes) != 2:
+        checker.fail("config.shapes", f"is {describe(shapes)}, not one shape per modality")
+    for index in range(2):
+        shape = checker.sequence(shapes, index, "config.shapes")
+        where = join("config.shapes", index)
+        if len(shape) not in (1, 2):
+            checker.fail(where, f"has {len(shape)} axes, not 1 (vectors) or 2 (sequences)")
+        for axis in range(len(shape)):
+            checker.integer(shape, axis, where, low=1, high=MAX_SIZE)
+    for name in ("hidden", "embed_dim"):
+        checker.integer(config, name, "config", low=1, high=MAX_SIZE)
+    with torch.device("meta"):  # shapes only: nothing is allocated
+        expected = _network(config["method"], config).state_dict()
+    weights = checker.mapping(state, "net")
+    for name in [*expected, *(k for k in weights if k not in expected)]:
+        shape = expected[name].shape if name in expected else None
+        _check_tensor(checker, weights, name, "net", shape)
+    for name in ("mean", "std"):
+        stats = checker.sequence(state, name)
+        if len(stats) != 2:
+            checker.fail(name, f"is {describe(stats)}, not one vector per modality")
+        for index, shape in enumerate(shapes):
+            vector = _check_tensor(checker, stats, index, name, tuple(shape[-1:]))
+            if name == "std" and not (vector > 0).all():
+                checker.fail(join(name, index), "holds a standard deviation of 0 or less")
+    checker.sequence(state, "history")
+
+
+def _check_tensor(
+    checker: Checker, record: Any, key: str | int, where: str, shape: tuple[int, ...] | None
+) -> torch.Tensor:
+    """``record[key]``: a finite tensor of ``shape`` (None: no tensor belongs there)."""
+    path = join(where, key)
+    if shape is None:
+        checker.fail(path, "is no part of the network the settings describe")
+    value = checker.field(record, key, where)
+    if not isinstance(value, torch.Tensor):
+        checker.fail(path, f"is a {type(value).__name__}, not a tensor")
+    if tuple(value.shape) != tuple(shape):
+        checker.fail(path, f"has shape {tuple(value.shape)}, but the settings give {tuple(shape)}")
+    if not torch.isfinite(value).all():
+        checker.fail(path, "holds NaN or infinite values")
+    return value
 
 
 def _objective(method: str, config: dict[str, Any]) -> torch.nn.Module:

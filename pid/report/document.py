@@ -8,13 +8,12 @@ back, refusing files of another layout.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import asdict, dataclass, fields
-from pathlib import Path
 from typing import Any
 
 from pid.result import TERMS
+from pid.schema import BITS_LIMIT, Checker, JSONLimits, describe, read_json
 
 #: Version of the report layout; readers refuse other versions.
 REPORT_SCHEMA_VERSION = 2
@@ -22,6 +21,8 @@ REPORT_SCHEMA_VERSION = 2
 REPORT_KIND = "pid-report"
 #: Report modes: the PID of paired samples, or synergy bounds without labeled pairs.
 MODES = ("full", "bounds")
+#: What to do about a report that cannot be read.
+REMEDY = "pass a report.json that pid compute, pid bounds or pid zoo train wrote"
 
 
 @dataclass
@@ -102,43 +103,58 @@ class Report:
     @classmethod
     def from_dict(cls, data: Any, source: str = "REPORT") -> Report:
         """Rebuild a report from :meth:`to_dict` output, refusing other layouts with a
-        sentence naming ``source``."""
-        if not isinstance(data, dict) or data.get("kind") != REPORT_KIND:
-            raise ValueError(
-                f"{source} is not a pid report; pass the report.json that pid compute wrote."
-            )
-        if data.get("schema_version") != REPORT_SCHEMA_VERSION:
-            raise ValueError(
-                f"{source} has schema_version {data.get('schema_version')!r}, but this "
-                f"version of pid reads {REPORT_SCHEMA_VERSION}; regenerate the report."
-            )
-        names = {f.name for f in fields(cls)}
-        values = {k: v for k, v in data.items() if k in names}
-        required = {f.name for f in fields(cls) if f.default is not None}
-        missing = sorted(required - set(values))
-        terms = values.get("terms")
-        if missing or not isinstance(terms, dict) or not all(t in terms for t in TERMS):
-            raise ValueError(
-                f"{source} holds no PID values (it lacks "
-                f"{', '.join(missing) or 'the terms R, U1, U2 and S'}); pass a report.json "
-                "that pid compute or pid bounds wrote."
-            )
-        if values["mode"] not in MODES:
-            raise ValueError(
-                f"{source} has mode {values['mode']!r}; pid reads {' and '.join(MODES)} reports."
-            )
-        return cls(**values)
+        sentence naming ``source`` and the field (:func:`check_report`)."""
+        return cls(**check_report(data, source))
 
 
-def read_report(path: str | os.PathLike) -> Report:
-    """Read a ``report.json`` written by :func:`~pid.report.write_report`, checking its schema."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"REPORT file {str(path)!r} does not exist; check the path.")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+def check_report(data: Any, source: str = "REPORT") -> dict[str, Any]:
+    """The fields of a report's JSON form, each checked: the kind, schema version and mode;
+    ``terms`` (the four, in bits), ``information``, ``bounds`` and each model PID of ``zoo``
+    finite numbers of bits within :data:`~pid.schema.BITS_LIMIT`; ``shares`` and accuracies
+    within [0, 1]; ``intervals`` pairs ``[low, high]``; the other sections objects (or
+    strings, or lists of strings) of the right type. A wrong field is refused with one
+    sentence naming ``source`` and its path. Keys no report has are left out."""
+    checker = Checker(source, REMEDY)
+    data = checker.record(data)
+    if data.get("kind") != REPORT_KIND:
+        raise ValueError(f"{source} is not a pid report; {REMEDY}.")
+    if data.get("schema_version") != REPORT_SCHEMA_VERSION:
         raise ValueError(
-            f"REPORT file {path.name} is not JSON; pass the report.json that pid compute wrote."
-        ) from None
-    return Report.from_dict(data, f"REPORT file {path.name}")
+            f"{source} has schema_version {describe(data.get('schema_version'))}, but this "
+            f"version of pid reads {REPORT_SCHEMA_VERSION}; regenerate the report."
+        )
+    checker.text(data, "mode", choices=MODES)
+    checker.bits(data, "terms", keys=TERMS)
+    checker.bits(data, "information")
+    checker.numbers(data, "shares", keys=TERMS, low=0.0, high=1.0, required=False)
+    intervals = checker.mapping(data, "intervals", required=False) or {}
+    for name in intervals:
+        checker.interval(intervals, name, "intervals", low=-BITS_LIMIT, high=BITS_LIMIT)
+    checker.bits(data, "bounds", required=False)
+    accuracy = checker.numbers(
+        data, "accuracy", keys=("lower", "upper"), low=0.0, high=1.0, required=False
+    )
+    if accuracy and accuracy["lower"] > accuracy["upper"]:
+        checker.fail("accuracy", "has its lower end above its upper end")
+    for name in ("title", "summary", "estimator"):
+        checker.text(data, name)
+    for name in ("diagnostics", "provenance"):
+        checker.mapping(data, name)
+    for name in ("bootstrap", "alphabets", "result", "sampling"):
+        checker.mapping(data, name, required=False)
+    checker.texts(data, "guidance", required=False)
+    zoo = checker.mapping(data, "zoo", required=False)
+    if zoo is not None:
+        checker.model_results(zoo, "models", "zoo", terms=TERMS)
+        checker.text(zoo, "best_model", "zoo")
+        checker.integer(zoo, "n_test", "zoo", low=0)
+    names = {f.name for f in fields(Report)}
+    return {k: v for k, v in data.items() if k in names}
+
+
+def read_report(path: str | os.PathLike, limits: JSONLimits | None = None) -> Report:
+    """Read a ``report.json`` written by :func:`~pid.report.write_report`, checking its whole
+    schema (:func:`check_report`) and reading it within ``limits`` (size, nesting, integers;
+    :class:`~pid.schema.JSONLimits`)."""
+    data, source = read_json(path, what="REPORT file", remedy=REMEDY, limits=limits)
+    return Report.from_dict(data, source)
