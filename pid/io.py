@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from pid._validate import check_paired
+from pid.validation import check_paired
 
 if TYPE_CHECKING:
     import torch

@@ -65,10 +65,10 @@ from typing import Any
 
 import numpy as np
 
-from pid._validate import check_codes, check_tolerance
 from pid.distribution import Distribution
 from pid.information import LN2, entropy
 from pid.result import TERMS, PIDResult
+from pid.validation import check_codes, check_tolerance
 
 #: The corrections of :func:`sample_pid`.
 CORRECTIONS = ("none", "miller-madow", "shuffle", "quadratic", "union", "quadratic-shuffle")
