@@ -296,7 +296,9 @@ class Discretizer:
             )
         if x.dtype.kind not in "biuf":
             raise ValueError(
-                f"{self.name} has values of type {x.dtype}; continuous features must be numeric."
+                f"{self.name} has values of type {x.dtype}, which cannot be clustered; pass "
+                "numeric features, or keep labels as codes (method='codes', "
+                "--discretization codes)."
             )
         x = x.reshape(len(x), -1).astype(float)
         bad = ~np.all(np.isfinite(x), axis=1)

@@ -12,6 +12,7 @@ import os
 import stat
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -38,6 +39,20 @@ SPECIAL_FILES = (
     (stat.S_ISCHR, "a character device"),
     (stat.S_ISBLK, "a block device"),
     (stat.S_ISSOCK, "a socket"),
+)
+
+#: What pandas, pyarrow and torch raise on the bytes of a damaged file, besides their own
+#: error types derived from these.
+DAMAGED_FILE_ERRORS = (
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    AttributeError,
+    RuntimeError,
+    EOFError,
+    OSError,
+    zlib.error,
 )
 
 Keys = tuple[str, str, str]
@@ -180,7 +195,7 @@ def load_npz(
                 with archive.open(info) as handle:
                     limit = _member_bytes(info, path.stat().st_size)
                     arrays.append(_read_npy(handle, limit, f"array {key!r} in {path.name}"))
-    except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError) as err:
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError) as err:
         raise ValueError(
             f"DATA file {path.name} is damaged ({_first_line(err)}); save it again with "
             "numpy.savez."
@@ -358,7 +373,7 @@ def _load_table(
 
     try:
         frame = pd.read_csv(path) if path.suffix.lower() == ".csv" else pd.read_parquet(path)
-    except (ValueError, OSError) as err:
+    except DAMAGED_FILE_ERRORS as err:
         raise ValueError(
             f"DATA file {path.name} could not be read as {path.suffix} ({_first_line(err)}); "
             "check that it is a valid table."
@@ -445,8 +460,11 @@ def _load_torch(path: Path, keys: Keys) -> list[np.ndarray]:
             f"DATA file {path.name} holds objects other than tensors, arrays and plain "
             "containers, which are not loaded for safety; save a dict of tensors or arrays."
         ) from None
-    except (RuntimeError, EOFError, OSError):
-        raise ValueError(not_torch) from None
+    except DAMAGED_FILE_ERRORS as err:
+        raise ValueError(
+            f"DATA file {path.name} is damaged or not written by torch.save "
+            f"({_first_line(err)}); save a dict of tensors or arrays with torch.save again."
+        ) from None
     if not isinstance(data, Mapping):
         raise ValueError(
             f"{path.name} holds a {type(data).__name__}, not a dict; save a dict of tensors "

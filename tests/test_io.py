@@ -275,3 +275,28 @@ def test_text_columns_stay_labels_and_empty_cells_stay_missing(tmp_path):
     table.to_csv(tmp_path / "d.csv", index=False)
     _, _, y = load(tmp_path / "d.csv")
     assert y[0] == "cat" and y[2] == "dog" and y[1] != y[1]  # NaN marks the empty cell
+
+
+@pytest.mark.parametrize("suffix", [".npz", ".parquet", ".pt", ".safetensors"])
+def test_every_damaged_byte_is_refused_in_a_sentence_or_read(tmp_path, suffix):
+    x1, x2, y = np.linspace(0, 1, 40).reshape(20, 2), np.arange(20), np.arange(20) % 2
+    path = tmp_path / f"d{suffix}"
+    if suffix == ".npz":
+        np.savez_compressed(path, x1=x1, x2=x2, y=y)
+    elif suffix == ".parquet":
+        pd.DataFrame({"x1_a": x1[:, 0], "x1_b": x1[:, 1], "x2": x2, "y": y}).to_parquet(path)
+    elif suffix == ".pt":
+        torch = pytest.importorskip("torch")
+        torch.save({"x1": torch.tensor(x1), "x2": torch.tensor(x2), "y": torch.tensor(y)}, path)
+    else:
+        save_file({"x1": x1, "x2": x2, "y": y}, str(path))
+    original = path.read_bytes()
+    damaged = tmp_path / f"damaged{suffix}"
+    for position in range(0, len(original), max(1, len(original) // 150)):
+        data = bytearray(original)
+        data[position] ^= 0x5A
+        damaged.write_bytes(bytes(data))
+        try:
+            load(damaged)
+        except ValueError as error:
+            assert "\n" not in str(error) and str(error).endswith(".")
