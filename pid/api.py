@@ -10,13 +10,20 @@ from numpy.typing import ArrayLike
 
 from pid.discretize import bin_labels, discretize
 from pid.distribution import Distribution
-from pid.estimators import ESTIMATORS, SAMPLE_ESTIMATORS, check_options, estimate
+from pid.estimators import (
+    ESTIMATORS,
+    SAMPLE_ESTIMATORS,
+    check_estimator,
+    check_options,
+    estimate,
+)
 from pid.posterior import MIN_SAMPLES, PosteriorOptions, encode_posteriors
 from pid.result import PIDResult
 from pid.sampling import SamplingOptions, sample_pid, warn_if_sparse
 from pid.validation import (
     NAMES,
     as_array,
+    check_instance,
     check_labels,
     check_paired,
     check_seed,
@@ -199,7 +206,10 @@ def check_settings(
 ) -> None:
     """Refuse settings that the named estimator would not use: estimator options it does not
     take, and encoding and sampling settings for an estimator that works on the samples."""
-    if estimator in ESTIMATORS and estimator in SAMPLE_ESTIMATORS:
+    check_estimator(estimator)
+    check_instance(posterior, PosteriorOptions, "posterior")
+    check_instance(sampling, SamplingOptions, "sampling")
+    if estimator in SAMPLE_ESTIMATORS:
         given = {
             "discretization": discretization != "auto",
             "n_clusters": n_clusters,

@@ -14,6 +14,7 @@ from pid.validation import (
     NAMES,
     check_table,
     check_table_size,
+    check_whole,
     discrete_values,
 )
 
@@ -108,6 +109,7 @@ class Distribution:
         ``values``; floats holding whole numbers count as integers). A joint table of more
         than ``max_cells`` cells is refused before it is allocated.
         """
+        check_whole(max_cells, "max_cells", 1)
         arrays = {
             name: discrete_values(a, name) for name, a in zip(NAMES, (x1, x2, y), strict=True)
         }
@@ -192,10 +194,7 @@ class Distribution:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``n_samples`` independent draws ``(x1, x2, y)`` from the table, as values of
         :attr:`values` (integer codes for tables)."""
-        if isinstance(n_samples, bool) or not isinstance(n_samples, int | np.integer):
-            raise ValueError(f"n_samples is {n_samples!r}; pass a positive whole number.")
-        if n_samples < 1:
-            raise ValueError(f"n_samples is {n_samples}; pass a positive whole number.")
+        n_samples = check_whole(n_samples, "n_samples", 1, np.iinfo(np.int64).max)
         rng = np.random.default_rng(seed)
         flat = rng.choice(self.table.size, size=n_samples, p=self.table.ravel() / self.table.sum())
         cells = np.unravel_index(flat, self.shape)

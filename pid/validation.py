@@ -277,6 +277,23 @@ def check_whole(value: object, name: str, minimum: int, maximum: int | None = No
     return int(value)
 
 
+def check_between(value: object, name: str, low: float, high: float) -> float:
+    """A real number strictly between ``low`` and ``high``, as a ``float``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not low < value < high:
+        raise ValueError(f"{name} is {value!r}; pass a number between {low:g} and {high:g}.")
+    return float(value)
+
+
+def check_instance(value: object, expected: type, name: str) -> None:
+    """Refuse ``value`` unless it is None or an instance of ``expected`` (the settings
+    objects, e.g. :class:`pid.SamplingOptions`)."""
+    if value is not None and not isinstance(value, expected):
+        raise ValueError(
+            f"{name} is a {type(value).__name__}; pass a {expected.__name__} (e.g. "
+            f"{expected.__name__}()) or None."
+        )
+
+
 def check_seed(seed: object, name: str = "seed (--seed)") -> int:
     """A seed numpy and scikit-learn both take: a whole number from 0 to ``2**32 - 1``."""
     return check_whole(seed, name, *SEED_RANGE)

@@ -165,3 +165,24 @@ def test_object_arrays_become_exact_typed_arrays():
 def test_bin_labels_refuses_text_labels_in_a_sentence():
     with pytest.raises(ValueError, match="labels that are classes already; drop label_bins"):
         bin_labels(np.array(["a", "b"] * 5), 2)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: SamplingOptions(confidence="x"), "confidence is 'x'; pass a number between 0"),
+        (lambda: decompose(X, Y, X ^ Y, estimator=["cvx"]), r"estimator \['cvx'\] is unknown"),
+        (lambda: decompose(X, Y, X ^ Y, sampling="none"), "sampling is a str; pass a Sampling"),
+        (lambda: decompose(X, Y, X ^ Y, posterior=1), "posterior is a int; pass a Posterior"),
+        (lambda: cvx_batch([], options={}), "options is a dict; pass a NewtonOptions"),
+        (
+            lambda: Distribution.from_table(np.full((2, 2, 2), 0.125)).sample(2**70),
+            "n_samples is 1180591620717411303424; pass a whole number from 1 to",
+        ),
+        (lambda: Distribution.from_samples([0], [0], [0], max_cells="x"), "max_cells is 'x'"),
+    ],
+)
+def test_settings_of_the_wrong_type_are_refused_in_a_sentence(call, message):
+    with pytest.raises(ValueError, match=message) as info:
+        call()
+    _one_sentence(info)

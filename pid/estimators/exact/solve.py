@@ -32,7 +32,7 @@ from pid.estimators.exact.options import (
 )
 from pid.estimators.exact.path import maximize_conditional_entropy
 from pid.result import PIDResult
-from pid.validation import check_tolerance
+from pid.validation import check_instance, check_tolerance
 
 if TYPE_CHECKING:
     import torch
@@ -157,11 +157,7 @@ def cvx_batch(
     if isinstance(dists, Distribution):
         raise ValueError("dists is one Distribution; pass a list of them, e.g. [dist].")
     dists = [as_distribution(d, f"dists[{i}]") for i, d in enumerate(dists)]
-    if options is not None and not isinstance(options, NewtonOptions):
-        raise ValueError(
-            f"options is a {type(options).__name__}; pass a NewtonOptions, e.g. "
-            "NewtonOptions(max_numbers=1e9)."
-        )
+    check_instance(options, NewtonOptions, "options")
     options = options or NewtonOptions()
     if device is not None:
         device = resolve_device(device)
