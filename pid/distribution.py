@@ -225,10 +225,10 @@ def as_distribution(value: object, name: str = "dist") -> Distribution:
         return value
     if isinstance(value, np.ndarray | list | tuple):
         raise ValueError(
-            f"{name} is a {type(value).__name__}, not a Distribution; wrap a probability "
+            f"{name} is of type {type(value).__name__}, not a Distribution; wrap a probability "
             "table with pid.Distribution.from_table(table) (or from_counts for counts)."
         )
     raise ValueError(
-        f"{name} is a {type(value).__name__}, not a Distribution; build one with "
+        f"{name} is of type {type(value).__name__}, not a Distribution; build one with "
         "pid.Distribution.from_table, from_counts or from_samples."
     )

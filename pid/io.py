@@ -388,8 +388,9 @@ def _load_table(
 
 
 def _column_values(column: Any, source: str) -> np.ndarray:
-    """A table column as numbers, or as text when none of its cells holds a number; a column
-    of text that mixes numbers with other text is refused, naming the first such cell."""
+    """The values of a table column, as read; a column whose text cells mix numbers with
+    other text (which pandas then reads as text throughout) is refused, naming the first cell
+    that is not a number."""
     import pandas as pd
 
     values = column.to_numpy()

@@ -38,7 +38,7 @@ def as_array(value: ArrayLike, name: str) -> np.ndarray:
     """
     try:
         array = np.asarray(value)
-    except (ValueError, TypeError):
+    except ValueError:
         raise ValueError(
             f"{name} is ragged (its entries have different lengths); pass one value or one "
             "feature vector of a fixed length per sample."
@@ -259,8 +259,9 @@ def check_codes(codes: ArrayLike, name: str) -> np.ndarray:
     if values.dtype.kind == "f" or (
         values.dtype.kind == "u" and values.max() > np.iinfo(np.int64).max
     ):
+        extreme = values[np.argmax(np.abs(values.astype(float)))]
         raise ValueError(
-            f"{name} holds codes up to {values.max():.4g}, beyond the range of int64 indices; "
+            f"{name} holds codes beyond the range of int64 indices (e.g. {extreme:.4g}); "
             f"map them to 0..k-1 with np.unique({name}, return_inverse=True)[1]."
         )
     return values.astype(np.int64)
@@ -289,7 +290,7 @@ def check_instance(value: object, expected: type, name: str) -> None:
     objects, e.g. :class:`pid.SamplingOptions`)."""
     if value is not None and not isinstance(value, expected):
         raise ValueError(
-            f"{name} is a {type(value).__name__}; pass a {expected.__name__} (e.g. "
+            f"{name} is of type {type(value).__name__}; pass a {expected.__name__} (e.g. "
             f"{expected.__name__}()) or None."
         )
 
@@ -337,7 +338,8 @@ def check_table(table: ArrayLike, name: str) -> np.ndarray:
 def check_table_size(
     shape: Sequence[int], needed: float, limit: float, what: str, names: Sequence[str] = NAMES
 ) -> None:
-    """Refuse, before it is allocated, a table whose ``needed`` numbers exceed ``limit``.
+    """Refuse, before it is allocated, a table whose ``needed`` numbers (8 bytes each) exceed
+    ``limit``.
 
     ``shape`` holds the alphabet sizes of ``names``; the sentence blames the variables whose
     alphabets are too large (those above the cube root of the cells that would fit, and not

@@ -172,9 +172,12 @@ def test_bin_labels_refuses_text_labels_in_a_sentence():
     [
         (lambda: SamplingOptions(confidence="x"), "confidence is 'x'; pass a number between 0"),
         (lambda: decompose(X, Y, X ^ Y, estimator=["cvx"]), r"estimator \['cvx'\] is unknown"),
-        (lambda: decompose(X, Y, X ^ Y, sampling="none"), "sampling is a str; pass a Sampling"),
-        (lambda: decompose(X, Y, X ^ Y, posterior=1), "posterior is a int; pass a Posterior"),
-        (lambda: cvx_batch([], options={}), "options is a dict; pass a NewtonOptions"),
+        (
+            lambda: decompose(X, Y, X ^ Y, sampling="none"),
+            "sampling is of type str; pass a Sampling",
+        ),
+        (lambda: decompose(X, Y, X ^ Y, posterior=1), "posterior is of type int; pass a Posterior"),
+        (lambda: cvx_batch([], options={}), "options is of type dict; pass a NewtonOptions"),
         (
             lambda: Distribution.from_table(np.full((2, 2, 2), 0.125)).sample(2**70),
             "n_samples is 1180591620717411303424; pass a whole number from 1 to",
@@ -186,3 +189,13 @@ def test_settings_of_the_wrong_type_are_refused_in_a_sentence(call, message):
     with pytest.raises(ValueError, match=message) as info:
         call()
     _one_sentence(info)
+
+
+def test_index_codes_beyond_int64_are_refused_not_wrapped():
+    from pid.validation import check_codes
+
+    for codes in (np.array([1e19, 0.0]), np.array([2**63, 1], dtype=np.uint64)):
+        with pytest.raises(ValueError, match="beyond the range of int64 indices") as info:
+            check_codes(codes, "c1")
+        _one_sentence(info)
+    assert check_codes(np.array([3.0, 0.0]), "c1").tolist() == [3, 0]
