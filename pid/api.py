@@ -8,13 +8,28 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from pid._validate import check_labels, check_paired, finite_rows
 from pid.discretize import bin_labels, discretize
 from pid.distribution import Distribution
-from pid.estimators import ESTIMATORS, SAMPLE_ESTIMATORS, check_options, estimate
+from pid.estimators import (
+    ESTIMATORS,
+    SAMPLE_ESTIMATORS,
+    check_estimator,
+    check_options,
+    estimate,
+)
 from pid.posterior import MIN_SAMPLES, PosteriorOptions, encode_posteriors
 from pid.result import PIDResult
 from pid.sampling import SamplingOptions, sample_pid, warn_if_sparse
+from pid.validation import (
+    NAMES,
+    as_array,
+    check_instance,
+    check_labels,
+    check_paired,
+    check_seed,
+    check_whole,
+    finite_rows,
+)
 
 #: How samples become the codes of a discrete joint: ``"codes"`` (integer codes as they are),
 #: ``"kmeans"`` and ``"bins"`` (the thesis's clustering of the features), ``"posterior"``
@@ -77,9 +92,13 @@ def prepare(
         raise ValueError(
             f"discretization {discretization!r} is unknown; choose one of {', '.join(ENCODINGS)}."
         )
+    check_seed(seed)
+    for name, value, least in (("n_clusters (--clusters)", n_clusters, 2), ("pca (--pca)", pca, 1)):
+        if value is not None:
+            check_whole(value, name, least)
     arrays, keep, provenance = _clean(x1, x2, y, drop_nonfinite, label_bins)
     n = len(arrays[2])
-    if n_clusters is not None and not 1 < n_clusters <= n:
+    if n_clusters is not None and n_clusters > n:
         raise ValueError(
             f"n_clusters (--clusters) is {n_clusters} but there are {n} samples; ask for "
             "between 2 and the number of samples."
@@ -156,6 +175,7 @@ def decompose(
     1.0
     """
     check_settings(estimator, options, discretization, n_clusters, pca, posterior, sampling)
+    check_seed(seed)
     if estimator in SAMPLE_ESTIMATORS:
         arrays, _, provenance = _clean(x1, x2, y, drop_nonfinite, label_bins)
         result = ESTIMATORS[estimator](*arrays, seed=seed, **options)
@@ -186,7 +206,10 @@ def check_settings(
 ) -> None:
     """Refuse settings that the named estimator would not use: estimator options it does not
     take, and encoding and sampling settings for an estimator that works on the samples."""
-    if estimator in ESTIMATORS and estimator in SAMPLE_ESTIMATORS:
+    check_estimator(estimator)
+    check_instance(posterior, PosteriorOptions, "posterior")
+    check_instance(sampling, SamplingOptions, "sampling")
+    if estimator in SAMPLE_ESTIMATORS:
         given = {
             "discretization": discretization != "auto",
             "n_clusters": n_clusters,
@@ -273,9 +296,10 @@ def _clean(
             f"{dropped} sample(s) hold NaN or infinite values; clean them, or pass "
             "drop_nonfinite=True (--drop-nonfinite) to drop those rows."
         )
-    arrays = tuple(a[keep] for a in arrays)
-    if len(arrays[2]) == 0:
+    if len(arrays[2]) == dropped:
         raise ValueError("no sample is left after dropping non-finite rows; clean the data.")
+    if dropped:  # object columns that held missing cells become typed arrays
+        arrays = tuple(as_array(a[keep], name) for a, name in zip(arrays, NAMES, strict=True))
     provenance: dict[str, Any] = {"n_samples": len(arrays[2]), "dropped_nonfinite": dropped}
     if label_bins is not None:
         labels, edges = bin_labels(arrays[2], label_bins)

@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from pid._validate import NAMES, check_paired
+from pid.validation import NAMES, as_array, check_paired, check_seed, discrete_values
 
 #: The largest cluster or bin count chosen by default.
 MAX_DEFAULT_CLUSTERS = 20
@@ -80,7 +80,13 @@ def bin_labels(y: ArrayLike, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
     coincide or leave a class empty; the classes are then renumbered in order, and class ``c``
     lies between the edges that bound its values). Returns the classes and the edges ``q_j``.
     """
-    values = np.asarray(y, dtype=float)
+    values = as_array(y, "y")
+    if values.dtype.kind not in "biuf":
+        raise ValueError(
+            f"y holds values of type {values.dtype}, labels that are classes already; drop "
+            "label_bins (--label-bins), which cuts a numeric target into classes."
+        )
+    values = values.astype(float)
     if values.ndim == 2 and values.shape[1] == 1:
         values = values[:, 0]
     if values.ndim != 1 or not np.isfinite(values).all():
@@ -143,8 +149,11 @@ class Discretizer:
         if unseen not in UNSEEN:
             raise ValueError(f"unseen {unseen!r} is unknown; choose 'error' or 'other'.")
         for arg, value in (("n_clusters", n_clusters), ("pca", pca)):
-            if value is not None and (not isinstance(value, (int, np.integer)) or value < 1):
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1
+            ):
                 raise ValueError(f"{arg} must be a positive integer or None, got {value!r}.")
+        check_seed(seed, "seed")
         if method == "bins" and pca not in (None, 1):
             raise ValueError(
                 f"pca={pca} does not apply to method='bins', which bins the first principal "
@@ -162,7 +171,7 @@ class Discretizer:
     # ------------------------------------------------------------------ fitting
     def fit(self, x: ArrayLike) -> Discretizer:
         """Learn the codes (or the scaling, projection and clusters or bins) from ``x``."""
-        x = np.asarray(x)
+        x = as_array(x, self.name)
         if x.ndim == 0 or len(x) == 0:
             raise ValueError(
                 f"{self.name} has shape {x.shape}; pass at least one sample along the first axis."
@@ -192,7 +201,7 @@ class Discretizer:
     def transform(self, x: ArrayLike) -> np.ndarray:
         """The integer codes of ``x``, a 1-D ``int64`` array, using what :meth:`fit` learned."""
         fit = self._fitted()
-        x = np.asarray(x)
+        x = as_array(x, self.name)
         if fit["method"] == "codes":
             return self._encode(self._check_codes(x), fit["values"])
         features = self._check_features(x)
@@ -257,19 +266,12 @@ class Discretizer:
                 f"{self.name} has shape {x.shape}, but discrete codes must be 1-D; "
                 "use method='kmeans' or 'bins' for feature vectors."
             )
-        if x.dtype.kind == "f":
-            if not (np.all(np.isfinite(x)) and np.all(x == np.round(x))):
-                raise ValueError(
-                    f"{self.name} holds non-integer or non-finite values, so it is not a set "
-                    "of codes; use method='kmeans' or 'bins' to discretize continuous values."
-                )
-            return x.astype(np.int64)
-        if x.dtype.kind not in "biuOUS":
+        if x.dtype.kind == "f" and not (np.all(np.isfinite(x)) and np.all(x == np.round(x))):
             raise ValueError(
-                f"{self.name} has values of type {x.dtype}, which are not discrete codes; "
-                "pass integers, booleans or strings."
+                f"{self.name} holds non-integer or non-finite values, so it is not a set "
+                "of codes; use method='kmeans' or 'bins' to discretize continuous values."
             )
-        return x
+        return discrete_values(x, self.name, text=True)
 
     def _encode(self, x: np.ndarray, values: np.ndarray) -> np.ndarray:
         position = np.searchsorted(values, x).clip(max=len(values) - 1)
@@ -294,7 +296,9 @@ class Discretizer:
             )
         if x.dtype.kind not in "biuf":
             raise ValueError(
-                f"{self.name} has values of type {x.dtype}; continuous features must be numeric."
+                f"{self.name} has values of type {x.dtype}, which cannot be clustered; pass "
+                "numeric features, or keep labels as codes (method='codes', "
+                "--discretization codes)."
             )
         x = x.reshape(len(x), -1).astype(float)
         bad = ~np.all(np.isfinite(x), axis=1)

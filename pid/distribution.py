@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import math
 from functools import cached_property
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from pid import information
-from pid._validate import check_codes
+from pid.validation import (
+    EXACT_FLOAT_INTEGER,
+    NAMES,
+    check_table,
+    check_table_size,
+    check_whole,
+    discrete_values,
+)
 
 #: How far from one the total of a probability table may be before it is refused.
 SUM_TOLERANCE = 1e-9
+
+#: The most cells :meth:`Distribution.from_samples` fills by default (400 MB of float64);
+#: larger joints are refused before they are allocated.
+MAX_TABLE_CELLS = 5 * 10**7
 
 
 class Distribution:
@@ -19,8 +31,8 @@ class Distribution:
 
     ``table[i, j, k]`` is the probability that the first modality takes its ``i``-th value,
     the second its ``j``-th and the label its ``k``-th. Build one with :meth:`from_table`,
-    :meth:`from_counts` or :meth:`from_samples`; the constructor expects an already valid
-    table.
+    :meth:`from_counts` or :meth:`from_samples`; the constructor takes a table that already
+    sums to one (and checks it, as they do).
 
     Attributes
     ----------
@@ -34,14 +46,30 @@ class Distribution:
 
     def __init__(
         self,
-        table: np.ndarray,
+        table: ArrayLike,
         values: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
         n_samples: int | None = None,
     ) -> None:
-        table = np.array(table, dtype=float)
+        table = check_table(table, "table")
+        with np.errstate(over="ignore"):
+            total = table.sum()
+        if abs(total - 1.0) > SUM_TOLERANCE:
+            raise ValueError(
+                f"table sums to {total:.12g}, not 1; build it with Distribution.from_table("
+                "table, normalize=True) or Distribution.from_counts."
+            )
         table.setflags(write=False)
         self.table = table
-        self.values = values if values is not None else tuple(np.arange(n) for n in table.shape)
+        if values is None:
+            values = tuple(np.arange(n) for n in table.shape)
+        elif len(values) != 3 or any(
+            np.ndim(v) != 1 or len(v) != n for v, n in zip(values, table.shape, strict=False)
+        ):
+            raise ValueError(
+                f"values must hold one 1-D array per axis with {table.shape} entries; pass the "
+                "value of each index along x1, x2 and y."
+            )
+        self.values = values
         self.n_samples = n_samples
 
     # ------------------------------------------------------------------ constructors
@@ -52,31 +80,39 @@ class Distribution:
         The table must be finite and non-negative and sum to one within ``1e-9``; pass
         ``normalize=True`` to divide it by its total instead.
         """
-        table = _check_table(table, "table")
-        total = table.sum()
-        if not normalize and abs(total - 1.0) > SUM_TOLERANCE:
-            raise ValueError(
-                f"table sums to {total:.12g}, not 1; pass normalize=True to rescale it, "
-                "or use Distribution.from_counts for counts."
-            )
-        return cls(table / total)
+        table = check_table(table, "table")
+        if not normalize:
+            return cls(table)
+        return cls(_normalized(table))
 
     @classmethod
     def from_counts(cls, counts: ArrayLike) -> Distribution:
-        """Build a distribution from a table of non-negative counts (or weights)."""
-        counts = _check_table(counts, "counts")
-        total = counts.sum()
-        n_samples = int(total) if np.all(counts == np.round(counts)) else None
-        return cls(counts / total, n_samples=n_samples)
+        """Build a distribution from a table of non-negative counts (or weights).
+
+        ``n_samples`` is the total when every count is a whole number and the total is exact
+        in a float (at most ``2**53``), else None.
+        """
+        counts = check_table(counts, "counts")
+        with np.errstate(over="ignore"):  # a total beyond the float range is inf: not exact
+            total = counts.sum()
+        whole = np.all(counts == np.round(counts)) and total <= EXACT_FLOAT_INTEGER
+        return cls(_normalized(counts), n_samples=int(total) if whole else None)
 
     @classmethod
-    def from_samples(cls, x1: ArrayLike, x2: ArrayLike, y: ArrayLike) -> Distribution:
+    def from_samples(
+        cls, x1: ArrayLike, x2: ArrayLike, y: ArrayLike, *, max_cells: int = MAX_TABLE_CELLS
+    ) -> Distribution:
         """Build the empirical distribution of paired samples of integer codes.
 
         Each argument is a 1-D array of integer codes, one entry per sample; the codes may be
-        any integers (they are mapped to ``0..n-1`` in sorted order and kept in ``values``).
+        any integers (they are mapped to ``0..n-1`` in sorted order and kept exactly in
+        ``values``; floats holding whole numbers count as integers). A joint table of more
+        than ``max_cells`` cells is refused before it is allocated.
         """
-        arrays = {name: check_codes(a, name) for name, a in (("x1", x1), ("x2", x2), ("y", y))}
+        check_whole(max_cells, "max_cells", 1)
+        arrays = {
+            name: discrete_values(a, name) for name, a in zip(NAMES, (x1, x2, y), strict=True)
+        }
         lengths = {name: len(a) for name, a in arrays.items()}
         if len(set(lengths.values())) != 1:
             raise ValueError(
@@ -87,10 +123,12 @@ class Distribution:
             *(np.unique(a, return_inverse=True) for a in arrays.values()), strict=True
         )
         shape = tuple(len(v) for v in values)
-        counts = np.zeros(shape)
-        np.add.at(counts, tuple(c.ravel() for c in codes), 1.0)
+        cells = math.prod(shape)
+        check_table_size(shape, cells, max_cells, "the joint table p(x1, x2, y)")
+        flat = np.ravel_multi_index(tuple(c.ravel() for c in codes), shape)
         n = lengths["x1"]
-        return cls(counts / n, values=tuple(values), n_samples=n)
+        table = (np.bincount(flat, minlength=cells) / n).reshape(shape)
+        return cls(table, values=tuple(values), n_samples=n)
 
     # ------------------------------------------------------------------ marginals
     @property
@@ -156,10 +194,7 @@ class Distribution:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``n_samples`` independent draws ``(x1, x2, y)`` from the table, as values of
         :attr:`values` (integer codes for tables)."""
-        if isinstance(n_samples, bool) or not isinstance(n_samples, int | np.integer):
-            raise ValueError(f"n_samples is {n_samples!r}; pass a positive whole number.")
-        if n_samples < 1:
-            raise ValueError(f"n_samples is {n_samples}; pass a positive whole number.")
+        n_samples = check_whole(n_samples, "n_samples", 1, np.iinfo(np.int64).max)
         rng = np.random.default_rng(seed)
         flat = rng.choice(self.table.size, size=n_samples, p=self.table.ravel() / self.table.sum())
         cells = np.unravel_index(flat, self.shape)
@@ -176,22 +211,24 @@ class Distribution:
         return f"Distribution(|X1|={n1}, |X2|={n2}, |Y|={ny}{samples})"
 
 
-def _check_table(table: ArrayLike, name: str) -> np.ndarray:
-    try:
-        table = np.asarray(table, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a numeric array of shape (n_x1, n_x2, n_y).") from None
-    if table.ndim != 3:
+def _normalized(table: np.ndarray) -> np.ndarray:
+    """The table divided by its total, scaled by its largest entry first so that a total
+    beyond the float range (counts near 1e308) still divides exactly."""
+    scaled = table / table.max()
+    return scaled / scaled.sum()
+
+
+def as_distribution(value: object, name: str = "dist") -> Distribution:
+    """``value`` if it is a :class:`Distribution`, else a ``ValueError`` saying how to make
+    one (estimators take distributions, not bare tables)."""
+    if isinstance(value, Distribution):
+        return value
+    if isinstance(value, np.ndarray | list | tuple):
         raise ValueError(
-            f"{name} must have three axes (x1, x2, y), got shape {table.shape}; "
-            "add singleton axes for missing variables."
+            f"{name} is of type {type(value).__name__}, not a Distribution; wrap a probability "
+            "table with pid.Distribution.from_table(table) (or from_counts for counts)."
         )
-    if table.size == 0:
-        raise ValueError(f"{name} is empty; pass at least one value per axis.")
-    if not np.all(np.isfinite(table)):
-        raise ValueError(f"{name} contains NaN or infinite entries; replace them with numbers.")
-    if np.any(table < 0):
-        raise ValueError(f"{name} contains negative entries; probabilities must be >= 0.")
-    if table.sum() <= 0:
-        raise ValueError(f"{name} sums to zero; at least one entry must be positive.")
-    return table
+    raise ValueError(
+        f"{name} is of type {type(value).__name__}, not a Distribution; build one with "
+        "pid.Distribution.from_table, from_counts or from_samples."
+    )

@@ -7,16 +7,19 @@ and safetensors are imported only by the functions that need them.
 
 from __future__ import annotations
 
+import math
 import os
+import stat
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
-from pid._validate import check_paired
+from pid.validation import check_paired, check_samples, format_bytes
 
 if TYPE_CHECKING:
     import torch
@@ -26,6 +29,31 @@ DEFAULT_KEYS = ("x1", "x2", "y")
 
 #: File suffixes :func:`load` understands; a folder holds one ``.npy`` file per array.
 SUFFIXES = (".npz", ".csv", ".parquet", ".pt", ".safetensors")
+
+#: The most a deflated zip member can expand, per byte of compressed data (deflate's limit).
+DEFLATE_MAX_RATIO = 1032
+
+#: What each kind of file that is not a regular one is called in a refusal.
+SPECIAL_FILES = (
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+#: What pandas, pyarrow and torch raise on the bytes of a damaged file, besides their own
+#: error types derived from these.
+DAMAGED_FILE_ERRORS = (
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    AttributeError,
+    RuntimeError,
+    EOFError,
+    OSError,
+    zlib.error,
+)
 
 Keys = tuple[str, str, str]
 Columns = Mapping[str, str | Sequence[str]]
@@ -71,15 +99,9 @@ def load_pair(
     unimodal and the unlabeled multimodal datasets of ``pid bounds``.
     """
     arrays = _read_arrays(path, keys, columns or {}, label)
-    first, second = (np.asarray(a) for a in arrays)
-    if len(first) != len(second):
-        raise ValueError(
-            f"{Path(path).name} holds {len(first)} {keys[0]} and {len(second)} {keys[1]}; "
-            "pass one of each per sample."
-        )
-    if len(first) == 0:
-        raise ValueError(f"{Path(path).name} holds no samples; pass at least one.")
-    return first, second
+    names = tuple(f"{key} in {Path(path).name}" for key in keys)
+    labels = tuple(n for key, n in zip(keys, names, strict=True) if key == label)
+    return check_samples(arrays, names, labels=labels)
 
 
 def _read_arrays(
@@ -93,27 +115,38 @@ def _read_arrays(
             f"{', '.join(map(repr, keys))}."
         )
     path = Path(path)
-    suffix = path.suffix.lower()
     if path.is_dir():
-        arrays = _load_npy_folder(path, _array_names(keys, columns))
-    elif not path.exists():
-        raise FileNotFoundError(f"DATA file {str(path)!r} does not exist; check the path.")
-    elif suffix == ".npy":
+        return _load_npy_folder(path, _array_names(keys, columns))
+    _require_file(path, "DATA file")
+    suffix = path.suffix.lower()
+    if suffix == ".npy":
         raise ValueError(
             f"{path.name} holds a single array; put {', '.join(f'{k}.npy' for k in keys)} "
             "in one folder and pass the folder."
         )
-    elif suffix not in SUFFIXES:
+    if suffix not in SUFFIXES:
         raise ValueError(
             f"DATA file {path.name} has an unsupported suffix {path.suffix!r}; save it as one of "
             f"{', '.join(SUFFIXES)}, or as a folder of .npy files."
         )
-    elif suffix in (".csv", ".parquet"):
-        arrays = _load_table(path, keys, columns, label)
-    else:
-        readers = {".npz": load_npz, ".pt": _load_torch, ".safetensors": _load_safetensors}
-        arrays = readers[suffix](path, _array_names(keys, columns))
-    return list(arrays)
+    if suffix in (".csv", ".parquet"):
+        return _load_table(path, keys, columns, label)
+    readers = {".npz": load_npz, ".pt": _load_torch, ".safetensors": _load_safetensors}
+    return list(readers[suffix](path, _array_names(keys, columns)))
+
+
+def _require_file(path: Path, label: str) -> None:
+    """Refuse a path that does not exist, or one that is not a regular file (a FIFO, a device,
+    a socket), saying which it is."""
+    if not path.exists():
+        raise FileNotFoundError(f"{label} {str(path)!r} does not exist; check the path.")
+    mode = path.stat().st_mode
+    if not stat.S_ISREG(mode):
+        kind = next((name for test, name in SPECIAL_FILES if test(mode)), "a special file")
+        raise ValueError(
+            f"{label} {str(path)!r} is {kind}, not a regular file; save the data to a file "
+            "and pass that."
+        )
 
 
 def _array_names(keys: Sequence[str], columns: Columns) -> list[str]:
@@ -140,20 +173,91 @@ def _as_names(given: str | Sequence[str]) -> list[str]:
 def load_npz(
     path: str | os.PathLike, keys: Keys = DEFAULT_KEYS
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Load the arrays ``x1``, ``x2`` and ``y`` (or the names in ``keys``) from an ``.npz`` file."""
+    """Load the arrays ``x1``, ``x2`` and ``y`` (or the names in ``keys``) from an ``.npz`` file.
+
+    Each array's header is checked against the bytes its member holds before the array is
+    allocated, so a damaged or hostile file is refused instead of exhausting memory.
+    """
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"DATA file {str(path)!r} does not exist; check the path.")
+    _require_file(path, "DATA file")
     if not zipfile.is_zipfile(path):
         raise ValueError(f"DATA file {path.name} is not an .npz archive; save it with numpy.savez.")
-    with np.load(path, allow_pickle=False) as archive:
-        _require_keys(path.name, archive.files, keys)
-        try:
-            return tuple(archive[k] for k in keys)
-        except (zipfile.BadZipFile, ValueError, EOFError) as err:
-            raise ValueError(
-                f"DATA file {path.name} is damaged ({err}); save it again with numpy.savez."
-            ) from None
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = {
+                (n[: -len(".npy")] if n.endswith(".npy") else n): archive.getinfo(n)
+                for n in archive.namelist()
+            }
+            _require_keys(path.name, members, keys)
+            arrays = []
+            for key in keys:
+                info = members[key]
+                with archive.open(info) as handle:
+                    limit = _member_bytes(info, path.stat().st_size)
+                    arrays.append(_read_npy(handle, limit, f"array {key!r} in {path.name}"))
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError) as err:
+        raise ValueError(
+            f"DATA file {path.name} is damaged ({_first_line(err)}); save it again with "
+            "numpy.savez."
+        ) from None
+    return tuple(arrays)
+
+
+def _member_bytes(info: zipfile.ZipInfo, archive_size: int) -> int:
+    """The most bytes a zip member can yield: its declared size, and no more than its
+    compressed bytes (within the archive) can expand to."""
+    compressed = min(info.compress_size, archive_size)
+    if info.compress_type == zipfile.ZIP_STORED:
+        return min(info.file_size, compressed)
+    if info.compress_type == zipfile.ZIP_DEFLATED:
+        return min(info.file_size, compressed * DEFLATE_MAX_RATIO)
+    return info.file_size
+
+
+def _read_npy(handle: IO[bytes], size: int, label: str) -> np.ndarray:
+    """One ``.npy`` array from a seekable ``handle`` of at most ``size`` bytes.
+
+    The header is read first (numpy's format versions 1.0 and 2.0) and the bytes its shape
+    and dtype claim are compared with ``size`` before the array is allocated; arrays of Python
+    objects are refused unread.
+    """
+    try:
+        version = np.lib.format.read_magic(handle)
+        readers = {
+            (1, 0): np.lib.format.read_array_header_1_0,
+            (2, 0): np.lib.format.read_array_header_2_0,
+        }
+        if version not in readers:
+            raise ValueError(f"format version {version[0]}.{version[1]}")
+        shape, _, dtype = readers[version](handle)
+    except (ValueError, EOFError) as err:
+        raise ValueError(
+            f"{label} is not a plain .npy array ({_first_line(err)}); save it with numpy.save "
+            "or numpy.savez."
+        ) from None
+    if dtype.hasobject:
+        raise ValueError(
+            f"{label} holds Python objects, which are not loaded for safety; save it as an "
+            "array of numbers or text."
+        )
+    if dtype.itemsize == 0:
+        raise ValueError(f"{label} holds values of type {dtype}, which are empty; save data.")
+    count = math.prod(shape)
+    needed, available = count * dtype.itemsize, size - handle.tell()
+    if needed > available:
+        raise ValueError(
+            f"{label} claims {count} values of type {dtype} ({format_bytes(needed)}) but holds "
+            f"{format_bytes(max(available, 0))}: it is truncated or damaged; save it again with "
+            "numpy.save or numpy.savez."
+        )
+    handle.seek(0)
+    try:
+        return np.lib.format.read_array(handle, allow_pickle=False)
+    except ValueError as err:
+        raise ValueError(
+            f"{label} is damaged ({_first_line(err)}); save it again with numpy.save or "
+            "numpy.savez."
+        ) from None
 
 
 def collect_outputs(
@@ -248,7 +352,7 @@ def _current_umask() -> int:
 # ---------------------------------------------------------------------- readers
 def _load_npy_folder(folder: Path, keys: Keys) -> list[np.ndarray]:
     files = [folder / f"{k}.npy" for k in keys]
-    missing = [f.name for f in files if not f.is_file()]
+    missing = [f.name for f in files if not f.exists()]
     if missing:
         raise FileNotFoundError(
             f"folder {str(folder)!r} has no {', '.join(missing)}; save each array there with "
@@ -256,12 +360,9 @@ def _load_npy_folder(folder: Path, keys: Keys) -> list[np.ndarray]:
         )
     arrays = []
     for f in files:
-        try:
-            arrays.append(np.load(f, allow_pickle=False))
-        except ValueError:
-            raise ValueError(
-                f"{f.name} is not a plain numeric .npy array; save it with numpy.save."
-            ) from None
+        _require_file(f, "array file")
+        with f.open("rb") as handle:
+            arrays.append(_read_npy(handle, f.stat().st_size, f.name))
     return arrays
 
 
@@ -272,7 +373,7 @@ def _load_table(
 
     try:
         frame = pd.read_csv(path) if path.suffix.lower() == ".csv" else pd.read_parquet(path)
-    except (ValueError, OSError) as err:
+    except DAMAGED_FILE_ERRORS as err:
         raise ValueError(
             f"DATA file {path.name} could not be read as {path.suffix} ({_first_line(err)}); "
             "check that it is a valid table."
@@ -281,9 +382,38 @@ def _load_table(
     arrays = []
     for k in keys:
         chosen = _table_columns(path.name, k, k == label, columns.get(k), list(frame.columns))
-        values = frame[chosen].to_numpy()
-        arrays.append(values[:, 0] if len(chosen) == 1 else values)
+        values = [_column_values(frame[c], f"column {c!r} of {path.name}") for c in chosen]
+        arrays.append(values[0] if len(chosen) == 1 else np.column_stack(values))
     return arrays
+
+
+def _column_values(column: Any, source: str) -> np.ndarray:
+    """The values of a table column, as read; a column whose text cells mix numbers with
+    other text (which pandas then reads as text throughout) is refused, naming the first cell
+    that is not a number."""
+    import pandas as pd
+
+    values = column.to_numpy()
+    if values.dtype != object:
+        return values
+    text = np.array([isinstance(v, str) for v in values])
+    if not text.any():
+        return values
+    parsed = pd.to_numeric(column.where(text), errors="coerce").to_numpy()
+    numbers = text & ~np.isnan(parsed.astype(float))
+    if numbers.any() and not numbers[text].all():
+        row = int(np.flatnonzero(text & ~numbers)[0])
+        cell = str(values[row])
+        shown = cell if len(cell) <= 20 else f"{cell[:20]}..."
+        try:
+            what = "a number beyond the float range" if math.isinf(float(cell)) else "text"
+        except ValueError:
+            what = "text"
+        raise ValueError(
+            f"{source} holds {shown!r} in row {row + 1}, {what} among numbers; correct or "
+            "empty that cell (--drop-nonfinite, drop_nonfinite=True, then drops its row)."
+        )
+    return values
 
 
 def _table_columns(
@@ -344,8 +474,10 @@ def load_torch_file(
         raise ValueError(
             f"{source} holds objects other than {kinds}, which are not loaded for safety; {remedy}."
         ) from None
-    except (RuntimeError, EOFError, OSError):
-        raise ValueError(not_torch) from None
+    except DAMAGED_FILE_ERRORS as err:
+        raise ValueError(
+            f"{source} is damaged or not written by torch.save ({_first_line(err)}); {remedy}."
+        ) from None
 
 
 def _load_torch(path: Path, keys: Keys) -> list[np.ndarray]:

@@ -65,10 +65,10 @@ from typing import Any
 
 import numpy as np
 
-from pid._validate import check_codes, check_tolerance
 from pid.distribution import Distribution
 from pid.information import LN2, entropy
 from pid.result import TERMS, PIDResult
+from pid.validation import check_between, check_codes, check_tolerance
 
 #: The corrections of :func:`sample_pid`.
 CORRECTIONS = ("none", "miller-madow", "shuffle", "quadratic", "union", "quadratic-shuffle")
@@ -125,8 +125,7 @@ class SamplingOptions:
                 )
         if self.n_bootstrap == 1:
             raise ValueError("n_bootstrap is 1; pass 0 (no intervals) or at least 2.")
-        if not 0 < self.confidence < 1:
-            raise ValueError(f"confidence is {self.confidence!r}; pass a number in (0, 1).")
+        check_between(self.confidence, "confidence", 0, 1)
         check_tolerance(self.tol_bits)
 
 

@@ -121,6 +121,7 @@ def _save(path, **arrays):
 
 _FEATURES = np.arange(20.0).reshape(10, 2)
 _LABELS = np.array([0, 1] * 5)
+_CODES = np.arange(10**6)
 
 
 @pytest.mark.parametrize(
@@ -174,6 +175,21 @@ _LABELS = np.array([0, 1] * 5)
             lambda d: _save(d / "ok.npz", x1=_FEATURES, x2=_FEATURES, y=_LABELS),
             ["--null", "1"],
             "--null is 1; pass a whole number of at least 2",
+        ),
+        (
+            lambda d: _save(d / "big.npz", x1=_CODES, x2=_CODES[::-1], y=_CODES % 2),
+            [],
+            "x1 and x2 hold 1000000 and 1000000 distinct values, so the joint table",
+        ),
+        (
+            lambda d: _save(d / "ok.npz", x1=_FEATURES, x2=_FEATURES, y=_LABELS),
+            ["--discretization", "kmeans", "--seed", "-5"],
+            "seed (--seed) is -5; pass a whole number from 0 to 4294967295.",
+        ),
+        (
+            lambda d: _save(d / "text.npz", x1=_FEATURES, x2=_FEATURES, y=np.array(["a", "b"] * 5)),
+            ["--label-bins", "2"],
+            "labels that are classes already; drop label_bins (--label-bins)",
         ),
     ],
 )
@@ -258,3 +274,16 @@ def test_missing_cells_in_a_text_label_column(tmp_path, capsys):
     assert "5 sample(s) hold NaN" in capsys.readouterr().err
     args = ["compute", str(tmp_path / "t.csv"), "--drop-nonfinite", "--out", str(tmp_path / "o")]
     assert main(args) == 0
+
+
+def test_running_out_of_memory_exits_2_with_a_sentence(and_npz, tmp_path, capsys, monkeypatch):
+    import pid.io
+
+    def exhausted(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(pid.io, "load", exhausted)
+    assert main(["compute", str(and_npz), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("pid: error: this machine ran out of memory; pass fewer samples")
+    assert err.count("\n") == 1

@@ -148,7 +148,10 @@ def test_joint_occupancy():
         (lambda: Discretizer("codes").fit(np.zeros((3, 2))), "discrete codes must be 1-D"),
         (lambda: Discretizer().fit(np.zeros((3, 2, 2))), "pass a 1-D array or a 2-D array"),
         (lambda: Discretizer().fit([[0.0, np.nan], [1.0, 2.0]]), "NaN or infinite values in 1"),
-        (lambda: Discretizer("kmeans").fit(np.array(["a", "b"])), "must be numeric"),
+        (
+            lambda: Discretizer("kmeans").fit(np.array(["a", "b"])),
+            "cannot be clustered; pass numeric features",
+        ),
         (lambda: Discretizer(pca=4).fit(np.zeros((10, 3))), "pca=4 exceeds"),
         (lambda: Discretizer().transform([1]), "is not fitted; call fit first"),
         (lambda: Discretizer().fit([]), r"has shape \(0,\); pass at least one sample"),

@@ -282,6 +282,11 @@ def test_training_is_repeatable_and_checkpoints_round_trip(tmp_path):
         ({"y": np.full(20, 0.5)}, "integer"),
         ({"batch_size": 1}, "batch_size"),
         ({"y": np.zeros(20, dtype=int)}, "single class"),
+        (
+            {"x1": np.arange(4.0).reshape(2, 2), "x2": np.arange(2.0), "y": np.array([0, 1])},
+            "y gives each of its 2 classes a single sample among the 2 training samples",
+        ),
+        ({"seed": -1}, "seed is -1; pass a whole number from 0 to 4294967295"),
     ],
 )
 def test_train_refuses_bad_input(kwargs, message):
@@ -416,6 +421,7 @@ def test_cli_reaches_the_baselines_and_the_network_sizes(tmp_path, capsys):
         (["--epochs", "0"], "epochs"),
         (["--method", "clip"], "method is 'clip'; pass one of factorcl-sup"),
         (["--hidden", "0"], "hidden"),
+        (["--seed", "-1"], "--seed is -1; pass a whole number from 0 to 4294967295."),
     ],
 )
 def test_cli_refuses_bad_options_in_one_sentence(tmp_path, capsys, extra, message):
@@ -427,3 +433,13 @@ def test_cli_refuses_bad_options_in_one_sentence(tmp_path, capsys, extra, messag
     err = capsys.readouterr().err
     assert status == 2
     assert message in err and "Traceback" not in err and err.count("\n") == 1
+
+
+def test_cli_on_too_few_samples_names_the_minimum(tmp_path, capsys):
+    x = np.arange(6.0).reshape(3, 2)
+    np.savez(tmp_path / "three.npz", x1=x, x2=x, y=np.array([0, 1, 2]))
+    argv = ["factorcl", "train", str(tmp_path / "three.npz"), "--epochs", "1", "--quiet"]
+    assert main([*argv, "--device", "cpu", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "a single sample among the 2 training samples" in err
+    assert "pass at least 3 training samples" in err and err.count("\n") == 1

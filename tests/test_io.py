@@ -179,3 +179,124 @@ def test_heavy_libraries_load_only_when_needed():
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert run.stdout.strip() == "[]"
+
+
+def _npy_header(shape, descr="<f8"):
+    """The bytes of a .npy header claiming an array of ``shape``."""
+    import io as bytes_io
+
+    buffer = bytes_io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        buffer, {"descr": descr, "fortran_order": False, "shape": shape}
+    )
+    return buffer.getvalue()
+
+
+def test_an_npz_whose_header_claims_more_than_it_holds_is_refused_unread(tmp_path):
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "lie.npz", "w") as archive:
+        for key in ("x1", "x2", "y"):
+            archive.writestr(f"{key}.npy", _npy_header((10**11,)) + bytes(64))
+    assert (tmp_path / "lie.npz").stat().st_size < 1000
+    with pytest.raises(
+        ValueError, match=r"array 'x1' in lie.npz claims 100000000000 values"
+    ) as info:
+        load(tmp_path / "lie.npz")
+    assert "800 GB" in str(info.value) and "holds 64 bytes" in str(info.value)
+
+
+def test_a_deflated_member_cannot_claim_more_than_its_bytes_expand_to(tmp_path):
+    import zipfile
+
+    # The zip directory may declare any size: the compressed bytes bound what a member yields.
+    path = tmp_path / "bomb.npz"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for key in ("x1", "x2", "y"):
+            archive.writestr(f"{key}.npy", _npy_header((10**8,)) + bytes(4096))
+    data = path.read_bytes()
+    for name in (b"x1.npy", b"x2.npy", b"y.npy"):  # central directory: uncompressed size
+        at = data.rindex(b"PK\x01\x02", 0, data.rindex(name))
+        data = data[: at + 24] + (2**32 - 1).to_bytes(4, "little") + data[at + 28 :]
+    path.write_bytes(data)
+    # 800 MB claimed, within the declared 4 GB but beyond what some 60 deflated bytes expand to
+    with pytest.raises(ValueError, match=r"claims 100000000 values .* truncated or damaged"):
+        load(path)
+
+
+def test_a_folder_array_whose_header_claims_more_than_the_file_is_refused(tmp_path):
+    (tmp_path / "x1.npy").write_bytes(_npy_header((10**11,)) + bytes(8))
+    np.save(tmp_path / "x2.npy", X2)
+    np.save(tmp_path / "y.npy", Y)
+    with pytest.raises(ValueError, match=r"x1.npy claims 100000000000 values .* holds 8 bytes"):
+        load(tmp_path)
+
+
+def test_arrays_of_python_objects_are_refused_unread(tmp_path):
+    np.savez(tmp_path / "d.npz", x1=np.array([1, "a", None], dtype=object), x2=X2, y=Y)
+    with pytest.raises(ValueError, match="holds Python objects, which are not loaded for safety"):
+        load(tmp_path / "d.npz")
+
+
+def test_a_fifo_or_a_device_is_named_for_what_it_is(tmp_path):
+    import os
+
+    os.mkfifo(tmp_path / "pipe.npz")
+    with pytest.raises(ValueError, match=r"'.*pipe.npz' is a FIFO \(named pipe\), not a regular"):
+        load(tmp_path / "pipe.npz")
+    with pytest.raises(ValueError, match="is a character device, not a regular file"):
+        load("/dev/null")
+    os.mkfifo(tmp_path / "x1.npy")
+    np.save(tmp_path / "x2.npy", X2)
+    np.save(tmp_path / "y.npy", Y)
+    with pytest.raises(ValueError, match=r"x1\.npy' is a FIFO"):
+        load(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("column", "cell", "message"),
+    [
+        ("x1_b", "abc", r"column 'x1_b' of d.csv holds 'abc' in row 2, text among numbers"),
+        ("x2", "9" * 5000, r"x2' of d.csv holds '9{20}\.\.\.' in row 2, a number beyond the"),
+    ],
+)
+def test_a_table_column_mixing_numbers_and_text_is_refused(tmp_path, column, cell, message):
+    table = _table().astype({column: object})
+    table.loc[1, column] = cell
+    table.to_csv(tmp_path / "d.csv", index=False)
+    with pytest.raises(ValueError, match=message) as info:
+        load(tmp_path / "d.csv")
+    assert "--drop-nonfinite" in str(info.value) and len(str(info.value)) < 300
+
+
+def test_text_columns_stay_labels_and_empty_cells_stay_missing(tmp_path):
+    table = _table()
+    table["y"] = ["cat", None, "dog"]
+    table.to_csv(tmp_path / "d.csv", index=False)
+    _, _, y = load(tmp_path / "d.csv")
+    assert y[0] == "cat" and y[2] == "dog" and y[1] != y[1]  # NaN marks the empty cell
+
+
+@pytest.mark.parametrize("suffix", [".npz", ".parquet", ".pt", ".safetensors"])
+def test_every_damaged_byte_is_refused_in_a_sentence_or_read(tmp_path, suffix):
+    x1, x2, y = np.linspace(0, 1, 40).reshape(20, 2), np.arange(20), np.arange(20) % 2
+    path = tmp_path / f"d{suffix}"
+    if suffix == ".npz":
+        np.savez_compressed(path, x1=x1, x2=x2, y=y)
+    elif suffix == ".parquet":
+        pd.DataFrame({"x1_a": x1[:, 0], "x1_b": x1[:, 1], "x2": x2, "y": y}).to_parquet(path)
+    elif suffix == ".pt":
+        torch = pytest.importorskip("torch")
+        torch.save({"x1": torch.tensor(x1), "x2": torch.tensor(x2), "y": torch.tensor(y)}, path)
+    else:
+        save_file({"x1": x1, "x2": x2, "y": y}, str(path))
+    original = path.read_bytes()
+    damaged = tmp_path / f"damaged{suffix}"
+    for position in range(0, len(original), max(1, len(original) // 150)):
+        data = bytearray(original)
+        data[position] ^= 0x5A
+        damaged.write_bytes(bytes(data))
+        try:
+            load(damaged)
+        except ValueError as error:
+            assert "\n" not in str(error) and str(error).endswith(".")

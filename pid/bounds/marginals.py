@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from pid._validate import check_codes
-from pid.distribution import Distribution
+from pid.distribution import MAX_TABLE_CELLS, Distribution
+from pid.validation import check_codes, check_table_size
 
 #: Largest disagreement allowed between the single-variable marginals implied by two tables.
 CONSISTENCY_TOLERANCE = 1e-9
@@ -126,6 +126,8 @@ class PairwiseMarginals:
                 "that hold every code, or leave them out."
             )
         n1, n2, ny = sizes or seen
+        cells = n1 * n2 * ny
+        check_table_size((n1, n2, ny), cells, MAX_TABLE_CELLS, "the joint table p(x1, x2, y)")
         # Given sizes (a resample of sets already checked), a rare label may be missing.
         if sizes is None and not set(np.unique(ya)) & set(np.unique(yb)):
             raise ValueError(

@@ -34,10 +34,10 @@ from typing import Any, TypeAlias
 import numpy as np
 from numpy.typing import ArrayLike
 
-from pid._validate import check_tolerance
 from pid.backend import namespace
 from pid.bounds.marginals import PairwiseMarginals
 from pid.information import LN2, conditional_mutual_information, entropy
+from pid.validation import check_tolerance
 
 #: The log-linear parameters ``(a, b, c)``, of shapes (n1, ny), (n2, ny), (n1, n2); or, where
 #: so noted, marginals or gradients of those shapes.

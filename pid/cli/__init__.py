@@ -27,6 +27,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, FileNotFoundError, SolverError) as err:
         print(f"pid: error: {err}", file=sys.stderr)
         return EXIT_USAGE
+    except MemoryError:
+        print(
+            "pid: error: this machine ran out of memory; pass fewer samples or fewer distinct "
+            "values per variable, or free memory and run it again.",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     except OSError as err:
         where = f" {err.filename!r}" if err.filename else ""
         print(

@@ -88,7 +88,9 @@ def run(args: argparse.Namespace) -> int:
     from pid.discretize import bin_labels
     from pid.factorcl import linear_probe, train
     from pid.io import load, write_text_atomic
+    from pid.validation import check_seed
 
+    check_seed(args.seed, "--seed")
     if not 0 < args.test_fraction < 1:
         raise ValueError(f"--test-fraction is {args.test_fraction}; pass a number in (0, 1).")
     x1, x2, y = load(args.data, columns=parse_columns(args.columns))

@@ -12,6 +12,7 @@ from pid.estimators.neural import BatchConfig, batch
 from pid.estimators.registry import (
     ESTIMATORS,
     SAMPLE_ESTIMATORS,
+    check_estimator,
     check_options,
     estimate,
     estimator_options,
@@ -23,6 +24,7 @@ __all__ = [
     "BatchConfig",
     "NewtonOptions",
     "batch",
+    "check_estimator",
     "check_options",
     "coinformation",
     "cvx",

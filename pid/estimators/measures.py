@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pid.distribution import Distribution
+from pid.distribution import Distribution, as_distribution
 from pid.result import PIDResult
 
 
@@ -19,6 +19,7 @@ def imin(dist: Distribution) -> PIDResult:
     ``I(Y=y; X_i) = sum_{x_i} p(x_i|y) log2(p(y|x_i) / p(y))``, i.e. the KL divergence of
     ``p(x_i|y)`` from ``p(x_i)``.
     """
+    dist = as_distribution(dist)
     p_y = dist.p_y
     support = p_y > 0
     specific = [_specific_information(p_xy)[support] for p_xy in (dist.p_x1_y, dist.p_x2_y)]
@@ -28,6 +29,7 @@ def imin(dist: Distribution) -> PIDResult:
 
 def mmi(dist: Distribution) -> PIDResult:
     """Minimum mutual information redundancy, ``R = min(I(X1;Y), I(X2;Y))``."""
+    dist = as_distribution(dist)
     return PIDResult.from_redundancy(dist, min(dist.mi_x1_y, dist.mi_x2_y), "mmi")
 
 
@@ -38,6 +40,7 @@ def coinformation(dist: Distribution) -> PIDResult:
     3.1.2), so that ``R - S = I(X1;X2;Y)``. The unique terms are then ``I(Xi;Y|Xj)`` when the
     co-information is positive and ``I(Xi;Y)`` otherwise; all four are non-negative.
     """
+    dist = as_distribution(dist)
     return PIDResult.from_redundancy(dist, max(dist.co_information, 0.0), "coinformation")
 
 

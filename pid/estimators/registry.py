@@ -40,7 +40,7 @@ def estimator_options(estimator: str) -> tuple[str, ...]:
 
 def check_estimator(estimator: str) -> None:
     """Refuse an unknown estimator name, listing the known ones."""
-    if estimator not in ESTIMATORS:
+    if not isinstance(estimator, str) or estimator not in ESTIMATORS:
         raise ValueError(
             f"estimator {estimator!r} is unknown; choose one of {', '.join(ESTIMATORS)}."
         )

@@ -27,6 +27,7 @@ from pid.factorcl.objectives import CrossModalObjective, FactorCLObjective
 from pid.io import load_torch_file, write_bytes_atomic
 from pid.nn import Fitted, fit
 from pid.schema import Checker, describe, join
+from pid.validation import check_seed
 
 #: Methods :func:`train` knows: FactorCL, its ablations without factorization, and baselines.
 METHODS = (
@@ -211,6 +212,14 @@ def train(
     if method in SUPERVISED and y is None:
         raise ValueError(f"method {method!r} is supervised; pass class labels y.")
     labels, classes = _labels(y, len(a)) if method in SUPERVISED else (None, None)
+    if labels is not None and np.bincount(labels).max() < 2:
+        raise ValueError(
+            f"y gives each of its {len(classes)} classes a single sample among the {len(a)} "
+            f"training samples, but method {method!r} contrasts samples of one class; pass at "
+            f"least {len(classes) + 1} training samples (on the command line, more samples or "
+            "a smaller --test-fraction)."
+        )
+    check_seed(seed, "seed")
     for name, value, least in (
         ("epochs", epochs, 1),
         ("batch_size", batch_size, 2),

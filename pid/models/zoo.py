@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from pid._validate import check_labels, check_paired
 from pid.discretize import Discretized, discretize
 from pid.distribution import Distribution
 from pid.estimators import estimate
@@ -24,6 +23,7 @@ from pid.models.fusion import MODELS, check_model_names
 from pid.models.trainer import TrainConfig, split_indices, train_model
 from pid.result import PIDResult, normalized_pid
 from pid.selection import agreement
+from pid.validation import check_labels, check_paired
 
 
 def model_pid(codes: Discretized, index: np.ndarray, predictions: ArrayLike) -> PIDResult:

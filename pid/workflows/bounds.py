@@ -7,11 +7,11 @@ from dataclasses import asdict
 import numpy as np
 from numpy.typing import ArrayLike
 
-from pid._validate import check_labels
 from pid.bounds import PairwiseMarginals, SynergyBounds, synergy_bounds
 from pid.bounds.resampling import BoundsResampling, ResampledBounds, resample_bounds
 from pid.discretize import Discretizer, bin_labels
 from pid.report import Report, bounds_report
+from pid.validation import check_labels, check_samples, check_seed
 
 
 def analyze_bounds(
@@ -44,6 +44,7 @@ def analyze_bounds(
     Returns the bounds of the sets as drawn, the resampled ones (None without resampling) and
     the :class:`~pid.report.Report` :func:`pid.report.write_report` writes.
     """
+    check_seed(seed)
     resampling = resampling or BoundsResampling(seed=seed)
     (x1a, ya), (x2b, yb), (x1m, x2m) = (
         _pair(pair, name)
@@ -94,14 +95,10 @@ def analyze_bounds(
 
 
 def _pair(pair: tuple[ArrayLike, ArrayLike], name: str) -> tuple[np.ndarray, np.ndarray]:
-    first, second = (np.asarray(a) for a in pair)
-    if len(first) != len(second):
-        raise ValueError(
-            f"{name} holds {len(first)} and {len(second)} entries; pass one of each per sample."
-        )
-    if len(first) == 0:
-        raise ValueError(f"{name} is empty; pass at least one sample.")
-    return first, second
+    """The two arrays of one dataset, checked as paired samples (``y`` a label)."""
+    keys = {"labeled1": ("x1", "y"), "labeled2": ("x2", "y"), "unlabeled": ("x1", "x2")}[name]
+    names = tuple(f"{name}'s {key}" for key in keys)
+    return check_samples(pair, names, labels=(f"{name}'s y",))
 
 
 def _same_space(a: np.ndarray, b: np.ndarray, variable: str, first: str, second: str) -> None:

@@ -8,7 +8,6 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from pid._validate import check_paired, finite_rows
 from pid.api import check_settings, decompose, estimate_prepared, prepare
 from pid.discretize import bin_labels
 from pid.estimators import SAMPLE_ESTIMATORS
@@ -17,6 +16,7 @@ from pid.posterior import PosteriorOptions
 from pid.report import Report, compute_report
 from pid.result import PIDResult
 from pid.sampling import SamplingOptions
+from pid.validation import check_paired, finite_rows
 
 
 def analyze(

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from pid.estimators.exact.options import NewtonOptions
 from pid.estimators.exact.systems import schur_fallback_fits, schur_numbers, solves_matrix_free
+from pid.validation import check_table_size
 
 if TYPE_CHECKING:
     import torch
@@ -47,16 +48,15 @@ def capacity(device: torch.device | None, options: NewtonOptions) -> float:
 
 
 def check_size(shape: tuple[int, ...], device: torch.device | None, options: NewtonOptions) -> None:
-    """Refuse, before any solve, a shape whose Newton systems exceed :func:`capacity`."""
-    limit = capacity(device, options)
-    if numbers_per_problem(shape, options) > limit:
-        n1, n2, ny = shape
-        where = "" if device is None else f" on {device}"
-        raise ValueError(
-            f"a {n1} x {n2} x {ny} distribution needs more than {limit * 8 / 1e9:.0f} GB"
-            f"{where} in the newton solver's Newton systems; use fewer clusters per modality "
-            "(n_clusters), a CUDA device with more memory (device='cuda'), or method='cvxpy'."
-        )
+    """Refuse, before any solve, a shape whose Newton systems exceed :func:`capacity`,
+    naming the variables whose alphabets are too large."""
+    where = "" if device is None else f" on {device}"
+    check_table_size(
+        shape,
+        numbers_per_problem(shape, options),
+        capacity(device, options),
+        f"the newton solver{where}",
+    )
 
 
 def chunks(

@@ -29,12 +29,12 @@ from typing import Any
 
 import numpy as np
 
-from pid._validate import check_tolerance
 from pid.backend import Array, namespace
 from pid.estimators.exact.certificate import NewtonSolution, better, certify
 from pid.estimators.exact.options import NEWTON_TOLERANCE_BITS, NewtonOptions
 from pid.estimators.exact.problem import Problem, State, evaluate, gradient, largest
 from pid.estimators.exact.systems import solve_newton
+from pid.validation import check_tolerance
 
 
 def maximize_conditional_entropy(

@@ -18,9 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from pid._validate import check_tolerance
 from pid.backend import resolve_device
-from pid.distribution import Distribution
+from pid.distribution import Distribution, as_distribution
 from pid.errors import SolverError
 from pid.estimators.exact.certificate import best_feasible, table_residual
 from pid.estimators.exact.conic import DEFAULT_SOLVER, solve_conic
@@ -33,6 +32,7 @@ from pid.estimators.exact.options import (
 )
 from pid.estimators.exact.path import maximize_conditional_entropy
 from pid.result import PIDResult
+from pid.validation import check_instance, check_tolerance
 
 if TYPE_CHECKING:
     import torch
@@ -104,6 +104,7 @@ def cvx(
         If the solver fails, reports a status other than optimal or optimal-inaccurate, or
         its answer is not certified within ``tol_bits``.
     """
+    dist = as_distribution(dist)
     if method not in CVX_METHODS:
         raise ValueError(f"method {method!r} is unknown; choose one of {', '.join(CVX_METHODS)}.")
     if method == "newton":
@@ -153,6 +154,10 @@ def cvx_batch(
     memory limits of ``options`` are refused before any solve.
     """
     tol_bits = check_tolerance(tol_bits)
+    if isinstance(dists, Distribution):
+        raise ValueError("dists is one Distribution; pass a list of them, e.g. [dist].")
+    dists = [as_distribution(d, f"dists[{i}]") for i, d in enumerate(dists)]
+    check_instance(options, NewtonOptions, "options")
     options = options or NewtonOptions()
     if device is not None:
         device = resolve_device(device)

@@ -35,9 +35,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from pid._validate import check_codes
 from pid.information import conditional_distribution
 from pid.result import PIDResult
+from pid.validation import discrete_values
 
 #: Keys of the ``posteriors`` mapping: ``p(y|x1)``, ``p(y|x2)`` and ``p(y|x1,x2)``.
 POSTERIOR_KEYS = ("x1", "x2", "joint")
@@ -348,8 +348,7 @@ def empirical_posteriors(x1: ArrayLike, x2: ArrayLike, y: ArrayLike) -> dict[str
 
 # ---------------------------------------------------------------------- input checks
 def _labels(y: ArrayLike) -> tuple[np.ndarray, int]:
-    codes = check_codes(y, "y")
-    values, labels = np.unique(codes, return_inverse=True)
+    values, labels = np.unique(discrete_values(y, "y"), return_inverse=True)
     if len(values) < 2:
         raise ValueError(
             f"y takes the single value {values[0]}, so there is nothing to decompose; "
