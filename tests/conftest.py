@@ -11,8 +11,15 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np
 import pytest
+from hypothesis import settings
 
 from pid import Distribution
+
+# Examples per property test: "ci" by default; `pytest --hypothesis-profile thorough` runs the
+# benchmark's count (benchmarks/boundary_fuzz.py). No deadline: the machines are shared.
+settings.register_profile("ci", max_examples=40, deadline=None)
+settings.register_profile("thorough", max_examples=10_000, deadline=None)
+settings.load_profile("ci")
 
 
 def torch_devices() -> list[str]:
