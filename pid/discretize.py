@@ -314,7 +314,12 @@ class Discretizer:
 
         if len(x) < 2:
             raise ValueError(f"{self.name} has {len(x)} sample; fitting needs at least 2.")
-        mean, scale = x.mean(axis=0), x.std(axis=0)
+        # Features are divided by their largest magnitude first, so that no sum overflows
+        # for values near the float limit.
+        magnitude = np.abs(x).max(axis=0)
+        magnitude[magnitude == 0] = 1.0
+        unit = x / magnitude
+        mean, scale = unit.mean(axis=0), unit.std(axis=0)
         scale[scale == 0] = 1.0
         components = 1 if method == "bins" and x.shape[1] > 1 else self.pca
         pca = None
@@ -325,8 +330,8 @@ class Discretizer:
                     f"pca={components} exceeds what {self.name} has ({x.shape[0]} samples of "
                     f"{x.shape[1]} features); pass pca <= {limit} or None."
                 )
-            pca = PCA(n_components=components, random_state=self.seed).fit((x - mean) / scale)
-        return {"mean": mean, "scale": scale, "pca": pca}
+            pca = PCA(n_components=components, random_state=self.seed).fit((unit - mean) / scale)
+        return {"magnitude": magnitude, "mean": mean, "scale": scale, "pca": pca}
 
     def _cluster_count(self, n: int) -> tuple[int, str]:
         if self.n_clusters is not None:
@@ -382,7 +387,7 @@ class Discretizer:
 
 def _project(x: np.ndarray, fit: dict[str, Any]) -> np.ndarray:
     """Standardize with the fitted scaling, then project with the fitted PCA, if any."""
-    z = (x - fit["mean"]) / fit["scale"]
+    z = (x / fit["magnitude"] - fit["mean"]) / fit["scale"]
     return fit["pca"].transform(z) if fit["pca"] is not None else z
 
 

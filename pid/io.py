@@ -11,6 +11,7 @@ import math
 import os
 import stat
 import tempfile
+import tokenize
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -41,10 +42,12 @@ SPECIAL_FILES = (
     (stat.S_ISSOCK, "a socket"),
 )
 
-#: What pandas, pyarrow and torch raise on the bytes of a damaged file, besides their own
-#: error types derived from these.
+#: What numpy, pandas, pyarrow and torch raise on the bytes of a damaged file, besides their
+#: own error types derived from these (numpy parses a damaged .npy header as Python tokens).
 DAMAGED_FILE_ERRORS = (
     ValueError,
+    SyntaxError,
+    tokenize.TokenError,
     TypeError,
     KeyError,
     IndexError,
@@ -230,7 +233,7 @@ def _read_npy(handle: IO[bytes], size: int, label: str) -> np.ndarray:
         if version not in readers:
             raise ValueError(f"format version {version[0]}.{version[1]}")
         shape, _, dtype = readers[version](handle)
-    except (ValueError, EOFError) as err:
+    except DAMAGED_FILE_ERRORS as err:
         raise ValueError(
             f"{label} is not a plain .npy array ({_first_line(err)}); save it with numpy.save "
             "or numpy.savez."
@@ -253,7 +256,7 @@ def _read_npy(handle: IO[bytes], size: int, label: str) -> np.ndarray:
     handle.seek(0)
     try:
         return np.lib.format.read_array(handle, allow_pickle=False)
-    except ValueError as err:
+    except DAMAGED_FILE_ERRORS as err:
         raise ValueError(
             f"{label} is damaged ({_first_line(err)}); save it again with numpy.save or "
             "numpy.savez."

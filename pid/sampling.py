@@ -59,7 +59,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from statistics import NormalDist
 from typing import Any
 
@@ -68,7 +68,8 @@ import numpy as np
 from pid.distribution import Distribution
 from pid.information import LN2, entropy
 from pid.result import TERMS, PIDResult
-from pid.validation import check_between, check_codes, check_tolerance
+from pid.sweep import SweepOptions, run_sweep
+from pid.validation import check_between, check_codes, check_instance, check_tolerance
 
 #: The corrections of :func:`sample_pid`.
 CORRECTIONS = ("none", "miller-madow", "shuffle", "quadratic", "union", "quadratic-shuffle")
@@ -78,6 +79,9 @@ DEFAULT_CORRECTION = "quadratic-shuffle"
 INFORMATIONS = ("I(X1;Y)", "I(X2;Y)", "I(X1,X2;Y)", "I_union")
 #: Fewer samples than this per occupied cell of the tables behind a plug-in value is warned of.
 LOW_SAMPLES_PER_CELL = 10.0
+#: Count tables solved in one batch (one job of a sweep) by the corrections, the null model
+#: and the resamples.
+TABLES_PER_JOB = 32
 #: Sample sizes of quadratic extrapolation, as fractions of the whole sample.
 EXTRAPOLATION = (1, 2, 4)
 
@@ -101,6 +105,10 @@ class SamplingOptions:
         Certified gap of the exact solver on each table the corrections, the null model and
         the resamples solve: far below their sampling error, and several times faster than
         the solver's default.
+    sweep : SweepOptions
+        Where those tables are solved (:func:`pid.sweep.run_sweep`): in this process by
+        default, or in chunks on several processes or a Ray or Dask cluster, with the same
+        results.
     """
 
     correction: str = DEFAULT_CORRECTION
@@ -108,6 +116,7 @@ class SamplingOptions:
     n_bootstrap: int = 0
     confidence: float = 0.95
     tol_bits: float = 1e-4
+    sweep: SweepOptions = field(default_factory=SweepOptions)
 
     def __post_init__(self) -> None:
         if self.correction not in CORRECTIONS:
@@ -127,6 +136,7 @@ class SamplingOptions:
             raise ValueError("n_bootstrap is 1; pass 0 (no intervals) or at least 2.")
         check_between(self.confidence, "confidence", 0, 1)
         check_tolerance(self.tol_bits)
+        check_instance(self.sweep, SweepOptions, "sweep")
 
 
 @dataclass(frozen=True)
@@ -300,7 +310,7 @@ def sample_pid(
     settings = dict(estimator_options or {})
     if estimator == "cvx":
         settings["tol_bits"] = options.tol_bits
-    views = _Views(c1, c2, y, joint_posteriors, estimator, settings)
+    views = _Views(c1, c2, y, joint_posteriors, estimator, settings, options.sweep)
     rng = np.random.default_rng(seed)
     n, correction = len(y), options.correction
     extrapolated = correction in ("quadratic", "union", "quadratic-shuffle")
@@ -470,6 +480,22 @@ def _within_label_permutation(
     return permuted
 
 
+def table_informations(
+    tables: list[np.ndarray], estimator: str, options: dict[str, Any]
+) -> np.ndarray:
+    """``I(X1;Y), I(X2;Y), I(X1,X2;Y)`` and the union information ``R + U1 + U2`` of each
+    count table, in bits, one row a table, from the PID of the named estimator (CVX's
+    batches where it can)."""
+    from pid.estimators import cvx_batch, estimate
+
+    dists = [Distribution.from_counts(t) for t in tables]
+    if estimator == "cvx" and options.get("method", "newton") == "newton":
+        results = cvx_batch(dists, **{k: v for k, v in options.items() if k != "method"})
+    else:
+        results = [estimate(d, estimator, **options) for d in dists]
+    return np.array([[r.mi_x1_y, r.mi_x2_y, r.mi_x1x2_y, r.R + r.U1 + r.U2] for r in results])
+
+
 class _Views:
     """Count tables of row subsets (with their own second-modality codes and labels) and
     their informations."""
@@ -482,8 +508,10 @@ class _Views:
         joint_posteriors: np.ndarray | None,
         estimator: str,
         estimator_options: dict[str, Any],
+        sweep: SweepOptions,
     ) -> None:
         self.c1, self.c2, self.y = c1, c2, y
+        self.sweep = sweep
         self.shape = (int(c1.max()) + 1, int(c2.max()) + 1, int(y.max()) + 1)
         self.joint_loss = None
         if joint_posteriors is not None:
@@ -502,16 +530,14 @@ class _Views:
     ) -> np.ndarray:
         """``I1, I2, I12, Iu`` of every ``(c2, labels, rows)`` of ``plan``, in bits; ``I12``
         from the classifier where there is one, except at the indices ``from_tables``."""
-        from pid.estimators import cvx_batch, estimate
-
         self.tables = [self.table(*view) for view in plan]
-        dists = [Distribution.from_counts(t) for t in self.tables]
-        options = self.estimator_options
-        if self.estimator == "cvx" and options.get("method", "newton") == "newton":
-            results = cvx_batch(dists, **{k: v for k, v in options.items() if k != "method"})
-        else:
-            results = [estimate(d, self.estimator, **options) for d in dists]
-        values = np.array([[r.mi_x1_y, r.mi_x2_y, r.mi_x1x2_y, r.R + r.U1 + r.U2] for r in results])
+        # The solver's path is shared by the tables of one batch, so a table's figures may move
+        # (within tol_bits) with its batch: the batches are fixed here, whatever runs them.
+        jobs = [
+            (self.tables[start : start + TABLES_PER_JOB], self.estimator, self.estimator_options)
+            for start in range(0, len(self.tables), TABLES_PER_JOB)
+        ]
+        values = np.concatenate(run_sweep(table_informations, jobs, self.sweep))
         if self.joint_loss is not None:
             keep = set(from_tables)
             for k, (_, labels, rows) in enumerate(plan):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from pid.result import PIDResult
 
@@ -47,6 +48,43 @@ def add_label_bins_option(parser: argparse.ArgumentParser) -> None:
         metavar="K",
         help="y is a continuous target: cut it into K classes of equal frequency, at its quantiles",
     )
+
+
+def add_sweep_options(parser: argparse.ArgumentParser, jobs: str) -> None:
+    """Add ``--jobs N``, ``--backend`` and ``--address``: where the independent ``jobs`` (named
+    in the help) run; :func:`sweep_options` turns them into :class:`pid.sweep.SweepOptions`."""
+    from pid.sweep import BACKENDS
+
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help=f"workers for {jobs}: 1 (default) runs them here one after the other, -1 on "
+        "every core or cluster worker; the results are the same",
+    )
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="processes",
+        help="processes on this machine (default), or a Ray or Dask cluster",
+    )
+    parser.add_argument(
+        "--address",
+        help="a running Ray cluster (auto, ray://HOST:10001) or Dask scheduler "
+        "(tcp://HOST:8786); default: a local one with --jobs workers",
+    )
+
+
+def sweep_options(args: argparse.Namespace) -> Any:
+    """The :class:`pid.sweep.SweepOptions` of ``--jobs``, ``--backend`` and ``--address``."""
+    from pid.sweep import SweepOptions
+
+    try:
+        return SweepOptions(backend=args.backend, n_jobs=args.jobs, address=args.address)
+    except ValueError as error:
+        message = str(error).replace("n_jobs is", "--jobs is").replace("address is", "--address is")
+        raise ValueError(message) from None
 
 
 def add_quiet_option(parser: argparse.ArgumentParser) -> None:

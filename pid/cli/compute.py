@@ -11,8 +11,10 @@ from pid.cli.common import (
     add_columns_option,
     add_label_bins_option,
     add_quiet_option,
+    add_sweep_options,
     format_table,
     parse_columns,
+    sweep_options,
 )
 from pid.estimators import ESTIMATORS
 from pid.estimators.exact import CVX_METHODS
@@ -84,6 +86,7 @@ def add_parser(commands: Any) -> None:
     )
     add_columns_option(compute)
     add_label_bins_option(compute)
+    add_sweep_options(compute, "the tables of the null model and the resamples")
     add_quiet_option(compute)
     compute.set_defaults(run=run)
 
@@ -115,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
         )
     if not sample_estimator:
         try:
-            sampling = SamplingOptions(**flags)
+            sampling = SamplingOptions(**flags, sweep=sweep_options(args))
         except ValueError as error:
             message = str(error)
             for name, flag in SAMPLING_FLAGS.items():

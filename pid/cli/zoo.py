@@ -11,8 +11,10 @@ from pid.cli.common import (
     add_columns_option,
     add_label_bins_option,
     add_quiet_option,
+    add_sweep_options,
     parse_columns,
     require_torch,
+    sweep_options,
 )
 from pid.result import json_default
 
@@ -54,6 +56,7 @@ def add_parser(commands: Any) -> None:
     )
     add_columns_option(train)
     add_label_bins_option(train)
+    add_sweep_options(train, "the trainings (one a model and seed)")
     add_quiet_option(train)
     train.set_defaults(run=_train)
 
@@ -74,6 +77,7 @@ def add_parser(commands: Any) -> None:
         help="bank file to write (default: reference_bank.json)",
     )
     add_quiet_option(build)
+    add_sweep_options(build, "the reference datasets (one a recipe and sample seed)")
     build.set_defaults(run=_build_reference)
 
 
@@ -142,6 +146,7 @@ def _train(args: argparse.Namespace) -> int:
         source=str(args.data),
         progress=not args.quiet,
         checkpoint_dir=args.out if args.checkpoints else None,
+        sweep=sweep_options(args),
     )
     print(_zoo_table(report.zoo))
     paths = write_report(report, args.out)
@@ -158,7 +163,12 @@ def _build_reference(args: argparse.Namespace) -> int:
 
     if args.samples < 100:
         raise ValueError(f"--samples is {args.samples}; pass at least 100 samples a dataset.")
-    bank = build_reference(n_samples=args.samples, config=config, progress=not args.quiet)
+    bank = build_reference(
+        n_samples=args.samples,
+        config=config,
+        progress=not args.quiet,
+        sweep=sweep_options(args),
+    )
     write_text_atomic(args.out, json.dumps(bank, indent=1, default=json_default))
     minutes = bank["timing"]["seconds"] / 60
     count = len(bank["datasets"])

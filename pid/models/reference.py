@@ -23,6 +23,7 @@ from pid.models.trainer import TrainConfig
 from pid.models.zoo import train_zoo
 from pid.result import PIDResult, normalized_pid
 from pid.selection import BANK_KIND, BANK_SCHEMA_VERSION
+from pid.sweep import SweepOptions, run_sweep
 from pid.version import __version__
 
 #: Mixtures added to Table 3.2's datasets: weights of the R, U1, U2 and S channels.
@@ -75,6 +76,43 @@ def make_dataset(
     )
 
 
+def _reference_entry(
+    recipe: dict[str, Any],
+    seed: int,
+    n_samples: int,
+    models: list[str] | None,
+    config: TrainConfig,
+    construction: PIDResult,
+    threads: int,
+) -> dict[str, Any]:
+    """One reference dataset drawn with ``seed``: its measured PID beside its construction and
+    what the zoo reached on it (a sweep's job)."""
+    import torch
+
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+    x1, x2, y = make_dataset(recipe, n_samples, seed=seed)
+    zoo = train_zoo(x1, x2, y, models=models, config=config)
+    measured = decompose(x1, x2, y)
+    terms, exact = measured.terms(), construction.terms()
+    return {
+        "name": f"{recipe['name']} (seed {seed})",
+        "recipe": {k: v for k, v in recipe.items() if k != "name"},
+        "seed": seed,
+        "pid": terms,
+        "shares": normalized_pid(terms),
+        "information": measured.mi_x1x2_y,
+        "construction": {"pid": exact, "information": construction.mi_x1x2_y},
+        "construction_error_bits": max(abs(terms[t] - exact[t]) for t in terms),
+        "zoo_codes_pid": zoo.dataset_pid.terms(),
+        "best_model": zoo.best(),
+        "models": {
+            name: {k: r[k] for k in ("accuracy", "pid", "agreement", "epochs")}
+            for name, r in zoo.models.items()
+        },
+    }
+
+
 def construction_pid(recipe: dict[str, Any]) -> PIDResult:
     """The exact PID a recipe of :func:`reference_recipes` is built with:
     :func:`pid.datasets.generative_pid` of its dataset or weights (200,000 draws of the exact
@@ -91,6 +129,7 @@ def build_reference(
     models: list[str] | None = None,
     seeds: tuple[int, ...] = (0, 1, 2),
     progress: bool = False,
+    sweep: SweepOptions | None = None,
 ) -> dict[str, Any]:
     """Train the zoo on every reference dataset and return the bank (a JSON-ready dict).
 
@@ -101,7 +140,9 @@ def build_reference(
     them); ``construction`` holds the exact PID it is built with (:func:`construction_pid`)
     and ``construction_error_bits`` the largest term difference; ``zoo_codes_pid`` the plug-in
     PID of the codes the zoo's model PIDs and agreements are measured on. ``progress`` shows a
-    bar over datasets.
+    bar over datasets. The draws run where ``sweep`` says (:func:`pid.sweep.run_sweep`; by
+    default one after the other in this process), each with this process's number of torch
+    threads, giving the same bank wherever they run.
     """
     import torch
     from tqdm.auto import tqdm
@@ -109,33 +150,28 @@ def build_reference(
     config = config or TrainConfig()
     recipes = reference_recipes() if recipes is None else recipes
     start = time.perf_counter()
-    entries = []
     draws = [(recipe, seed) for recipe in recipes for seed in seeds]
     constructions = {recipe["name"]: construction_pid(recipe) for recipe in recipes}
-    for recipe, seed in tqdm(draws, desc="reference datasets", disable=not progress):
-        x1, x2, y = make_dataset(recipe, n_samples, seed=seed)
-        zoo = train_zoo(x1, x2, y, models=models, config=config)
-        measured = decompose(x1, x2, y)
-        exact = constructions[recipe["name"]]
-        terms = measured.terms()
-        entries.append(
-            {
-                "name": f"{recipe['name']} (seed {seed})",
-                "recipe": {k: v for k, v in recipe.items() if k != "name"},
-                "seed": seed,
-                "pid": terms,
-                "shares": normalized_pid(terms),
-                "information": measured.mi_x1x2_y,
-                "construction": {"pid": exact.terms(), "information": exact.mi_x1x2_y},
-                "construction_error_bits": max(abs(terms[t] - exact.terms()[t]) for t in terms),
-                "zoo_codes_pid": zoo.dataset_pid.terms(),
-                "best_model": zoo.best(),
-                "models": {
-                    name: {k: r[k] for k in ("accuracy", "pid", "agreement", "epochs")}
-                    for name, r in zoo.models.items()
-                },
-            }
+    sweep = sweep or SweepOptions()
+    jobs = [
+        (
+            recipe,
+            seed,
+            n_samples,
+            models,
+            config,
+            constructions[recipe["name"]],
+            torch.get_num_threads(),
         )
+        for recipe, seed in draws
+    ]
+    if sweep.serial:
+        entries = [
+            _reference_entry(*job)
+            for job in tqdm(jobs, desc="reference datasets", disable=not progress)
+        ]
+    else:
+        entries = run_sweep(_reference_entry, jobs, sweep)
     seconds = time.perf_counter() - start
     return {
         "schema_version": BANK_SCHEMA_VERSION,

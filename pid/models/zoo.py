@@ -23,6 +23,7 @@ from pid.models.fusion import MODELS, check_model_names
 from pid.models.trainer import TrainConfig, split_indices, train_model
 from pid.result import PIDResult, normalized_pid
 from pid.selection import agreement
+from pid.sweep import SweepOptions, run_sweep
 from pid.validation import check_labels, check_paired
 
 
@@ -85,6 +86,7 @@ def train_zoo(
     n_seeds: int = 1,
     progress: bool = False,
     checkpoint_dir: str | os.PathLike | None = None,
+    sweep: SweepOptions | None = None,
 ) -> ZooResult:
     """Train the named zoo models (default: all ten) on ``(x1, x2, y)`` and measure each.
 
@@ -98,7 +100,10 @@ def train_zoo(
     may be vectors ``(n, d)`` or sequences ``(n, T, d)``; ``y`` holds class labels.
     With ``n_seeds > 1`` each model is trained with seeds ``config.seed``, ``config.seed + 1``,
     ... on the same split, and its figures are the means over them. With ``checkpoint_dir``,
-    each model's best weights (of the first seed) are saved there as ``NAME.pt``.
+    each model's best weights (of the first seed) are saved there as ``NAME.pt``. The
+    trainings (one a model and seed) run where ``sweep`` says (:func:`pid.sweep.run_sweep`;
+    by default one after the other in this process), each with this process's number of
+    torch threads, so the figures are the same wherever they run.
     """
     config = config or TrainConfig()
     if not isinstance(n_seeds, int) or n_seeds < 1:
@@ -113,43 +118,63 @@ def train_zoo(
     dataset_pid = estimate(Distribution.from_samples(codes.x1, codes.x2, codes.y), "cvx")
     results: dict[str, dict[str, Any]] = {}
     predictions: dict[str, np.ndarray] = {}
-    everywhere = np.arange(len(labels))
-    for name in names:
-        runs = []
-        for k, seed in enumerate(seeds):
-            checkpoint = (
-                Path(checkpoint_dir) / f"{name}.pt"
-                if checkpoint_dir is not None and k == 0
-                else None
-            )
-            trained = train_model(
-                name,
-                x1,
-                x2,
-                labels,
-                split,
-                replace(config, seed=seed),
-                progress=progress,
-                checkpoint=checkpoint,
-            )
-            captured = model_pid(codes, everywhere, trained.predict(x1, x2))
-            runs.append(
-                {
-                    "accuracy": trained.accuracy,
-                    "val_accuracy": trained.val_accuracy,
-                    "pid": captured.terms(),
-                    "agreement": agreement(dataset_pid.terms(), captured.terms()),
-                    "best_epoch": trained.best_epoch,
-                    "epochs": trained.epochs,
-                    "seconds": trained.seconds,
-                }
-            )
-            if k == 0:
-                predictions[name] = classes[trained.predictions]
-        results[name] = _mean_of_runs(runs)
+    import torch
+
+    sweep = sweep or SweepOptions()
+    jobs = [
+        (
+            name,
+            (x1, x2, labels, split, codes, dataset_pid.terms()),
+            replace(config, seed=seed),
+            Path(checkpoint_dir) / f"{name}.pt" if checkpoint_dir is not None and k == 0 else None,
+            progress and sweep.serial,
+            torch.get_num_threads(),
+        )
+        for name in names
+        for k, seed in enumerate(seeds)
+    ]
+    runs = run_sweep(_train_and_measure, jobs, sweep)
+    results: dict[str, dict[str, Any]] = {}
+    predictions: dict[str, np.ndarray] = {}
+    for i, name in enumerate(names):
+        mine = runs[i * len(seeds) : (i + 1) * len(seeds)]
+        predictions[name] = classes[mine[0]["predictions"]]
+        results[name] = _mean_of_runs(
+            [{key: value for key, value in run.items() if key != "predictions"} for run in mine]
+        )
     return ZooResult(
         dataset_pid, codes, results, predictions, split["test"], classes, config, seeds
     )
+
+
+def _train_and_measure(
+    name: str,
+    data: tuple[np.ndarray, np.ndarray, np.ndarray, dict, Discretized, dict[str, float]],
+    config: TrainConfig,
+    checkpoint: Path | None,
+    progress: bool,
+    threads: int,
+) -> dict[str, Any]:
+    """One model trained with one seed: its figures and test-set predictions (a sweep's job)."""
+    import torch
+
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+    x1, x2, labels, split, codes, dataset_terms = data
+    trained = train_model(
+        name, x1, x2, labels, split, config, progress=progress, checkpoint=checkpoint
+    )
+    captured = model_pid(codes, np.arange(len(labels)), trained.predict(x1, x2))
+    return {
+        "accuracy": trained.accuracy,
+        "val_accuracy": trained.val_accuracy,
+        "pid": captured.terms(),
+        "agreement": agreement(dataset_terms, captured.terms()),
+        "best_epoch": trained.best_epoch,
+        "epochs": trained.epochs,
+        "seconds": trained.seconds,
+        "predictions": trained.predictions,
+    }
 
 
 def mean_interval(values: ArrayLike, confidence: float = 0.95) -> tuple[float, float]:

@@ -13,6 +13,7 @@ from pid.models import TrainConfig
 from pid.models.zoo import ZooResult, train_zoo
 from pid.report import Report, compute_report
 from pid.selection import Selection
+from pid.sweep import SweepOptions
 
 #: Baselines a validation trains beside the recommended models: the first not among them.
 BASELINES = ("EF", "ADDITIVE")
@@ -30,13 +31,14 @@ def run_zoo(
     source: str | None = None,
     progress: bool = False,
     checkpoint_dir: str | os.PathLike | None = None,
+    sweep: SweepOptions | None = None,
 ) -> tuple[ZooResult, Report]:
     """Train the fusion zoo on ``(x1, x2, y)`` (:func:`pid.models.zoo.train_zoo`) and report it.
 
     The report is the dataset's PID report (:func:`pid.report.compute_report` on the codes the
     zoo measured with) with a ``zoo`` section: the settings, each model's accuracy (with its
     interval over ``n_seeds`` seeds where there are several), model PID and agreement (thesis
-    Eq. 3.6), and the best model.
+    Eq. 3.6), and the best model. ``sweep`` says where the trainings run.
     """
     zoo = train_zoo(
         x1,
@@ -48,6 +50,7 @@ def run_zoo(
         n_seeds=n_seeds,
         progress=progress,
         checkpoint_dir=checkpoint_dir,
+        sweep=sweep,
     )
     codes = zoo.codes
     title = f"Fusion zoo on {Path(source).name}" if source else "Fusion zoo"
