@@ -70,7 +70,7 @@ def test_heterogeneity_writes_matrices_dendrogram_and_groups(tmp_path, three_npz
         (
             lambda p: p,
             ["--groups", "2", "--pairs-per-member", "0.5"],
-            "pairs_per_member is 0.5; pass at least 1",
+            "--pairs-per-member is 0.5; pass at least 1",
         ),
         (lambda p: p.with_name("missing.npz"), ["--groups", "2"], "does not exist"),
         (

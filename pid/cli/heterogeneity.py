@@ -85,6 +85,13 @@ def _run(args: argparse.Namespace) -> int:
             f"--groups is {args.groups}; pass a number between 1 and {count}, the number of "
             f"modalities in {Path(args.data).name}."
         )
+    if args.pairs_per_member is not None and not args.pairs_per_member >= 1:
+        raise ValueError(
+            f"--pairs-per-member is {args.pairs_per_member}; pass at least 1 (a cycle through all "
+            "members), or leave it out to measure every pair."
+        )
+    if args.rank < 1:
+        raise ValueError(f"--rank is {args.rank}; pass a positive whole number (3 in the paper).")
     n_pairs = count * (count - 1) // 2
     if args.interaction_groups is not None and not 1 <= args.interaction_groups <= n_pairs:
         raise ValueError(

@@ -63,7 +63,10 @@ class Heterogeneity:
         source = self.interaction if interactions else self.modality
         labels = self.interaction_groups if interactions else self.modality_groups
         if source is None or labels is None:
-            raise ValueError("no interaction heterogeneity was measured; pass interactions=True.")
+            raise ValueError(
+                "no interaction heterogeneity was measured (it needs three or more modalities "
+                "and interactions=True); ask for the modality groups instead."
+            )
         return [
             [name for name, g in zip(source.names, labels, strict=True) if g == group]
             for group in range(int(labels.max()) + 1)

@@ -5,7 +5,7 @@ input projection ``p_m = P_m x_m + b_m`` (HighMMT standardizes every modality in
 format before its shared encoder). Then
 
     u_m = U_{g(m)}(p_m)                          the unimodal encoder of m's group g(m),
-    c_ab = C_{q(a,b)}(u_a, u_b)                  the fusion of m's pair group q(a, b), a < b,
+    c_ab = C_{q(a,b)}(u_a, u_b)                  the fusion of the pair's group q(a, b), a < b,
     logits = h([c_12, c_13, ..., c_(M-1)M])      one head on all pairs' representations,
 
 with ``U`` a :class:`pid.nn.VectorEncoder` ``R^h -> R^h`` and ``C`` the symmetric fusion

@@ -127,9 +127,9 @@ def train_model(
     ``x1``, ``x2`` are float arrays ``(n, d)`` or ``(n, T, d)``; ``y`` holds class indices
     ``0..C-1``. Inputs are standardized with the training split's mean and standard deviation
     per feature. Early stopping reads ``split["val"]`` (see :class:`TrainConfig`; its defaults
-    when ``config`` is None). With ``checkpoint``, the best weights, the configuration and the
-    standardization are saved there (``torch.save``, written whole). ``progress`` shows a bar
-    over epochs.
+    when ``config`` is None; the loop is :func:`fit_model`'s). With ``checkpoint``, the best
+    weights, the configuration and the standardization are saved there (``torch.save``,
+    written whole). ``progress`` shows a bar over epochs.
     """
     import torch
 
