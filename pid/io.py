@@ -1,8 +1,8 @@
 """Reading paired samples from files or from a trained model, and writing outputs safely.
 
 :func:`load` reads ``(x1, x2, y)`` from any supported file, :func:`load_modalities` any number
-of modalities ``x1 ... xM`` and ``y``; :func:`collect_outputs` runs a
-trained torch model over a ``DataLoader`` and collects the same three arrays. torch, pandas
+of modalities ``x1 ... xM`` and ``y`` from ``.npz`` files and folders; :func:`collect_outputs`
+runs a trained torch model over a ``DataLoader`` and collects ``(x1, x2, y)``. torch, pandas
 and safetensors are imported only by the functions that need them.
 """
 
@@ -111,7 +111,7 @@ def load_modalities(
     )
     if len(names) < 2:
         raise ValueError(
-            f"{path.name} holds {len(names)} modality named x1, x2, ... (it holds "
+            f"{path.name} has {len(names)} of the modalities x1, x2, ... (it holds "
             f"{_preview(list(map(repr, available))) or 'nothing'}); save at least two, as x1, "
             "x2, ..."
         )
