@@ -1,7 +1,8 @@
 """Reading paired samples from files or from a trained model, and writing outputs safely.
 
-:func:`load` reads ``(x1, x2, y)`` from any supported file; :func:`collect_outputs` runs a
-trained torch model over a ``DataLoader`` and collects the same three arrays. torch, pandas
+:func:`load` reads ``(x1, x2, y)`` from any supported file, :func:`load_modalities` any number
+of modalities ``x1 ... xM`` and ``y`` from ``.npz`` files and folders; :func:`collect_outputs`
+runs a trained torch model over a ``DataLoader`` and collects ``(x1, x2, y)``. torch, pandas
 and safetensors are imported only by the functions that need them.
 """
 
@@ -107,6 +108,44 @@ def load_pair(
     return check_samples(arrays, names, labels=labels)
 
 
+def load_modalities(
+    path: str | os.PathLike, *, label: str = "y"
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Every modality ``x1, x2, ..., xM`` and the label from an ``.npz`` file or a folder of
+    ``.npy`` files.
+
+    The modalities are the arrays named ``x`` and a number, in the order of the numbers (at
+    least two); ``label`` names the label array. Returns the modalities by name and the label.
+    """
+    path = Path(path)
+    if path.is_dir():
+        available = [f.stem for f in path.glob("*.npy")]
+    elif not path.is_file():
+        raise FileNotFoundError(f"DATA file {str(path)!r} does not exist; check the path.")
+    elif path.suffix.lower() != ".npz" or not zipfile.is_zipfile(path):
+        raise ValueError(
+            f"DATA file {path.name} is not an .npz archive; save the modalities x1, ..., xM "
+            f"and {label} with numpy.savez, or as .npy files in one folder."
+        )
+    else:
+        with np.load(path, allow_pickle=False) as archive:
+            available = list(archive.files)
+    names = sorted(
+        (k for k in available if k[:1] == "x" and k[1:].isdigit() and int(k[1:]) > 0),
+        key=lambda k: int(k[1:]),
+    )
+    if len(names) < 2:
+        raise ValueError(
+            f"{path.name} has {len(names)} of the modalities x1, x2, ... (it holds "
+            f"{_preview(list(map(repr, available))) or 'nothing'}); save at least two, as x1, "
+            "x2, ..."
+        )
+    keys = (*names, label)
+    arrays = _load_npy_folder(path, keys) if path.is_dir() else load_npz(path, keys)
+    *modalities, y = arrays
+    return dict(zip(names, modalities, strict=True)), y
+
+
 def _read_arrays(
     path: str | os.PathLike, keys: Sequence[str], columns: Columns, label: str | None
 ) -> list:
@@ -173,9 +212,7 @@ def _as_names(given: str | Sequence[str]) -> list[str]:
     return [given] if isinstance(given, str) else list(given)
 
 
-def load_npz(
-    path: str | os.PathLike, keys: Keys = DEFAULT_KEYS
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def load_npz(path: str | os.PathLike, keys: Sequence[str] = DEFAULT_KEYS) -> tuple[np.ndarray, ...]:
     """Load the arrays ``x1``, ``x2`` and ``y`` (or the names in ``keys``) from an ``.npz`` file.
 
     Each array's header is checked against the bytes its member holds before the array is
@@ -353,7 +390,7 @@ def _current_umask() -> int:
 
 
 # ---------------------------------------------------------------------- readers
-def _load_npy_folder(folder: Path, keys: Keys) -> list[np.ndarray]:
+def _load_npy_folder(folder: Path, keys: Sequence[str]) -> list[np.ndarray]:
     files = [folder / f"{k}.npy" for k in keys]
     missing = [f.name for f in files if not f.exists()]
     if missing:
@@ -529,7 +566,9 @@ def _load_safetensors(path: Path, keys: Keys) -> list[np.ndarray]:
 
 
 # ---------------------------------------------------------------------- helpers
-def _require_keys(source: str, available: Iterable[str], keys: Keys, verb: str = "save") -> None:
+def _require_keys(
+    source: str, available: Iterable[str], keys: Sequence[str], verb: str = "save"
+) -> None:
     available = list(available)
     missing = [k for k in keys if k not in available]
     if missing:

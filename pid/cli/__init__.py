@@ -1,8 +1,8 @@
 """The ``pid`` command: one module per command, each registering its parser.
 
 ``pid compute``, ``pid bounds``, ``pid demo``, ``pid factorcl train``, ``pid zoo train``,
-``pid zoo build-reference`` and ``pid select``. Bad input is refused with one sentence and
-exit status 2, never a traceback.
+``pid zoo build-reference``, ``pid select`` and ``pid heterogeneity``. Bad input is refused
+with one sentence and exit status 2, never a traceback.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from pid.cli import bounds, compute, demo, factorcl, select, zoo
+from pid.cli import bounds, compute, demo, factorcl, heterogeneity, select, zoo
 from pid.cli.common import EXIT_USAGE
 from pid.errors import SolverError
 
@@ -52,6 +52,6 @@ def build_parser() -> argparse.ArgumentParser:
         "of two modalities about a task, in bits.",
     )
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
-    for module in (compute, bounds, factorcl, demo, zoo, select):
+    for module in (compute, bounds, factorcl, demo, zoo, select, heterogeneity):
         module.add_parser(commands)
     return parser

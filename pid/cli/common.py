@@ -1,4 +1,5 @@
-"""What the commands share: the exit status of bad input, ``--quiet`` and the table of terms."""
+"""What the commands share: the exit status of bad input, ``--quiet``, the training options
+and the table of terms."""
 
 from __future__ import annotations
 
@@ -104,6 +105,48 @@ def require_torch(command: str) -> None:
             f"{command} needs torch, which is not installed; install a build for this machine "
             "(pip install torch) and run it again."
         ) from None
+
+
+def add_training_options(parser: argparse.ArgumentParser) -> None:
+    """Add the options of :class:`pid.models.TrainConfig` (``--epochs``, ``--patience``,
+    ``--hidden``, ``--batch-size``, ``--seed``, ``--device``) and ``--threads``;
+    :func:`training_config` reads them."""
+    parser.add_argument("--epochs", type=int, default=60, help="most epochs (default 60)")
+    parser.add_argument(
+        "--patience", type=int, default=10, help="epochs without improvement (default 10)"
+    )
+    parser.add_argument("--hidden", type=int, default=32, help="representation width (default 32)")
+    parser.add_argument("--batch-size", type=int, default=128, help="minibatch size (default 128)")
+    parser.add_argument("--seed", type=int, default=0, help="seed for initialization and order")
+    parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch CPU threads (default 1: the models are small, and more threads mostly wait "
+        "on each other, worst on a busy machine)",
+    )
+
+
+def training_config(args: argparse.Namespace, command: str) -> Any:
+    """The :class:`pid.models.TrainConfig` of the options :func:`add_training_options` added,
+    after setting torch's thread count; ``command`` names the command where torch is missing."""
+    require_torch(command)
+    import torch
+
+    from pid.models import TrainConfig
+
+    if args.threads < 1:
+        raise ValueError(f"--threads is {args.threads}; pass a positive number of threads.")
+    torch.set_num_threads(args.threads)
+    return TrainConfig(
+        hidden=args.hidden,
+        batch_size=args.batch_size,
+        max_epochs=args.epochs,
+        patience=args.patience,
+        seed=args.seed,
+        device=args.device,
+    )
 
 
 def format_table(rows: list[tuple[str, PIDResult]]) -> str:

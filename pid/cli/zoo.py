@@ -12,9 +12,10 @@ from pid.cli.common import (
     add_label_bins_option,
     add_quiet_option,
     add_sweep_options,
+    add_training_options,
     parse_columns,
-    require_torch,
     sweep_options,
+    training_config,
 )
 from pid.result import json_default
 
@@ -38,7 +39,7 @@ def add_parser(commands: Any) -> None:
     train.add_argument(
         "--models", nargs="+", metavar="NAME", help="models to train (default: all ten)"
     )
-    _training_options(train)
+    add_training_options(train)
     train.add_argument("--clusters", type=int, metavar="K", help="clusters per modality for PID")
     train.add_argument(
         "--seeds",
@@ -69,7 +70,7 @@ def add_parser(commands: Any) -> None:
     build.add_argument(
         "--samples", type=int, default=3000, metavar="N", help="samples a dataset (default 3000)"
     )
-    _training_options(build)
+    add_training_options(build)
     build.add_argument(
         "--out",
         type=Path,
@@ -81,46 +82,8 @@ def add_parser(commands: Any) -> None:
     build.set_defaults(run=_build_reference)
 
 
-def _training_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--epochs", type=int, default=60, help="most epochs (default 60)")
-    parser.add_argument(
-        "--patience", type=int, default=10, help="epochs without improvement (default 10)"
-    )
-    parser.add_argument("--hidden", type=int, default=32, help="representation width (default 32)")
-    parser.add_argument("--batch-size", type=int, default=128, help="minibatch size (default 128)")
-    parser.add_argument("--seed", type=int, default=0, help="seed for initialization and order")
-    parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda")
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=1,
-        help="torch CPU threads (default 1: the models are small, and more threads mostly wait "
-        "on each other, worst on a busy machine)",
-    )
-
-
-def _config(args: argparse.Namespace) -> Any:
-    require_torch("pid zoo")
-    import torch
-
-    from pid.models import TrainConfig
-
-    if args.threads < 1:
-        raise ValueError(f"--threads is {args.threads}; pass a positive number of threads.")
-    torch.set_num_threads(args.threads)
-
-    return TrainConfig(
-        hidden=args.hidden,
-        batch_size=args.batch_size,
-        max_epochs=args.epochs,
-        patience=args.patience,
-        seed=args.seed,
-        device=args.device,
-    )
-
-
 def _train(args: argparse.Namespace) -> int:
-    config = _config(args)
+    config = training_config(args, "pid zoo")
     from pid.discretize import bin_labels
     from pid.io import load
     from pid.models import check_model_names
@@ -158,7 +121,7 @@ def _train(args: argparse.Namespace) -> int:
 def _build_reference(args: argparse.Namespace) -> int:
     from pid.io import write_text_atomic
 
-    config = _config(args)
+    config = training_config(args, "pid zoo")
     from pid.models.reference import build_reference
 
     if args.samples < 100:

@@ -12,6 +12,7 @@ from pid.datasets.latent import (
     generative_posteriors,
 )
 from pid.datasets.real import digits
+from pid.datasets.sources import source_modalities
 from pid.datasets.synthetic import latent_bits, latent_bits_distribution
 
 __all__ = [
@@ -29,4 +30,5 @@ __all__ = [
     "latent_bits_distribution",
     "scenes",
     "scenes_distribution",
+    "source_modalities",
 ]

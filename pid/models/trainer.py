@@ -51,8 +51,9 @@ class TrainedModel:
     """A trained model and what it did on the held-out test split.
 
     ``predictions`` are its labels for the test samples (in ``test_index`` order, as class
-    indices); ``history`` holds per epoch the training loss, validation loss and accuracy;
-    ``scaling`` the training split's mean and standard deviation per feature of each modality.
+    indices); ``test_loss_bits`` its cross-entropy ``-mean log2 p(y_i | x_i)`` on them;
+    ``history`` holds per epoch the training loss, validation loss and accuracy; ``scaling`` the
+    training split's mean and standard deviation per feature of each modality.
     """
 
     name: str
@@ -66,17 +67,19 @@ class TrainedModel:
     seconds: float
     history: list[dict[str, float]] = field(default_factory=list)
     scaling: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
+    test_loss_bits: float = float("nan")
 
-    def predict(self, x1: np.ndarray, x2: np.ndarray, batch_size: int = 4096) -> np.ndarray:
-        """Class indices the model predicts for inputs standardized as in training."""
+    def predict(self, *inputs: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+        """Class indices the model predicts for inputs (one array per modality, in training
+        order) standardized as in training."""
         import torch
 
         device = next(self.model.parameters()).device
         out = []
-        for start in range(0, len(x1), batch_size):
+        for start in range(0, len(inputs[0]), batch_size):
             batch = [
                 torch.as_tensor(_apply(x[start : start + batch_size], s), dtype=torch.float32)
-                for x, s in zip((x1, x2), self.scaling, strict=True)
+                for x, s in zip(inputs, self.scaling, strict=True)
             ]
             out.append(_predict(self.model, [b.to(device) for b in batch]).cpu().numpy())
         return np.concatenate(out)
@@ -124,31 +127,65 @@ def train_model(
     ``x1``, ``x2`` are float arrays ``(n, d)`` or ``(n, T, d)``; ``y`` holds class indices
     ``0..C-1``. Inputs are standardized with the training split's mean and standard deviation
     per feature. Early stopping reads ``split["val"]`` (see :class:`TrainConfig`; its defaults
-    when ``config`` is None). With ``checkpoint``, the best weights, the configuration and the
-    standardization are saved there (``torch.save``, written whole). ``progress`` shows a bar
-    over epochs.
+    when ``config`` is None; the loop is :func:`fit_model`'s). With ``checkpoint``, the best
+    weights, the configuration and the standardization are saved there (``torch.save``,
+    written whole). ``progress`` shows a bar over epochs.
     """
     import torch
 
     from pid.models.fusion import build_model
+
+    config = config or TrainConfig()
+    torch.manual_seed(config.seed)
+    n_classes = int(y.max()) + 1
+    model = build_model(name, x1.shape[1:], x2.shape[1:], n_classes, config.hidden)
+    trained = fit_model(model, [x1, x2], y, split, config, name=name.upper(), progress=progress)
+    if checkpoint is not None:
+        _save_checkpoint(checkpoint, trained.model, name, config, trained.scaling, n_classes)
+    return trained
+
+
+def fit_model(
+    model: Any,
+    inputs: list[np.ndarray],
+    y: np.ndarray,
+    split: dict[str, np.ndarray],
+    config: TrainConfig | None = None,
+    *,
+    name: str = "model",
+    progress: bool = False,
+) -> TrainedModel:
+    """Train a built ``model`` on ``split["train"]`` and predict ``split["test"]``.
+
+    ``model(*batch)`` gives the logits for one tensor per modality and ``model.loss(*batch, y)``
+    the training objective (every model of the zoo, :class:`pid.models.highmmt.HighMMT`).
+    ``inputs`` holds one float array ``(n, d)`` or ``(n, T, d)`` per modality, in the model's
+    order; ``y`` class indices ``0..C-1``. Inputs are standardized with the training split's
+    mean and standard deviation per feature. Adam (on the parameters that require gradients,
+    so frozen ones stay put) minimizes the loss; training stops early on the cross-entropy of
+    ``split["val"]`` (see :class:`TrainConfig`), keeping the weights of the best epoch. The
+    initialization is the caller's: seed torch before building the model.
+    """
+    import torch
+
+    from pid.information import LN2
     from pid.nn import fit
 
     config = config or TrainConfig()
     device = resolve_device(config.device)
-    torch.manual_seed(config.seed)
-    n_classes = int(y.max()) + 1
-    model = build_model(name, x1.shape[1:], x2.shape[1:], n_classes, config.hidden).to(device)
-    scaling = [_scaling(x[split["train"]]) for x in (x1, x2)]
+    model = model.to(device)
+    scaling = [_scaling(x[split["train"]]) for x in inputs]
     tensors = {
         part: [
             torch.as_tensor(_apply(x[index], s), dtype=torch.float32, device=device)
-            for x, s in zip((x1, x2), scaling, strict=True)
+            for x, s in zip(inputs, scaling, strict=True)
         ]
         + [torch.as_tensor(y[index], dtype=torch.long, device=device)]
         for part, index in split.items()
     }
+    trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.Adam(
-        model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
+        trainable, lr=config.learning_rate, weight_decay=config.weight_decay
     )
     generator = torch.Generator().manual_seed(config.seed)
 
@@ -175,12 +212,11 @@ def train_model(
         progress=progress,
     )
     _, val_acc = _evaluate(model, tensors["val"])
-    predictions = _predict(model, tensors["test"]).cpu().numpy()
+    test_loss, _ = _evaluate(model, tensors["test"])
+    predictions = _predict(model, tensors["test"][:-1]).cpu().numpy()
     accuracy = float(np.mean(predictions == y[split["test"]]))
-    if checkpoint is not None:
-        _save_checkpoint(checkpoint, model, name, config, scaling, n_classes)
     return TrainedModel(
-        name=name.upper(),
+        name=name,
         model=model,
         accuracy=accuracy,
         val_accuracy=val_acc,
@@ -191,6 +227,7 @@ def train_model(
         seconds=time.perf_counter() - start,
         history=fitted.history,
         scaling=scaling,
+        test_loss_bits=test_loss / LN2,
     )
 
 
@@ -211,12 +248,12 @@ def _epoch(model: Any, optimizer: Any, data: list[Any], batch_size: int, generat
     import torch
 
     model.train()
-    x1, x2, y = data
+    *inputs, y = data
     order = torch.randperm(len(y), generator=generator).to(y.device)
     total = 0.0
     for start in range(0, len(y), batch_size):
         batch = order[start : start + batch_size]
-        loss = model.loss(x1[batch], x2[batch], y[batch])
+        loss = model.loss(*(x[batch] for x in inputs), y[batch])
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -225,24 +262,26 @@ def _epoch(model: Any, optimizer: Any, data: list[Any], batch_size: int, generat
 
 
 def _evaluate(model: Any, data: list[Any]) -> tuple[float, float]:
-    """Cross-entropy and accuracy on a split."""
+    """Cross-entropy (nats) and accuracy on a split."""
     import torch
     import torch.nn.functional as F
 
     model.eval()
+    *inputs, y = data
     with torch.no_grad():
-        logits = model(data[0], data[1])
-        loss = float(F.cross_entropy(logits, data[2]))
-        accuracy = float((logits.argmax(dim=1) == data[2]).float().mean())
+        logits = model(*inputs)
+        loss = float(F.cross_entropy(logits, y))
+        accuracy = float((logits.argmax(dim=1) == y).float().mean())
     return loss, accuracy
 
 
-def _predict(model: Any, data: list[Any]) -> Any:
+def _predict(model: Any, inputs: list[Any]) -> Any:
+    """The predicted class of each sample, one tensor per modality in ``inputs``."""
     import torch
 
     model.eval()
     with torch.no_grad():
-        return model(data[0], data[1]).argmax(dim=1)
+        return model(*inputs).argmax(dim=1)
 
 
 def _save_checkpoint(

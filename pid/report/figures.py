@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 if TYPE_CHECKING:
     from pid.report.document import Report
 
@@ -111,6 +113,53 @@ def zoo_figure(report: Report) -> bytes:
         ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     return _png(fig)
+
+
+def heterogeneity_figure(
+    names: list[str], distance: np.ndarray, tree: np.ndarray, groups: np.ndarray, title: str
+) -> bytes:
+    """A heterogeneity matrix beside its clustering tree: the heatmap of ``d`` (bits) with the
+    members in the tree's leaf order, and the dendrogram cut into the ``groups`` (dashed)."""
+    from scipy.cluster.hierarchy import dendrogram
+
+    count = len(names)
+    size = min(max(3.0, 0.32 * count + 1.5), 12.0)
+    fig, (left, right) = _figure(2 * size + 1.0, size, columns=2)
+    order = dendrogram(tree, no_plot=True)["leaves"]
+    image = left.imshow(distance[np.ix_(order, order)], cmap="Reds", vmin=0.0)
+    labels = [names[k] for k in order]
+    left.set_xticks(range(count), labels, rotation=90, fontsize=8)
+    left.set_yticks(range(count), labels, fontsize=8)
+    left.set_title(title, fontsize=10)
+    fig.colorbar(image, ax=left, fraction=0.046, pad=0.04, label="d (bits)")
+    n_groups = int(groups.max()) + 1
+    cut = _cut_height(tree[:, 2], n_groups)
+    dendrogram(
+        tree,
+        ax=right,
+        labels=[f"{name} (group {g + 1})" for name, g in zip(names, groups, strict=True)],
+        orientation="right",
+        color_threshold=cut,
+        above_threshold_color="0.5",
+        leaf_font_size=8,
+    )
+    right.invert_yaxis()  # leaves top to bottom, as the heatmap's rows
+    right.axvline(cut, color="0.3", linestyle="--", linewidth=0.8)
+    right.set_xlabel("merge height (d between groups, bits)")
+    right.set_title(f"agglomerative clustering: {n_groups} groups", fontsize=10)
+    right.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def _cut_height(heights: np.ndarray, n_groups: int) -> float:
+    """A height between the merges that a cut into ``n_groups`` keeps and those it undoes."""
+    heights = np.sort(heights)
+    if n_groups <= 1:
+        return float(heights[-1]) * 1.05 + 1e-9
+    if n_groups > len(heights):
+        return float(heights[0]) / 2
+    return float(heights[-n_groups] + heights[-n_groups + 1]) / 2
 
 
 def _figure(width: float, height: float, columns: int = 1):

@@ -1,0 +1,192 @@
+"""Heterogeneity by transfer (thesis Eqs. 9.1-9.8), low-rank completion, parameter groups,
+the source-modality generator and the HighMMT-style model."""
+
+import numpy as np
+import pytest
+
+from pid.datasets import source_modalities
+from pid.heterogeneity import (
+    TransferMatrix,
+    complete_matrix,
+    linkage_tree,
+    parameter_groups,
+    sample_pairs,
+)
+
+SMALL = {"hidden": 16, "batch_size": 64, "max_epochs": 25, "patience": 5, "device": "cpu"}
+
+
+def test_transfer_and_distance_follow_eqs_9_4_and_9_5():
+    direct = np.array([1.0, 2.0, 0.5])
+    transferred = np.array(
+        [
+            [1.0, 2.5, np.nan],
+            [1.25, 2.0, np.nan],
+            [0.75, 1.5, 0.5],  # 2 -> 1 transfers better than training on 1: T < 0
+        ]
+    )
+    matrix = TransferMatrix(["a", "b", "c"], direct, transferred)
+    expected_t = np.array([[0.0, 0.5, np.nan], [0.25, 0.0, np.nan], [-0.25, -0.5, 0.0]])
+    np.testing.assert_allclose(matrix.transfer, expected_t)
+    d = matrix.distance
+    assert d[0, 1] == d[1, 0] == pytest.approx(0.75)  # both directions, positive parts
+    assert np.isnan(d[0, 2]) and np.isnan(d[2, 1])  # measured one way only
+    np.testing.assert_array_equal(np.diag(d), 0.0)
+    record = matrix.to_dict()
+    assert record["distance_bits"][0][2] is None and record["transfer_bits"][2][0] == -0.25
+
+
+def test_same_source_modalities_transfer_and_other_sources_do_not():
+    pytest.importorskip("torch")
+    from pid.heterogeneity import modality_transfer
+    from pid.models import TrainConfig
+
+    xs, y = source_modalities(1500, source_of=(0, 1), widths=(12, 40), seed=4)
+    twin = xs[0].copy()
+    matrix = modality_transfer(
+        {"a": xs[0], "twin": twin, "other": xs[1]}, y, config=TrainConfig(**SMALL)
+    )
+    assert matrix.names == ["a", "twin", "other"]
+    d = matrix.distance
+    assert d[0, 1] < 0.05  # identical modalities: d(X; X) = 0 (Eq. 9.5)
+    assert d[0, 2] > 0.3 and d[1, 2] > 0.3  # the other source's bit of y does not transfer
+    assert matrix.direct[0] == pytest.approx(matrix.direct[1])  # same data, same seed
+
+
+def test_sample_pairs_covers_every_member_with_o_m_pairs():
+    pairs = sample_pairs(12, 24, seed=3)
+    assert len(pairs) == len(set(pairs)) == 24
+    assert all(0 <= i < j < 12 for i, j in pairs)
+    degree = np.bincount(np.ravel(pairs), minlength=12)
+    assert degree.min() >= 2  # the random cycle
+    assert sample_pairs(12, 24, seed=3) == pairs
+    assert len(sample_pairs(5, 10)) == 10  # every pair
+    with pytest.raises(ValueError, match="n_pairs is 11; pass between 12"):
+        sample_pairs(12, 11)
+
+
+@pytest.mark.parametrize(("count", "rank", "per_member"), [(40, 2, 4), (30, 3, 5)])
+def test_completion_recovers_an_exactly_low_rank_matrix_from_o_m_entries(count, rank, per_member):
+    rng = np.random.default_rng(count)
+    factors = rng.normal(size=(count, rank))
+    full = factors @ np.diag(np.r_[1.0, -np.ones(rank - 1)]) @ factors.T  # indefinite, like d
+    observed = np.full_like(full, np.nan)
+    np.fill_diagonal(observed, np.diag(full))
+    pairs = sample_pairs(count, per_member * count, seed=1)
+    for i, j in pairs:
+        observed[i, j] = observed[j, i] = full[i, j]
+    assert len(pairs) < count * (count - 1) / 4  # well under half of the pairs
+    completed = complete_matrix(observed, rank)
+    assert np.linalg.norm(completed - full) / np.linalg.norm(full) < 1e-6
+    known = ~np.isnan(observed)
+    np.testing.assert_allclose(completed[known], full[known], atol=1e-9)
+
+
+def test_completion_refuses_rows_with_fewer_entries_than_the_rank():
+    observed = np.full((4, 4), np.nan)
+    np.fill_diagonal(observed, 0.0)
+    observed[0, 1] = observed[1, 0] = 1.0
+    with pytest.raises(ValueError, match="row 2 has 1 known entries, fewer than rank 2"):
+        complete_matrix(observed, 2)
+    with pytest.raises(ValueError, match="rank is 5; pass a rank between 1 and 4"):
+        complete_matrix(np.zeros((4, 4)), 5)
+
+
+def test_clustering_recovers_planted_groups():
+    rng = np.random.default_rng(0)
+    planted = np.array([0, 0, 1, 2, 1, 0, 2, 2, 1])
+    d = np.where(planted[:, None] == planted[None, :], 0.1, 1.0) + rng.uniform(0, 0.2, (9, 9))
+    np.fill_diagonal(d, 0.0)
+    np.testing.assert_array_equal(parameter_groups(d, 3), planted)
+    np.testing.assert_array_equal(parameter_groups(d, 1), np.zeros(9))
+    np.testing.assert_array_equal(parameter_groups(d, 9, method="complete"), np.arange(9))
+    assert linkage_tree(d).shape == (8, 4)
+    d[0, 3] = np.nan
+    with pytest.raises(ValueError, match="distance holds NaN entries"):
+        parameter_groups(d, 3)
+    with pytest.raises(ValueError, match="k is 10; pass a number of groups between 1 and 9"):
+        parameter_groups(np.zeros((9, 9)), 10)
+
+
+def test_source_modalities_are_built_as_documented():
+    xs, y = source_modalities(400, source_of=(1, 0, 1), widths=(8, 64, 16), seed=2)
+    assert [x.shape for x in xs] == [(400, 8), (400, 64), (400, 16)]
+    assert all(x.dtype == np.float32 for x in xs)
+    assert set(np.unique(y)) <= set(range(4))
+    bits = np.stack([(y >> k) & 1 for k in range(2)])
+    assert np.all(np.abs(bits.mean(axis=1) - 0.5) < 0.1)  # balanced bits
+    again, y_again = source_modalities(400, source_of=(1, 0, 1), widths=(8, 64, 16), seed=2)
+    np.testing.assert_array_equal(y, y_again)
+    np.testing.assert_array_equal(xs[1], again[1])
+    # One source seen through two invertible maps: the same information, so without noise a
+    # flexible regression of one modality on the other is nearly exact, and on another
+    # source's modality it fails.
+    xs, _ = source_modalities(3000, source_of=(0, 0, 1), widths=(8, 8, 8), noise=0.0, seed=1)
+    features = np.c_[xs[0], np.tanh(xs[0]), xs[0] ** 3, np.ones(3000)]
+    for target, fits in ((xs[1], True), (xs[2], False)):
+        coef = np.linalg.lstsq(features, target, rcond=None)[0]
+        explained = 1 - np.var(target - features @ coef) / np.var(target)
+        assert (explained > 0.9) == fits
+    with pytest.raises(ValueError, match="widths holds 4, below source_dim 8"):
+        source_modalities(10, source_of=(0, 1), widths=(4, 8))
+
+
+def _model(groups, pair_groups, widths=(6, 20, 9, 12)):
+    from pid.models.highmmt import HighMMT
+
+    return HighMMT(widths, 3, hidden=8, modality_groups=groups, interaction_groups=pair_groups)
+
+
+def test_highmmt_shares_parameters_by_group():
+    torch = pytest.importorskip("torch")
+    none, grouped, shared = (
+        _model("none", "none"),
+        _model([0, 0, 1, 1], [0, 1, 1, 1, 1, 2]),
+        _model("all", "all"),
+    )
+    encoder = 2 * (8 * 8 + 8)  # two layers 8 -> 8
+    fusion = 16 * 8 + 8  # [u + v, u * v] -> 8
+    base = sum(w * 8 + 8 for w in (6, 20, 9, 12)) + (6 * 8 * 8 + 8) + (8 * 3 + 3)
+    assert none.n_parameters == base + 4 * encoder + 6 * fusion
+    assert grouped.n_parameters == base + 2 * encoder + 3 * fusion
+    assert shared.n_parameters == base + encoder + fusion
+    assert shared.n_parameters < grouped.n_parameters < none.n_parameters
+    assert grouped.encoders[grouped.modality_groups[1]] is grouped.encoders[0]
+    x = [torch.randn(5, w) for w in (6, 20, 9, 12)]
+    assert grouped(*x).shape == (5, 3)
+    u, v = torch.randn(5, 8), torch.randn(5, 8)
+    torch.testing.assert_close(grouped.fusions[0](u, v), grouped.fusions[0](v, u))
+    with pytest.raises(ValueError, match="modality_groups is \\[0, 2, 2, 2\\]; pass 4 group"):
+        _model([0, 2, 2, 2], "none")
+
+
+def test_highmmt_trains_with_the_package_loop_and_transfers():
+    torch = pytest.importorskip("torch")
+    from pid.models import TrainConfig, split_indices
+    from pid.models.highmmt import HighMMT
+    from pid.models.trainer import fit_model
+
+    xs, y = source_modalities(1200, source_of=(0, 0, 1), widths=(8, 24, 16), seed=0)
+    split = split_indices(1200, seed=0)
+    config = TrainConfig(**SMALL)
+    torch.manual_seed(0)
+    model = HighMMT([8, 24, 16], 4, 16, modality_groups=[0, 0, 1], interaction_groups="all")
+    trained = fit_model(model, xs, y, split, config)
+    assert trained.accuracy > 0.5  # 4 classes; chance is 0.25
+    assert trained.test_loss_bits < 1.6  # against log2(4) = 2 bits knowing nothing
+    np.testing.assert_array_equal(
+        trained.predict(*(x[split["test"]] for x in xs)), trained.predictions
+    )
+    # Transfer: the target starts from the source's shared weights and, frozen, keeps them.
+    torch.manual_seed(0)
+    source = HighMMT([8], 4, 16)
+    fit_model(source, [xs[0]], y, split, config)
+    target = HighMMT([24], 4, 16)
+    target.load_shared(source, freeze=True)
+    before = {k: v.clone() for k, v in target.state_dict().items()}
+    fit_model(target, [xs[1]], y, split, config)
+    after = target.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in source.shared_state())
+    assert not torch.equal(before["projections.0.weight"], after["projections.0.weight"])
+    with pytest.raises(ValueError, match="the source model has another layout"):
+        HighMMT([24, 8], 4, 16).load_shared(source, freeze=True)
