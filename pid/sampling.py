@@ -80,8 +80,10 @@ INFORMATIONS = ("I(X1;Y)", "I(X2;Y)", "I(X1,X2;Y)", "I_union")
 #: Fewer samples than this per occupied cell of the tables behind a plug-in value is warned of.
 LOW_SAMPLES_PER_CELL = 10.0
 #: Count tables solved in one batch (one job of a sweep) by the corrections, the null model
-#: and the resamples.
+#: and the resamples: at most TABLES_PER_JOB tables and at most CELLS_PER_JOB cells in all
+#: (one table where one has more), so that a batch of large tables fits in memory.
 TABLES_PER_JOB = 32
+CELLS_PER_JOB = 2**22
 #: Sample sizes of quadratic extrapolation, as fractions of the whole sample.
 EXTRAPOLATION = (1, 2, 4)
 
@@ -480,20 +482,38 @@ def _within_label_permutation(
     return permuted
 
 
-def table_informations(
-    tables: list[np.ndarray], estimator: str, options: dict[str, Any]
+def view_informations(
+    c1: np.ndarray,
+    views: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+    shape: tuple[int, int, int],
+    estimator: str,
+    options: dict[str, Any],
 ) -> np.ndarray:
-    """``I(X1;Y), I(X2;Y), I(X1,X2;Y)`` and the union information ``R + U1 + U2`` of each
-    count table, in bits, one row a table, from the PID of the named estimator (CVX's
-    batches where it can)."""
+    """``I(X1;Y), I(X2;Y), I(X1,X2;Y)`` and the union information ``R + U1 + U2`` of the
+    count table of each view ``(c2, labels, rows)`` of the codes ``c1``, in bits, one row a
+    view, from the PID of the named estimator (CVX's batches where it can). The tables are
+    built here, one batch at a time, so a sweep holds a batch of tables, not all of them."""
     from pid.estimators import cvx_batch, estimate
 
-    dists = [Distribution.from_counts(t) for t in tables]
+    dists = [Distribution.from_counts(count_table(c1, *view, shape)) for view in views]
     if estimator == "cvx" and options.get("method", "newton") == "newton":
         results = cvx_batch(dists, **{k: v for k, v in options.items() if k != "method"})
     else:
         results = [estimate(d, estimator, **options) for d in dists]
     return np.array([[r.mi_x1_y, r.mi_x2_y, r.mi_x1x2_y, r.R + r.U1 + r.U2] for r in results])
+
+
+def count_table(
+    c1: np.ndarray,
+    c2: np.ndarray,
+    labels: np.ndarray,
+    rows: np.ndarray,
+    shape: tuple[int, int, int],
+) -> np.ndarray:
+    """The counts of ``(c1, c2, labels)`` over ``rows`` in a table of ``shape``."""
+    n1, n2, ny = shape
+    flat = (c1[rows] * n2 + c2[rows]) * ny + labels[rows]
+    return np.bincount(flat, minlength=n1 * n2 * ny).reshape(shape).astype(float)
 
 
 class _Views:
@@ -518,26 +538,32 @@ class _Views:
             floor = np.maximum(np.asarray(joint_posteriors, dtype=float), 1e-300)
             self.joint_loss = -np.log2(floor / floor.sum(axis=1, keepdims=True))
         self.estimator, self.estimator_options = estimator, estimator_options
-        self.tables: list[np.ndarray] = []
+        self.plan: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
 
-    def table(self, c2: np.ndarray, labels: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        n1, n2, ny = self.shape
-        flat = (self.c1[rows] * n2 + c2[rows]) * ny + labels[rows]
-        return np.bincount(flat, minlength=n1 * n2 * ny).reshape(self.shape).astype(float)
+    def table(self, index: int) -> np.ndarray:
+        """The count table of the ``index``-th view of the plan."""
+        return count_table(self.c1, *self.plan[index], self.shape)
 
     def informations(
         self, plan: list[tuple[np.ndarray, np.ndarray, np.ndarray]], from_tables: list[int]
     ) -> np.ndarray:
         """``I1, I2, I12, Iu`` of every ``(c2, labels, rows)`` of ``plan``, in bits; ``I12``
         from the classifier where there is one, except at the indices ``from_tables``."""
-        self.tables = [self.table(*view) for view in plan]
+        self.plan = plan
         # The solver's path is shared by the tables of one batch, so a table's figures may move
         # (within tol_bits) with its batch: the batches are fixed here, whatever runs them.
+        size = min(TABLES_PER_JOB, max(1, CELLS_PER_JOB // math.prod(self.shape)))
         jobs = [
-            (self.tables[start : start + TABLES_PER_JOB], self.estimator, self.estimator_options)
-            for start in range(0, len(self.tables), TABLES_PER_JOB)
+            (
+                self.c1,
+                plan[start : start + size],
+                self.shape,
+                self.estimator,
+                self.estimator_options,
+            )
+            for start in range(0, len(plan), size)
         ]
-        values = np.concatenate(run_sweep(table_informations, jobs, self.sweep))
+        values = np.concatenate(run_sweep(view_informations, jobs, self.sweep))
         if self.joint_loss is not None:
             keep = set(from_tables)
             for k, (_, labels, rows) in enumerate(plan):
@@ -551,7 +577,7 @@ class _Views:
     def first_order_bias(self, index: int) -> np.ndarray:
         """Miller-Madow bias of the ``I1``, ``I2`` and ``I12`` of the ``index``-th table (none
         for ``Iu``, and none for a cross-entropy ``I12``)."""
-        table = self.tables[index]
+        table = self.table(index)
         n = table.sum()
 
         def bias(joint: np.ndarray) -> float:
@@ -566,7 +592,7 @@ class _Views:
     def samples_per_cell(self) -> float:
         """Samples over occupied cells of the table whose plug-in values enter the estimate:
         the joint table, or the pairwise ones where ``I12`` comes from a classifier."""
-        table = self.tables[0]
+        table = self.table(0)
         n = table.sum()
         if self.joint_loss is None:
             return float(n / np.count_nonzero(table))
