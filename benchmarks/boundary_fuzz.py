@@ -45,20 +45,21 @@ def run(profile: str) -> tuple[int, str, float]:
 
 
 def table(output: str) -> list[str]:
-    """One row per property test from Hypothesis's statistics."""
+    """One row per property test from Hypothesis's statistics, its phases summed."""
     rows = []
     for block in re.split(r"\n(?=tests/\S+::\S+:\n)", output):
         head = re.match(r"tests/(\S+)::(\S+):\n", block)
-        counts = re.search(r"(\d+) passing, (\d+) failing, and (\d+) invalid", block)
+        counts = re.findall(r"(\d+) passing, (\d+) failing, and (\d+) invalid", block)
         if not head or not counts:
             continue
+        passing, failing, invalid = (sum(int(c[k]) for c in counts) for k in range(3))
         seconds = sum(float(s) for s in re.findall(r"phase \(([\d.]+) seconds\)", block))
         events = "; ".join(
             f"{name.strip()} {share}%"
             for share, name in re.findall(r"\* ([\d.]+)%, (refused|exit status \d+)", block)
         )
         rows.append(
-            f"|{head.group(2)}|{counts.group(1)}|{counts.group(2)}|{counts.group(3)}|"
+            f"|{head.group(2)}|{passing}|{failing}|{invalid}|"
             f"{events}|{seconds:.0f}|"
         )
     return rows
