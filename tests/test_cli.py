@@ -234,7 +234,7 @@ def test_io_failures_exit_2(and_npz, tmp_path, capsys):
     occupied = tmp_path / "a_file"
     occupied.write_text("x")
     assert main(["compute", str(and_npz), "--out", str(occupied)]) == 2
-    assert "cannot use" in capsys.readouterr().err
+    assert f"{occupied} is a file, not a folder" in capsys.readouterr().err
     damaged = tmp_path / "damaged.npz"
     data = bytearray(and_npz.read_bytes())
     data[100] ^= 0xFF
