@@ -29,6 +29,7 @@ def test_report_holds_numbers_shares_intervals_and_provenance(report):
         "smallest_nonzero_share": 0.25,
         "entropy_bits": 2.0,
         "shares": [0.25] * 4,
+        "rest": {"count": 0, "share": 0.0},
     }
     assert report.provenance["source"] == "rdn_xor"
     assert PIDResult.from_dict(report.result).S == pytest.approx(1.0, abs=1e-7)
