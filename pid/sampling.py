@@ -270,6 +270,7 @@ def sample_pid(
     training_deficits: np.ndarray | None = None,
     whole: np.ndarray | None = None,
     seed: int = 0,
+    progress: bool = False,
 ) -> SampledPID:
     """The corrected PID of paired codes, its null model and intervals.
 
@@ -295,6 +296,9 @@ def sample_pid(
         ``options.tol_bits``.
     seed : int
         Seeds the subsamples, permutations and resamples.
+    progress : bool
+        Show a bar of the tables solved (the sample's, its subsamples', the null model's and
+        the resamples') on standard error.
     """
     options = options or SamplingOptions()
     c1, c2, y = _check_samples(c1, c2, y, joint_posteriors, options)
@@ -335,7 +339,7 @@ def sample_pid(
     data = sample(y, everything)
     nulls = [sample(rng.permutation(y), everything) for _ in range(options.n_null)]
     resamples = [sample(y, rng.integers(0, n, n)) for _ in range(options.n_bootstrap)]
-    values = views.informations(plan, from_tables)
+    values = views.informations(plan, from_tables, progress=progress)
     if whole is not None:
         joint_information = values[data[0][0], 2]
         values[data[0][0]] = whole
@@ -499,19 +503,27 @@ class _Views:
         return np.bincount(flat, minlength=n1 * n2 * ny).reshape(self.shape).astype(float)
 
     def informations(
-        self, plan: list[tuple[np.ndarray, np.ndarray, np.ndarray]], from_tables: list[int]
+        self,
+        plan: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+        from_tables: list[int],
+        progress: bool = False,
     ) -> np.ndarray:
         """``I1, I2, I12, Iu`` of every ``(c2, labels, rows)`` of ``plan``, in bits; ``I12``
-        from the classifier where there is one, except at the indices ``from_tables``."""
+        from the classifier where there is one, except at the indices ``from_tables``;
+        ``progress`` shows a bar of the tables solved."""
+        from tqdm.auto import tqdm
+
         from pid.estimators import cvx_batch, estimate
 
         self.tables = [self.table(*view) for view in plan]
         dists = [Distribution.from_counts(t) for t in self.tables]
         options = self.estimator_options
         if self.estimator == "cvx" and options.get("method", "newton") == "newton":
-            results = cvx_batch(dists, **{k: v for k, v in options.items() if k != "method"})
+            settings = {k: v for k, v in options.items() if k != "method"}
+            results = cvx_batch(dists, progress=progress, **settings)
         else:
-            results = [estimate(d, self.estimator, **options) for d in dists]
+            solving = tqdm(dists, desc="solving", disable=not progress, leave=False, delay=2.0)
+            results = [estimate(d, self.estimator, **options) for d in solving]
         values = np.array([[r.mi_x1_y, r.mi_x2_y, r.mi_x1x2_y, r.R + r.U1 + r.U2] for r in results])
         if self.joint_loss is not None:
             keep = set(from_tables)
