@@ -84,3 +84,23 @@ def test_a_sparse_sample_is_warned_of_in_every_format(tmp_path):
     assert warning in paths["md"].read_text()
     assert warning in paths["html"].read_text()
     assert read_report(paths["json"]).sampling["warnings"][0].startswith("only 2.6 samples")
+
+
+def test_a_huge_alphabet_gives_a_report_of_bounded_size(tmp_path):
+    import numpy as np
+
+    values = np.arange(20_000)
+    dist = Distribution.from_samples(values, values % 4, values % 2)
+    report = compute_report(estimate(dist), dist)
+    x1 = report.alphabets["x1"]
+    assert x1["size"] == x1["occupied"] == 20_000
+    assert x1["shares"] == pytest.approx([1 / 20_000] * 20)
+    assert x1["rest"]["count"] == 19_980
+    assert x1["rest"]["share"] == pytest.approx(19_980 / 20_000)
+    assert report.alphabets["x2"]["shares"] == pytest.approx([0.25] * 4)
+    assert report.alphabets["x2"]["rest"] == {"count": 0, "share": 0.0}
+    from pid.report.writer import render_report
+
+    rendered = render_report(report)
+    assert len(rendered["json"]) < 20_000 and len(rendered["html"]) < 200_000
+    assert "data:image/png;base64," in rendered["html"]
