@@ -1,0 +1,26 @@
+"""Progress on standard error over the steps of ``pid compute`` that can take long."""
+
+import numpy as np
+import pytest
+import tqdm.auto
+
+from pid.workflows.compute import analyze
+
+
+@pytest.mark.parametrize("progress", [True, False])
+def test_the_solves_of_the_correction_show_a_bar(monkeypatch, progress):
+    bars = []
+
+    class Recorded(tqdm.auto.tqdm):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            bars.append((kwargs, self))
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", Recorded)
+    rng = np.random.default_rng(0)
+    x1, x2 = rng.integers(0, 3, 200), rng.integers(0, 3, 200)
+    analyze(x1, x2, (x1 + x2) % 2, progress=progress)
+    # After the whole table's one solve (no bar), the tables of the correction: the sample's
+    # and its halves and quarters (1 + 2 + 4), for the data and each of 20 permutations.
+    solving = [(kw["total"], bar.n, kw["disable"]) for kw, bar in bars if kw["desc"] == "solving"]
+    assert solving == [(1, 0, True), (147, 147 if progress else 0, not progress)]
