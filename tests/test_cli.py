@@ -258,3 +258,19 @@ def test_missing_cells_in_a_text_label_column(tmp_path, capsys):
     assert "5 sample(s) hold NaN" in capsys.readouterr().err
     args = ["compute", str(tmp_path / "t.csv"), "--drop-nonfinite", "--out", str(tmp_path / "o")]
     assert main(args) == 0
+
+
+def test_running_out_of_memory_exits_2_with_one_sentence(and_npz, tmp_path, capsys, monkeypatch):
+    import pid.workflows.compute
+
+    def too_large(*args, **kwargs):
+        raise MemoryError("Unable to allocate 7.28 TiB for an array")
+
+    monkeypatch.setattr(pid.workflows.compute, "analyze", too_large)
+    assert main(["compute", str(and_npz), "--out", str(tmp_path / "o")]) == 2
+    printed = capsys.readouterr()
+    assert printed.out == "" and printed.err.splitlines() == [
+        "pid: error: the data needs more memory than this machine has; use fewer codes "
+        "(--clusters) or fewer samples, or run it on a larger machine."
+    ]
+    assert not (tmp_path / "o").exists()
