@@ -239,13 +239,15 @@ def estimate_prepared(
     estimator: str = "cvx",
     *,
     sampling: SamplingOptions | None = None,
+    progress: bool = False,
     **options: Any,
 ) -> PIDResult:
     """Decompose prepared samples, corrected for sampling bias (:func:`pid.sampling.sample_pid`),
     recording how they were prepared in the provenance and the correction in ``sampling``.
 
     The estimator's own solve of the whole sample gives the diagnostics; the terms and
-    informations are the corrected ones.
+    informations are the corrected ones. ``progress`` shows a bar of the correction's solves
+    on standard error.
     """
     plugin = estimate(data.dist, estimator, **options)
     whole = [plugin.mi_x1_y, plugin.mi_x2_y, plugin.mi_x1x2_y, plugin.R + plugin.U1 + plugin.U2]
@@ -258,6 +260,7 @@ def estimate_prepared(
         training_deficits=data.training_deficits,
         whole=np.array(whole),
         seed=data.seed,
+        progress=progress,
     )
     warn_if_sparse(sampled)
     return sampled.result(

@@ -281,6 +281,7 @@ def sample_pid(
     training_deficits: np.ndarray | None = None,
     whole: np.ndarray | None = None,
     seed: int = 0,
+    progress: bool = False,
 ) -> SampledPID:
     """The corrected PID of paired codes, its null model and intervals.
 
@@ -306,6 +307,9 @@ def sample_pid(
         ``options.tol_bits``.
     seed : int
         Seeds the subsamples, permutations and resamples.
+    progress : bool
+        Show a bar of the tables solved (the sample's, its subsamples', the null model's and
+        the resamples') on standard error.
     """
     options = options or SamplingOptions()
     c1, c2, y = _check_samples(c1, c2, y, joint_posteriors, options)
@@ -346,7 +350,7 @@ def sample_pid(
     data = sample(y, everything)
     nulls = [sample(rng.permutation(y), everything) for _ in range(options.n_null)]
     resamples = [sample(y, rng.integers(0, n, n)) for _ in range(options.n_bootstrap)]
-    values = views.informations(plan, from_tables)
+    values = views.informations(plan, from_tables, progress=progress)
     if whole is not None:
         joint_information = values[data[0][0], 2]
         values[data[0][0]] = whole
@@ -545,10 +549,14 @@ class _Views:
         return count_table(self.c1, *self.plan[index], self.shape)
 
     def informations(
-        self, plan: list[tuple[np.ndarray, np.ndarray, np.ndarray]], from_tables: list[int]
+        self,
+        plan: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+        from_tables: list[int],
+        progress: bool = False,
     ) -> np.ndarray:
         """``I1, I2, I12, Iu`` of every ``(c2, labels, rows)`` of ``plan``, in bits; ``I12``
-        from the classifier where there is one, except at the indices ``from_tables``."""
+        from the classifier where there is one, except at the indices ``from_tables``;
+        ``progress`` shows a bar of the batches of tables solved."""
         self.plan = plan
         # The solver's path is shared by the tables of one batch, so a table's figures may move
         # (within tol_bits) with its batch: the batches are fixed here, whatever runs them.
@@ -563,7 +571,9 @@ class _Views:
             )
             for start in range(0, len(plan), size)
         ]
-        values = np.concatenate(run_sweep(view_informations, jobs, self.sweep))
+        values = np.concatenate(
+            run_sweep(view_informations, jobs, self.sweep, progress=progress, description="solving")
+        )
         if self.joint_loss is not None:
             keep = set(from_tables)
             for k, (_, labels, rows) in enumerate(plan):

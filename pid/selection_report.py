@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pid.io import write_text_atomic
+from pid.file_set import write_file_set
 from pid.report.writer import STYLE
 from pid.result import json_default
 
@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from pid.selection import Selection
 
 TITLE = "Fusion models for this dataset"
+#: The files of a selection set.
+SELECTION_FILES = ("selection.json", "selection.md", "selection.html")
 
 
 def write_selection(
@@ -27,19 +29,21 @@ def write_selection(
     validation: dict[str, Any] | None = None,
 ) -> dict[str, Path]:
     """Write the selection as ``selection.json``, ``selection.md`` and ``selection.html`` into
-    ``out_dir``, each rendered in memory first and moved into place whole; ``source`` names
-    the report it was made from, ``validation`` is what the recommended models reached when
-    trained (:func:`pid.workflows.zoo.validate_selection`). Returns the paths by format."""
+    ``out_dir``, rendered in memory first and swapped into place as one set
+    (:func:`pid.file_set.write_file_set`: readers see the previous set or the new one, never
+    a mix); ``source`` names the report it was made from, ``validation`` is what the
+    recommended models reached when trained (:func:`pid.workflows.zoo.validate_selection`).
+    Returns the paths by format."""
     record = {"source": source, **selection.to_dict(), "validation": validation}
     rendered = {
         "json": json.dumps(record, indent=2, default=json_default),
         "md": render_selection_markdown(selection, source, validation),
         "html": render_selection_html(selection, source, validation),
     }
-    paths = {fmt: Path(out_dir) / f"selection.{fmt}" for fmt in rendered}
-    for fmt, text in rendered.items():
-        write_text_atomic(paths[fmt], text)
-    return paths
+    paths = write_file_set(
+        out_dir, {f"selection.{fmt}": text.encode("utf-8") for fmt, text in rendered.items()}
+    )
+    return {name.removeprefix("selection."): path for name, path in paths.items()}
 
 
 def render_selection_markdown(

@@ -72,22 +72,41 @@ def run_sweep(
     function: Callable[..., Any],
     jobs: Sequence[tuple[Any, ...]],
     options: SweepOptions | None = None,
+    *,
+    progress: bool = False,
+    description: str = "jobs",
 ) -> list[Any]:
     """``[function(*job) for job in jobs]``, run where ``options`` say.
 
     ``function`` must be importable by name (a module-level function) for other processes
     to run it; each job holds everything it needs, seeds included, so the results are the
-    same whatever the backend and the number of workers.
+    same whatever the backend and the number of workers. ``progress`` shows a bar of the jobs
+    done on stderr (labelled ``description``) once they take more than two seconds.
     """
+    from tqdm.auto import tqdm
+
     options = options or SweepOptions()
     jobs = list(jobs)
-    if options.serial or len(jobs) <= 1:
-        return [function(*job) for job in jobs]
-    import joblib
+    bar = tqdm(total=len(jobs), desc=description, disable=not progress, leave=False, delay=2.0)
+    with bar:
+        if options.serial or len(jobs) <= 1:
+            results = []
+            for job in jobs:
+                results.append(function(*job))
+                bar.update()
+            return results
+        import joblib
 
-    with _backend(options) as (backend, n_jobs):
-        with joblib.parallel_config(backend=backend, n_jobs=n_jobs):
-            return list(joblib.Parallel()(joblib.delayed(function)(*job) for job in jobs))
+        with _backend(options) as (backend, n_jobs):
+            with joblib.parallel_config(backend=backend, n_jobs=n_jobs):
+                done = joblib.Parallel(return_as="generator")(
+                    joblib.delayed(function)(*job) for job in jobs
+                )
+                results = []
+                for result in done:
+                    results.append(result)
+                    bar.update()
+                return results
 
 
 @contextlib.contextmanager

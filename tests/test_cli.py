@@ -250,7 +250,7 @@ def test_io_failures_exit_2(and_npz, tmp_path, capsys):
     occupied = tmp_path / "a_file"
     occupied.write_text("x")
     assert main(["compute", str(and_npz), "--out", str(occupied)]) == 2
-    assert "cannot use" in capsys.readouterr().err
+    assert f"{occupied} is a file, not a folder" in capsys.readouterr().err
     damaged = tmp_path / "damaged.npz"
     data = bytearray(and_npz.read_bytes())
     data[100] ^= 0xFF
@@ -276,14 +276,17 @@ def test_missing_cells_in_a_text_label_column(tmp_path, capsys):
     assert main(args) == 0
 
 
-def test_running_out_of_memory_exits_2_with_a_sentence(and_npz, tmp_path, capsys, monkeypatch):
-    import pid.io
+def test_running_out_of_memory_exits_2_with_one_sentence(and_npz, tmp_path, capsys, monkeypatch):
+    import pid.workflows.compute
 
-    def exhausted(*args, **kwargs):
-        raise MemoryError
+    def too_large(*args, **kwargs):
+        raise MemoryError("Unable to allocate 7.28 TiB for an array")
 
-    monkeypatch.setattr(pid.io, "load", exhausted)
+    monkeypatch.setattr(pid.workflows.compute, "analyze", too_large)
     assert main(["compute", str(and_npz), "--out", str(tmp_path / "o")]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("pid: error: this machine ran out of memory; pass fewer samples")
-    assert err.count("\n") == 1
+    printed = capsys.readouterr()
+    assert printed.out == "" and printed.err.splitlines() == [
+        "pid: error: this machine ran out of memory; pass fewer samples or fewer distinct "
+        "values per variable, or free memory and run it again."
+    ]
+    assert not (tmp_path / "o").exists()

@@ -30,6 +30,7 @@ def test_report_holds_numbers_shares_intervals_and_provenance(report):
         "smallest_nonzero_share": 0.25,
         "entropy_bits": 2.0,
         "shares": [0.25] * 4,
+        "rest": {"count": 0, "share": 0.0},
     }
     assert report.provenance["source"] == "rdn_xor"
     assert PIDResult.from_dict(report.result).S == pytest.approx(1.0, abs=1e-7)
@@ -169,3 +170,21 @@ def test_read_report_reads_the_nan_pid_writes_where_a_figure_does_not_exist(tmp_
     again = read_report(path)
     assert math.isnan(again.sampling["null"]["mean"]["S"])
     assert again.terms == report.terms
+def test_a_huge_alphabet_gives_a_report_of_bounded_size(tmp_path):
+    import numpy as np
+
+    values = np.arange(20_000)
+    dist = Distribution.from_samples(values, values % 4, values % 2)
+    report = compute_report(estimate(dist), dist)
+    x1 = report.alphabets["x1"]
+    assert x1["size"] == x1["occupied"] == 20_000
+    assert x1["shares"] == pytest.approx([1 / 20_000] * 20)
+    assert x1["rest"]["count"] == 19_980
+    assert x1["rest"]["share"] == pytest.approx(19_980 / 20_000)
+    assert report.alphabets["x2"]["shares"] == pytest.approx([0.25] * 4)
+    assert report.alphabets["x2"]["rest"] == {"count": 0, "share": 0.0}
+    from pid.report.writer import render_report
+
+    rendered = render_report(report)
+    assert len(rendered["json"]) < 20_000 and len(rendered["html"]) < 200_000
+    assert "data:image/png;base64," in rendered["html"]

@@ -2,7 +2,9 @@
 
 ``pid compute``, ``pid bounds``, ``pid demo``, ``pid factorcl train``, ``pid zoo train``,
 ``pid zoo build-reference``, ``pid select`` and ``pid heterogeneity``. Bad input is refused
-with one sentence and exit status 2, never a traceback.
+with one sentence and exit status 2, never a traceback. Each command writes its files before
+it prints, and a closed pipe (``pid compute DATA | head -1``) ends it quietly with exit status
+0 (:mod:`pid.cli.pipes`).
 """
 
 from __future__ import annotations
@@ -13,35 +15,35 @@ from collections.abc import Sequence
 
 from pid.cli import bounds, compute, demo, factorcl, heterogeneity, select, zoo
 from pid.cli.common import EXIT_USAGE
+from pid.cli.pipes import closed_pipes_tolerated
 from pid.errors import SolverError
+from pid.file_set import WriteError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
-    try:
-        return args.run(args)
-    except BrokenPipeError:  # the reader of our output went away (pid ... | head)
-        sys.stderr.close()
-        return 0
-    except (ValueError, FileNotFoundError, SolverError) as err:
-        print(f"pid: error: {err}", file=sys.stderr)
-        return EXIT_USAGE
-    except MemoryError:
-        print(
-            "pid: error: this machine ran out of memory; pass fewer samples or fewer distinct "
-            "values per variable, or free memory and run it again.",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
-    except OSError as err:
-        where = f" {err.filename!r}" if err.filename else ""
-        print(
-            f"pid: error: cannot use{where}: {err.strerror or err}; check the path and its "
-            "permissions.",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
+    with closed_pipes_tolerated():
+        try:
+            return args.run(args)
+        except (ValueError, FileNotFoundError, SolverError, WriteError) as err:
+            print(f"pid: error: {err}", file=sys.stderr)
+            return EXIT_USAGE
+        except MemoryError:
+            print(
+                "pid: error: this machine ran out of memory; pass fewer samples or fewer "
+                "distinct values per variable, or free memory and run it again.",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+        except OSError as err:
+            where = f" {err.filename!r}" if err.filename else ""
+            print(
+                f"pid: error: cannot use{where}: {err.strerror or err}; check the path and its "
+                "permissions.",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -40,16 +40,19 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Load the three datasets, bound, print the reading and write the report."""
+    """Load the three datasets, bound, write the report and print the reading."""
     from pid.bounds.resampling import FIGURES, BoundsResampling
+    from pid.file_set import check_target
     from pid.io import load_pair
     from pid.report import write_report
+    from pid.report.writer import REPORT_FILES
     from pid.workflows.bounds import analyze_bounds
 
     if args.bootstrap < 0 or args.bootstrap == 1:
         raise ValueError(
             f"--bootstrap is {args.bootstrap}; pass 0 (no resampling) or at least 2 resamples."
         )
+    check_target(args.out, REPORT_FILES)
     labeled1 = load_pair(args.labeled1, ("x1", "y"), label="y")
     labeled2 = load_pair(args.labeled2, ("x2", "y"), label="y")
     unlabeled = load_pair(args.unlabeled, ("x1", "x2"))
@@ -65,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
         resampling=BoundsResampling(n_bootstrap=args.bootstrap, seed=args.seed),
         sources=sources,
     )
+    paths = write_report(report, args.out)
     for name in ("R", "U1", "U2"):
         line = (
             f"{name:<2} = {shown(getattr(bounds, name)):.6f}   (exact for the samples' marginals)"
@@ -83,6 +87,5 @@ def run(args: argparse.Namespace) -> int:
     accuracy = report.accuracy
     print(f"best multimodal accuracy in [{accuracy['lower']:.1%}, {accuracy['upper']:.1%}]\n")
     print("\n".join(report.guidance))
-    paths = write_report(report, args.out)
     print(f"\nwrote {', '.join(str(p) for p in paths.values())}")
     return 0

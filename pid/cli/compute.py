@@ -98,9 +98,11 @@ SAMPLING_FLAGS = {"correction": "--correction", "n_null": "--null", "n_bootstrap
 def run(args: argparse.Namespace) -> int:
     """Load, decompose, and write the report and ``result.json``."""
     from pid.estimators import SAMPLE_ESTIMATORS
-    from pid.io import load, write_text_atomic
+    from pid.file_set import check_target
+    from pid.io import load
     from pid.posterior import PosteriorOptions
     from pid.report import write_report
+    from pid.report.writer import REPORT_FILES
     from pid.sampling import SamplingOptions
     from pid.workflows.compute import analyze
 
@@ -124,6 +126,7 @@ def run(args: argparse.Namespace) -> int:
             for name, flag in SAMPLING_FLAGS.items():
                 message = message.replace(f"{name} is", f"{flag} is")
             raise ValueError(message) from None
+    check_target(args.out, [*REPORT_FILES, "result.json"])
     x1, x2, y = load(args.data, columns=parse_columns(args.columns))
     if args.device is not None and args.discretization in ("auto", "posterior"):
         # The classifiers run on the device where the samples resolve to that encoding.
@@ -145,8 +148,7 @@ def run(args: argparse.Namespace) -> int:
         source=str(args.data),
         progress=not args.quiet,
     )
+    paths = write_report(report, args.out, extra={"result.json": result.to_json().encode()})
     print(format_table([(Path(args.data).name, result)]))
-    paths = write_report(report, args.out)
-    write_text_atomic(args.out / "result.json", result.to_json())
-    print(f"wrote {', '.join(str(p) for p in paths.values())} and {args.out / 'result.json'}")
+    print(f"wrote {', '.join(str(p) for p in paths.values())}")
     return 0

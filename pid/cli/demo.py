@@ -27,7 +27,7 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the gates' PIDs and write a report per example dataset."""
+    """Write the gates' PIDs and a report per example dataset, then print them."""
     from pid.datasets import CANONICAL, canonical, digits, generative
     from pid.estimators import estimate
     from pid.io import write_text_atomic
@@ -37,8 +37,6 @@ def run(args: argparse.Namespace) -> int:
     from pid.workflows.compute import analyze
 
     gates = [(name, estimate(canonical(name))) for name in CANONICAL]
-    print("Exact PID (CVX estimator) of canonical distributions, in bits:\n")
-    print(format_table(gates))
     write_text_atomic(
         args.out / "canonical.json",
         json.dumps({name: r.to_dict() for name, r in gates}, indent=2, default=json_default),
@@ -60,6 +58,8 @@ def run(args: argparse.Namespace) -> int:
         )
         write_report(report, args.out / folder)
         rows.append((folder, result))
+    print("Exact PID (CVX estimator) of canonical distributions, in bits:\n")
+    print(format_table(gates))
     print(
         "\nEstimated PID of example datasets (codes of cross-fitted posteriors, corrected for "
         "sampling bias), in bits:\n"

@@ -44,14 +44,28 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Read the report, select and print the recommendations."""
+    """Read the report, select (and train the picks on ``--validate`` data), write the
+    selection, then print it."""
+    from pid.file_set import check_target
     from pid.report import read_report
     from pid.selection import load_reference, select
-    from pid.selection_report import write_selection
+    from pid.selection_report import SELECTION_FILES, write_selection
 
+    check_target(args.out, SELECTION_FILES)
     report = read_report(args.report)
     bank = load_reference(args.bank) if args.bank is not None else None
     selection = select(report, bank=bank, top=args.top, neighbors=args.neighbors)
+    validation = None
+    if args.validate is not None:
+        require_torch("pid select --validate")
+        from pid.io import load
+        from pid.workflows.zoo import validate_selection
+
+        x1, x2, y = load(args.validate)
+        validation = validate_selection(
+            selection, x1, x2, y, source=str(args.validate), progress=not args.quiet
+        )
+    paths = write_selection(selection, args.out, source=str(args.report), validation=validation)
     shares = ", ".join(f"{t} {v:.0%}" for t, v in selection.shares.items())
     near = ", ".join(f"{name} (s = {s:.3f})" for name, s in selection.neighbors)
     print(f"normalized PID: {shares}\nnearest reference dataset(s): {near}\n{selection.summary}\n")
@@ -63,21 +77,11 @@ def run(args: argparse.Namespace) -> int:
             low, high = rec.accuracy_interval
             line += f"; predicted accuracy {low:.1%} to {high:.1%}"
         print(f"{line}\n   {rec.reason}")
-    validation = None
-    if args.validate is not None:
-        require_torch("pid select --validate")
-        from pid.io import load
-        from pid.workflows.zoo import validate_selection
-
-        x1, x2, y = load(args.validate)
-        validation = validate_selection(
-            selection, x1, x2, y, source=str(args.validate), progress=not args.quiet
-        )
+    if validation is not None:
         print(f"\ntrained on {args.validate} (baseline {validation['baseline']}):")
         for name, m in sorted(validation["models"].items(), key=lambda i: -i[1]["accuracy"]):
             print(
                 f"   {name:<9} accuracy {m['accuracy']:.3f} ({m['share_of_best']:.1%} of the best)"
             )
-    paths = write_selection(selection, args.out, source=str(args.report), validation=validation)
     print(f"\nwrote {', '.join(str(p) for p in paths.values())}")
     return 0

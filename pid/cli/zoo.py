@@ -83,38 +83,46 @@ def add_parser(commands: Any) -> None:
 
 
 def _train(args: argparse.Namespace) -> int:
+    import tempfile
+
     config = training_config(args, "pid zoo")
     from pid.discretize import bin_labels
+    from pid.file_set import check_target
     from pid.io import load
     from pid.models import check_model_names
-    from pid.models.zoo import save_predictions
+    from pid.models.zoo import predictions_npz
     from pid.report import write_report
+    from pid.report.writer import REPORT_FILES
     from pid.workflows.zoo import run_zoo
 
     if args.models is not None:
         check_model_names(args.models)
     if args.seeds < 1:
         raise ValueError(f"--seeds is {args.seeds}; pass a whole number of at least 1.")
+    check_target(args.out, [*REPORT_FILES, "predictions.npz"])
     x1, x2, y = load(args.data, columns=parse_columns(args.columns))
     if args.label_bins is not None:
         y = bin_labels(y, args.label_bins)[0]
-    zoo, report = run_zoo(
-        x1,
-        x2,
-        y,
-        models=args.models,
-        config=config,
-        n_clusters=args.clusters,
-        n_seeds=args.seeds,
-        source=str(args.data),
-        progress=not args.quiet,
-        checkpoint_dir=args.out if args.checkpoints else None,
-        sweep=sweep_options(args),
-    )
+    # Checkpoints are saved aside during training and join the report's set when it is written.
+    with tempfile.TemporaryDirectory(prefix="pid-zoo-checkpoints-") as scratch:
+        zoo, report = run_zoo(
+            x1,
+            x2,
+            y,
+            models=args.models,
+            config=config,
+            n_clusters=args.clusters,
+            n_seeds=args.seeds,
+            source=str(args.data),
+            progress=not args.quiet,
+            checkpoint_dir=scratch if args.checkpoints else None,
+            sweep=sweep_options(args),
+        )
+        extra = {path.name: path.read_bytes() for path in sorted(Path(scratch).iterdir())}
+    extra["predictions.npz"] = predictions_npz(zoo, y)
+    paths = write_report(report, args.out, extra=extra)
     print(_zoo_table(report.zoo))
-    paths = write_report(report, args.out)
-    predictions = save_predictions(zoo, y, args.out / "predictions.npz")
-    print(f"wrote {', '.join(str(p) for p in paths.values())} and {predictions}")
+    print(f"wrote {', '.join(str(p) for p in paths.values())}")
     return 0
 
 

@@ -241,23 +241,15 @@ def _check_inputs(
     return arrays[0], arrays[1], y
 
 
-def save_predictions(result: ZooResult, y: ArrayLike, path: str | os.PathLike) -> Path:
-    """Write the test-set predictions to an ``.npz`` file, whole or not at all.
+def predictions_npz(result: ZooResult, y: ArrayLike) -> bytes:
+    """The test-set predictions as the bytes of an ``.npz`` file.
 
     Arrays: ``test_index`` (positions of the test samples), ``y`` (their true labels) and one
     array per model, named after it, of its predicted labels.
     """
-    import tempfile
+    import io
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     arrays = {"test_index": result.test_index, "y": np.asarray(y)[result.test_index]}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".npz")
-    os.close(fd)
-    try:
-        np.savez(tmp, **arrays, **result.predictions)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays, **result.predictions)
+    return buffer.getvalue()

@@ -37,6 +37,8 @@ TERM_WORDS = {
 NEGLIGIBLE_BITS = 0.05
 #: An accuracy interval narrower than this is called settled in that guidance.
 SETTLED_ACCURACY = 0.02
+#: Values of each variable whose shares a report lists (largest first); the rest are summed.
+SHOWN_VALUES = 20
 
 
 def compute_report(
@@ -258,19 +260,27 @@ def guidance(
     return [largest, labels, fusion]
 
 
-def alphabet_diagnostics(dist: Distribution) -> dict[str, Any]:
-    """How mass spreads over each variable's values: sizes, occupancy and entropy."""
+def alphabet_diagnostics(dist: Distribution, shown: int = SHOWN_VALUES) -> dict[str, Any]:
+    """How mass spreads over each variable's values: sizes, occupancy and entropy, and the
+    shares of the ``shown`` largest values.
+
+    ``shares`` lists those shares, largest first; ``rest`` sums up the other values (their
+    ``count`` and total ``share``), so that the report stays the same size whatever the
+    alphabet's (a variable with a million values included).
+    """
     marginals = {"x1": dist.p_x1_y.sum(axis=1), "x2": dist.p_x2_y.sum(axis=1), "y": dist.p_y}
     diagnostics = {}
     for name, p in marginals.items():
         occupied = p[p > 0]
+        ordered = np.sort(p)[::-1]
         diagnostics[name] = {
             "size": int(p.size),
             "occupied": int(occupied.size),
             "largest_share": float(p.max()),
             "smallest_nonzero_share": float(occupied.min()),
             "entropy_bits": entropy(p),
-            "shares": [float(v) for v in np.sort(p)[::-1]],
+            "shares": [float(v) for v in ordered[:shown]],
+            "rest": {"count": int(ordered[shown:].size), "share": float(ordered[shown:].sum())},
         }
     return diagnostics
 

@@ -67,7 +67,9 @@ def shares_figure(report: Report) -> bytes:
 
 
 def alphabets_figure(report: Report) -> bytes:
-    """Share of samples in each value (cluster) of x1, x2 and y, largest first."""
+    """Share of samples in each value (cluster) of x1, x2 and y, largest first: one bar per
+    value the report lists, and one hatched bar for the rest of a large alphabet, labeled with
+    how many values it sums (so the figure stays small however many values there are)."""
     from matplotlib.ticker import MaxNLocator
 
     alphabets = report.alphabets
@@ -75,7 +77,24 @@ def alphabets_figure(report: Report) -> bytes:
     for ax, (name, info) in zip(axes, alphabets.items(), strict=True):
         shares = info["shares"]
         ax.bar(range(len(shares)), shares, width=1.0, color="#888888")
-        ax.set_title(f"{name}: {info['occupied']} of {info['size']} values used", fontsize=9)
+        rest = info.get("rest") or {"count": 0}
+        if rest["count"]:
+            ax.bar(
+                [len(shares) + 0.5],
+                [rest["share"]],
+                width=1.0,
+                color="#dddddd",
+                edgecolor="0.3",
+                hatch="//",
+            )
+            ax.annotate(
+                f"other {rest['count']:,}",
+                (len(shares) + 0.5, rest["share"]),
+                ha="center",
+                va="bottom",
+                fontsize=7,
+            )
+        ax.set_title(f"{name}: {info['occupied']:,} of {info['size']:,} values used", fontsize=9)
         ax.set_xlabel("value, by frequency")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.spines[["top", "right"]].set_visible(False)

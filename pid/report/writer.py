@@ -1,5 +1,5 @@
 """Rendering a :class:`~pid.report.Report` as Markdown and self-contained HTML, and writing
-all three files."""
+all three files as one set."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ import base64
 import html
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pid.io import write_text_atomic
+from pid.file_set import write_file_set
 from pid.report import figures
 from pid.report.document import Report
 from pid.result import json_default
@@ -23,14 +24,32 @@ TERM_NAMES = {
 }
 
 
-def write_report(report: Report, out_dir: str | os.PathLike) -> dict[str, Path]:
-    """Write ``report.json``, ``report.md`` and ``report.html`` into ``out_dir``.
+#: The files of a report set, beside any companions a command adds (``result.json``).
+REPORT_FILES = ("report.json", "report.md", "report.html")
+
+
+def write_report(
+    report: Report, out_dir: str | os.PathLike, *, extra: Mapping[str, bytes] | None = None
+) -> dict[str, Path]:
+    """Write ``report.json``, ``report.md`` and ``report.html`` into ``out_dir``, with the
+    files of ``extra`` (file name to content, e.g. ``result.json``) in the same set.
 
     Everything is rendered in memory first, so a failure while rendering writes nothing, and
-    each file is moved into place whole, so no file is ever half-written. Returns the paths by
-    format.
+    the set is swapped into place whole (:func:`pid.file_set.write_file_set`): readers of
+    ``out_dir`` see the previous set or the new one, never a mix, and a failure to write
+    leaves the previous set as it was. Returns the paths by format (``json``, ``md``,
+    ``html``) and, for ``extra``, by file name.
     """
-    out_dir = Path(out_dir)
+    files = {f"report.{fmt}": text.encode("utf-8") for fmt, text in render_report(report).items()}
+    paths = write_file_set(out_dir, {**files, **(extra or {})})
+    return {
+        (name.removeprefix("report.") if name in files else name): path
+        for name, path in paths.items()
+    }
+
+
+def render_report(report: Report) -> dict[str, str]:
+    """The report rendered by format: ``json``, ``md`` and ``html`` (figures embedded)."""
     images = {"terms": figures.terms_figure(report)}
     if report.shares:
         images["shares"] = figures.shares_figure(report)
@@ -38,15 +57,11 @@ def write_report(report: Report, out_dir: str | os.PathLike) -> dict[str, Path]:
         images["alphabets"] = figures.alphabets_figure(report)
     if report.zoo:
         images["zoo"] = figures.zoo_figure(report)
-    rendered = {
+    return {
         "json": json.dumps(report.to_dict(), indent=2, default=json_default),
         "md": render_markdown(report),
         "html": render_html(report, images),
     }
-    paths = {fmt: out_dir / f"report.{fmt}" for fmt in rendered}
-    for fmt, text in rendered.items():
-        write_text_atomic(paths[fmt], text)
-    return paths
 
 
 def render_markdown(report: Report) -> str:
@@ -98,7 +113,11 @@ def render_html(report: Report, images: dict[str, bytes] | None = None) -> str:
     for name, caption in (
         ("terms", "The four terms in bits."),
         ("shares", "Each term's share of the information both modalities carry."),
-        ("alphabets", "Discretization: share of samples in each value of x1, x2 and y."),
+        (
+            "alphabets",
+            "Discretization: share of samples in each value of x1, x2 and y (beyond the "
+            "largest values, the rest summed in one hatched bar).",
+        ),
         ("zoo", "Each fusion model's test accuracy, and the interactions its predictions carry."),
     ):
         if name in images:

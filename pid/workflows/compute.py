@@ -92,7 +92,7 @@ def analyze(
         f"({sampling.correction}, {sampling.n_null} label permutations"
         f"{f', {sampling.n_bootstrap} resamples' if sampling.n_bootstrap else ''})",
     )
-    result = estimate_prepared(data, estimator, sampling=sampling, **options)
+    result = estimate_prepared(data, estimator, sampling=sampling, progress=progress, **options)
     report = compute_report(result, data.dist, source=source, title=title)
     return result, report
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from pid.file_set import write_file_set
 from pid.heterogeneity import Heterogeneity, TransferMatrix, linkage_tree
-from pid.io import write_bytes_atomic, write_text_atomic
 from pid.report.figures import heterogeneity_figure
 from pid.result import json_default
 
@@ -50,8 +50,9 @@ def write_heterogeneity(
 ) -> dict[str, Path]:
     """Write ``heterogeneity.json``, ``heterogeneity.md`` and the figures into ``out_dir``.
 
-    Everything is rendered first and each file is moved into place whole. Returns the paths
-    by name (``json``, ``md``, ``modality``, ``interaction``).
+    Everything is rendered first and the files are written as one set
+    (:func:`pid.file_set.write_file_set`): the folder holds either the previous set or the
+    new one. Returns the paths by name (``json``, ``md``, ``modality``, ``interaction``).
     """
     out_dir = Path(out_dir)
     linkage = result.settings["linkage"]
@@ -72,13 +73,12 @@ def write_heterogeneity(
         "json": json.dumps(record, indent=1, default=json_default),
         "md": render_markdown(result, list(images), source),
     }
-    paths = {key: out_dir / f"heterogeneity.{key}" for key in rendered}
-    paths.update({key: out_dir / f"{key}.png" for key in images})
-    for key, text in rendered.items():
-        write_text_atomic(paths[key], text)
-    for key, image in images.items():
-        write_bytes_atomic(paths[key], image)
-    return paths
+    names = {key: f"heterogeneity.{key}" for key in rendered}
+    names.update({key: f"{key}.png" for key in images})
+    files = {names[key]: text.encode("utf-8") for key, text in rendered.items()}
+    files.update({names[key]: image for key, image in images.items()})
+    written = write_file_set(out_dir, files)
+    return {key: written[name] for key, name in names.items()}
 
 
 def render_markdown(result: Heterogeneity, figures: list[str], source: str | None) -> str:

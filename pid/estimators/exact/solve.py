@@ -142,6 +142,7 @@ def cvx_batch(
     tol_bits: float = NEWTON_TOLERANCE_BITS,
     device: str | torch.device | None = None,
     options: NewtonOptions | None = None,
+    progress: bool = False,
 ) -> list[PIDResult]:
     """Exact PIDs of many distributions at once with the dedicated solver.
 
@@ -151,8 +152,11 @@ def cvx_batch(
     as in :func:`cvx`. ``diagnostics["solve_time_s"]`` is the time of the group's solve
     divided by its size. ``device`` runs the solver in torch on that device (see
     :func:`cvx`); the certificate is checked in numpy either way. Shapes too large for the
-    memory limits of ``options`` are refused before any solve.
+    memory limits of ``options`` are refused before any solve. ``progress`` shows a bar of
+    the distributions solved on standard error.
     """
+    from tqdm.auto import tqdm
+
     tol_bits = check_tolerance(tol_bits)
     if isinstance(dists, Distribution):
         raise ValueError("dists is one Distribution; pass a list of them, e.g. [dist].")
@@ -167,13 +171,17 @@ def cvx_batch(
         groups.setdefault(dist.shape, []).append(index)
     for shape in groups:
         check_size(shape, device, options)
-    for indices in groups.values():
-        for chunk in chunks(indices, dists[indices[0]].shape, device, options):
-            group = [dists[i] for i in chunk]
-            for index, result in zip(
-                chunk, _solve_group(group, tol_bits, device, options), strict=True
-            ):
-                results[index] = result
+    with tqdm(
+        total=len(dists), desc="solving", disable=not progress, leave=False, delay=2.0
+    ) as bar:
+        for indices in groups.values():
+            for chunk in chunks(indices, dists[indices[0]].shape, device, options):
+                group = [dists[i] for i in chunk]
+                for index, result in zip(
+                    chunk, _solve_group(group, tol_bits, device, options), strict=True
+                ):
+                    results[index] = result
+                bar.update(len(chunk))
     return results  # type: ignore[return-value]
 
 
