@@ -134,12 +134,12 @@ def _containers_and_long_integers(data: Any) -> Iterator[tuple[str, int, Any]]:
 
 def join(path: str, key: str | int) -> str:
     """The path of ``key`` under ``path``: ``terms.S``, ``datasets[3]``, ``information.H(Y)``,
-    and a key that is empty or holds spaces, dots, brackets, quotes or control characters
-    quoted, as in ``intervals["a b"]``."""
+    and a key that is empty or holds spaces, brackets, quotes or control characters quoted,
+    as in ``intervals["a b"]``."""
     if isinstance(key, int):
         return f"{path}[{key}]"
     key = str(key)
-    if not key or not key.isprintable() or any(c in key for c in ' .[]"'):
+    if not key or not key.isprintable() or any(c in key for c in ' []"'):
         return f"{path}[{json.dumps(key)}]"
     return f"{path}.{key}" if path else key
 

@@ -99,7 +99,9 @@ def run_sweep(
 
         with _backend(options) as (backend, n_jobs):
             with joblib.parallel_config(backend=backend, n_jobs=n_jobs):
-                done = joblib.Parallel(return_as="generator")(
+                # Ray's backend returns the results at the end only.
+                streamed = "list" if backend == "ray" else "generator"
+                done = joblib.Parallel(return_as=streamed)(
                     joblib.delayed(function)(*job) for job in jobs
                 )
                 results = []
