@@ -1,13 +1,15 @@
 """pid: partial information decomposition for multimodal machine learning.
 
 Splits the information two modalities X1, X2 carry about a task Y into redundancy R,
-uniqueness U1 and U2, and synergy S, all in bits.
+uniqueness U1 and U2, and synergy S, all in bits; :func:`decompose_many` does so for every
+pair of more modalities.
 """
 
 from pid.api import decompose
 from pid.distribution import Distribution
 from pid.errors import SolverError
 from pid.estimators import ESTIMATORS, estimate
+from pid.many import ManyResult, decompose_many
 from pid.posterior import PosteriorOptions
 from pid.result import PIDResult
 from pid.sampling import SamplingOptions
@@ -16,11 +18,13 @@ from pid.version import __version__
 __all__ = [
     "ESTIMATORS",
     "Distribution",
+    "ManyResult",
     "PIDResult",
     "PosteriorOptions",
     "SamplingOptions",
     "SolverError",
     "__version__",
     "decompose",
+    "decompose_many",
     "estimate",
 ]

@@ -1,4 +1,5 @@
-"""``pid compute DATA``: decompose paired samples from a file and write a report."""
+"""``pid compute DATA``: decompose paired samples from a file and write a report; with more
+than two modalities, every pair of them."""
 
 from __future__ import annotations
 
@@ -26,9 +27,25 @@ def add_parser(commands: Any) -> None:
         help="decompose paired samples from a file and write a report",
         description="Load x1, x2 and y from DATA (.npz, .csv, .parquet, .pt, .safetensors, or a "
         "folder of x1.npy, x2.npy, y.npy), discretize continuous features, decompose, and "
-        "write report.json, report.md, report.html and result.json.",
+        "write report.json, report.md, report.html and result.json. With more modalities "
+        "(x1 ... xM in an .npz file, a folder or columns x1_* ... xM_* of a table, or named by "
+        "--modalities), every pair of them is decomposed, and each against all the others; a "
+        "row of NaN (an empty cell) marks a missing modality.",
     )
     compute.add_argument("data", metavar="DATA", help="file or folder holding x1, x2 and y")
+    compute.add_argument(
+        "--modalities",
+        nargs="+",
+        metavar="NAME",
+        help="the modalities' names in DATA (arrays, or table columns NAME and NAME_*), at "
+        "least two (default: x1, x2, ... as found)",
+    )
+    compute.add_argument(
+        "--jobs",
+        type=int,
+        metavar="N",
+        help="pairs of modalities decomposed at once (default: 1; -1 for every core)",
+    )
     compute.add_argument(
         "--estimator", choices=sorted(ESTIMATORS), default="cvx", help="default: cvx (exact)"
     )
@@ -95,7 +112,7 @@ SAMPLING_FLAGS = {"correction": "--correction", "n_null": "--null", "n_bootstrap
 def run(args: argparse.Namespace) -> int:
     """Load, decompose, and write the report and ``result.json``."""
     from pid.estimators import SAMPLE_ESTIMATORS
-    from pid.io import load, write_text_atomic
+    from pid.io import find_modalities, load, write_text_atomic
     from pid.posterior import PosteriorOptions
     from pid.report import write_report
     from pid.sampling import SamplingOptions
@@ -121,10 +138,32 @@ def run(args: argparse.Namespace) -> int:
             for name, flag in SAMPLING_FLAGS.items():
                 message = message.replace(f"{name} is", f"{flag} is")
             raise ValueError(message) from None
-    x1, x2, y = load(args.data, columns=parse_columns(args.columns))
     if args.device is not None and args.discretization in ("auto", "posterior"):
         # The classifiers run on the device where the samples resolve to that encoding.
         posterior = None if sample_estimator else PosteriorOptions(device=args.device)
+    settings = {
+        "estimator": args.estimator,
+        "estimator_options": options,
+        "discretization": args.discretization,
+        "n_clusters": args.clusters,
+        "pca": args.pca,
+        "posterior": posterior,
+        "sampling": sampling,
+        "seed": args.seed,
+        "label_bins": args.label_bins,
+        "source": str(args.data),
+        "progress": not args.quiet,
+    }
+    columns = parse_columns(args.columns)
+    if args.modalities is not None or (not columns and len(find_modalities(args.data)) > 2):
+        modalities, y = _read_modalities(args, columns)
+        if len(modalities) > 2:
+            return _run_many(args, modalities, y, settings)
+        x1, x2 = modalities.values()
+    else:
+        x1, x2, y = load(args.data, columns=columns)
+    if args.jobs is not None:
+        raise ValueError("--jobs runs pairs of more than two modalities at once; drop it here.")
     result, report = analyze(
         x1,
         x2,
@@ -143,6 +182,45 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.quiet,
     )
     print(format_table([(Path(args.data).name, result)]))
+    paths = write_report(report, args.out)
+    write_text_atomic(args.out / "result.json", result.to_json())
+    print(f"wrote {', '.join(str(p) for p in paths.values())} and {args.out / 'result.json'}")
+    return 0
+
+
+def _read_modalities(args: argparse.Namespace, columns: dict[str, list[str]]) -> tuple[dict, Any]:
+    """The modalities named by ``--modalities`` (or found) and the labels (``--columns
+    y=NAME`` names them)."""
+    from pid.io import load_modalities
+
+    label = columns.pop("y", ["y"])
+    if columns or len(label) != 1:
+        raise ValueError(
+            "--columns renames x1, x2 and y of two modalities; name more modalities with "
+            "--modalities NAME NAME ... and the label with --columns y=NAME."
+        )
+    return load_modalities(args.data, label=label[0], names=args.modalities)
+
+
+def _run_many(args: argparse.Namespace, modalities: dict, y: Any, settings: dict) -> int:
+    """Decompose every pair of the modalities, print them, and write the report and
+    ``result.json``."""
+    from pid.cli.common import format_table
+    from pid.io import write_text_atomic
+    from pid.report import write_report
+    from pid.workflows.compute import analyze_many
+
+    if args.drop_nonfinite:
+        raise ValueError(
+            "--drop-nonfinite drops samples of two modalities; with more, a row of NaN marks a "
+            "missing modality and each pair uses the samples that have both: drop the flag."
+        )
+    result, report = analyze_many(modalities, y, n_jobs=args.jobs, **settings)
+    rows = [(f"{a}+{b} ({result.count(a, b)})", r) for (a, b), r in result.pairs.items()]
+    rows += [(f"{name}+rest", r) for name, r in result.rest.items()]
+    if rows:
+        print(format_table(rows))
+    print("\n".join(result.summary()))
     paths = write_report(report, args.out)
     write_text_atomic(args.out / "result.json", result.to_json())
     print(f"wrote {', '.join(str(p) for p in paths.values())} and {args.out / 'result.json'}")
