@@ -46,8 +46,10 @@ from pid._validate import check_codes
 from pid.bounds.coupling import coupling_entropy
 from pid.bounds.marginals import CONSISTENCY_TOLERANCE, PairwiseMarginals, _probability_table
 from pid.bounds.resampling import BoundsResampling, bootstrap_corrected
-from pid.estimators import estimate
+from pid.distribution import Distribution
+from pid.estimators import cvx_batch, estimate
 from pid.information import conditional_distribution, entropy
+from pid.result import PIDResult
 
 #: The figures of :class:`UnpairedBounds`, in the order they are resampled.
 FIGURES = ("R", "U1", "U2", "S_upper")
@@ -129,8 +131,20 @@ def unpaired_bounds(p_x1_y: ArrayLike, p_x2_y: ArrayLike) -> UnpairedBounds:
             f"p_x1_y and p_x2_y imply two different p(y) (they differ by up to {gap:.3g}); "
             "pass p(x | y) p(y) for both with one p(y)."
         )
-    product = PairwiseMarginals(p1, p2, np.outer(p1.sum(axis=1), p2.sum(axis=1)))
-    pid = estimate(product.unimodal_distribution())
+    return _bounds(p1, p2, estimate(_conditional_product(p1, p2)))
+
+
+def _conditional_product(p1: np.ndarray, p2: np.ndarray) -> Distribution:
+    """``p(x1, y) p(x2, y) / p(y)``, a joint with both labeled marginals
+    (:meth:`PairwiseMarginals.unimodal_distribution`, which ignores ``p(x1, x2)``)."""
+    independent = np.outer(p1.sum(axis=1), p2.sum(axis=1))
+    return PairwiseMarginals(p1, p2, independent).unimodal_distribution()
+
+
+def _bounds(p1: np.ndarray, p2: np.ndarray, pid: PIDResult) -> UnpairedBounds:
+    """Eq. (1) of the module docstring for the labeled marginals ``p1``, ``p2`` and the
+    exact decomposition ``pid`` of their conditional product."""
+    p_y = p1.sum(axis=0)
     given1, given2 = conditional_distribution(p1.T), conditional_distribution(p2.T)
     least = sum(
         p_y[k] * coupling_entropy(given1[k], given2[k]).lower_bound for k in np.flatnonzero(p_y > 0)
@@ -202,25 +216,28 @@ def unpaired_bounds_from_samples(
                 "there; collect samples of it, or leave that label out of labels."
             )
 
-    def figures(draw: list[tuple[np.ndarray, np.ndarray]], p: np.ndarray) -> UnpairedBounds:
-        tables = [
+    def tables(draw: list[tuple[np.ndarray, np.ndarray]], p: np.ndarray) -> list[np.ndarray]:
+        return [
             _labeled_table(codes, y, size, p) for (codes, y), size in zip(draw, sizes, strict=True)
         ]
-        return unpaired_bounds(*tables)
 
-    bounds = figures(sets, p_y)
+    bounds = unpaired_bounds(*tables(sets, p_y))
     if options.n_bootstrap == 0:
         return bounds
     rng = np.random.default_rng(options.seed)
-    boot = []
+    drawn = []
     for _ in range(options.n_bootstrap):
         draw = []
         for codes, y in sets:
             rows = rng.integers(0, len(y), len(y))
             draw.append((codes[rows], y[rows]))
         resampled_y = every[rng.integers(0, len(every), len(every))]
-        p = np.bincount(resampled_y, minlength=n_labels) / len(every)
-        boot.append([getattr(figures(draw, p), name) for name in FIGURES])
+        drawn.append(tables(draw, np.bincount(resampled_y, minlength=n_labels) / len(every)))
+    solved = cvx_batch([_conditional_product(*pair) for pair in drawn])
+    boot = [
+        [getattr(_bounds(*pair, pid), name) for name in FIGURES]
+        for pair, pid in zip(drawn, solved, strict=True)
+    ]
     plugin = np.array([getattr(bounds, name) for name in FIGURES])
     corrected, intervals = bootstrap_corrected(plugin, np.array(boot), options.confidence)
     ranges = {name: intervals[k].tolist() for k, name in enumerate(FIGURES)}
