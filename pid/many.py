@@ -26,7 +26,7 @@ import itertools
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -284,6 +284,14 @@ def decompose_many(
 ) -> ManyResult:
     """PID of every pair of modalities and of each against all the others (module docstring).
 
+    Each pair's ``R + U_ij + U_ji + S = I(X_i,X_j;Y)`` (thesis Eqs. 3.1 to 3.3). A pair
+    bounded instead has exact ``R``, ``U`` of its codes' labeled marginals and synergy in
+    ``[0, S_upper]`` (:func:`pid.bounds.unpaired.unpaired_bounds`, Eq. 1 there); codes of
+    features for the bounds come from k-means (or ``discretization="bins"``), not from
+    posteriors, which keep what each modality says about ``y`` but not how two combine;
+    the figures are bias-corrected with intervals from resamples of each modality's labeled
+    samples (:func:`pid.bounds.unpaired.unpaired_bounds_from_samples`).
+
     Parameters
     ----------
     modalities : dict or list
@@ -297,7 +305,8 @@ def decompose_many(
         Where each modality is present: ``{name: (n,) bool}`` or an ``(n, M)`` array.
     against_rest : bool
         Also decompose each modality against the others taken together (concatenated
-        features; the joint code where all are codes), on the samples that have all.
+        features; the joint code where all are codes), on the samples that have all, where
+        there are more than two modalities.
     min_pair_samples : int
         Pairs observed together on fewer samples are bounded, not decomposed.
     n_jobs : int, optional
@@ -310,14 +319,6 @@ def decompose_many(
     bounds_sampling : BoundsResampling, optional
         How the bounds of pairs observed together too rarely are resampled (default: 100
         resamples, seeded by ``seed``; ``n_bootstrap=0`` for the plug-in figures).
-
-    Each pair's ``R + U_ij + U_ji + S = I(X_i,X_j;Y)`` (thesis Eqs. 3.1 to 3.3). A pair
-    bounded instead has exact ``R``, ``U`` of its codes' labeled marginals and synergy in
-    ``[0, S_upper]`` (:func:`pid.bounds.unpaired.unpaired_bounds`, Eq. 1 there); codes of
-    features for the bounds come from k-means (or ``discretization="bins"``), not from
-    posteriors, which keep what each modality says about ``y`` but not how two combine;
-    the figures are bias-corrected with intervals from resamples of each modality's labeled
-    samples (:func:`pid.bounds.unpaired.unpaired_bounds_from_samples`).
     """
     check_settings(estimator, options, discretization, n_clusters, pca, posterior, sampling)
     if (
@@ -353,7 +354,7 @@ def decompose_many(
             rarely.append((a, b))
     everywhere = np.logical_and.reduce([present[name] for name in names])
     rest_samples = int(everywhere.sum())
-    if against_rest and rest_samples >= min_pair_samples:
+    if against_rest and len(names) > 2 and rest_samples >= min_pair_samples:
         for name in names:
             others = [arrays[other][everywhere] for other in names if other != name]
             tasks.append(
@@ -481,8 +482,6 @@ def _bound(
 
 def _swapped(result: PIDResult) -> PIDResult:
     """The same decomposition with the two modalities exchanged."""
-    from dataclasses import replace
-
     return replace(
         result, U1=result.U2, U2=result.U1, mi_x1_y=result.mi_x2_y, mi_x2_y=result.mi_x1_y
     )

@@ -76,6 +76,7 @@ def test_matrices_ranking_and_summary(exact_five):
     i, j = names.index("x1"), names.index("x4")
     assert U[i, j] == pytest.approx(1.0, abs=1e-6) and U[j, i] == pytest.approx(0.0, abs=1e-6)
     assert S[names.index("x3"), names.index("x4")] == pytest.approx(2.0, abs=1e-6)
+    assert exact_five.dominant("x1", "x4") == "U1" and exact_five.dominant("x4", "x1") == "U2"
     ranking = exact_five.ranked_by_synergy()
     assert ranking[0] == ("x3", "x4")
     assert ranking[1:] == [pair for pair in exact_five.pairs if pair != ("x3", "x4")]
@@ -188,6 +189,8 @@ def test_continuous_labels_are_binned_once():
     assert many.provenance["label_bins"]["n_bins"] == 2
     assert many.names == ("x1", "x2", "x3")
     assert many.entropy_y == pytest.approx(1.0)
+    two = decompose_many([x, x[::-1].copy()], target, label_bins=2, sampling=PLAIN)
+    assert list(two.pairs) == [("x1", "x2")] and two.rest == {}
 
 
 def test_five_modalities_features():
