@@ -329,6 +329,13 @@ def decompose_many(
         raise ValueError(
             f"min_pair_samples is {min_pair_samples!r}; pass a whole number of at least 1."
         )
+    if n_jobs is not None and (
+        isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0
+    ):
+        raise ValueError(
+            f"n_jobs (--jobs) is {n_jobs!r}; pass 1 for one pair at a time, k > 1 for k at once, "
+            "or -1 for every core."
+        )
     observed = observed_modalities(modalities, y, mask, label_bins)
     names, arrays, present = observed.names, observed.arrays, observed.present
     labels, label_provenance = observed.labels, observed.provenance

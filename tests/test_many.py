@@ -228,6 +228,10 @@ def test_five_modalities_features():
             "min_pair_samples is 0",
         ),
         (
+            lambda: decompose_many([[0, 1], [0, 1]], [0, 1], n_jobs=0),
+            "n_jobs (--jobs) is 0; pass 1 for one pair at a time",
+        ),
+        (
             lambda: decompose_many([[0, 1, 0], [[0, 1], [0], None]], [0, 1, 0]),
             "x2 holds entries of different shapes",
         ),

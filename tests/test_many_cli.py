@@ -49,6 +49,7 @@ def test_load_modalities_from_a_folder_and_a_table_with_gaps(tmp_path):
         np.save(folder / f"{name}.npy", np.asarray(value))
     modalities, y = load_modalities(folder)
     assert modalities["x2"].tolist() == [0, None, 2]  # whole numbers with a gap: codes
+    assert modalities["x1"].shape == (3, 3) and y.tolist() == [0, 1, 0]
     table = pd.DataFrame(
         {"image_a": [0.5, np.nan, 1.5], "image_b": [1.0, np.nan, 0.0], "text": [3, 4, None]}
     )
