@@ -243,8 +243,9 @@ class ManyResult:
         if not alone and not partners and not together and unknown:
             return (
                 f"{name} carries no information about y on its own, nor together with the "
-                f"modalities observed with it; with {' and '.join(unknown)}, never observed "
-                f"together, up to {max(unknown.values()):.2f} bits of synergy cannot be ruled out."
+                f"modalities observed with it; with {' and '.join(unknown)}, too rarely observed "
+                f"with it to decompose, up to {max(unknown.values()):.2f} bits of synergy cannot "
+                "be ruled out."
             )
         if not alone and not partners and not together and (self.pairs or rest is not None):
             return f"{name} carries no information about y, alone or together with the others."
@@ -522,11 +523,16 @@ def _bounds_sentence(a: str, b: str, count: int, bound: UnpairedBounds) -> str:
     )
     return (
         f"{a} and {b} {seen}: from each one's samples with labels, their redundancy is "
-        f"{bound.R:.2f} bits and their unique information {bound.U1:.2f} ({a}) and "
-        f"{bound.U2:.2f} ({b}), but their synergy is not determined: it lies between 0 and "
+        f"{_bits(bound.R)} bits and their unique information {_bits(bound.U1)} ({a}) and "
+        f"{_bits(bound.U2)} ({b}), but their synergy is not determined: it lies between 0 and "
         f"{bound.synergy_range[1]:.2f} bits{where} for every joint consistent with those "
         "samples."
     )
+
+
+def _bits(value: float) -> str:
+    """Bits to two decimals, without the sign of a rounded zero."""
+    return f"{round(value, 2) + 0.0:.2f}"
 
 
 def _nulled(values: np.ndarray) -> list[list[float | None]]:
