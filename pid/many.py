@@ -36,6 +36,7 @@ from pid.api import check_settings, decompose, is_codes
 from pid.bounds.resampling import BoundsResampling
 from pid.bounds.unpaired import UnpairedBounds, unpaired_bounds_from_samples
 from pid.discretize import Discretizer
+from pid.estimators import SAMPLE_ESTIMATORS
 from pid.information import entropy
 from pid.modalities import observed_modalities
 from pid.posterior import PosteriorOptions
@@ -46,8 +47,13 @@ from pid.sampling import SamplingOptions
 MIN_PAIR_SAMPLES = 20
 #: A term below this many bits is not named in the summary, nor one within its null model.
 TRACE_BITS = 0.05
+#: Nor one below this share of ``H(Y)``.
+TRACE_SHARE = 0.05
 
 Pair = tuple[str, str]
+#: One decomposition: a pair (or a modality, against the rest), its two arrays, the labels and
+#: the settings of :func:`pid.decompose`.
+Task = tuple[Pair | str, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -134,14 +140,28 @@ class ManyResult:
         return sorted(order, key=lambda pair: (-self.pairs[pair].S, order.index(pair)))
 
     def dominant(self, a: str, b: str) -> str | None:
-        """The largest term of a decomposed pair among those that stand out (at least
-        :data:`TRACE_BITS` and above the null model's 95% quantile where there is one):
+        """The largest term of a decomposed pair among those that stand out (:meth:`stands`):
         ``"R"``, ``"U1"`` (``a``'s), ``"U2"`` or ``"S"``; None where none does."""
         result = self.pairs[self._pair(a, b)]
         if self._pair(a, b) != (a, b):
             result = _swapped(result)
-        standing = [term for term in TERMS if stands(result, term)]
+        standing = [term for term in TERMS if self.stands(result, term)]
         return max(standing, key=lambda term: getattr(result, term), default=None)
+
+    def stands(self, result: PIDResult, term: str) -> bool:
+        """Whether a term of one of the decompositions stands out: at least
+        :data:`TRACE_BITS` and :data:`TRACE_SHARE` of ``H(Y)``, above the null model's 95%
+        quantile where there is a null model, and with an interval above 0 where there are
+        intervals."""
+        value = getattr(result, term)
+        sampling = result.sampling or {}
+        above = (sampling.get("null") or {}).get("above_null", {}).get(term)
+        interval = (sampling.get("intervals") or {}).get(term)
+        return (
+            value >= max(TRACE_BITS, TRACE_SHARE * self.entropy_y)
+            and above is not False
+            and (interval is None or interval[0] > 0)
+        )
 
     def summary(self) -> list[str]:
         """Plain-words sentences drawn from the numbers: which modalities are redundant or
@@ -154,7 +174,7 @@ class ManyResult:
                 f"Each pair was decomposed on the samples where both modalities are present: "
                 f"from {min(counts):,} to {max(counts):,} of the {self.n_samples:,} samples."
             )
-        lines += [_pair_sentence(a, b, r) for (a, b), r in self.pairs.items()]
+        lines += [self._pair_sentence(a, b, r) for (a, b), r in self.pairs.items()]
         lines = [line for line in lines if line]
         lines += [self._modality_sentence(name) for name in self.names]
         lines = [line for line in lines if line]
@@ -219,6 +239,22 @@ class ManyResult:
             raise ValueError(f"a pair needs two modalities, got {a!r} twice.")
         return (a, b) if self.names.index(a) < self.names.index(b) else (b, a)
 
+    def _pair_sentence(self, a: str, b: str, result: PIDResult) -> str:
+        """Whether the pair is redundant or synergistic, by the larger of R and S that stands
+        out, in words (empty if neither does)."""
+        total = result.R + result.U1 + result.U2 + result.S
+        standing = [term for term in ("R", "S") if self.stands(result, term)]
+        if not standing:
+            return ""
+        term = max(standing, key=lambda name: getattr(result, name))
+        value = getattr(result, term)
+        largely = value >= total / 2
+        if term == "R":
+            verb = "are largely redundant" if largely else "share some information"
+        else:
+            verb = "are largely synergistic" if largely else "have some synergy"
+        return f"{a} and {b} {verb} ({term} {value:.2f} of {total:.2f} bits)."
+
     def _modality_sentence(self, name: str) -> str:
         """Whether ``name`` carries anything about ``y``, alone or with others, and what it
         adds to all the others."""
@@ -228,13 +264,13 @@ class ManyResult:
             if name not in (a, b):
                 continue
             own = "U1" if name == a else "U2"
-            alone |= stands(result, "R") or stands(result, own)
-            if stands(result, "S"):
+            alone |= self.stands(result, "R") or self.stands(result, own)
+            if self.stands(result, "S"):
                 partners[b if name == a else a] = result.S
         rest = self.rest.get(name)
         if rest is not None:
-            alone |= stands(rest, "R") or stands(rest, "U1")
-            together |= stands(rest, "S")
+            alone |= self.stands(rest, "R") or self.stands(rest, "U1")
+            together |= self.stands(rest, "S")
         unknown = {
             (b if name == a else a): bound.synergy_range[1]
             for (a, b), bound in self.bounds.items()
@@ -255,7 +291,7 @@ class ManyResult:
                 f"{name} carries no information about y on its own, only together with {with_} "
                 f"(synergy up to {max(partners.values()):.2f} bits)."
             )
-        if rest is not None and stands(rest, "U1"):
+        if rest is not None and self.stands(rest, "U1"):
             return (
                 f"{name} carries {rest.U1:.2f} bits about y that none of the other modalities "
                 "has, alone or together."
@@ -305,9 +341,10 @@ def decompose_many(
     mask : dict or array of bool, optional
         Where each modality is present: ``{name: (n,) bool}`` or an ``(n, M)`` array.
     against_rest : bool
-        Also decompose each modality against the others taken together (concatenated
-        features; the joint code where all are codes), on the samples that have all, where
-        there are more than two modalities.
+        Also decompose each modality against the others taken together (the joint code where
+        all are codes, else their features side by side, whose posterior is learned by the
+        perceptron: :attr:`PosteriorOptions.modality_classifiers`), on the samples that have
+        all, where there are more than two modalities.
     min_pair_samples : int
         Pairs observed together on fewer samples are bounded, not decomposed.
     n_jobs : int, optional
@@ -352,23 +389,22 @@ def decompose_many(
     }
     stacked = np.stack([present[name] for name in names], axis=1).astype(np.int64)
     counts = stacked.T @ stacked
-    tasks: list[tuple[Pair | str, np.ndarray, np.ndarray, np.ndarray]] = []
+    tasks: list[Task] = []
     rarely = []
     for a, b in itertools.combinations(names, 2):
         rows = present[a] & present[b]
         if rows.sum() >= min_pair_samples:
-            tasks.append(((a, b), arrays[a][rows], arrays[b][rows], labels[rows]))
+            tasks.append(((a, b), arrays[a][rows], arrays[b][rows], labels[rows], settings))
         else:
             rarely.append((a, b))
     everywhere = np.logical_and.reduce([present[name] for name in names])
     rest_samples = int(everywhere.sum())
     if against_rest and len(names) > 2 and rest_samples >= min_pair_samples:
         for name in names:
-            others = [arrays[other][everywhere] for other in names if other != name]
-            tasks.append(
-                (name, arrays[name][everywhere], joint_modality(others), labels[everywhere])
-            )
-    results = _run(tasks, settings, n_jobs, progress)
+            rest = joint_modality([arrays[other][everywhere] for other in names if other != name])
+            own = arrays[name][everywhere]
+            tasks.append((name, own, rest, labels[everywhere], _rest_settings(settings, rest)))
+    results = _run(tasks, n_jobs, progress)
     pairs = {key: result for key, result in results.items() if isinstance(key, tuple)}
     rest = {key: result for key, result in results.items() if isinstance(key, str)}
     coding = {"discretization": discretization, "n_clusters": n_clusters, "pca": pca, "seed": seed}
@@ -413,27 +449,30 @@ def joint_modality(arrays: Sequence[np.ndarray]) -> np.ndarray:
     return np.concatenate(columns, axis=1)
 
 
-def stands(result: PIDResult, term: str) -> bool:
-    """Whether a term of an estimate stands out: at least :data:`TRACE_BITS`, and above the
-    null model's 95% quantile where the estimate has a null model."""
-    above = ((result.sampling or {}).get("null") or {}).get("above_null", {}).get(term)
-    return getattr(result, term) >= TRACE_BITS and above is not False
-
-
-def _run(
-    tasks: list[tuple[Pair | str, np.ndarray, np.ndarray, np.ndarray]],
-    settings: dict[str, Any],
-    n_jobs: int | None,
-    progress: bool,
-) -> dict[Pair | str, PIDResult]:
-    """Each task's :func:`pid.decompose`, through joblib with ``n_jobs`` workers."""
+def _run(tasks: list[Task], n_jobs: int | None, progress: bool) -> dict[Pair | str, PIDResult]:
+    """Each task's :func:`pid.decompose` with its settings, through joblib with ``n_jobs``
+    workers."""
     from joblib import Parallel, delayed
     from tqdm.auto import tqdm
 
     run = Parallel(n_jobs=n_jobs, return_as="generator")
-    answers = run(delayed(_decompose_one)(key, a, b, y, settings) for key, a, b, y in tasks)
+    answers = run(delayed(_decompose_one)(*task) for task in tasks)
     bar = tqdm(answers, total=len(tasks), desc="pairs", disable=not progress, leave=False)
     return {key: result for (key, *_), result in zip(tasks, bar, strict=True)}
+
+
+def _rest_settings(settings: dict[str, Any], rest: np.ndarray) -> dict[str, Any]:
+    """The settings of a modality against the rest: those of the pairs, with the rest's
+    posterior learned by the perceptron where the rest is features through posteriors, since
+    a linear model cannot see how the modalities in it combine."""
+    posterior_encoding = settings["discretization"] in ("auto", "posterior")
+    if is_codes(rest) or not posterior_encoding or settings["estimator"] in SAMPLE_ESTIMATORS:
+        return settings
+    first = (settings["posterior"] or PosteriorOptions()).modality_classifiers[0]
+    posterior = replace(
+        settings["posterior"] or PosteriorOptions(), modality_classifiers=(first, "perceptron")
+    )
+    return {**settings, "posterior": posterior}
 
 
 def _decompose_one(
@@ -493,23 +532,6 @@ def _swapped(result: PIDResult) -> PIDResult:
     return replace(
         result, U1=result.U2, U2=result.U1, mi_x1_y=result.mi_x2_y, mi_x2_y=result.mi_x1_y
     )
-
-
-def _pair_sentence(a: str, b: str, result: PIDResult) -> str:
-    """Whether the pair is redundant or synergistic, by the larger of R and S that stands out,
-    in words (empty if neither does)."""
-    total = result.R + result.U1 + result.U2 + result.S
-    standing = [term for term in ("R", "S") if stands(result, term)]
-    if not standing:
-        return ""
-    term = max(standing, key=lambda name: getattr(result, name))
-    value = getattr(result, term)
-    largely = value >= total / 2
-    if term == "R":
-        verb = "are largely redundant" if largely else "share some information"
-    else:
-        verb = "are largely synergistic" if largely else "have some synergy"
-    return f"{a} and {b} {verb} ({term} {value:.2f} of {total:.2f} bits)."
 
 
 def _bounds_sentence(a: str, b: str, count: int, bound: UnpairedBounds) -> str:

@@ -121,6 +121,19 @@ def test_missing_samples_use_the_rows_where_both_are_present(rng):
     )
 
 
+def test_the_rest_of_features_is_learned_by_the_perceptron(rng):
+    n = 100
+    features = {f"x{k}": rng.standard_normal((n, 2)) for k in (1, 2, 3)}
+    options = pid.PosteriorOptions(folds=2, learning_curve=False, hidden=(4,))
+    many = decompose_many(features, rng.integers(0, 2, n), posterior=options)
+    perceptron, logistic = "scikit-learn tanh perceptron [4]", "scikit-learn logistic regression"
+    for result in many.pairs.values():
+        assert result.provenance["discretization"]["classifiers"]["x2"] == logistic
+    for result in many.rest.values():
+        assert result.provenance["discretization"]["classifiers"]["x1"] == logistic
+        assert result.provenance["discretization"]["classifiers"]["x2"] == perceptron
+
+
 def test_parallel_pairs_give_the_same_results(exact_five):
     codes, y = five_modalities_codes()
     parallel = decompose_many(codes, y, sampling=PLAIN, n_jobs=2)

@@ -199,17 +199,15 @@ def many_report(
     ``modalities`` holds :meth:`~pid.many.ManyResult.to_dict`; ``guidance`` the plain-words
     :meth:`~pid.many.ManyResult.summary`; ``information`` ``H(Y)``; ``terms`` is empty. The
     summary names the most synergistic and the most redundant pair, among those whose term
-    stands out (:func:`pid.many.stands`).
+    stands out (:meth:`pid.many.ManyResult.stands`).
     """
-    from pid.many import stands
-
     names = result.names
     summary = (
         f"{len(names)} modalities ({', '.join(names)}), {len(names) * (len(names) - 1) // 2} "
         f"pairs, {result.n_samples:,} samples; H(Y) = {result.entropy_y:.3f} bits."
     )
     for term, kind in (("S", "synergistic"), ("R", "redundant")):
-        standing = [pair for pair in result.pairs if stands(result.pairs[pair], term)]
+        standing = [pair for pair in result.pairs if result.stands(result.pairs[pair], term)]
         if standing:
             a, b = max(standing, key=lambda pair: getattr(result.pairs[pair], term))
             value = getattr(result.pairs[a, b], term)
