@@ -132,6 +132,8 @@ def test_the_rest_of_features_is_learned_by_the_perceptron(rng):
     for result in many.rest.values():
         assert result.provenance["discretization"]["classifiers"]["x1"] == logistic
         assert result.provenance["discretization"]["classifiers"]["x2"] == perceptron
+    with pytest.raises(ValueError, match=r"modality_classifiers is \('logistic', 'tree'\)"):
+        pid.PosteriorOptions(modality_classifiers=("logistic", "tree"))
 
 
 def test_parallel_pairs_give_the_same_results(exact_five):
