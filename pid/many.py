@@ -401,9 +401,9 @@ def decompose_many(
     rest_samples = int(everywhere.sum())
     if against_rest and len(names) > 2 and rest_samples >= min_pair_samples:
         for name in names:
-            rest = joint_modality([arrays[other][everywhere] for other in names if other != name])
+            others = joint_modality([arrays[o][everywhere] for o in names if o != name])
             own = arrays[name][everywhere]
-            tasks.append((name, own, rest, labels[everywhere], _rest_settings(settings, rest)))
+            tasks.append((name, own, others, labels[everywhere], _rest_settings(settings, others)))
     results = _run(tasks, n_jobs, progress)
     pairs = {key: result for key, result in results.items() if isinstance(key, tuple)}
     rest = {key: result for key, result in results.items() if isinstance(key, str)}
