@@ -1,8 +1,9 @@
 """pid: partial information decomposition for multimodal machine learning.
 
 Splits the information two modalities X1, X2 carry about a task Y into redundancy R,
-uniqueness U1 and U2, and synergy S, all in bits; measures how heterogeneous many modalities
-are, by transfer, and groups them for parameter sharing (:mod:`pid.heterogeneity`).
+uniqueness U1 and U2, and synergy S, all in bits; :func:`decompose_many` does so for every
+pair of more modalities; :mod:`pid.heterogeneity` measures how heterogeneous many modalities
+are, by transfer, and groups them for parameter sharing.
 """
 
 from pid.api import decompose
@@ -17,6 +18,7 @@ from pid.heterogeneity import (
     parameter_groups,
     sample_pairs,
 )
+from pid.many import ManyResult, decompose_many
 from pid.posterior import PosteriorOptions
 from pid.result import PIDResult
 from pid.sampling import SamplingOptions
@@ -25,6 +27,7 @@ from pid.version import __version__
 __all__ = [
     "ESTIMATORS",
     "Distribution",
+    "ManyResult",
     "PIDResult",
     "PosteriorOptions",
     "SamplingOptions",
@@ -32,6 +35,7 @@ __all__ = [
     "__version__",
     "complete_matrix",
     "decompose",
+    "decompose_many",
     "estimate",
     "interaction_transfer",
     "measure_heterogeneity",

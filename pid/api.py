@@ -276,10 +276,15 @@ def resolve_encoding(discretization: str, x1: ArrayLike, x2: ArrayLike) -> str:
     :data:`pid.posterior.MIN_SAMPLES` samples on and ``"kmeans"`` below."""
     if discretization != "auto":
         return discretization
-    discrete = all(np.ndim(a) == 1 and np.asarray(a).dtype.kind in "biuOUS" for a in (x1, x2))
-    if discrete:
+    if is_codes(x1) and is_codes(x2):
         return "codes"
     return "posterior" if len(np.asarray(x1)) >= MIN_SAMPLES else "kmeans"
+
+
+def is_codes(x: ArrayLike) -> bool:
+    """Whether a modality is 1-D discrete values (integers, booleans or strings), which the
+    ``"auto"`` encoding takes as codes."""
+    return np.ndim(x) == 1 and np.asarray(x).dtype.kind in "biuOUS"
 
 
 def _clean(
@@ -324,6 +329,7 @@ __all__ = [
     "check_settings",
     "decompose",
     "estimate_prepared",
+    "is_codes",
     "prepare",
     "resolve_encoding",
 ]

@@ -1,8 +1,8 @@
 """Reading paired samples from files or from a trained model, and writing outputs safely.
 
-:func:`load` reads ``(x1, x2, y)`` from any supported file, :func:`load_modalities` any number
-of modalities ``x1 ... xM`` and ``y`` from ``.npz`` files and folders; :func:`collect_outputs`
-runs a trained torch model over a ``DataLoader`` and collects ``(x1, x2, y)``. torch, pandas
+:func:`load` reads ``(x1, x2, y)`` from any supported file, :func:`load_modalities` any
+number of modalities with gaps; :func:`collect_outputs` runs a trained torch model over a
+``DataLoader`` and collects ``(x1, x2, y)``. torch, pandas
 and safetensors are imported only by the functions that need them.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import stat
 import tempfile
 import tokenize
@@ -59,6 +60,11 @@ DAMAGED_FILE_ERRORS = (
     OSError,
     zlib.error,
 )
+#: Files and folders :func:`load_modalities` reads.
+MODALITY_SUFFIXES = (".npz", ".csv", ".parquet")
+
+#: The key of an unnamed modality: ``x`` and its number.
+MODALITY_KEY = re.compile(r"x([0-9]+)")
 
 Keys = tuple[str, str, str]
 Columns = Mapping[str, str | Sequence[str]]
@@ -109,42 +115,132 @@ def load_pair(
     return check_samples(arrays, names, labels=labels)
 
 
-def load_modalities(
-    path: str | os.PathLike, *, label: str = "y"
-) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Every modality ``x1, x2, ..., xM`` and the label from an ``.npz`` file or a folder of
-    ``.npy`` files.
+def find_modalities(path: str | os.PathLike, *, label: str = "y") -> list[str]:
+    """The unnamed modalities a file or folder holds: its keys ``x`` and a number (``x1``,
+    ``x2``, ..., ``x12``), ordered by number.
 
-    The modalities are the arrays named ``x`` and a number, in the order of the numbers (at
-    least two); ``label`` names the label array. Returns the modalities by name and the label.
+    In a folder the keys are the names of its ``.npy`` files, in an ``.npz`` file its arrays,
+    and in a table (``.csv``, ``.parquet``) the columns named ``xN`` or starting with
+    ``xN_``. ``label`` is never a modality. Files of other kinds (``.pt``, ``.safetensors``)
+    hold no list of keys here: an empty list.
+    """
+    keys = [key for key in _stored_keys(Path(path)) if key != label]
+    numbers = {int(m.group(1)) for key in keys if (m := MODALITY_KEY.fullmatch(key))}
+    return [f"x{number}" for number in sorted(numbers)]
+
+
+def load_modalities(
+    path: str | os.PathLike,
+    *,
+    label: str = "y",
+    names: Sequence[str] | None = None,
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Any number of modalities and their labels from an ``.npz`` file, a folder of ``.npy``
+    files or a table (``.csv``, ``.parquet``).
+
+    The modalities are those named ``names`` or, by default, every key ``x`` and a number
+    (:func:`find_modalities`), at least two; in a table a modality is the column of its name
+    or every column starting with ``<name>_``. ``label`` names the labels. A modality named
+    but absent is refused. A sample may lack some modalities: a row of NaN marks one missing
+    (an empty cell of a table does), and a 1-D modality of whole numbers with gaps is read as
+    codes, an object array with None where missing (as the column would read without them).
+
+    Returns ``({name: array}, y)``, each array with one row per sample, for
+    :func:`pid.decompose_many`.
     """
     path = Path(path)
-    if path.is_dir():
-        available = [f.stem for f in path.glob("*.npy")]
-    elif not path.is_file():
+    if not path.exists():
         raise FileNotFoundError(f"DATA file {str(path)!r} does not exist; check the path.")
-    elif path.suffix.lower() != ".npz" or not zipfile.is_zipfile(path):
+    if not path.is_dir() and path.suffix.lower() not in MODALITY_SUFFIXES:
         raise ValueError(
-            f"DATA file {path.name} is not an .npz archive; save the modalities x1, ..., xM "
-            f"and {label} with numpy.savez, or as .npy files in one folder."
+            f"DATA file {path.name} cannot hold more than two modalities here; save them in "
+            f"one of {', '.join(MODALITY_SUFFIXES)}, or as a folder of .npy files."
         )
+    if names is None:
+        names = find_modalities(path, label=label)
+        found = "keys x1, x2, ... (x and a number)"
     else:
-        with np.load(path, allow_pickle=False) as archive:
-            available = list(archive.files)
-    names = sorted(
-        (k for k in available if k[:1] == "x" and k[1:].isdigit() and int(k[1:]) > 0),
-        key=lambda k: int(k[1:]),
-    )
+        names = list(names)
+        found = "the names given"
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated or label in names:
+            clash = repeated[0] if repeated else label
+            raise ValueError(
+                f"names holds {clash!r} {'twice' if repeated else 'which is the label'}; "
+                "name each modality once, and not as the label."
+            )
     if len(names) < 2:
         raise ValueError(
-            f"{path.name} has {len(names)} of the modalities x1, x2, ... (it holds "
-            f"{_preview(list(map(repr, available))) or 'nothing'}); save at least two, as x1, "
-            "x2, ..."
+            f"{path.name} holds {len(names)} modalit{'y' if len(names) == 1 else 'ies'} under "
+            f"{found}; save at least two (x1, x2, ...) or name them (names=[...], --modalities on "
+            "pid compute)."
         )
-    keys = (*names, label)
-    arrays = _load_npy_folder(path, keys) if path.is_dir() else load_npz(path, keys)
-    *modalities, y = arrays
-    return dict(zip(names, modalities, strict=True)), y
+    arrays = [np.asarray(a) for a in _read_arrays(path, [*names, label], {}, label)]
+    lengths = {len(a) if a.ndim else 0 for a in arrays}
+    if len(lengths) != 1:
+        sizes = ", ".join(
+            f"{k} {len(a) if a.ndim else 0}" for k, a in zip(names, arrays[:-1], strict=True)
+        )
+        raise ValueError(
+            f"{path.name} holds arrays of different lengths ({sizes}, {label} "
+            f"{len(arrays[-1]) if arrays[-1].ndim else 0}); pass one row per sample in each, "
+            "with a row of NaN where a modality is missing."
+        )
+    modalities = {name: _codes_with_gaps(a) for name, a in zip(names, arrays[:-1], strict=True)}
+    return modalities, arrays[-1]
+
+
+def _stored_keys(path: Path) -> list[str]:
+    """The names of the arrays (or table columns) a file or folder holds; none for files
+    that keep no list of names."""
+    suffix = path.suffix.lower()
+    if path.is_dir():
+        return sorted(f.stem for f in path.glob("*.npy"))
+    if not path.exists():
+        raise FileNotFoundError(f"DATA file {str(path)!r} does not exist; check the path.")
+    if suffix == ".npz":
+        if not zipfile.is_zipfile(path):
+            raise ValueError(
+                f"DATA file {path.name} is not an .npz archive; save it with numpy.savez."
+            )
+        with np.load(path, allow_pickle=False) as archive:
+            return list(archive.files)
+    if suffix in (".csv", ".parquet"):
+        columns = _table_header(path)
+        prefixes = [c.split("_", 1)[0] for c in columns]
+        return list(dict.fromkeys(prefixes))
+    return []
+
+
+def _table_header(path: Path) -> list[str]:
+    """The column names of a table, read without its rows."""
+    import pandas as pd
+
+    try:
+        if path.suffix.lower() == ".csv":
+            return [str(c) for c in pd.read_csv(path, nrows=0).columns]
+        import pyarrow.parquet
+
+        return [str(c) for c in pyarrow.parquet.read_schema(path).names]
+    except (ValueError, OSError) as err:
+        raise ValueError(
+            f"DATA file {path.name} could not be read as {path.suffix} ({_first_line(err)}); "
+            "check that it is a valid table."
+        ) from None
+
+
+def _codes_with_gaps(values: np.ndarray) -> np.ndarray:
+    """A 1-D float array of whole numbers and NaN as integer codes with None where missing;
+    anything else as it is."""
+    if values.ndim != 1 or not np.issubdtype(values.dtype, np.floating):
+        return values
+    missing = np.isnan(values)
+    present = values[~missing]
+    if not missing.any() or not np.all(present == np.round(present)):
+        return values
+    codes = np.full(len(values), None, dtype=object)
+    codes[~missing] = present.astype(np.int64).tolist()
+    return codes
 
 
 def _read_arrays(

@@ -25,7 +25,8 @@ falling as ``1/m``, ``CE(m) - CE(inf) = CE(m/2) - CE(m)``, the *training deficit
 classifier, which :mod:`pid.sampling` adds to the joint information and to the intervals.
 
 Classifiers: on the CPU (``device=None``) scikit-learn's multinomial logistic regression for
-each modality and a ``tanh`` perceptron (``PosteriorOptions.hidden``) for the pair, after
+each modality (or the perceptron, ``PosteriorOptions.modality_classifiers``) and a ``tanh``
+perceptron (``PosteriorOptions.hidden``) for the pair, after
 standardizing and, above ``max_components`` features, projecting on principal components; on
 a torch device the perceptrons of :func:`pid.nn.train_classifier` for all three.
 """
@@ -59,6 +60,8 @@ MAX_CODES = 32
 #: The classifiers whose training deficits are measured, in the order of the informations
 #: they bound: ``I(X1;Y)``, ``I(X2;Y)``, ``I(X1,X2;Y)``.
 TRAINED = ("x1", "x2", "joint")
+#: The classifiers of a modality on the CPU (:attr:`PosteriorOptions.modality_classifiers`).
+MODALITY_CLASSIFIERS = ("logistic", "perceptron")
 #: Above this many samples, cross-fitting uses two folds by default (each fold's classifiers
 #: train on ``max_train`` samples at most either way).
 LARGE = 50_000
@@ -85,6 +88,11 @@ class PosteriorOptions:
     learning_curve : bool
         Also train each classifier on half its samples, to estimate what finite training
         loses (module docstring); ``False`` saves that time and reports no deficit.
+    modality_classifiers : tuple of str
+        The classifiers of ``x1`` and of ``x2`` on the CPU, each ``"logistic"`` (multinomial
+        logistic regression) or ``"perceptron"`` (the tanh perceptron of ``hidden``, as for
+        the pair): the perceptron for a modality made of several, whose interactions a linear
+        model cannot see.
     """
 
     folds: int | None = None
@@ -93,6 +101,7 @@ class PosteriorOptions:
     calibration: float = 0.1
     device: str | None = None
     learning_curve: bool = True
+    modality_classifiers: tuple[str, str] = ("logistic", "logistic")
 
     def __post_init__(self) -> None:
         if self.folds is not None and (not isinstance(self.folds, int) or self.folds < 2):
@@ -103,6 +112,12 @@ class PosteriorOptions:
             raise ValueError(f"hidden is {self.hidden!r}; pass positive layer widths.")
         if not 0 < self.calibration < 0.5:
             raise ValueError(f"calibration is {self.calibration!r}; pass a share in (0, 0.5).")
+        classifiers = self.modality_classifiers
+        if len(classifiers) != 2 or any(c not in MODALITY_CLASSIFIERS for c in classifiers):
+            raise ValueError(
+                f"modality_classifiers is {classifiers!r}; pass two of "
+                f"{', '.join(MODALITY_CLASSIFIERS)}, for x1 and x2."
+            )
 
 
 @dataclass
@@ -337,7 +352,7 @@ def _classifier(key: str, options: PosteriorOptions, seed: int):
     """A function ``fit(x, y, n_labels) -> predict`` of the classifier for ``key``."""
     if options.device is not None:
         return _torch_classifier(options, seed)
-    if key == "joint":
+    if key == "joint" or options.modality_classifiers[TRAINED.index(key)] == "perceptron":
         return _perceptron(options.hidden, seed)
     return _logistic(seed)
 
@@ -347,9 +362,10 @@ def _classifier_names(options: PosteriorOptions) -> dict[str, str]:
         width = options.hidden[0]
         name = f"torch perceptron [{width}, {width}] on {options.device}"
         return {"x1": name, "x2": name, "joint": name}
-    unimodal = "scikit-learn logistic regression"
     joint = f"scikit-learn tanh perceptron {list(options.hidden)}"
-    return {"x1": unimodal, "x2": unimodal, "joint": joint}
+    names = {"logistic": "scikit-learn logistic regression", "perceptron": joint}
+    first, second = (names[c] for c in options.modality_classifiers)
+    return {"x1": first, "x2": second, "joint": joint}
 
 
 def _logistic(seed: int):

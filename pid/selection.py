@@ -115,10 +115,17 @@ def report_terms(report: Report) -> tuple[dict[str, float], tuple[float, float] 
 
     A ``pid compute`` report (mode ``full``) gives ``R, U1, U2, S``; a ``pid bounds`` report
     (mode ``bounds``) gives ``R, U1, U2`` and a range for ``S`` (bias-corrected where the sets
-    were resampled), whose midpoint is used, and the interval of the best multimodal accuracy.
+    were resampled), whose midpoint is used, and the interval of the best multimodal accuracy;
+    a report of many modalities (mode ``many``) is refused.
     The report's fields are checked first (:func:`pid.report.document.check_report`).
     """
     check_report(report.to_dict(), "REPORT")
+    if report.mode == "many":
+        raise ValueError(
+            f"REPORT holds the PID of {len(report.modalities['names'])} modalities, but models "
+            "are selected from the PID of two; run pid compute with --modalities A B for the "
+            "two to fuse, and select from that report."
+        )
     terms = {t: float(report.terms[t]) for t in TERMS}
     interval = None
     if report.mode == "bounds":

@@ -25,7 +25,7 @@ def test_load_modalities_reads_x1_to_xm_in_numeric_order(tmp_path):
         np.save(folder / f"{name}.npy", array)
     modalities, y = load_modalities(folder, label="label")
     assert list(modalities) == ["x1", "x2", "x3", "x10"]
-    with pytest.raises(ValueError, match="has 1 of the modalities x1, x2"):
+    with pytest.raises(ValueError, match="holds 1 modality under keys x1, x2"):
         np.savez(tmp_path / "one.npz", x1=np.zeros(3), y=np.zeros(3))
         load_modalities(tmp_path / "one.npz")
 
@@ -76,7 +76,7 @@ def test_heterogeneity_writes_matrices_dendrogram_and_groups(tmp_path, three_npz
         (
             lambda p: _save(p.with_name("two.npz"), x1=np.zeros((30, 2)), y=np.zeros(30)),
             ["--groups", "1"],
-            "has 1 of the modalities x1, x2",
+            "holds 1 modality under keys x1, x2",
         ),
         (
             lambda p: _save(

@@ -157,12 +157,22 @@ def resample_bounds(
             rows = rng.integers(0, len(pair[0]), len(pair[0]))
             draw.append(tuple(v[rows] for v in pair))
         boot.append(figures(draw)[0])
-    resampled = np.array(boot)
-    corrected = 2 * estimate - resampled.mean(axis=0)
+    corrected, intervals = bootstrap_corrected(estimate, np.array(boot), options.confidence)
     # Corrected apart, the ends of the bracket could cross; the upper one is kept at least as
     # high as the lower.
-    corrected[4] = max(corrected[4], corrected[3])
-    z = NormalDist().inv_cdf(0.5 + options.confidence / 2)
-    half_width = z * resampled.std(axis=0, ddof=1)
-    intervals = np.stack([corrected - half_width, corrected + half_width], axis=1)
+    if corrected[4] < corrected[3]:
+        intervals[4] += corrected[3] - corrected[4]
+        corrected[4] = corrected[3]
     return ResampledBounds(bounds, corrected, intervals, options.n_bootstrap, options.confidence)
+
+
+def bootstrap_corrected(
+    estimate: np.ndarray, resampled: np.ndarray, confidence: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Figures ``estimate`` (last axis) bias-corrected by their bootstrap values ``resampled``
+    (one row per resample), Eq. (1) of the module docstring, and their intervals, Eq. (2),
+    shape ``(len(estimate), 2)``."""
+    corrected = 2 * estimate - resampled.mean(axis=0)
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    half_width = z * resampled.std(axis=0, ddof=1)
+    return corrected, np.stack([corrected - half_width, corrected + half_width], axis=1)

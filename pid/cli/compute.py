@@ -1,8 +1,10 @@
-"""``pid compute DATA``: decompose paired samples from a file and write a report."""
+"""``pid compute DATA``: decompose paired samples from a file and write a report; with more
+than two modalities, every pair of them."""
 
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +30,19 @@ def add_parser(commands: Any) -> None:
         help="decompose paired samples from a file and write a report",
         description="Load x1, x2 and y from DATA (.npz, .csv, .parquet, .pt, .safetensors, or a "
         "folder of x1.npy, x2.npy, y.npy), discretize continuous features, decompose, and "
-        "write report.json, report.md, report.html and result.json.",
+        "write report.json, report.md, report.html and result.json. With more modalities "
+        "(x1 ... xM in an .npz file, a folder or columns x1_* ... xM_* of a table, or named by "
+        "--modalities), every pair of them is decomposed, and each against all the others; a "
+        "row of NaN (an empty cell) marks a missing modality.",
     )
     compute.add_argument("data", metavar="DATA", help="file or folder holding x1, x2 and y")
+    compute.add_argument(
+        "--modalities",
+        nargs="+",
+        metavar="NAME",
+        help="the modalities' names in DATA (arrays, or table columns NAME and NAME_*), at "
+        "least two (default: x1, x2, ... as found)",
+    )
     compute.add_argument(
         "--estimator", choices=sorted(ESTIMATORS), default="cvx", help="default: cvx (exact)"
     )
@@ -86,7 +98,9 @@ def add_parser(commands: Any) -> None:
     )
     add_columns_option(compute)
     add_label_bins_option(compute)
-    add_sweep_options(compute, "the tables of the null model and the resamples")
+    add_sweep_options(
+        compute, "the tables of the null model and the resamples, and the pairs of more modalities"
+    )
     add_quiet_option(compute)
     compute.set_defaults(run=run)
 
@@ -99,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
     """Load, decompose, and write the report and ``result.json``."""
     from pid.estimators import SAMPLE_ESTIMATORS
     from pid.file_set import check_target
-    from pid.io import load
+    from pid.io import find_modalities, load
     from pid.posterior import PosteriorOptions
     from pid.report import write_report
     from pid.report.writer import REPORT_FILES
@@ -127,10 +141,30 @@ def run(args: argparse.Namespace) -> int:
                 message = message.replace(f"{name} is", f"{flag} is")
             raise ValueError(message) from None
     check_target(args.out, [*REPORT_FILES, "result.json"])
-    x1, x2, y = load(args.data, columns=parse_columns(args.columns))
     if args.device is not None and args.discretization in ("auto", "posterior"):
         # The classifiers run on the device where the samples resolve to that encoding.
         posterior = None if sample_estimator else PosteriorOptions(device=args.device)
+    settings = {
+        "estimator": args.estimator,
+        "estimator_options": options,
+        "discretization": args.discretization,
+        "n_clusters": args.clusters,
+        "pca": args.pca,
+        "posterior": posterior,
+        "sampling": sampling,
+        "seed": args.seed,
+        "label_bins": args.label_bins,
+        "source": str(args.data),
+        "progress": not args.quiet,
+    }
+    columns = parse_columns(args.columns)
+    if args.modalities is not None or (not columns and len(find_modalities(args.data)) > 2):
+        modalities, y = _read_modalities(args, columns)
+        if len(modalities) > 2:
+            return _run_many(args, modalities, y, settings)
+        x1, x2 = modalities.values()
+    else:
+        x1, x2, y = load(args.data, columns=columns)
     result, report = analyze(
         x1,
         x2,
@@ -150,5 +184,46 @@ def run(args: argparse.Namespace) -> int:
     )
     paths = write_report(report, args.out, extra={"result.json": result.to_json().encode()})
     print(format_table([(Path(args.data).name, result)]))
+    print(f"wrote {', '.join(str(p) for p in paths.values())}")
+    return 0
+
+
+def _read_modalities(args: argparse.Namespace, columns: dict[str, list[str]]) -> tuple[dict, Any]:
+    """The modalities named by ``--modalities`` (or found) and the labels (``--columns
+    y=NAME`` names them)."""
+    from pid.io import load_modalities
+
+    label = columns.pop("y", ["y"])
+    if columns or len(label) != 1:
+        raise ValueError(
+            "--columns renames x1, x2 and y of two modalities; name more modalities with "
+            "--modalities NAME NAME ... and the label with --columns y=NAME."
+        )
+    return load_modalities(args.data, label=label[0], names=args.modalities)
+
+
+def _run_many(args: argparse.Namespace, modalities: dict, y: Any, settings: dict) -> int:
+    """Decompose every pair of the modalities, print them, and write the report and
+    ``result.json``."""
+    from pid.cli.common import format_table
+    from pid.report import write_report
+    from pid.sweep import SweepOptions
+    from pid.workflows.compute import analyze_many
+
+    if args.drop_nonfinite:
+        raise ValueError(
+            "--drop-nonfinite drops samples of two modalities; with more, a row of NaN marks a "
+            "missing modality and each pair uses the samples that have both: drop the flag."
+        )
+    # The pairs are the sweep's jobs; the tables of each pair are solved in its worker.
+    if settings["sampling"] is not None:
+        settings["sampling"] = replace(settings["sampling"], sweep=SweepOptions())
+    result, report = analyze_many(modalities, y, sweep=sweep_options(args), **settings)
+    paths = write_report(report, args.out, extra={"result.json": result.to_json().encode()})
+    rows = [(f"{a}+{b} ({result.count(a, b)})", r) for (a, b), r in result.pairs.items()]
+    rows += [(f"{name}+rest", r) for name, r in result.rest.items()]
+    if rows:
+        print(format_table(rows))
+    print("\n".join(result.summary()))
     print(f"wrote {', '.join(str(p) for p in paths.values())}")
     return 0

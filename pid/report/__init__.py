@@ -1,7 +1,7 @@
 """The report of a run: one typed :class:`Report`, written as ``report.json`` (versioned
 schema), ``report.md`` and a self-contained ``report.html`` with figures."""
 
-from pid.report.build import bounds_report, compute_report
+from pid.report.build import bounds_report, compute_report, many_report
 from pid.report.document import REPORT_SCHEMA_VERSION, Report, read_report
 from pid.report.writer import write_report
 
@@ -10,6 +10,7 @@ __all__ = [
     "Report",
     "bounds_report",
     "compute_report",
+    "many_report",
     "read_report",
     "write_report",
 ]

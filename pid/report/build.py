@@ -5,6 +5,8 @@
 - :func:`bounds_report`: R, U1, U2 and bounds on synergy and on the best accuracy, without
   labeled pairs (``pid bounds``), proven for the samples' marginals and, resampled, with
   their intervals, and its plain-words :func:`guidance`.
+- :func:`many_report`: the PID of every pair of more than two modalities (``pid compute``),
+  with the plain-words summary of :meth:`pid.many.ManyResult.summary`.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
     from pid.bounds import PairwiseMarginals, SynergyBounds
     from pid.bounds.resampling import ResampledBounds
     from pid.distribution import Distribution
+    from pid.many import ManyResult
     from pid.result import PIDResult
 
 #: How each term reads in a sentence.
@@ -186,6 +189,49 @@ def bounds_report(
         guidance=guidance(bounds, (acc_low, acc_high), resampled),
         bounds=figures,
         accuracy={"lower": acc_low, "upper": acc_high},
+    )
+
+
+def many_report(
+    result: ManyResult, *, source: str | None = None, title: str | None = None
+) -> Report:
+    """The report of the PID of many modalities: every pair, each against the others, and the
+    bounds of pairs observed together too rarely (:func:`pid.decompose_many`).
+
+    ``modalities`` holds :meth:`~pid.many.ManyResult.to_dict`; ``guidance`` the plain-words
+    :meth:`~pid.many.ManyResult.summary`; ``information`` ``H(Y)``; ``terms`` is empty. The
+    summary names the most synergistic and the most redundant pair, among those whose term
+    stands out (:meth:`pid.many.ManyResult.stands`).
+    """
+    names = result.names
+    summary = (
+        f"{len(names)} modalities ({', '.join(names)}), {len(names) * (len(names) - 1) // 2} "
+        f"pairs, {result.n_samples:,} samples; H(Y) = {result.entropy_y:.3f} bits."
+    )
+    for term, kind in (("S", "synergistic"), ("R", "redundant")):
+        standing = [pair for pair in result.pairs if result.stands(result.pairs[pair], term)]
+        if standing:
+            a, b = max(standing, key=lambda pair: getattr(result.pairs[pair], term))
+            value = getattr(result.pairs[a, b], term)
+            summary += f" The most {kind} pair is {a} and {b} ({term} {value:.3f} bits)."
+    if result.bounds or result.unbounded:
+        rare = len(result.bounds) + len(result.unbounded)
+        summary += (
+            f" {rare} pair{'s were' if rare > 1 else ' was'} observed together on fewer than "
+            f"{result.provenance['min_pair_samples']} samples and {'are' if rare > 1 else 'is'} "
+            "bounded from each modality's labeled samples instead."
+        )
+    return Report(
+        mode="many",
+        title=title or (f"PID of {source}" if source else "PID of many modalities"),
+        summary=summary,
+        estimator=result.provenance["estimator"],
+        terms={},
+        information={"H(Y)": result.entropy_y},
+        diagnostics={},
+        provenance=_provenance({**result.provenance, "source": source}),
+        guidance=result.summary(),
+        modalities=result.to_dict(),
     )
 
 

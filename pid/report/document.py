@@ -19,8 +19,9 @@ from pid.schema import BITS_LIMIT, Checker, JSONLimits, describe, read_json
 REPORT_SCHEMA_VERSION = 2
 #: The ``kind`` every report file carries.
 REPORT_KIND = "pid-report"
-#: Report modes: the PID of paired samples, or synergy bounds without labeled pairs.
-MODES = ("full", "bounds")
+#: Report modes: the PID of paired samples, synergy bounds without labeled pairs, or the PID
+#: of every pair of many modalities.
+MODES = ("full", "bounds", "many")
 #: What to do about a report that cannot be read.
 REMEDY = "pass a report.json that pid compute, pid bounds or pid zoo train wrote"
 
@@ -32,15 +33,17 @@ class Report:
     Attributes
     ----------
     mode : str
-        ``"full"`` (the PID of paired samples: ``pid compute``, ``pid zoo train``) or
-        ``"bounds"`` (exact R, U1, U2 and bounds on S: ``pid bounds``).
+        ``"full"`` (the PID of paired samples: ``pid compute``, ``pid zoo train``),
+        ``"bounds"`` (exact R, U1, U2 and bounds on S: ``pid bounds``) or ``"many"`` (the PID
+        of every pair of more than two modalities: ``pid compute``).
     title, summary : str
         A heading, and the result in one or two sentences.
     estimator : str
         The estimator behind ``terms`` (``"bounds"`` for a bounds report).
     terms : dict
         ``R``, ``U1``, ``U2``, ``S``; for a bounds report ``S`` is the lower bound of synergy
-        (bias-corrected, like R, U1, U2, where the sample sets were resampled).
+        (bias-corrected, like R, U1, U2, where the sample sets were resampled); empty for a
+        report of many modalities, whose terms are in ``modalities``.
     information : dict
         ``I(X1;Y)``, ``I(X2;Y)``, ``I(X1,X2;Y)`` (or its bounds), ``H(Y)`` and the like.
     diagnostics, provenance : dict
@@ -58,7 +61,7 @@ class Report:
     result : dict, optional
         The :class:`~pid.PIDResult` itself, as :meth:`~pid.PIDResult.to_dict` writes it.
     guidance : list of str, optional
-        Plain-words reading of a bounds report.
+        Plain-words reading of a bounds report, or of the pairs of many modalities.
     bounds, accuracy : dict, optional
         A bounds report's R, U1, U2, ``S_R``, ``S_U`` and the proven bracket ``S_lower``,
         ``S_upper`` of the samples' marginals (with ``S_lower_corrected`` and
@@ -70,6 +73,10 @@ class Report:
     sampling : dict, optional
         For estimates from samples: the bias correction, the plug-in values, the null model
         and which terms stand out from it, and warnings (the result's ``sampling``).
+    modalities : dict, optional
+        The PID of many modalities (:meth:`pid.many.ManyResult.to_dict`): names, sample
+        counts, the matrices of R, U and S, each pair's and each rest's result, the bounds of
+        pairs observed together too rarely, and the ranking by synergy.
     """
 
     mode: str
@@ -90,6 +97,7 @@ class Report:
     accuracy: dict[str, float] | None = None
     zoo: dict[str, Any] | None = None
     sampling: dict[str, Any] | None = None
+    modalities: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form, tagged with the kind, schema version and unit."""
@@ -123,8 +131,8 @@ def check_report(data: Any, source: str = "REPORT") -> dict[str, Any]:
             f"{source} has schema_version {describe(data.get('schema_version'))}, but this "
             f"version of pid reads {REPORT_SCHEMA_VERSION}; regenerate the report."
         )
-    checker.text(data, "mode", choices=MODES)
-    checker.bits(data, "terms", keys=TERMS)
+    mode = checker.text(data, "mode", choices=MODES)
+    checker.bits(data, "terms", keys=None if mode == "many" else TERMS)
     checker.bits(data, "information")
     checker.numbers(data, "shares", keys=TERMS, low=0.0, high=1.0, required=False)
     intervals = checker.mapping(data, "intervals", required=False) or {}
@@ -143,6 +151,18 @@ def check_report(data: Any, source: str = "REPORT") -> dict[str, Any]:
     for name in ("bootstrap", "alphabets", "result", "sampling"):
         checker.mapping(data, name, required=False)
     checker.texts(data, "guidance", required=False)
+    modalities = checker.mapping(data, "modalities", required=mode == "many")
+    if modalities is not None:
+        names = checker.texts(modalities, "names", "modalities")
+        matrices = checker.mapping(modalities, "matrices", "modalities")
+        for term in ("R", "U", "S"):
+            rows = checker.sequence(matrices, term, "modalities.matrices")
+            if len(rows) != len(names):
+                checker.fail(
+                    f"modalities.matrices.{term}", f"has {len(rows)} rows for {len(names)} names"
+                )
+        for name in ("pairs", "rest", "bounds", "ranking", "counts", "summary"):
+            checker.sequence(modalities, name, "modalities")
     zoo = checker.mapping(data, "zoo", required=False)
     if zoo is not None:
         checker.model_results(zoo, "models", "zoo", terms=TERMS)

@@ -171,6 +171,58 @@ def heterogeneity_figure(
     return _png(fig)
 
 
+#: Above this many modalities the cells of the pair matrices are not annotated.
+ANNOTATED_MODALITIES = 12
+
+
+def pairs_figure(report: Report) -> bytes:
+    """Heatmaps of R, U and S over the pairs of a report of many modalities, on one scale from
+    0 to ``H(Y)``, and of the samples each pair was decomposed on; each cell annotated (up to
+    :data:`ANNOTATED_MODALITIES` modalities). ``U``'s row is the modality whose unique
+    information it is; a pair only bounded shows its synergy range ``0-upper`` on grey."""
+    import numpy as np
+
+    many = report.modalities
+    names = many["names"]
+    size = len(names)
+    bits = max(report.information["H(Y)"], 1e-9)
+    counts = np.array(many["counts"], dtype=float)
+    np.fill_diagonal(counts, np.nan)
+    panels = [
+        ("R: redundancy", many["matrices"]["R"], "Blues", bits),
+        ("U: unique to the row's modality", many["matrices"]["U"], "Greens", bits),
+        ("S: synergy", many["matrices"]["S"], "Purples", bits),
+        ("samples with both", counts, "Greys", max(many["n_samples"], 1)),
+    ]
+    ranges = {tuple(b["modalities"]): b["S_range"] for b in many["bounds"]}
+    fig, axes = _figure(4.2 * len(panels), 2.1 + 0.42 * size, columns=len(panels))
+    for ax, (title, rows, colors, top) in zip(axes, panels, strict=True):
+        values = np.array([[np.nan if v is None else v for v in row] for row in rows], float)
+        ax.set_facecolor("0.88")
+        image = ax.imshow(values, cmap=colors, vmin=0, vmax=top)
+        unit = "samples" if title.startswith("samples") else "bits"
+        fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label=unit)
+        ax.set_xticks(range(size), names, rotation=45, ha="right")
+        ax.set_yticks(range(size), names)
+        ax.set_title(title, fontsize=10)
+        if size > ANNOTATED_MODALITIES:
+            continue
+        for i, j in np.ndindex(size, size):
+            pair = (names[min(i, j)], names[max(i, j)])
+            value = values[i, j]
+            if i == j:
+                continue
+            if np.isnan(value):
+                bounded = title.startswith("S") and pair in ranges
+                text = f"0-{ranges[pair][1]:.2f}" if bounded else ""
+            else:
+                text = f"{value:.0f}" if unit == "samples" else f"{round(value, 2) + 0.0:.2f}"
+            color = "white" if not np.isnan(value) and value > 0.6 * top else "black"
+            ax.text(j, i, text, ha="center", va="center", fontsize=7, color=color)
+    fig.tight_layout()
+    return _png(fig)
+
+
 def _cut_height(heights: np.ndarray, n_groups: int) -> float:
     """A height between the merges that a cut into ``n_groups`` keeps and those it undoes."""
     heights = np.sort(heights)

@@ -50,7 +50,10 @@ def write_report(
 
 def render_report(report: Report) -> dict[str, str]:
     """The report rendered by format: ``json``, ``md`` and ``html`` (figures embedded)."""
-    images = {"terms": figures.terms_figure(report)}
+    if report.mode == "many":
+        images = {"pairs": figures.pairs_figure(report)}
+    else:
+        images = {"terms": figures.terms_figure(report)}
     if report.shares:
         images["shares"] = figures.shares_figure(report)
     if report.alphabets:
@@ -65,17 +68,18 @@ def render_report(report: Report) -> dict[str, str]:
 
 
 def render_markdown(report: Report) -> str:
-    """The report as Markdown: a table of the terms, shares and intervals, then provenance."""
+    """The report as Markdown: a table of the terms, shares and intervals, then provenance
+    (for many modalities, the tables of :func:`many_tables` and the matrices)."""
+    if report.mode == "many":
+        return _many_markdown(report)
     lines = [f"# {report.title}", "", report.summary, ""]
     if report.guidance:
         lines += ["## What this means", "", *(f"- {g}" for g in report.guidance), ""]
-    lines += [_terms_table(report), ""]
+    lines += [_markdown_table(_columns(report), _rows(report)), ""]
     lines += [*(f"- {line}" for line in _sampling_lines(report)), ""] if report.sampling else []
     if report.zoo:
         lines += ["## Fusion models", "", _zoo_caption(report.zoo), ""]
-        columns, rows = zoo_table(report.zoo)
-        lines += ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-        lines += ["| " + " | ".join(row) + " |" for row in rows] + [""]
+        lines += [_markdown_table(*zoo_table(report.zoo)), ""]
     info = report.information
     lines += ["## Information (bits)", ""]
     lines += [f"- {name} = {value:.6f}" for name, value in info.items()]
@@ -98,18 +102,17 @@ def render_html(report: Report, images: dict[str, bytes] | None = None) -> str:
     if report.guidance:
         items = "".join(f"<li>{html.escape(g)}</li>" for g in report.guidance)
         parts.append(f"<h2>What this means</h2><ul>{items}</ul>")
-    parts.append(_terms_html(report))
+    if report.mode == "many":
+        for heading, (columns, rows) in many_tables(report.modalities).items():
+            parts.append(f"<h2>{html.escape(heading)}</h2>{_html_table(columns, rows)}")
+    else:
+        parts.append(_html_table(_columns(report), _rows(report)))
     if report.sampling:
         items = "".join(f"<li>{html.escape(line)}</li>" for line in _sampling_lines(report))
         parts.append(f"<ul>{items}</ul>")
     if report.zoo:
-        columns, rows = zoo_table(report.zoo)
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
-        body = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows
-        )
         parts.append(f"<h2>Fusion models</h2><p>{html.escape(_zoo_caption(report.zoo))}</p>")
-        parts.append(f'<table class="zoo"><tr>{head}</tr>{body}</table>')
+        parts.append(_html_table(*zoo_table(report.zoo), css_class="zoo"))
     for name, caption in (
         ("terms", "The four terms in bits."),
         ("shares", "Each term's share of the information both modalities carry."),
@@ -119,6 +122,7 @@ def render_html(report: Report, images: dict[str, bytes] | None = None) -> str:
             "largest values, the rest summed in one hatched bar).",
         ),
         ("zoo", "Each fusion model's test accuracy, and the interactions its predictions carry."),
+        ("pairs", PAIRS_CAPTION),
     ):
         if name in images:
             data = base64.b64encode(images[name]).decode("ascii")
@@ -131,6 +135,99 @@ def render_html(report: Report, images: dict[str, bytes] | None = None) -> str:
         parts.append(f"<tr><th>{html.escape(key)}</th><td>{html.escape(_inline(value))}</td></tr>")
     parts.append("</table></body></html>")
     return "\n".join(parts) + "\n"
+
+
+#: The caption of the heatmaps of a report of many modalities.
+PAIRS_CAPTION = (
+    "R, U and S of every pair, in bits, and the samples each pair was decomposed on (where "
+    "both modalities are present). U's row is the modality whose unique information it is; a "
+    "pair observed together too rarely shows the range of its synergy on grey."
+)
+
+
+def many_tables(modalities: dict[str, Any]) -> dict[str, tuple[list[str], list[list[str]]]]:
+    """The tables of a report of many modalities (its ``modalities`` section), by heading:
+    the pairs ranked by synergy, each modality against the others, the pairs only bounded,
+    and the matrices of R, U and S and of the sample counts."""
+    pairs = {tuple(entry["modalities"]): entry for entry in modalities["pairs"]}
+    intervals = any(entry["result"]["sampling"].get("intervals") for entry in pairs.values())
+    columns = ["pair", "samples", "R", "U (first)", "U (second)", "S", "I(Xi,Xj;Y)", "dominant"]
+    columns += ["S interval"] if intervals else []
+    ranked = []
+    for pair in map(tuple, modalities["ranking"]):
+        entry = pairs[pair]
+        result = entry["result"]
+        cells = [f"{pair[0]} + {pair[1]}", f"{entry['n_samples']:,}"]
+        cells += [f"{_shown(result[t]):.3f}" for t in ("R", "U1", "U2", "S", "mi_x1x2_y")]
+        cells.append(
+            {"U1": f"U of {pair[0]}", "U2": f"U of {pair[1]}"}.get(
+                entry["dominant"], entry["dominant"] or "none"
+            )
+        )
+        if intervals:
+            low, high = (result["sampling"].get("intervals") or {}).get("S", (None, None))
+            cells.append("" if low is None else f"[{low:.3f}, {high:.3f}]")
+        ranked.append(cells)
+    tables = {"Pairs, most synergistic first (bits)": (columns, ranked)}
+    if modalities["rest"]:
+        rest_rows = [
+            [
+                entry["modality"],
+                f"{entry['n_samples']:,}",
+                *(f"{_shown(entry['result'][t]):.3f}" for t in ("R", "U1", "U2", "S")),
+            ]
+            for entry in modalities["rest"]
+        ]
+        heading = "Each modality against all the others together (bits)"
+        tables[heading] = (
+            ["modality", "samples", "R", "U (it)", "U (the others)", "S"],
+            rest_rows,
+        )
+    if modalities["bounds"]:
+        bound_rows = []
+        for entry in modalities["bounds"]:
+            a, b = entry["modalities"]
+            low, high = entry["S_range"]
+            bound_rows.append(
+                [f"{a} + {b}", f"{entry['n_samples']:,}"]
+                + [f"{_shown(entry[t]):.3f}" for t in ("R", "U1", "U2")]
+                + [f"[{low:.3f}, {high:.3f}]"]
+            )
+        heading = "Pairs observed together too rarely: what their labeled samples fix (bits)"
+        tables[heading] = (
+            ["pair", "samples together", "R", "U (first)", "U (second)", "S lies in"],
+            bound_rows,
+        )
+    names = modalities["names"]
+    for term, heading in (
+        ("R", "Redundancy R of each pair (bits)"),
+        ("U", "Unique information U of the row's modality, paired with the column's (bits)"),
+        ("S", "Synergy S of each pair (bits)"),
+    ):
+        rows = [
+            [name, *("" if v is None else f"{_shown(v):.3f}" for v in row)]
+            for name, row in zip(names, modalities["matrices"][term], strict=True)
+        ]
+        tables[heading] = (["", *names], rows)
+    counts = [[name, *map(str, row)] for name, row in zip(names, modalities["counts"], strict=True)]
+    tables["Samples where both are present"] = (["", *names], counts)
+    return tables
+
+
+def _many_markdown(report: Report) -> str:
+    lines = [f"# {report.title}", "", report.summary, ""]
+    if report.guidance:
+        lines += ["## What this means", "", *(f"- {g}" for g in report.guidance), ""]
+    for heading, table in many_tables(report.modalities).items():
+        lines += [f"## {heading}", "", _markdown_table(*table), ""]
+    lines += ["## How it was computed", ""]
+    lines += [f"- {key}: {_inline(value)}" for key, value in _provenance_items(report)]
+    return "\n".join(lines) + "\n"
+
+
+def _shown(value: float) -> float:
+    """A value without the sign of a rounded zero."""
+    return round(float(value), 3) + 0.0
 
 
 def _columns(report: Report) -> list[str]:
@@ -187,20 +284,19 @@ def _interval_cell(report: Report, name: str) -> str:
     return f"[{low:.4f}, {high:.4f}]"
 
 
-def _terms_table(report: Report) -> str:
-    columns = _columns(report)
+def _markdown_table(columns: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(row) + " |" for row in _rows(report)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
 
 
-def _terms_html(report: Report) -> str:
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in _columns(report))
-    cells = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
-        for row in _rows(report)
+def _html_table(columns: list[str], rows: list[list[str]], css_class: str | None = None) -> str:
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows
     )
-    return f"<table><tr>{head}</tr>{cells}</table>"
+    opening = f'<table class="{css_class}">' if css_class else "<table>"
+    return f"{opening}<tr>{head}</tr>{body}</table>"
 
 
 def _zoo_caption(zoo: dict[str, Any]) -> str:

@@ -1,4 +1,5 @@
-"""From paired samples to a full PID report: the work behind ``pid compute`` and ``pid demo``."""
+"""From paired samples to a full PID report: the work behind ``pid compute`` and ``pid demo``,
+for two modalities (:func:`analyze`) or more (:func:`analyze_many`)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ from pid.api import check_settings, decompose, estimate_prepared, prepare
 from pid.discretize import bin_labels
 from pid.estimators import SAMPLE_ESTIMATORS
 from pid.information import entropy
+from pid.many import ManyResult, decompose_many
 from pid.posterior import PosteriorOptions
-from pid.report import Report, compute_report
+from pid.report import Report, compute_report, many_report
 from pid.result import PIDResult
 from pid.sampling import SamplingOptions
+from pid.sweep import SweepOptions
 from pid.validation import check_paired, finite_rows
 
 
@@ -95,6 +98,46 @@ def analyze(
     result = estimate_prepared(data, estimator, sampling=sampling, progress=progress, **options)
     report = compute_report(result, data.dist, source=source, title=title)
     return result, report
+
+
+def analyze_many(
+    modalities: dict[str, ArrayLike],
+    y: ArrayLike,
+    *,
+    estimator: str = "cvx",
+    estimator_options: dict[str, Any] | None = None,
+    discretization: str = "auto",
+    n_clusters: int | None = None,
+    pca: int | None = None,
+    posterior: PosteriorOptions | None = None,
+    sampling: SamplingOptions | None = None,
+    label_bins: int | None = None,
+    seed: int = 0,
+    sweep: SweepOptions | None = None,
+    source: str | None = None,
+    title: str | None = None,
+    progress: bool = False,
+) -> tuple[ManyResult, Report]:
+    """Decompose every pair of modalities and each against the others
+    (:func:`pid.decompose_many`, with the same settings as :func:`analyze`; the pairs run
+    where ``sweep`` says), and assemble the report (:func:`pid.report.many_report`)."""
+    _step(progress, f"decomposing the pairs of {len(modalities)} modalities ({estimator})")
+    result = decompose_many(
+        modalities,
+        y,
+        estimator=estimator,
+        discretization=discretization,
+        n_clusters=n_clusters,
+        pca=pca,
+        posterior=posterior,
+        sampling=sampling,
+        label_bins=label_bins,
+        seed=seed,
+        sweep=sweep,
+        progress=progress,
+        **(estimator_options or {}),
+    )
+    return result, many_report(result, source=source, title=title)
 
 
 def _step(progress: bool, message: str) -> None:
