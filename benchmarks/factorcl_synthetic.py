@@ -21,7 +21,7 @@ import torch
 from _machine import describe
 
 from pid.factorcl import latent_information, linear_probe, shared_unique, train
-from pid.io import write_bytes_atomic
+from pid.file_set import write_bytes_atomic
 
 METHODS = (
     "simclr",

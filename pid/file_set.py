@@ -18,7 +18,8 @@ lost; a target holding a subfolder, a link or a special file, or an entry of the
 that is not a regular file, is refused before anything is written. Writers of one folder take
 turns (an exclusive ``flock`` on the folder above it, where the platform has ``fcntl``), and a
 failure (a full disk, a file too large, permissions) removes the temporary folder, leaves the
-target as it was and raises :class:`WriteError` naming the path.
+target as it was and raises :class:`WriteError` naming the path. Single files (a bank, a
+checkpoint) are written whole by :func:`write_bytes_atomic` and :func:`write_text_atomic`.
 """
 
 from __future__ import annotations
@@ -274,3 +275,23 @@ def current_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file, so readers never see half a file."""
+    write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file moved into place in one step."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, 0o666 & ~current_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -12,7 +12,6 @@ import math
 import os
 import re
 import stat
-import tempfile
 import tokenize
 import zipfile
 import zlib
@@ -22,7 +21,6 @@ from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
-from pid.file_set import current_umask
 from pid.validation import check_paired, check_samples, format_bytes
 
 if TYPE_CHECKING:
@@ -457,26 +455,6 @@ def collect_outputs(
     if not collected[keys[0]]:
         raise ValueError("loader yielded no batches; pass a DataLoader over at least one sample.")
     return check_paired(*(np.concatenate(collected[k]) for k in keys), names=keys)
-
-
-def write_text_atomic(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file, so readers never see half a file."""
-    write_bytes_atomic(path, text.encode("utf-8"))
-
-
-def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file moved into place in one step."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o666 & ~current_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 # ---------------------------------------------------------------------- readers

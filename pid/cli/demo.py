@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     """Write the gates' PIDs and a report per example dataset, then print them."""
     from pid.datasets import CANONICAL, canonical, digits, generative
     from pid.estimators import estimate
-    from pid.io import write_text_atomic
+    from pid.file_set import write_text_atomic
     from pid.report import write_report
     from pid.report.build import null_sentence
     from pid.sampling import SamplingOptions

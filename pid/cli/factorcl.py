@@ -87,7 +87,8 @@ def run(args: argparse.Namespace) -> int:
 
     from pid.discretize import bin_labels
     from pid.factorcl import linear_probe, train
-    from pid.io import load, write_text_atomic
+    from pid.file_set import write_text_atomic
+    from pid.io import load
     from pid.validation import check_seed
 
     check_seed(args.seed, "--seed")

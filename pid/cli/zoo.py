@@ -127,7 +127,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _build_reference(args: argparse.Namespace) -> int:
-    from pid.io import write_text_atomic
+    from pid.file_set import write_text_atomic
 
     config = training_config(args, "pid zoo")
     from pid.models.reference import build_reference

@@ -24,7 +24,8 @@ from pid.backend import resolve_device
 from pid.factorcl.augment import augment, shared_fraction, unique_augment
 from pid.factorcl.networks import ContrastiveNet
 from pid.factorcl.objectives import CrossModalObjective, FactorCLObjective
-from pid.io import load_torch_file, write_bytes_atomic
+from pid.file_set import write_bytes_atomic
+from pid.io import load_torch_file
 from pid.nn import Fitted, fit
 from pid.schema import Checker, describe, join
 from pid.validation import check_seed
