@@ -58,10 +58,7 @@ def table(output: str) -> list[str]:
             f"{name.strip()} {share}%"
             for share, name in re.findall(r"\* ([\d.]+)%, (refused|exit status \d+)", block)
         )
-        rows.append(
-            f"|{head.group(2)}|{passing}|{failing}|{invalid}|"
-            f"{events}|{seconds:.0f}|"
-        )
+        rows.append(f"|{head.group(2)}|{passing}|{failing}|{invalid}|{events}|{seconds:.0f}|")
     return rows
 
 

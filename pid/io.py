@@ -59,7 +59,7 @@ DAMAGED_FILE_ERRORS = (
     zlib.error,
 )
 #: Files and folders :func:`load_modalities` reads.
-MODALITY_SUFFIXES = (".npz", ".csv", ".parquet")
+MODALITY_SUFFIXES = (".npz", ".csv", ".parquet", ".pt", ".safetensors")
 
 #: The key of an unnamed modality: ``x`` and its number.
 MODALITY_KEY = re.compile(r"x([0-9]+)")
@@ -118,9 +118,9 @@ def find_modalities(path: str | os.PathLike, *, label: str = "y") -> list[str]:
     ``x2``, ..., ``x12``), ordered by number.
 
     In a folder the keys are the names of its ``.npy`` files, in an ``.npz`` file its arrays,
-    and in a table (``.csv``, ``.parquet``) the columns named ``xN`` or starting with
-    ``xN_``. ``label`` is never a modality. Files of other kinds (``.pt``, ``.safetensors``)
-    hold no list of keys here: an empty list.
+    in a table (``.csv``, ``.parquet``) the columns named ``xN`` or starting with ``xN_``,
+    and in ``.safetensors`` and ``.pt`` files their tensors' names (a ``.pt`` file is read
+    whole for them). ``label`` is never a modality.
     """
     keys = [key for key in _stored_keys(Path(path)) if key != label]
     numbers = {int(m.group(1)) for key in keys if (m := MODALITY_KEY.fullmatch(key))}
@@ -134,7 +134,7 @@ def load_modalities(
     names: Sequence[str] | None = None,
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Any number of modalities and their labels from an ``.npz`` file, a folder of ``.npy``
-    files or a table (``.csv``, ``.parquet``).
+    files, a table (``.csv``, ``.parquet``), or a ``.pt`` or ``.safetensors`` file.
 
     The modalities are those named ``names`` or, by default, every key ``x`` and a number
     (:func:`find_modalities`), at least two; in a table a modality is the column of its name
@@ -207,6 +207,20 @@ def _stored_keys(path: Path) -> list[str]:
         columns = _table_header(path)
         prefixes = [c.split("_", 1)[0] for c in columns]
         return list(dict.fromkeys(prefixes))
+    if suffix == ".safetensors":
+        from safetensors import SafetensorError, safe_open
+
+        try:
+            with safe_open(str(path), framework="np") as archive:
+                return list(archive.keys())
+        except SafetensorError as err:
+            raise ValueError(
+                f"DATA file {path.name} is not a valid safetensors file ({_first_line(err)}); "
+                "write it with safetensors' save_file."
+            ) from None
+    if suffix == ".pt":
+        data = _torch_data(path)
+        return [str(key) for key in data] if isinstance(data, Mapping) else []
     return []
 
 
@@ -588,17 +602,22 @@ def load_torch_file(
         ) from None
 
 
-def _load_torch(path: Path, keys: Keys) -> list[np.ndarray]:
+def _torch_data(path: Path) -> Any:
+    """What a ``.pt`` DATA file holds, read safely (tensors, numpy arrays, plain containers)."""
     # numpy arrays need their rebuilders allowed.
     core = np._core if hasattr(np, "_core") else np.core
     dtypes = [getattr(np.dtypes, n) for n in np.dtypes.__all__] if hasattr(np, "dtypes") else []
-    data = load_torch_file(
+    return load_torch_file(
         path,
         source=f"DATA file {path.name}",
         remedy="save a dict of tensors or arrays with torch.save",
         allowed=[core.multiarray._reconstruct, np.ndarray, np.dtype, *dtypes],
         kinds="tensors, arrays and plain containers",
     )
+
+
+def _load_torch(path: Path, keys: Sequence[str]) -> list[np.ndarray]:
+    data = _torch_data(path)
     if not isinstance(data, Mapping):
         raise ValueError(
             f"{path.name} holds a {type(data).__name__}, not a dict; save a dict of tensors "
@@ -608,7 +627,7 @@ def _load_torch(path: Path, keys: Keys) -> list[np.ndarray]:
     return [_to_numpy(data[k]) for k in keys]
 
 
-def _load_safetensors(path: Path, keys: Keys) -> list[np.ndarray]:
+def _load_safetensors(path: Path, keys: Sequence[str]) -> list[np.ndarray]:
     from safetensors import SafetensorError, safe_open
 
     try:

@@ -178,3 +178,26 @@ class _nothing:
 
     def __exit__(self, *exc):
         return False
+
+
+@pytest.mark.parametrize("suffix", [".pt", ".safetensors"])
+def test_torch_and_safetensors_files_hold_many_modalities(tmp_path, capsys, suffix):
+    torch = pytest.importorskip("torch")
+    grid = {k: torch.as_tensor(v) for k, v in _xor_grid().items() if k != "x4"}
+    path = tmp_path / f"three{suffix}"
+    if suffix == ".pt":
+        torch.save(grid, path)
+    else:
+        from safetensors.torch import save_file
+
+        save_file(grid, str(path))
+    assert find_modalities(path) == ["x1", "x2", "x3"]
+    modalities, y = load_modalities(path)
+    assert [m.tolist() for m in modalities.values()] == [
+        grid[k].tolist() for k in ("x1", "x2", "x3")
+    ]
+    assert y.tolist() == grid["y"].tolist()
+    out = tmp_path / "out"
+    assert main(["compute", str(path), *PLAIN, "--quiet", "--out", str(out)]) == 0
+    assert "x1 and x2 are largely synergistic (S 1.00 of 1.00 bits)." in capsys.readouterr().out
+    assert read_report(out / "report.json").modalities["names"] == ["x1", "x2", "x3"]

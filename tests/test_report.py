@@ -170,6 +170,8 @@ def test_read_report_reads_the_nan_pid_writes_where_a_figure_does_not_exist(tmp_
     again = read_report(path)
     assert math.isnan(again.sampling["null"]["mean"]["S"])
     assert again.terms == report.terms
+
+
 def test_a_huge_alphabet_gives_a_report_of_bounded_size(tmp_path):
     import numpy as np
 
