@@ -443,3 +443,11 @@ def test_cli_on_too_few_samples_names_the_minimum(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "a single sample among the 2 training samples" in err
     assert "pass at least 3 training samples" in err and err.count("\n") == 1
+
+
+def test_shared_fraction_stays_on_the_device_of_its_inputs():
+    # On the "meta" device (shapes only) any tensor built on the CPU inside is refused, as it
+    # would be on a GPU.
+    x1, x2 = torch.randn(50, 4, device="meta"), torch.randn(50, 3, device="meta")
+    fraction = shared_fraction(x2, x1)
+    assert fraction.device.type == "meta" and fraction.shape == (3,)

@@ -72,7 +72,9 @@ def shared_fraction(x2: torch.Tensor, x1: torch.Tensor, ridge: float = 1e-3) -> 
     b = (b - b.mean(dim=0)).double()
     gram = a.T @ a
     penalty = ridge * torch.trace(gram) / len(gram) + 1e-12
-    coef = torch.linalg.solve(gram + penalty * torch.eye(len(gram), dtype=gram.dtype), a.T @ b)
+    coef = torch.linalg.solve(
+        gram + penalty * torch.eye(len(gram), dtype=gram.dtype, device=gram.device), a.T @ b
+    )
     residual = ((b - a @ coef) ** 2).sum(dim=0)
     total = (b**2).sum(dim=0).clamp_min(1e-12)
     return (1.0 - residual / total).clamp(0.0, 1.0).float()
