@@ -350,12 +350,8 @@ def sample_pid(
     data = sample(y, everything)
     nulls = [sample(rng.permutation(y), everything) for _ in range(options.n_null)]
     resamples = [sample(y, rng.integers(0, n, n)) for _ in range(options.n_bootstrap)]
-    values = views.informations(plan, from_tables, progress=progress)
-    if whole is not None:
-        joint_information = values[data[0][0], 2]
-        values[data[0][0]] = whole
-        if views.joint_loss is not None:
-            values[data[0][0], 2] = joint_information
+    known = {} if whole is None else {data[0][0]: whole}
+    values = views.informations(plan, from_tables, known, progress=progress)
     if views.joint_loss is not None:
         # A classifier that learned nothing (its labels permuted) has I12 = 0 exactly.
         values[[k for blocks, _ in nulls for k in blocks], 2] = 0.0
@@ -552,28 +548,36 @@ class _Views:
         self,
         plan: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
         from_tables: list[int],
+        known: dict[int, np.ndarray],
         progress: bool = False,
     ) -> np.ndarray:
-        """``I1, I2, I12, Iu`` of every ``(c2, labels, rows)`` of ``plan``, in bits; ``I12``
-        from the classifier where there is one, except at the indices ``from_tables``;
-        ``progress`` shows a bar of the batches of tables solved."""
+        """``I1, I2, I12, Iu`` of every ``(c2, labels, rows)`` of ``plan``, in bits, those at the
+        indices of ``known`` as given there (not solved again); ``I12`` from the classifier
+        where there is one, except at the indices ``from_tables``; ``progress`` shows a bar of
+        the batches of tables solved."""
         self.plan = plan
+        unsolved = [k for k in range(len(plan)) if k not in known]
         # The solver's path is shared by the tables of one batch, so a table's figures may move
         # (within tol_bits) with its batch: the batches are fixed here, whatever runs them.
         size = min(TABLES_PER_JOB, max(1, CELLS_PER_JOB // math.prod(self.shape)))
         jobs = [
             (
                 self.c1,
-                plan[start : start + size],
+                [plan[k] for k in unsolved[start : start + size]],
                 self.shape,
                 self.estimator,
                 self.estimator_options,
             )
-            for start in range(0, len(plan), size)
+            for start in range(0, len(unsolved), size)
         ]
-        values = np.concatenate(
-            run_sweep(view_informations, jobs, self.sweep, progress=progress, description="solving")
-        )
+        values = np.empty((len(plan), 4))
+        for k, given in known.items():
+            values[k] = given
+        if jobs:
+            solved = run_sweep(
+                view_informations, jobs, self.sweep, progress=progress, description="solving"
+            )
+            values[unsolved] = np.concatenate(solved)
         if self.joint_loss is not None:
             keep = set(from_tables)
             for k, (_, labels, rows) in enumerate(plan):
