@@ -1,4 +1,5 @@
-"""``pid factorcl train DATA``: FactorCL representations of shared and unique information."""
+"""``pid factorcl train DATA`` and ``pid factorcl probe CHECKPOINT DATA``: FactorCL
+representations of shared and unique information, and what each of them holds."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from pid.result import json_default
 
 
 def add_parser(commands: Any) -> None:
-    """Register ``pid factorcl train``."""
+    """Register ``pid factorcl train`` and ``pid factorcl probe``."""
     factorcl = commands.add_parser(
         "factorcl",
         help="train FactorCL representations of shared and unique information",
@@ -68,17 +69,66 @@ def add_parser(commands: Any) -> None:
         "--noise", type=float, default=0.1, help="augmentation noise (default: 0.1)"
     )
     factorcl_train.add_argument(
-        "--test-fraction", type=float, default=0.2, help="held-out share (default: 0.2)"
+        "--critic-steps",
+        type=int,
+        help="FactorCL/OurCL: upper-bound critic steps per batch (default: 5 self-supervised, "
+        "1 supervised)",
     )
-    factorcl_train.add_argument("--seed", type=int, default=0, help="seed of split and training")
-    factorcl_train.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
     factorcl_train.add_argument(
-        "--out", type=Path, default=Path("factorcl-out"), help="folder (default: factorcl-out)"
+        "--critic-temperature",
+        type=float,
+        help="FactorCL/OurCL: bounded critics cos/T (default: 0.1 self-supervised, unbounded "
+        "supervised)",
     )
+    factorcl_train.add_argument(
+        "--factor-weight",
+        type=float,
+        help="FactorCL: weight of the term removing from Z_S what Z_U holds (default: 0.3 "
+        "factorcl-ssl, 0 factorcl-sup)",
+    )
+    _add_split_options(factorcl_train, test_fraction=0.2, out="factorcl-out")
     add_columns_option(factorcl_train)
     add_label_bins_option(factorcl_train)
     add_quiet_option(factorcl_train)
     factorcl_train.set_defaults(run=run)
+
+    factorcl_probe = factorcl_commands.add_parser(
+        "probe",
+        help="what each representation of a trained model holds, against labels or latents",
+        description="Load a checkpoint written by pid factorcl train and x1, x2, y from DATA, "
+        "encode the samples, and estimate I(Z; target) in bits for every representation (Z_S1, "
+        "Z_U1, Z_S2, Z_U2, or Z_1, Z_2) against the labels y and each latent in --latents, with "
+        "probes fitted on one split and read on the held-out rest. Writes probe.json, probe.md "
+        "and probe.png into --out; for self-supervised models also the share of each "
+        "modality's shared and unique parts the augmentation keeps.",
+    )
+    factorcl_probe.add_argument("checkpoint", metavar="CHECKPOINT", help="factorcl.pt")
+    factorcl_probe.add_argument("data", metavar="DATA", help="file or folder holding x1, x2, y")
+    factorcl_probe.add_argument(
+        "--latents",
+        type=Path,
+        help=".npz of latent arrays, one row per sample of DATA (e.g. w1, w2, ws)",
+    )
+    factorcl_probe.add_argument(
+        "--no-labels", action="store_true", help="probe the latents only, not y"
+    )
+    _add_split_options(factorcl_probe, test_fraction=0.3, out="factorcl-probe")
+    add_columns_option(factorcl_probe)
+    factorcl_probe.set_defaults(run=run_probe)
+
+
+def _add_split_options(parser: argparse.ArgumentParser, *, test_fraction: float, out: str) -> None:
+    """``--test-fraction``, ``--seed`` (of the split, and of training where there is one),
+    ``--device`` and ``--out``."""
+    parser.add_argument(
+        "--test-fraction",
+        type=float,
+        default=test_fraction,
+        help=f"held-out share (default: {test_fraction})",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the split (and training)")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
+    parser.add_argument("--out", type=Path, default=Path(out), help=f"folder (default: {out})")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -87,6 +137,7 @@ def run(args: argparse.Namespace) -> int:
 
     from pid.discretize import bin_labels
     from pid.factorcl import linear_probe, train
+    from pid.factorcl.probe import augmentation_effect, augmentation_warnings
     from pid.file_set import write_text_atomic
     from pid.io import load
     from pid.validation import check_seed
@@ -119,6 +170,7 @@ def run(args: argparse.Namespace) -> int:
         temperature=args.temperature,
         mask_prob=args.mask_prob,
         noise=args.noise,
+        critics=_critic_settings(args),
         device=args.device,
         seed=args.seed,
         checkpoint=args.out / "factorcl.pt",
@@ -135,11 +187,80 @@ def run(args: argparse.Namespace) -> int:
         "linear_probe_accuracy": accuracy,
         "history": model.history,
     }
+    if args.method.endswith("-ssl") or args.method == "cross-self":
+        summary["augmentation"] = augmentation_effect(
+            x1[fit],
+            x2[fit],
+            mask_prob=args.mask_prob,
+            noise=args.noise,
+            unique=args.method.endswith("-ssl"),
+            seed=args.seed,
+        )
     write_text_atomic(
         args.out / "factorcl.json", json.dumps(summary, indent=2, default=json_default)
     )
     seconds = np.mean([h["seconds"] for h in model.history])
     print(f"{args.method}: {len(fit)} train / {len(test)} test samples")
     print(f"linear-probe test accuracy {accuracy:.4f}; {seconds:.2f} s per epoch")
+    for sentence in augmentation_warnings(summary.get("augmentation", {})):
+        print(sentence)
     print(f"wrote {args.out / 'factorcl.pt'} and {args.out / 'factorcl.json'}")
+    return 0
+
+
+def _critic_settings(args: argparse.Namespace) -> Any:
+    """The method's :class:`CriticSettings` with the options given on the command line."""
+    from dataclasses import replace
+
+    from pid.factorcl.objectives import CriticSettings
+
+    settings = CriticSettings.for_method(args.method)
+    given = {
+        "steps": args.critic_steps,
+        "temperature": args.critic_temperature,
+        "factor_weight": args.factor_weight,
+    }
+    return replace(settings, **{k: v for k, v in given.items() if v is not None})
+
+
+def run_probe(args: argparse.Namespace) -> int:
+    """Encode DATA with the checkpoint's model, probe every representation, write the set."""
+    import numpy as np
+
+    from pid.factorcl import ContrastiveModel
+    from pid.factorcl.probe import probe
+    from pid.file_set import check_target, write_file_set
+    from pid.io import load, load_npz
+    from pid.validation import check_seed
+
+    check_seed(args.seed, "--seed")
+    files = ("probe.json", "probe.md", "probe.png")
+    check_target(args.out, files)
+    model = ContrastiveModel.load(args.checkpoint, device=args.device)
+    x1, x2, y = load(args.data, columns=parse_columns(args.columns))
+    targets = {} if args.no_labels else {"y": y}
+    if args.latents is not None:
+        with np.load(args.latents, allow_pickle=False) as archive:
+            names = list(archive.files)
+        for name, value in zip(names, load_npz(args.latents, names), strict=True):
+            if name in targets:
+                raise ValueError(
+                    f"--latents holds an array named {name!r}, like the labels; rename it or "
+                    "pass --no-labels."
+                )
+            targets[name] = value
+    if not targets:
+        raise ValueError("--no-labels leaves nothing to probe; pass --latents FILE.npz.")
+    report = probe(model, x1, x2, targets, test_fraction=args.test_fraction, seed=args.seed)
+    markdown = report.to_markdown()
+    write_file_set(
+        args.out,
+        {
+            "probe.json": json.dumps(report.to_dict(), indent=2).encode(),
+            "probe.md": markdown.encode(),
+            "probe.png": report.figure_png(),
+        },
+    )
+    print(markdown, end="")
+    print(f"wrote {', '.join(str(args.out / f) for f in files)}")
     return 0

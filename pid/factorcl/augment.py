@@ -12,11 +12,30 @@ and add Gaussian noise:
 The unique augmentation protects what is shared: a feature (or, for sequences, a channel)
 ``j`` of ``x2`` is masked with probability ``mask_prob (1 - r_j)``, where ``r_j`` is the share
 of its variance linearly explained by ``x1`` (:func:`shared_fraction`).
+
+Each augmentation returns an :class:`AugmentedView`: the view and the mask of what it kept.
+The augmentation's likelihood ``q(x' | x)`` follows from both, and
+:func:`source_weights` turns it into the conditional distribution over a batch that the
+estimators given ``(X1', X2')`` draw their negatives from (Eqs. 4.15, 4.16).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
+
+
+@dataclass(frozen=True)
+class AugmentedView:
+    """An augmented batch ``view = x * keep + noise * e`` and the ``keep`` mask (0 or 1).
+
+    ``keep`` has the shape of ``x`` for vectors and ``(m, T, 1)`` for sequences.
+    """
+
+    view: torch.Tensor
+    keep: torch.Tensor
+    noise: float
 
 
 def augment(
@@ -25,7 +44,7 @@ def augment(
     mask_prob: float = 0.3,
     noise: float = 0.1,
     generator: torch.Generator | None = None,
-) -> torch.Tensor:
+) -> AugmentedView:
     """Unimodal augmentation (Eq. 4.17): random feature (or time-step) masking plus noise.
 
     ``x' = x * keep + noise * e`` with ``keep ~ Bernoulli(1 - mask_prob)`` per feature of a
@@ -35,7 +54,7 @@ def augment(
     keep = torch.bernoulli(
         torch.full(keep_shape, 1.0 - mask_prob, device=x.device), generator=generator
     )
-    return x * keep + noise * _noise_like(x, generator)
+    return AugmentedView(x * keep + noise * _noise_like(x, generator), keep, noise)
 
 
 def unique_augment(
@@ -45,7 +64,7 @@ def unique_augment(
     mask_prob: float = 0.3,
     noise: float = 0.1,
     generator: torch.Generator | None = None,
-) -> torch.Tensor:
+) -> AugmentedView:
     """Unique augmentation of ``x2`` given ``x1`` (Eq. 4.18).
 
     ``shared`` holds ``r_j`` in [0, 1] per feature (per channel for sequences), from
@@ -58,7 +77,35 @@ def unique_augment(
     else:
         keep_channels = keep_prob.expand(len(x2), x2.shape[2])
         keep = torch.bernoulli(keep_channels, generator=generator)[:, None, :]
-    return x2 * keep + noise * _noise_like(x2, generator)
+    return AugmentedView(x2 * keep + noise * _noise_like(x2, generator), keep, noise)
+
+
+def source_weights(
+    views: tuple[AugmentedView, ...], sources: tuple[torch.Tensor, ...]
+) -> torch.Tensor:
+    """``w[i, j]``: the probability that batch sample ``j`` produced the views of sample ``i``.
+
+    By Bayes' rule with the batch as a sample of ``p(x1, x2)``,
+    ``w_ij = prod_k q(x_k'_i | x_k_j) / sum_l prod_k q(x_k'_i | x_k_l)``; the masked,
+    noised views have ``log q(x'_i | x_j) = -|| keep_i * (x'_i - x_j) ||^2 / (2 noise^2)`` up to
+    terms that do not depend on ``j`` (masked entries carry nothing about ``x_j``). Row ``i``
+    is the conditional ``p(x1, x2 | x1'_i, x2'_i)`` over the batch: weak augmentations put
+    almost all of it on ``i`` itself, and the information two views share given the
+    augmentations is then close to zero. Needs ``noise > 0``.
+    """
+    log_q = 0.0
+    for augmented, x in zip(views, sources, strict=True):
+        if augmented.noise <= 0:
+            raise ValueError("the augmentation noise is 0; pass noise > 0 to weigh sources.")
+        keep = augmented.keep.expand_as(x).reshape(len(x), -1).to(x.dtype)
+        view, source = augmented.view.reshape(len(x), -1), x.reshape(len(x), -1)
+        distance = (
+            (keep * view**2).sum(dim=1, keepdim=True)
+            - 2 * (keep * view) @ source.T
+            + keep @ (source**2).T
+        )
+        log_q = log_q - distance.clamp_min(0.0) / (2 * augmented.noise**2)
+    return torch.softmax(log_q, dim=1)
 
 
 def shared_fraction(x2: torch.Tensor, x1: torch.Tensor, ridge: float = 1e-3) -> torch.Tensor:

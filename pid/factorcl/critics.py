@@ -11,6 +11,7 @@ their inputs, ``f([x1, y], x2) = g([x1, y])^T h(x2)`` and
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from pid.nn import mlp
@@ -19,14 +20,27 @@ from pid.nn import mlp
 class SeparableCritic(nn.Module):
     """``f(a, b) = g(a)^T h(b)`` with two ReLU networks ``g``, ``h`` into ``R^embed_dim``.
 
-    Scoring all ``m x m`` pairs costs two networks on ``m`` inputs and one matrix product.
+    With a ``temperature`` the critic is bounded, ``f(a, b) = cos(g(a), h(b)) / temperature``
+    in ``[-1/temperature, 1/temperature]``, as in SimCLR's scores. Scoring all ``m x m`` pairs
+    costs two networks on ``m`` inputs and one matrix product.
     """
 
-    def __init__(self, dim_a: int, dim_b: int, hidden: int = 128, embed_dim: int = 32) -> None:
+    def __init__(
+        self,
+        dim_a: int,
+        dim_b: int,
+        hidden: int = 128,
+        embed_dim: int = 32,
+        temperature: float | None = None,
+    ) -> None:
         super().__init__()
         self.g = mlp(dim_a, embed_dim, hidden)
         self.h = mlp(dim_b, embed_dim, hidden)
+        self.temperature = temperature
 
     def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        """Scores of shape (m_a, m_b): ``scores[i, j] = g(a_i) . h(b_j)``."""
-        return self.g(a) @ self.h(b).T
+        """Scores of shape (m_a, m_b): ``scores[i, j] = f(a_i, b_j)``."""
+        ga, hb = self.g(a), self.h(b)
+        if self.temperature is None:
+            return ga @ hb.T
+        return F.normalize(ga, dim=1) @ F.normalize(hb, dim=1).T / self.temperature

@@ -2,9 +2,12 @@
 
 All functions take ``scores[i, j] = f(a_i, b_j)`` over a batch of ``m`` jointly drawn pairs
 ``(a_i, b_i)`` and return nats. Pairs ``(a_i, b_j)`` with ``j != i`` stand for draws from the
-product of the marginals. A boolean ``allowed[i, j]`` restricts the pairs to those of one
-conditioning value: with ``allowed = same_class(y)`` the estimators become their conditional
-forms given ``Y`` (Eqs. 4.13, 4.14), ``x2^- ~ p(x2 | y)``.
+product of the marginals. The conditional forms (Eqs. 4.13 to 4.16) draw the negatives of
+anchor ``i`` from ``p(b | c_i)``, the distribution given the anchor's conditioning value
+``c_i``: ``weights[i, j]`` is the probability of batch sample ``j`` under it (rows are
+normalized here). Given a label, ``weights = same_class(y)`` (uniform over the anchor's
+class); given augmented views, :func:`pid.factorcl.augment.source_weights` (the posterior of
+each sample having produced the anchor's views).
 """
 
 from __future__ import annotations
@@ -20,46 +23,55 @@ from pid.backend import resolve_device
 from pid.factorcl.critics import SeparableCritic
 
 
-def infonce(scores: torch.Tensor, allowed: torch.Tensor | None = None) -> torch.Tensor:
-    """The InfoNCE lower bound, thesis Eq. 4.10 (Eq. 4.13 with ``allowed``).
+def infonce(scores: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
+    """The InfoNCE lower bound, thesis Eq. 4.10 (Eqs. 4.13, 4.15 with ``weights``).
 
-    ``I_NCE = mean_i [ f(a_i, b_i) - log( (1/K_i) sum_{j in C_i} exp f(a_i, b_j) ) ]``
+    ``I_NCE = mean_i [ f(a_i, b_i) - log sum_j w_ij exp f(a_i, b_j) ]``
 
-    where ``C_i`` holds ``i`` and the batch indices allowed with it (all of them
-    unconditionally, ``K_i = m``). It is at most ``log K_i``: a batch of ``m`` pairs cannot
-    certify more than ``log m`` nats. Maximizing it over ``f`` trains the critic towards
-    ``f* = log p(a | b) + c(a)``.
+    with ``w_ij = 1/m`` unconditionally and otherwise row ``i`` of ``weights`` normalized to
+    sum to 1 (the anchor itself always counts, as in the unconditional form). It is at most
+    ``-log w_ii``, ``log m`` unconditionally: a batch cannot certify more. Maximizing it over
+    ``f`` trains the critic towards ``f* = log p(a | b, c) + c'(a)``.
     """
-    if allowed is None:
+    if weights is None:
         log_mean = torch.logsumexp(scores, dim=1) - math.log(scores.shape[1])
     else:
-        allowed = allowed | torch.eye(len(scores), dtype=torch.bool, device=scores.device)
-        masked = scores.masked_fill(~allowed, -math.inf)
-        log_mean = torch.logsumexp(masked, dim=1) - allowed.sum(dim=1).log()
+        eye = torch.eye(len(scores), dtype=torch.bool, device=scores.device)
+        weights = torch.where(eye & (weights <= 0), 1.0, weights.to(scores.dtype))
+        log_w = (weights / weights.sum(dim=1, keepdim=True)).log()
+        log_mean = torch.logsumexp(scores + log_w, dim=1)
     return (scores.diagonal() - log_mean).mean()
 
 
-def nce_club(scores: torch.Tensor, allowed: torch.Tensor | None = None) -> torch.Tensor:
-    """The NCE-CLUB upper bound, thesis Eq. 4.11 (Eq. 4.14 with ``allowed``).
+def nce_club(scores: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
+    """The NCE-CLUB upper bound, thesis Eq. 4.11 (Eqs. 4.14, 4.16 with ``weights``).
 
-    ``I_NCE-CLUB = mean_i f(a_i, b_i) - mean_{i != j, j in C_i} f(a_i, b_j)``
+    ``I_NCE-CLUB = mean_i f(a_i, b_i) - mean_i sum_j w_ij f(a_i, b_j)``
 
     with the critic ``f`` trained by :func:`infonce` plugged in: for the optimal critic
     ``f* = log p(a | b) + c(a)`` the ``c(a)`` terms cancel and this is CLUB's upper bound,
-    ``I(A; B) <= E_p(a,b)[log p(a|b)] - E_p(a)p(b)[log p(a|b)]`` (Eq. 4.12). Anchors with no
-    allowed negative in the batch are left out of the second mean.
+    ``I(A; B) <= E_p(a,b)[log p(a|b)] - E_p(a)p(b)[log p(a|b)]`` (Eq. 4.12). Unconditionally
+    ``w_ij = 1/(m - 1)`` for ``j != i``; otherwise row ``i`` of ``weights`` normalized. Anchors
+    whose row holds no weight are left out of the second mean.
     """
-    off_diagonal = ~torch.eye(len(scores), dtype=torch.bool, device=scores.device)
-    negatives = off_diagonal if allowed is None else off_diagonal & allowed
-    counts = negatives.sum(dim=1)
-    has_negative = counts > 0
-    negative_means = (scores * negatives).sum(dim=1)[has_negative] / counts[has_negative]
+    if weights is None:
+        weights = ~torch.eye(len(scores), dtype=torch.bool, device=scores.device)
+    weights = weights.to(scores.dtype)
+    totals = weights.sum(dim=1)
+    has_negative = totals > 0
+    negative_means = (scores * weights).sum(dim=1)[has_negative] / totals[has_negative]
     return scores.diagonal().mean() - negative_means.mean()
 
 
 def same_class(labels: torch.Tensor) -> torch.Tensor:
-    """``allowed[i, j] = labels[i] == labels[j]``: negatives drawn from ``p(x2 | y)``."""
-    return labels[:, None] == labels[None, :]
+    """``weights[i, j] = 1[labels[i] == labels[j]]``: negatives drawn from ``p(x2 | y)``."""
+    return (labels[:, None] == labels[None, :]).float()
+
+
+def other_of_class(labels: torch.Tensor) -> torch.Tensor:
+    """:func:`same_class` without the anchor itself: NCE-CLUB's negatives given ``y``."""
+    eye = torch.eye(len(labels), dtype=torch.bool, device=labels.device)
+    return ((labels[:, None] == labels[None, :]) & ~eye).float()
 
 
 def mi_bounds(

@@ -1,8 +1,9 @@
 """Training objectives: FactorCL and OurCL (Eqs. 4.8, 4.9) and the baselines of Table 4.2.
 
 Every objective maps a batch's representations to a loss to minimize. ``z`` holds the
-representations of ``(x1, x2)`` by name, ``z_aug`` those of the augmented pair ``(x1', x2')``
-(self-supervised objectives only), and ``labels`` the class codes (supervised ones only).
+representations of ``(x1, x2)`` by name; FactorCL's and OurCL's :class:`Condition` holds the
+class codes (supervised) or the representations of the augmented pair ``(x1', x2')``
+(self-supervised); the baselines take ``z_aug`` and ``labels`` directly.
 
 FactorCL maximizes ``S + U1 + U2`` (thesis Algorithm 2) with
 
@@ -12,21 +13,66 @@ FactorCL maximizes ``S + U1 + U2`` (thesis Algorithm 2) with
 where, supervised, the task ``T_i`` and the condition ``C`` are the label ``Y``, and,
 self-supervised, ``T_i`` is the augmented view ``Z_Ui'`` and ``C`` is the augmented pair
 ``(X1', X2')``, entered by concatenation: ``f([z1, z1'], [z2, z2'])`` (Eqs. 4.15, 4.16). The
-NCE-CLUB critics are fitted by their own InfoNCE objective in a separate step
-(:meth:`FactorCLObjective.critic_loss`); the encoders then minimize the upper bound they give.
-OurCL is the same objective without factorization (``Z_S1 = Z_U1 = Z_1``).
+conditional estimators draw their negatives from the conditional distribution given ``C``:
+the anchor's class, or the posterior over the batch of having produced the anchor's
+augmented views (:func:`pid.factorcl.augment.source_weights`). The NCE-CLUB critics are
+fitted by their own InfoNCE objective in separate steps (:meth:`FactorCLObjective.critic_loss`);
+the encoders then minimize the upper bound they give. OurCL is the same objective without
+factorization (``Z_S1 = Z_U1 = Z_1``). A factorized objective may add
+``-lambda (I_NCE-CLUB(Z_S1; Z_U1) + I_NCE-CLUB(Z_S2; Z_U2))`` (:class:`CriticSettings`).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from pid.factorcl.critics import SeparableCritic
-from pid.factorcl.estimators import infonce, nce_club, same_class
+from pid.factorcl.estimators import infonce, nce_club, other_of_class, same_class
 
 Batch = dict[str, torch.Tensor]
+
+
+@dataclass(frozen=True)
+class CriticSettings:
+    """How FactorCL and OurCL estimate their terms, and the weight of the factorization term.
+
+    ``steps``: Adam steps of the NCE-CLUB critics per batch (their InfoNCE objective) before
+    the encoders' step; ``temperature``: None for critics ``g(a)^T h(b)``, a number for
+    bounded critics ``cos(g(a), h(b)) / temperature``; ``factor_weight``: weight ``lambda`` of
+    ``-lambda (I_NCE-CLUB(Z_S1; Z_U1) + I_NCE-CLUB(Z_S2; Z_U2))``, which removes from each
+    modality's shared representation what its unique one holds and the reverse (0: the
+    thesis's objective alone). :meth:`for_method` gives the measured defaults
+    (docs/factorcl.md).
+    """
+
+    steps: int = 1
+    temperature: float | None = None
+    factor_weight: float = 0.0
+
+    @classmethod
+    def for_method(cls, method: str) -> CriticSettings:
+        """Bounded critics (temperature 0.1) throughout; self-supervised: 5 critic steps and
+        factor weight 0.3 (where there are factors); supervised: 1 critic step, no
+        factorization term (stronger upper-bound critics remove everything a label does not
+        need; docs/factorcl.md)."""
+        if method.endswith("-ssl"):
+            return cls(5, 0.1, 0.3 if method.startswith("factorcl") else 0.0)
+        return cls(1, 0.1, 0.0)
+
+    def check(self) -> None:
+        """Refuse settings no training can use, naming the field."""
+        if self.steps < 1:
+            raise ValueError(f"critic steps is {self.steps}; pass a whole number of at least 1.")
+        if self.temperature is not None and not self.temperature > 0:
+            raise ValueError(
+                f"critic temperature is {self.temperature}; pass a positive number or None."
+            )
+        if not self.factor_weight >= 0:
+            raise ValueError(f"factor weight is {self.factor_weight}; pass a number >= 0.")
 
 
 class FactorCLObjective(nn.Module):
@@ -35,100 +81,165 @@ class FactorCLObjective(nn.Module):
     ``n_classes`` set means supervised (FactorCL-SUP, OurCL-SUP); ``None`` means
     self-supervised with multimodal augmentations (FactorCL-SSL, OurCL-SSL).
     ``factorized=False`` reads ``z1`` for both ``Z_S1`` and ``Z_U1`` (and ``z2`` likewise).
+    ``critics`` (:class:`CriticSettings`) adds the factorization term to a factorized loss.
     """
 
     def __init__(
-        self, embed_dim: int, n_classes: int | None, *, factorized: bool, hidden: int = 128
+        self,
+        embed_dim: int,
+        n_classes: int | None,
+        *,
+        factorized: bool,
+        hidden: int = 128,
+        critics: CriticSettings | None = None,
     ) -> None:
         super().__init__()
         self.supervised = n_classes is not None
         self.factorized = factorized
         self.n_classes = n_classes or 0
+        self.settings = critics or CriticSettings()
         task_dim = n_classes if self.supervised else embed_dim
         cond1, cond2 = (n_classes, 0) if self.supervised else (embed_dim, embed_dim)
         pair = (embed_dim, embed_dim)
         conditional = (embed_dim + cond1, embed_dim + cond2)
-        self.nce_shared = SeparableCritic(*pair, hidden)
-        self.nce_task1 = SeparableCritic(embed_dim, task_dim, hidden)
-        self.nce_task2 = SeparableCritic(embed_dim, task_dim, hidden)
-        self.nce_unique_given = SeparableCritic(*conditional, hidden)
+
+        def critic(dim_a: int, dim_b: int) -> SeparableCritic:
+            return SeparableCritic(dim_a, dim_b, hidden, temperature=self.settings.temperature)
+
+        self.nce_shared = critic(*pair)
+        self.nce_task1 = critic(embed_dim, task_dim)
+        self.nce_task2 = critic(embed_dim, task_dim)
+        self.nce_unique_given = critic(*conditional)
         # Upper-bound critics: fitted in their own step, never by the encoders' loss.
-        self.club_shared_given = SeparableCritic(*conditional, hidden)
-        self.club_unique = SeparableCritic(*pair, hidden)
+        self.club_shared_given = critic(*conditional)
+        self.club_unique = critic(*pair)
+        self.club_factors = nn.ModuleList([critic(*pair), critic(*pair)] if factorized else [])
 
     def upper_bound_critics(self) -> list[nn.Parameter]:
         """Parameters of the NCE-CLUB critics, updated by :meth:`critic_loss` only."""
-        return [*self.club_shared_given.parameters(), *self.club_unique.parameters()]
+        critics = (self.club_shared_given, self.club_unique, self.club_factors)
+        return [p for module in critics for p in module.parameters()]
 
     def lower_bound_parameters(self) -> list[nn.Parameter]:
         """Parameters trained with the encoders, by :meth:`forward`."""
         upper = {id(p) for p in self.upper_bound_critics()}
         return [p for p in self.parameters() if id(p) not in upper]
 
-    def terms(self, z: Batch, z_aug: Batch | None, labels: torch.Tensor | None) -> Batch:
-        """Every estimator in Eqs. 4.8 and 4.9 on one batch, in nats, by name."""
+    def terms(self, z: Batch, condition: Condition) -> Batch:
+        """Every estimator in Eqs. 4.8 and 4.9 on one batch, in nats, by name.
+
+        A factorized objective adds ``club_factors``, ``I_NCE-CLUB(Z_S1; Z_U1) +
+        I_NCE-CLUB(Z_S2; Z_U2)``.
+        """
         s1, u1, s2, u2 = self._factors(z)
-        given_s, given_u, allowed = self._conditions(z_aug, labels)
-        task1, task2 = self._tasks(z_aug, labels)
-        return {
+        given_s, given_u = self._given(condition)
+        task1, task2 = self._tasks(condition)
+        nce_weights, club_weights = condition.weights
+        out = {
             "nce_shared": infonce(self.nce_shared(s1, s2)),
-            "club_shared_given": nce_club(self.club_shared_given(*_join(s1, s2, given_s)), allowed),
+            "club_shared_given": nce_club(
+                self.club_shared_given(*_join(s1, s2, given_s)), club_weights
+            ),
             "nce_task1": infonce(self.nce_task1(u1, task1)),
             "nce_task2": infonce(self.nce_task2(u2, task2)),
             "club_unique": nce_club(self.club_unique(u1, u2)),
-            "nce_unique_given": infonce(self.nce_unique_given(*_join(u1, u2, given_u)), allowed),
+            "nce_unique_given": infonce(
+                self.nce_unique_given(*_join(u1, u2, given_u)), nce_weights
+            ),
         }
+        if self.factorized:
+            first, second = self.club_factors
+            out["club_factors"] = nce_club(first(s1, u1)) + nce_club(second(s2, u2))
+        return out
 
-    def forward(
-        self, z: Batch, z_aug: Batch | None, labels: torch.Tensor | None
-    ) -> tuple[torch.Tensor, dict[str, float]]:
-        """The encoders' loss ``-(S + U1 + U2)`` and the values of S, U1 and U2 in nats."""
-        t = self.terms(z, z_aug, labels)
+    def forward(self, z: Batch, condition: Condition) -> tuple[torch.Tensor, dict[str, float]]:
+        """The encoders' loss ``-(S + U1 + U2) + lambda F`` and S, U1, U2 (and F) in nats."""
+        t = self.terms(z, condition)
         shared = t["nce_shared"] - t["club_shared_given"]
         removed = t["nce_unique_given"] - t["club_unique"]
         unique1, unique2 = t["nce_task1"] + removed, t["nce_task2"] + removed
         parts = {"S": shared.item(), "U1": unique1.item(), "U2": unique2.item()}
-        return -(shared + unique1 + unique2), parts
+        loss = -(shared + unique1 + unique2)
+        if "club_factors" in t:
+            parts["F"] = t["club_factors"].item()
+            loss = loss + self.settings.factor_weight * t["club_factors"]
+        return loss, parts
 
-    def critic_loss(
-        self, z: Batch, z_aug: Batch | None, labels: torch.Tensor | None
-    ) -> torch.Tensor:
-        """``-I_NCE`` of the two upper-bound critics on detached representations.
+    def critic_loss(self, z: Batch, condition: Condition) -> torch.Tensor:
+        """``-I_NCE`` of the upper-bound critics on detached representations.
 
         Maximizing InfoNCE trains each critic towards ``f* = log p(a|b) + c(a)``, the critic
         that makes NCE-CLUB an upper bound (Theorem 2); the encoders are not moved.
         """
         z = _detached(z)
-        z_aug = None if z_aug is None else _detached(z_aug)
+        condition = condition.detached()
         s1, u1, s2, u2 = self._factors(z)
-        given_s, _, allowed = self._conditions(z_aug, labels)
-        shared = infonce(self.club_shared_given(*_join(s1, s2, given_s)), allowed)
-        return -(shared + infonce(self.club_unique(u1, u2)))
+        given_s, _ = self._given(condition)
+        nce_weights, _ = condition.weights
+        total = infonce(self.club_shared_given(*_join(s1, s2, given_s)), nce_weights)
+        total = total + infonce(self.club_unique(u1, u2))
+        if self.factorized:
+            first, second = self.club_factors
+            total = total + infonce(first(s1, u1)) + infonce(second(s2, u2))
+        return -total
 
     def _factors(self, z: Batch) -> tuple[torch.Tensor, ...]:
         if self.factorized:
             return z["s1"], z["u1"], z["s2"], z["u2"]
         return z["z1"], z["z1"], z["z2"], z["z2"]
 
-    def _conditions(self, z_aug: Batch | None, labels: torch.Tensor | None):
-        """What the shared and the unique pairs are conditioned on, and the allowed pairs.
+    def _given(self, condition: Condition):
+        """What the shared and the unique pairs are conditioned on (Section 4.3).
 
-        Supervised: the one-hot label joins the first side, and negatives share the anchor's
-        label (Eqs. 4.13, 4.14). Self-supervised: each side is joined by its own augmented
-        representation (Eqs. 4.15, 4.16).
+        Supervised: the one-hot label joins the first side (Eqs. 4.13, 4.14).
+        Self-supervised: each side is joined by its own augmented representation (Eqs. 4.15,
+        4.16).
         """
         if self.supervised:
-            onehot = F.one_hot(labels, self.n_classes).float()
-            return (onehot, None), (onehot, None), same_class(labels)
-        s1a, u1a, s2a, u2a = self._factors(z_aug)
-        return (s1a, s2a), (u1a, u2a), None
+            onehot = F.one_hot(condition.labels, self.n_classes).float()
+            return (onehot, None), (onehot, None)
+        s1a, u1a, s2a, u2a = self._factors(condition.augmented)
+        return (s1a, s2a), (u1a, u2a)
 
-    def _tasks(self, z_aug: Batch | None, labels: torch.Tensor | None):
+    def _tasks(self, condition: Condition):
         if self.supervised:
-            onehot = F.one_hot(labels, self.n_classes).float()
+            onehot = F.one_hot(condition.labels, self.n_classes).float()
             return onehot, onehot
-        _, u1a, _, u2a = self._factors(z_aug)
+        _, u1a, _, u2a = self._factors(condition.augmented)
         return u1a, u2a
+
+
+@dataclass
+class Condition:
+    """What one batch is conditioned on: labels, or the augmented views' representations.
+
+    ``weights`` holds the conditional distributions of the negatives (rows over the batch)
+    for the InfoNCE and the NCE-CLUB estimators: given labels, the anchor's class with and
+    without the anchor (:func:`~pid.factorcl.estimators.same_class`,
+    :func:`~pid.factorcl.estimators.other_of_class`); given augmentations, the posterior over
+    the batch of having produced the anchor's views
+    (:func:`~pid.factorcl.augment.source_weights`), for both.
+    """
+
+    labels: torch.Tensor | None = None
+    augmented: Batch | None = None
+    weights: tuple[torch.Tensor | None, torch.Tensor | None] = (None, None)
+
+    @classmethod
+    def of_labels(cls, labels: torch.Tensor) -> Condition:
+        """Conditioning on class labels (Eqs. 4.13, 4.14)."""
+        return cls(labels=labels, weights=(same_class(labels), other_of_class(labels)))
+
+    @classmethod
+    def of_views(cls, augmented: Batch, sources: torch.Tensor) -> Condition:
+        """Conditioning on the augmented pair, whose representations are ``augmented`` and
+        whose source weights are ``sources`` (Eqs. 4.15, 4.16)."""
+        return cls(augmented=augmented, weights=(sources, sources))
+
+    def detached(self) -> Condition:
+        """The same condition with the augmented representations cut from the graph."""
+        augmented = None if self.augmented is None else _detached(self.augmented)
+        return Condition(self.labels, augmented, self.weights)
 
 
 def _join(
@@ -203,7 +314,7 @@ def supcon_loss(features: torch.Tensor, labels: torch.Tensor, temperature: float
     scores = features @ features.T / temperature
     self_pairs = torch.eye(len(scores), dtype=torch.bool, device=scores.device)
     log_prob = scores - torch.logsumexp(scores.masked_fill(self_pairs, -torch.inf), dim=1)[:, None]
-    positives = same_class(labels) & ~self_pairs
+    positives = same_class(labels).bool() & ~self_pairs
     counts = positives.sum(dim=1)
     has = counts > 0
     per_anchor = (log_prob * positives).sum(dim=1)[has] / counts[has]

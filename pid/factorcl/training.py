@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import io
 import os
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +21,20 @@ import torch
 from numpy.typing import ArrayLike
 
 from pid.backend import resolve_device
-from pid.factorcl.augment import augment, shared_fraction, unique_augment
+from pid.factorcl.augment import (
+    AugmentedView,
+    augment,
+    shared_fraction,
+    source_weights,
+    unique_augment,
+)
 from pid.factorcl.networks import ContrastiveNet
-from pid.factorcl.objectives import CrossModalObjective, FactorCLObjective
+from pid.factorcl.objectives import (
+    Condition,
+    CriticSettings,
+    CrossModalObjective,
+    FactorCLObjective,
+)
 from pid.file_set import write_bytes_atomic
 from pid.io import load_torch_file
 from pid.nn import Fitted, fit
@@ -45,7 +56,7 @@ METHODS = (
 SUPERVISED = ("factorcl-sup", "ourcl-sup", "supcon")
 
 #: Version tag of the checkpoint format.
-CHECKPOINT_FORMAT = "pid.factorcl.checkpoint/1"
+CHECKPOINT_FORMAT = "pid.factorcl.checkpoint/2"
 #: What to do about a checkpoint that cannot be read.
 CHECKPOINT_REMEDY = "pass a checkpoint written by pid factorcl train or ContrastiveModel.save"
 #: The largest input size, hidden size or embedding size a checkpoint may give.
@@ -122,6 +133,11 @@ class ContrastiveModel:
         path = Path(path)
         checker = Checker(f"checkpoint {path}", CHECKPOINT_REMEDY)
         state = load_torch_file(path, source=checker.source, remedy=CHECKPOINT_REMEDY)
+        if isinstance(state, dict) and state.get("format") == "pid.factorcl.checkpoint/1":
+            raise ValueError(
+                f"{checker.source} was written before FactorCL gave each representation its "
+                "own encoder; train the model again with pid factorcl train."
+            )
         if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
             raise ValueError(f"{checker.source} is not a FactorCL checkpoint; {CHECKPOINT_REMEDY}.")
         _check_checkpoint(checker, state)
@@ -154,6 +170,7 @@ def train(
     temperature: float = 0.1,
     mask_prob: float = 0.3,
     noise: float = 0.1,
+    critics: CriticSettings | None = None,
     device: str = "auto",
     seed: int = 0,
     checkpoint: str | os.PathLike | None = None,
@@ -183,7 +200,12 @@ def train(
     temperature : float
         Divides the cosine similarities of ``simclr``, ``cross-self`` and ``supcon``.
     mask_prob, noise : float
-        Augmentation strength (:mod:`pid.factorcl.augment`).
+        Augmentation strength (:mod:`pid.factorcl.augment`); the self-supervised FactorCL
+        and OurCL need ``noise > 0`` (their conditional estimators weigh negatives by the
+        augmentation's likelihood).
+    critics : CriticSettings, optional
+        Critic steps, bounded critics and the factorization term of FactorCL and OurCL;
+        ``None`` takes :meth:`CriticSettings.for_method` (ignored by the baselines).
     device : str
         ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``, ...
     seed : int
@@ -234,6 +256,13 @@ def train(
         raise ValueError(f"x1 has {len(a)} sample; contrastive learning needs at least 2.")
     if not 0 <= mask_prob < 1:
         raise ValueError(f"mask_prob is {mask_prob}; pass a probability in [0, 1).")
+    if method in ("factorcl-ssl", "ourcl-ssl") and not noise > 0:
+        raise ValueError(
+            f"noise is {noise}; {method} weighs its negatives by the augmentation's likelihood, "
+            "pass noise > 0."
+        )
+    critics = critics or CriticSettings.for_method(method)
+    critics.check()
 
     torch_device = resolve_device(device)
     torch.manual_seed(seed)
@@ -259,6 +288,7 @@ def train(
         "temperature": temperature,
         "mask_prob": mask_prob,
         "noise": noise,
+        "critics": asdict(critics),
         "seed": seed,
     }
     net = _network(method, config).to(torch_device)
@@ -274,13 +304,25 @@ def train(
     optimizer = torch.optim.Adam(main_params, lr=learning_rate)
     shared = shared_fraction(t2, t1) if method.endswith("-ssl") else None
 
-    def views(i1: torch.Tensor, i2: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:
+    def views(i1: torch.Tensor, i2: torch.Tensor) -> tuple[AugmentedView, AugmentedView] | None:
         strength = {"mask_prob": mask_prob, "noise": noise, "generator": generator}
         if shared is not None:  # multimodal augmentation: x1', then x2' given x1
             return augment(i1, **strength), unique_augment(i2, shared, **strength)
         if method == "cross-self":
             return augment(i1, **strength), augment(i2, **strength)
         return None
+
+    def condition(
+        z_aug: dict[str, torch.Tensor] | None,
+        augmented: tuple[AugmentedView, AugmentedView] | None,
+        sources: tuple[torch.Tensor, torch.Tensor],
+        batch_labels: torch.Tensor | None,
+    ) -> Condition:
+        if batch_labels is not None:
+            return Condition.of_labels(batch_labels)
+        with torch.no_grad():
+            weights = source_weights(augmented, sources)
+        return Condition.of_views(z_aug, weights)
 
     size = min(batch_size, len(a))
     n_batches = max(len(a) // size, 1)
@@ -295,12 +337,16 @@ def train(
             batch_labels = None if t_labels is None else t_labels[idx]
             augmented = views(i1, i2)
             z = net(i1, i2)
-            z_aug = None if augmented is None else net(*augmented)
+            z_aug = None if augmented is None else net(*(a.view for a in augmented))
             if alternating:
-                critic_optimizer.zero_grad()
-                objective.critic_loss(z, z_aug, batch_labels).backward()
-                critic_optimizer.step()
-            loss, parts = objective(z, z_aug, batch_labels)
+                given = condition(z_aug, augmented, (i1, i2), batch_labels)
+                for _ in range(critics.steps):
+                    critic_optimizer.zero_grad()
+                    objective.critic_loss(z, given).backward()
+                    critic_optimizer.step()
+                loss, parts = objective(z, given)
+            else:
+                loss, parts = objective(z, z_aug, batch_labels)
             if not torch.isfinite(loss):
                 return {"loss": loss.item()}  # fit refuses it: training diverged
             optimizer.zero_grad()
@@ -401,6 +447,7 @@ def _objective(method: str, config: dict[str, Any]) -> torch.nn.Module:
         n_classes,
         factorized=method.startswith("factorcl"),
         hidden=config["critic_hidden"],
+        critics=CriticSettings(**config["critics"]),
     )
 
 
