@@ -7,7 +7,7 @@ TORCH_SPEC ?= torch==2.13.0
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint docs clean
+.PHONY: demo test lint docs gpu-check clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ lint: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/sphinx-build -E -W --keep-going -q -b html docs/reference docs/_build/reference
 	@echo "API reference in docs/_build/reference/index.html"
+
+# Every device path against the CPU, on a machine whose own python3 has a CUDA build of torch
+# (the virtual environment above installs the CPU build); prints one table, exits 1 on a failure.
+gpu-check:
+	PYTHONPATH=. $(PYTHON) benchmarks/gpu_check.py
 
 clean:
 	rm -rf $(VENV) pid-report result.json .pytest_cache docs/_build

@@ -31,6 +31,23 @@ def torch_devices() -> list[str]:
     return ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``cuda`` every test run with a CUDA device among its parameters."""
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if any(mentions_cuda(value) for value in params.values()):
+            item.add_marker(pytest.mark.cuda)
+
+
+def mentions_cuda(value: object) -> bool:
+    """Whether a test parameter names a CUDA device, alone or inside a tuple or list."""
+    if isinstance(value, str):
+        return value.startswith("cuda")
+    if isinstance(value, tuple | list):
+        return any(mentions_cuda(v) for v in value)
+    return False
+
+
 def random_table(rng: np.random.Generator, shape: tuple[int, int, int]) -> np.ndarray:
     """A distribution drawn uniformly from the simplex of the given shape."""
     return rng.dirichlet(np.ones(int(np.prod(shape)))).reshape(shape)

@@ -115,6 +115,7 @@ def test_auto_device_follows_cuda_availability():
             resolve_device("cuda")
 
 
+@pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_auto_device_runs_on_cuda(data):
     model = TwoTower()
