@@ -23,7 +23,7 @@ from _machine import describe
 
 from pid.factorcl import linear_probe, shared_unique, train
 from pid.factorcl.objectives import CriticSettings
-from pid.factorcl.probe import probe
+from pid.factorcl.probing import probe
 
 SETTINGS = {
     "factorcl-sup": [

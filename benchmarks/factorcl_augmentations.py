@@ -3,7 +3,7 @@
 For a family of masking-and-noise strengths (``mask_prob``, ``noise``), on 4,000 samples of
 ``pid.factorcl.shared_unique`` at unique share 1 (seed 0): the share of each modality's
 linear shared and unique parts the augmented views keep
-(:func:`pid.factorcl.probe.augmentation_effect`), the information the view ``x1'`` keeps
+(:func:`pid.factorcl.probing.augmentation_effect`), the information the view ``x1'`` keeps
 about the latents (``I(X1'; w) / I(X1; w)``, Gaussian probe bounds), the warnings the toolkit
 prints, and FactorCL-SSL's linear-probe accuracy and ``I(Z_U1; w1)`` when trained with it
 (30 epochs, 2,000 test samples).
@@ -22,7 +22,7 @@ from _machine import describe
 
 from pid.factorcl import latent_information, linear_probe, shared_unique, train
 from pid.factorcl.augment import augment
-from pid.factorcl.probe import augmentation_effect, augmentation_warnings, probe
+from pid.factorcl.probing import augmentation_effect, augmentation_warnings, probe
 
 STRENGTHS = ((0.3, 0.1), (0.6, 0.1), (0.3, 1.0), (0.9, 0.1), (0.9, 1.0))
 

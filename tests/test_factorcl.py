@@ -31,7 +31,7 @@ from pid.factorcl.augment import (  # noqa: E402
 from pid.factorcl.estimators import other_of_class, same_class  # noqa: E402
 from pid.factorcl.networks import ContrastiveNet  # noqa: E402
 from pid.factorcl.objectives import FactorCLObjective, supcon_loss  # noqa: E402
-from pid.factorcl.probe import augmentation_effect, augmentation_warnings, probe  # noqa: E402
+from pid.factorcl.probing import augmentation_effect, augmentation_warnings, probe  # noqa: E402
 
 # Small synthetic configuration shared by the training tests (measured in
 # benchmarks/factorcl_synthetic.py at full scale; see docs/benchmarks.md).

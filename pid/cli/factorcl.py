@@ -137,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
 
     from pid.discretize import bin_labels
     from pid.factorcl import linear_probe, train
-    from pid.factorcl.probe import augmentation_effect, augmentation_warnings
+    from pid.factorcl.probing import augmentation_effect, augmentation_warnings
     from pid.file_set import write_text_atomic
     from pid.io import load
     from pid.validation import check_seed
@@ -228,7 +228,7 @@ def run_probe(args: argparse.Namespace) -> int:
     import numpy as np
 
     from pid.factorcl import ContrastiveModel
-    from pid.factorcl.probe import probe
+    from pid.factorcl.probing import probe
     from pid.file_set import check_target, write_file_set
     from pid.io import load, load_npz
     from pid.validation import check_seed

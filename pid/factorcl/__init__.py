@@ -20,7 +20,7 @@ torch is imported with this subpackage, not with ``pid``.
 from pid.factorcl.estimators import infonce, mi_bounds, nce_club
 from pid.factorcl.evaluate import latent_information, linear_probe
 from pid.factorcl.objectives import CriticSettings
-from pid.factorcl.probe import probe
+from pid.factorcl.probing import probe
 from pid.factorcl.synthetic import correlated_gaussians, shared_unique
 from pid.factorcl.training import METHODS, ContrastiveModel, train
 
