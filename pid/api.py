@@ -29,6 +29,7 @@ from pid.validation import (
     check_seed,
     check_whole,
     finite_rows,
+    unique_inverse,
 )
 
 #: How samples become the codes of a discrete joint: ``"codes"`` (integer codes as they are),
@@ -126,9 +127,7 @@ def prepare(
         coded = discretize(
             *arrays, method=discretization, n_clusters=n_clusters, pca=pca, seed=seed
         )
-        codes = tuple(
-            np.unique(c, return_inverse=True)[1].ravel() for c in (coded.x1, coded.x2, coded.y)
-        )
+        codes = tuple(unique_inverse(c)[1] for c in (coded.x1, coded.x2, coded.y))
         settings = coded.settings()
     dist = Distribution.from_samples(*codes)
     provenance = {**provenance, "seed": seed, "discretization": settings}
@@ -314,7 +313,7 @@ def _clean(
         arrays = (*arrays[:2], labels)
         provenance["label_bins"] = {"n_bins": label_bins, "edges": edges.tolist()}
     check_labels(arrays[2])
-    classes = np.unique(arrays[2])
+    classes = unique_inverse(arrays[2])[0]
     if len(classes) < 2:
         raise ValueError(
             f"y holds a single class ({classes[:1].tolist()[0]!r}); the task needs at least two "

@@ -39,7 +39,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from pid.validation import NAMES, as_array, check_paired, check_seed, discrete_values
+from pid.validation import (
+    NAMES,
+    as_array,
+    check_paired,
+    check_seed,
+    discrete_values,
+    unique_inverse,
+)
 
 #: The largest cluster or bin count chosen by default.
 MAX_DEFAULT_CLUSTERS = 20
@@ -180,7 +187,7 @@ class Discretizer:
         if method == "auto":
             method = "codes" if x.ndim == 1 and x.dtype.kind in "biuOUS" else "kmeans"
         if method == "codes":
-            values = np.unique(self._check_codes(x))
+            values = unique_inverse(self._check_codes(x))[0]
             fit = {
                 "method": "codes",
                 "values": values,
@@ -274,6 +281,9 @@ class Discretizer:
         return discrete_values(x, self.name, text=True)
 
     def _encode(self, x: np.ndarray, values: np.ndarray) -> np.ndarray:
+        dense = values.dtype.kind in "iu" and x.dtype.kind in "iu" and values[0] == 0
+        if dense and values[-1] == len(values) - 1 and x.min() >= 0 and x.max() < len(values):
+            return x.astype(np.int64, copy=False)  # codes 0..k-1 are their own positions
         position = np.searchsorted(values, x).clip(max=len(values) - 1)
         seen = values[position] == x
         if not np.all(seen):
@@ -426,7 +436,7 @@ class Discretized:
         n = len(self.y)
         pairs = self.x1 * (int(self.x2.max()) + 1) + self.x2
         triples = pairs * (int(self.y.max()) + 1) + self.y
-        m_joint = len(np.unique(triples))
+        m_joint = len(unique_inverse(triples)[0])
         joint = {"cells": m_joint, "samples_per_cell": n / m_joint}
         return {
             **{name: d.settings() for name, d in zip(NAMES, self.discretizers, strict=True)},

@@ -16,6 +16,7 @@ from pid.validation import (
     check_table_size,
     check_whole,
     discrete_values,
+    unique_inverse,
 )
 
 #: How far from one the total of a probability table may be before it is refused.
@@ -119,13 +120,11 @@ class Distribution:
                 f"x1, x2 and y must have one entry per sample, but their lengths are "
                 f"{lengths['x1']}, {lengths['x2']} and {lengths['y']}; pass arrays of equal length."
             )
-        values, codes = zip(
-            *(np.unique(a, return_inverse=True) for a in arrays.values()), strict=True
-        )
+        values, codes = zip(*(unique_inverse(a) for a in arrays.values()), strict=True)
         shape = tuple(len(v) for v in values)
         cells = math.prod(shape)
         check_table_size(shape, cells, max_cells, "the joint table p(x1, x2, y)")
-        flat = np.ravel_multi_index(tuple(c.ravel() for c in codes), shape)
+        flat = (codes[0] * shape[1] + codes[1]) * shape[2] + codes[2]
         n = lengths["x1"]
         table = (np.bincount(flat, minlength=cells) / n).reshape(shape)
         return cls(table, values=tuple(values), n_samples=n)

@@ -251,6 +251,30 @@ def discrete_values(values: ArrayLike, name: str, *, text: bool = False) -> np.n
     )
 
 
+def unique_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)`` of a 1-D array: its sorted distinct values
+    and each entry's index among them.
+
+    Integers spanning at most ``max(2 n, 2**16)`` values (``n`` entries) take a counting pass,
+    ``O(n + span)``, instead of a sort: count each value, number the present ones in order,
+    read each entry's number; codes already ``0..k-1`` with every code present come back as
+    they are. Anything else goes to ``np.unique``.
+    """
+    if values.ndim == 1 and values.size and values.dtype.kind in "iu":
+        low, high = values.min(), values.max()
+        span = int(high) - int(low) + 1
+        if span <= max(2 * values.size, 1 << 16):
+            offsets = values if low == 0 else values - low
+            present = np.bincount(offsets, minlength=span) > 0
+            if low == 0 and present.all() and values.dtype == np.int64:
+                return np.arange(span, dtype=values.dtype), values
+            number = np.cumsum(present) - 1
+            distinct = np.flatnonzero(present).astype(values.dtype) + low
+            return distinct, number[offsets]
+    uniques, inverse = np.unique(values, return_inverse=True)
+    return uniques, inverse.ravel()
+
+
 def check_codes(codes: ArrayLike, name: str) -> np.ndarray:
     """A 1-D array of integer codes as ``int64`` indices: integers, booleans, or floats
     holding whole numbers, all within the range of ``int64``; anything else is refused

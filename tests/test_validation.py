@@ -11,7 +11,7 @@ from pid.estimators import estimate
 from pid.estimators.exact import NewtonOptions, cvx, cvx_batch
 from pid.estimators.measures import imin
 from pid.sampling import SamplingOptions
-from pid.validation import as_array, check_table_size
+from pid.validation import as_array, check_table_size, unique_inverse
 
 PLAIN = SamplingOptions(correction="none", n_null=0)
 N = np.arange(300)
@@ -199,3 +199,25 @@ def test_index_codes_beyond_int64_are_refused_not_wrapped():
             check_codes(codes, "c1")
         _one_sentence(info)
     assert check_codes(np.array([3.0, 0.0]), "c1").tolist() == [3, 0]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.array([3, 0, 2, 2, 0]),  # codes 0..k-1 with one missing (1)
+        np.array([0, 1, 2, 1, 0]),  # dense codes: returned as they are
+        np.array([-5, 7, -5, 100]),  # negative and sparse, small span
+        np.array([2**40, 3, 2**40]),  # a span too wide for counting: sorted instead
+        np.array([2**63 + 5, 2**63 + 1], dtype=np.uint64),
+        np.array([4, 4, 1], dtype=np.int32),
+        np.array([2.0, -1.0, 2.0]),
+        np.array(["b", "a", "b"]),
+    ],
+)
+def test_unique_inverse_is_numpys_unique_with_inverse(values):
+    distinct, inverse = unique_inverse(values)
+    expected, expected_inverse = np.unique(values, return_inverse=True)
+    assert distinct.dtype == expected.dtype
+    np.testing.assert_array_equal(distinct, expected)
+    np.testing.assert_array_equal(inverse, expected_inverse.ravel())
+    np.testing.assert_array_equal(distinct[inverse], values)
