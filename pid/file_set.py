@@ -12,10 +12,13 @@ one step:
   process dies in that instant, the previous set waits beside it as ``.NAME.pid-old-*`` and the
   next write to the target puts it back before going on.
 
-Other regular files in the target (a dataset, a model's checkpoint) are carried into the new
+A set may hold subfolders (``layer_1/report.json``: the report of each input beside the
+combined one), written and swapped with the rest. Other regular files in the target and in
+the subfolders the set writes (a dataset, a model's checkpoint) are carried into the new
 folder as hard links (copies where the file system has none), so nothing of the user's is
-lost; a target holding a subfolder, a link or a special file, or an entry of the new set's name
-that is not a regular file, is refused before anything is written. Writers of one folder take
+lost; a target holding another subfolder, a link or a special file, or an entry of a name the
+new set writes that is not of its kind (a folder where a file goes, or the reverse), is
+refused before anything is written. Writers of one folder take
 turns (an exclusive ``flock`` on the folder above it, where the platform has ``fcntl``), and a
 failure (a full disk, a file too large, permissions) removes the temporary folder, leaves the
 target as it was and raises :class:`WriteError` naming the path. Single files (a bank, a
@@ -50,18 +53,22 @@ class WriteError(OSError):
 def write_file_set(folder: str | os.PathLike, files: Mapping[str, bytes]) -> dict[str, Path]:
     """Write ``files`` (file name to content) into ``folder`` as one whole; returns their paths.
 
-    The folder (and those above it) is created where missing. Regular files already there
-    that are not in ``files`` are kept. Raises :class:`WriteError` where the set cannot be
-    written, with the folder unchanged, and ``ValueError`` for a name that is not a plain file
-    name.
+    A name is a plain file name, or plain names joined by ``/`` for a file in a subfolder
+    (``layer_1/report.json``). The folder (and those above it) is created where missing.
+    Regular files already there (or in a subfolder the set writes) that are not in ``files``
+    are kept. Raises :class:`WriteError` where the set cannot be written, with the folder
+    unchanged, and ``ValueError`` for a name that is not a plain file name or path of them.
     """
     for name, data in files.items():
         if not isinstance(data, bytes):
             raise TypeError(f"files[{name!r}] is {type(data).__name__}; pass the content as bytes.")
-        if name in ("", ".", "..") or os.sep in name or "/" in name or name.startswith("."):
+        if any(
+            part in ("", ".", "..") or os.sep in part or part.startswith(".")
+            for part in name.split("/")
+        ):
             raise ValueError(
-                f"files holds the name {name!r}; pass plain file names, without folders or a "
-                "leading dot."
+                f"files holds the name {name!r}; pass plain file names (joined by / for a "
+                "subfolder), without .. or a leading dot."
             )
     target = check_target(folder, files)
     try:
@@ -76,8 +83,9 @@ def write_file_set(folder: str | os.PathLike, files: Mapping[str, bytes]) -> dic
 
 
 def check_target(folder: str | os.PathLike, names: Iterable[str]) -> Path:
-    """Refuse, with a :class:`WriteError`, a folder that a set of files named ``names`` could
-    not be written into (:func:`write_file_set` refuses the same); returns its resolved path.
+    """Refuse, with a :class:`WriteError`, a folder that a set of files named ``names`` (plain
+    names, or paths of them joined by ``/``) could not be written into (:func:`write_file_set`
+    refuses the same); returns its resolved path.
 
     Commands call it before their work, so that a long run does not end in a refusal.
     """
@@ -96,6 +104,11 @@ def _write_and_swap(target: Path, files: Mapping[str, bytes], kept: list[str]) -
     current = target
     try:
         mode = 0o666 & ~current_umask()
+        for folder in _subfolders(files):
+            current = target / folder
+            (staging / folder).mkdir()
+            if (target / folder).is_dir():
+                os.chmod(staging / folder, stat.S_IMODE((target / folder).stat().st_mode))
         for name, data in files.items():
             current = target / name
             descriptor = os.open(staging / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
@@ -109,7 +122,8 @@ def _write_and_swap(target: Path, files: Mapping[str, bytes], kept: list[str]) -
         current = target
         folder_mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else None
         os.chmod(staging, 0o777 & ~current_umask() if folder_mode is None else folder_mode)
-        _fsync_folder(staging)
+        for folder in [*_subfolders(files), ""]:
+            _fsync_folder(staging / folder)
         previous = _swap(staging, target)
     except BaseException as err:
         shutil.rmtree(staging, ignore_errors=True)
@@ -158,8 +172,9 @@ def _exchange(first: Path, second: Path) -> bool:
 
 
 def _kept_files(target: Path, files: Collection[str]) -> list[str]:
-    """The regular files in ``target`` that the new set keeps; refuses anything else that a
-    swap of the folder would not carry over, before anything is written."""
+    """The regular files in ``target`` (and in the subfolders the new set writes) that the new
+    set keeps, by path; refuses anything else that a swap of the folder would not carry over,
+    before anything is written."""
     if not target.exists():
         return []
     if not target.is_dir():
@@ -167,22 +182,44 @@ def _kept_files(target: Path, files: Collection[str]) -> list[str]:
             f"{target} is a file, not a folder; pass a folder for the output (one is created "
             "where missing)."
         )
+    return _kept_below(target, "", set(files), set(_subfolders(files)))
+
+
+def _kept_below(target: Path, below: str, files: set[str], folders: set[str]) -> list[str]:
+    """:func:`_kept_files` of the folder ``below`` inside ``target`` (``""`` or ``"NAME/"``)."""
     kept = []
-    for entry in sorted(os.scandir(target), key=lambda e: e.name):
+    for entry in sorted(os.scandir(target / below), key=lambda e: e.name):
+        name = f"{below}{entry.name}"
         regular = entry.is_file(follow_symlinks=False)
-        if entry.name in files and not regular:
+        if name in folders:
+            if not entry.is_dir(follow_symlinks=False):
+                what = "a file" if regular else _kind(entry)
+                raise WriteError(
+                    f"{target / name} is {what}, where the new folder {name} goes; move or "
+                    "rename it, or write to another folder."
+                )
+            kept += _kept_below(target, f"{name}/", files, folders)
+            continue
+        if name in files and not regular:
             raise WriteError(
-                f"{target / entry.name} is {_kind(entry)}, where the new file {entry.name} goes; "
+                f"{target / name} is {_kind(entry)}, where the new file {name} goes; "
                 "move or rename it, or write to another folder."
             )
         if not regular:
             raise WriteError(
-                f"{target} holds {_kind(entry)} {entry.name!r}, which writing the new files "
+                f"{target} holds {_kind(entry)} {name!r}, which writing the new files "
                 "there would not keep; move it elsewhere or write to another folder."
             )
-        if entry.name not in files:
-            kept.append(entry.name)
+        if name not in files:
+            kept.append(name)
     return kept
+
+
+def _subfolders(files: Iterable[str]) -> list[str]:
+    """The subfolders that the names of a set (``a/b/report.json``) lie in, each after the
+    folder holding it (``a``, ``a/b``)."""
+    folders = {name.rsplit("/", k)[0] for name in files for k in range(1, name.count("/") + 1)}
+    return sorted(folders, key=lambda folder: (folder.count("/"), folder))
 
 
 def _link_or_copy(source: Path, destination: Path) -> None:

@@ -129,6 +129,37 @@ def test_other_files_are_kept_and_replaced_files_swap_whole(tmp_path):
     assert (out / "data.npz").stat().st_ino == inode and leftovers(out) == []
 
 
+def test_a_set_with_subfolders_swaps_whole_and_keeps_the_users_files(tmp_path):
+    out = tmp_path / "out"
+    first = {"report.json": b"1", "a/report.json": b"a1", "a/b/result.json": b"ab1"}
+    paths = write_file_set(out, first)
+    assert paths["a/b/result.json"] == out.resolve() / "a" / "b" / "result.json"
+    (out / "a" / "mine.txt").write_bytes(b"the user's")
+    inode = (out / "a" / "mine.txt").stat().st_ino
+    second = {"report.json": b"2", "a/report.json": b"a2", "a/b/x.json": b"x", "c/r.json": b"c"}
+    write_file_set(out, second)
+    written = {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert written == {**second, "a/b/result.json": b"ab1", "a/mine.txt": b"the user's"}
+    assert (out / "a" / "mine.txt").stat().st_ino == inode and leftovers(out) == []
+
+
+def test_a_set_with_subfolders_refuses_what_it_cannot_carry(tmp_path):
+    out = tmp_path / "out"
+    write_file_set(out, {"report.json": b"1", "a/report.json": b"a1"})
+    with pytest.raises(WriteError, match="holds a folder 'a', which writing the new files"):
+        check_target(out, ["report.json", "b/report.json"])
+    (out / "c").write_bytes(b"a file")
+    with pytest.raises(WriteError, match="is a file, where the new folder c goes"):
+        write_file_set(out, {"a/report.json": b"a2", "c/report.json": b"c2"})
+    (out / "a" / "link").symlink_to(out / "report.json")
+    with pytest.raises(WriteError, match="holds a symbolic link 'a/link'"):
+        check_target(out, ["a/report.json", "c"])
+    assert (out / "a" / "report.json").read_bytes() == b"a1"
+    for name in ("a//report.json", "a/../report.json", "a/.hidden", "/report.json"):
+        with pytest.raises(ValueError, match="pass plain file names"):
+            write_file_set(out, {name: b"{}"})
+
+
 def test_folders_that_cannot_be_swapped_are_refused_before_any_work(tmp_path, monkeypatch):
     (tmp_path / "out" / "mine").mkdir(parents=True)
     with pytest.raises(WriteError, match="holds a folder 'mine', which writing the new files"):
