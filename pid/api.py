@@ -97,7 +97,7 @@ def prepare(
     for name, value, least in (("n_clusters (--clusters)", n_clusters, 2), ("pca (--pca)", pca, 1)):
         if value is not None:
             check_whole(value, name, least)
-    arrays, keep, provenance = _clean(x1, x2, y, drop_nonfinite, label_bins)
+    arrays, keep, provenance = clean_samples(x1, x2, y, drop_nonfinite, label_bins)
     n = len(arrays[2])
     if n_clusters is not None and n_clusters > n:
         raise ValueError(
@@ -176,7 +176,7 @@ def decompose(
     check_settings(estimator, options, discretization, n_clusters, pca, posterior, sampling)
     check_seed(seed)
     if estimator in SAMPLE_ESTIMATORS:
-        arrays, _, provenance = _clean(x1, x2, y, drop_nonfinite, label_bins)
+        arrays, _, provenance = clean_samples(x1, x2, y, drop_nonfinite, label_bins)
         result = ESTIMATORS[estimator](*arrays, seed=seed, **options)
         return replace(result, provenance={**result.provenance, **provenance})
     data = prepare(
@@ -286,7 +286,7 @@ def is_codes(x: ArrayLike) -> bool:
     return np.ndim(x) == 1 and np.asarray(x).dtype.kind in "biuOUS"
 
 
-def _clean(
+def clean_samples(
     x1: ArrayLike, x2: ArrayLike, y: ArrayLike, drop_nonfinite: bool, label_bins: int | None
 ) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], np.ndarray, dict[str, Any]]:
     """Paired samples checked, non-finite rows refused or dropped, class labels (a continuous
@@ -326,6 +326,7 @@ __all__ = [
     "ENCODINGS",
     "Prepared",
     "check_settings",
+    "clean_samples",
     "decompose",
     "estimate_prepared",
     "is_codes",
