@@ -116,10 +116,17 @@ def report_terms(report: Report) -> tuple[dict[str, float], tuple[float, float] 
     A ``pid compute`` report (mode ``full``) gives ``R, U1, U2, S``; a ``pid bounds`` report
     (mode ``bounds``) gives ``R, U1, U2`` and a range for ``S`` (bias-corrected where the sets
     were resampled), whose midpoint is used, and the interval of the best multimodal accuracy;
-    a report of many modalities (mode ``many``) is refused.
+    a report of many modalities (mode ``many``) or across inputs (mode ``inputs``) is
+    refused.
     The report's fields are checked first (:func:`pid.report.document.check_report`).
     """
     check_report(report.to_dict(), "REPORT")
+    if report.mode == "inputs":
+        raise ValueError(
+            f"REPORT holds the PIDs of {len(report.inputs['names'])} inputs side by side, but "
+            "models are selected from the PID of one; select from the report of the input to "
+            "fuse (NAME/report.json beside it)."
+        )
     if report.mode == "many":
         raise ValueError(
             f"REPORT holds the PID of {len(report.modalities['names'])} modalities, but models "

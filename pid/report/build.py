@@ -7,11 +7,14 @@
   their intervals, and its plain-words :func:`guidance`.
 - :func:`many_report`: the PID of every pair of more than two modalities (``pid compute``),
   with the plain-words summary of :meth:`pid.many.ManyResult.summary`.
+- :func:`inputs_report`: the PIDs of many inputs side by side (``pid compute`` of a folder,
+  a pattern or several paths), from the report of each.
 """
 
 from __future__ import annotations
 
 import platform
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +43,8 @@ TERM_WORDS = {
 NEGLIGIBLE_BITS = 0.05
 #: An accuracy interval narrower than this is called settled in that guidance.
 SETTLED_ACCURACY = 0.02
+#: The least term a report across inputs names as the largest (it shows at three decimals).
+SHOWN_BITS = 0.0005
 #: Values of each variable whose shares a report lists (largest first); the rest are summed.
 SHOWN_VALUES = 20
 
@@ -233,6 +238,96 @@ def many_report(
         guidance=result.summary(),
         modalities=result.to_dict(),
     )
+
+
+def inputs_report(
+    reports: Sequence[tuple[str, Report]],
+    *,
+    source: str | None = None,
+    title: str | None = None,
+) -> Report:
+    """The report across many inputs, from each input's name and its own report
+    (:func:`compute_report`), in the order given (natural order of the names).
+
+    ``inputs`` holds the ``names`` and per input its ``name``, ``source``, ``report`` (where
+    its report lies beside this one: ``NAME/report.json``), ``n_samples``, ``terms``,
+    ``information``, ``intervals`` (None without resamples) and ``null`` (each term's 95%
+    quantile over label permutations, the number of them and which terms stand above it;
+    None without a null model).
+    ``provenance`` holds what the provenance of every input shares (the settings, the seed).
+    The summary names the input where each term is largest, among those where it stands out
+    from the null model.
+    """
+    if not reports:
+        raise ValueError("reports is empty; pass the report of at least one input.")
+    entries = []
+    for name, report in reports:
+        null = (report.sampling or {}).get("null") or {}
+        entries.append(
+            {
+                "name": name,
+                "source": report.provenance.get("source") or name,
+                "report": f"{name}/report.json",
+                "n_samples": report.provenance.get("n_samples"),
+                "terms": dict(report.terms),
+                "information": dict(report.information),
+                "intervals": report.intervals,
+                "null": (
+                    {key: null[key] for key in ("n_permutations", "q95", "above_null")}
+                    if null.get("n_permutations")
+                    else None
+                ),
+            }
+        )
+    provenances = [
+        {k: v for k, v in report.provenance.items() if k not in ("source", "created", "versions")}
+        for _, report in reports
+    ]
+    shared = {k: v for k, v in provenances[0].items() if all(p.get(k) == v for p in provenances)}
+    names = [name for name, _ in reports]
+    return Report(
+        mode="inputs",
+        title=title or f"PID of {len(names)} inputs" + (f" ({source})" if source else ""),
+        summary=_inputs_summary(entries),
+        estimator=reports[0][1].estimator,
+        terms={},
+        information={},
+        diagnostics={},
+        provenance=_provenance({**shared, "source": source, "n_inputs": len(names)}),
+        inputs={"names": names, "entries": entries},
+    )
+
+
+def _inputs_summary(entries: list[dict[str, Any]]) -> str:
+    """How many inputs, and where each term is largest among the inputs where it stands out
+    from the null model (all of them, without one) and shows at three decimals."""
+    names = [entry["name"] for entry in entries]
+    span = names[0] if len(names) == 1 else f"{names[0]} to {names[-1]}"
+    text = f"{len(names)} input{'s' * (len(names) > 1)}, {span}."
+    largest, quiet = [], []
+    for term, words in TERM_WORDS.items():
+        standing = [
+            entry
+            for entry in entries
+            if (entry["null"] is None or entry["null"]["above_null"][term])
+            and entry["terms"][term] >= SHOWN_BITS
+        ]
+        if standing:
+            top = max(standing, key=lambda entry: entry["terms"][term])
+            verb = "" if largest else "is "
+            value = top["terms"][term]
+            largest.append(f"the most {words} {verb}at {top['name']} ({value:.3f} bits)")
+        else:
+            quiet.append(words)
+    if largest:
+        listed = ", ".join(largest[:-1]) + " and " + largest[-1] if len(largest) > 1 else largest[0]
+        text += f" {listed[0].upper()}{listed[1:]}."
+    if quiet:
+        text += (
+            f" No input holds {' or '.join(quiet)} that stands out from its null model and "
+            f"reaches {SHOWN_BITS:.4f} bits."
+        )
+    return text
 
 
 def guidance(

@@ -13,15 +13,15 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from pid.result import TERMS
-from pid.schema import BITS_LIMIT, Checker, JSONLimits, describe, read_json
+from pid.schema import BITS_LIMIT, Checker, JSONLimits, describe, join, read_json
 
 #: Version of the report layout; readers refuse other versions.
 REPORT_SCHEMA_VERSION = 2
 #: The ``kind`` every report file carries.
 REPORT_KIND = "pid-report"
-#: Report modes: the PID of paired samples, synergy bounds without labeled pairs, or the PID
-#: of every pair of many modalities.
-MODES = ("full", "bounds", "many")
+#: Report modes: the PID of paired samples, synergy bounds without labeled pairs, the PID of
+#: every pair of many modalities, or the PIDs of many inputs side by side.
+MODES = ("full", "bounds", "many", "inputs")
 #: What to do about a report that cannot be read.
 REMEDY = "pass a report.json that pid compute, pid bounds or pid zoo train wrote"
 
@@ -34,8 +34,10 @@ class Report:
     ----------
     mode : str
         ``"full"`` (the PID of paired samples: ``pid compute``, ``pid zoo train``),
-        ``"bounds"`` (exact R, U1, U2 and bounds on S: ``pid bounds``) or ``"many"`` (the PID
-        of every pair of more than two modalities: ``pid compute``).
+        ``"bounds"`` (exact R, U1, U2 and bounds on S: ``pid bounds``), ``"many"`` (the PID
+        of every pair of more than two modalities: ``pid compute``) or ``"inputs"`` (the PID
+        of each of many inputs, side by side: ``pid compute`` of a folder, a pattern or
+        several paths).
     title, summary : str
         A heading, and the result in one or two sentences.
     estimator : str
@@ -43,7 +45,8 @@ class Report:
     terms : dict
         ``R``, ``U1``, ``U2``, ``S``; for a bounds report ``S`` is the lower bound of synergy
         (bias-corrected, like R, U1, U2, where the sample sets were resampled); empty for a
-        report of many modalities, whose terms are in ``modalities``.
+        report of many modalities or inputs, whose terms are in ``modalities`` or
+        ``inputs``.
     information : dict
         ``I(X1;Y)``, ``I(X2;Y)``, ``I(X1,X2;Y)`` (or its bounds), ``H(Y)`` and the like.
     diagnostics, provenance : dict
@@ -77,6 +80,10 @@ class Report:
         The PID of many modalities (:meth:`pid.many.ManyResult.to_dict`): names, sample
         counts, the matrices of R, U and S, each pair's and each rest's result, the bounds of
         pairs observed together too rarely, and the ranking by synergy.
+    inputs : dict, optional
+        The PIDs of many inputs (:func:`pid.report.build.inputs_report`): their ``names`` in
+        natural order, and per input its terms, information, intervals, null model and the
+        path of its own report.
     """
 
     mode: str
@@ -98,6 +105,7 @@ class Report:
     zoo: dict[str, Any] | None = None
     sampling: dict[str, Any] | None = None
     modalities: dict[str, Any] | None = None
+    inputs: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form, tagged with the kind, schema version and unit."""
@@ -132,7 +140,7 @@ def check_report(data: Any, source: str = "REPORT") -> dict[str, Any]:
             f"version of pid reads {REPORT_SCHEMA_VERSION}; regenerate the report."
         )
     mode = checker.text(data, "mode", choices=MODES)
-    checker.bits(data, "terms", keys=None if mode == "many" else TERMS)
+    checker.bits(data, "terms", keys=None if mode in ("many", "inputs") else TERMS)
     checker.bits(data, "information")
     checker.numbers(data, "shares", keys=TERMS, low=0.0, high=1.0, required=False)
     intervals = checker.mapping(data, "intervals", required=False) or {}
@@ -163,6 +171,9 @@ def check_report(data: Any, source: str = "REPORT") -> dict[str, Any]:
                 )
         for name in ("pairs", "rest", "bounds", "ranking", "counts", "summary"):
             checker.sequence(modalities, name, "modalities")
+    inputs = checker.mapping(data, "inputs", required=mode == "inputs")
+    if inputs is not None:
+        _check_inputs(checker, inputs)
     zoo = checker.mapping(data, "zoo", required=False)
     if zoo is not None:
         checker.model_results(zoo, "models", "zoo", terms=TERMS)
@@ -170,6 +181,31 @@ def check_report(data: Any, source: str = "REPORT") -> dict[str, Any]:
         checker.integer(zoo, "n_test", "zoo", low=0)
     names = {f.name for f in fields(Report)}
     return {k: v for k, v in data.items() if k in names}
+
+
+def _check_inputs(checker: Checker, inputs: dict[str, Any]) -> None:
+    """The ``inputs`` section: the names, and per input its name, terms and information in
+    bits, the intervals of its terms and its null model where it has them."""
+    names = checker.texts(inputs, "names", "inputs")
+    entries = checker.sequence(inputs, "entries", "inputs")
+    if len(entries) != len(names):
+        checker.fail("inputs.entries", f"has {len(entries)} entries for {len(names)} names")
+    for index in range(len(entries)):
+        checker.mapping(entries, index, "inputs.entries")
+        where = join("inputs.entries", index)
+        for name in ("name", "source", "report"):
+            checker.text(entries[index], name, where)
+        checker.bits(entries[index], "terms", where, keys=TERMS)
+        checker.bits(entries[index], "information", where)
+        intervals = checker.mapping(entries[index], "intervals", where, required=False) or {}
+        for name in intervals:
+            checker.interval(
+                intervals, name, join(where, "intervals"), low=-BITS_LIMIT, high=BITS_LIMIT
+            )
+        null = checker.mapping(entries[index], "null", where, required=False)
+        if null is not None:
+            checker.bits(null, "q95", join(where, "null"), keys=TERMS)
+            checker.mapping(null, "above_null", join(where, "null"))
 
 
 def read_report(path: str | os.PathLike, limits: JSONLimits | None = None) -> Report:

@@ -223,6 +223,58 @@ def pairs_figure(report: Report) -> bytes:
     return _png(fig)
 
 
+def inputs_figure(report: Report) -> bytes:
+    """R, U1, U2 and S of each of many inputs, one line a term across the inputs (in the
+    report's order), with I(X1,X2;Y) dashed above them; the sampling intervals as error bars,
+    and an open marker where a term is at or below its null model's 95% quantile."""
+    entries = report.inputs["entries"]
+    count = len(entries)
+    positions = np.arange(count)
+    fig, ax = _figure(min(max(5.5, 1.5 + 0.45 * count), 16.0), 3.6)
+    total = [entry["information"].get("I(X1,X2;Y)", np.nan) for entry in entries]
+    ax.plot(positions, total, color="0.35", linestyle="--", linewidth=1, label="I(X1,X2;Y)")
+    for term, color in TERM_COLORS.items():
+        values = np.array([entry["terms"][term] for entry in entries])
+        error = None
+        if all(entry["intervals"] for entry in entries):
+            spans = np.array([entry["intervals"][term] for entry in entries])
+            error = [np.maximum(values - spans[:, 0], 0), np.maximum(spans[:, 1] - values, 0)]
+        ax.errorbar(
+            positions,
+            values,
+            yerr=error,
+            color=color,
+            capsize=3,
+            linewidth=1.5,
+            label=TERM_LABELS[term],
+        )
+        quiet = [
+            entry["null"] is not None and not entry["null"]["above_null"][term] for entry in entries
+        ]
+        ax.scatter(
+            positions,
+            values,
+            s=22,
+            zorder=3,
+            edgecolors=color,
+            facecolors=["white" if q else color for q in quiet],
+        )
+    rotation = 45 if count > 6 or max(len(name) for name in report.inputs["names"]) > 10 else 0
+    ax.set_xticks(
+        positions,
+        report.inputs["names"],
+        rotation=rotation,
+        ha="right" if rotation else "center",
+        fontsize=8,
+    )
+    ax.set_xlim(-0.5, count - 0.5)
+    ax.set_xlabel("input")
+    ax.set_ylabel("bits")
+    ax.legend(ncol=5, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False, fontsize=8)
+    ax.spines[["top", "right"]].set_visible(False)
+    return _png(fig)
+
+
 def _cut_height(heights: np.ndarray, n_groups: int) -> float:
     """A height between the merges that a cut into ``n_groups`` keeps and those it undoes."""
     heights = np.sort(heights)

@@ -1,5 +1,5 @@
 """Rendering a :class:`~pid.report.Report` as Markdown and self-contained HTML, and writing
-all three files as one set."""
+all three files (with a report across inputs, its figure as a PNG file too) as one set."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from typing import Any
 from pid.file_set import write_file_set
 from pid.report import figures
 from pid.report.document import Report
-from pid.result import json_default
+from pid.result import TERMS, json_default
 
 TERM_NAMES = {
     "R": "Redundancy (either modality alone)",
@@ -26,6 +26,8 @@ TERM_NAMES = {
 
 #: The files of a report set, beside any companions a command adds (``result.json``).
 REPORT_FILES = ("report.json", "report.md", "report.html")
+#: The figure of a report across inputs, written beside its report files.
+INPUTS_FIGURE = "terms_by_input.png"
 
 
 def write_report(
@@ -40,18 +42,32 @@ def write_report(
     leaves the previous set as it was. Returns the paths by format (``json``, ``md``,
     ``html``) and, for ``extra``, by file name.
     """
-    files = {f"report.{fmt}": text.encode("utf-8") for fmt, text in render_report(report).items()}
+    files = report_files(report)
     paths = write_file_set(out_dir, {**files, **(extra or {})})
     return {
-        (name.removeprefix("report.") if name in files else name): path
+        (name.removeprefix("report.") if name in REPORT_FILES else name): path
         for name, path in paths.items()
     }
 
 
-def render_report(report: Report) -> dict[str, str]:
-    """The report rendered by format: ``json``, ``md`` and ``html`` (figures embedded)."""
+def report_files(report: Report) -> dict[str, bytes]:
+    """The files of a report set by name, rendered in memory: ``report.json``, ``report.md``
+    and ``report.html`` and, for a report across inputs, its figure as
+    :data:`INPUTS_FIGURE`."""
+    images = report_images(report)
+    rendered = render_report(report, images)
+    files = {f"report.{fmt}": text.encode("utf-8") for fmt, text in rendered.items()}
+    if report.mode == "inputs":
+        files[INPUTS_FIGURE] = images["inputs"]
+    return files
+
+
+def report_images(report: Report) -> dict[str, bytes]:
+    """The figures of a report as PNG data, by name."""
     if report.mode == "many":
         images = {"pairs": figures.pairs_figure(report)}
+    elif report.mode == "inputs":
+        images = {"inputs": figures.inputs_figure(report)}
     else:
         images = {"terms": figures.terms_figure(report)}
     if report.shares:
@@ -60,6 +76,13 @@ def render_report(report: Report) -> dict[str, str]:
         images["alphabets"] = figures.alphabets_figure(report)
     if report.zoo:
         images["zoo"] = figures.zoo_figure(report)
+    return images
+
+
+def render_report(report: Report, images: dict[str, bytes] | None = None) -> dict[str, str]:
+    """The report rendered by format: ``json``, ``md`` and ``html`` (figures embedded: those
+    of :func:`report_images`, unless ``images`` are given)."""
+    images = report_images(report) if images is None else images
     return {
         "json": json.dumps(report.to_dict(), indent=2, default=json_default),
         "md": render_markdown(report),
@@ -70,8 +93,8 @@ def render_report(report: Report) -> dict[str, str]:
 def render_markdown(report: Report) -> str:
     """The report as Markdown: a table of the terms, shares and intervals, then provenance
     (for many modalities, the tables of :func:`many_tables` and the matrices)."""
-    if report.mode == "many":
-        return _many_markdown(report)
+    if report.mode in ("many", "inputs"):
+        return _tables_markdown(report)
     lines = [f"# {report.title}", "", report.summary, ""]
     if report.guidance:
         lines += ["## What this means", "", *(f"- {g}" for g in report.guidance), ""]
@@ -102,9 +125,16 @@ def render_html(report: Report, images: dict[str, bytes] | None = None) -> str:
     if report.guidance:
         items = "".join(f"<li>{html.escape(g)}</li>" for g in report.guidance)
         parts.append(f"<h2>What this means</h2><ul>{items}</ul>")
-    if report.mode == "many":
-        for heading, (columns, rows) in many_tables(report.modalities).items():
+    if report.mode in ("many", "inputs"):
+        for heading, (columns, rows) in _tables(report).items():
             parts.append(f"<h2>{html.escape(heading)}</h2>{_html_table(columns, rows)}")
+        if report.mode == "inputs":
+            links = "".join(
+                f'<li><a href="{html.escape(e["name"])}/report.html">{html.escape(e["name"])}</a>'
+                f" ({html.escape(e['source'])})</li>"
+                for e in report.inputs["entries"]
+            )
+            parts.append(f"<h2>The report of each input</h2><ul>{links}</ul>")
     else:
         parts.append(_html_table(_columns(report), _rows(report)))
     if report.sampling:
@@ -123,6 +153,7 @@ def render_html(report: Report, images: dict[str, bytes] | None = None) -> str:
         ),
         ("zoo", "Each fusion model's test accuracy, and the interactions its predictions carry."),
         ("pairs", PAIRS_CAPTION),
+        ("inputs", INPUTS_CAPTION),
     ):
         if name in images:
             data = base64.b64encode(images[name]).decode("ascii")
@@ -143,6 +174,53 @@ PAIRS_CAPTION = (
     "both modalities are present). U's row is the modality whose unique information it is; a "
     "pair observed together too rarely shows the range of its synergy on grey."
 )
+
+
+#: The caption of the figure of a report across inputs.
+INPUTS_CAPTION = (
+    "R, U1, U2 and S of each input, in bits, with I(X1,X2;Y) dashed; bars are the sampling "
+    "intervals, and an open marker is a term at or below its null model's 95% quantile."
+)
+
+
+def inputs_tables(inputs: dict[str, Any]) -> dict[str, tuple[list[str], list[list[str]]]]:
+    """The tables of a report across inputs (its ``inputs`` section), by heading: each
+    input's terms and I(X1,X2;Y), with their intervals where resampled, and, with a null
+    model, each term's 95% quantile under permuted labels and the terms it cannot tell from
+    zero."""
+    entries = inputs["entries"]
+    intervals = all(entry["intervals"] for entry in entries)
+    columns = ["input", "samples", "R", "U1", "U2", "S", "I(X1,X2;Y)"]
+    rows = []
+    for entry in entries:
+        cells = [entry["name"], "" if entry["n_samples"] is None else f"{entry['n_samples']:,}"]
+        for term in TERMS:
+            cell = f"{_shown(entry['terms'][term]):.3f}"
+            if intervals:
+                low, high = entry["intervals"][term]
+                cell += f" [{_shown(low):.3f}, {_shown(high):.3f}]"
+            cells.append(cell)
+        total = entry["information"].get("I(X1,X2;Y)")
+        cells.append("" if total is None else f"{_shown(total):.3f}")
+        rows.append(cells)
+    heading = "Terms by input (bits" + (", 95% intervals)" if intervals else ")")
+    tables = {heading: (columns, rows)}
+    nulls = [entry["null"] for entry in entries]
+    if all(nulls):
+        null_rows = [
+            [
+                entry["name"],
+                *(f"{_shown(entry['null']['q95'][term]):.3f}" for term in TERMS),
+                ", ".join(t for t in TERMS if not entry["null"]["above_null"][t]) or "none",
+            ]
+            for entry in entries
+        ]
+        permutations = nulls[0]["n_permutations"]
+        heading = (
+            f"Null model: each term's 95% quantile over {permutations} label permutations (bits)"
+        )
+        tables[heading] = (["input", *TERMS, "cannot be told from zero"], null_rows)
+    return tables
 
 
 def many_tables(modalities: dict[str, Any]) -> dict[str, tuple[list[str], list[list[str]]]]:
@@ -214,12 +292,29 @@ def many_tables(modalities: dict[str, Any]) -> dict[str, tuple[list[str], list[l
     return tables
 
 
-def _many_markdown(report: Report) -> str:
+def _tables(report: Report) -> dict[str, tuple[list[str], list[list[str]]]]:
+    """The tables of a report of many modalities or across inputs, by heading."""
+    if report.mode == "inputs":
+        return inputs_tables(report.inputs)
+    return many_tables(report.modalities)
+
+
+def _tables_markdown(report: Report) -> str:
+    """A report of many modalities or across inputs as Markdown: its tables (across inputs,
+    the figure file and the report of each input too), then provenance."""
     lines = [f"# {report.title}", "", report.summary, ""]
     if report.guidance:
         lines += ["## What this means", "", *(f"- {g}" for g in report.guidance), ""]
-    for heading, table in many_tables(report.modalities).items():
+    for heading, table in _tables(report).items():
         lines += [f"## {heading}", "", _markdown_table(*table), ""]
+    if report.mode == "inputs":
+        lines += [f"![terms by input]({INPUTS_FIGURE})", "", INPUTS_CAPTION, ""]
+        lines += ["## The report of each input", ""]
+        lines += [
+            f"- [{e['name']}]({e['name']}/report.md): {e['source']}"
+            for e in report.inputs["entries"]
+        ]
+        lines.append("")
     lines += ["## How it was computed", ""]
     lines += [f"- {key}: {_inline(value)}" for key, value in _provenance_items(report)]
     return "\n".join(lines) + "\n"
