@@ -1,5 +1,6 @@
 """``pid compute DATA``: decompose paired samples from a file and write a report; with more
-than two modalities, every pair of them."""
+than two modalities, every pair of them; over many inputs (a folder of data files, a pattern,
+several paths), each of them and a report across them."""
 
 from __future__ import annotations
 
@@ -33,9 +34,20 @@ def add_parser(commands: Any) -> None:
         "write report.json, report.md, report.html and result.json. With more modalities "
         "(x1 ... xM in an .npz file, a folder or columns x1_* ... xM_* of a table, or named by "
         "--modalities), every pair of them is decomposed, and each against all the others; a "
-        "row of NaN (an empty cell) marks a missing modality.",
+        "row of NaN (an empty cell) marks a missing modality. Over many inputs (one a layer or "
+        "a checkpoint: a folder of data files and no .npy file, a quoted glob pattern such as "
+        "'emb/layer_*.npz', or several paths), each input is decomposed alike, with the same "
+        "seed, into --out/NAME/, beside a report across them (a table of every input's terms "
+        "and terms_by_input.png, in natural order); every input is read and checked before "
+        "any work, and a bad one is refused.",
     )
-    compute.add_argument("data", metavar="DATA", help="file or folder holding x1, x2 and y")
+    compute.add_argument(
+        "data",
+        metavar="DATA",
+        nargs="+",
+        help="a file or a folder of .npy files holding x1, x2 and y; or many inputs: a folder "
+        "of data files, a quoted pattern, or several paths",
+    )
     compute.add_argument(
         "--modalities",
         nargs="+",
@@ -99,7 +111,9 @@ def add_parser(commands: Any) -> None:
     add_columns_option(compute)
     add_label_bins_option(compute)
     add_sweep_options(
-        compute, "the tables of the null model and the resamples, and the pairs of more modalities"
+        compute,
+        "the tables of the null model and the resamples, the pairs of more modalities, and "
+        "the inputs of many",
     )
     add_quiet_option(compute)
     compute.set_defaults(run=run)
@@ -113,12 +127,14 @@ def run(args: argparse.Namespace) -> int:
     """Load, decompose, and write the report and ``result.json``."""
     from pid.estimators import SAMPLE_ESTIMATORS
     from pid.file_set import check_target
+    from pid.inputs import resolve_inputs
     from pid.io import find_modalities, load
     from pid.posterior import PosteriorOptions
     from pid.report import write_report
     from pid.report.writer import REPORT_FILES
     from pid.sampling import SamplingOptions
     from pid.workflows.compute import analyze
+    from pid.workflows.inputs import COMBINED_FILES
 
     given = {"method": args.method, "tol_bits": args.tol_bits, "device": args.device}
     options = {name: value for name, value in given.items() if value is not None}
@@ -140,7 +156,9 @@ def run(args: argparse.Namespace) -> int:
             for name, flag in SAMPLING_FLAGS.items():
                 message = message.replace(f"{name} is", f"{flag} is")
             raise ValueError(message) from None
-    check_target(args.out, [*REPORT_FILES, "result.json"])
+    inputs = resolve_inputs(args.data, reserved=COMBINED_FILES)
+    if inputs is None:
+        check_target(args.out, [*REPORT_FILES, "result.json"])
     if args.device is not None and args.discretization in ("auto", "posterior"):
         # The classifiers run on the device where the samples resolve to that encoding.
         posterior = None if sample_estimator else PosteriorOptions(device=args.device)
@@ -154,17 +172,19 @@ def run(args: argparse.Namespace) -> int:
         "sampling": sampling,
         "seed": args.seed,
         "label_bins": args.label_bins,
-        "source": str(args.data),
-        "progress": not args.quiet,
     }
     columns = parse_columns(args.columns)
-    if args.modalities is not None or (not columns and len(find_modalities(args.data)) > 2):
-        modalities, y = _read_modalities(args, columns)
+    if inputs is not None:
+        return _run_inputs(args, inputs, columns, settings)
+    data = args.data[0]
+    settings |= {"source": data, "progress": not args.quiet}
+    if args.modalities is not None or (not columns and len(find_modalities(data)) > 2):
+        modalities, y = _read_modalities(data, args.modalities, columns)
         if len(modalities) > 2:
             return _run_many(args, modalities, y, settings)
         x1, x2 = modalities.values()
     else:
-        x1, x2, y = load(args.data, columns=columns)
+        x1, x2, y = load(data, columns=columns)
     result, report = analyze(
         x1,
         x2,
@@ -179,18 +199,20 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         drop_nonfinite=args.drop_nonfinite,
         label_bins=args.label_bins,
-        source=str(args.data),
+        source=data,
         progress=not args.quiet,
     )
     paths = write_report(report, args.out, extra={"result.json": result.to_json().encode()})
-    print(format_table([(Path(args.data).name, result)]))
+    print(format_table([(Path(data).name, result)]))
     print(f"wrote {', '.join(str(p) for p in paths.values())}")
     return 0
 
 
-def _read_modalities(args: argparse.Namespace, columns: dict[str, list[str]]) -> tuple[dict, Any]:
-    """The modalities named by ``--modalities`` (or found) and the labels (``--columns
-    y=NAME`` names them)."""
+def _read_modalities(
+    data: str, names: list[str] | None, columns: dict[str, list[str]]
+) -> tuple[dict, Any]:
+    """The modalities named by ``--modalities`` (``names``; by default those found) in
+    ``data``, and the labels (``--columns y=NAME`` names them)."""
     from pid.io import load_modalities
 
     label = columns.pop("y", ["y"])
@@ -199,15 +221,13 @@ def _read_modalities(args: argparse.Namespace, columns: dict[str, list[str]]) ->
             "--columns renames x1, x2 and y of two modalities; name more modalities with "
             "--modalities NAME NAME ... and the label with --columns y=NAME."
         )
-    return load_modalities(args.data, label=label[0], names=args.modalities)
+    return load_modalities(data, label=label[0], names=names)
 
 
 def _run_many(args: argparse.Namespace, modalities: dict, y: Any, settings: dict) -> int:
     """Decompose every pair of the modalities, print them, and write the report and
     ``result.json``."""
-    from pid.cli.common import format_table
     from pid.report import write_report
-    from pid.sweep import SweepOptions
     from pid.workflows.compute import analyze_many
 
     if args.drop_nonfinite:
@@ -216,8 +236,7 @@ def _run_many(args: argparse.Namespace, modalities: dict, y: Any, settings: dict
             "missing modality and each pair uses the samples that have both: drop the flag."
         )
     # The pairs are the sweep's jobs; the tables of each pair are solved in its worker.
-    if settings["sampling"] is not None:
-        settings["sampling"] = replace(settings["sampling"], sweep=SweepOptions())
+    settings["sampling"] = _solved_in_the_job(settings["sampling"])
     result, report = analyze_many(modalities, y, sweep=sweep_options(args), **settings)
     paths = write_report(report, args.out, extra={"result.json": result.to_json().encode()})
     rows = [(f"{a}+{b} ({result.count(a, b)})", r) for (a, b), r in result.pairs.items()]
@@ -227,3 +246,44 @@ def _run_many(args: argparse.Namespace, modalities: dict, y: Any, settings: dict
     print("\n".join(result.summary()))
     print(f"wrote {', '.join(str(p) for p in paths.values())}")
     return 0
+
+
+def _run_inputs(
+    args: argparse.Namespace, inputs: list, columns: dict[str, list[str]], settings: dict
+) -> int:
+    """Decompose each input, print their terms, and write the report across them beside the
+    report and ``result.json`` of each."""
+    from pid.file_set import check_target, write_file_set
+    from pid.workflows.inputs import analyze_inputs, input_file_names, inputs_files
+
+    if args.modalities is not None:
+        raise ValueError(
+            "--modalities names the modalities of one dataset, and across many inputs each "
+            "holds x1, x2 and y; drop it (--columns renames them), or run pid compute on each "
+            "input."
+        )
+    check_target(args.out, input_file_names([item.name for item in inputs]))
+    # The inputs are the sweep's jobs; the tables of each input are solved in its worker.
+    settings["sampling"] = _solved_in_the_job(settings["sampling"])
+    analyses, combined = analyze_inputs(
+        inputs,
+        columns=columns,
+        sweep=sweep_options(args),
+        source=" ".join(args.data),
+        progress=not args.quiet,
+        drop_nonfinite=args.drop_nonfinite,
+        **settings,
+    )
+    paths = write_file_set(args.out, inputs_files(analyses, combined))
+    print(format_table([(name, result) for name, (result, _) in analyses.items()]))
+    written = [str(path) for name, path in paths.items() if "/" not in name]
+    print(f"wrote {', '.join(written)} and the report of each input in {args.out}/NAME/")
+    return 0
+
+
+def _solved_in_the_job(sampling: Any) -> Any:
+    """``sampling`` (:class:`pid.sampling.SamplingOptions`, or None) with its tables solved
+    one after the other, inside the job of a sweep over pairs or inputs."""
+    from pid.sweep import SweepOptions
+
+    return None if sampling is None else replace(sampling, sweep=SweepOptions())

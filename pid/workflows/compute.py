@@ -55,7 +55,7 @@ def analyze(
     check_settings(estimator, options, discretization, n_clusters, pca, posterior, sampling)
     x1, x2, y = check_paired(x1, x2, y)
     if estimator in SAMPLE_ESTIMATORS:
-        _step(progress, f"training the {estimator} estimator")
+        step(progress, f"training the {estimator} estimator")
         result = decompose(
             x1,
             x2,
@@ -73,7 +73,7 @@ def analyze(
         _, counts = np.unique(kept, return_counts=True)
         entropy_y = entropy(counts / counts.sum())
         return result, compute_report(result, None, entropy_y=entropy_y, source=source, title=title)
-    _step(progress, "encoding the samples")
+    step(progress, "encoding the samples")
     data = prepare(
         x1,
         x2,
@@ -89,7 +89,7 @@ def analyze(
     )
     n1, n2, ny = data.dist.shape
     sampling = sampling or SamplingOptions()
-    _step(
+    step(
         progress,
         f"decomposing a {n1} x {n2} x {ny} joint ({estimator}), correcting its bias "
         f"({sampling.correction}, {sampling.n_null} label permutations"
@@ -121,7 +121,7 @@ def analyze_many(
     """Decompose every pair of modalities and each against the others
     (:func:`pid.decompose_many`, with the same settings as :func:`analyze`; the pairs run
     where ``sweep`` says), and assemble the report (:func:`pid.report.many_report`)."""
-    _step(progress, f"decomposing the pairs of {len(modalities)} modalities ({estimator})")
+    step(progress, f"decomposing the pairs of {len(modalities)} modalities ({estimator})")
     result = decompose_many(
         modalities,
         y,
@@ -140,6 +140,7 @@ def analyze_many(
     return result, many_report(result, source=source, title=title)
 
 
-def _step(progress: bool, message: str) -> None:
+def step(progress: bool, message: str) -> None:
+    """Print ``pid: MESSAGE...`` to standard error where ``progress`` is on."""
     if progress:
         print(f"pid: {message}...", file=sys.stderr, flush=True)
