@@ -78,6 +78,29 @@ def test_bootstrap_on_processes_ray_and_dask_equals_the_serial_run(
     assert _bootstrap(codes, SweepOptions(backend="dask", address=dask_address)) == serial
 
 
+def test_many_inputs_on_processes_ray_and_dask_equal_the_serial_run(
+    codes, tmp_path, ray_runtime, dask_address
+):
+    from pid.inputs import resolve_inputs
+    from pid.workflows.inputs import analyze_inputs
+
+    for k in (1, 2, 10):
+        np.savez(tmp_path / f"layer_{k}.npz", x1=codes[0], x2=codes[1], y=(codes[2] + k) % 3)
+    inputs = resolve_inputs([str(tmp_path)])
+    sampling = SamplingOptions(n_null=4, n_bootstrap=10)
+
+    def run(sweep: SweepOptions) -> list:
+        _, report = analyze_inputs(inputs, sweep=sweep, sampling=sampling, seed=5)
+        return report.inputs["entries"]
+
+    serial = run(SweepOptions())
+    assert [entry["name"] for entry in serial] == ["layer_1", "layer_2", "layer_10"]
+    assert all(entry["intervals"] for entry in serial)
+    assert run(SweepOptions(n_jobs=2)) == serial
+    assert run(SweepOptions(backend="ray", n_jobs=2)) == serial
+    assert run(SweepOptions(backend="dask", address=dask_address)) == serial
+
+
 def test_zoo_seeds_on_two_processes_equal_the_serial_run():
     pytest.importorskip("torch")
     from pid.models import TrainConfig
