@@ -8,7 +8,8 @@ The rule (:func:`resolve_inputs`), which leaves every single dataset read as bef
 - One folder holding data files (:data:`pid.io.SUFFIXES`: ``.npz``, ``.csv``, ``.parquet``,
   ``.pt``, ``.safetensors``) and no ``.npy`` file is many inputs, one a data file; its other
   files (notes, logs), subfolders and hidden files are not inputs. A folder holding both
-  kinds is refused as ambiguous.
+  kinds is refused as ambiguous, and so is one holding neither but folders (a pattern names
+  the inputs in them).
 - A glob pattern (``*``, ``?`` or ``[...]``; quoted, so that pid expands it rather than the
   shell) that is not itself an existing path, or several paths (or patterns), are many
   inputs, even where a pattern matches one file. Each is a data file or a folder of ``.npy``
@@ -151,10 +152,16 @@ def _is_pattern(argument: str) -> bool:
 
 def _data_files(folder: Path) -> list[Path]:
     """The data files of a folder of many inputs; none where it holds ``.npy`` files (one
-    dataset). Refuses a folder holding both."""
+    dataset). Refuses a folder holding both, and one holding neither but folders."""
     entries = [entry for entry in folder.iterdir() if not entry.name.startswith(".")]
     arrays = sorted(entry.name for entry in entries if entry.suffix.lower() == ".npy")
     files = [e for e in entries if e.suffix.lower() in SUFFIXES and e.is_file()]
+    if not arrays and not files and any(entry.is_dir() for entry in entries):
+        raise ValueError(
+            f"DATA folder {str(folder)!r} holds folders, but no data file and no .npy file; "
+            f"pass the inputs in them as a quoted pattern ('{folder / '*'}' for folders of .npy "
+            f"files, '{folder / '*' / 'NAME.npz'}' for a file in each)."
+        )
     if arrays and files:
         raise ValueError(
             f"DATA folder {str(folder)!r} holds both .npy files ({', '.join(arrays[:3])}: one "

@@ -162,6 +162,7 @@ def _npy_beside(folder: Path) -> None:
         (["{d}/emb/none_*.npz"], None, "DATA pattern '{d}/emb/none_*.npz' matches no file"),
         (["{d}/emb"], _npy_beside, "holds both .npy files (x1.npy: one dataset) and 3 data"),
         (["{d}/emb/layer_1.npz", "{d}/emb/layer_1.npz"], None, "twice"),
+        (["{d}/runs"], None, "holds folders, but no data file and no .npy file; pass the"),
         (["{d}/emb", "{d}/other.npz"], None, "cannot be one of several inputs; pass its files"),
         (["{d}/emb/layer_1.npz", "{d}/missing.npz"], None, "'{d}/missing.npz' does not exist"),
         (["{d}/emb/layer_*.npz", "{d}/damaged.npz"], None, "{d}/damaged.npz: DATA file"),
@@ -186,6 +187,7 @@ def test_bad_inputs_exit_2_with_one_sentence_before_any_work(
     with_nan[0] = np.nan
     _save(data / "nan.npz", x1=with_nan, x2=codes, y=codes)
     (data / "damaged.npz").write_text("not an archive")
+    (data / "runs" / "ckpt_1").mkdir(parents=True)
     out = tmp_path / "out"
     command = ["compute", *(a.format(d=data) for a in arguments), "--quiet", "--out", str(out)]
     assert main(command) == 2

@@ -256,7 +256,7 @@ def inputs_report(
     None without a null model).
     ``provenance`` holds what the provenance of every input shares (the settings, the seed).
     The summary names the input where each term is largest, among those where it stands out
-    from the null model.
+    from the null model; the title, unless given, the first input and the last.
     """
     if not reports:
         raise ValueError("reports is empty; pass the report of at least one input.")
@@ -287,7 +287,7 @@ def inputs_report(
     names = [name for name, _ in reports]
     return Report(
         mode="inputs",
-        title=title or f"PID of {len(names)} inputs" + (f" ({source})" if source else ""),
+        title=title or f"PID of {len(names)} inputs, {names[0]} to {names[-1]}",
         summary=_inputs_summary(entries),
         estimator=reports[0][1].estimator,
         terms={},

@@ -223,10 +223,15 @@ def pairs_figure(report: Report) -> bytes:
     return _png(fig)
 
 
+#: The most inputs whose names label the axis of the figure across inputs.
+LABELED_INPUTS = 40
+
+
 def inputs_figure(report: Report) -> bytes:
     """R, U1, U2 and S of each of many inputs, one line a term across the inputs (in the
     report's order), with I(X1,X2;Y) dashed above them; the sampling intervals as error bars,
-    and an open marker where a term is at or below its null model's 95% quantile."""
+    and an open marker where a term is at or below its null model's 95% quantile. Beyond
+    :data:`LABELED_INPUTS` inputs, every few is named on the axis."""
     entries = report.inputs["entries"]
     count = len(entries)
     positions = np.arange(count)
@@ -259,10 +264,12 @@ def inputs_figure(report: Report) -> bytes:
             edgecolors=color,
             facecolors=["white" if q else color for q in quiet],
         )
-    rotation = 45 if count > 6 or max(len(name) for name in report.inputs["names"]) > 10 else 0
+    names = report.inputs["names"]
+    step = -(-count // LABELED_INPUTS)  # every step-th input labeled, at most LABELED_INPUTS
+    rotation = 45 if count > 6 or max(len(name) for name in names) > 10 else 0
     ax.set_xticks(
-        positions,
-        report.inputs["names"],
+        positions[::step],
+        names[::step],
         rotation=rotation,
         ha="right" if rotation else "center",
         fontsize=8,
