@@ -92,13 +92,13 @@ def factorcl_data(folder: Path) -> Path:
     return folder / "factorcl.npz"
 
 
-def trained_ef(data: Path) -> tuple[list[float], str]:
+def trained_ef(data: Path, batch_size: int = 32) -> tuple[list[float], str]:
     """The zoo's Python API on EF: its training losses per epoch, and its weights' digest."""
     from pid.models import TrainConfig, split_indices, train_model
 
     with np.load(data) as arrays:
         x1, x2, y = arrays["x1"], arrays["x2"], arrays["y"]
-    config = TrainConfig(hidden=16, batch_size=32, max_epochs=8, device="cpu")
+    config = TrainConfig(hidden=16, batch_size=batch_size, max_epochs=8, device="cpu")
     trained = train_model("EF", x1, x2, y, split_indices(len(y)), config)
     return [record["train_loss"] for record in trained.history], digest(trained.model)
 
@@ -140,8 +140,12 @@ def worker(folder: Path) -> None:
     terms = batch_terms()
     seen = [None] * dist.get_world_size()
     dist.all_gather_object(seen, {"ef": ef, "terms": terms})
+    try:  # one sample a minibatch cannot be shared by two processes
+        trained_ef(folder / "zoo.npz", batch_size=1)
+    except ValueError as error:
+        refusal = str(error)
     if main_process():
-        record = {"ef_losses": losses, "terms": terms, "processes": seen}
+        record = {"ef_losses": losses, "terms": terms, "processes": seen, "refusal": refusal}
         (folder / "worker.json").write_text(json.dumps(record))
 
 
@@ -217,6 +221,10 @@ def test_every_process_returns_the_same_model_and_the_steps_of_one_process(worke
     # Each process computes half of every minibatch; the averaged gradient is the
     # minibatch's, so the losses follow one process's to rounding (measured: 5e-8 relative).
     np.testing.assert_allclose(record["ef_losses"], alone["ef_losses"], rtol=1e-5)
+    assert record["refusal"] == (
+        "batch_size is 1, but the 2 processes torchrun started share each minibatch, a sample "
+        "or more each; pass batch_size of at least 2, or start fewer processes."
+    )
 
 
 @launcher

@@ -273,9 +273,10 @@ def train(
     if group.distributed:
         if size < group.world_size:
             raise ValueError(
-                f"a batch of {size} samples cannot be shared among the {group.world_size} "
-                f"processes torchrun started; pass batch_size and at least {group.world_size} "
-                "samples, or fewer processes."
+                f"batch_size is {batch_size} and x1 holds {len(a)} samples: a batch of {size} "
+                f"cannot be shared among the {group.world_size} processes torchrun started; "
+                f"pass batch_size and samples of at least {group.world_size}, or start fewer "
+                "processes."
             )
         size -= size % group.world_size  # equal parts: every process scores the same number
     candidates = Candidates(group.gather if group.distributed else None, group.rank)

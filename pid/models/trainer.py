@@ -183,6 +183,12 @@ def fit_model(
 
     config = config or TrainConfig()
     group = join_group(config.device)
+    if config.batch_size < group.world_size:
+        raise ValueError(
+            f"batch_size is {config.batch_size}, but the {group.world_size} processes torchrun "
+            "started share each minibatch, a sample or more each; pass batch_size of at least "
+            f"{group.world_size}, or start fewer processes."
+        )
     device = group.device
     model = model.to(device)
     group.broadcast(model)
