@@ -171,7 +171,8 @@ def join_group(device: str | torch.device = "auto") -> Group:
     :func:`pid.backend.resolve_device`'s device. Under torchrun, ``"auto"`` and ``"cuda"``
     mean the GPU numbered ``LOCAL_RANK`` (where CUDA is available; ``"cuda:N"`` must name that
     one) and the backend is NCCL beside gloo; ``"cpu"`` (or ``"auto"`` without CUDA) means
-    gloo. A process group already initialized (by your own script, say) is used as it is.
+    gloo. Under torchrun, a process group already initialized (by your own script, say) is
+    used as it is.
     """
     import torch
     import torch.distributed as dist
@@ -198,13 +199,21 @@ def join_group(device: str | torch.device = "auto") -> Group:
             dist.init_process_group("cpu:gloo,cuda:nccl", device_id=resolved)
         else:
             dist.init_process_group("gloo")
-        atexit.register(dist.destroy_process_group)
+        atexit.register(_leave)
     return Group(resolved, dist.get_rank(), dist.get_world_size())
 
 
 def main_process() -> bool:
     """Whether this process is rank 0 (or alone): the one that writes files and prints."""
     return _launch_value("RANK") in (None, 0)
+
+
+def _leave() -> None:
+    """Destroy the process group :func:`join_group` initialized, unless the script did."""
+    import torch.distributed as dist
+
+    if dist.is_initialized():
+        dist.destroy_process_group()
 
 
 def _device(device: str | torch.device, local_rank: int, world_size: int) -> torch.device:
