@@ -21,6 +21,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from pid.distributed import Group
 from pid.errors import SolverError
 from pid.information import LN2
 
@@ -125,6 +126,7 @@ def fit(
     unit: str = "epoch",
     postfix: Sequence[str] = ("loss",),
     progress: bool = False,
+    group: Group | None = None,
 ) -> Fitted:
     """Run ``run_epoch(k)`` for ``k = 1, ..., epochs``, stopping early on a held-out loss.
 
@@ -135,15 +137,23 @@ def fit(
     kept); once ``patience`` epochs pass without one, training stops, and ``model`` gets its
     best weights back. Without ``patience`` every epoch runs. ``after_epoch`` sees the history
     so far (to write a checkpoint, say); ``progress`` shows a bar with the ``postfix`` values.
+
+    With a ``group`` of several processes (:mod:`pid.distributed`), what the epoch and the
+    validation return is averaged over them before anything is decided, so every process
+    stops at the same epoch and keeps the same best one; only rank 0 shows progress.
     """
     fitted = Fitted()
     best_state: dict[str, torch.Tensor] | None = None
-    bar = tqdm(range(1, epochs + 1), desc=name, disable=not progress, leave=False)
+    shown = progress and (group is None or group.main)
+    bar = tqdm(range(1, epochs + 1), desc=name, disable=not shown, leave=False)
     for epoch in bar:
         start = time.perf_counter()
-        record: dict[str, float] = {"epoch": epoch, **run_epoch(epoch)}
+        values = run_epoch(epoch)
         if validate is not None:
-            record.update(validate())
+            values = {**values, **validate()}
+        if group is not None:
+            values = group.mean(values)
+        record: dict[str, float] = {"epoch": epoch, **values}
         record["seconds"] = time.perf_counter() - start
         value = record[monitor]
         if not math.isfinite(value):
@@ -177,6 +187,7 @@ def train_classifier(
     max_epochs: int,
     patience: int,
     generator: torch.Generator,
+    group: Group | None = None,
 ) -> tuple[nn.Module, dict[str, Any]]:
     """A classifier of ``labels`` from ``features``, in eval mode, and how its training went.
 
@@ -192,6 +203,10 @@ def train_classifier(
         The training and validation splits.
     generator : torch.Generator
         Source of the minibatch order (CPU), for repeatable runs.
+    group : Group, optional
+        The processes training the classifier together under torchrun
+        (:func:`pid.distributed.join_group`): each computes its part of every minibatch of
+        ``batch_size`` and the gradients are averaged; None trains in this process alone.
 
     Returns
     -------
@@ -200,7 +215,9 @@ def train_classifier(
     diagnostics : dict
         ``epochs`` run, ``best_epoch`` and the validation cross-entropy ``valid_loss_bits``.
     """
+    group = group or Group(features.device)
     model = mlp(features.shape[1], n_labels, hidden).to(features.device)
+    group.broadcast(model)
     optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
     loss_fn = nn.CrossEntropyLoss()
 
@@ -209,8 +226,12 @@ def train_classifier(
         order = train[torch.randperm(len(train), generator=generator)]
         for start in range(0, len(order), batch_size):
             batch = order[start : start + batch_size].to(features.device)
+            if len(batch) < group.world_size:
+                continue  # too few to share out among the processes
+            mine = group.shard(batch)
             optimizer.zero_grad()
-            loss_fn(model(features[batch]), labels[batch]).backward()
+            loss = loss_fn(model(features[mine]), labels[mine])
+            group.backward(loss, model.parameters(), len(mine) / len(batch))
             optimizer.step()
         return {}
 
@@ -229,7 +250,9 @@ def train_classifier(
         patience=patience,
         min_delta=1e-6,
         model=model,
+        group=group,
     )
+    group.broadcast(model)
     model.eval()
     return model, {
         "epochs": fitted.epochs,

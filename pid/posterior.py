@@ -28,7 +28,8 @@ Classifiers: on the CPU (``device=None``) scikit-learn's multinomial logistic re
 each modality (or the perceptron, ``PosteriorOptions.modality_classifiers``) and a ``tanh``
 perceptron (``PosteriorOptions.hidden``) for the pair, after
 standardizing and, above ``max_components`` features, projecting on principal components; on
-a torch device the perceptrons of :func:`pid.nn.train_classifier` for all three.
+a torch device the perceptrons of :func:`pid.nn.train_classifier` for all three, data-parallel
+when launched by torchrun (:mod:`pid.distributed`).
 """
 
 from __future__ import annotations
@@ -84,7 +85,8 @@ class PosteriorOptions:
         Share of the training folds held out to fit each classifier's temperature.
     device : str, optional
         ``None``: scikit-learn on the CPU. A torch device (``"cpu"``, ``"cuda"``, ``"auto"``):
-        torch perceptrons for all three classifiers.
+        torch perceptrons for all three classifiers (under torchrun each trained by all the
+        processes together, :mod:`pid.distributed`).
     learning_curve : bool
         Also train each classifier on half its samples, to estimate what finite training
         loses (module docstring); ``False`` saves that time and reports no deficit.
@@ -416,10 +418,11 @@ def _torch_classifier(options: PosteriorOptions, seed: int):
     def fit(x: np.ndarray, y: np.ndarray, n_labels: int):
         import torch
 
-        from pid.backend import resolve_device
+        from pid.distributed import join_group
         from pid.nn import train_classifier
 
-        device = resolve_device(options.device)
+        group = join_group(options.device)
+        device = group.device
         generator = torch.Generator().manual_seed(seed)
         torch.manual_seed(seed)
         order = torch.randperm(len(y), generator=generator)
@@ -438,6 +441,7 @@ def _torch_classifier(options: PosteriorOptions, seed: int):
             max_epochs=200,
             patience=20,
             generator=generator,
+            group=group,
         )
 
         def predict(z: np.ndarray) -> np.ndarray:

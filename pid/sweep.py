@@ -82,10 +82,22 @@ def run_sweep(
     to run it; each job holds everything it needs, seeds included, so the results are the
     same whatever the backend and the number of workers. ``progress`` shows a bar of the jobs
     done on stderr (labelled ``description``) once they take more than two seconds.
+
+    Under torchrun (:mod:`pid.distributed`) the jobs run in this process, one after the other:
+    its trainings are shared with the other processes torchrun started, so a sweep of several
+    workers is refused.
     """
     from tqdm.auto import tqdm
 
+    from pid.distributed import launched
+
     options = options or SweepOptions()
+    if launched() and not options.serial:
+        raise ValueError(
+            f"the sweep asks for {options.n_jobs} {options.backend} workers, but torchrun "
+            "started this process among several that train together; pass n_jobs=1 "
+            "(--jobs 1) under torchrun."
+        )
     jobs = list(jobs)
     bar = tqdm(total=len(jobs), desc=description, disable=not progress, leave=False, delay=2.0)
     with bar:

@@ -33,7 +33,8 @@ def add_parser(commands: Any) -> None:
         "factorcl-sup, without, by multimodal augmentations: factorcl-ssl), score a linear "
         "probe of the frozen representations on the test split, and write factorcl.pt "
         "(checkpoint, rewritten after every epoch) and factorcl.json (settings, accuracy, "
-        "per-epoch history).",
+        "per-epoch history). Under torchrun (torchrun --nproc_per_node N -m pid factorcl train "
+        "DATA ...) the processes share every batch and rank 0 writes the files.",
     )
     factorcl_train.add_argument("data", metavar="DATA", help="file or folder holding x1, x2, y")
     factorcl_train.add_argument(
@@ -136,6 +137,7 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from pid.discretize import bin_labels
+    from pid.distributed import main_process
     from pid.factorcl import linear_probe, train
     from pid.factorcl.probing import augmentation_effect, augmentation_warnings
     from pid.file_set import write_text_atomic
@@ -176,6 +178,8 @@ def run(args: argparse.Namespace) -> int:
         checkpoint=args.out / "factorcl.pt",
         progress=not args.quiet,
     )
+    if not main_process():
+        return 0  # rank 0 probes, writes and prints
     accuracy = linear_probe(
         model.features(x1[fit], x2[fit]), y[fit], model.features(x1[test], x2[test]), y[test]
     )

@@ -74,6 +74,7 @@ def add_parser(commands: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from pid.distributed import main_process
     from pid.heterogeneity import measure_heterogeneity
     from pid.io import load_modalities
     from pid.workflows.heterogeneity import summary_lines, write_heterogeneity
@@ -112,6 +113,8 @@ def _run(args: argparse.Namespace) -> int:
         config=config,
         progress=not args.quiet,
     )
+    if not main_process():
+        return 0  # under torchrun, rank 0 writes and prints
     print("\n".join(summary_lines(result)))
     paths = write_heterogeneity(result, args.out, source=str(args.data))
     print(f"wrote {', '.join(str(p) for p in paths.values())}")

@@ -58,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
     validation = None
     if args.validate is not None:
         require_torch("pid select --validate")
+        from pid.distributed import main_process
         from pid.io import load
         from pid.workflows.zoo import validate_selection
 
@@ -65,6 +66,8 @@ def run(args: argparse.Namespace) -> int:
         validation = validate_selection(
             selection, x1, x2, y, source=str(args.validate), progress=not args.quiet
         )
+        if not main_process():
+            return 0  # under torchrun, rank 0 writes and prints
     paths = write_selection(selection, args.out, source=str(args.report), validation=validation)
     shares = ", ".join(f"{t} {v:.0%}" for t, v in selection.shares.items())
     near = ", ".join(f"{name} (s = {s:.3f})" for name, s in selection.neighbors)

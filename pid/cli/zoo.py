@@ -33,7 +33,9 @@ def add_parser(commands: Any) -> None:
         description="Split DATA (x1, x2, y in any format pid compute reads) 60/20/20, train the "
         "chosen fusion models with early stopping, and write report.json (the dataset's PID and, "
         "under 'zoo', each model's accuracy, model PID and agreement), report.md, report.html "
-        "and predictions.npz (each model's test-set labels).",
+        "and predictions.npz (each model's test-set labels). Under torchrun (torchrun "
+        "--nproc_per_node N -m pid zoo train DATA ...) the processes train each model together "
+        "and rank 0 writes the files.",
     )
     train.add_argument("data", metavar="DATA", help="file or folder holding x1, x2 and y")
     train.add_argument(
@@ -87,6 +89,7 @@ def _train(args: argparse.Namespace) -> int:
 
     config = training_config(args, "pid zoo")
     from pid.discretize import bin_labels
+    from pid.distributed import main_process
     from pid.file_set import check_target
     from pid.io import load
     from pid.models import check_model_names
@@ -119,6 +122,8 @@ def _train(args: argparse.Namespace) -> int:
             sweep=sweep_options(args),
         )
         extra = {path.name: path.read_bytes() for path in sorted(Path(scratch).iterdir())}
+    if not main_process():
+        return 0  # rank 0 writes and prints
     extra["predictions.npz"] = predictions_npz(zoo, y)
     paths = write_report(report, args.out, extra=extra)
     print(_zoo_table(report.zoo))
@@ -127,6 +132,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _build_reference(args: argparse.Namespace) -> int:
+    from pid.distributed import main_process
     from pid.file_set import write_text_atomic
 
     config = training_config(args, "pid zoo")
@@ -140,6 +146,8 @@ def _build_reference(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         sweep=sweep_options(args),
     )
+    if not main_process():
+        return 0  # rank 0 writes and prints
     write_text_atomic(args.out, json.dumps(bank, indent=1, default=json_default))
     minutes = bank["timing"]["seconds"] / 60
     count = len(bank["datasets"])

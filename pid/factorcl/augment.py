@@ -91,14 +91,16 @@ def source_weights(
     terms that do not depend on ``j`` (masked entries carry nothing about ``x_j``). Row ``i``
     is the conditional ``p(x1, x2 | x1'_i, x2'_i)`` over the batch: weak augmentations put
     almost all of it on ``i`` itself, and the information two views share given the
-    augmentations is then close to zero. Needs ``noise > 0``.
+    augmentations is then close to zero. Needs ``noise > 0``. The sources may be more samples
+    than the views (the global batch of data-parallel training): ``w`` is then ``m x M``.
     """
     log_q = 0.0
     for augmented, x in zip(views, sources, strict=True):
         if augmented.noise <= 0:
             raise ValueError("the augmentation noise is 0; pass noise > 0 to weigh sources.")
-        keep = augmented.keep.expand_as(x).reshape(len(x), -1).to(x.dtype)
-        view, source = augmented.view.reshape(len(x), -1), x.reshape(len(x), -1)
+        rows = len(augmented.view)
+        keep = augmented.keep.expand_as(augmented.view).reshape(rows, -1).to(x.dtype)
+        view, source = augmented.view.reshape(rows, -1), x.reshape(len(x), -1)
         distance = (
             (keep * view**2).sum(dim=1, keepdim=True)
             - 2 * (keep * view) @ source.T

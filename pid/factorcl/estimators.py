@@ -8,6 +8,11 @@ anchor ``i`` from ``p(b | c_i)``, the distribution given the anchor's conditioni
 normalized here). Given a label, ``weights = same_class(y)`` (uniform over the anchor's
 class); given augmented views, :func:`pid.factorcl.augment.source_weights` (the posterior of
 each sample having produced the anchor's views).
+
+In data-parallel training a process scores its ``m`` anchors against the ``M`` samples of
+the whole global batch (:class:`pid.factorcl.critics.Candidates`): the score matrix is
+``m x M`` and anchor ``i``'s positive pair is column ``offset + i``, which every function here
+takes as ``offset``.
 """
 
 from __future__ import annotations
@@ -23,7 +28,17 @@ from pid.backend import resolve_device
 from pid.factorcl.critics import SeparableCritic
 
 
-def infonce(scores: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
+def positive_pairs(
+    rows: int, columns: int, offset: int = 0, device: torch.device | None = None
+) -> torch.Tensor:
+    """``mask[i, offset + i]``: where each of ``rows`` anchors meets its own pair among
+    ``columns`` candidates (the diagonal of a square batch)."""
+    return torch.eye(rows, columns, dtype=torch.bool, device=device).roll(offset, dims=1)
+
+
+def infonce(
+    scores: torch.Tensor, weights: torch.Tensor | None = None, offset: int = 0
+) -> torch.Tensor:
     """The InfoNCE lower bound, thesis Eq. 4.10 (Eqs. 4.13, 4.15 with ``weights``).
 
     ``I_NCE = mean_i [ f(a_i, b_i) - log sum_j w_ij exp f(a_i, b_j) ]``
@@ -31,19 +46,22 @@ def infonce(scores: torch.Tensor, weights: torch.Tensor | None = None) -> torch.
     with ``w_ij = 1/m`` unconditionally and otherwise row ``i`` of ``weights`` normalized to
     sum to 1 (the anchor itself always counts, as in the unconditional form). It is at most
     ``-log w_ii``, ``log m`` unconditionally: a batch cannot certify more. Maximizing it over
-    ``f`` trains the critic towards ``f* = log p(a | b, c) + c'(a)``.
+    ``f`` trains the critic towards ``f* = log p(a | b, c) + c'(a)``. With ``m`` anchors
+    against ``M`` candidates, the pairs are ``(i, offset + i)`` and ``m`` above is ``M``.
     """
     if weights is None:
         log_mean = torch.logsumexp(scores, dim=1) - math.log(scores.shape[1])
     else:
-        eye = torch.eye(len(scores), dtype=torch.bool, device=scores.device)
+        eye = positive_pairs(*scores.shape, offset, scores.device)
         weights = torch.where(eye & (weights <= 0), 1.0, weights.to(scores.dtype))
         log_w = (weights / weights.sum(dim=1, keepdim=True)).log()
         log_mean = torch.logsumexp(scores + log_w, dim=1)
-    return (scores.diagonal() - log_mean).mean()
+    return (scores.diagonal(offset) - log_mean).mean()
 
 
-def nce_club(scores: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
+def nce_club(
+    scores: torch.Tensor, weights: torch.Tensor | None = None, offset: int = 0
+) -> torch.Tensor:
     """The NCE-CLUB upper bound, thesis Eq. 4.11 (Eqs. 4.14, 4.16 with ``weights``).
 
     ``I_NCE-CLUB = mean_i f(a_i, b_i) - mean_i sum_j w_ij f(a_i, b_j)``
@@ -52,26 +70,34 @@ def nce_club(scores: torch.Tensor, weights: torch.Tensor | None = None) -> torch
     ``f* = log p(a | b) + c(a)`` the ``c(a)`` terms cancel and this is CLUB's upper bound,
     ``I(A; B) <= E_p(a,b)[log p(a|b)] - E_p(a)p(b)[log p(a|b)]`` (Eq. 4.12). Unconditionally
     ``w_ij = 1/(m - 1)`` for ``j != i``; otherwise row ``i`` of ``weights`` normalized. Anchors
-    whose row holds no weight are left out of the second mean.
+    whose row holds no weight are left out of the second mean. Pairs as in :func:`infonce`.
     """
     if weights is None:
-        weights = ~torch.eye(len(scores), dtype=torch.bool, device=scores.device)
+        weights = ~positive_pairs(*scores.shape, offset, scores.device)
     weights = weights.to(scores.dtype)
     totals = weights.sum(dim=1)
     has_negative = totals > 0
     negative_means = (scores * weights).sum(dim=1)[has_negative] / totals[has_negative]
-    return scores.diagonal().mean() - negative_means.mean()
+    return scores.diagonal(offset).mean() - negative_means.mean()
 
 
-def same_class(labels: torch.Tensor) -> torch.Tensor:
-    """``weights[i, j] = 1[labels[i] == labels[j]]``: negatives drawn from ``p(x2 | y)``."""
-    return (labels[:, None] == labels[None, :]).float()
+def same_class(labels: torch.Tensor, candidates: torch.Tensor | None = None) -> torch.Tensor:
+    """``weights[i, j] = 1[labels[i] == candidates[j]]``: negatives drawn from ``p(x2 | y)``.
+
+    ``candidates`` are the labels of the columns, ``labels`` themselves by default.
+    """
+    others = labels if candidates is None else candidates
+    return (labels[:, None] == others[None, :]).float()
 
 
-def other_of_class(labels: torch.Tensor) -> torch.Tensor:
-    """:func:`same_class` without the anchor itself: NCE-CLUB's negatives given ``y``."""
-    eye = torch.eye(len(labels), dtype=torch.bool, device=labels.device)
-    return ((labels[:, None] == labels[None, :]) & ~eye).float()
+def other_of_class(
+    labels: torch.Tensor, candidates: torch.Tensor | None = None, offset: int = 0
+) -> torch.Tensor:
+    """:func:`same_class` without the anchor itself (column ``offset + i`` of row ``i``):
+    NCE-CLUB's negatives given ``y``."""
+    others = labels if candidates is None else candidates
+    eye = positive_pairs(len(labels), len(others), offset, labels.device)
+    return ((labels[:, None] == others[None, :]) & ~eye).float()
 
 
 def mi_bounds(

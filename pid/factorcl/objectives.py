@@ -20,18 +20,30 @@ fitted by their own InfoNCE objective in separate steps (:meth:`FactorCLObjectiv
 the encoders then minimize the upper bound they give. OurCL is the same objective without
 factorization (``Z_S1 = Z_U1 = Z_1``). A factorized objective may add
 ``-lambda (I_NCE-CLUB(Z_S1; Z_U1) + I_NCE-CLUB(Z_S2; Z_U2))`` (:class:`CriticSettings`).
+
+In data-parallel training (:mod:`pid.distributed`) each process holds its part of the batch
+and its anchors are scored against the whole global batch
+(:class:`~pid.factorcl.critics.Candidates`, carried by :class:`Condition` or passed to
+:class:`CrossModalObjective`): every estimator then sees the negatives of the global batch,
+as in one process, and the gathering hands the gradients back to the process they belong to.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from pid.factorcl.critics import SeparableCritic
-from pid.factorcl.estimators import infonce, nce_club, other_of_class, same_class
+from pid.factorcl.critics import Candidates, SeparableCritic
+from pid.factorcl.estimators import (
+    infonce,
+    nce_club,
+    other_of_class,
+    positive_pairs,
+    same_class,
+)
 
 Batch = dict[str, torch.Tensor]
 
@@ -135,21 +147,25 @@ class FactorCLObjective(nn.Module):
         given_s, given_u = self._given(condition)
         task1, task2 = self._tasks(condition)
         nce_weights, club_weights = condition.weights
+        c = condition.candidates
+        at = c.offset(len(s1))
         out = {
-            "nce_shared": infonce(self.nce_shared(s1, s2)),
+            "nce_shared": infonce(self.nce_shared(s1, s2, c), offset=at),
             "club_shared_given": nce_club(
-                self.club_shared_given(*_join(s1, s2, given_s)), club_weights
+                self.club_shared_given(*_join(s1, s2, given_s), c), club_weights, at
             ),
-            "nce_task1": infonce(self.nce_task1(u1, task1)),
-            "nce_task2": infonce(self.nce_task2(u2, task2)),
-            "club_unique": nce_club(self.club_unique(u1, u2)),
+            "nce_task1": infonce(self.nce_task1(u1, task1, c), offset=at),
+            "nce_task2": infonce(self.nce_task2(u2, task2, c), offset=at),
+            "club_unique": nce_club(self.club_unique(u1, u2, c), offset=at),
             "nce_unique_given": infonce(
-                self.nce_unique_given(*_join(u1, u2, given_u)), nce_weights
+                self.nce_unique_given(*_join(u1, u2, given_u), c), nce_weights, at
             ),
         }
         if self.factorized:
             first, second = self.club_factors
-            out["club_factors"] = nce_club(first(s1, u1)) + nce_club(second(s2, u2))
+            out["club_factors"] = nce_club(first(s1, u1, c), offset=at) + nce_club(
+                second(s2, u2, c), offset=at
+            )
         return out
 
     def forward(self, z: Batch, condition: Condition) -> tuple[torch.Tensor, dict[str, float]]:
@@ -176,11 +192,14 @@ class FactorCLObjective(nn.Module):
         s1, u1, s2, u2 = self._factors(z)
         given_s, _ = self._given(condition)
         nce_weights, _ = condition.weights
-        total = infonce(self.club_shared_given(*_join(s1, s2, given_s)), nce_weights)
-        total = total + infonce(self.club_unique(u1, u2))
+        c = condition.candidates
+        at = c.offset(len(s1))
+        total = infonce(self.club_shared_given(*_join(s1, s2, given_s), c), nce_weights, at)
+        total = total + infonce(self.club_unique(u1, u2, c), offset=at)
         if self.factorized:
             first, second = self.club_factors
-            total = total + infonce(first(s1, u1)) + infonce(second(s2, u2))
+            total = total + infonce(first(s1, u1, c), offset=at)
+            total = total + infonce(second(s2, u2, c), offset=at)
         return -total
 
     def _factors(self, z: Batch) -> tuple[torch.Tensor, ...]:
@@ -218,28 +237,38 @@ class Condition:
     without the anchor (:func:`~pid.factorcl.estimators.same_class`,
     :func:`~pid.factorcl.estimators.other_of_class`); given augmentations, the posterior over
     the batch of having produced the anchor's views
-    (:func:`~pid.factorcl.augment.source_weights`), for both.
+    (:func:`~pid.factorcl.augment.source_weights`), for both. ``candidates`` are the samples
+    the anchors are scored against: the batch itself in one process, the global batch in
+    data-parallel training (the weights' columns run over them).
     """
 
     labels: torch.Tensor | None = None
     augmented: Batch | None = None
     weights: tuple[torch.Tensor | None, torch.Tensor | None] = (None, None)
+    candidates: Candidates = field(default_factory=Candidates)
 
     @classmethod
-    def of_labels(cls, labels: torch.Tensor) -> Condition:
+    def of_labels(cls, labels: torch.Tensor, candidates: Candidates | None = None) -> Condition:
         """Conditioning on class labels (Eqs. 4.13, 4.14)."""
-        return cls(labels=labels, weights=(same_class(labels), other_of_class(labels)))
+        candidates = candidates or Candidates()
+        others = candidates(labels)
+        at = candidates.offset(len(labels))
+        weights = (same_class(labels, others), other_of_class(labels, others, at))
+        return cls(labels=labels, weights=weights, candidates=candidates)
 
     @classmethod
-    def of_views(cls, augmented: Batch, sources: torch.Tensor) -> Condition:
+    def of_views(
+        cls, augmented: Batch, sources: torch.Tensor, candidates: Candidates | None = None
+    ) -> Condition:
         """Conditioning on the augmented pair, whose representations are ``augmented`` and
-        whose source weights are ``sources`` (Eqs. 4.15, 4.16)."""
-        return cls(augmented=augmented, weights=(sources, sources))
+        whose source weights are ``sources``, anchors by candidates (Eqs. 4.15, 4.16)."""
+        candidates = candidates or Candidates()
+        return cls(augmented=augmented, weights=(sources, sources), candidates=candidates)
 
     def detached(self) -> Condition:
         """The same condition with the augmented representations cut from the graph."""
         augmented = None if self.augmented is None else _detached(self.augmented)
-        return Condition(self.labels, augmented, self.weights)
+        return Condition(self.labels, augmented, self.weights, self.candidates)
 
 
 def _join(
@@ -283,19 +312,30 @@ class CrossModalObjective(nn.Module):
         )
 
     def forward(
-        self, z: Batch, z_aug: Batch | None, labels: torch.Tensor | None
+        self,
+        z: Batch,
+        z_aug: Batch | None,
+        labels: torch.Tensor | None,
+        candidates: Candidates | None = None,
     ) -> tuple[torch.Tensor, dict[str, float]]:
-        """The loss of one batch, and no separate parts."""
+        """The loss of one batch, and no separate parts; the anchors are scored against
+        ``candidates`` (the batch itself by default)."""
+        c = candidates or Candidates()
+        t = self.temperature
         p1, p2 = self._project(z)
         if self.method == "supcon":
             both = torch.cat([p1, p2])
-            return supcon_loss(both, torch.cat([labels, labels]), self.temperature), {}
-        scores = p1 @ p2.T / self.temperature
-        loss = -(infonce(scores) + infonce(scores.T)) / 2
+            return supcon_loss(both, torch.cat([labels, labels]), t, c), {}
+        at = c.offset(len(p1))
+        scores = p1 @ c(p2).T / t
+        forward = infonce(scores, offset=at)
+        # Z2's anchors against Z1: the transpose, when the candidates are the batch itself.
+        reverse = scores.T if c.gather is None else p2 @ c(p1).T / t
+        loss = -(forward + infonce(reverse, offset=at)) / 2
         if self.method == "cross-self":
             a1, a2 = self._project(z_aug)
-            loss = loss - infonce(p1 @ a1.T / self.temperature)
-            loss = loss - infonce(p2 @ a2.T / self.temperature)
+            loss = loss - infonce(p1 @ c(a1).T / t, offset=at)
+            loss = loss - infonce(p2 @ c(a2).T / t, offset=at)
         return loss, {}
 
     def _project(self, z: Batch) -> tuple[torch.Tensor, torch.Tensor]:
@@ -305,16 +345,23 @@ class CrossModalObjective(nn.Module):
         )
 
 
-def supcon_loss(features: torch.Tensor, labels: torch.Tensor, temperature: float) -> torch.Tensor:
+def supcon_loss(
+    features: torch.Tensor,
+    labels: torch.Tensor,
+    temperature: float,
+    candidates: Candidates | None = None,
+) -> torch.Tensor:
     """Supervised contrastive loss of L2-normalized ``features`` (Khosla et al. 2020).
 
     ``L = -mean_i (1/|P(i)|) sum_{p in P(i)} log( exp(s_ip / t) / sum_{a != i} exp(s_ia / t) )``
     with ``P(i)`` the other samples of ``i``'s class; anchors without positives are skipped.
+    ``a`` and ``p`` run over ``candidates`` (the batch itself by default).
     """
-    scores = features @ features.T / temperature
-    self_pairs = torch.eye(len(scores), dtype=torch.bool, device=scores.device)
+    c = candidates or Candidates()
+    scores = features @ c(features).T / temperature
+    self_pairs = positive_pairs(*scores.shape, c.offset(len(features)), scores.device)
     log_prob = scores - torch.logsumexp(scores.masked_fill(self_pairs, -torch.inf), dim=1)[:, None]
-    positives = same_class(labels).bool() & ~self_pairs
+    positives = same_class(labels, c(labels)).bool() & ~self_pairs
     counts = positives.sum(dim=1)
     has = counts > 0
     per_anchor = (log_prob * positives).sum(dim=1)[has] / counts[has]

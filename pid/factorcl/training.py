@@ -11,6 +11,7 @@ the representations held fixed, then the encoders and lower-bound critics take o
 from __future__ import annotations
 
 import io
+import math
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ import torch
 from numpy.typing import ArrayLike
 
 from pid.backend import resolve_device
+from pid.distributed import join_group
 from pid.factorcl.augment import (
     AugmentedView,
     augment,
@@ -28,6 +30,7 @@ from pid.factorcl.augment import (
     source_weights,
     unique_augment,
 )
+from pid.factorcl.critics import Candidates
 from pid.factorcl.networks import ContrastiveNet
 from pid.factorcl.objectives import (
     Condition,
@@ -264,9 +267,21 @@ def train(
     critics = critics or CriticSettings.for_method(method)
     critics.check()
 
-    torch_device = resolve_device(device)
+    group = join_group(device)
+    torch_device = group.device
+    size = min(batch_size, len(a))
+    if group.distributed:
+        if size < group.world_size:
+            raise ValueError(
+                f"batch_size is {batch_size} and x1 holds {len(a)} samples: a batch of {size} "
+                f"cannot be shared among the {group.world_size} processes torchrun started; "
+                f"pass batch_size and samples of at least {group.world_size}, or start fewer "
+                "processes."
+            )
+        size -= size % group.world_size  # equal parts: every process scores the same number
+    candidates = Candidates(group.gather if group.distributed else None, group.rank)
     torch.manual_seed(seed)
-    generator = torch.Generator(device=torch_device).manual_seed(seed)
+    generator = torch.Generator(device=torch_device).manual_seed(group.seed(seed))
     order = torch.Generator().manual_seed(seed)
     mean = tuple(_feature_mean(v) for v in (a, b))
     std = tuple(_feature_std(v) for v in (a, b))
@@ -293,12 +308,15 @@ def train(
     }
     net = _network(method, config).to(torch_device)
     objective = _objective(method, config).to(torch_device)
+    group.broadcast(net)
+    group.broadcast(objective)
     model = ContrastiveModel(net=net, method=method, config=config, mean=mean, std=std)
     alternating = isinstance(objective, FactorCLObjective)
     main_params = [*net.parameters()]
     if alternating:
         main_params += objective.lower_bound_parameters()
-        critic_optimizer = torch.optim.Adam(objective.upper_bound_critics(), lr=learning_rate)
+        critic_params = objective.upper_bound_critics()
+        critic_optimizer = torch.optim.Adam(critic_params, lr=learning_rate)
     else:
         main_params += [*objective.parameters()]
     optimizer = torch.optim.Adam(main_params, lr=learning_rate)
@@ -319,12 +337,11 @@ def train(
         batch_labels: torch.Tensor | None,
     ) -> Condition:
         if batch_labels is not None:
-            return Condition.of_labels(batch_labels)
+            return Condition.of_labels(batch_labels, candidates)
         with torch.no_grad():
             weights = source_weights(augmented, sources)
-        return Condition.of_views(z_aug, weights)
+        return Condition.of_views(z_aug, weights, candidates)
 
-    size = min(batch_size, len(a))
     n_batches = max(len(a) // size, 1)
 
     def run_epoch(epoch: int) -> dict[str, float]:
@@ -333,32 +350,33 @@ def train(
         totals: dict[str, float] = {}
         for k in range(n_batches):
             idx = permutation[k * size : (k + 1) * size]
-            i1, i2 = t1[idx], t2[idx]
-            batch_labels = None if t_labels is None else t_labels[idx]
+            mine = group.shard(idx)  # this process's anchors; the candidates are all of idx
+            i1, i2 = t1[mine], t2[mine]
+            batch_labels = None if t_labels is None else t_labels[mine]
             augmented = views(i1, i2)
             z = net(i1, i2)
             z_aug = None if augmented is None else net(*(a.view for a in augmented))
             if alternating:
-                given = condition(z_aug, augmented, (i1, i2), batch_labels)
+                given = condition(z_aug, augmented, (t1[idx], t2[idx]), batch_labels)
                 for _ in range(critics.steps):
                     critic_optimizer.zero_grad()
-                    objective.critic_loss(z, given).backward()
+                    group.backward(objective.critic_loss(z, given), critic_params)
                     critic_optimizer.step()
                 loss, parts = objective(z, given)
             else:
-                loss, parts = objective(z, z_aug, batch_labels)
-            if not torch.isfinite(loss):
-                return {"loss": loss.item()}  # fit refuses it: training diverged
+                loss, parts = objective(z, z_aug, batch_labels, candidates)
             optimizer.zero_grad()
-            loss.backward()
+            value = group.backward(loss, main_params)
+            if not math.isfinite(value):
+                return {"loss": value}  # fit refuses it: training diverged
             optimizer.step()
-            for key, value in {"loss": loss.item(), **parts}.items():
-                totals[key] = totals.get(key, 0.0) + value / n_batches
+            for key, part in {"loss": value, **parts}.items():
+                totals[key] = totals.get(key, 0.0) + part / n_batches
         return totals
 
     def save(fitted: Fitted) -> None:
         model.history = fitted.history
-        if checkpoint is not None:
+        if checkpoint is not None and group.main:
             states = {"objective": objective.state_dict(), "optimizer": optimizer.state_dict()}
             _save_checkpoint(checkpoint, model, objective=states, epoch=fitted.epochs)
 
@@ -369,7 +387,9 @@ def train(
         advice="lower learning_rate or raise temperature",
         after_epoch=save,
         progress=progress,
+        group=group,
     )
+    group.broadcast(net)
     net.eval()
     return model
 

@@ -7,11 +7,12 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from pid.backend import resolve_device
+if TYPE_CHECKING:
+    from pid.distributed import Group
 
 #: The fewest samples :func:`split_indices` splits (at least 4 each for validation and test).
 MIN_SAMPLES = 20
@@ -25,7 +26,8 @@ class TrainConfig:
     cross-entropy on the validation split is measured, and training stops once it has not
     improved for ``patience`` epochs (or after ``max_epochs``); the weights of the best epoch
     are kept. ``device="auto"`` uses CUDA when present; ``seed`` fixes the initialization and
-    the minibatch order.
+    the minibatch order. Under torchrun the processes share every minibatch of ``batch_size``
+    (:mod:`pid.distributed`).
     """
 
     hidden: int = 32
@@ -129,10 +131,11 @@ def train_model(
     per feature. Early stopping reads ``split["val"]`` (see :class:`TrainConfig`; its defaults
     when ``config`` is None; the loop is :func:`fit_model`'s). With ``checkpoint``, the best
     weights, the configuration and the standardization are saved there (``torch.save``,
-    written whole). ``progress`` shows a bar over epochs.
+    written whole; under torchrun by rank 0 alone). ``progress`` shows a bar over epochs.
     """
     import torch
 
+    from pid.distributed import join_group
     from pid.models.fusion import build_model
 
     config = config or TrainConfig()
@@ -140,7 +143,7 @@ def train_model(
     n_classes = int(y.max()) + 1
     model = build_model(name, x1.shape[1:], x2.shape[1:], n_classes, config.hidden)
     trained = fit_model(model, [x1, x2], y, split, config, name=name.upper(), progress=progress)
-    if checkpoint is not None:
+    if checkpoint is not None and join_group(config.device).main:
         _save_checkpoint(checkpoint, trained.model, name, config, trained.scaling, n_classes)
     return trained
 
@@ -165,15 +168,30 @@ def fit_model(
     so frozen ones stay put) minimizes the loss; training stops early on the cross-entropy of
     ``split["val"]`` (see :class:`TrainConfig`), keeping the weights of the best epoch. The
     initialization is the caller's: seed torch before building the model.
+
+    Launched by torchrun, the processes train the model together
+    (:func:`pid.distributed.join_group` on ``config.device``): each computes its part of every
+    minibatch of ``config.batch_size`` (the same order on every process), the gradients are
+    averaged, and every process returns the same model, starting from rank 0's
+    initialization.
     """
     import torch
 
+    from pid.distributed import join_group
     from pid.information import LN2
     from pid.nn import fit
 
     config = config or TrainConfig()
-    device = resolve_device(config.device)
+    group = join_group(config.device)
+    if config.batch_size < group.world_size:
+        raise ValueError(
+            f"batch_size is {config.batch_size}, but the {group.world_size} processes torchrun "
+            "started share each minibatch, a sample or more each; pass batch_size of at least "
+            f"{group.world_size}, or start fewer processes."
+        )
+    device = group.device
     model = model.to(device)
+    group.broadcast(model)
     scaling = [_scaling(x[split["train"]]) for x in inputs]
     tensors = {
         part: [
@@ -190,7 +208,7 @@ def fit_model(
     generator = torch.Generator().manual_seed(config.seed)
 
     def run_epoch(epoch: int) -> dict[str, float]:
-        loss = _epoch(model, optimizer, tensors["train"], config.batch_size, generator)
+        loss = _epoch(model, optimizer, tensors["train"], config.batch_size, generator, group)
         return {"train_loss": loss}
 
     def validate() -> dict[str, float]:
@@ -210,7 +228,9 @@ def fit_model(
         model=model,
         postfix=("val_loss", "val_accuracy"),
         progress=progress,
+        group=group,
     )
+    group.broadcast(model)
     _, val_acc = _evaluate(model, tensors["val"])
     test_loss, _ = _evaluate(model, tensors["test"])
     predictions = _predict(model, tensors["test"][:-1]).cpu().numpy()
@@ -243,22 +263,29 @@ def _apply(x: np.ndarray, scaling: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
     return (x - mean) / std
 
 
-def _epoch(model: Any, optimizer: Any, data: list[Any], batch_size: int, generator: Any) -> float:
-    """One pass over the training split in a random order; returns the mean loss."""
+def _epoch(
+    model: Any, optimizer: Any, data: list[Any], batch_size: int, generator: Any, group: Group
+) -> float:
+    """One pass over the training split in a random order, each minibatch shared out among
+    the processes of ``group``; returns the mean loss."""
     import torch
 
     model.train()
     *inputs, y = data
     order = torch.randperm(len(y), generator=generator).to(y.device)
-    total = 0.0
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    total, seen = 0.0, 0
     for start in range(0, len(y), batch_size):
         batch = order[start : start + batch_size]
-        loss = model.loss(*(x[batch] for x in inputs), y[batch])
+        if len(batch) < group.world_size:
+            continue  # too few to share out among the processes
+        mine = group.shard(batch)
+        loss = model.loss(*(x[mine] for x in inputs), y[mine])
         optimizer.zero_grad()
-        loss.backward()
+        total += group.backward(loss, trainable, len(mine) / len(batch)) * len(batch)
+        seen += len(batch)
         optimizer.step()
-        total += float(loss.detach()) * len(batch)
-    return total / len(y)
+    return total / seen
 
 
 def _evaluate(model: Any, data: list[Any]) -> tuple[float, float]:

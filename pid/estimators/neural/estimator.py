@@ -29,8 +29,8 @@ import itertools
 import time
 import warnings
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import asdict, dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -38,6 +38,9 @@ from numpy.typing import ArrayLike
 from pid.information import conditional_distribution
 from pid.result import PIDResult
 from pid.validation import discrete_values
+
+if TYPE_CHECKING:
+    from pid.posterior import PosteriorOptions
 
 #: Keys of the ``posteriors`` mapping: ``p(y|x1)``, ``p(y|x2)`` and ``p(y|x1,x2)``.
 POSTERIOR_KEYS = ("x1", "x2", "joint")
@@ -142,6 +145,7 @@ def batch(
     *,
     posteriors: Mapping[str, ArrayLike] | None = None,
     config: BatchConfig | None = None,
+    posterior: PosteriorOptions | None = None,
     device: str = "auto",
     seed: int = 0,
     progress: bool = False,
@@ -168,8 +172,16 @@ def batch(
         ``cross-fitted``.
     config : BatchConfig, optional
         Training and read-off settings; the defaults of :class:`BatchConfig` when None.
+    posterior : PosteriorOptions, optional
+        How the cross-fitted posteriors are learned (without ``posteriors``, for features):
+        by default torch classifiers on ``device`` where it is a GPU, scikit-learn's on the
+        CPU; ``PosteriorOptions(device="cpu")`` takes the torch classifiers on the CPU. BATCH
+        takes the posteriors as they are: its ``learning_curve`` is not used.
     device : str
         ``"auto"`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ...
+        Launched by torchrun (:mod:`pid.distributed`), the torch classifiers are trained by
+        all the processes together, each on its part of every minibatch; the coupling is
+        trained by each, and every process returns rank 0's result.
     seed : int
         Seeds initialization, splits and batch order; runs on CPU are repeatable.
     progress : bool
@@ -202,7 +214,7 @@ def batch(
     """
     import torch
 
-    from pid.backend import resolve_device
+    from pid.distributed import join_group
     from pid.estimators.neural import coupling
     from pid.posterior import MIN_SAMPLES, PosteriorOptions, encode_posteriors
 
@@ -214,7 +226,8 @@ def batch(
     source = "given" if posteriors is not None else "cross-fitted"
     discrete = codes1 is not None and codes2 is not None
     config = config or BatchConfig()
-    dev = resolve_device(device)
+    group = join_group(device)
+    dev = group.device
     diagnostics: dict[str, Any] = {"device": str(dev), "seed": seed, "amp": config.amp}
     if posteriors is None and discrete:
         # Discrete codes: the empirical posteriors are exact, no classifier needed.
@@ -227,10 +240,10 @@ def batch(
                 "codes."
             )
         # The cross-fitted posteriors of pid.posterior, with the classifiers on the device
-        # where it is a GPU (scikit-learn on the CPU otherwise).
+        # where it is a GPU (scikit-learn on the CPU otherwise) unless posterior says.
         # BATCH takes the posteriors as they are: no training deficits to estimate.
         device_name = str(dev) if dev.type == "cuda" else None
-        options = PosteriorOptions(device=device_name, learning_curve=False)
+        options = replace(posterior or PosteriorOptions(device=device_name), learning_curve=False)
         encoding = encode_posteriors(x1, x2, y, options=options, seed=seed, progress=progress)
         posteriors = {key: encoding.posteriors[key] for key in POSTERIOR_KEYS}
         diagnostics["classifiers"] = encoding.settings()
@@ -324,7 +337,8 @@ def batch(
         "features": {"x1": kind1, "x2": kind2},
         "posteriors": source,
     }
-    return PIDResult(**terms, estimator="batch", diagnostics=diagnostics, provenance=provenance)
+    result = PIDResult(**terms, estimator="batch", diagnostics=diagnostics, provenance=provenance)
+    return group.share(result)
 
 
 def empirical_posteriors(x1: ArrayLike, x2: ArrayLike, y: ArrayLike) -> dict[str, np.ndarray]:
