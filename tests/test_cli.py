@@ -290,3 +290,16 @@ def test_running_out_of_memory_exits_2_with_one_sentence(and_npz, tmp_path, caps
         "values per variable, or free memory and run it again."
     ]
     assert not (tmp_path / "o").exists()
+
+
+def test_an_npz_with_a_damaged_directory_is_one_sentence(tmp_path, capsys):
+    path = tmp_path / "damaged.npz"
+    np.savez(path, x1=np.arange(20) % 2, x2=np.arange(20) % 3, y=np.arange(20) % 2)
+    raw = bytearray(path.read_bytes())
+    start = raw.rfind(b"PK\x01\x02")  # the last entry of the central directory
+    raw[start : start + 4] = b"XXXX"
+    path.write_bytes(bytes(raw))
+    assert main(["compute", str(path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "damaged.npz is damaged or not an .npz archive" in err and err.count("\n") == 1
+    assert not (tmp_path / "out").exists()
