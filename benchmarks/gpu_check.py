@@ -28,6 +28,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from pid.factorcl import METHODS
+from pid.models.fusion import MODELS
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -179,31 +182,9 @@ CHECKS = [
     Check("BATCH on noisy XOR samples (against exact)", batch_xor, 0.1, batch_exact),
     *(
         Check(f"FactorCL {method} (probe accuracy)", factorcl_method(method), 0.1)
-        for method in (
-            "factorcl-sup",
-            "factorcl-ssl",
-            "ourcl-sup",
-            "ourcl-ssl",
-            "simclr",
-            "cross-self",
-            "supcon",
-        )
+        for method in METHODS
     ),
-    *(
-        Check(f"zoo {name} (test accuracy)", zoo_family(name), 0.1)
-        for name in (
-            "EF",
-            "ADDITIVE",
-            "AGREE",
-            "ALIGN",
-            "ELEM",
-            "TENSOR",
-            "MI",
-            "MULT",
-            "LOWER",
-            "REC",
-        )
-    ),
+    *(Check(f"zoo {name} (test accuracy)", zoo_family(name), 0.1) for name in MODELS),
     Check("collect_outputs", collect, 1e-4),
     Check("posterior encoding, bias-corrected decompose", posterior_corrected, 0.05),
 ]

@@ -9,6 +9,7 @@ data (thesis Table 4.1) with a Gaussian lower bound from a linear probe.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -27,13 +28,37 @@ def linear_probe(
     The scaler and the classifier are fitted on the training split only (L2 penalty
     ``C = 1``, lbfgs); the returned number is the fraction of test labels predicted exactly.
     """
+    probe = logistic_probe(max_iter)
+    probe.fit(np.asarray(train_features), np.asarray(train_labels))
+    return float(probe.score(np.asarray(test_features), np.asarray(test_labels)))
+
+
+def logistic_probe(max_iter: int = 2000) -> Any:
+    """An unfitted scikit-learn pipeline: standardization, then a logistic regression (L2
+    penalty ``C = 1``, lbfgs); the probe of :func:`linear_probe` and of label targets in
+    :func:`pid.factorcl.probing.probe`."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=max_iter))
-    probe.fit(np.asarray(train_features), np.asarray(train_labels))
-    return float(probe.score(np.asarray(test_features), np.asarray(test_labels)))
+    return make_pipeline(StandardScaler(), LogisticRegression(max_iter=max_iter))
+
+
+def ridge_predict(
+    train_x: np.ndarray, train_y: np.ndarray, x: np.ndarray, ridge: float = 1e-3
+) -> np.ndarray:
+    """A ridge regression of ``train_y`` on ``train_x`` applied to ``x``.
+
+    ``y ~ A x + c`` fitted on centred data, ``A = (X^T X + lambda I)^-1 X^T Y`` with
+    ``lambda = ridge * trace(X^T X) / d`` (at least 1e-12, so that constant inputs still
+    solve).
+    """
+    mean_x, mean_y = train_x.mean(axis=0), train_y.mean(axis=0)
+    centred = train_x - mean_x
+    gram = centred.T @ centred
+    penalty = max(ridge * np.trace(gram) / max(len(gram), 1), 1e-12)
+    coef = np.linalg.solve(gram + penalty * np.eye(len(gram)), centred.T @ (train_y - mean_y))
+    return (x - mean_x) @ coef + mean_y
 
 
 def latent_information(
@@ -59,12 +84,7 @@ def latent_information(
         np.asarray(v, dtype=np.float64) for v in (train_z, train_w, test_z, test_w)
     )
     z_tr, z_te, w_tr, w_te = (v.reshape(len(v), -1) for v in (z_tr, z_te, w_tr, w_te))
-    z_mean, w_mean = z_tr.mean(axis=0), w_tr.mean(axis=0)
-    zc = z_tr - z_mean
-    gram = zc.T @ zc
-    penalty = ridge * np.trace(gram) / max(len(gram), 1)
-    coef = np.linalg.solve(gram + penalty * np.eye(len(gram)), zc.T @ (w_tr - w_mean))
-    residual = (w_te - w_mean) - (z_te - z_mean) @ coef
+    residual = w_te - ridge_predict(z_tr, w_tr, z_te, ridge)
     _, logdet_w = np.linalg.slogdet(np.atleast_2d(np.cov(w_te, rowvar=False)))
     _, logdet_e = np.linalg.slogdet(np.atleast_2d(np.cov(residual, rowvar=False)))
     return max(0.5 * (logdet_w - logdet_e) / math.log(2.0), 0.0)

@@ -20,7 +20,7 @@ import torch
 from numpy.typing import ArrayLike
 
 from pid.factorcl.augment import augment, shared_fraction, unique_augment
-from pid.factorcl.evaluate import latent_information
+from pid.factorcl.evaluate import latent_information, logistic_probe, ridge_predict
 from pid.factorcl.training import ContrastiveModel
 
 #: Share of a part's variance an augmented view must keep not to be reported as destroyed.
@@ -214,7 +214,7 @@ def augmentation_effect(
         view2 = augment(t2, **strength).view
     out = {}
     for name, x, other, view in (("x1", a, b, view1), ("x2", b, a, view2)):
-        predicted = _ridge_fit(other[:half], x[:half], other, ridge)
+        predicted = ridge_predict(other[:half], x[:half], other, ridge)
         parts = {"shared": predicted, "unique": x - predicted}
         flat_view = view.reshape(n, -1).double().numpy()
         out[name] = {
@@ -246,15 +246,11 @@ def _information(
 ) -> float:
     if kind == "latent":
         return latent_information(train_z, train_t, test_z, test_t)
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
     counts = np.unique(test_t, return_counts=True)[1]
     entropy = -float(np.sum(counts / counts.sum() * np.log2(counts / counts.sum())))
     if len(np.unique(train_t)) < 2:
         return 0.0
-    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+    model = logistic_probe()
     model.fit(train_z, train_t)
     proba = model.predict_proba(test_z)
     column = {c: k for k, c in enumerate(model.classes_)}
@@ -282,17 +278,6 @@ def _standardized(x: np.ndarray) -> np.ndarray:
     return (x - x.mean(axis=0)) / np.where(std > 0, std, 1.0)
 
 
-def _ridge_fit(train_x: np.ndarray, train_y: np.ndarray, x: np.ndarray, ridge: float) -> np.ndarray:
-    """Ridge regression of ``train_y`` on ``train_x`` (centred, penalty ``ridge * trace / d``),
-    applied to ``x``."""
-    mean_x, mean_y = train_x.mean(axis=0), train_y.mean(axis=0)
-    centred = train_x - mean_x
-    gram = centred.T @ centred
-    penalty = ridge * np.trace(gram) / max(len(gram), 1) + 1e-12
-    coef = np.linalg.solve(gram + penalty * np.eye(len(gram)), centred.T @ (train_y - mean_y))
-    return (x - mean_x) @ coef + mean_y
-
-
 def _kept_share(
     view: np.ndarray, x: np.ndarray, part: np.ndarray, half: int, ridge: float
 ) -> float:
@@ -304,7 +289,7 @@ def _kept_share(
 
 
 def _held_out_r2(inputs: np.ndarray, part: np.ndarray, half: int, ridge: float) -> float:
-    fitted = _ridge_fit(inputs[:half], part[:half], inputs[half:], ridge)
+    fitted = ridge_predict(inputs[:half], part[:half], inputs[half:], ridge)
     held = part[half:]
     total = float(np.sum((held - held.mean(axis=0)) ** 2))
     if total <= 0 or not math.isfinite(total):
