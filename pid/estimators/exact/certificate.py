@@ -89,6 +89,7 @@ def certify(
     tangent: tuple[Array, Array],
     tol_bits: float,
     hopeless_above: float = math.inf,
+    tighten_below: Array | float = math.inf,
 ) -> NewtonSolution | None:
     """The certificate at a point of the path: the rounded primal point's entropy, and the
     smaller of two dual bounds, at the multipliers and at their first-order extrapolation
@@ -96,8 +97,10 @@ def certify(
 
     Both are valid bounds (any multipliers give one); the first is ``O(eps)`` above the
     optimum, the extrapolated one ``O(eps^2)`` once the set of active pairs has settled.
-    Where a gap misses ``tol_bits`` by at most ``options.tightening_reach`` times, the smaller
-    bound's multipliers are tightened row by row (:func:`tightened_bound_bits`).
+    Where a gap misses ``tol_bits`` by at most ``options.tightening_reach`` times, and is below
+    the problem's ``tighten_below`` (after a tightening that fell short, see
+    :func:`pid.estimators.exact.path.maximize_conditional_entropy`), the smaller bound's
+    multipliers are tightened row by row (:func:`tightened_bound_bits`).
 
     Rounding the primal point costs some forty matrix products of ``n1 x n2`` size and a few
     passes over the ``(n1, n2, ny)`` table of ``q`` it forms. Where every
@@ -129,7 +132,7 @@ def certify(
         q = xp.where(broken[:, None, None, None], prob.conditional_product(), q)
     lower = _conditional_entropy_bits(xp, q)
     gap = upper - lower
-    near = (gap > tol_bits) & (gap <= options.tightening_reach * tol_bits)
+    near = (gap > tol_bits) & (gap <= options.tightening_reach * tol_bits) & (gap < tighten_below)
     if near.any():
         pick = better[:, None, None]
         chosen = (

@@ -59,7 +59,8 @@ def maximize_conditional_entropy(
     accepted as it is if it still does not settle. The factor is squared again (down to
     ``options.shrink``) after a level that settles within ``options.quick_level`` steps. The
     certificate of each level (:func:`certify`) uses the tangent it computes for the next
-    prediction.
+    prediction; a problem whose certificate tightened its bound row by row and still missed
+    ``tol_bits`` tightens again only once its gap has halved.
 
     Newton systems of more than ``options.small_system`` multipliers eliminate the first
     modality's and factor the second one's (the Schur complement); above
@@ -109,6 +110,9 @@ def _follow_path(prob: Problem, tol_bits: float, max_steps: int) -> NewtonSoluti
     best = certify(prob, lam, mu, state, eps, tangent, tol_bits)
     rounded = True  # whether the latest certificate rounded the primal points
     hopeless_above = max(options.promising * tol_bits, options.rounded_below)
+    tighten_below = _tightening_fell_short(
+        prob, best, tol_bits, prob.xp.full(prob.shape[0], math.inf)
+    )
     while True:
         best.newton_steps = steps
         done = best.gap_bits <= tol_bits
@@ -134,10 +138,27 @@ def _follow_path(prob: Problem, tol_bits: float, max_steps: int) -> NewtonSoluti
         if settled and taken <= options.quick_level:
             shrink = max(shrink**2, options.shrink)  # an easy level: take longer steps again
         tangent = path_tangent(prob, state, eps)
-        latest = certify(prob, lam, mu, state, eps, tangent, tol_bits, hopeless_above)
+        latest = certify(
+            prob, lam, mu, state, eps, tangent, tol_bits, hopeless_above, tighten_below
+        )
         rounded = latest is not None
         if rounded:
+            tighten_below = _tightening_fell_short(prob, latest, tol_bits, tighten_below)
             best = better(prob.xp, best, latest)
+
+
+def _tightening_fell_short(
+    prob: Problem, latest: NewtonSolution, tol_bits: float, tighten_below: Array
+) -> Array:
+    """Each problem's gap below which its next certificate may tighten its bound: half the
+    latest gap where that certificate could tighten (its gap within
+    ``options.tightening_reach`` of ``tol_bits``) and still missed the tolerance. Where the
+    path's primal point, not the dual bound's rows, holds the gap, the row problems (as large
+    as the table where every pair is near its row's maximum) would be solved at every level
+    in vain."""
+    gap = latest.gap_bits
+    fell_short = (gap > tol_bits) & (gap <= prob.options.tightening_reach * tol_bits)
+    return prob.xp.where(fell_short, 0.5 * gap, tighten_below)
 
 
 def _predict(
