@@ -178,6 +178,12 @@ class Discretizer:
     # ------------------------------------------------------------------ fitting
     def fit(self, x: ArrayLike) -> Discretizer:
         """Learn the codes (or the scaling, projection and clusters or bins) from ``x``."""
+        self._fit_codes(x)
+        return self
+
+    def _fit_codes(self, x: ArrayLike) -> np.ndarray | None:
+        """:meth:`fit`, returning the codes of ``x`` where they come with the fit (the codes
+        method: each value's position among the sorted distinct values)."""
         x = as_array(x, self.name)
         if x.ndim == 0 or len(x) == 0:
             raise ValueError(
@@ -186,8 +192,9 @@ class Discretizer:
         method = self.method
         if method == "auto":
             method = "codes" if x.ndim == 1 and x.dtype.kind in "biuOUS" else "kmeans"
+        codes = None
         if method == "codes":
-            values = unique_inverse(self._check_codes(x))[0]
+            values, codes = unique_inverse(self._check_codes(x))
             fit = {
                 "method": "codes",
                 "values": values,
@@ -203,7 +210,7 @@ class Discretizer:
             )
         fit["n_fit_samples"] = len(x)
         self._fit = fit
-        return self
+        return None if codes is None else codes.astype(np.int64, copy=False)
 
     def transform(self, x: ArrayLike) -> np.ndarray:
         """The integer codes of ``x``, a 1-D ``int64`` array, using what :meth:`fit` learned."""
@@ -224,7 +231,8 @@ class Discretizer:
 
     def fit_transform(self, x: ArrayLike) -> np.ndarray:
         """:meth:`fit` on ``x``, then its codes."""
-        return self.fit(x).transform(x)
+        codes = self._fit_codes(x)
+        return self.transform(x) if codes is None else codes
 
     @property
     def n_codes(self) -> int:
@@ -426,17 +434,22 @@ class Discretized:
         arrays = check_paired(x1, x2, y)
         return tuple(d.transform(a) for d, a in zip(self.discretizers, arrays, strict=True))
 
-    def settings(self) -> dict[str, Any]:
+    def settings(self, counts: np.ndarray | None = None) -> dict[str, Any]:
         """Each discretizer's :meth:`Discretizer.settings`, and the size of the joint table.
 
         ``joint`` holds ``cells``, the number of ``(x1, x2, y)`` code triples that occur, and
         ``samples_per_cell`` (samples over cells). The bias the plug-in values of such a table
         carry is measured, and removed, by :mod:`pid.sampling` (a result's ``sampling``).
+        ``counts``, the joint count table of the codes where the caller has it, saves
+        counting them again.
         """
         n = len(self.y)
-        pairs = self.x1 * (int(self.x2.max()) + 1) + self.x2
-        triples = pairs * (int(self.y.max()) + 1) + self.y
-        m_joint = len(unique_inverse(triples)[0])
+        if counts is None:
+            pairs = self.x1 * (int(self.x2.max()) + 1) + self.x2
+            triples = pairs * (int(self.y.max()) + 1) + self.y
+            m_joint = len(unique_inverse(triples)[0])
+        else:
+            m_joint = int(np.count_nonzero(counts))
         joint = {"cells": m_joint, "samples_per_cell": n / m_joint}
         return {
             **{name: d.settings() for name, d in zip(NAMES, self.discretizers, strict=True)},

@@ -27,6 +27,26 @@ SUM_TOLERANCE = 1e-9
 MAX_TABLE_CELLS = 5 * 10**7
 
 
+def count_codes(
+    c1: np.ndarray,
+    c2: np.ndarray,
+    y: np.ndarray,
+    shape: tuple[int, int, int],
+    *,
+    max_cells: int = MAX_TABLE_CELLS,
+) -> np.ndarray:
+    """The joint count table, of ``shape``, of paired integer codes ``0..k-1`` (``k`` the
+    size of each axis of ``shape``), one count a cell; a table of more than ``max_cells``
+    cells is refused before it is allocated."""
+    cells = math.prod(shape)
+    check_table_size(shape, cells, max_cells, "the joint table p(x1, x2, y)")
+    flat = np.multiply(c1, shape[1], dtype=np.int64)
+    flat += c2
+    flat *= shape[2]
+    flat += y
+    return np.bincount(flat, minlength=cells).reshape(shape)
+
+
 class Distribution:
     """A joint distribution ``p(x1, x2, y)`` over finite alphabets.
 
@@ -121,13 +141,9 @@ class Distribution:
                 f"{lengths['x1']}, {lengths['x2']} and {lengths['y']}; pass arrays of equal length."
             )
         values, codes = zip(*(unique_inverse(a) for a in arrays.values()), strict=True)
-        shape = tuple(len(v) for v in values)
-        cells = math.prod(shape)
-        check_table_size(shape, cells, max_cells, "the joint table p(x1, x2, y)")
-        flat = (codes[0] * shape[1] + codes[1]) * shape[2] + codes[2]
+        counts = count_codes(*codes, tuple(len(v) for v in values), max_cells=max_cells)
         n = lengths["x1"]
-        table = (np.bincount(flat, minlength=cells) / n).reshape(shape)
-        return cls(table, values=tuple(values), n_samples=n)
+        return cls(counts / n, values=tuple(values), n_samples=n)
 
     # ------------------------------------------------------------------ marginals
     @property

@@ -288,7 +288,7 @@ def check_codes(codes: ArrayLike, name: str) -> np.ndarray:
             f"{name} holds codes beyond the range of int64 indices (e.g. {extreme:.4g}); "
             f"map them to 0..k-1 with np.unique({name}, return_inverse=True)[1]."
         )
-    return values.astype(np.int64)
+    return values.astype(np.int64, copy=False)
 
 
 def check_whole(value: object, name: str, minimum: int, maximum: int | None = None) -> int:

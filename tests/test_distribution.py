@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from pid import Distribution
+from pid.distribution import count_codes
 
 
 def test_from_samples_counts_and_relabels():
@@ -15,6 +16,18 @@ def test_from_samples_counts_and_relabels():
     np.testing.assert_array_equal(dist.values[1], [-1, 3])
     assert dist.table[0, 0, 0] == 0.25 and dist.table[1, 1, 0] == 0.25
     assert dist.table.sum() == pytest.approx(1.0)
+
+
+def test_count_codes_counts_each_triple_once_whatever_the_integer_type():
+    rng = np.random.default_rng(0)
+    codes = [rng.integers(0, k, 500).astype(np.int32) for k in (4, 3, 2)]
+    counts = count_codes(*codes, (4, 3, 2))
+    expected = np.zeros((4, 3, 2), dtype=np.int64)
+    np.add.at(expected, tuple(codes), 1)
+    np.testing.assert_array_equal(counts, expected)
+    assert codes[0].dtype == np.int32  # the inputs are left as they were
+    with pytest.raises(ValueError, match="joint table"):
+        count_codes(*codes, (4, 3, 2), max_cells=23)
 
 
 def test_from_samples_accepts_integral_floats_and_bools():
