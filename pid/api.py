@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from pid.discretize import bin_labels, discretize
-from pid.distribution import Distribution
+from pid.distribution import Distribution, count_codes
 from pid.estimators import (
     ESTIMATORS,
     SAMPLE_ESTIMATORS,
@@ -44,16 +44,17 @@ ENCODINGS = ("auto", "codes", "kmeans", "bins", "posterior")
 class Prepared:
     """Paired samples turned into the codes of a discrete joint, and how that was done.
 
-    ``codes`` holds the integer codes of ``x1``, ``x2`` and ``y``; ``dist`` their empirical
-    joint; ``joint_posteriors`` the held-out ``p(y | x1, x2)`` of each sample for the posterior
-    encoding (None otherwise) and ``training_deficits`` what finite training cost its
-    classifiers (:attr:`pid.posterior.PosteriorEncoding.training_deficits`); ``kept_rows``
-    marks the input samples used (all but non-finite rows that were dropped); ``seed`` seeded
-    the encoding.
+    ``codes`` holds the integer codes ``0..k-1`` of ``x1``, ``x2`` and ``y``; ``dist`` their
+    empirical joint and ``counts`` its count table; ``joint_posteriors`` the held-out
+    ``p(y | x1, x2)`` of each sample for the posterior encoding (None otherwise) and
+    ``training_deficits`` what finite training cost its classifiers
+    (:attr:`pid.posterior.PosteriorEncoding.training_deficits`); ``kept_rows`` marks the input
+    samples used (all but non-finite rows that were dropped); ``seed`` seeded the encoding.
     """
 
     codes: tuple[np.ndarray, np.ndarray, np.ndarray]
     dist: Distribution
+    counts: np.ndarray
     provenance: dict[str, Any]
     kept_rows: np.ndarray
     seed: int
@@ -127,11 +128,15 @@ def prepare(
         coded = discretize(
             *arrays, method=discretization, n_clusters=n_clusters, pca=pca, seed=seed
         )
-        codes = tuple(unique_inverse(c)[1] for c in (coded.x1, coded.x2, coded.y))
-        settings = coded.settings()
-    dist = Distribution.from_samples(*codes)
+        codes = (coded.x1, coded.x2, coded.y)
+    if discretization != "codes":  # codes no sample has (an empty cluster) are dropped
+        codes = tuple(unique_inverse(c)[1] for c in codes)
+    counts = count_codes(*codes, tuple(int(c.max()) + 1 for c in codes))
+    if discretization != "posterior":
+        settings = coded.settings(counts)
+    dist = Distribution.from_counts(counts)
     provenance = {**provenance, "seed": seed, "discretization": settings}
-    return Prepared(codes, dist, provenance, keep, seed, joint, deficits)
+    return Prepared(codes, dist, counts, provenance, keep, seed, joint, deficits)
 
 
 def decompose(
@@ -258,6 +263,7 @@ def estimate_prepared(
         joint_posteriors=data.joint_posteriors,
         training_deficits=data.training_deficits,
         whole=np.array(whole),
+        table=data.counts,
         seed=data.seed,
         progress=progress,
     )

@@ -36,6 +36,11 @@ correction applied to each resample as to the sample; their centre is not used, 
 resample repeats rows and so adds bias of its own) and the spread of the null model's terms,
 the error the correction itself leaves.
 
+The tables of the halves, quarters, permutations and resamples are drawn from the sample's
+count table itself (:class:`pid.sample_tables.CountDraws`), so their cost grows with the
+number of cells, not of samples; views whose joint information is a classifier's loss keep
+their rows (:class:`pid.sample_tables.RowDraws`).
+
 Where the joint information comes from a classifier's held-out cross-entropy (the posterior
 encoding, :mod:`pid.posterior`), ``I12`` is ``H(Y)`` less the mean log-loss of the rows
 concerned, and the codes' joint table is used for ``I1``, ``I2`` and ``Iu`` only (and for the
@@ -65,9 +70,10 @@ from typing import Any
 
 import numpy as np
 
-from pid.distribution import Distribution
+from pid.distribution import count_codes
 from pid.information import LN2, entropy
 from pid.result import TERMS, PIDResult
+from pid.sample_tables import CountDraws, RowDraws, count_draws_apply, view_informations
 from pid.sweep import SweepOptions, run_sweep
 from pid.validation import check_between, check_codes, check_instance, check_tolerance
 
@@ -280,6 +286,7 @@ def sample_pid(
     joint_posteriors: np.ndarray | None = None,
     training_deficits: np.ndarray | None = None,
     whole: np.ndarray | None = None,
+    table: np.ndarray | None = None,
     seed: int = 0,
     progress: bool = False,
 ) -> SampledPID:
@@ -305,6 +312,8 @@ def sample_pid(
         The plug-in ``I1, I2, I12, Iu`` of the whole sample where the caller has solved it
         already, to its own tolerance: they replace the values solved here to
         ``options.tol_bits``.
+    table : ndarray of shape (max(c1) + 1, max(c2) + 1, max(y) + 1), optional
+        The count table of the codes where the caller has it: it saves counting them again.
     seed : int
         Seeds the subsamples, permutations and resamples.
     progress : bool
@@ -316,40 +325,47 @@ def sample_pid(
     settings = dict(estimator_options or {})
     if estimator == "cvx":
         settings["tol_bits"] = options.tol_bits
-    views = _Views(c1, c2, y, joint_posteriors, estimator, settings, options.sweep)
     rng = np.random.default_rng(seed)
+    shape = (int(c1.max()) + 1, int(c2.max()) + 1, int(y.max()) + 1)
     n, correction = len(y), options.correction
+    if not count_draws_apply(n, joint_posteriors is not None):
+        draws: CountDraws | RowDraws = RowDraws(c1, c2, y, shape, rng)
+    elif table is None:
+        draws = CountDraws(count_codes(c1, c2, y, shape), rng)
+    elif np.shape(table) != shape or np.sum(table) != n:
+        raise ValueError(
+            f"table has shape {np.shape(table)} and {np.sum(table):g} samples, not {shape} "
+            f"and {n}; pass the count table of c1, c2 and y, or none."
+        )
+    else:
+        draws = CountDraws(table, rng)
+    views = _Views(draws, joint_posteriors, estimator, settings, options.sweep)
     extrapolated = correction in ("quadratic", "union", "quadratic-shuffle")
     shuffled = correction in ("shuffle", "quadratic-shuffle")
-    plan: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    plan: list[Any] = []
     from_tables: list[int] = []  # views whose I12 stays the table's under a classifier
 
-    def views_of(codes2: np.ndarray, labels: np.ndarray, rows: np.ndarray) -> list[int]:
-        """Plan the table of ``rows`` (and its subsamples' where extrapolating)."""
-        views_ = [(codes2, labels, rows)]
+    def views_of(view: Any) -> list[int]:
+        """Plan ``view``'s table (and its parts' where extrapolating)."""
+        views_ = [view]
         if extrapolated:
-            order = rows[rng.permutation(len(rows))]
-            views_ += [
-                (codes2, labels, part)
-                for parts in EXTRAPOLATION[1:]
-                for part in np.array_split(order, parts)
-            ]
+            views_ += draws.split(view, EXTRAPOLATION[1:])
         plan.extend(views_)
         return list(range(len(plan) - len(views_), len(plan)))
 
-    def sample(labels: np.ndarray, rows: np.ndarray) -> tuple[list[int], list[int]]:
+    def sample(view: Any) -> tuple[list[int], list[int]]:
         """Plan one sample's views, and for the union correction those of the same sample
         with ``x2`` permuted within each label."""
         if correction != "union":
-            return views_of(c2, labels, rows), []
-        within = views_of(_within_label_permutation(c2, labels, rng), labels, rows)
+            return views_of(view), []
+        within = views_of(draws.permute_within(view))
         from_tables.extend(within)
-        return views_of(c2, labels, rows), within
+        return views_of(view), within
 
-    everything = np.arange(n)
-    data = sample(y, everything)
-    nulls = [sample(rng.permutation(y), everything) for _ in range(options.n_null)]
-    resamples = [sample(y, rng.integers(0, n, n)) for _ in range(options.n_bootstrap)]
+    whole_sample = draws.whole()
+    data = sample(whole_sample)
+    nulls = [sample(draws.permute_labels(whole_sample)) for _ in range(options.n_null)]
+    resamples = [sample(draws.resample(whole_sample)) for _ in range(options.n_bootstrap)]
     known = {} if whole is None else {data[0][0]: whole}
     values = views.informations(plan, from_tables, known, progress=progress)
     if views.joint_loss is not None:
@@ -470,88 +486,40 @@ def _extrapolate(values: np.ndarray) -> np.ndarray:
     return np.linalg.solve(design, means)[0]
 
 
-def _within_label_permutation(
-    c2: np.ndarray, y: np.ndarray, rng: np.random.Generator
-) -> np.ndarray:
-    """``c2`` permuted among the samples of each label: the same ``p(x1, y)`` and
-    ``p(x2, y)``, with ``x1`` and ``x2`` independent given ``y``."""
-    permuted = c2.copy()
-    for label in np.unique(y):
-        rows = np.flatnonzero(y == label)
-        permuted[rows] = c2[rng.permutation(rows)]
-    return permuted
-
-
-def view_informations(
-    c1: np.ndarray,
-    views: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
-    shape: tuple[int, int, int],
-    estimator: str,
-    options: dict[str, Any],
-) -> np.ndarray:
-    """``I(X1;Y), I(X2;Y), I(X1,X2;Y)`` and the union information ``R + U1 + U2`` of the
-    count table of each view ``(c2, labels, rows)`` of the codes ``c1``, in bits, one row a
-    view, from the PID of the named estimator (CVX's batches where it can). The tables are
-    built here, one batch at a time, so a sweep holds a batch of tables, not all of them."""
-    from pid.estimators import cvx_batch, estimate
-
-    dists = [Distribution.from_counts(count_table(c1, *view, shape)) for view in views]
-    if estimator == "cvx" and options.get("method", "newton") == "newton":
-        results = cvx_batch(dists, **{k: v for k, v in options.items() if k != "method"})
-    else:
-        results = [estimate(d, estimator, **options) for d in dists]
-    return np.array([[r.mi_x1_y, r.mi_x2_y, r.mi_x1x2_y, r.R + r.U1 + r.U2] for r in results])
-
-
-def count_table(
-    c1: np.ndarray,
-    c2: np.ndarray,
-    labels: np.ndarray,
-    rows: np.ndarray,
-    shape: tuple[int, int, int],
-) -> np.ndarray:
-    """The counts of ``(c1, c2, labels)`` over ``rows`` in a table of ``shape``."""
-    n1, n2, ny = shape
-    flat = (c1[rows] * n2 + c2[rows]) * ny + labels[rows]
-    return np.bincount(flat, minlength=n1 * n2 * ny).reshape(shape).astype(float)
-
-
 class _Views:
-    """Count tables of row subsets (with their own second-modality codes and labels) and
-    their informations."""
+    """The count tables of a sample's views (:mod:`pid.sample_tables`) and their
+    informations."""
 
     def __init__(
         self,
-        c1: np.ndarray,
-        c2: np.ndarray,
-        y: np.ndarray,
+        draws: RowDraws | CountDraws,
         joint_posteriors: np.ndarray | None,
         estimator: str,
         estimator_options: dict[str, Any],
         sweep: SweepOptions,
     ) -> None:
-        self.c1, self.c2, self.y = c1, c2, y
+        self.draws = draws
         self.sweep = sweep
-        self.shape = (int(c1.max()) + 1, int(c2.max()) + 1, int(y.max()) + 1)
+        self.shape = draws.shape
         self.joint_loss = None
         if joint_posteriors is not None:
             floor = np.maximum(np.asarray(joint_posteriors, dtype=float), 1e-300)
             self.joint_loss = -np.log2(floor / floor.sum(axis=1, keepdims=True))
         self.estimator, self.estimator_options = estimator, estimator_options
-        self.plan: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.plan: list[Any] = []
 
     def table(self, index: int) -> np.ndarray:
         """The count table of the ``index``-th view of the plan."""
-        return count_table(self.c1, *self.plan[index], self.shape)
+        return self.draws.table(self.plan[index])
 
     def informations(
         self,
-        plan: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+        plan: list[Any],
         from_tables: list[int],
         known: dict[int, np.ndarray],
         progress: bool = False,
     ) -> np.ndarray:
-        """``I1, I2, I12, Iu`` of every ``(c2, labels, rows)`` of ``plan``, in bits, those at the
+        """``I1, I2, I12, Iu`` of every view of ``plan``, in bits, those at the
         indices of ``known`` as given there (not solved again); ``I12`` from the classifier
         where there is one, except at the indices ``from_tables``; ``progress`` shows a bar of
         the batches of tables solved."""
@@ -562,9 +530,8 @@ class _Views:
         size = min(TABLES_PER_JOB, max(1, CELLS_PER_JOB // math.prod(self.shape)))
         jobs = [
             (
-                self.c1,
+                self.draws,
                 [plan[k] for k in unsolved[start : start + size]],
-                self.shape,
                 self.estimator,
                 self.estimator_options,
             )
@@ -580,11 +547,12 @@ class _Views:
             values[unsolved] = np.concatenate(solved)
         if self.joint_loss is not None:
             keep = set(from_tables)
-            for k, (_, labels, rows) in enumerate(plan):
+            for k, view in enumerate(plan):
                 if k in keep:
                     continue
-                counts = np.bincount(labels[rows], minlength=self.shape[2])
-                loss = self.joint_loss[rows, labels[rows]].mean()
+                rows, labels = self.draws.rows(view)
+                counts = np.bincount(labels, minlength=self.shape[2])
+                loss = self.joint_loss[rows, labels].mean()
                 values[k, 2] = entropy(counts / counts.sum()) - loss
         return values
 

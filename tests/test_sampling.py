@@ -194,7 +194,14 @@ def test_the_union_correction_of_a_classifier_keeps_the_tables_union_information
     options = SamplingOptions("union", 0)
     tables = sample_pid(*codes, options=options, seed=3)
     classifier = sample_pid(*codes, options=options, joint_posteriors=posteriors, seed=3)
-    assert classifier.informations[[0, 1, 3]] == pytest.approx(tables.informations[[0, 1, 3]])
+    assert classifier.plugin[:2] == pytest.approx(tables.plugin[:2], abs=1e-12)
+    # Both solve the sample's table among other views to a certified gap of tol_bits.
+    assert classifier.plugin[3] == pytest.approx(tables.plugin[3], abs=options.tol_bits)
+    # The classifier's views are drawn row by row, the tables' from their counts: the same
+    # distribution, other draws, so the corrected values agree within the correction's spread.
+    assert classifier.informations[[0, 1, 3]] == pytest.approx(
+        tables.informations[[0, 1, 3]], abs=0.05
+    )
     assert classifier.plugin[2] == pytest.approx(0.0, abs=1e-12)
     assert abs(classifier.informations[2]) <= 0.01 < tables.plugin[2] - tables.plugin[3]
 
