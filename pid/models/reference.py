@@ -144,6 +144,7 @@ def build_reference(
     default one after the other in this process), each with this process's number of torch
     threads, giving the same bank wherever they run.
     """
+    import sklearn
     import torch
     from tqdm.auto import tqdm
 
@@ -196,6 +197,11 @@ def build_reference(
             "torch_threads": torch.get_num_threads(),
             "machine": platform.machine(),
         },
-        "versions": {"pid": __version__, "torch": torch.__version__, "numpy": np.__version__},
+        "versions": {
+            "pid": __version__,
+            "torch": torch.__version__,
+            "numpy": np.__version__,
+            "scikit-learn": sklearn.__version__,  # its classifiers encode the measured PIDs
+        },
         "datasets": entries,
     }
