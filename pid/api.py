@@ -129,9 +129,12 @@ def prepare(
             *arrays, method=discretization, n_clusters=n_clusters, pca=pca, seed=seed
         )
         codes = (coded.x1, coded.x2, coded.y)
-    if discretization != "codes":  # codes no sample has (an empty cluster) are dropped
-        codes = tuple(unique_inverse(c)[1] for c in codes)
-    counts = count_codes(*codes, tuple(int(c.max()) + 1 for c in codes))
+    if discretization == "codes":  # every code 0..k-1 is some sample's value
+        shape = tuple(d.n_codes for d in coded.discretizers)
+    else:  # codes no sample has (an empty cluster) are dropped
+        distinct, codes = zip(*(unique_inverse(c) for c in codes), strict=True)
+        shape = tuple(len(values) for values in distinct)
+    counts = count_codes(*codes, shape)
     if discretization != "posterior":
         settings = coded.settings(counts)
     dist = Distribution.from_counts(counts)
@@ -318,11 +321,11 @@ def clean_samples(
         labels, edges = bin_labels(arrays[2], label_bins)
         arrays = (*arrays[:2], labels)
         provenance["label_bins"] = {"n_bins": label_bins, "edges": edges.tolist()}
-    check_labels(arrays[2])
-    classes = unique_inverse(arrays[2])[0]
-    if len(classes) < 2:
+    labels = arrays[2]
+    check_labels(labels)
+    if not np.any(labels != labels[0]):
         raise ValueError(
-            f"y holds a single class ({classes[:1].tolist()[0]!r}); the task needs at least two "
+            f"y holds a single class ({labels[:1].tolist()[0]!r}); the task needs at least two "
             "labels for its information to be decomposed."
         )
     return arrays, keep, provenance

@@ -314,6 +314,8 @@ def sample_pid(
         ``options.tol_bits``.
     table : ndarray of shape (max(c1) + 1, max(c2) + 1, max(y) + 1), optional
         The count table of the codes where the caller has it: it saves counting them again.
+        It is used as given where the views are drawn from counts (its axes and total are
+        checked, not its cells).
     seed : int
         Seeds the subsamples, permutations and resamples.
     progress : bool
@@ -326,19 +328,20 @@ def sample_pid(
     if estimator == "cvx":
         settings["tol_bits"] = options.tol_bits
     rng = np.random.default_rng(seed)
-    shape = (int(c1.max()) + 1, int(c2.max()) + 1, int(y.max()) + 1)
     n, correction = len(y), options.correction
+    if table is None or not count_draws_apply(n, joint_posteriors is not None):
+        shape = (int(c1.max()) + 1, int(c2.max()) + 1, int(y.max()) + 1)
     if not count_draws_apply(n, joint_posteriors is not None):
         draws: CountDraws | RowDraws = RowDraws(c1, c2, y, shape, rng)
     elif table is None:
         draws = CountDraws(count_codes(c1, c2, y, shape), rng)
-    elif np.shape(table) != shape or np.sum(table) != n:
+    elif np.ndim(table) != 3 or np.sum(table) != n:
         raise ValueError(
-            f"table has shape {np.shape(table)} and {np.sum(table):g} samples, not {shape} "
+            f"table has shape {np.shape(table)} and {np.sum(table):g} samples, not 3 axes "
             f"and {n}; pass the count table of c1, c2 and y, or none."
         )
     else:
-        draws = CountDraws(table, rng)
+        draws = CountDraws(np.asarray(table), rng)
     views = _Views(draws, joint_posteriors, estimator, settings, options.sweep)
     extrapolated = correction in ("quadratic", "union", "quadratic-shuffle")
     shuffled = correction in ("shuffle", "quadratic-shuffle")

@@ -201,6 +201,8 @@ def finite_rows(arrays: tuple[np.ndarray, ...]) -> np.ndarray:
     """
     keep = np.ones(len(arrays[0]), dtype=bool)
     for array in arrays:
+        if array.dtype.kind in "biu":  # integers are always finite
+            continue
         if np.issubdtype(array.dtype, np.number):
             finite = np.isfinite(array)
         elif array.dtype == object:
