@@ -4,8 +4,8 @@ Codes of 100 x 100 x 10 values (``y`` a noisy function of ``x1 + x2``), side by 
 run, best of ``--repeats``: ``np.bincount`` of the flat codes (the floor of any counting),
 ``Distribution.from_samples``, one CVX solve of the table, ``pid.decompose`` without the
 sampling correction and null model (``SamplingOptions(correction="none", n_null=0)``), and
-``pid.decompose`` with its defaults (the bias correction solves the table of every subsample
-and permutation as well), once.
+``pid.decompose`` with its defaults (the bias correction draws the tables of its subsamples
+and permutations from the sample's count table and solves each), once.
 
 Run: ``python benchmarks/large_codes.py [--samples 20000000] [--repeats 3]``
 """
