@@ -6,22 +6,27 @@ from pid.datasets import latent_bits
 from pid.result import TERMS
 
 
-@pytest.mark.parametrize("bits", [(1, 1, 1, 1), (2, 0, 1, 0), (0, 1, 0, 2)])
-def test_latent_bits_recover_their_construction(bits):
-    redundant, unique1, unique2, synergistic = bits
-    x1, x2, y = latent_bits(
-        40_000,
-        redundant=redundant,
-        unique1=unique1,
-        unique2=unique2,
-        synergistic=synergistic,
-        seed=1,
-    )
-    r = decompose(x1, x2, y)
-    # Corrected estimates from 40k samples, within 0.02 bits of the construction.
-    np.testing.assert_allclose((r.R, r.U1, r.U2, r.S), bits, atol=0.02)
-    above = r.sampling["null"]["above_null"]
-    assert all(above[t] == (b > 0) for t, b in zip(TERMS, bits, strict=True))
+def test_latent_bits_recover_their_construction():
+    false_flags = []
+    for bits in [(1, 1, 1, 1), (2, 0, 1, 0), (0, 1, 0, 2)]:
+        redundant, unique1, unique2, synergistic = bits
+        x1, x2, y = latent_bits(
+            40_000,
+            redundant=redundant,
+            unique1=unique1,
+            unique2=unique2,
+            synergistic=synergistic,
+            seed=1,
+        )
+        r = decompose(x1, x2, y)
+        # Corrected estimates from 40k samples, within 0.02 bits of the construction.
+        np.testing.assert_allclose((r.R, r.U1, r.U2, r.S), bits, atol=0.02)
+        above = r.sampling["null"]["above_null"]
+        assert all(above[t] for t, b in zip(TERMS, bits, strict=True) if b > 0)
+        false_flags += [above[t] for t, b in zip(TERMS, bits, strict=True) if b == 0]
+    # A term that is zero lies above its null's 95% quantile 5% of the time: of these four,
+    # two or more would happen by chance with probability 0.014.
+    assert len(false_flags) == 4 and sum(false_flags) <= 1
 
 
 def test_latent_bits_are_seeded():
