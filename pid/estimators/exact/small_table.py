@@ -193,10 +193,13 @@ class NewtonSystem:
 
     def solve_w(self, v: np.ndarray) -> np.ndarray:
         """``W^-1 v`` (Sherman and Morrison pair by pair), for ``v`` of shape ``(N, k)``."""
-        scale = self.scale[:, None]
-        scaled = scale * v
-        pairs = self.pair_inverse[:, None] * np.add.reduceat(scaled, self.system.pair_starts)
-        return scaled + scale * pairs[self.system.pair_of]
+        scaled = self.scale[:, None] * v
+        pairs = np.add.reduceat(scaled, self.system.pair_starts)
+        pairs *= self.pair_inverse[:, None]
+        pairs = pairs[self.system.pair_of]
+        pairs *= self.scale[:, None]
+        pairs += scaled
+        return pairs
 
     def directions(self) -> tuple[np.ndarray, np.ndarray]:
         """The Newton steps ``(dq, dnu)`` towards ``q s = 0`` and their change per unit of
@@ -207,11 +210,15 @@ class NewtonSystem:
         ``r = tau / q - residual``; ``ds = (tau - s (q + dq)) / q`` follows (:meth:`slack_step`).
         """
         a = self.system.constraints
-        r = np.stack([-self.residual, 1.0 / self.q], axis=1)
-        rhs = -(a @ self.solve_w(r))
-        rhs[:, 0] += self.infeasible
+        r = np.empty((len(self.q), 2))
+        np.negative(self.residual, out=r[:, 0])
+        np.divide(1.0, self.q, out=r[:, 1])
+        rhs = a @ self.solve_w(r)
+        np.subtract(self.infeasible, rhs[:, 0], out=rhs[:, 0])
+        np.negative(rhs[:, 1], out=rhs[:, 1])
         d_nu = np.linalg.solve(self.kkt, rhs)
-        return self.solve_w(r + a.T @ d_nu), d_nu
+        r += a.T @ d_nu
+        return self.solve_w(r), d_nu
 
     def slack_step(self, tau: float, d_q: np.ndarray) -> np.ndarray:
         """``ds = (tau - s (q + dq)) / q``, the slacks' step given the cells' one."""
@@ -289,7 +296,8 @@ def solve_small_table(
         mean = gap / n
         predicted = ((q + t_q * d_q) @ (s + t_s * d_s)) / n
         tau = max(mean * (predicted / mean) ** 3, 0.01 * tol_nats / n)
-        d_q = steps @ (1.0, tau)
+        d_q = steps[:, 1] * tau
+        d_q += steps[:, 0]
         d_s = newton.slack_step(tau, d_q)
         t_q = TO_BOUNDARY * _to_boundary(q, d_q)
         t_s = TO_BOUNDARY * _to_boundary(s, d_s)
@@ -306,7 +314,7 @@ def solve_small_table(
             return None
         q, log_q, log_c = trial, trial_log_q, trial_log_c
         s += t_s * d_s
-        nu += t_s * (multiplier_steps @ (1.0, tau))
+        nu += t_s * multiplier_steps[:, 0] + (t_s * tau) * multiplier_steps[:, 1]
         theta = nu @ a
         step += 1
 
