@@ -299,8 +299,8 @@ def solve_small_table(
         d_q = steps[:, 1] * tau
         d_q += steps[:, 0]
         d_s = newton.slack_step(tau, d_q)
-        t_q = TO_BOUNDARY * _to_boundary(q, d_q)
-        t_s = TO_BOUNDARY * _to_boundary(s, d_s)
+        t_q = _to_boundary(q, d_q, TO_BOUNDARY)
+        t_s = _to_boundary(s, d_s, TO_BOUNDARY)
         merit = q @ log_c - tau * log_q.sum()
         slope = (log_c - tau / q) @ d_q
         for _ in range(40):
@@ -319,7 +319,9 @@ def solve_small_table(
         step += 1
 
 
-def _to_boundary(x: np.ndarray, dx: np.ndarray) -> float:
-    """The largest ``t <= 1`` with ``x + t dx >= 0`` (for ``x > 0``)."""
+def _to_boundary(x: np.ndarray, dx: np.ndarray, fraction: float = 1.0) -> float:
+    """``min(1, fraction t_max)``, with ``t_max`` the largest ``t`` such that
+    ``x + t dx >= 0`` (for ``x > 0``)."""
     falling = dx < 0
-    return float(np.minimum.reduce(-x / np.where(falling, dx, -1.0), where=falling, initial=1.0))
+    ratios = x / np.where(falling, dx, -1.0)
+    return min(1.0, -fraction * float(np.maximum.reduce(ratios, where=falling, initial=-np.inf)))
