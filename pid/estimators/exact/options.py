@@ -164,7 +164,7 @@ class NewtonOptions:
     max_numbers: float = 5e8
     cuda_memory_share: float = 0.8
     cpu_chunk_numbers: float = 2e7
-    small_cells: int = 512
+    small_cells: int = 768
     small_iterations: int = 60
 
     def __post_init__(self) -> None:
