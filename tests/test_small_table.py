@@ -133,11 +133,12 @@ def test_tables_above_the_threshold_take_the_path(rng):
     assert estimate(dist, options=NewtonOptions(small_cells=27)).diagnostics["algorithm"] == SMALL
 
 
-def test_batches_mix_both_methods(rng):
-    dists = [Distribution.from_table(random_table(rng, s)) for s in ((2, 2, 2), (3, 3, 3))]
-    options = NewtonOptions(small_cells=8)
-    results = cvx_batch(dists, options=options)
-    assert [r.diagnostics["algorithm"] for r in results] == [SMALL, "smoothed-dual path"]
+def test_batches_stack_shared_shapes_and_solve_lone_ones_small(rng):
+    shapes = ((2, 2, 2), (3, 3, 3), (3, 3, 3), (4, 4, 2))
+    dists = [Distribution.from_table(random_table(rng, s)) for s in shapes]
+    results = cvx_batch(dists, options=NewtonOptions(small_cells=30))
+    algorithms = [r.diagnostics["algorithm"] for r in results]
+    assert algorithms == [SMALL, "smoothed-dual path", "smoothed-dual path", "smoothed-dual path"]
     for dist, result in zip(dists, results, strict=True):
         alone = estimate(dist, options=PATH)
         assert _terms(result) == pytest.approx(_terms(alone), abs=2 * TOL)

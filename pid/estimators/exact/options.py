@@ -124,8 +124,8 @@ class NewtonOptions:
         Numbers a stacked solve holds at most on the CPU (a batch is split into such chunks).
     small_cells : int
         Tables of at most this many feasible cells (``p(x1, y) > 0`` and ``p(x2, y) > 0``),
-        solved in numpy, go to the dense interior-point method of
-        :mod:`pid.estimators.exact.small_table` first; 0 turns it off.
+        solved in numpy and alone of their shape (not stacked in a batch), go to the dense
+        interior-point method of :mod:`pid.estimators.exact.small_table` first; 0 turns it off.
     small_iterations : int
         Iterations (Newton steps, also capped by ``max_steps``) after which that method gives
         up and the table goes to the path.

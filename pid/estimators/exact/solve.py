@@ -151,7 +151,11 @@ def cvx_batch(
     Distributions of one shape are stacked and solved together by
     :func:`pid.estimators.exact.path.maximize_conditional_entropy`, whose arrays carry a batch
     axis (bootstrap resamples, the PIDs of a model zoo); each answer is certified on its own,
-    as in :func:`cvx`. ``diagnostics["solve_time_s"]`` is the time of the group's solve
+    as in :func:`cvx`. A distribution alone of its shape with at most
+    ``options.small_cells`` feasible cells goes to the small-table method of
+    :mod:`pid.estimators.exact.small_table` first (on the CPU): one table's path is mostly
+    array-call overhead, which stacking shares. ``diagnostics["solve_time_s"]`` is the time
+    of the group's solve
     divided by its size. ``device`` runs the solver in torch on that device (see
     :func:`cvx`); the certificate is checked in numpy either way. Shapes too large for the
     memory limits of ``options`` are refused before any solve. ``progress`` shows a bar of
@@ -170,10 +174,15 @@ def cvx_batch(
     results: list[PIDResult | None] = [None] * len(dists)
     groups: dict[tuple[int, ...], list[int]] = {}
     for index, dist in enumerate(dists):
-        if device is None and feasible_cells(dist.p_x1_y, dist.p_x2_y) <= options.small_cells:
-            results[index] = _solve_small(dist, tol_bits, options)
-        if results[index] is None:
-            groups.setdefault(dist.shape, []).append(index)
+        groups.setdefault(dist.shape, []).append(index)
+    for shape, indices in list(groups.items()):
+        dist = dists[indices[0]]
+        if len(indices) > 1 or device is not None:
+            continue  # stacked, the path shares its steps' array calls
+        if feasible_cells(dist.p_x1_y, dist.p_x2_y) <= options.small_cells:
+            results[indices[0]] = _solve_small(dist, tol_bits, options)
+            if results[indices[0]] is not None:
+                del groups[shape]
     if not groups:
         return results  # type: ignore[return-value]
     for shape in groups:
