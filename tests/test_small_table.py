@@ -90,6 +90,23 @@ def test_edge_cases(rng):
         assert small.diagnostics["gap_bits"] <= TOL
 
 
+@pytest.mark.parametrize(
+    ("shape", "cells", "redundancy"),
+    [
+        ((2, 2, 2), [(0, 0, 0)], 0.0),  # a point mass: one feasible cell
+        ((1, 1, 1), [(0, 0, 0)], 0.0),
+        ((3, 2, 2), [(0, 0, 0), (1, 1, 1)], 1.0),  # y = x1 = x2: one cell per pair
+    ],
+)
+def test_flat_problems_are_certified_by_the_small_method(shape, cells, redundancy):
+    # The merit is flat there: only its rounding changes along a step.
+    table = np.zeros(shape)
+    for cell in cells:
+        table[cell] = 1 / len(cells)
+    result = _check_agreement(Distribution.from_table(table))
+    assert _terms(result) == pytest.approx([redundancy, 0, 0, 0], abs=TOL)
+
+
 def test_the_small_certificate_is_the_dual_bound_of_the_path(rng):
     # gibbs_gap_bits evaluates the bound of certificate.dual_bound_bits on the cells.
     table = random_table(rng, (4, 3, 3))

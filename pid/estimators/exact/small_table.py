@@ -45,6 +45,9 @@ TO_BOUNDARY = 0.995
 #: of the tolerance: the bound's ``max_x2 g`` term often closes the rest.
 CERTIFY_WITHIN = 100.0
 
+#: Relative rounding of the barrier merit that a line search tolerates.
+MERIT_ROUNDING = 1e-13
+
 
 @dataclass(frozen=True)
 class CellSystem:
@@ -302,12 +305,15 @@ def solve_small_table(
         t_q = _to_boundary(q, d_q, TO_BOUNDARY)
         t_s = _to_boundary(s, d_s, TO_BOUNDARY)
         merit = q @ log_c - tau * log_q.sum()
-        slope = (log_c - tau / q) @ d_q
+        # Armijo's decrease, short of the merit's rounding (on a table of one cell per pair,
+        # say, the merit is flat and its rounding is all a step changes).
+        allowed = 1e-4 * ((log_c - tau / q) @ d_q)
+        rounding = MERIT_ROUNDING * (abs(merit) + tau)
         for _ in range(40):
             trial = q + t_q * d_q
             trial_log_q = np.log(trial)
             trial_log_c = trial_log_q - np.log(add(trial, starts))[pair_of]
-            if trial @ trial_log_c - tau * trial_log_q.sum() <= merit + 1e-4 * t_q * slope:
+            if trial @ trial_log_c - tau * trial_log_q.sum() <= merit + t_q * allowed + rounding:
                 break
             t_q *= 0.5
         else:  # no decrease along a Newton direction: rounding has taken over
