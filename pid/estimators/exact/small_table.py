@@ -34,6 +34,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.linalg import lapack
 
 from pid.estimators.exact.options import NewtonOptions
 from pid.information import LN2
@@ -219,7 +220,9 @@ class NewtonSystem:
         rhs = a @ self.solve_w(r)
         np.subtract(self.infeasible, rhs[:, 0], out=rhs[:, 0])
         np.negative(rhs[:, 1], out=rhs[:, 1])
-        d_nu = np.linalg.solve(self.kkt, rhs)
+        _, d_nu, info = lapack.dposv(self.kkt, rhs)  # Cholesky: A W^-1 A^T is positive definite
+        if info != 0:  # not numerically: pivoted LU (which raises on a singular system)
+            d_nu = np.linalg.solve(self.kkt, rhs)
         r += a.T @ d_nu
         return self.solve_w(r), d_nu
 
