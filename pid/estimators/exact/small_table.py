@@ -15,17 +15,21 @@ and ``q(x2, y) = p(x2, y)`` over the non-zero entries, less one ``(x2, y)`` row 
 
     log(q_c / Q) - (A^T nu)_c - s_c = 0,   A q = b,   q_c s_c = tau.
 
-Each iteration takes a Newton step on them (Mehrotra's predictor-corrector chooses ``tau``),
-backtracks on the barrier merit ``f(q) - tau sum_c log q_c`` and keeps ``q`` and ``s`` inside
-the orthant. Eliminating ``s`` leaves ``W dq - A^T dnu = tau / q - grad f + A^T nu`` with
+Each iteration takes a Newton step on them, with ``tau = mean(q s) sigma`` and Mehrotra's
+``sigma = (mu_aff / mean(q s))^3`` from the affine step (``tau = 0``) taken as far as the
+orthant allows; it backtracks on the barrier merit ``f(q) - tau sum_c log q_c`` and keeps
+``q`` and ``s`` inside the orthant. The step is affine in ``tau``, so one solve serves both.
+Eliminating ``s`` leaves ``W dq - A^T dnu = tau / q - grad f + A^T nu`` with
 ``W = Hess f + diag(s / q)``, which is block diagonal by pair: ``W_k = diag(d) - 1 1^T / Q_k``
 with ``d = (1 + s) / q``, inverted in closed form by Sherman and Morrison. So each step is one
-dense solve of ``A W^-1 A^T``, of the size of the multipliers, and a few vector operations.
+dense (Cholesky) solve of ``A W^-1 A^T``, of the size of the multipliers, and a few vector
+operations.
 
 The start is the conditional product ``p(x1, y) p(x2, y) / p(y)``, which is exactly feasible
 and positive on every feasible cell; steps keep ``A q = b`` up to rounding. The answer is
 certified by :func:`gibbs_gap_bits`, the dual bound of :mod:`pid.estimators.exact.certificate`
-written on the flattened cells.
+written on the flattened cells (the batched functions there cost more than a small table's
+whole solve).
 """
 
 from __future__ import annotations
