@@ -235,6 +235,19 @@ class NewtonSystem:
         return (tau - self.s * (self.q + d_q)) / self.q
 
 
+def restore_feasibility(system: CellSystem, q: np.ndarray) -> np.ndarray:
+    """``q + D A^T (A D A^T)^-1 (b - A q)`` with ``D = diag(q)``: the cells moved, each in
+    proportion to itself, onto ``A q = b`` (up to rounding).
+
+    A Newton step meets the marginals only as well as its system is solved, and near the
+    optimum, where a pair's mass vanishes, that system is ill-conditioned: the last step can
+    leave ``q`` some ``1e-9`` off. ``A D A^T`` is as well conditioned as the marginals are.
+    """
+    a = system.constraints
+    scaled = a * q
+    return q + q * (np.linalg.solve(scaled @ a.T, system.targets - a @ q) @ a)
+
+
 def feasible_cells(p_x1_y: np.ndarray, p_x2_y: np.ndarray) -> int:
     """The number of cells of ``Delta_p`` that may carry mass,
     ``sum_y #{x1 : p(x1, y) > 0} #{x2 : p(x2, y) > 0}``."""
@@ -290,9 +303,12 @@ def solve_small_table(
         if not gap < math.inf:  # NaN or overflow: leave the table to the path
             return None
         if gap <= CERTIFY_WITHIN * tol_nats:
-            lower, upper = gibbs_gap_bits(system, q, log_c, nu, theta)
-            if upper - lower <= tol_bits:
-                return SmallSolution(system.table(q), lower, upper, step, n)
+            feasible = restore_feasibility(system, q)
+            if feasible.min() > 0:
+                feasible_log_c = np.log(feasible / add(feasible, starts)[pair_of])
+                lower, upper = gibbs_gap_bits(system, feasible, feasible_log_c, nu, theta)
+                if upper - lower <= tol_bits:
+                    return SmallSolution(system.table(feasible), lower, upper, step, n)
         if step == limit:
             return None
         newton = NewtonSystem.at(system, q, s, log_c - theta)

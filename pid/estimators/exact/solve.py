@@ -21,7 +21,7 @@ import numpy as np
 from pid.backend import resolve_device
 from pid.distribution import Distribution, as_distribution
 from pid.errors import SolverError
-from pid.estimators.exact.certificate import ACCEPTED_RESIDUAL, best_feasible, table_residual
+from pid.estimators.exact.certificate import best_feasible, table_residual
 from pid.estimators.exact.conic import DEFAULT_SOLVER, solve_conic
 from pid.estimators.exact.memory import check_size, chunks
 from pid.estimators.exact.options import (
@@ -250,7 +250,7 @@ def _solve_group(
 def _solve_small(dist: Distribution, tol_bits: float, options: NewtonOptions) -> PIDResult | None:
     """The PID by the small-table method (:mod:`pid.estimators.exact.small_table`), or None
     where it is not certified within ``tol_bits`` (or its table strays from the marginals by
-    more than :data:`~pid.estimators.exact.certificate.ACCEPTED_RESIDUAL`).
+    more than ``options.feasible_residual``).
 
     ``p`` itself is feasible, so ``H_p(Y|X1,X2) = H(Y) - I(X1,X2;Y)`` is a lower bound too;
     the better of the two lower bounds is kept.
@@ -265,7 +265,7 @@ def _solve_small(dist: Distribution, tol_bits: float, options: NewtonOptions) ->
         (dist.table, own) if own > solution.lower_bits else (solution.q, solution.lower_bits)
     )
     gap = max(solution.upper_bits - lower, 0.0)
-    if gap > tol_bits or residual > ACCEPTED_RESIDUAL:
+    if gap > tol_bits or residual > options.feasible_residual:
         return None
     diagnostics = {
         "method": "newton",
