@@ -6,6 +6,7 @@ from conftest import random_shape, random_sparse_table, random_table, to_dit
 
 from pid import Distribution, SamplingOptions, SolverError, decompose, estimate
 from pid.datasets import canonical
+from pid.estimators.exact import NewtonOptions
 from pid.information import entropy
 
 
@@ -124,8 +125,13 @@ def test_only_feasible_cells_become_variables():
     r = estimate(Distribution.from_table(table), method="cvxpy")
     assert r.diagnostics["n_variables"] == 12
     assert r.U1 == pytest.approx(2.0, abs=1e-7)
-    # The dedicated solver's variables are the multipliers of the non-zero marginal entries.
+    # The small-table method's variables are the feasible cells, like cvxpy's.
     r = estimate(Distribution.from_table(table))
+    assert r.diagnostics["algorithm"] == "small-table interior point"
+    assert r.diagnostics["n_variables"] == 12
+    assert r.U1 == pytest.approx(2.0, abs=1e-7)
+    # The path's are the multipliers of the non-zero marginal entries.
+    r = estimate(Distribution.from_table(table), options=NewtonOptions(small_cells=0))
     assert r.diagnostics["n_variables"] == 4 + 12
     assert r.U1 == pytest.approx(2.0, abs=1e-7)
 

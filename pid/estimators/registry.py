@@ -8,6 +8,7 @@ does not take is refused with a sentence naming it, never ignored.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -34,7 +35,14 @@ SAMPLE_ESTIMATORS = frozenset({"batch"})
 def estimator_options(estimator: str) -> tuple[str, ...]:
     """The keyword options the named estimator takes (``seed`` included for sample ones)."""
     check_estimator(estimator)
-    parameters = inspect.signature(ESTIMATORS[estimator]).parameters.values()
+    return keyword_options(ESTIMATORS[estimator])
+
+
+@functools.cache
+def keyword_options(function: Callable[..., PIDResult]) -> tuple[str, ...]:
+    """The keyword-only parameters of an estimator function (read once per function: its
+    signature does not change, and reading it costs more than a small table's solve)."""
+    parameters = inspect.signature(function).parameters.values()
     return tuple(p.name for p in parameters if p.kind is inspect.Parameter.KEYWORD_ONLY)
 
 

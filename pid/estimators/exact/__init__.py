@@ -4,7 +4,8 @@
 dedicated smoothed-dual Newton solver (:mod:`~pid.estimators.exact.path`, its Newton systems
 in :mod:`~pid.estimators.exact.systems`, its certificate in
 :mod:`~pid.estimators.exact.certificate`, its memory model in
-:mod:`~pid.estimators.exact.memory`) or with the conic formulation in cvxpy
+:mod:`~pid.estimators.exact.memory`), by a dense interior-point method for a small table
+alone (:mod:`~pid.estimators.exact.small_table`), or with the conic formulation in cvxpy
 (:mod:`~pid.estimators.exact.conic`). Tunables travel in :class:`NewtonOptions`.
 """
 

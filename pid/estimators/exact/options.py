@@ -26,10 +26,10 @@ class NewtonOptions:
     The defaults are those every figure in ``docs/benchmarks.md`` was measured with; the
     answer is certified whatever they are, so they trade time for nothing but time.
 
-    The fields come in four groups: following the path (``centering`` to ``max_steps``),
+    The fields come in five groups: following the path (``centering`` to ``max_steps``),
     solving the Newton systems (``step_cap`` to ``schur_fallback_numbers``), certifying
-    (``feasible_residual`` to ``tightening_reach``) and the memory model (``max_numbers`` to
-    ``cpu_chunk_numbers``).
+    (``feasible_residual`` to ``tightening_reach``), the memory model (``max_numbers`` to
+    ``cpu_chunk_numbers``) and small tables (``small_cells``, ``small_iterations``).
 
     Attributes
     ----------
@@ -122,6 +122,13 @@ class NewtonOptions:
         Share of a CUDA device's memory that one problem may use there.
     cpu_chunk_numbers : float
         Numbers a stacked solve holds at most on the CPU (a batch is split into such chunks).
+    small_cells : int
+        Tables of at most this many feasible cells (``p(x1, y) > 0`` and ``p(x2, y) > 0``),
+        solved in numpy and alone of their shape (not stacked in a batch), go to the dense
+        interior-point method of :mod:`pid.estimators.exact.small_table` first; 0 turns it off.
+    small_iterations : int
+        Iterations (Newton steps, also capped by ``max_steps``) after which that method gives
+        up and the table goes to the path.
     """
 
     centering: float = 3e-2
@@ -157,6 +164,8 @@ class NewtonOptions:
     max_numbers: float = 5e8
     cuda_memory_share: float = 0.8
     cpu_chunk_numbers: float = 2e7
+    small_cells: int = 768
+    small_iterations: int = 60
 
     def __post_init__(self) -> None:
         for field in fields(self):
@@ -165,7 +174,15 @@ class NewtonOptions:
                 raise ValueError(
                     f"NewtonOptions.{field.name} is {value!r}; pass a non-negative number."
                 )
+            if field.type == "int" and not isinstance(value, int):
+                raise ValueError(
+                    f"NewtonOptions.{field.name} is {value!r}; pass a whole number (a count)."
+                )
         if not 0 < self.shrink < 1:
             raise ValueError(
                 f"NewtonOptions.shrink is {self.shrink!r}; pass a factor between 0 and 1."
             )
+
+
+#: The default tunables, built (and validated) once.
+DEFAULT_NEWTON_OPTIONS = NewtonOptions()

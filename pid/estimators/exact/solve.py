@@ -27,10 +27,12 @@ from pid.estimators.exact.memory import check_size, chunks
 from pid.estimators.exact.options import (
     CONIC_TOLERANCE_BITS,
     CVX_METHODS,
+    DEFAULT_NEWTON_OPTIONS,
     NEWTON_TOLERANCE_BITS,
     NewtonOptions,
 )
 from pid.estimators.exact.path import maximize_conditional_entropy
+from pid.estimators.exact.small_table import feasible_cells, solve_small_table
 from pid.result import PIDResult
 from pid.validation import check_instance, check_tolerance
 
@@ -149,7 +151,11 @@ def cvx_batch(
     Distributions of one shape are stacked and solved together by
     :func:`pid.estimators.exact.path.maximize_conditional_entropy`, whose arrays carry a batch
     axis (bootstrap resamples, the PIDs of a model zoo); each answer is certified on its own,
-    as in :func:`cvx`. ``diagnostics["solve_time_s"]`` is the time of the group's solve
+    as in :func:`cvx`. A distribution alone of its shape with at most
+    ``options.small_cells`` feasible cells goes to the small-table method of
+    :mod:`pid.estimators.exact.small_table` first (on the CPU): one table's path is mostly
+    array-call overhead, which stacking shares. ``diagnostics["solve_time_s"]`` is the time
+    of the group's solve
     divided by its size. ``device`` runs the solver in torch on that device (see
     :func:`cvx`); the certificate is checked in numpy either way. Shapes too large for the
     memory limits of ``options`` are refused before any solve. ``progress`` shows a bar of
@@ -162,17 +168,32 @@ def cvx_batch(
         raise ValueError("dists is one Distribution; pass a list of them, e.g. [dist].")
     dists = [as_distribution(d, f"dists[{i}]") for i, d in enumerate(dists)]
     check_instance(options, NewtonOptions, "options")
-    options = options or NewtonOptions()
+    options = options or DEFAULT_NEWTON_OPTIONS
     if device is not None:
         device = resolve_device(device)
     results: list[PIDResult | None] = [None] * len(dists)
     groups: dict[tuple[int, ...], list[int]] = {}
     for index, dist in enumerate(dists):
         groups.setdefault(dist.shape, []).append(index)
+    for shape, indices in list(groups.items()):
+        dist = dists[indices[0]]
+        if len(indices) > 1 or device is not None:
+            continue  # stacked, the path shares its steps' array calls
+        if feasible_cells(dist.p_x1_y, dist.p_x2_y) <= options.small_cells:
+            results[indices[0]] = _solve_small(dist, tol_bits, options)
+            if results[indices[0]] is not None:
+                del groups[shape]
+    if not groups:
+        return results  # type: ignore[return-value]
     for shape in groups:
         check_size(shape, device, options)
     with tqdm(
-        total=len(dists), desc="solving", disable=not progress, leave=False, delay=2.0
+        total=len(dists),
+        initial=len(dists) - sum(map(len, groups.values())),
+        desc="solving",
+        disable=not progress,
+        leave=False,
+        delay=2.0,
     ) as bar:
         for indices in groups.values():
             for chunk in chunks(indices, dists[indices[0]].shape, device, options):
@@ -216,6 +237,7 @@ def _solve_group(
             "gap_bits": gap,
             "max_marginal_residual": table_residual(dist, q_star),
             "newton_steps": solution.newton_steps,
+            "algorithm": "smoothed-dual path",
             "device": "numpy" if device is None else str(device),
             "epsilon": float(solution.epsilon[k]),
             "solve_time_s": elapsed,
@@ -223,6 +245,41 @@ def _solve_group(
         }
         results.append(_result(dist, lower, diagnostics))
     return results
+
+
+def _solve_small(dist: Distribution, tol_bits: float, options: NewtonOptions) -> PIDResult | None:
+    """The PID by the small-table method (:mod:`pid.estimators.exact.small_table`), or None
+    where it is not certified within ``tol_bits`` (or its table strays from the marginals by
+    more than ``options.feasible_residual``).
+
+    ``p`` itself is feasible, so ``H_p(Y|X1,X2) = H(Y) - I(X1,X2;Y)`` is a lower bound too;
+    the better of the two lower bounds is kept.
+    """
+    start = time.perf_counter()
+    solution = solve_small_table(dist.p_x1_y, dist.p_x2_y, tol_bits, options)
+    if solution is None:
+        return None
+    residual = table_residual(dist, solution.q)
+    own = dist.entropy_y - dist.mi_x1x2_y
+    q_star, lower = (
+        (dist.table, own) if own > solution.lower_bits else (solution.q, solution.lower_bits)
+    )
+    gap = max(solution.upper_bits - lower, 0.0)
+    if gap > tol_bits or residual > options.feasible_residual:
+        return None
+    diagnostics = {
+        "method": "newton",
+        "solver": "newton",
+        "algorithm": "small-table interior point",
+        "status": "optimal",
+        "gap_bits": gap,
+        "max_marginal_residual": residual if q_star is solution.q else 0.0,
+        "newton_steps": solution.newton_steps,
+        "device": "numpy",
+        "solve_time_s": time.perf_counter() - start,
+        "n_variables": solution.n_variables,
+    }
+    return _result(dist, lower, diagnostics)
 
 
 def _result(dist: Distribution, entropy_bits: float, diagnostics: dict[str, Any]) -> PIDResult:
