@@ -136,9 +136,20 @@ class ManyResult:
 
     def ranked_by_synergy(self) -> list[Pair]:
         """The decomposed pairs, most synergistic first (pairs of equal synergy in the order
-        of ``names``); bounded pairs, whose synergy is not known, are left out."""
+        of ``names``); bounded pairs, whose synergy is not known, are left out.
+
+        Synergies that agree to within ten times the largest certified gap of the pairs'
+        solves (``diagnostics["gap_bits"]``) count as equal: below that, their order is the
+        solver's rounding, not the data's."""
         order = list(self.pairs)
-        return sorted(order, key=lambda pair: (-self.pairs[pair].S, order.index(pair)))
+        gaps = [result.diagnostics.get("gap_bits") or 0.0 for result in self.pairs.values()]
+        resolution = 10 * max(gaps, default=0.0)
+
+        def synergy(pair: Pair) -> float:
+            value = self.pairs[pair].S
+            return round(value / resolution) if resolution > 0 else value
+
+        return sorted(order, key=lambda pair: (-synergy(pair), order.index(pair)))
 
     def dominant(self, a: str, b: str) -> str | None:
         """The largest term of a decomposed pair among those that stand out (:meth:`stands`):
