@@ -78,6 +78,10 @@ class CellSystem:
         ``b``: the marginals' non-zero entries, less one ``(x2, y)`` entry per label.
     lam_rows, mu_rows : boolean arrays, shapes (n1, ny) and (n2, ny)
         The entries of ``lam`` and ``mu`` the rows of ``A`` stand for, in row-major order.
+    kkt_entries, kkt_cells : int arrays
+        Where each cell's weight ``w_c`` lands in ``sum_c w_c a_c a_c^T`` (``m x m``, flat)
+        followed by ``A diag(w) E`` (``m x pairs``, ``E`` the cells' pair indicators), and
+        which cell each entry takes it from: one ``np.bincount`` assembles both.
     """
 
     shape: tuple[int, int, int]
@@ -90,6 +94,8 @@ class CellSystem:
     targets: np.ndarray
     lam_rows: np.ndarray
     mu_rows: np.ndarray
+    kkt_entries: np.ndarray
+    kkt_cells: np.ndarray
 
     @classmethod
     def of(cls, p_x1_y: np.ndarray, p_x2_y: np.ndarray) -> CellSystem:
@@ -113,23 +119,43 @@ class CellSystem:
         n_lam = int(lam_rows.sum())
         index[:n1][lam_rows] = np.arange(n_lam)
         index[n1:][mu_rows] = np.arange(n_lam, n_lam + int(mu_rows.sum()))
-        constraints = np.zeros((n_lam + int(mu_rows.sum()), len(x1)))
+        m = n_lam + int(mu_rows.sum())
+        constraints = np.zeros((m, len(x1)))
         columns = np.arange(len(x1))
-        constraints[index[x1, y], columns] = 1.0
+        lam_index = index[x1, y]
+        constraints[lam_index, columns] = 1.0
         mu_index = index[n1 + x2, y]
         kept = mu_index >= 0
         constraints[mu_index[kept], columns[kept]] = 1.0
+        pair_of = np.cumsum(new_pair) - 1
+        lam_kept, mu_kept = lam_index[kept], mu_index[kept]
+        kkt_entries = np.concatenate(
+            [
+                lam_index * (m + 1),
+                mu_kept * (m + 1),
+                lam_kept * m + mu_kept,
+                mu_kept * m + lam_kept,
+                m * m + lam_index * len(pair_starts) + pair_of,
+                m * m + mu_kept * len(pair_starts) + pair_of[kept],
+            ]
+        )
+        kept_cells = columns[kept]
+        kkt_cells = np.concatenate(
+            [columns, kept_cells, kept_cells, kept_cells, columns, kept_cells]
+        )
         return cls(
             shape=(n1, n2, ny),
             cells=(x1, x2, y),
             pair_starts=pair_starts,
-            pair_of=np.cumsum(new_pair) - 1,
+            pair_of=pair_of,
             row_starts=row_starts,
             row_mass=p_x1_y.sum(axis=1)[first_x1[row_starts]],
             constraints=constraints,
             targets=np.concatenate([p_x1_y[lam_rows], p_x2_y[mu_rows]]),
             lam_rows=lam_rows,
             mu_rows=mu_rows,
+            kkt_entries=kkt_entries,
+            kkt_cells=kkt_cells,
         )
 
     def multipliers(self, nu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -192,11 +218,13 @@ class NewtonSystem:
     def at(cls, system: CellSystem, q: np.ndarray, s: np.ndarray, residual: np.ndarray):
         """The system at cells ``q``, slacks ``s`` and dual residual ``grad f - A^T nu``."""
         a, starts = system.constraints, system.pair_starts
+        m, pairs = len(a), len(starts)
         scale = q / (1.0 + s)
         pair_inverse = 1.0 / np.add.reduceat(scale * s, starts)
-        scaled_a = a * scale
-        pair_columns = np.add.reduceat(scaled_a, starts, axis=1)
-        kkt = scaled_a @ a.T + (pair_columns * pair_inverse) @ pair_columns.T
+        blocks = np.bincount(system.kkt_entries, scale[system.kkt_cells], minlength=m * (m + pairs))
+        kkt = blocks[: m * m].reshape(m, m)
+        pair_columns = blocks[m * m :].reshape(m, pairs)
+        kkt += (pair_columns * pair_inverse) @ pair_columns.T
         return cls(system, q, s, residual, scale, pair_inverse, kkt, system.targets - a @ q)
 
     def solve_w(self, v: np.ndarray) -> np.ndarray:
@@ -302,12 +330,14 @@ def solve_small_table(
         gap = q @ s
         if not gap < math.inf:  # NaN or overflow: leave the table to the path
             return None
-        if gap <= CERTIFY_WITHIN * tol_nats:
+        if gap <= CERTIFY_WITHIN * tol_nats and _within(
+            gibbs_gap_bits(system, q, log_c, nu, theta), tol_bits
+        ):
             feasible = restore_feasibility(system, q)
             if feasible.min() > 0:
                 feasible_log_c = np.log(feasible / add(feasible, starts)[pair_of])
                 lower, upper = gibbs_gap_bits(system, feasible, feasible_log_c, nu, theta)
-                if upper - lower <= tol_bits:
+                if _within((lower, upper), tol_bits):
                     return SmallSolution(system.table(feasible), lower, upper, step, n)
         if step == limit:
             return None
@@ -348,9 +378,13 @@ def solve_small_table(
         step += 1
 
 
+def _within(bounds: tuple[float, float], tol_bits: float) -> bool:
+    """Whether the bounds ``(lower, upper)`` of :func:`gibbs_gap_bits` are within ``tol_bits``."""
+    return bounds[1] - bounds[0] <= tol_bits
+
+
 def _to_boundary(x: np.ndarray, dx: np.ndarray, fraction: float = 1.0) -> float:
-    """``min(1, fraction t_max)``, with ``t_max`` the largest ``t`` such that
-    ``x + t dx >= 0`` (for ``x > 0``)."""
-    falling = dx < 0
-    ratios = x / np.where(falling, dx, -1.0)
-    return min(1.0, -fraction * float(np.maximum.reduce(ratios, where=falling, initial=-np.inf)))
+    """``min(1, fraction t_max)``, with ``t_max = min_{dx_i < 0} x_i / -dx_i`` the largest
+    ``t`` such that ``x + t dx >= 0`` (for ``x > 0``): ``t_max = -1 / min_i (dx_i / x_i)``."""
+    lowest = float((dx / x).min())
+    return 1.0 if lowest >= -fraction else -fraction / lowest
