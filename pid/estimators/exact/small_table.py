@@ -35,7 +35,8 @@ whole solve).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
+from functools import lru_cache
 
 import numpy as np
 from scipy.linalg import lapack
@@ -48,10 +49,14 @@ TO_BOUNDARY = 0.995
 
 #: The certificate is evaluated once the complementarity gap ``q . s`` is within this factor
 #: of the tolerance: the bound's ``max_x2 g`` term often closes the rest.
-CERTIFY_WITHIN = 100.0
+CERTIFY_WITHIN = 10.0
 
 #: Relative rounding of the barrier merit that a line search tolerates.
 MERIT_ROUNDING = 1e-13
+
+#: Support patterns whose cells and constraints are kept for the next table of that support
+#: (at most ``small_cells`` cells each, a few MB at worst).
+KEPT_PATTERNS = 16
 
 
 @dataclass(frozen=True)
@@ -99,7 +104,23 @@ class CellSystem:
 
     @classmethod
     def of(cls, p_x1_y: np.ndarray, p_x2_y: np.ndarray) -> CellSystem:
-        """The cells and constraints of ``Delta_p`` for the marginals ``p(x1, y)``, ``p(x2, y)``."""
+        """The cells and constraints of ``Delta_p`` for the marginals ``p(x1, y)``, ``p(x2, y)``.
+
+        They depend on the marginals' supports alone, so the system of the support pattern
+        (:func:`_pattern_system`, kept for :data:`KEPT_PATTERNS` patterns) is taken with the
+        marginals' own ``b`` and ``p(x1)``.
+        """
+        lam_rows, free2 = p_x1_y > 0, p_x2_y > 0
+        pattern = _pattern_system(lam_rows.tobytes(), free2.tobytes(), *p_x1_y.shape, len(free2))
+        return replace(
+            pattern,
+            row_mass=p_x1_y.sum(axis=1)[pattern.cells[0][pattern.pair_starts[pattern.row_starts]]],
+            targets=np.concatenate([p_x1_y[lam_rows], p_x2_y[pattern.mu_rows]]),
+        )
+
+    @classmethod
+    def build(cls, p_x1_y: np.ndarray, p_x2_y: np.ndarray) -> CellSystem:
+        """:meth:`of`, built from scratch."""
         (n1, ny), n2 = p_x1_y.shape, p_x2_y.shape[0]
         lam_rows, free2 = p_x1_y > 0, p_x2_y > 0
         x1, x2, y = np.nonzero(lam_rows[:, None, :] & free2[None, :, :])
@@ -172,6 +193,22 @@ class CellSystem:
         table = np.zeros(self.shape)
         table[self.cells] = q
         return table
+
+
+@lru_cache(maxsize=KEPT_PATTERNS)
+def _pattern_system(lam_support: bytes, x2_support: bytes, n1: int, ny: int, n2: int) -> CellSystem:
+    """The :class:`CellSystem` of the 0/1 marginals of the supports ``p(x1, y) > 0`` and
+    ``p(x2, y) > 0`` (given as the bytes of boolean ``(n1, ny)`` and ``(n2, ny)`` arrays),
+    its arrays read-only since they are shared."""
+    lam_rows = np.frombuffer(lam_support, dtype=bool).reshape(n1, ny)
+    free2 = np.frombuffer(x2_support, dtype=bool).reshape(n2, ny)
+    system = CellSystem.build(lam_rows.astype(float), free2.astype(float))
+    for field in fields(system):
+        value = getattr(system, field.name)
+        for array in value if isinstance(value, tuple) else (value,):
+            if isinstance(array, np.ndarray):
+                array.setflags(write=False)
+    return system
 
 
 @dataclass(frozen=True)
