@@ -264,40 +264,45 @@ class NewtonSystem:
         kkt += (pair_columns * pair_inverse) @ pair_columns.T
         return cls(system, q, s, residual, scale, pair_inverse, kkt, system.targets - a @ q)
 
-    def solve_w(self, v: np.ndarray) -> np.ndarray:
-        """``W^-1 v`` (Sherman and Morrison pair by pair), for ``v`` of shape ``(N, k)``."""
+    def solve_w(self, v: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """``W^-1 v`` (Sherman and Morrison pair by pair), for ``v`` of shape ``(N, k)``,
+        written to ``out`` if given."""
         scaled = self.scale[:, None] * v
         pairs = np.add.reduceat(scaled, self.system.pair_starts)
         pairs *= self.pair_inverse[:, None]
         pairs = pairs[self.system.pair_of]
         pairs *= self.scale[:, None]
-        pairs += scaled
-        return pairs
+        return np.add(pairs, scaled, out=out)
 
-    def directions(self) -> tuple[np.ndarray, np.ndarray]:
-        """The Newton steps ``(dq, dnu)`` towards ``q s = 0`` and their change per unit of
-        the target ``tau`` of ``q s = tau``, as the columns of ``(N, 2)`` and ``(m, 2)`` arrays:
-        the step is linear in ``tau``, so one solve with two right-hand sides gives both.
+    def directions(self) -> np.ndarray:
+        """The Newton steps ``(dq, ds, dnu)`` towards ``q s = 0`` and their change per unit of
+        the target ``tau`` of ``q s = tau``, stacked as the two columns of a ``(2N + m, 2)``
+        array: the step is linear in ``tau``, so one solve with two right-hand sides gives
+        both, and ``dq + tau dq'`` (and so on) is one sum.
 
         ``A W^-1 A^T dnu = b - A q - A W^-1 r`` and ``dq = W^-1 (r + A^T dnu)``, with
-        ``r = tau / q - residual``; ``ds = (tau - s (q + dq)) / q`` follows (:meth:`slack_step`).
+        ``r = tau / q - residual``; ``ds = (tau - s (q + dq)) / q``.
         """
-        a = self.system.constraints
-        r = np.empty((len(self.q), 2))
+        a, n = self.system.constraints, len(self.q)
+        steps = np.empty((2 * n + len(a), 2))
+        d_q, d_s, d_nu = steps[:n], steps[n : 2 * n], steps[2 * n :]
+        inverse_q = 1.0 / self.q
+        r = np.empty((n, 2))
         np.negative(self.residual, out=r[:, 0])
-        np.divide(1.0, self.q, out=r[:, 1])
+        r[:, 1] = inverse_q
         rhs = a @ self.solve_w(r)
         np.subtract(self.infeasible, rhs[:, 0], out=rhs[:, 0])
         np.negative(rhs[:, 1], out=rhs[:, 1])
-        _, d_nu, info = lapack.dposv(self.kkt, rhs)  # Cholesky: A W^-1 A^T is positive definite
+        _, solution, info = lapack.dposv(self.kkt, rhs)  # Cholesky: A W^-1 A^T is pos. definite
         if info != 0:  # not numerically: pivoted LU (which raises on a singular system)
-            d_nu = np.linalg.solve(self.kkt, rhs)
-        r += a.T @ d_nu
-        return self.solve_w(r), d_nu
-
-    def slack_step(self, tau: float, d_q: np.ndarray) -> np.ndarray:
-        """``ds = (tau - s (q + dq)) / q``, the slacks' step given the cells' one."""
-        return (tau - self.s * (self.q + d_q)) / self.q
+            solution = np.linalg.solve(self.kkt, rhs)
+        d_nu[:] = solution
+        r += a.T @ solution
+        self.solve_w(r, out=d_q)
+        np.multiply(d_q, (-self.s * inverse_q)[:, None], out=d_s)
+        d_s[:, 0] -= self.s
+        d_s[:, 1] += inverse_q
+        return steps
 
 
 def restore_feasibility(system: CellSystem, q: np.ndarray) -> np.ndarray:
@@ -356,6 +361,7 @@ def solve_small_table(
     q = p_x1_y[x1, y] * p_x2_y[x2, y] / p_y[y]
     log_q = np.log(q)
     log_c = log_q - np.log(add(q, starts))[pair_of]
+    cross_entropy, log_sum = float(q @ log_c), float(log_q.sum())  # the merit's two terms
     nu = np.zeros(len(b))
     theta = np.zeros(len(q))
     s = 1.0 - log_c
@@ -364,7 +370,7 @@ def solve_small_table(
     limit = min(options.small_iterations, options.max_steps)
     step = 0
     while True:
-        gap = q @ s
+        gap = float(q @ s)
         if not gap < math.inf:  # NaN or overflow: leave the table to the path
             return None
         if gap <= CERTIFY_WITHIN * tol_nats and _within(
@@ -380,21 +386,20 @@ def solve_small_table(
             return None
         newton = NewtonSystem.at(system, q, s, log_c - theta)
         try:
-            steps, multiplier_steps = newton.directions()
+            steps = newton.directions()
         except np.linalg.LinAlgError:  # a singular system: leave the table to the path
             return None
-        d_q = steps[:, 0]
-        d_s = newton.slack_step(0.0, d_q)
+        d_q, d_s = steps[:n, 0], steps[n : 2 * n, 0]
         t_q, t_s = _to_boundary(q, d_q), _to_boundary(s, d_s)
         mean = gap / n
-        predicted = ((q + t_q * d_q) @ (s + t_s * d_s)) / n
+        predicted = float((q + t_q * d_q) @ (s + t_s * d_s)) / n
         tau = max(mean * (predicted / mean) ** 3, 0.01 * tol_nats / n)
-        d_q = steps[:, 1] * tau
-        d_q += steps[:, 0]
-        d_s = newton.slack_step(tau, d_q)
+        step_all = steps[:, 1] * tau
+        step_all += steps[:, 0]
+        d_q, d_s, d_nu = step_all[:n], step_all[n : 2 * n], step_all[2 * n :]
         t_q = _to_boundary(q, d_q, TO_BOUNDARY)
         t_s = _to_boundary(s, d_s, TO_BOUNDARY)
-        merit = q @ log_c - tau * log_q.sum()
+        merit = cross_entropy - tau * log_sum
         # Armijo's decrease, short of the merit's rounding (on a table of one cell per pair,
         # say, the merit is flat and its rounding is all a step changes).
         allowed = 1e-4 * ((log_c - tau / q) @ d_q)
@@ -403,14 +408,15 @@ def solve_small_table(
             trial = q + t_q * d_q
             trial_log_q = np.log(trial)
             trial_log_c = trial_log_q - np.log(add(trial, starts))[pair_of]
-            if trial @ trial_log_c - tau * trial_log_q.sum() <= merit + t_q * allowed + rounding:
+            cross_entropy, log_sum = float(trial @ trial_log_c), float(trial_log_q.sum())
+            if cross_entropy - tau * log_sum <= merit + t_q * allowed + rounding:
                 break
             t_q *= 0.5
         else:  # no decrease along a Newton direction: rounding has taken over
             return None
-        q, log_q, log_c = trial, trial_log_q, trial_log_c
+        q, log_c = trial, trial_log_c
         s += t_s * d_s
-        nu += t_s * multiplier_steps[:, 0] + (t_s * tau) * multiplier_steps[:, 1]
+        nu += t_s * d_nu
         theta = nu @ a
         step += 1
 
