@@ -293,9 +293,7 @@ class NewtonSystem:
         rhs = a @ self.solve_w(r)
         np.subtract(self.infeasible, rhs[:, 0], out=rhs[:, 0])
         np.negative(rhs[:, 1], out=rhs[:, 1])
-        _, solution, info = lapack.dposv(self.kkt, rhs)  # Cholesky: A W^-1 A^T is pos. definite
-        if info != 0:  # not numerically: pivoted LU (which raises on a singular system)
-            solution = np.linalg.solve(self.kkt, rhs)
+        solution = _solve_positive_definite(self.kkt, rhs)
         d_nu[:] = solution
         r += a.T @ solution
         self.solve_w(r, out=d_q)
@@ -315,7 +313,7 @@ def restore_feasibility(system: CellSystem, q: np.ndarray) -> np.ndarray:
     """
     a = system.constraints
     scaled = a * q
-    return q + q * (np.linalg.solve(scaled @ a.T, system.targets - a @ q) @ a)
+    return q + q * (_solve_positive_definite(scaled @ a.T, system.targets - a @ q) @ a)
 
 
 def feasible_cells(p_x1_y: np.ndarray, p_x2_y: np.ndarray) -> int:
@@ -419,6 +417,13 @@ def solve_small_table(
         nu += t_s * d_nu
         theta = nu @ a
         step += 1
+
+
+def _solve_positive_definite(matrix: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """``matrix^-1 rhs`` by Cholesky for a positive definite ``matrix``; where it is not
+    numerically, by pivoted LU (which raises ``LinAlgError`` on a singular one)."""
+    _, solution, info = lapack.dposv(matrix, rhs)
+    return solution if info == 0 else np.linalg.solve(matrix, rhs)
 
 
 def _within(bounds: tuple[float, float], tol_bits: float) -> bool:
