@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from functools import cached_property
+from itertools import accumulate
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -187,10 +188,10 @@ class Distribution:
             ("x1x2y", self.table),
         )
         flat = np.concatenate([part.ravel() for _, part in parts])
-        starts = np.cumsum([0] + [part.size for _, part in parts[:-1]])
+        starts = list(accumulate((part.size for _, part in parts[:-1]), initial=0))
         plogp = flat * np.log2(np.where(flat > 0, flat, 1.0))
-        totals = -np.add.reduceat(plogp, starts)
-        return {name: float(total) for (name, _), total in zip(parts, totals, strict=True)}
+        totals = (-np.add.reduceat(plogp, starts)).tolist()
+        return {name: total for (name, _), total in zip(parts, totals, strict=True)}
 
     @cached_property
     def entropy_y(self) -> float:
