@@ -187,3 +187,16 @@ def test_an_ill_conditioned_last_step_is_certified_on_the_marginals():
     tables = [draws.dirichlet(np.ones(8)).reshape(2, 2, 2) for _ in range(16)]
     small = _check_agreement(Distribution.from_table(tables[15]))
     assert small.diagnostics["max_marginal_residual"] <= 1e-15
+
+
+def test_tables_of_one_support_share_its_cells_and_keep_their_own_marginals(rng):
+    first, second = (Distribution.from_table(random_sparse_table(rng, (4, 3, 3))) for _ in range(2))
+    for dist in (first, second, first):
+        kept, fresh = (make(dist.p_x1_y, dist.p_x2_y) for make in (CellSystem.of, CellSystem.build))
+        for name in ("pair_starts", "pair_of", "row_starts", "constraints", "kkt_entries"):
+            assert np.array_equal(getattr(kept, name), getattr(fresh, name))
+        assert all(np.array_equal(k, f) for k, f in zip(kept.cells, fresh.cells, strict=True))
+        assert np.array_equal(kept.targets, fresh.targets)
+        assert np.array_equal(kept.row_mass, fresh.row_mass)
+    assert CellSystem.of(first.p_x1_y * 2, first.p_x2_y).constraints is kept.constraints
+    assert not kept.constraints.flags.writeable  # shared, so read-only

@@ -35,7 +35,8 @@ whole solve).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
+from functools import lru_cache
 
 import numpy as np
 from scipy.linalg import lapack
@@ -48,10 +49,14 @@ TO_BOUNDARY = 0.995
 
 #: The certificate is evaluated once the complementarity gap ``q . s`` is within this factor
 #: of the tolerance: the bound's ``max_x2 g`` term often closes the rest.
-CERTIFY_WITHIN = 100.0
+CERTIFY_WITHIN = 10.0
 
 #: Relative rounding of the barrier merit that a line search tolerates.
 MERIT_ROUNDING = 1e-13
+
+#: Support patterns whose cells and constraints are kept for the next table of that support
+#: (at most ``small_cells`` cells each, a few MB at worst).
+KEPT_PATTERNS = 16
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,10 @@ class CellSystem:
         ``b``: the marginals' non-zero entries, less one ``(x2, y)`` entry per label.
     lam_rows, mu_rows : boolean arrays, shapes (n1, ny) and (n2, ny)
         The entries of ``lam`` and ``mu`` the rows of ``A`` stand for, in row-major order.
+    kkt_entries, kkt_cells : int arrays
+        Where each cell's weight ``w_c`` lands in ``sum_c w_c a_c a_c^T`` (``m x m``, flat)
+        followed by ``A diag(w) E`` (``m x pairs``, ``E`` the cells' pair indicators), and
+        which cell each entry takes it from: one ``np.bincount`` assembles both.
     """
 
     shape: tuple[int, int, int]
@@ -90,10 +99,28 @@ class CellSystem:
     targets: np.ndarray
     lam_rows: np.ndarray
     mu_rows: np.ndarray
+    kkt_entries: np.ndarray
+    kkt_cells: np.ndarray
 
     @classmethod
     def of(cls, p_x1_y: np.ndarray, p_x2_y: np.ndarray) -> CellSystem:
-        """The cells and constraints of ``Delta_p`` for the marginals ``p(x1, y)``, ``p(x2, y)``."""
+        """The cells and constraints of ``Delta_p`` for the marginals ``p(x1, y)``, ``p(x2, y)``.
+
+        They depend on the marginals' supports alone, so the system of the support pattern
+        (:func:`_pattern_system`, kept for :data:`KEPT_PATTERNS` patterns) is taken with the
+        marginals' own ``b`` and ``p(x1)``.
+        """
+        lam_rows, free2 = p_x1_y > 0, p_x2_y > 0
+        pattern = _pattern_system(lam_rows.tobytes(), free2.tobytes(), *p_x1_y.shape, len(free2))
+        return replace(
+            pattern,
+            row_mass=p_x1_y.sum(axis=1)[pattern.cells[0][pattern.pair_starts[pattern.row_starts]]],
+            targets=np.concatenate([p_x1_y[lam_rows], p_x2_y[pattern.mu_rows]]),
+        )
+
+    @classmethod
+    def build(cls, p_x1_y: np.ndarray, p_x2_y: np.ndarray) -> CellSystem:
+        """:meth:`of`, built from scratch."""
         (n1, ny), n2 = p_x1_y.shape, p_x2_y.shape[0]
         lam_rows, free2 = p_x1_y > 0, p_x2_y > 0
         x1, x2, y = np.nonzero(lam_rows[:, None, :] & free2[None, :, :])
@@ -113,23 +140,43 @@ class CellSystem:
         n_lam = int(lam_rows.sum())
         index[:n1][lam_rows] = np.arange(n_lam)
         index[n1:][mu_rows] = np.arange(n_lam, n_lam + int(mu_rows.sum()))
-        constraints = np.zeros((n_lam + int(mu_rows.sum()), len(x1)))
+        m = n_lam + int(mu_rows.sum())
+        constraints = np.zeros((m, len(x1)))
         columns = np.arange(len(x1))
-        constraints[index[x1, y], columns] = 1.0
+        lam_index = index[x1, y]
+        constraints[lam_index, columns] = 1.0
         mu_index = index[n1 + x2, y]
         kept = mu_index >= 0
         constraints[mu_index[kept], columns[kept]] = 1.0
+        pair_of = np.cumsum(new_pair) - 1
+        lam_kept, mu_kept = lam_index[kept], mu_index[kept]
+        kkt_entries = np.concatenate(
+            [
+                lam_index * (m + 1),
+                mu_kept * (m + 1),
+                lam_kept * m + mu_kept,
+                mu_kept * m + lam_kept,
+                m * m + lam_index * len(pair_starts) + pair_of,
+                m * m + mu_kept * len(pair_starts) + pair_of[kept],
+            ]
+        )
+        kept_cells = columns[kept]
+        kkt_cells = np.concatenate(
+            [columns, kept_cells, kept_cells, kept_cells, columns, kept_cells]
+        )
         return cls(
             shape=(n1, n2, ny),
             cells=(x1, x2, y),
             pair_starts=pair_starts,
-            pair_of=np.cumsum(new_pair) - 1,
+            pair_of=pair_of,
             row_starts=row_starts,
             row_mass=p_x1_y.sum(axis=1)[first_x1[row_starts]],
             constraints=constraints,
             targets=np.concatenate([p_x1_y[lam_rows], p_x2_y[mu_rows]]),
             lam_rows=lam_rows,
             mu_rows=mu_rows,
+            kkt_entries=kkt_entries,
+            kkt_cells=kkt_cells,
         )
 
     def multipliers(self, nu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -146,6 +193,22 @@ class CellSystem:
         table = np.zeros(self.shape)
         table[self.cells] = q
         return table
+
+
+@lru_cache(maxsize=KEPT_PATTERNS)
+def _pattern_system(lam_support: bytes, x2_support: bytes, n1: int, ny: int, n2: int) -> CellSystem:
+    """The :class:`CellSystem` of the 0/1 marginals of the supports ``p(x1, y) > 0`` and
+    ``p(x2, y) > 0`` (given as the bytes of boolean ``(n1, ny)`` and ``(n2, ny)`` arrays),
+    its arrays read-only since they are shared."""
+    lam_rows = np.frombuffer(lam_support, dtype=bool).reshape(n1, ny)
+    free2 = np.frombuffer(x2_support, dtype=bool).reshape(n2, ny)
+    system = CellSystem.build(lam_rows.astype(float), free2.astype(float))
+    for field in fields(system):
+        value = getattr(system, field.name)
+        for array in value if isinstance(value, tuple) else (value,):
+            if isinstance(array, np.ndarray):
+                array.setflags(write=False)
+    return system
 
 
 @dataclass(frozen=True)
@@ -192,47 +255,52 @@ class NewtonSystem:
     def at(cls, system: CellSystem, q: np.ndarray, s: np.ndarray, residual: np.ndarray):
         """The system at cells ``q``, slacks ``s`` and dual residual ``grad f - A^T nu``."""
         a, starts = system.constraints, system.pair_starts
+        m, pairs = len(a), len(starts)
         scale = q / (1.0 + s)
         pair_inverse = 1.0 / np.add.reduceat(scale * s, starts)
-        scaled_a = a * scale
-        pair_columns = np.add.reduceat(scaled_a, starts, axis=1)
-        kkt = scaled_a @ a.T + (pair_columns * pair_inverse) @ pair_columns.T
+        blocks = np.bincount(system.kkt_entries, scale[system.kkt_cells], minlength=m * (m + pairs))
+        kkt = blocks[: m * m].reshape(m, m)
+        pair_columns = blocks[m * m :].reshape(m, pairs)
+        kkt += (pair_columns * pair_inverse) @ pair_columns.T
         return cls(system, q, s, residual, scale, pair_inverse, kkt, system.targets - a @ q)
 
-    def solve_w(self, v: np.ndarray) -> np.ndarray:
-        """``W^-1 v`` (Sherman and Morrison pair by pair), for ``v`` of shape ``(N, k)``."""
+    def solve_w(self, v: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """``W^-1 v`` (Sherman and Morrison pair by pair), for ``v`` of shape ``(N, k)``,
+        written to ``out`` if given."""
         scaled = self.scale[:, None] * v
         pairs = np.add.reduceat(scaled, self.system.pair_starts)
         pairs *= self.pair_inverse[:, None]
         pairs = pairs[self.system.pair_of]
         pairs *= self.scale[:, None]
-        pairs += scaled
-        return pairs
+        return np.add(pairs, scaled, out=out)
 
-    def directions(self) -> tuple[np.ndarray, np.ndarray]:
-        """The Newton steps ``(dq, dnu)`` towards ``q s = 0`` and their change per unit of
-        the target ``tau`` of ``q s = tau``, as the columns of ``(N, 2)`` and ``(m, 2)`` arrays:
-        the step is linear in ``tau``, so one solve with two right-hand sides gives both.
+    def directions(self) -> np.ndarray:
+        """The Newton steps ``(dq, ds, dnu)`` towards ``q s = 0`` and their change per unit of
+        the target ``tau`` of ``q s = tau``, stacked as the two columns of a ``(2N + m, 2)``
+        array: the step is linear in ``tau``, so one solve with two right-hand sides gives
+        both, and ``dq + tau dq'`` (and so on) is one sum.
 
         ``A W^-1 A^T dnu = b - A q - A W^-1 r`` and ``dq = W^-1 (r + A^T dnu)``, with
-        ``r = tau / q - residual``; ``ds = (tau - s (q + dq)) / q`` follows (:meth:`slack_step`).
+        ``r = tau / q - residual``; ``ds = (tau - s (q + dq)) / q``.
         """
-        a = self.system.constraints
-        r = np.empty((len(self.q), 2))
+        a, n = self.system.constraints, len(self.q)
+        steps = np.empty((2 * n + len(a), 2))
+        d_q, d_s, d_nu = steps[:n], steps[n : 2 * n], steps[2 * n :]
+        inverse_q = 1.0 / self.q
+        r = np.empty((n, 2))
         np.negative(self.residual, out=r[:, 0])
-        np.divide(1.0, self.q, out=r[:, 1])
+        r[:, 1] = inverse_q
         rhs = a @ self.solve_w(r)
         np.subtract(self.infeasible, rhs[:, 0], out=rhs[:, 0])
         np.negative(rhs[:, 1], out=rhs[:, 1])
-        _, d_nu, info = lapack.dposv(self.kkt, rhs)  # Cholesky: A W^-1 A^T is positive definite
-        if info != 0:  # not numerically: pivoted LU (which raises on a singular system)
-            d_nu = np.linalg.solve(self.kkt, rhs)
-        r += a.T @ d_nu
-        return self.solve_w(r), d_nu
-
-    def slack_step(self, tau: float, d_q: np.ndarray) -> np.ndarray:
-        """``ds = (tau - s (q + dq)) / q``, the slacks' step given the cells' one."""
-        return (tau - self.s * (self.q + d_q)) / self.q
+        solution = _solve_positive_definite(self.kkt, rhs)
+        d_nu[:] = solution
+        r += a.T @ solution
+        self.solve_w(r, out=d_q)
+        np.multiply(d_q, (-self.s * inverse_q)[:, None], out=d_s)
+        d_s[:, 0] -= self.s
+        d_s[:, 1] += inverse_q
+        return steps
 
 
 def restore_feasibility(system: CellSystem, q: np.ndarray) -> np.ndarray:
@@ -245,7 +313,7 @@ def restore_feasibility(system: CellSystem, q: np.ndarray) -> np.ndarray:
     """
     a = system.constraints
     scaled = a * q
-    return q + q * (np.linalg.solve(scaled @ a.T, system.targets - a @ q) @ a)
+    return q + q * (_solve_positive_definite(scaled @ a.T, system.targets - a @ q) @ a)
 
 
 def feasible_cells(p_x1_y: np.ndarray, p_x2_y: np.ndarray) -> int:
@@ -291,6 +359,7 @@ def solve_small_table(
     q = p_x1_y[x1, y] * p_x2_y[x2, y] / p_y[y]
     log_q = np.log(q)
     log_c = log_q - np.log(add(q, starts))[pair_of]
+    cross_entropy, log_sum = float(q @ log_c), float(log_q.sum())  # the merit's two terms
     nu = np.zeros(len(b))
     theta = np.zeros(len(q))
     s = 1.0 - log_c
@@ -299,35 +368,36 @@ def solve_small_table(
     limit = min(options.small_iterations, options.max_steps)
     step = 0
     while True:
-        gap = q @ s
+        gap = float(q @ s)
         if not gap < math.inf:  # NaN or overflow: leave the table to the path
             return None
-        if gap <= CERTIFY_WITHIN * tol_nats:
+        if gap <= CERTIFY_WITHIN * tol_nats and _within(
+            gibbs_gap_bits(system, q, log_c, nu, theta), tol_bits
+        ):
             feasible = restore_feasibility(system, q)
             if feasible.min() > 0:
                 feasible_log_c = np.log(feasible / add(feasible, starts)[pair_of])
                 lower, upper = gibbs_gap_bits(system, feasible, feasible_log_c, nu, theta)
-                if upper - lower <= tol_bits:
+                if _within((lower, upper), tol_bits):
                     return SmallSolution(system.table(feasible), lower, upper, step, n)
         if step == limit:
             return None
         newton = NewtonSystem.at(system, q, s, log_c - theta)
         try:
-            steps, multiplier_steps = newton.directions()
+            steps = newton.directions()
         except np.linalg.LinAlgError:  # a singular system: leave the table to the path
             return None
-        d_q = steps[:, 0]
-        d_s = newton.slack_step(0.0, d_q)
+        d_q, d_s = steps[:n, 0], steps[n : 2 * n, 0]
         t_q, t_s = _to_boundary(q, d_q), _to_boundary(s, d_s)
         mean = gap / n
-        predicted = ((q + t_q * d_q) @ (s + t_s * d_s)) / n
+        predicted = float((q + t_q * d_q) @ (s + t_s * d_s)) / n
         tau = max(mean * (predicted / mean) ** 3, 0.01 * tol_nats / n)
-        d_q = steps[:, 1] * tau
-        d_q += steps[:, 0]
-        d_s = newton.slack_step(tau, d_q)
+        step_all = steps[:, 1] * tau
+        step_all += steps[:, 0]
+        d_q, d_s, d_nu = step_all[:n], step_all[n : 2 * n], step_all[2 * n :]
         t_q = _to_boundary(q, d_q, TO_BOUNDARY)
         t_s = _to_boundary(s, d_s, TO_BOUNDARY)
-        merit = q @ log_c - tau * log_q.sum()
+        merit = cross_entropy - tau * log_sum
         # Armijo's decrease, short of the merit's rounding (on a table of one cell per pair,
         # say, the merit is flat and its rounding is all a step changes).
         allowed = 1e-4 * ((log_c - tau / q) @ d_q)
@@ -336,21 +406,33 @@ def solve_small_table(
             trial = q + t_q * d_q
             trial_log_q = np.log(trial)
             trial_log_c = trial_log_q - np.log(add(trial, starts))[pair_of]
-            if trial @ trial_log_c - tau * trial_log_q.sum() <= merit + t_q * allowed + rounding:
+            cross_entropy, log_sum = float(trial @ trial_log_c), float(trial_log_q.sum())
+            if cross_entropy - tau * log_sum <= merit + t_q * allowed + rounding:
                 break
             t_q *= 0.5
         else:  # no decrease along a Newton direction: rounding has taken over
             return None
-        q, log_q, log_c = trial, trial_log_q, trial_log_c
+        q, log_c = trial, trial_log_c
         s += t_s * d_s
-        nu += t_s * multiplier_steps[:, 0] + (t_s * tau) * multiplier_steps[:, 1]
+        nu += t_s * d_nu
         theta = nu @ a
         step += 1
 
 
+def _solve_positive_definite(matrix: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """``matrix^-1 rhs`` by Cholesky for a positive definite ``matrix``; where it is not
+    numerically, by pivoted LU (which raises ``LinAlgError`` on a singular one)."""
+    _, solution, info = lapack.dposv(matrix, rhs)
+    return solution if info == 0 else np.linalg.solve(matrix, rhs)
+
+
+def _within(bounds: tuple[float, float], tol_bits: float) -> bool:
+    """Whether the bounds ``(lower, upper)`` of :func:`gibbs_gap_bits` are within ``tol_bits``."""
+    return bounds[1] - bounds[0] <= tol_bits
+
+
 def _to_boundary(x: np.ndarray, dx: np.ndarray, fraction: float = 1.0) -> float:
-    """``min(1, fraction t_max)``, with ``t_max`` the largest ``t`` such that
-    ``x + t dx >= 0`` (for ``x > 0``)."""
-    falling = dx < 0
-    ratios = x / np.where(falling, dx, -1.0)
-    return min(1.0, -fraction * float(np.maximum.reduce(ratios, where=falling, initial=-np.inf)))
+    """``min(1, fraction t_max)``, with ``t_max = min_{dx_i < 0} x_i / -dx_i`` the largest
+    ``t`` such that ``x + t dx >= 0`` (for ``x > 0``): ``t_max = -1 / min_i (dx_i / x_i)``."""
+    lowest = float((dx / x).min())
+    return 1.0 if lowest >= -fraction else -fraction / lowest
