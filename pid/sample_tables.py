@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from pid.distribution import Distribution
+from pid.distribution import Distribution, count_codes
 
 #: Samples from which a count-space draw would exceed the range numpy's multivariate
 #: hypergeometric sampler accepts; such samples are drawn row by row.
@@ -90,12 +90,8 @@ class RowDraws:
     def table(self, view: RowView) -> np.ndarray:
         """The count table of ``view``, of shape ``self.shape``."""
         c2, labels, rows = view
-        n1, n2, ny = self.shape
-        if rows is None:
-            flat = (self.c1 * n2 + c2) * ny + labels
-        else:
-            flat = (self.c1[rows] * n2 + c2[rows]) * ny + labels[rows]
-        return np.bincount(flat, minlength=n1 * n2 * ny).reshape(self.shape).astype(float)
+        codes = (self.c1, c2, labels) if rows is None else (self.c1[rows], c2[rows], labels[rows])
+        return count_codes(*codes, self.shape).astype(float)
 
     def rows(self, view: RowView) -> tuple[np.ndarray, np.ndarray]:
         """The rows of ``view`` (indices into the codes) and their labels."""

@@ -329,9 +329,10 @@ def sample_pid(
         settings["tol_bits"] = options.tol_bits
     rng = np.random.default_rng(seed)
     n, correction = len(y), options.correction
-    if table is None or not count_draws_apply(n, joint_posteriors is not None):
+    in_counts = count_draws_apply(n, joint_posteriors is not None)
+    if table is None or not in_counts:
         shape = (int(c1.max()) + 1, int(c2.max()) + 1, int(y.max()) + 1)
-    if not count_draws_apply(n, joint_posteriors is not None):
+    if not in_counts:
         draws: CountDraws | RowDraws = RowDraws(c1, c2, y, shape, rng)
     elif table is None:
         draws = CountDraws(count_codes(c1, c2, y, shape), rng)

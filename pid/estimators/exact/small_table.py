@@ -112,10 +112,16 @@ class CellSystem:
         """
         lam_rows, free2 = p_x1_y > 0, p_x2_y > 0
         pattern = _pattern_system(lam_rows.tobytes(), free2.tobytes(), *p_x1_y.shape, len(free2))
+        return pattern.with_marginals(p_x1_y, p_x2_y)
+
+    def with_marginals(self, p_x1_y: np.ndarray, p_x2_y: np.ndarray) -> CellSystem:
+        """This system with ``row_mass`` and ``targets`` of the marginals ``p(x1, y)`` and
+        ``p(x2, y)``, which have its supports."""
+        row_x1 = self.cells[0][self.pair_starts[self.row_starts]]
         return replace(
-            pattern,
-            row_mass=p_x1_y.sum(axis=1)[pattern.cells[0][pattern.pair_starts[pattern.row_starts]]],
-            targets=np.concatenate([p_x1_y[lam_rows], p_x2_y[pattern.mu_rows]]),
+            self,
+            row_mass=p_x1_y.sum(axis=1)[row_x1],
+            targets=np.concatenate([p_x1_y[self.lam_rows], p_x2_y[self.mu_rows]]),
         )
 
     @classmethod
@@ -170,14 +176,14 @@ class CellSystem:
             pair_starts=pair_starts,
             pair_of=pair_of,
             row_starts=row_starts,
-            row_mass=p_x1_y.sum(axis=1)[first_x1[row_starts]],
+            row_mass=np.empty(0),
             constraints=constraints,
-            targets=np.concatenate([p_x1_y[lam_rows], p_x2_y[mu_rows]]),
+            targets=np.empty(0),
             lam_rows=lam_rows,
             mu_rows=mu_rows,
             kkt_entries=kkt_entries,
             kkt_cells=kkt_cells,
-        )
+        ).with_marginals(p_x1_y, p_x2_y)
 
     def multipliers(self, nu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``lam`` and ``mu`` as ``(n1, ny)`` and ``(n2, ny)`` arrays (zero off the rows)."""
