@@ -214,8 +214,9 @@ def test_drop_nonfinite_drops_and_records(tmp_path):
 
 def test_no_traceback_from_the_installed_command(tmp_path):
     (tmp_path / "text.npz").write_text("not an archive")
+    out = str(tmp_path / "out")  # not ./pid-report, which a demo run may have filled
     run = subprocess.run(
-        [sys.executable, "-m", "pid", "compute", str(tmp_path / "text.npz")],
+        [sys.executable, "-m", "pid", "compute", str(tmp_path / "text.npz"), "--out", out],
         capture_output=True,
         text=True,
         check=False,

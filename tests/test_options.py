@@ -88,5 +88,6 @@ def test_compute_passes_the_device_and_solver_options(gate, tmp_path, capsys):
     assert main([*args, "--out", str(tmp_path / "b")]) == 0
     result = json.loads((tmp_path / "b" / "result.json").read_text())
     assert result["diagnostics"]["method"] == "cvxpy"
-    assert main(["compute", str(path), "--estimator", "mmi", "--device", "cpu"]) == 2
+    mmi = ["compute", str(path), "--estimator", "mmi", "--device", "cpu"]
+    assert main([*mmi, "--out", str(tmp_path / "c")]) == 2
     assert "'mmi' does not use 'device'" in capsys.readouterr().err
