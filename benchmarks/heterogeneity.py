@@ -122,7 +122,7 @@ def completion_table(n_samples: int, n_sample_seeds: int) -> None:
             np.fill_diagonal(observed, 0.0)
             for i, j in sample_pairs(count, n_pairs, seed=sample_seed):
                 observed[i, j] = observed[j, i] = full[i, j]
-            completed = np.maximum(complete_matrix(observed, 3), 0.0)
+            completed = complete_matrix(observed, 3, bounds=(0.0, np.nanmax(observed)))
             errors.append(np.linalg.norm(completed - full) / np.linalg.norm(full))
             recovered += parameter_groups(completed, 3).tolist() == sources
         print(

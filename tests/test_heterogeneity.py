@@ -82,6 +82,29 @@ def test_completion_recovers_an_exactly_low_rank_matrix_from_o_m_entries(count, 
     np.testing.assert_allclose(completed[known], full[known], atol=1e-9)
 
 
+def test_bounds_hold_the_missing_entries_and_leave_a_truth_inside_them_recovered():
+    rng = np.random.default_rng(30)
+    factors = rng.normal(size=(30, 3))
+    full = factors @ np.diag([1.0, -1.0, -1.0]) @ factors.T
+    observed = np.full_like(full, np.nan)
+    np.fill_diagonal(observed, np.diag(full))
+    for i, j in sample_pairs(30, 150, seed=1):
+        observed[i, j] = observed[j, i] = full[i, j]
+    known = ~np.isnan(observed)
+    inside = complete_matrix(observed, 3, bounds=(full.min(), full.max()))
+    assert np.linalg.norm(inside - full) / np.linalg.norm(full) < 1e-6
+    # The largest missing entry of this matrix (5.48) lies above every measured one (4.56):
+    # within the measured range it is held at the top, the known entries kept as given.
+    low, high = observed[known].min(), observed[known].max()
+    assert full[~known].max() > high
+    held = complete_matrix(observed, 3, bounds=(low, high))
+    assert held.min() >= low and held.max() <= high
+    assert np.isclose(held[~known].max(), high)
+    np.testing.assert_array_equal(held[known], observed[known])
+    with pytest.raises(ValueError, match=r"bounds is \(1.0, 0.0\); pass \(low, high\)"):
+        complete_matrix(observed, 3, bounds=(1.0, 0.0))
+
+
 def test_completion_refuses_rows_with_fewer_entries_than_the_rank():
     observed = np.full((4, 4), np.nan)
     np.fill_diagonal(observed, 0.0)

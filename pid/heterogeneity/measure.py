@@ -116,7 +116,8 @@ def measure_heterogeneity(
     (:func:`~pid.heterogeneity.interaction_transfer`, Eqs. 9.6-9.8). With
     ``pairs_per_member = c``, only ``round(c K)`` random pairs of a matrix's ``K`` members are
     measured (:func:`~pid.heterogeneity.sample_pairs`, ``O(K)`` instead of ``K (K - 1) / 2``)
-    and the rest completed at rank ``rank`` (:func:`~pid.heterogeneity.complete_matrix`);
+    and the rest completed at rank ``rank`` (:func:`~pid.heterogeneity.complete_matrix`),
+    each completed distance held between 0 and the largest measured one;
     by default every pair is measured. Agglomerative clustering (``linkage``) cuts ``M_U``
     into ``modality_groups`` groups and ``M_C`` into ``interaction_groups`` (default: as many
     as ``modality_groups``, at most the number of pairs).
@@ -197,8 +198,9 @@ def measure_heterogeneity(
 
 def _filled(measured: TransferMatrix, rank: int) -> np.ndarray:
     """The measured distances, completed at ``rank`` where pairs are missing (at most the
-    number of members less one)."""
+    number of members less one), each missing one between 0 and the largest measured."""
     distance = measured.distance
     if not np.isnan(distance).any():
         return distance
-    return np.maximum(complete_matrix(distance, min(rank, len(distance) - 1)), 0.0)
+    bounds = (0.0, float(np.nanmax(distance)))
+    return complete_matrix(distance, min(rank, len(distance) - 1), bounds=bounds)
