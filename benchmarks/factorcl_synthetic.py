@@ -8,11 +8,15 @@ data seed ``seed + 100``). The inputs do not depend on the share, only the label
 self-supervised method is trained once per seed and probed at every share.
 
 Prints the accuracy table (thesis Figure 4.1: mean over seeds and the seed-to-seed range),
+beside the same linear probe on the raw inputs ``[x1, x2]`` and on the generating latents
+``[w1, w2, ws]`` (what a linear readout reaches without any learned representation, and with
+the ideal one),
 the probed information ``I(Z; w)`` in bits against the generating latents at
 ``--probe-share`` (Table 4.1, mean over seeds) with the smallest gaps between FactorCL's
 factors over the seeds, and seconds per training epoch; saves the curve to ``--figure``.
 
-Run: ``python benchmarks/factorcl_synthetic.py [--seeds 0 1 2] [--epochs 30]``
+Run: ``python benchmarks/factorcl_synthetic.py [--seeds 0 1 2] [--epochs 30]``; with
+``--methods`` and no names, only the two reference probes (seconds).
 """
 
 from __future__ import annotations
@@ -38,12 +42,14 @@ METHODS = (
     "factorcl-sup",
 )
 LATENTS = ("w1", "w2", "ws")
+#: Linear probes without a learned representation: the raw inputs and the true latents.
+REFERENCES = ("inputs", "latents")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--shares", type=float, nargs="+", default=[0.0, 0.25, 0.5, 0.75, 1.0])
-    parser.add_argument("--methods", nargs="+", default=list(METHODS))
+    parser.add_argument("--methods", nargs="*", default=list(METHODS))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--train", type=int, default=4000)
     parser.add_argument("--test", type=int, default=2000)
@@ -59,12 +65,24 @@ def main() -> None:
         f"test samples; {args.epochs} epochs, batch 256, seeds {args.seeds}"
     )
     # accuracy[method][seed index][share index]; probes[method][seed index][name] = I(Z; w)
-    accuracy = {m: np.zeros((len(args.seeds), len(args.shares))) for m in args.methods}
+    columns = [*args.methods, *REFERENCES]
+    accuracy = {m: np.zeros((len(args.seeds), len(args.shares))) for m in columns}
     probes: dict[str, list[dict[str, list[float]]]] = {m: [] for m in args.methods}
     seconds: dict[str, list[float]] = {m: [] for m in args.methods}
     for s, seed in enumerate(args.seeds):
         data = {share: shared_unique(args.train, share, seed=seed) for share in args.shares}
         test = {share: shared_unique(args.test, share, seed=seed + 100) for share in args.shares}
+        for k, share in enumerate(args.shares):
+            (x1, x2, y, w), (t1, t2, ty, tw) = data[share], test[share]
+            for name, train_x, test_x in (
+                ("inputs", np.hstack([x1, x2]), np.hstack([t1, t2])),
+                (
+                    "latents",
+                    np.hstack([w[v] for v in LATENTS]),
+                    np.hstack([tw[v] for v in LATENTS]),
+                ),
+            ):
+                accuracy[name][s, k] = linear_probe(train_x, y, test_x, ty)
         for method in args.methods:
             model = None
             for k, share in enumerate(args.shares):
@@ -91,20 +109,22 @@ def main() -> None:
             print(f"seed {seed} {method}: {row}", flush=True)
 
     print("\nlinear-probe test accuracy (Figure 4.1), mean over seeds [min, max]\n")
-    print("|unique share|" + "|".join(args.methods) + "|")
-    print("|---" * (len(args.methods) + 1) + "|")
+    print("|unique share|" + "|".join(columns) + "|")
+    print("|---" * (len(columns) + 1) + "|")
     for k, share in enumerate(args.shares):
         cells = [
             f"{a[:, k].mean():.3f} [{a[:, k].min():.3f}, {a[:, k].max():.3f}]"
-            for a in (accuracy[m] for m in args.methods)
+            for a in (accuracy[m] for m in columns)
         ]
         print(f"|{share:.2f}|" + "|".join(cells) + "|")
+    if not args.methods:
+        return
     print("\nseconds per epoch (mean)\n")
     print("|" + "|".join(args.methods) + "|")
     print("|---" * len(args.methods) + "|")
     print("|" + "|".join(f"{np.mean(seconds[m]):.2f}" for m in args.methods) + "|")
     print_probes(probes, args.probe_share)
-    save_figure(args.shares, accuracy, args.figure)
+    save_figure(args.shares, {m: accuracy[m] for m in args.methods}, args.figure)
     print(f"\nfigure: {args.figure}")
 
 

@@ -72,20 +72,23 @@ def add_parser(commands: Any) -> None:
     factorcl_train.add_argument(
         "--critic-steps",
         type=int,
-        help="FactorCL/OurCL: upper-bound critic steps per batch (default: 5 self-supervised, "
-        "1 supervised)",
+        help="FactorCL/OurCL: upper-bound critic steps per batch (default: 5)",
     )
     factorcl_train.add_argument(
         "--critic-temperature",
         type=float,
-        help="FactorCL/OurCL: bounded critics cos/T (default: 0.1 self-supervised, unbounded "
-        "supervised)",
+        help="FactorCL/OurCL: bounded critics cos/T (default: 0.1)",
     )
     factorcl_train.add_argument(
         "--factor-weight",
         type=float,
-        help="FactorCL: weight of the term removing from Z_S what Z_U holds (default: 0.3 "
-        "factorcl-ssl, 0 factorcl-sup)",
+        help="FactorCL: weight of the term removing from Z_S what Z_U holds (default: 0.3)",
+    )
+    factorcl_train.add_argument(
+        "--label-condition-only",
+        action="store_true",
+        help="factorcl-sup/ourcl-sup: condition the conditional terms on the label alone "
+        "(Eqs. 4.13, 4.14), not on the label and the augmented pair",
     )
     _add_split_options(factorcl_train, test_fraction=0.2, out="factorcl-out")
     add_columns_option(factorcl_train)
@@ -223,6 +226,7 @@ def _critic_settings(args: argparse.Namespace) -> Any:
         "steps": args.critic_steps,
         "temperature": args.critic_temperature,
         "factor_weight": args.factor_weight,
+        "views_in_condition": False if args.label_condition_only else None,
     }
     return replace(settings, **{k: v for k, v in given.items() if v is not None})
 

@@ -10,12 +10,16 @@ FactorCL maximizes ``S + U1 + U2`` (thesis Algorithm 2) with
     S   = I_NCE(Z_S1; Z_S2) - I_NCE-CLUB(Z_S1; Z_S2 | C)                            (Eq. 4.8)
     U_i = I_NCE(Z_Ui; T_i) - I_NCE-CLUB(Z_U1; Z_U2) + I_NCE(Z_U1; Z_U2 | C)         (Eq. 4.9)
 
-where, supervised, the task ``T_i`` and the condition ``C`` are the label ``Y``, and,
-self-supervised, ``T_i`` is the augmented view ``Z_Ui'`` and ``C`` is the augmented pair
-``(X1', X2')``, entered by concatenation: ``f([z1, z1'], [z2, z2'])`` (Eqs. 4.15, 4.16). The
+Self-supervised, the task term is ``I_NCE(Z_Ui; Z_Ui')`` of the augmented view and the
+condition ``C`` is the augmented pair ``(X1', X2')``, entered by concatenation:
+``f([z1, z1'], [z2, z2'])`` (Eqs. 4.15, 4.16). Supervised, the task term adds the label,
+``I_NCE(Z_Ui; Z_Ui') + I_NCE(Z_Ui; Y)`` (the unimodal term is part of FactorCL-SUP in thesis
+Table 4.2), and ``C`` is the label and the augmented pair, ``f([z1, y, z1'], [z2, z2'])``; with
+:attr:`CriticSettings.views_in_condition` off, ``C = Y`` alone (Eqs. 4.13, 4.14). The
 conditional estimators draw their negatives from the conditional distribution given ``C``:
-the anchor's class, or the posterior over the batch of having produced the anchor's
-augmented views (:func:`pid.factorcl.augment.source_weights`). The NCE-CLUB critics are
+the posterior over the batch of having produced the anchor's augmented views
+(:func:`pid.factorcl.augment.source_weights`), restricted to the anchor's class when
+supervised, or the anchor's class alone. The NCE-CLUB critics are
 fitted by their own InfoNCE objective in separate steps (:meth:`FactorCLObjective.critic_loss`);
 the encoders then minimize the upper bound they give. OurCL is the same objective without
 factorization (``Z_S1 = Z_U1 = Z_1``). A factorized objective may add
@@ -57,23 +61,23 @@ class CriticSettings:
     bounded critics ``cos(g(a), h(b)) / temperature``; ``factor_weight``: weight ``lambda`` of
     ``-lambda (I_NCE-CLUB(Z_S1; Z_U1) + I_NCE-CLUB(Z_S2; Z_U2))``, which removes from each
     modality's shared representation what its unique one holds and the reverse (0: the
-    thesis's objective alone). :meth:`for_method` gives the measured defaults
-    (docs/factorcl.md).
+    thesis's objective alone); ``views_in_condition``: supervised methods condition on the
+    label and the augmented pair (True) or on the label alone (False, Eqs. 4.13, 4.14 as
+    written); self-supervised methods always condition on the augmented pair.
+    :meth:`for_method` gives the measured defaults (docs/factorcl.md).
     """
 
     steps: int = 1
     temperature: float | None = None
     factor_weight: float = 0.0
+    views_in_condition: bool = True
 
     @classmethod
     def for_method(cls, method: str) -> CriticSettings:
-        """Bounded critics (temperature 0.1) throughout; self-supervised: 5 critic steps and
-        factor weight 0.3 (where there are factors); supervised: 1 critic step, no
-        factorization term (stronger upper-bound critics remove everything a label does not
-        need; docs/factorcl.md)."""
-        if method.endswith("-ssl"):
-            return cls(5, 0.1, 0.3 if method.startswith("factorcl") else 0.0)
-        return cls(1, 0.1, 0.0)
+        """Bounded critics (temperature 0.1), 5 critic steps, factor weight 0.3 where there
+        are factors, supervised methods conditioned on the label and the augmented pair
+        (docs/factorcl.md)."""
+        return cls(5, 0.1, 0.3 if method.startswith("factorcl") else 0.0)
 
     def check(self) -> None:
         """Refuse settings no training can use, naming the field."""
@@ -110,17 +114,19 @@ class FactorCLObjective(nn.Module):
         self.factorized = factorized
         self.n_classes = n_classes or 0
         self.settings = critics or CriticSettings()
-        task_dim = n_classes if self.supervised else embed_dim
-        cond1, cond2 = (n_classes, 0) if self.supervised else (embed_dim, embed_dim)
+        self.views_in_condition = not self.supervised or self.settings.views_in_condition
+        views = embed_dim if self.views_in_condition else 0
         pair = (embed_dim, embed_dim)
-        conditional = (embed_dim + cond1, embed_dim + cond2)
+        conditional = (embed_dim + self.n_classes + views, embed_dim + views)
 
         def critic(dim_a: int, dim_b: int) -> SeparableCritic:
             return SeparableCritic(dim_a, dim_b, hidden, temperature=self.settings.temperature)
 
         self.nce_shared = critic(*pair)
-        self.nce_task1 = critic(embed_dim, task_dim)
-        self.nce_task2 = critic(embed_dim, task_dim)
+        self.nce_view = nn.ModuleList([critic(*pair), critic(*pair)])
+        self.nce_label = nn.ModuleList(
+            [critic(embed_dim, self.n_classes) for _ in range(2)] if self.supervised else []
+        )
         self.nce_unique_given = critic(*conditional)
         # Upper-bound critics: fitted in their own step, never by the encoders' loss.
         self.club_shared_given = critic(*conditional)
@@ -144,8 +150,8 @@ class FactorCLObjective(nn.Module):
         I_NCE-CLUB(Z_S2; Z_U2)``.
         """
         s1, u1, s2, u2 = self._factors(z)
+        _, u1a, _, u2a = self._factors(condition.augmented)
         given_s, given_u = self._given(condition)
-        task1, task2 = self._tasks(condition)
         nce_weights, club_weights = condition.weights
         c = condition.candidates
         at = c.offset(len(s1))
@@ -154,13 +160,17 @@ class FactorCLObjective(nn.Module):
             "club_shared_given": nce_club(
                 self.club_shared_given(*_join(s1, s2, given_s), c), club_weights, at
             ),
-            "nce_task1": infonce(self.nce_task1(u1, task1, c), offset=at),
-            "nce_task2": infonce(self.nce_task2(u2, task2, c), offset=at),
+            "nce_view1": infonce(self.nce_view[0](u1, u1a, c), offset=at),
+            "nce_view2": infonce(self.nce_view[1](u2, u2a, c), offset=at),
             "club_unique": nce_club(self.club_unique(u1, u2, c), offset=at),
             "nce_unique_given": infonce(
                 self.nce_unique_given(*_join(u1, u2, given_u), c), nce_weights, at
             ),
         }
+        if self.supervised:
+            onehot = F.one_hot(condition.labels, self.n_classes).float()
+            out["nce_label1"] = infonce(self.nce_label[0](u1, onehot, c), offset=at)
+            out["nce_label2"] = infonce(self.nce_label[1](u2, onehot, c), offset=at)
         if self.factorized:
             first, second = self.club_factors
             out["club_factors"] = nce_club(first(s1, u1, c), offset=at) + nce_club(
@@ -173,7 +183,9 @@ class FactorCLObjective(nn.Module):
         t = self.terms(z, condition)
         shared = t["nce_shared"] - t["club_shared_given"]
         removed = t["nce_unique_given"] - t["club_unique"]
-        unique1, unique2 = t["nce_task1"] + removed, t["nce_task2"] + removed
+        task1 = t["nce_view1"] + t.get("nce_label1", 0.0)
+        task2 = t["nce_view2"] + t.get("nce_label2", 0.0)
+        unique1, unique2 = task1 + removed, task2 + removed
         parts = {"S": shared.item(), "U1": unique1.item(), "U2": unique2.item()}
         loss = -(shared + unique1 + unique2)
         if "club_factors" in t:
@@ -210,22 +222,17 @@ class FactorCLObjective(nn.Module):
     def _given(self, condition: Condition):
         """What the shared and the unique pairs are conditioned on (Section 4.3).
 
-        Supervised: the one-hot label joins the first side (Eqs. 4.13, 4.14).
-        Self-supervised: each side is joined by its own augmented representation (Eqs. 4.15,
-        4.16).
+        Each side is joined by its own augmented representation (Eqs. 4.15, 4.16), and,
+        supervised, the first side by the one-hot label (Eqs. 4.13, 4.14); without the views
+        in the condition, the label alone joins the first side.
         """
+        first = []
         if self.supervised:
-            onehot = F.one_hot(condition.labels, self.n_classes).float()
-            return (onehot, None), (onehot, None)
+            first.append(F.one_hot(condition.labels, self.n_classes).float())
+        if not self.views_in_condition:
+            return (first[0], None), (first[0], None)
         s1a, u1a, s2a, u2a = self._factors(condition.augmented)
-        return (s1a, s2a), (u1a, u2a)
-
-    def _tasks(self, condition: Condition):
-        if self.supervised:
-            onehot = F.one_hot(condition.labels, self.n_classes).float()
-            return onehot, onehot
-        _, u1a, _, u2a = self._factors(condition.augmented)
-        return u1a, u2a
+        return (torch.cat([*first, s1a], dim=1), s2a), (torch.cat([*first, u1a], dim=1), u2a)
 
 
 @dataclass
@@ -248,22 +255,35 @@ class Condition:
     candidates: Candidates = field(default_factory=Candidates)
 
     @classmethod
-    def of_labels(cls, labels: torch.Tensor, candidates: Candidates | None = None) -> Condition:
-        """Conditioning on class labels (Eqs. 4.13, 4.14)."""
+    def of_labels(
+        cls, labels: torch.Tensor, augmented: Batch, candidates: Candidates | None = None
+    ) -> Condition:
+        """Conditioning on class labels alone (Eqs. 4.13, 4.14); ``augmented`` holds the
+        representations of the views for the unimodal task terms."""
         candidates = candidates or Candidates()
         others = candidates(labels)
         at = candidates.offset(len(labels))
         weights = (same_class(labels, others), other_of_class(labels, others, at))
-        return cls(labels=labels, weights=weights, candidates=candidates)
+        return cls(labels=labels, augmented=augmented, weights=weights, candidates=candidates)
 
     @classmethod
     def of_views(
-        cls, augmented: Batch, sources: torch.Tensor, candidates: Candidates | None = None
+        cls,
+        augmented: Batch,
+        sources: torch.Tensor,
+        candidates: Candidates | None = None,
+        labels: torch.Tensor | None = None,
     ) -> Condition:
         """Conditioning on the augmented pair, whose representations are ``augmented`` and
-        whose source weights are ``sources``, anchors by candidates (Eqs. 4.15, 4.16)."""
+        whose source weights (anchors by candidates) are ``sources`` (Eqs. 4.15, 4.16), and
+        on ``labels`` where given: the weights are then ``sources`` restricted to the anchor's
+        class and renormalized, ``p(x | x1', x2', y)``."""
         candidates = candidates or Candidates()
-        return cls(augmented=augmented, weights=(sources, sources), candidates=candidates)
+        if labels is not None:
+            sources = sources * same_class(labels, candidates(labels))
+            sources = sources / sources.sum(dim=1, keepdim=True).clamp_min(1e-30)
+        weights = (sources, sources)
+        return cls(labels=labels, augmented=augmented, weights=weights, candidates=candidates)
 
     def detached(self) -> Condition:
         """The same condition with the augmented representations cut from the graph."""

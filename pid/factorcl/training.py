@@ -57,6 +57,8 @@ METHODS = (
 
 #: Methods that need labels.
 SUPERVISED = ("factorcl-sup", "ourcl-sup", "supcon")
+#: FactorCL and OurCL with labels: both modalities also get unimodal augmentations (Table 4.2).
+SUPERVISED_FACTORCL = ("factorcl-sup", "ourcl-sup")
 
 #: Version tag of the checkpoint format.
 CHECKPOINT_FORMAT = "pid.factorcl.checkpoint/2"
@@ -191,8 +193,9 @@ def train(
         and ignored by the self-supervised methods.
     method : str
         ``factorcl-sup``, ``factorcl-ssl`` (factorized ``Z_S1, Z_U1, Z_S2, Z_U2``; Eqs. 4.8,
-        4.9 with ``Y`` or with augmentations ``x1' = augment(x1)``,
-        ``x2' = unique_augment(x2 | x1)``), ``ourcl-sup``, ``ourcl-ssl`` (the same objectives
+        4.9 with ``Y`` and augmentations ``x1' = augment(x1)``, ``x2' = augment(x2)``, or with
+        augmentations ``x1' = augment(x1)``, ``x2' = unique_augment(x2 | x1)`` alone),
+        ``ourcl-sup``, ``ourcl-ssl`` (the same objectives
         without factorization), ``simclr`` (cross-modal InfoNCE), ``cross-self`` (SimCLR plus
         unimodal InfoNCE on augmented views), ``supcon`` (supervised contrastive).
     epochs, batch_size, learning_rate : int, int, float
@@ -203,9 +206,9 @@ def train(
     temperature : float
         Divides the cosine similarities of ``simclr``, ``cross-self`` and ``supcon``.
     mask_prob, noise : float
-        Augmentation strength (:mod:`pid.factorcl.augment`); the self-supervised FactorCL
-        and OurCL need ``noise > 0`` (their conditional estimators weigh negatives by the
-        augmentation's likelihood).
+        Augmentation strength (:mod:`pid.factorcl.augment`); FactorCL and OurCL need
+        ``noise > 0`` (their conditional estimators weigh negatives by the augmentation's
+        likelihood), unless supervised with ``CriticSettings(views_in_condition=False)``.
     critics : CriticSettings, optional
         Critic steps, bounded critics and the factorization term of FactorCL and OurCL;
         ``None`` takes :meth:`CriticSettings.for_method` (ignored by the baselines).
@@ -259,13 +262,17 @@ def train(
         raise ValueError(f"x1 has {len(a)} sample; contrastive learning needs at least 2.")
     if not 0 <= mask_prob < 1:
         raise ValueError(f"mask_prob is {mask_prob}; pass a probability in [0, 1).")
-    if method in ("factorcl-ssl", "ourcl-ssl") and not noise > 0:
-        raise ValueError(
-            f"noise is {noise}; {method} weighs its negatives by the augmentation's likelihood, "
-            "pass noise > 0."
-        )
     critics = critics or CriticSettings.for_method(method)
     critics.check()
+    weighs_views = method.endswith("-ssl") or (
+        method in SUPERVISED_FACTORCL and critics.views_in_condition
+    )
+    if weighs_views and not noise > 0:
+        raise ValueError(
+            f"noise is {noise}; {method} weighs its negatives by the augmentation's likelihood, "
+            "pass noise > 0 (supervised, or condition on the label alone: "
+            "CriticSettings(views_in_condition=False))."
+        )
 
     group = join_group(device)
     torch_device = group.device
@@ -326,7 +333,7 @@ def train(
         strength = {"mask_prob": mask_prob, "noise": noise, "generator": generator}
         if shared is not None:  # multimodal augmentation: x1', then x2' given x1
             return augment(i1, **strength), unique_augment(i2, shared, **strength)
-        if method == "cross-self":
+        if method == "cross-self" or method in SUPERVISED_FACTORCL:
             return augment(i1, **strength), augment(i2, **strength)
         return None
 
@@ -336,11 +343,11 @@ def train(
         sources: tuple[torch.Tensor, torch.Tensor],
         batch_labels: torch.Tensor | None,
     ) -> Condition:
-        if batch_labels is not None:
-            return Condition.of_labels(batch_labels, candidates)
+        if not weighs_views:
+            return Condition.of_labels(batch_labels, z_aug, candidates)
         with torch.no_grad():
             weights = source_weights(augmented, sources)
-        return Condition.of_views(z_aug, weights, candidates)
+        return Condition.of_views(z_aug, weights, candidates, batch_labels)
 
     n_batches = max(len(a) // size, 1)
 
