@@ -29,7 +29,7 @@ from pid.distributed import Group, join_group, launched, main_process  # noqa: E
 from pid.factorcl import infonce, nce_club, shared_unique  # noqa: E402
 from pid.factorcl.critics import Candidates  # noqa: E402
 from pid.factorcl.estimators import other_of_class, same_class  # noqa: E402
-from pid.factorcl.objectives import CrossModalObjective, supcon_loss  # noqa: E402
+from pid.factorcl.objectives import Condition, CrossModalObjective, supcon_loss  # noqa: E402
 from pid.sweep import SweepOptions, run_sweep  # noqa: E402
 
 TORCHRUN = Path(sys.executable).with_name("torchrun")
@@ -326,6 +326,25 @@ def test_cross_modal_objectives_over_two_halves_average_to_the_whole_batch(metho
         halves = ({name: value[rows] for name, value in views.items()} for views in (z, z_aug))
         parts.append(objective(*halves, None, Candidates(gather, index))[0])
     assert float(sum(parts).detach() / 2) == pytest.approx(float(whole.detach()), abs=1e-5)
+
+
+def test_label_and_view_condition_of_each_half_is_its_rows_of_the_whole_batch():
+    # Supervised FactorCL's default condition: each process's anchors weigh the global batch
+    # by the source posterior restricted to their class; a half's rows must be the whole's.
+    torch.manual_seed(0)
+    sources = torch.softmax(torch.randn(8, 8), dim=1)
+    labels = torch.tensor([0, 1, 0, 1, 1, 0, 0, 1])
+    whole = Condition.of_views({}, sources, labels=labels).weights[0]
+    assert whole.shape == (8, 8)
+    assert torch.all(whole[labels[:, None] != labels[None, :]] == 0)
+    torch.testing.assert_close(whole.sum(dim=1), torch.ones(8))
+    for index, rows in enumerate((slice(0, 4), slice(4, 8))):
+        half = Condition.of_views(
+            {}, sources[rows], Candidates(lambda t: labels, index), labels=labels[rows]
+        )
+        for weights in half.weights:
+            assert weights.shape == (4, 8)
+            torch.testing.assert_close(weights, whole[rows])
 
 
 def test_supervised_contrastive_loss_over_two_halves_averages_to_the_whole_batch():

@@ -143,6 +143,7 @@ def run(args: argparse.Namespace) -> int:
     from pid.distributed import main_process
     from pid.factorcl import linear_probe, train
     from pid.factorcl.probing import augmentation_effect, augmentation_warnings
+    from pid.factorcl.training import uses_views
     from pid.file_set import write_text_atomic
     from pid.io import load
     from pid.validation import check_seed
@@ -194,7 +195,7 @@ def run(args: argparse.Namespace) -> int:
         "linear_probe_accuracy": accuracy,
         "history": model.history,
     }
-    if args.method.endswith("-ssl") or args.method == "cross-self":
+    if uses_views(args.method):
         summary["augmentation"] = augmentation_effect(
             x1[fit],
             x2[fit],

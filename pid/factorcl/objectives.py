@@ -2,8 +2,8 @@
 
 Every objective maps a batch's representations to a loss to minimize. ``z`` holds the
 representations of ``(x1, x2)`` by name; FactorCL's and OurCL's :class:`Condition` holds the
-class codes (supervised) or the representations of the augmented pair ``(x1', x2')``
-(self-supervised); the baselines take ``z_aug`` and ``labels`` directly.
+representations of the augmented pair ``(x1', x2')``, the class codes where supervised, and
+the distributions of the negatives; the baselines take ``z_aug`` and ``labels`` directly.
 
 FactorCL maximizes ``S + U1 + U2`` (thesis Algorithm 2) with
 
@@ -89,6 +89,10 @@ class CriticSettings:
             )
         if not self.factor_weight >= 0:
             raise ValueError(f"factor weight is {self.factor_weight}; pass a number >= 0.")
+        if not isinstance(self.views_in_condition, bool):
+            raise ValueError(
+                f"views_in_condition is {self.views_in_condition!r}; pass True or False."
+            )
 
 
 class FactorCLObjective(nn.Module):
@@ -237,14 +241,16 @@ class FactorCLObjective(nn.Module):
 
 @dataclass
 class Condition:
-    """What one batch is conditioned on: labels, or the augmented views' representations.
+    """What one batch is conditioned on: the augmented views' representations, and labels.
 
     ``weights`` holds the conditional distributions of the negatives (rows over the batch)
-    for the InfoNCE and the NCE-CLUB estimators: given labels, the anchor's class with and
-    without the anchor (:func:`~pid.factorcl.estimators.same_class`,
+    for the InfoNCE and the NCE-CLUB estimators: given labels alone, the anchor's class with
+    and without the anchor (:func:`~pid.factorcl.estimators.same_class`,
     :func:`~pid.factorcl.estimators.other_of_class`); given augmentations, the posterior over
     the batch of having produced the anchor's views
-    (:func:`~pid.factorcl.augment.source_weights`), for both. ``candidates`` are the samples
+    (:func:`~pid.factorcl.augment.source_weights`), restricted to the anchor's class where
+    labels are given too, for both. ``augmented`` is always there: the task terms
+    ``I_NCE(Z_Ui; Z_Ui')`` read it. ``candidates`` are the samples
     the anchors are scored against: the batch itself in one process, the global batch in
     data-parallel training (the weights' columns run over them).
     """

@@ -21,7 +21,7 @@ from numpy.typing import ArrayLike
 
 from pid.factorcl.augment import augment, shared_fraction, unique_augment
 from pid.factorcl.evaluate import latent_information, logistic_probe, ridge_predict
-from pid.factorcl.training import ContrastiveModel
+from pid.factorcl.training import ContrastiveModel, uses_views
 
 #: Share of a part's variance an augmented view must keep not to be reported as destroyed.
 KEPT_ENOUGH = 0.5
@@ -158,7 +158,7 @@ def probe(
         ]
     )
     augmentation = {}
-    if model.method.endswith("-ssl") or model.method == "cross-self":
+    if uses_views(model.method):
         augmentation = augmentation_effect(
             a,
             b,

@@ -3,9 +3,9 @@
 :func:`train` fits one of :data:`METHODS` on ``(x1, x2)`` (and ``y`` for the supervised
 ones) and returns a :class:`ContrastiveModel`, whose :meth:`~ContrastiveModel.encode` gives
 the learned representations of new data. FactorCL and OurCL alternate two updates per batch
-(thesis Algorithm 2): the NCE-CLUB critics take one Adam step on their InfoNCE objective with
-the representations held fixed, then the encoders and lower-bound critics take one step on
-``-(S + U1 + U2)`` with the upper-bound critics held fixed.
+(thesis Algorithm 2): the NCE-CLUB critics take ``CriticSettings.steps`` Adam steps on their
+InfoNCE objective with the representations held fixed, then the encoders and lower-bound
+critics take one step on ``-(S + U1 + U2)`` with the upper-bound critics held fixed.
 """
 
 from __future__ import annotations
@@ -264,6 +264,12 @@ def train(
         raise ValueError(f"mask_prob is {mask_prob}; pass a probability in [0, 1).")
     critics = critics or CriticSettings.for_method(method)
     critics.check()
+    if not critics.views_in_condition and method not in SUPERVISED_FACTORCL:
+        raise ValueError(
+            f"critics has views_in_condition=False (--label-condition-only), which only "
+            f"{' and '.join(SUPERVISED_FACTORCL)} use; {method} has no label condition, leave "
+            "it out."
+        )
     weighs_views = method.endswith("-ssl") or (
         method in SUPERVISED_FACTORCL and critics.views_in_condition
     )
@@ -271,7 +277,7 @@ def train(
         raise ValueError(
             f"noise is {noise}; {method} weighs its negatives by the augmentation's likelihood, "
             "pass noise > 0 (supervised, or condition on the label alone: "
-            "CriticSettings(views_in_condition=False))."
+            "CriticSettings(views_in_condition=False), --label-condition-only)."
         )
 
     group = join_group(device)
@@ -333,7 +339,7 @@ def train(
         strength = {"mask_prob": mask_prob, "noise": noise, "generator": generator}
         if shared is not None:  # multimodal augmentation: x1', then x2' given x1
             return augment(i1, **strength), unique_augment(i2, shared, **strength)
-        if method == "cross-self" or method in SUPERVISED_FACTORCL:
+        if uses_views(method):
             return augment(i1, **strength), augment(i2, **strength)
         return None
 
@@ -399,6 +405,12 @@ def train(
     group.broadcast(net)
     net.eval()
     return model
+
+
+def uses_views(method: str) -> bool:
+    """Whether ``method`` trains on augmented views: the self-supervised FactorCL and OurCL,
+    the supervised ones (their unimodal terms), and Cross+Self."""
+    return method.endswith("-ssl") or method in SUPERVISED_FACTORCL or method == "cross-self"
 
 
 def _network(method: str, config: dict[str, Any]) -> ContrastiveNet:
