@@ -29,7 +29,7 @@ from _machine import describe
 
 from pid.datasets import source_modalities
 from pid.heterogeneity import (
-    complete_matrix,
+    complete_distances,
     measure_heterogeneity,
     modality_transfer,
     parameter_groups,
@@ -122,7 +122,7 @@ def completion_table(n_samples: int, n_sample_seeds: int) -> None:
             np.fill_diagonal(observed, 0.0)
             for i, j in sample_pairs(count, n_pairs, seed=sample_seed):
                 observed[i, j] = observed[j, i] = full[i, j]
-            completed = complete_matrix(observed, 3, bounds=(0.0, np.nanmax(observed)))
+            completed = complete_distances(observed, 3)
             errors.append(np.linalg.norm(completed - full) / np.linalg.norm(full))
             recovered += parameter_groups(completed, 3).tolist() == sources
         print(

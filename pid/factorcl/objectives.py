@@ -155,7 +155,8 @@ class FactorCLObjective(nn.Module):
         """
         s1, u1, s2, u2 = self._factors(z)
         _, u1a, _, u2a = self._factors(condition.augmented)
-        given_s, given_u = self._given(condition)
+        onehot = self._onehot(condition)
+        given_s, given_u = self._given(condition, onehot)
         nce_weights, club_weights = condition.weights
         c = condition.candidates
         at = c.offset(len(s1))
@@ -171,8 +172,7 @@ class FactorCLObjective(nn.Module):
                 self.nce_unique_given(*_join(u1, u2, given_u), c), nce_weights, at
             ),
         }
-        if self.supervised:
-            onehot = F.one_hot(condition.labels, self.n_classes).float()
+        if onehot is not None:
             out["nce_label1"] = infonce(self.nce_label[0](u1, onehot, c), offset=at)
             out["nce_label2"] = infonce(self.nce_label[1](u2, onehot, c), offset=at)
         if self.factorized:
@@ -206,7 +206,7 @@ class FactorCLObjective(nn.Module):
         z = _detached(z)
         condition = condition.detached()
         s1, u1, s2, u2 = self._factors(z)
-        given_s, _ = self._given(condition)
+        given_s, _ = self._given(condition, self._onehot(condition))
         nce_weights, _ = condition.weights
         c = condition.candidates
         at = c.offset(len(s1))
@@ -223,16 +223,20 @@ class FactorCLObjective(nn.Module):
             return z["s1"], z["u1"], z["s2"], z["u2"]
         return z["z1"], z["z1"], z["z2"], z["z2"]
 
-    def _given(self, condition: Condition):
+    def _onehot(self, condition: Condition) -> torch.Tensor | None:
+        """The one-hot labels of a supervised objective's batch (None self-supervised)."""
+        if not self.supervised:
+            return None
+        return F.one_hot(condition.labels, self.n_classes).float()
+
+    def _given(self, condition: Condition, onehot: torch.Tensor | None):
         """What the shared and the unique pairs are conditioned on (Section 4.3).
 
         Each side is joined by its own augmented representation (Eqs. 4.15, 4.16), and,
         supervised, the first side by the one-hot label (Eqs. 4.13, 4.14); without the views
         in the condition, the label alone joins the first side.
         """
-        first = []
-        if self.supervised:
-            first.append(F.one_hot(condition.labels, self.n_classes).float())
+        first = [] if onehot is None else [onehot]
         if not self.views_in_condition:
             return (first[0], None), (first[0], None)
         s1a, u1a, s2a, u2a = self._factors(condition.augmented)

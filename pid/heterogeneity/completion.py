@@ -7,7 +7,8 @@ paper's), so a random sample of ``O(M)`` entries and a rank-``r`` completion
 
     D ~ sum_{k=1..r} a_k b_k^T
 
-suffice. :func:`sample_pairs` draws the entries, :func:`complete_matrix` fills in the rest.
+suffice. :func:`sample_pairs` draws the entries, :func:`complete_matrix` fills in the rest;
+:func:`complete_distances` does so for a heterogeneity matrix.
 """
 
 from __future__ import annotations
@@ -109,6 +110,18 @@ def complete_matrix(
         filled = _impute(data, known, filled, bounds, shrink=shrink, max_iter=100, tol=1e-6)
     filled = _impute(data, known, filled, bounds, rank=rank, max_iter=max_iter, tol=tol)
     return (filled + filled.T) / 2
+
+
+def complete_distances(distance: ArrayLike, rank: int = 3) -> np.ndarray:
+    """A heterogeneity matrix with its unmeasured (NaN) pairs completed at ``rank`` (at most
+    the number of members less one), each between 0 and the largest measured distance
+    (:func:`complete_matrix` with ``bounds``); returned as given when every pair is measured.
+    """
+    distance = np.asarray(distance, dtype=float)
+    if not np.isnan(distance).any():
+        return distance
+    bounds = (0.0, float(np.nanmax(distance)))
+    return complete_matrix(distance, min(rank, len(distance) - 1), bounds=bounds)
 
 
 def _impute(

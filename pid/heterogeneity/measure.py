@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from pid.heterogeneity.completion import complete_matrix, sample_pairs
+from pid.heterogeneity.completion import complete_distances, sample_pairs
 from pid.heterogeneity.groups import LINKAGES, parameter_groups
 from pid.heterogeneity.transfer import (
     FINE_TUNE,
@@ -116,8 +116,8 @@ def measure_heterogeneity(
     (:func:`~pid.heterogeneity.interaction_transfer`, Eqs. 9.6-9.8). With
     ``pairs_per_member = c``, only ``round(c K)`` random pairs of a matrix's ``K`` members are
     measured (:func:`~pid.heterogeneity.sample_pairs`, ``O(K)`` instead of ``K (K - 1) / 2``)
-    and the rest completed at rank ``rank`` (:func:`~pid.heterogeneity.complete_matrix`),
-    each completed distance held between 0 and the largest measured one;
+    and the rest completed at rank ``rank``, each between 0 and the largest measured
+    distance (:func:`~pid.heterogeneity.complete_distances`);
     by default every pair is measured. Agglomerative clustering (``linkage``) cuts ``M_U``
     into ``modality_groups`` groups and ``M_C`` into ``interaction_groups`` (default: as many
     as ``modality_groups``, at most the number of pairs).
@@ -165,14 +165,14 @@ def measure_heterogeneity(
     modality = modality_transfer(
         named, labels, pairs=chosen_pairs(count, "modality"), progress=progress, **common
     )
-    modality_distance = _filled(modality, rank)
+    modality_distance = complete_distances(modality.distance, rank)
     groups = parameter_groups(modality_distance, modality_groups, linkage)
     interaction = interaction_distance = pair_groups = None
     if interactions and count >= 3:
         interaction = interaction_transfer(
             named, labels, pairs=chosen_pairs(n_pairs, "interaction"), progress=progress, **common
         )
-        interaction_distance = _filled(interaction, rank)
+        interaction_distance = complete_distances(interaction.distance, rank)
         pair_groups = parameter_groups(interaction_distance, pair_k, linkage)
     settings = {
         "fine_tune": fine_tune,
@@ -194,13 +194,3 @@ def measure_heterogeneity(
         pair_groups,
         settings,
     )
-
-
-def _filled(measured: TransferMatrix, rank: int) -> np.ndarray:
-    """The measured distances, completed at ``rank`` where pairs are missing (at most the
-    number of members less one), each missing one between 0 and the largest measured."""
-    distance = measured.distance
-    if not np.isnan(distance).any():
-        return distance
-    bounds = (0.0, float(np.nanmax(distance)))
-    return complete_matrix(distance, min(rank, len(distance) - 1), bounds=bounds)
