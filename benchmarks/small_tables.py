@@ -1,12 +1,12 @@
 """Small tables: ``pid.estimate`` against the cvxpy formulation and BROJA_2PID, per size class.
 
 Run: ``OMP_NUM_THREADS=1 .venv/bin/python benchmarks/small_tables.py [--broja DIR]
-[--tables 20] [--classes 2x2x2 3x3x3 ...]``
+[--tables 20] [--classes 2x2x2 3x3x3 ...] [--crossover]``
 
 For each size class, ``--tables`` random tables (uniform on the simplex, seeded) are solved
-by ``pid.estimate(dist)`` (the dedicated solver with its defaults: the small-table method up
-to ``NewtonOptions.small_cells`` feasible cells, the path above), by the same with the path
-only (``NewtonOptions(small_cells=0)``, the solver before the small-table method), by
+by ``pid.estimate(dist)`` (the dedicated solver with its defaults: the compiled small-table
+method up to ``NewtonOptions.small_multipliers`` multipliers, the path above), by the same
+with the path only (``NewtonOptions(small_multipliers=0)``), by
 ``pid.estimate(dist, method="cvxpy")`` and, with ``--broja DIR`` (a directory holding
 ``BROJA_2PID.py`` of github.com/Abzinger/BROJA_2PID, which needs ``ecos``), by
 ``BROJA_2PID.pid``. Each call is timed whole (validation and result building included) on a
@@ -16,6 +16,10 @@ time kept, and a class's cell is the median over its tables, in milliseconds. Th
 columns are the largest difference, in bits, of any of R, U1, U2, S between ``pid.estimate``
 and each other method over the class (cvxpy is certified to 1e-5 bits by default,
 ``pid.estimate`` to 1e-7).
+
+``--crossover`` times instead the small-table method (whatever its threshold) against the
+path on larger classes (:data:`CROSSOVER`, 3 tables each, one run), around the default
+threshold.
 """
 
 from __future__ import annotations
@@ -34,7 +38,9 @@ from pid import Distribution, estimate
 from pid.estimators.exact import NewtonOptions
 
 CLASSES = ("2x2x2", "3x3x3", "4x4x2", "8x8x4", "16x16x2", "30x30x5")
-PATH_ONLY = NewtonOptions(small_cells=0)
+PATH_ONLY = NewtonOptions(small_multipliers=0)
+SMALL_ONLY = NewtonOptions(small_multipliers=10**9)
+CROSSOVER = ("30x30x5", "40x40x3", "50x50x4", "12x12x20", "25x25x10", "60x60x5", "20x20x20")
 
 
 def _shape(name: str) -> tuple[int, int, int]:
@@ -92,6 +98,22 @@ def run_class(name: str, tables: int, repeats: int, broja, rng: np.random.Genera
     }
 
 
+def crossover(names: tuple[str, ...], rng: np.random.Generator) -> None:
+    """Median ms of the small-table method and of the path, 3 tables a class."""
+    print("| class | multipliers | small-table method (ms) | path (ms) | path / small |")
+    print("|" + "---|" * 5)
+    for name in names:
+        n1, n2, ny = _shape(name)
+        times: dict[str, list[float]] = {"small": [], "path": []}
+        for _ in range(3):
+            table = rng.dirichlet(np.ones(n1 * n2 * ny)).reshape(n1, n2, ny)
+            for method, options in (("small", SMALL_ONLY), ("path", PATH_ONLY)):
+                call = lambda: _pid_terms(table, options=options)  # noqa: B023, E731
+                times[method].append(_best_ms(call, 1)[0])
+        small, path = (float(np.median(times[m])) for m in ("small", "path"))
+        print(f"| {name} | {(n1 + n2 - 1) * ny} | {small:.1f} | {path:.1f} | {path / small:.2f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--broja", help="directory holding BROJA_2PID.py")
@@ -99,6 +121,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--classes", nargs="+", default=list(CLASSES))
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--crossover", action="store_true", help="the threshold's classes")
     args = parser.parse_args()
     broja = None
     if args.broja:
@@ -113,6 +136,10 @@ def main() -> None:
     _pid_terms(warm, method="cvxpy")
     if broja is not None:
         _broja_terms(broja, warm)
+    if args.crossover:
+        print(f"{datetime.date.today()}; {describe()}; 3 tables a class, one run, median (ms)\n")
+        crossover(CROSSOVER, rng)
+        return
     print(
         f"{datetime.date.today()}; {describe()}; {args.tables} tables a class, best of "
         f"{args.repeats} runs, median over tables (ms)\n"

@@ -131,7 +131,7 @@ def test_only_feasible_cells_become_variables():
     assert r.diagnostics["n_variables"] == 12
     assert r.U1 == pytest.approx(2.0, abs=1e-7)
     # The path's are the multipliers of the non-zero marginal entries.
-    r = estimate(Distribution.from_table(table), options=NewtonOptions(small_cells=0))
+    r = estimate(Distribution.from_table(table), options=NewtonOptions(small_multipliers=0))
     assert r.diagnostics["n_variables"] == 4 + 12
     assert r.U1 == pytest.approx(2.0, abs=1e-7)
 

@@ -8,19 +8,20 @@ from conftest import random_sparse_table, random_table
 from pid import Distribution, estimate
 from pid.backend import namespace
 from pid.datasets.bitwise import CANONICAL, canonical
-from pid.estimators.exact import NewtonOptions, cvx_batch
+from pid.estimators.exact import NewtonOptions, cvx_batch, interior_point
 from pid.estimators.exact.certificate import dual_bound_bits, table_residual
 from pid.estimators.exact.problem import Problem
 from pid.estimators.exact.small_table import (
     CellSystem,
     feasible_cells,
     gibbs_gap_bits,
+    multiplier_count,
     restore_feasibility,
     solve_small_table,
 )
 
 SMALL = "small-table interior point"
-PATH = NewtonOptions(small_cells=0)  # the smoothed-dual path only
+PATH = NewtonOptions(small_multipliers=0)  # the smoothed-dual path only
 TOL = 1e-7
 SHAPES = [(2, 2, 2), (3, 3, 3), (4, 4, 2), (8, 8, 4), (16, 16, 2)]
 
@@ -117,7 +118,8 @@ def test_the_small_certificate_is_the_dual_bound_of_the_path(rng):
     nu = rng.normal(size=system.targets.shape)
     q = dist.table[system.cells]
     log_c = np.log(q / dist.p_x1_x2[system.cells[:2]])
-    lower, upper = gibbs_gap_bits(system, q, log_c, nu, nu @ system.constraints)
+    theta = interior_point.transpose_constraints(nu, system.lam_index, system.mu_index)
+    lower, upper = gibbs_gap_bits(system, q, log_c, nu, theta)
     lam, mu = system.multipliers(nu)
     prob = Problem(dist.p_x1_y[None], dist.p_x2_y[None], namespace(None))
     assert upper == pytest.approx(float(dual_bound_bits(prob, lam[None], mu[None])[0]), abs=1e-12)
@@ -145,24 +147,38 @@ def test_an_uncertified_table_falls_back_to_the_path(rng):
 
 def test_tables_above_the_threshold_take_the_path(rng):
     dist = Distribution.from_table(random_table(rng, (3, 3, 3)))
-    assert estimate(dist, options=NewtonOptions(small_cells=26)).diagnostics["algorithm"] == (
-        "smoothed-dual path"
-    )
-    assert estimate(dist, options=NewtonOptions(small_cells=27)).diagnostics["algorithm"] == SMALL
+    assert multiplier_count(dist.p_x1_y, dist.p_x2_y) == 9 + 9 - 3
+    above = estimate(dist, options=NewtonOptions(small_multipliers=14))
+    assert above.diagnostics["algorithm"] == "smoothed-dual path"
+    at = estimate(dist, options=NewtonOptions(small_multipliers=15))
+    assert at.diagnostics["algorithm"] == SMALL
 
 
-def test_batches_stack_shared_shapes_and_solve_lone_ones_small(rng):
-    shapes = ((2, 2, 2), (3, 3, 3), (3, 3, 3), (4, 4, 2))
+def test_multipliers_count_the_nonzero_marginal_entries_less_one_per_label(rng):
+    table = random_table(rng, (4, 3, 3))
+    table[0, :, 1] = 0.0  # p(x1=0, y=1) = 0
+    table[:, :, 2] = 0.0  # the third label never occurs
+    dist = Distribution.from_table(table / table.sum())
+    system = CellSystem.of(dist.p_x1_y, dist.p_x2_y)
+    count = multiplier_count(dist.p_x1_y, dist.p_x2_y)
+    assert count == (4 + 3) + (3 + 3) - 2 == len(system.targets)
+
+
+def test_batches_solve_small_tables_one_by_one_and_stack_the_rest(rng):
+    shapes = ((2, 2, 2), (3, 3, 3), (3, 3, 3), (4, 4, 2), (2, 2, 2))
     dists = [Distribution.from_table(random_table(rng, s)) for s in shapes]
-    results = cvx_batch(dists, options=NewtonOptions(small_cells=30))
+    results = cvx_batch(dists, options=NewtonOptions(small_multipliers=14))
     algorithms = [r.diagnostics["algorithm"] for r in results]
-    assert algorithms == [SMALL, "smoothed-dual path", "smoothed-dual path", "smoothed-dual path"]
-    for dist, result in zip(dists, results, strict=True):
+    assert algorithms == [SMALL, "smoothed-dual path", "smoothed-dual path", SMALL, SMALL]
+    starved = cvx_batch(dists, options=NewtonOptions(small_iterations=1))
+    assert {r.diagnostics["algorithm"] for r in starved} == {"smoothed-dual path"}
+    for dist, result, fallback in zip(dists, results, starved, strict=True):
         alone = estimate(dist, options=PATH)
         assert _terms(result) == pytest.approx(_terms(alone), abs=2 * TOL)
+        assert _terms(fallback) == pytest.approx(_terms(alone), abs=2 * TOL)
 
 
-@pytest.mark.parametrize("field", ["small_cells", "small_iterations"])
+@pytest.mark.parametrize("field", ["small_multipliers", "small_iterations"])
 def test_small_table_options_are_validated(field):
     with pytest.raises(ValueError, match=field):
         NewtonOptions(**{field: -1})
@@ -193,10 +209,60 @@ def test_tables_of_one_support_share_its_cells_and_keep_their_own_marginals(rng)
     first, second = (Distribution.from_table(random_sparse_table(rng, (4, 3, 3))) for _ in range(2))
     for dist in (first, second, first):
         kept, fresh = (make(dist.p_x1_y, dist.p_x2_y) for make in (CellSystem.of, CellSystem.build))
-        for name in ("pair_starts", "pair_of", "row_starts", "constraints", "kkt_entries"):
+        for name in ("pair_starts", "pair_of", "row_starts", "lam_index", "mu_index"):
             assert np.array_equal(getattr(kept, name), getattr(fresh, name))
         assert all(np.array_equal(k, f) for k, f in zip(kept.cells, fresh.cells, strict=True))
         assert np.array_equal(kept.targets, fresh.targets)
         assert np.array_equal(kept.row_mass, fresh.row_mass)
-    assert CellSystem.of(first.p_x1_y * 2, first.p_x2_y).constraints is kept.constraints
-    assert not kept.constraints.flags.writeable  # shared, so read-only
+    assert CellSystem.of(first.p_x1_y * 2, first.p_x2_y).lam_index is kept.lam_index
+    assert not kept.lam_index.flags.writeable  # shared, so read-only
+
+
+def test_the_cells_rows_are_the_constraint_matrix(rng):
+    dist = Distribution.from_table(random_sparse_table(rng, (4, 5, 3)))
+    system = CellSystem.of(dist.p_x1_y, dist.p_x2_y)
+    # A, written out: a row per non-zero p(x1, y), then per non-zero p(x2, y) but the first
+    # x2 of each label.
+    lam_rows, mu_rows = np.argwhere(system.lam_rows), np.argwhere(system.mu_rows)
+    x1, x2, y = system.cells
+    a = np.array(
+        [(x1 == i) & (y == label) for i, label in lam_rows]
+        + [(x2 == j) & (y == label) for j, label in mu_rows],
+        dtype=float,
+    )
+    v, nu = rng.random(a.shape[1]), rng.normal(size=a.shape[0])
+    applied = interior_point.apply_constraints(v, system.lam_index, system.mu_index, len(a))
+    assert applied == pytest.approx(a @ v, abs=1e-15)
+    assert interior_point.transpose_constraints(
+        nu, system.lam_index, system.mu_index
+    ) == pytest.approx(nu @ a, abs=1e-15)
+    assert a @ dist.table[system.cells] == pytest.approx(system.targets, abs=1e-15)
+    assert len(system.pair_starts) == system.pair_of[-1] + 2  # followed by the cell count
+    assert system.pair_starts[-1] == len(v) and system.row_starts[-1] == system.pair_of[-1] + 1
+
+
+@pytest.mark.parametrize("size", [1, 6, 40])
+def test_the_compiled_cholesky_solves_like_lapack(rng, size):
+    a = rng.normal(size=(size, 2 * size))
+    matrix, rhs = a @ a.T, rng.normal(size=(size, 2))
+    factor = matrix.copy()
+    assert interior_point.cholesky(factor)
+    assert np.tril(factor) == pytest.approx(np.linalg.cholesky(matrix), abs=1e-12)
+    solution = interior_point.cholesky_solve(factor, rhs.copy())
+    assert solution == pytest.approx(np.linalg.solve(matrix, rhs), rel=1e-9, abs=1e-12)
+
+
+def test_the_compiled_cholesky_refuses_an_indefinite_matrix():
+    assert not interior_point.cholesky(np.array([[1.0, 2.0], [2.0, 1.0]]))
+    assert not interior_point.cholesky(np.zeros((3, 3)))
+
+
+def test_without_numba_every_table_takes_the_path(rng, monkeypatch):
+    # numba is a dependency; an environment without it still gets certified answers.
+    dist = Distribution.from_table(random_table(rng, (3, 3, 2)))
+    compiled = estimate(dist)
+    monkeypatch.setattr(interior_point, "COMPILED", False)
+    assert solve_small_table(dist.p_x1_y, dist.p_x2_y, TOL, NewtonOptions()) is None
+    result = estimate(dist)
+    assert result.diagnostics["algorithm"] == "smoothed-dual path"
+    assert _terms(result) == pytest.approx(_terms(compiled), abs=2 * TOL)

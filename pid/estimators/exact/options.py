@@ -29,7 +29,7 @@ class NewtonOptions:
     The fields come in five groups: following the path (``centering`` to ``max_steps``),
     solving the Newton systems (``step_cap`` to ``schur_fallback_numbers``), certifying
     (``feasible_residual`` to ``tightening_reach``), the memory model (``max_numbers`` to
-    ``cpu_chunk_numbers``) and small tables (``small_cells``, ``small_iterations``).
+    ``cpu_chunk_numbers``) and small tables (``small_multipliers``, ``small_iterations``).
 
     Attributes
     ----------
@@ -116,16 +116,21 @@ class NewtonOptions:
         A certificate whose gap is above the tolerance but within this factor of it tightens
         its dual bound row by row (:func:`pid.estimators.exact.row_bound.tighten_rows`).
     max_numbers : float
-        Largest working memory, in numbers, of one problem on the CPU (4 GB by default);
-        larger shapes are refused before any solve.
+        Largest working memory, in numbers, of one problem on the path on the CPU (4 GB by
+        default); larger shapes are refused before any solve. (The small-table method's
+        system is bounded by ``small_multipliers``: at most ``small_multipliers^2`` numbers
+        and a few per cell.)
     cuda_memory_share : float
         Share of a CUDA device's memory that one problem may use there.
     cpu_chunk_numbers : float
         Numbers a stacked solve holds at most on the CPU (a batch is split into such chunks).
-    small_cells : int
-        Tables of at most this many feasible cells (``p(x1, y) > 0`` and ``p(x2, y) > 0``),
-        solved in numpy and alone of their shape (not stacked in a batch), go to the dense
-        interior-point method of :mod:`pid.estimators.exact.small_table` first; 0 turns it off.
+    small_multipliers : int
+        Tables solved on the CPU (``device=None``) whose interior-point system has at most
+        this many multipliers (:func:`pid.estimators.exact.small_table.multiplier_count`:
+        about ``(|X1| + |X2|) |Y|``) go to the dense interior-point method of
+        :mod:`pid.estimators.exact.small_table` first, one by one; 0 turns it off. Its step
+        grows as the cube of that count, the path's more slowly: on random tables the two
+        take about as long at 480.
     small_iterations : int
         Iterations (Newton steps, also capped by ``max_steps``) after which that method gives
         up and the table goes to the path.
@@ -164,7 +169,7 @@ class NewtonOptions:
     max_numbers: float = 5e8
     cuda_memory_share: float = 0.8
     cpu_chunk_numbers: float = 2e7
-    small_cells: int = 768
+    small_multipliers: int = 400
     small_iterations: int = 60
 
     def __post_init__(self) -> None:

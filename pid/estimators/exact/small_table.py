@@ -28,40 +28,30 @@ operations.
 The start is the conditional product ``p(x1, y) p(x2, y) / p(y)``, which is exactly feasible
 and positive on every feasible cell; steps keep ``A q = b`` up to rounding. The answer is
 certified by :func:`gibbs_gap_bits`, the dual bound of :mod:`pid.estimators.exact.certificate`
-written on the flattened cells (the batched functions there cost more than a small table's
-whole solve).
+written on the flattened cells. The iterations run as compiled loops
+(:mod:`pid.estimators.exact.interior_point`); where numba is not installed, every table goes
+to the path.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, fields, replace
 from functools import lru_cache
 
 import numpy as np
-from scipy.linalg import lapack
 
+from pid.estimators.exact import interior_point
 from pid.estimators.exact.options import NewtonOptions
 from pid.information import LN2
 
-#: Fraction of the way to the boundary of the orthant that a step may go.
-TO_BOUNDARY = 0.995
-
-#: The certificate is evaluated once the complementarity gap ``q . s`` is within this factor
-#: of the tolerance: the bound's ``max_x2 g`` term often closes the rest.
-CERTIFY_WITHIN = 10.0
-
-#: Relative rounding of the barrier merit that a line search tolerates.
-MERIT_ROUNDING = 1e-13
-
-#: Support patterns whose cells and constraints are kept for the next table of that support
-#: (at most ``small_cells`` cells each, a few MB at worst).
+#: Support patterns whose cells are kept for the next table of that support (a few integers
+#: per cell).
 KEPT_PATTERNS = 16
 
 
 @dataclass(frozen=True)
 class CellSystem:
-    """The feasible cells of a table, sorted by pair, and the marginal constraints on them.
+    """The feasible cells of a table, sorted by pair, and the marginal rows ``A`` they enter.
 
     Attributes
     ----------
@@ -70,23 +60,20 @@ class CellSystem:
     cells : tuple of three int arrays
         ``(x1, x2, y)`` of each feasible cell, in row-major order (so by pair).
     pair_starts : int array
-        Index of each pair's first cell; ``np.add.reduceat`` over them sums pairs.
+        Index of each pair's first cell, followed by the number of cells.
     pair_of : int array
         The pair of each cell.
     row_starts : int array
-        Index, among the pairs, of each ``x1``'s first pair.
+        Index, among the pairs, of each ``x1``'s first pair, followed by the number of pairs.
     row_mass : array
         ``p(x1)`` of each ``x1`` that has a pair.
-    constraints : array, shape (m, N)
-        ``A``: which marginal rows each cell enters.
     targets : array, shape (m,)
         ``b``: the marginals' non-zero entries, less one ``(x2, y)`` entry per label.
     lam_rows, mu_rows : boolean arrays, shapes (n1, ny) and (n2, ny)
         The entries of ``lam`` and ``mu`` the rows of ``A`` stand for, in row-major order.
-    kkt_entries, kkt_cells : int arrays
-        Where each cell's weight ``w_c`` lands in ``sum_c w_c a_c a_c^T`` (``m x m``, flat)
-        followed by ``A diag(w) E`` (``m x pairs``, ``E`` the cells' pair indicators), and
-        which cell each entry takes it from: one ``np.bincount`` assembles both.
+    lam_index, mu_index : int arrays
+        The row of ``A`` of each cell's ``(x1, y)`` and ``(x2, y)`` marginal entries (``-1``
+        for the ``(x2, y)`` entry left out).
     """
 
     shape: tuple[int, int, int]
@@ -95,16 +82,15 @@ class CellSystem:
     pair_of: np.ndarray
     row_starts: np.ndarray
     row_mass: np.ndarray
-    constraints: np.ndarray
     targets: np.ndarray
     lam_rows: np.ndarray
     mu_rows: np.ndarray
-    kkt_entries: np.ndarray
-    kkt_cells: np.ndarray
+    lam_index: np.ndarray
+    mu_index: np.ndarray
 
     @classmethod
     def of(cls, p_x1_y: np.ndarray, p_x2_y: np.ndarray) -> CellSystem:
-        """The cells and constraints of ``Delta_p`` for the marginals ``p(x1, y)``, ``p(x2, y)``.
+        """The cells and marginal rows of ``Delta_p`` for the marginals ``p(x1, y)``, ``p(x2, y)``.
 
         They depend on the marginals' supports alone, so the system of the support pattern
         (:func:`_pattern_system`, kept for :data:`KEPT_PATTERNS` patterns) is taken with the
@@ -117,7 +103,7 @@ class CellSystem:
     def with_marginals(self, p_x1_y: np.ndarray, p_x2_y: np.ndarray) -> CellSystem:
         """This system with ``row_mass`` and ``targets`` of the marginals ``p(x1, y)`` and
         ``p(x2, y)``, which have its supports."""
-        row_x1 = self.cells[0][self.pair_starts[self.row_starts]]
+        row_x1 = self.cells[0][self.pair_starts[self.row_starts[:-1]]]
         return replace(
             self,
             row_mass=p_x1_y.sum(axis=1)[row_x1],
@@ -146,43 +132,18 @@ class CellSystem:
         n_lam = int(lam_rows.sum())
         index[:n1][lam_rows] = np.arange(n_lam)
         index[n1:][mu_rows] = np.arange(n_lam, n_lam + int(mu_rows.sum()))
-        m = n_lam + int(mu_rows.sum())
-        constraints = np.zeros((m, len(x1)))
-        columns = np.arange(len(x1))
-        lam_index = index[x1, y]
-        constraints[lam_index, columns] = 1.0
-        mu_index = index[n1 + x2, y]
-        kept = mu_index >= 0
-        constraints[mu_index[kept], columns[kept]] = 1.0
-        pair_of = np.cumsum(new_pair) - 1
-        lam_kept, mu_kept = lam_index[kept], mu_index[kept]
-        kkt_entries = np.concatenate(
-            [
-                lam_index * (m + 1),
-                mu_kept * (m + 1),
-                lam_kept * m + mu_kept,
-                mu_kept * m + lam_kept,
-                m * m + lam_index * len(pair_starts) + pair_of,
-                m * m + mu_kept * len(pair_starts) + pair_of[kept],
-            ]
-        )
-        kept_cells = columns[kept]
-        kkt_cells = np.concatenate(
-            [columns, kept_cells, kept_cells, kept_cells, columns, kept_cells]
-        )
         return cls(
             shape=(n1, n2, ny),
             cells=(x1, x2, y),
-            pair_starts=pair_starts,
-            pair_of=pair_of,
-            row_starts=row_starts,
+            pair_starts=np.append(pair_starts, len(x1)),
+            pair_of=np.cumsum(new_pair) - 1,
+            row_starts=np.append(row_starts, len(pair_starts)),
             row_mass=np.empty(0),
-            constraints=constraints,
             targets=np.empty(0),
             lam_rows=lam_rows,
             mu_rows=mu_rows,
-            kkt_entries=kkt_entries,
-            kkt_cells=kkt_cells,
+            lam_index=index[x1, y],
+            mu_index=index[n1 + x2, y],
         ).with_marginals(p_x1_y, p_x2_y)
 
     def multipliers(self, nu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -238,77 +199,6 @@ class SmallSolution:
         return max(self.upper_bits - self.lower_bits, 0.0)
 
 
-@dataclass(frozen=True)
-class NewtonSystem:
-    """The perturbed optimality conditions of the module docstring, linearized at ``(q, s)``.
-
-    ``residual`` is ``grad f - A^T nu``; ``scale`` is ``diag(W)^-1 = q / (1 + s)``;
-    ``pair_inverse`` is ``1 / (Q - 1^T diag(W)^-1 1) = 1 / sum_pair scale s`` by pair, so that
-    ``W^-1 v = scale v + scale (pair_inverse sum_pair scale v)``; ``kkt`` is ``A W^-1 A^T``;
-    ``infeasible`` is ``b - A q``.
-    """
-
-    system: CellSystem
-    q: np.ndarray
-    s: np.ndarray
-    residual: np.ndarray
-    scale: np.ndarray
-    pair_inverse: np.ndarray
-    kkt: np.ndarray
-    infeasible: np.ndarray
-
-    @classmethod
-    def at(cls, system: CellSystem, q: np.ndarray, s: np.ndarray, residual: np.ndarray):
-        """The system at cells ``q``, slacks ``s`` and dual residual ``grad f - A^T nu``."""
-        a, starts = system.constraints, system.pair_starts
-        m, pairs = len(a), len(starts)
-        scale = q / (1.0 + s)
-        pair_inverse = 1.0 / np.add.reduceat(scale * s, starts)
-        blocks = np.bincount(system.kkt_entries, scale[system.kkt_cells], minlength=m * (m + pairs))
-        kkt = blocks[: m * m].reshape(m, m)
-        pair_columns = blocks[m * m :].reshape(m, pairs)
-        kkt += (pair_columns * pair_inverse) @ pair_columns.T
-        return cls(system, q, s, residual, scale, pair_inverse, kkt, system.targets - a @ q)
-
-    def solve_w(self, v: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        """``W^-1 v`` (Sherman and Morrison pair by pair), for ``v`` of shape ``(N, k)``,
-        written to ``out`` if given."""
-        scaled = self.scale[:, None] * v
-        pairs = np.add.reduceat(scaled, self.system.pair_starts)
-        pairs *= self.pair_inverse[:, None]
-        pairs = pairs[self.system.pair_of]
-        pairs *= self.scale[:, None]
-        return np.add(pairs, scaled, out=out)
-
-    def directions(self) -> np.ndarray:
-        """The Newton steps ``(dq, ds, dnu)`` towards ``q s = 0`` and their change per unit of
-        the target ``tau`` of ``q s = tau``, stacked as the two columns of a ``(2N + m, 2)``
-        array: the step is linear in ``tau``, so one solve with two right-hand sides gives
-        both, and ``dq + tau dq'`` (and so on) is one sum.
-
-        ``A W^-1 A^T dnu = b - A q - A W^-1 r`` and ``dq = W^-1 (r + A^T dnu)``, with
-        ``r = tau / q - residual``; ``ds = (tau - s (q + dq)) / q``.
-        """
-        a, n = self.system.constraints, len(self.q)
-        steps = np.empty((2 * n + len(a), 2))
-        d_q, d_s, d_nu = steps[:n], steps[n : 2 * n], steps[2 * n :]
-        inverse_q = 1.0 / self.q
-        r = np.empty((n, 2))
-        np.negative(self.residual, out=r[:, 0])
-        r[:, 1] = inverse_q
-        rhs = a @ self.solve_w(r)
-        np.subtract(self.infeasible, rhs[:, 0], out=rhs[:, 0])
-        np.negative(rhs[:, 1], out=rhs[:, 1])
-        solution = _solve_positive_definite(self.kkt, rhs)
-        d_nu[:] = solution
-        r += a.T @ solution
-        self.solve_w(r, out=d_q)
-        np.multiply(d_q, (-self.s * inverse_q)[:, None], out=d_s)
-        d_s[:, 0] -= self.s
-        d_s[:, 1] += inverse_q
-        return steps
-
-
 def restore_feasibility(system: CellSystem, q: np.ndarray) -> np.ndarray:
     """``q + D A^T (A D A^T)^-1 (b - A q)`` with ``D = diag(q)``: the cells moved, each in
     proportion to itself, onto ``A q = b`` (up to rounding).
@@ -316,16 +206,28 @@ def restore_feasibility(system: CellSystem, q: np.ndarray) -> np.ndarray:
     A Newton step meets the marginals only as well as its system is solved, and near the
     optimum, where a pair's mass vanishes, that system is ill-conditioned: the last step can
     leave ``q`` some ``1e-9`` off. ``A D A^T`` is as well conditioned as the marginals are.
+    Raises ``numpy.linalg.LinAlgError`` where it is not numerically positive definite.
     """
-    a = system.constraints
-    scaled = a * q
-    return q + q * (_solve_positive_definite(scaled @ a.T, system.targets - a @ q) @ a)
+    restored, factored = interior_point.restore(
+        q, system.lam_index, system.mu_index, system.targets
+    )
+    if not factored:
+        raise np.linalg.LinAlgError("A diag(q) A^T is not numerically positive definite.")
+    return restored
 
 
 def feasible_cells(p_x1_y: np.ndarray, p_x2_y: np.ndarray) -> int:
     """The number of cells of ``Delta_p`` that may carry mass,
     ``sum_y #{x1 : p(x1, y) > 0} #{x2 : p(x2, y) > 0}``."""
     return int(np.count_nonzero(p_x1_y, axis=0) @ np.count_nonzero(p_x2_y, axis=0))
+
+
+def multiplier_count(p_x1_y: np.ndarray, p_x2_y: np.ndarray) -> int:
+    """The size ``m`` of the method's system ``A W^-1 A^T``: the non-zero entries of
+    ``p(x1, y)`` and ``p(x2, y)``, less one per label that has any (an entry implied by the
+    others). A step costs about ``m^3 / 6`` multiplications."""
+    labels = int(np.count_nonzero(p_x1_y.any(axis=0)))
+    return int(np.count_nonzero(p_x1_y)) + int(np.count_nonzero(p_x2_y)) - labels
 
 
 def gibbs_gap_bits(
@@ -342,11 +244,17 @@ def gibbs_gap_bits(
     for every ``q`` in Delta_p (Gibbs' inequality, pair by pair). The lower bound is
     ``-sum_c q_c log c_c`` with ``log_c = log(q_c / Q(x1_c, x2_c))``. Valid for any ``nu``.
     """
-    starts, add = system.pair_starts, np.add.reduceat
-    peak = np.maximum.reduceat(theta, starts)
-    g = peak + np.log(add(np.exp(theta - peak[system.pair_of]), starts))
-    upper = system.row_mass @ np.maximum.reduceat(g, system.row_starts) - nu @ system.targets
-    return float(-(q @ log_c)) / LN2, float(upper) / LN2
+    lower, upper = interior_point.gibbs_bounds(
+        q,
+        log_c,
+        nu,
+        theta,
+        system.pair_starts,
+        system.row_starts,
+        system.row_mass,
+        system.targets,
+    )
+    return lower / LN2, upper / LN2
 
 
 def solve_small_table(
@@ -354,91 +262,26 @@ def solve_small_table(
 ) -> SmallSolution | None:
     """``max_{q in Delta_p} H_q(Y|X1,X2)`` by the interior-point method of the module
     docstring, certified within ``tol_bits`` by :func:`gibbs_gap_bits`; ``None`` where it is
-    not certified within ``options.small_iterations`` iterations (nor ``options.max_steps``)
-    or a step fails, so that the caller falls back to the path of
+    not certified within ``options.small_iterations`` iterations (nor ``options.max_steps``),
+    a step fails, or numba is not installed, so that the caller falls back to the path of
     :mod:`pid.estimators.exact.path`."""
+    if not interior_point.COMPILED:
+        return None
     system = CellSystem.of(p_x1_y, p_x2_y)
     x1, x2, y = system.cells
-    a, b = system.constraints, system.targets
-    starts, pair_of, add = system.pair_starts, system.pair_of, np.add.reduceat
-    p_y = p_x1_y.sum(axis=0)
-    q = p_x1_y[x1, y] * p_x2_y[x2, y] / p_y[y]
-    log_q = np.log(q)
-    log_c = log_q - np.log(add(q, starts))[pair_of]
-    cross_entropy, log_sum = float(q @ log_c), float(log_q.sum())  # the merit's two terms
-    nu = np.zeros(len(b))
-    theta = np.zeros(len(q))
-    s = 1.0 - log_c
-    n = len(q)
-    tol_nats = tol_bits * LN2
-    limit = min(options.small_iterations, options.max_steps)
-    step = 0
-    while True:
-        gap = float(q @ s)
-        if not gap < math.inf:  # NaN or overflow: leave the table to the path
-            return None
-        if gap <= CERTIFY_WITHIN * tol_nats and _within(
-            gibbs_gap_bits(system, q, log_c, nu, theta), tol_bits
-        ):
-            feasible = restore_feasibility(system, q)
-            if feasible.min() > 0:
-                feasible_log_c = np.log(feasible / add(feasible, starts)[pair_of])
-                lower, upper = gibbs_gap_bits(system, feasible, feasible_log_c, nu, theta)
-                if _within((lower, upper), tol_bits):
-                    return SmallSolution(system.table(feasible), lower, upper, step, n)
-        if step == limit:
-            return None
-        newton = NewtonSystem.at(system, q, s, log_c - theta)
-        try:
-            steps = newton.directions()
-        except np.linalg.LinAlgError:  # a singular system: leave the table to the path
-            return None
-        d_q, d_s = steps[:n, 0], steps[n : 2 * n, 0]
-        t_q, t_s = _to_boundary(q, d_q), _to_boundary(s, d_s)
-        mean = gap / n
-        predicted = float((q + t_q * d_q) @ (s + t_s * d_s)) / n
-        tau = max(mean * (predicted / mean) ** 3, 0.01 * tol_nats / n)
-        step_all = steps[:, 1] * tau
-        step_all += steps[:, 0]
-        d_q, d_s, d_nu = step_all[:n], step_all[n : 2 * n], step_all[2 * n :]
-        t_q = _to_boundary(q, d_q, TO_BOUNDARY)
-        t_s = _to_boundary(s, d_s, TO_BOUNDARY)
-        merit = cross_entropy - tau * log_sum
-        # Armijo's decrease, short of the merit's rounding (on a table of one cell per pair,
-        # say, the merit is flat and its rounding is all a step changes).
-        allowed = 1e-4 * ((log_c - tau / q) @ d_q)
-        rounding = MERIT_ROUNDING * (abs(merit) + tau)
-        for _ in range(40):
-            trial = q + t_q * d_q
-            trial_log_q = np.log(trial)
-            trial_log_c = trial_log_q - np.log(add(trial, starts))[pair_of]
-            cross_entropy, log_sum = float(trial @ trial_log_c), float(trial_log_q.sum())
-            if cross_entropy - tau * log_sum <= merit + t_q * allowed + rounding:
-                break
-            t_q *= 0.5
-        else:  # no decrease along a Newton direction: rounding has taken over
-            return None
-        q, log_c = trial, trial_log_c
-        s += t_s * d_s
-        nu += t_s * d_nu
-        theta = nu @ a
-        step += 1
-
-
-def _solve_positive_definite(matrix: np.ndarray, rhs: np.ndarray) -> np.ndarray:
-    """``matrix^-1 rhs`` by Cholesky for a positive definite ``matrix``; where it is not
-    numerically, by pivoted LU (which raises ``LinAlgError`` on a singular one)."""
-    _, solution, info = lapack.dposv(matrix, rhs)
-    return solution if info == 0 else np.linalg.solve(matrix, rhs)
-
-
-def _within(bounds: tuple[float, float], tol_bits: float) -> bool:
-    """Whether the bounds ``(lower, upper)`` of :func:`gibbs_gap_bits` are within ``tol_bits``."""
-    return bounds[1] - bounds[0] <= tol_bits
-
-
-def _to_boundary(x: np.ndarray, dx: np.ndarray, fraction: float = 1.0) -> float:
-    """``min(1, fraction t_max)``, with ``t_max = min_{dx_i < 0} x_i / -dx_i`` the largest
-    ``t`` such that ``x + t dx >= 0`` (for ``x > 0``): ``t_max = -1 / min_i (dx_i / x_i)``."""
-    lowest = float((dx / x).min())
-    return 1.0 if lowest >= -fraction else -fraction / lowest
+    start = p_x1_y[x1, y] * p_x2_y[x2, y] / p_x1_y.sum(axis=0)[y]
+    outcome, q, lower, upper, steps = interior_point.solve(
+        start,
+        system.lam_index,
+        system.mu_index,
+        system.pair_starts,
+        system.pair_of,
+        system.row_starts,
+        system.row_mass,
+        system.targets,
+        tol_bits * LN2,
+        min(options.small_iterations, options.max_steps),
+    )
+    if outcome != interior_point.CERTIFIED:
+        return None
+    return SmallSolution(system.table(q), lower / LN2, upper / LN2, steps, len(q))

@@ -32,7 +32,7 @@ from pid.estimators.exact.options import (
     NewtonOptions,
 )
 from pid.estimators.exact.path import maximize_conditional_entropy
-from pid.estimators.exact.small_table import feasible_cells, solve_small_table
+from pid.estimators.exact.small_table import multiplier_count, solve_small_table
 from pid.result import PIDResult
 from pid.validation import check_instance, check_tolerance
 
@@ -55,7 +55,10 @@ def cvx(
     Solves ``max_{q in Delta_p} H_q(Y|X1,X2)`` (Eq. 3.4 written for the conditional entropy),
     by one of two methods:
 
-    - ``"newton"`` (default): the dedicated smoothed-dual Newton solver of
+    - ``"newton"`` (default): the dedicated solver. On the CPU, a table with at most
+      ``options.small_multipliers`` multipliers goes to the compiled interior-point method of
+      :mod:`pid.estimators.exact.small_table` on its feasible cells; a larger one, or one
+      that method does not certify, to the smoothed-dual Newton path of
       :mod:`pid.estimators.exact.path`, which works on the ``(|X1| + |X2|) |Y|`` dual
       multipliers;
     - ``"cvxpy"``: the conic program of :mod:`pid.estimators.exact.conic`, with cvxpy and an
@@ -148,14 +151,13 @@ def cvx_batch(
 ) -> list[PIDResult]:
     """Exact PIDs of many distributions at once with the dedicated solver.
 
-    Distributions of one shape are stacked and solved together by
+    On the CPU, each distribution whose system has at most ``options.small_multipliers``
+    multipliers goes to the compiled small-table method of
+    :mod:`pid.estimators.exact.small_table` first, one by one. The others, and those it does
+    not certify, are stacked by shape and solved together by
     :func:`pid.estimators.exact.path.maximize_conditional_entropy`, whose arrays carry a batch
     axis (bootstrap resamples, the PIDs of a model zoo); each answer is certified on its own,
-    as in :func:`cvx`. A distribution alone of its shape with at most
-    ``options.small_cells`` feasible cells goes to the small-table method of
-    :mod:`pid.estimators.exact.small_table` first (on the CPU): one table's path is mostly
-    array-call overhead, which stacking shares. ``diagnostics["solve_time_s"]`` is the time
-    of the group's solve
+    as in :func:`cvx`. ``diagnostics["solve_time_s"]`` is the time of a stacked group's solve
     divided by its size. ``device`` runs the solver in torch on that device (see
     :func:`cvx`); the certificate is checked in numpy either way. Shapes too large for the
     memory limits of ``options`` are refused before any solve. ``progress`` shows a bar of
@@ -174,15 +176,12 @@ def cvx_batch(
     results: list[PIDResult | None] = [None] * len(dists)
     groups: dict[tuple[int, ...], list[int]] = {}
     for index, dist in enumerate(dists):
-        groups.setdefault(dist.shape, []).append(index)
-    for shape, indices in list(groups.items()):
-        dist = dists[indices[0]]
-        if len(indices) > 1 or device is not None:
-            continue  # stacked, the path shares its steps' array calls
-        if feasible_cells(dist.p_x1_y, dist.p_x2_y) <= options.small_cells:
-            results[indices[0]] = _solve_small(dist, tol_bits, options)
-            if results[indices[0]] is not None:
-                del groups[shape]
+        if device is None and (
+            multiplier_count(dist.p_x1_y, dist.p_x2_y) <= options.small_multipliers
+        ):
+            results[index] = _solve_small(dist, tol_bits, options)
+        if results[index] is None:
+            groups.setdefault(dist.shape, []).append(index)
     if not groups:
         return results  # type: ignore[return-value]
     for shape in groups:

@@ -1,0 +1,406 @@
+"""The compiled loops of the small-table interior-point method (:mod:`.small_table`).
+
+A table of a few hundred cells costs some ten Newton steps of a few hundred arithmetic
+operations per cell; written as array calls, each step is some 75 calls whose fixed cost
+(a microsecond or two each) outweighs their arithmetic. Here each step is a few loops over
+the cells, compiled by numba on the first call of a process (and cached on disk), so a
+step costs its arithmetic alone.
+
+The cells are those of :class:`.small_table.CellSystem`: ``lam_index[c]`` and
+``mu_index[c]`` are the rows of the multipliers ``nu`` that cell ``c`` enters (``mu_index``
+is ``-1`` on the ``(x2, y)`` row left out for each label), ``pair_starts`` the first cell of
+each pair ``(x1, x2)`` followed by the number of cells, ``row_starts`` the first pair of
+each ``x1`` followed by the number of pairs. ``A`` below is the 0/1 matrix of those rows.
+The functions take and return nats; the caller converts.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+try:
+    from numba import njit
+except ImportError:  # numba is a dependency; without it the caller solves every table on the path
+    njit = None
+
+#: Whether the loops below are compiled (numba is importable).
+COMPILED = njit is not None
+
+#: Fraction of the way to the boundary of the orthant that a step may go.
+TO_BOUNDARY = 0.995
+
+#: The certificate is evaluated once the complementarity gap ``q . s`` is within this factor
+#: of the tolerance: the bound's ``max_x2 g`` term often closes the rest.
+CERTIFY_WITHIN = 10.0
+
+#: Relative rounding of the barrier merit that a line search tolerates.
+MERIT_ROUNDING = 1e-13
+
+#: Halvings of a step before its line search gives up.
+LINE_SEARCH_HALVINGS = 40
+
+#: Outcomes of :func:`solve`.
+CERTIFIED, NOT_CERTIFIED, FAILED = 0, 1, 2
+
+
+def _compiled(function: Callable) -> Callable:
+    """``function`` compiled in nopython mode (sums may be reassociated and products fused,
+    nothing else of fast math), or itself without numba. The compiled code is cached on disk
+    where numba finds a writable folder (beside this file, or the user's cache); where it
+    finds none, each process compiles it again."""
+    if not COMPILED:
+        return function
+    settings = {"nogil": True, "fastmath": {"reassoc", "contract"}}
+    try:
+        return njit(cache=True, **settings)(function)
+    except RuntimeError:  # numba: "cannot cache function ...: no locator available"
+        return njit(**settings)(function)
+
+
+@_compiled
+def apply_constraints(
+    v: np.ndarray, lam_index: np.ndarray, mu_index: np.ndarray, m: int
+) -> np.ndarray:
+    """``A v``: the sums of ``v`` over the cells of each marginal row."""
+    out = np.zeros(m)
+    for c in range(len(v)):
+        out[lam_index[c]] += v[c]
+        if mu_index[c] >= 0:
+            out[mu_index[c]] += v[c]
+    return out
+
+
+@_compiled
+def transpose_constraints(
+    nu: np.ndarray, lam_index: np.ndarray, mu_index: np.ndarray
+) -> np.ndarray:
+    """``A^T nu``: ``lam(x1, y) + mu(x2, y)`` on each cell."""
+    theta = np.empty(len(lam_index))
+    for c in range(len(lam_index)):
+        theta[c] = nu[lam_index[c]]
+        if mu_index[c] >= 0:
+            theta[c] += nu[mu_index[c]]
+    return theta
+
+
+@_compiled
+def log_conditional(q: np.ndarray, pair_starts: np.ndarray) -> tuple[np.ndarray, float]:
+    """``log(q_c / Q(x1_c, x2_c))`` of each cell, ``Q`` the sum of its pair, and
+    ``sum_c log q_c``."""
+    out = np.empty(len(q))
+    log_sum = 0.0
+    for k in range(len(pair_starts) - 1):
+        total = 0.0
+        for c in range(pair_starts[k], pair_starts[k + 1]):
+            total += q[c]
+        log_total = math.log(total)
+        for c in range(pair_starts[k], pair_starts[k + 1]):
+            log_q = math.log(q[c])
+            log_sum += log_q
+            out[c] = log_q - log_total
+    return out, log_sum
+
+
+@_compiled
+def cholesky(matrix: np.ndarray) -> bool:
+    """The lower Cholesky factor of a symmetric ``matrix``, written over its lower triangle;
+    ``False`` where a pivot is not positive (the matrix is not numerically positive definite)."""
+    size = matrix.shape[0]
+    for j in range(size):
+        row_j = matrix[j]
+        pivot = row_j[j]
+        for k in range(j):
+            pivot -= row_j[k] * row_j[k]
+        if not pivot > 0.0:
+            return False
+        pivot = math.sqrt(pivot)
+        row_j[j] = pivot
+        inverse = 1.0 / pivot
+        for i in range(j + 1, size):
+            row_i = matrix[i]
+            value = row_i[j]
+            for k in range(j):
+                value -= row_i[k] * row_j[k]
+            row_i[j] = value * inverse
+    return True
+
+
+@_compiled
+def cholesky_solve(factor: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """``L^-T L^-1 rhs`` for the factor ``L`` of :func:`cholesky`, ``rhs`` of shape
+    ``(size, k)`` overwritten; both sweeps read ``L`` by rows."""
+    size, columns = rhs.shape
+    work = np.ascontiguousarray(rhs.T)
+    for j in range(columns):
+        x = work[j]
+        for i in range(size):
+            value = x[i]
+            for k in range(i):
+                value -= factor[i, k] * x[k]
+            x[i] = value / factor[i, i]
+        for i in range(size - 1, -1, -1):
+            x[i] /= factor[i, i]
+            value = x[i]
+            for k in range(i):
+                x[k] -= factor[i, k] * value
+    rhs[:] = work.T
+    return rhs
+
+
+@_compiled
+def gibbs_bounds(
+    q: np.ndarray,
+    log_c: np.ndarray,
+    nu: np.ndarray,
+    theta: np.ndarray,
+    pair_starts: np.ndarray,
+    row_starts: np.ndarray,
+    row_mass: np.ndarray,
+    targets: np.ndarray,
+) -> tuple[float, float]:
+    """``(H_q(Y|X1,X2), sum_x1 p(x1) max_x2 LSE_y theta - nu . b)`` in nats: the entropy of
+    the cells ``q`` and the dual bound of :func:`.small_table.gibbs_gap_bits`."""
+    lower = 0.0
+    for c in range(len(q)):
+        lower -= q[c] * log_c[c]
+    upper = 0.0
+    for i in range(len(targets)):
+        upper -= nu[i] * targets[i]
+    for row in range(len(row_starts) - 1):
+        best = -math.inf
+        for k in range(row_starts[row], row_starts[row + 1]):
+            peak = -math.inf
+            for c in range(pair_starts[k], pair_starts[k + 1]):
+                peak = max(peak, theta[c])
+            total = 0.0
+            for c in range(pair_starts[k], pair_starts[k + 1]):
+                total += math.exp(theta[c] - peak)
+            best = max(best, peak + math.log(total))
+        upper += row_mass[row] * best
+    return lower, upper
+
+
+@_compiled
+def restore(
+    q: np.ndarray, lam_index: np.ndarray, mu_index: np.ndarray, targets: np.ndarray
+) -> tuple[np.ndarray, bool]:
+    """``q + D A^T (A D A^T)^-1 (b - A q)`` with ``D = diag(q)``, and whether
+    ``A D A^T`` could be factored (see :func:`.small_table.restore_feasibility`)."""
+    m = len(targets)
+    matrix = np.zeros((m, m))
+    for c in range(len(q)):
+        lam, mu = lam_index[c], mu_index[c]
+        matrix[lam, lam] += q[c]
+        if mu >= 0:
+            matrix[mu, mu] += q[c]
+            matrix[mu, lam] += q[c]
+            matrix[lam, mu] += q[c]
+    rhs = np.empty((m, 1))
+    rhs[:, 0] = targets - apply_constraints(q, lam_index, mu_index, m)
+    if not cholesky(matrix):
+        return q.copy(), False
+    shift = transpose_constraints(cholesky_solve(matrix, rhs)[:, 0], lam_index, mu_index)
+    return q + q * shift, True
+
+
+@_compiled
+def _to_boundary(x: np.ndarray, dx: np.ndarray, fraction: float) -> float:
+    """``min(1, fraction t_max)`` with ``t_max`` the largest ``t`` keeping ``x + t dx >= 0``."""
+    lowest = math.inf
+    for i in range(len(x)):
+        lowest = min(lowest, dx[i] / x[i])
+    return 1.0 if lowest >= -fraction else -fraction / lowest
+
+
+@_compiled
+def _directions(
+    q: np.ndarray,
+    s: np.ndarray,
+    residual: np.ndarray,
+    infeasible: np.ndarray,
+    lam_index: np.ndarray,
+    mu_index: np.ndarray,
+    pair_starts: np.ndarray,
+    pair_of: np.ndarray,
+) -> tuple[bool, np.ndarray, np.ndarray, np.ndarray]:
+    """The Newton steps ``(dq, ds, dnu)`` towards ``q s = 0`` (column 0) and their change
+    per unit of the target ``tau`` of ``q s = tau`` (column 1), after whether the system was
+    numerically positive definite (the steps are meaningless where it was not).
+
+    ``W = Hess f + diag(s / q)`` is ``diag((1 + s) / q) - 1 1^T / Q`` on each pair, so
+    ``W^-1 v = scale v + scale pair_inverse sum_pair(scale v)`` with ``scale = q / (1 + s)``
+    and ``pair_inverse = 1 / sum_pair(scale s)``; ``A W^-1 A^T dnu = b - A q - A W^-1 r``,
+    ``dq = W^-1 (r + A^T dnu)`` with ``r = (-residual, 1 / q)``, and
+    ``ds = (tau - s (q + dq)) / q``.
+    """
+    n, m, pairs = len(q), len(infeasible), len(pair_starts) - 1
+    scale = q / (1.0 + s)
+    pair_inverse = np.empty(pairs)
+    kkt = np.zeros((m, m))
+    for k in range(pairs):
+        total = 0.0
+        for c in range(pair_starts[k], pair_starts[k + 1]):
+            total += scale[c] * s[c]
+        pair_inverse[k] = 1.0 / total
+    # The lower triangle of A diag(scale) A^T plus the pairs' rank-one terms (all that
+    # cholesky reads): a mu row comes after every lam row, and within a pair both the lam
+    # and the mu rows grow with the cell (its label).
+    for c in range(n):
+        lam, mu, w = lam_index[c], mu_index[c], scale[c]
+        kkt[lam, lam] += w
+        if mu >= 0:
+            kkt[mu, mu] += w
+            kkt[mu, lam] += w
+        k = pair_of[c]
+        for d in range(pair_starts[k], pair_starts[k + 1]):
+            weight = pair_inverse[k] * w * scale[d]
+            if mu >= 0:
+                kkt[mu, lam_index[d]] += weight
+            if d <= c:
+                kkt[lam, lam_index[d]] += weight
+                if mu >= 0 and mu_index[d] >= 0:
+                    kkt[mu, mu_index[d]] += weight
+    r = np.empty((n, 2))
+    for c in range(n):
+        r[c, 0] = -residual[c]
+        r[c, 1] = 1.0 / q[c]
+    w_r = _solve_w(r, scale, pair_inverse, pair_starts)
+    rhs = np.zeros((m, 2))
+    for c in range(n):
+        for j in range(2):
+            rhs[lam_index[c], j] += w_r[c, j]
+            if mu_index[c] >= 0:
+                rhs[mu_index[c], j] += w_r[c, j]
+    for i in range(m):
+        rhs[i, 0] = infeasible[i] - rhs[i, 0]
+        rhs[i, 1] = -rhs[i, 1]
+    if not cholesky(kkt):
+        return False, r, r, rhs
+    d_nu = cholesky_solve(kkt, rhs)
+    for c in range(n):
+        for j in range(2):
+            r[c, j] += d_nu[lam_index[c], j]
+            if mu_index[c] >= 0:
+                r[c, j] += d_nu[mu_index[c], j]
+    d_q = _solve_w(r, scale, pair_inverse, pair_starts)
+    d_s = np.empty((n, 2))
+    for c in range(n):
+        factor = -s[c] / q[c]
+        d_s[c, 0] = d_q[c, 0] * factor - s[c]
+        d_s[c, 1] = d_q[c, 1] * factor + 1.0 / q[c]
+    return True, d_q, d_s, d_nu
+
+
+@_compiled
+def _solve_w(
+    v: np.ndarray, scale: np.ndarray, pair_inverse: np.ndarray, pair_starts: np.ndarray
+) -> np.ndarray:
+    """``W^-1 v`` for ``v`` of shape ``(N, k)`` (Sherman and Morrison pair by pair)."""
+    out = np.empty_like(v)
+    for k in range(len(pair_starts) - 1):
+        for j in range(v.shape[1]):
+            total = 0.0
+            for c in range(pair_starts[k], pair_starts[k + 1]):
+                out[c, j] = scale[c] * v[c, j]
+                total += out[c, j]
+            total *= pair_inverse[k]
+            for c in range(pair_starts[k], pair_starts[k + 1]):
+                out[c, j] += scale[c] * total
+    return out
+
+
+@_compiled
+def solve(
+    q: np.ndarray,
+    lam_index: np.ndarray,
+    mu_index: np.ndarray,
+    pair_starts: np.ndarray,
+    pair_of: np.ndarray,
+    row_starts: np.ndarray,
+    row_mass: np.ndarray,
+    targets: np.ndarray,
+    tol_nats: float,
+    limit: int,
+) -> tuple[int, np.ndarray, float, float, int]:
+    """The interior-point method of :mod:`.small_table` from the feasible, positive cells
+    ``q``: returns ``(outcome, q, lower, upper, steps)``, the table and bounds in nats
+    meaningful when ``outcome`` is :data:`CERTIFIED` (within ``tol_nats``)."""
+    n, m = len(q), len(targets)
+    log_c, log_sum = log_conditional(q, pair_starts)  # log_sum and q . log_c make the merit
+    cross_entropy = q @ log_c
+    nu = np.zeros(m)
+    theta = np.zeros(n)
+    s = 1.0 - log_c
+    step = 0
+    while True:
+        gap = q @ s
+        if not gap < math.inf:  # NaN or overflow: leave the table to the path
+            return FAILED, q, 0.0, 0.0, step
+        if gap <= CERTIFY_WITHIN * tol_nats:
+            lower, upper = gibbs_bounds(
+                q, log_c, nu, theta, pair_starts, row_starts, row_mass, targets
+            )
+            if upper - lower <= tol_nats:
+                feasible, factored = restore(q, lam_index, mu_index, targets)
+                if factored and feasible.min() > 0:
+                    feasible_log_c = log_conditional(feasible, pair_starts)[0]
+                    lower, upper = gibbs_bounds(
+                        feasible,
+                        feasible_log_c,
+                        nu,
+                        theta,
+                        pair_starts,
+                        row_starts,
+                        row_mass,
+                        targets,
+                    )
+                    if upper - lower <= tol_nats:
+                        return CERTIFIED, feasible, lower, upper, step
+        if step == limit:
+            return NOT_CERTIFIED, q, 0.0, 0.0, step
+        infeasible = targets - apply_constraints(q, lam_index, mu_index, m)
+        factored, d_q2, d_s2, d_nu2 = _directions(
+            q, s, log_c - theta, infeasible, lam_index, mu_index, pair_starts, pair_of
+        )
+        if not factored:  # a singular system: leave the table to the path
+            return FAILED, q, 0.0, 0.0, step
+        t_q = _to_boundary(q, d_q2[:, 0], 1.0)
+        t_s = _to_boundary(s, d_s2[:, 0], 1.0)
+        mean = gap / n
+        predicted = 0.0
+        for c in range(n):
+            predicted += (q[c] + t_q * d_q2[c, 0]) * (s[c] + t_s * d_s2[c, 0])
+        predicted /= n
+        tau = max(mean * (predicted / mean) ** 3, 0.01 * tol_nats / n)
+        d_q = d_q2[:, 0] + tau * d_q2[:, 1]
+        d_s = d_s2[:, 0] + tau * d_s2[:, 1]
+        d_nu = d_nu2[:, 0] + tau * d_nu2[:, 1]
+        t_q = _to_boundary(q, d_q, TO_BOUNDARY)
+        t_s = _to_boundary(s, d_s, TO_BOUNDARY)
+        merit = cross_entropy - tau * log_sum
+        # Armijo's decrease, short of the merit's rounding (on a table of one cell per pair,
+        # say, the merit is flat and its rounding is all a step changes).
+        allowed = 0.0
+        for c in range(n):
+            allowed += (log_c[c] - tau / q[c]) * d_q[c]
+        allowed *= 1e-4
+        rounding = MERIT_ROUNDING * (abs(merit) + tau)
+        accepted = False
+        for _ in range(LINE_SEARCH_HALVINGS):
+            trial = q + t_q * d_q
+            trial_log_c, log_sum = log_conditional(trial, pair_starts)
+            cross_entropy = trial @ trial_log_c
+            if cross_entropy - tau * log_sum <= merit + t_q * allowed + rounding:
+                accepted = True
+                break
+            t_q *= 0.5
+        if not accepted:  # no decrease along a Newton direction: rounding has taken over
+            return FAILED, q, 0.0, 0.0, step
+        q, log_c = trial, trial_log_c
+        s += t_s * d_s
+        nu += t_s * d_nu
+        theta = transpose_constraints(nu, lam_index, mu_index)
+        step += 1
