@@ -591,10 +591,9 @@ def test_a_shape_beyond_the_memory_limit_is_refused_before_solving(rng):
         check_size((2500, 2500, 10), None, default)
     dist = Distribution.from_table(random_table(rng, (30, 30, 3)))
     refusal = r"^x1 and x2 hold 30 and 30 .* limit of 800 kB; map x1 and x2 to fewer codes"
-    # The memory model is the path's; the small-table method's system is bounded by its
-    # threshold (400 multipliers: 1.3 MB), so the path is asked for.
+    # Refused although the small-table method would take it: any table may end on the path.
     with pytest.raises(ValueError, match=refusal):
-        estimate(dist, options=NewtonOptions(max_numbers=1e5, small_multipliers=0))
+        estimate(dist, options=NewtonOptions(max_numbers=1e5))
 
 
 @pytest.mark.parametrize("device", DEVICES[1:])

@@ -11,14 +11,8 @@ from pid.datasets.bitwise import CANONICAL, canonical
 from pid.estimators.exact import NewtonOptions, cvx_batch, interior_point
 from pid.estimators.exact.certificate import dual_bound_bits, table_residual
 from pid.estimators.exact.problem import Problem
-from pid.estimators.exact.small_table import (
-    CellSystem,
-    feasible_cells,
-    gibbs_gap_bits,
-    multiplier_count,
-    restore_feasibility,
-    solve_small_table,
-)
+from pid.estimators.exact.small_table import CellSystem, multiplier_count, solve_small_table
+from pid.information import LN2
 
 SMALL = "small-table interior point"
 PATH = NewtonOptions(small_multipliers=0)  # the smoothed-dual path only
@@ -110,20 +104,30 @@ def test_flat_problems_are_certified_by_the_small_method(shape, cells, redundanc
 
 
 def test_the_small_certificate_is_the_dual_bound_of_the_path(rng):
-    # gibbs_gap_bits evaluates the bound of certificate.dual_bound_bits on the cells.
+    # gibbs_bounds evaluates the bound of certificate.dual_bound_bits on the cells.
     table = random_table(rng, (4, 3, 3))
     table[0, :, 1] = 0.0  # p(x1, y) = 0 there: no feasible cell
     dist = Distribution.from_table(table / table.sum())
     system = CellSystem.of(dist.p_x1_y, dist.p_x2_y)
-    nu = rng.normal(size=system.targets.shape)
+    nu = rng.normal(size=(len(system.targets), 1))
     q = dist.table[system.cells]
     log_c = np.log(q / dist.p_x1_x2[system.cells[:2]])
-    theta = interior_point.transpose_constraints(nu, system.lam_index, system.mu_index)
-    lower, upper = gibbs_gap_bits(system, q, log_c, nu, theta)
-    lam, mu = system.multipliers(nu)
+    theta = interior_point.transpose_constraints(nu, system.lam_index, system.mu_index)[:, 0]
+    lower, upper = interior_point.gibbs_bounds(
+        q,
+        log_c,
+        nu[:, 0],
+        theta,
+        system.pair_starts,
+        system.row_starts,
+        system.row_mass,
+        system.targets,
+    )
+    lam, mu = system.multipliers(nu[:, 0])
     prob = Problem(dist.p_x1_y[None], dist.p_x2_y[None], namespace(None))
-    assert upper == pytest.approx(float(dual_bound_bits(prob, lam[None], mu[None])[0]), abs=1e-12)
-    assert lower == pytest.approx(dist.entropy_y - dist.mi_x1x2_y, abs=1e-12)
+    dual = float(dual_bound_bits(prob, lam[None], mu[None])[0])
+    assert upper / LN2 == pytest.approx(dual, abs=1e-12)
+    assert lower / LN2 == pytest.approx(dist.entropy_y - dist.mi_x1x2_y, abs=1e-12)
 
 
 def test_the_solution_is_feasible_and_certified(rng):
@@ -132,7 +136,7 @@ def test_the_solution_is_feasible_and_certified(rng):
     assert solution is not None
     assert table_residual(dist, solution.q) <= 1e-13
     assert solution.gap_bits <= TOL
-    assert solution.n_variables == feasible_cells(dist.p_x1_y, dist.p_x2_y) == 60
+    assert solution.n_variables == len(CellSystem.of(dist.p_x1_y, dist.p_x2_y).cells[0]) == 60
 
 
 def test_an_uncertified_table_falls_back_to_the_path(rng):
@@ -191,7 +195,10 @@ def test_a_table_off_the_marginals_is_moved_back_onto_them(rng):
     system = CellSystem.of(dist.p_x1_y, dist.p_x2_y)
     q = dist.table[system.cells] * (1 + 1e-9 * rng.standard_normal(system.cells[0].shape))
     assert table_residual(dist, system.table(q)) > 1e-11
-    restored = restore_feasibility(system, q)
+    restored, factored = interior_point.restore(
+        q, system.lam_index, system.mu_index, system.targets
+    )
+    assert factored
     assert table_residual(dist, system.table(restored)) <= 1e-15
     assert np.abs(restored / q - 1).max() <= 1e-8  # each cell moved in proportion to itself
 
@@ -230,15 +237,18 @@ def test_the_cells_rows_are_the_constraint_matrix(rng):
         + [(x2 == j) & (y == label) for j, label in mu_rows],
         dtype=float,
     )
-    v, nu = rng.random(a.shape[1]), rng.normal(size=a.shape[0])
+    v, nu = rng.random((a.shape[1], 2)), rng.normal(size=(a.shape[0], 3))
     applied = interior_point.apply_constraints(v, system.lam_index, system.mu_index, len(a))
     assert applied == pytest.approx(a @ v, abs=1e-15)
     assert interior_point.transpose_constraints(
         nu, system.lam_index, system.mu_index
-    ) == pytest.approx(nu @ a, abs=1e-15)
+    ) == pytest.approx(a.T @ nu, abs=1e-15)
     assert a @ dist.table[system.cells] == pytest.approx(system.targets, abs=1e-15)
     assert len(system.pair_starts) == system.pair_of[-1] + 2  # followed by the cell count
     assert system.pair_starts[-1] == len(v) and system.row_starts[-1] == system.pair_of[-1] + 1
+    weight = rng.random(a.shape[1])
+    gram = interior_point.gram_lower(weight, system.lam_index, system.mu_index, len(a))
+    assert gram == pytest.approx(np.tril((a * weight) @ a.T), abs=1e-15)
 
 
 @pytest.mark.parametrize("size", [1, 6, 40])
@@ -266,3 +276,18 @@ def test_without_numba_every_table_takes_the_path(rng, monkeypatch):
     result = estimate(dist)
     assert result.diagnostics["algorithm"] == "smoothed-dual path"
     assert _terms(result) == pytest.approx(_terms(compiled), abs=2 * TOL)
+
+
+def test_a_start_that_underflows_leaves_the_table_to_the_path():
+    # p(x1, y) p(x2, y) / p(y) is 5e-324 on two cells: a step divides by zero, which gives
+    # inf (as in numpy), not an exception, and the path answers.
+    table = np.zeros((2, 2, 2))
+    table[0, 1, 0] = table[1, 0, 0] = 2.3e-162
+    table[1, 1, 0] = 0.9
+    table[1, 1, 1] = 0.1 - 4.6e-162
+    dist = Distribution.from_table(table)
+    assert solve_small_table(dist.p_x1_y, dist.p_x2_y, TOL, NewtonOptions()) is None
+    result = estimate(dist)
+    assert result.diagnostics["algorithm"] == "smoothed-dual path"
+    assert result.diagnostics["gap_bits"] <= TOL
+    assert _terms(result) == pytest.approx(_terms(estimate(dist, options=PATH)), abs=2 * TOL)

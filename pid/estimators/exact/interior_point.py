@@ -22,12 +22,14 @@ from collections.abc import Callable
 import numpy as np
 
 try:
+    from numba import config as numba_config
     from numba import njit
-except ImportError:  # numba is a dependency; without it the caller solves every table on the path
-    njit = None
+except ImportError:  # outside the declared dependencies: the caller solves every table on the path
+    njit = numba_config = None
 
-#: Whether the loops below are compiled (numba is importable).
-COMPILED = njit is not None
+#: Whether the loops below are compiled (numba is importable and its compiler not disabled by
+#: ``NUMBA_DISABLE_JIT``); where they are not, the caller sends every table to the path.
+COMPILED = njit is not None and not numba_config.DISABLE_JIT
 
 #: Fraction of the way to the boundary of the orthant that a step may go.
 TO_BOUNDARY = 0.995
@@ -42,18 +44,19 @@ MERIT_ROUNDING = 1e-13
 #: Halvings of a step before its line search gives up.
 LINE_SEARCH_HALVINGS = 40
 
-#: Outcomes of :func:`solve`.
-CERTIFIED, NOT_CERTIFIED, FAILED = 0, 1, 2
-
 
 def _compiled(function: Callable) -> Callable:
-    """``function`` compiled in nopython mode (sums may be reassociated and products fused,
-    nothing else of fast math), or itself without numba. The compiled code is cached on disk
-    where numba finds a writable folder (beside this file, or the user's cache); where it
-    finds none, each process compiles it again."""
+    """``function`` compiled in nopython mode, or itself without numba.
+
+    Sums may be reassociated and products fused, nothing else of fast math; a division by
+    zero gives ``inf`` or ``nan`` as in numpy (not an exception), which the checks of
+    :func:`solve` catch. The compiled code is cached on disk where numba finds a writable
+    folder (beside this file, or the user's cache); where it finds none, each process
+    compiles it again.
+    """
     if not COMPILED:
         return function
-    settings = {"nogil": True, "fastmath": {"reassoc", "contract"}}
+    settings = {"nogil": True, "fastmath": {"reassoc", "contract"}, "error_model": "numpy"}
     try:
         return njit(cache=True, **settings)(function)
     except RuntimeError:  # numba: "cannot cache function ...: no locator available"
@@ -64,12 +67,13 @@ def _compiled(function: Callable) -> Callable:
 def apply_constraints(
     v: np.ndarray, lam_index: np.ndarray, mu_index: np.ndarray, m: int
 ) -> np.ndarray:
-    """``A v``: the sums of ``v`` over the cells of each marginal row."""
-    out = np.zeros(m)
+    """``A v`` for ``v`` of shape ``(N, k)``: the sums over the cells of each marginal row."""
+    out = np.zeros((m, v.shape[1]))
     for c in range(len(v)):
-        out[lam_index[c]] += v[c]
-        if mu_index[c] >= 0:
-            out[mu_index[c]] += v[c]
+        for j in range(v.shape[1]):
+            out[lam_index[c], j] += v[c, j]
+            if mu_index[c] >= 0:
+                out[mu_index[c], j] += v[c, j]
     return out
 
 
@@ -77,13 +81,30 @@ def apply_constraints(
 def transpose_constraints(
     nu: np.ndarray, lam_index: np.ndarray, mu_index: np.ndarray
 ) -> np.ndarray:
-    """``A^T nu``: ``lam(x1, y) + mu(x2, y)`` on each cell."""
-    theta = np.empty(len(lam_index))
+    """``A^T nu`` for ``nu`` of shape ``(m, k)``: ``lam(x1, y) + mu(x2, y)`` on each cell."""
+    theta = np.empty((len(lam_index), nu.shape[1]))
     for c in range(len(lam_index)):
-        theta[c] = nu[lam_index[c]]
-        if mu_index[c] >= 0:
-            theta[c] += nu[mu_index[c]]
+        for j in range(nu.shape[1]):
+            theta[c, j] = nu[lam_index[c], j]
+            if mu_index[c] >= 0:
+                theta[c, j] += nu[mu_index[c], j]
     return theta
+
+
+@_compiled
+def gram_lower(
+    weight: np.ndarray, lam_index: np.ndarray, mu_index: np.ndarray, m: int
+) -> np.ndarray:
+    """The lower triangle of ``A diag(weight) A^T`` (all that :func:`cholesky` reads; a
+    ``mu`` row comes after every ``lam`` row), zero above it."""
+    matrix = np.zeros((m, m))
+    for c in range(len(weight)):
+        lam, mu = lam_index[c], mu_index[c]
+        matrix[lam, lam] += weight[c]
+        if mu >= 0:
+            matrix[mu, mu] += weight[c]
+            matrix[mu, lam] += weight[c]
+    return matrix
 
 
 @_compiled
@@ -161,8 +182,17 @@ def gibbs_bounds(
     row_mass: np.ndarray,
     targets: np.ndarray,
 ) -> tuple[float, float]:
-    """``(H_q(Y|X1,X2), sum_x1 p(x1) max_x2 LSE_y theta - nu . b)`` in nats: the entropy of
-    the cells ``q`` and the dual bound of :func:`.small_table.gibbs_gap_bits`."""
+    """The entropy ``H_q(Y|X1,X2) = -sum_c q_c log_c`` of the cells ``q`` (with
+    ``log_c = log(q_c / Q(x1_c, x2_c))``) and the dual bound, in nats.
+
+    The bound of :func:`pid.estimators.exact.certificate.dual_bound_bits` on the flattened
+    cells: with ``theta = A^T nu = lam(x1, y) + mu(x2, y)`` on each feasible cell and
+    ``g(x1, x2) = LSE_y theta`` over a pair's feasible cells,
+
+        H_q(Y|X1,X2) <= -nu . b + sum_x1 p(x1) max_x2 g(x1, x2)
+
+    for every ``q`` in Delta_p (Gibbs' inequality, pair by pair), whatever ``nu``.
+    """
     lower = 0.0
     for c in range(len(q)):
         lower -= q[c] * log_c[c]
@@ -187,23 +217,23 @@ def gibbs_bounds(
 def restore(
     q: np.ndarray, lam_index: np.ndarray, mu_index: np.ndarray, targets: np.ndarray
 ) -> tuple[np.ndarray, bool]:
-    """``q + D A^T (A D A^T)^-1 (b - A q)`` with ``D = diag(q)``, and whether
-    ``A D A^T`` could be factored (see :func:`.small_table.restore_feasibility`)."""
+    """``q + D A^T (A D A^T)^-1 (b - A q)`` with ``D = diag(q)``: the cells moved, each in
+    proportion to itself, onto ``A q = b`` (up to rounding); and whether ``A D A^T`` could be
+    factored (``q`` unmoved where not).
+
+    A Newton step meets the marginals only as well as its system is solved, and near the
+    optimum, where a pair's mass vanishes, that system is ill-conditioned: the last step can
+    leave ``q`` some ``1e-9`` off. ``A D A^T`` is as well conditioned as the marginals are.
+    """
     m = len(targets)
-    matrix = np.zeros((m, m))
-    for c in range(len(q)):
-        lam, mu = lam_index[c], mu_index[c]
-        matrix[lam, lam] += q[c]
-        if mu >= 0:
-            matrix[mu, mu] += q[c]
-            matrix[mu, lam] += q[c]
-            matrix[lam, mu] += q[c]
-    rhs = np.empty((m, 1))
-    rhs[:, 0] = targets - apply_constraints(q, lam_index, mu_index, m)
+    matrix = gram_lower(q, lam_index, mu_index, m)
+    rhs = apply_constraints(q.reshape(-1, 1), lam_index, mu_index, m)
+    for i in range(m):
+        rhs[i, 0] = targets[i] - rhs[i, 0]
     if not cholesky(matrix):
         return q.copy(), False
-    shift = transpose_constraints(cholesky_solve(matrix, rhs)[:, 0], lam_index, mu_index)
-    return q + q * shift, True
+    shift = transpose_constraints(cholesky_solve(matrix, rhs), lam_index, mu_index)
+    return q + q * shift[:, 0], True
 
 
 @_compiled
@@ -226,9 +256,10 @@ def _directions(
     pair_starts: np.ndarray,
     pair_of: np.ndarray,
 ) -> tuple[bool, np.ndarray, np.ndarray, np.ndarray]:
-    """The Newton steps ``(dq, ds, dnu)`` towards ``q s = 0`` (column 0) and their change
-    per unit of the target ``tau`` of ``q s = tau`` (column 1), after whether the system was
-    numerically positive definite (the steps are meaningless where it was not).
+    """Whether the system was numerically positive definite, then the Newton steps
+    ``(dq, ds, dnu)``, each as two columns: the step towards ``q s = 0`` and its change per
+    unit of the target ``tau`` of ``q s = tau`` (meaningless where the system was not
+    positive definite).
 
     ``W = Hess f + diag(s / q)`` is ``diag((1 + s) / q) - 1 1^T / Q`` on each pair, so
     ``W^-1 v = scale v + scale pair_inverse sum_pair(scale v)`` with ``scale = q / (1 + s)``
@@ -239,24 +270,18 @@ def _directions(
     n, m, pairs = len(q), len(infeasible), len(pair_starts) - 1
     scale = q / (1.0 + s)
     pair_inverse = np.empty(pairs)
-    kkt = np.zeros((m, m))
     for k in range(pairs):
         total = 0.0
         for c in range(pair_starts[k], pair_starts[k + 1]):
             total += scale[c] * s[c]
         pair_inverse[k] = 1.0 / total
-    # The lower triangle of A diag(scale) A^T plus the pairs' rank-one terms (all that
-    # cholesky reads): a mu row comes after every lam row, and within a pair both the lam
-    # and the mu rows grow with the cell (its label).
+    # A W^-1 A^T: A diag(scale) A^T plus each pair's rank-one term, in the lower triangle
+    # (within a pair, both the lam and the mu rows grow with the cell, that is its label).
+    kkt = gram_lower(scale, lam_index, mu_index, m)
     for c in range(n):
-        lam, mu, w = lam_index[c], mu_index[c], scale[c]
-        kkt[lam, lam] += w
-        if mu >= 0:
-            kkt[mu, mu] += w
-            kkt[mu, lam] += w
-        k = pair_of[c]
+        lam, mu, k = lam_index[c], mu_index[c], pair_of[c]
         for d in range(pair_starts[k], pair_starts[k + 1]):
-            weight = pair_inverse[k] * w * scale[d]
+            weight = pair_inverse[k] * scale[c] * scale[d]
             if mu >= 0:
                 kkt[mu, lam_index[d]] += weight
             if d <= c:
@@ -267,24 +292,14 @@ def _directions(
     for c in range(n):
         r[c, 0] = -residual[c]
         r[c, 1] = 1.0 / q[c]
-    w_r = _solve_w(r, scale, pair_inverse, pair_starts)
-    rhs = np.zeros((m, 2))
-    for c in range(n):
-        for j in range(2):
-            rhs[lam_index[c], j] += w_r[c, j]
-            if mu_index[c] >= 0:
-                rhs[mu_index[c], j] += w_r[c, j]
+    rhs = apply_constraints(_solve_w(r, scale, pair_inverse, pair_starts), lam_index, mu_index, m)
     for i in range(m):
         rhs[i, 0] = infeasible[i] - rhs[i, 0]
         rhs[i, 1] = -rhs[i, 1]
     if not cholesky(kkt):
         return False, r, r, rhs
     d_nu = cholesky_solve(kkt, rhs)
-    for c in range(n):
-        for j in range(2):
-            r[c, j] += d_nu[lam_index[c], j]
-            if mu_index[c] >= 0:
-                r[c, j] += d_nu[mu_index[c], j]
+    r += transpose_constraints(d_nu, lam_index, mu_index)
     d_q = _solve_w(r, scale, pair_inverse, pair_starts)
     d_s = np.empty((n, 2))
     for c in range(n):
@@ -324,24 +339,28 @@ def solve(
     targets: np.ndarray,
     tol_nats: float,
     limit: int,
-) -> tuple[int, np.ndarray, float, float, int]:
+) -> tuple[bool, np.ndarray, float, float, int]:
     """The interior-point method of :mod:`.small_table` from the feasible, positive cells
-    ``q``: returns ``(outcome, q, lower, upper, steps)``, the table and bounds in nats
-    meaningful when ``outcome`` is :data:`CERTIFIED` (within ``tol_nats``)."""
+    ``q``: returns whether it certified an answer within ``tol_nats`` in at most ``limit``
+    steps, then that table (on the marginals up to rounding), its bounds (:func:`gibbs_bounds`,
+    nats) and the steps taken. It gives up (``False``) at the step limit, on a non-finite
+    complementarity gap, a system that is not numerically positive definite, or a line search
+    that finds no decrease.
+    """
     n, m = len(q), len(targets)
     log_c, log_sum = log_conditional(q, pair_starts)  # log_sum and q . log_c make the merit
     cross_entropy = q @ log_c
-    nu = np.zeros(m)
+    nu = np.zeros((m, 1))
     theta = np.zeros(n)
     s = 1.0 - log_c
     step = 0
     while True:
         gap = q @ s
-        if not gap < math.inf:  # NaN or overflow: leave the table to the path
-            return FAILED, q, 0.0, 0.0, step
+        if not gap < math.inf:  # NaN or overflow
+            return False, q, 0.0, 0.0, step
         if gap <= CERTIFY_WITHIN * tol_nats:
             lower, upper = gibbs_bounds(
-                q, log_c, nu, theta, pair_starts, row_starts, row_mass, targets
+                q, log_c, nu[:, 0], theta, pair_starts, row_starts, row_mass, targets
             )
             if upper - lower <= tol_nats:
                 feasible, factored = restore(q, lam_index, mu_index, targets)
@@ -350,7 +369,7 @@ def solve(
                     lower, upper = gibbs_bounds(
                         feasible,
                         feasible_log_c,
-                        nu,
+                        nu[:, 0],
                         theta,
                         pair_starts,
                         row_starts,
@@ -358,26 +377,27 @@ def solve(
                         targets,
                     )
                     if upper - lower <= tol_nats:
-                        return CERTIFIED, feasible, lower, upper, step
+                        return True, feasible, lower, upper, step
         if step == limit:
-            return NOT_CERTIFIED, q, 0.0, 0.0, step
-        infeasible = targets - apply_constraints(q, lam_index, mu_index, m)
-        factored, d_q2, d_s2, d_nu2 = _directions(
+            return False, q, 0.0, 0.0, step
+        infeasible = targets - apply_constraints(q.reshape(-1, 1), lam_index, mu_index, m)[:, 0]
+        factored, q_steps, s_steps, nu_steps = _directions(
             q, s, log_c - theta, infeasible, lam_index, mu_index, pair_starts, pair_of
         )
-        if not factored:  # a singular system: leave the table to the path
-            return FAILED, q, 0.0, 0.0, step
-        t_q = _to_boundary(q, d_q2[:, 0], 1.0)
-        t_s = _to_boundary(s, d_s2[:, 0], 1.0)
+        if not factored:
+            return False, q, 0.0, 0.0, step
+        # Mehrotra's centring: tau from how far the step towards q s = 0 could go.
+        t_q = _to_boundary(q, q_steps[:, 0], 1.0)
+        t_s = _to_boundary(s, s_steps[:, 0], 1.0)
         mean = gap / n
         predicted = 0.0
         for c in range(n):
-            predicted += (q[c] + t_q * d_q2[c, 0]) * (s[c] + t_s * d_s2[c, 0])
+            predicted += (q[c] + t_q * q_steps[c, 0]) * (s[c] + t_s * s_steps[c, 0])
         predicted /= n
         tau = max(mean * (predicted / mean) ** 3, 0.01 * tol_nats / n)
-        d_q = d_q2[:, 0] + tau * d_q2[:, 1]
-        d_s = d_s2[:, 0] + tau * d_s2[:, 1]
-        d_nu = d_nu2[:, 0] + tau * d_nu2[:, 1]
+        d_q = q_steps[:, 0] + tau * q_steps[:, 1]
+        d_s = s_steps[:, 0] + tau * s_steps[:, 1]
+        d_nu = nu_steps[:, 0:1] + tau * nu_steps[:, 1:2]
         t_q = _to_boundary(q, d_q, TO_BOUNDARY)
         t_s = _to_boundary(s, d_s, TO_BOUNDARY)
         merit = cross_entropy - tau * log_sum
@@ -398,9 +418,9 @@ def solve(
                 break
             t_q *= 0.5
         if not accepted:  # no decrease along a Newton direction: rounding has taken over
-            return FAILED, q, 0.0, 0.0, step
+            return False, q, 0.0, 0.0, step
         q, log_c = trial, trial_log_c
         s += t_s * d_s
         nu += t_s * d_nu
-        theta = transpose_constraints(nu, lam_index, mu_index)
+        theta = transpose_constraints(nu, lam_index, mu_index)[:, 0]
         step += 1

@@ -116,10 +116,9 @@ class NewtonOptions:
         A certificate whose gap is above the tolerance but within this factor of it tightens
         its dual bound row by row (:func:`pid.estimators.exact.row_bound.tighten_rows`).
     max_numbers : float
-        Largest working memory, in numbers, of one problem on the path on the CPU (4 GB by
-        default); larger shapes are refused before any solve. (The small-table method's
-        system is bounded by ``small_multipliers``: at most ``small_multipliers^2`` numbers
-        and a few per cell.)
+        Largest working memory, in numbers, of one problem on the CPU (4 GB by default);
+        larger shapes are refused before any solve (the path's needs, since any table may
+        end there).
     cuda_memory_share : float
         Share of a CUDA device's memory that one problem may use there.
     cpu_chunk_numbers : float
@@ -130,7 +129,7 @@ class NewtonOptions:
         about ``(|X1| + |X2|) |Y|``) go to the dense interior-point method of
         :mod:`pid.estimators.exact.small_table` first, one by one; 0 turns it off. Its step
         grows as the cube of that count, the path's more slowly: on random tables the two
-        take about as long at 480.
+        take as long between 460 and 490.
     small_iterations : int
         Iterations (Newton steps, also capped by ``max_steps``) after which that method gives
         up and the table goes to the path.

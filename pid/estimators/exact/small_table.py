@@ -26,11 +26,12 @@ dense (Cholesky) solve of ``A W^-1 A^T``, of the size of the multipliers, and a 
 operations.
 
 The start is the conditional product ``p(x1, y) p(x2, y) / p(y)``, which is exactly feasible
-and positive on every feasible cell; steps keep ``A q = b`` up to rounding. The answer is
-certified by :func:`gibbs_gap_bits`, the dual bound of :mod:`pid.estimators.exact.certificate`
-written on the flattened cells. The iterations run as compiled loops
-(:mod:`pid.estimators.exact.interior_point`); where numba is not installed, every table goes
-to the path.
+and positive on every feasible cell; steps keep ``A q = b`` up to rounding, and the answer is
+moved back onto the marginals (:func:`pid.estimators.exact.interior_point.restore`) and
+certified by the dual bound of :mod:`pid.estimators.exact.certificate` written on the
+flattened cells (:func:`pid.estimators.exact.interior_point.gibbs_bounds`). The iterations
+run as compiled loops (:mod:`pid.estimators.exact.interior_point`); where numba is not
+installed, every table goes to the path.
 """
 
 from __future__ import annotations
@@ -183,8 +184,8 @@ class SmallSolution:
     """The answer of :func:`solve_small_table`.
 
     ``q`` is the table, ``lower_bits`` its ``H_q(Y|X1,X2)``, ``upper_bits`` the certified
-    bound of :func:`gibbs_gap_bits` on the optimum, ``newton_steps`` the iterations taken and
-    ``n_variables`` the feasible cells.
+    bound of :func:`pid.estimators.exact.interior_point.gibbs_bounds` on the optimum,
+    ``newton_steps`` the iterations taken and ``n_variables`` the feasible cells.
     """
 
     q: np.ndarray
@@ -199,29 +200,6 @@ class SmallSolution:
         return max(self.upper_bits - self.lower_bits, 0.0)
 
 
-def restore_feasibility(system: CellSystem, q: np.ndarray) -> np.ndarray:
-    """``q + D A^T (A D A^T)^-1 (b - A q)`` with ``D = diag(q)``: the cells moved, each in
-    proportion to itself, onto ``A q = b`` (up to rounding).
-
-    A Newton step meets the marginals only as well as its system is solved, and near the
-    optimum, where a pair's mass vanishes, that system is ill-conditioned: the last step can
-    leave ``q`` some ``1e-9`` off. ``A D A^T`` is as well conditioned as the marginals are.
-    Raises ``numpy.linalg.LinAlgError`` where it is not numerically positive definite.
-    """
-    restored, factored = interior_point.restore(
-        q, system.lam_index, system.mu_index, system.targets
-    )
-    if not factored:
-        raise np.linalg.LinAlgError("A diag(q) A^T is not numerically positive definite.")
-    return restored
-
-
-def feasible_cells(p_x1_y: np.ndarray, p_x2_y: np.ndarray) -> int:
-    """The number of cells of ``Delta_p`` that may carry mass,
-    ``sum_y #{x1 : p(x1, y) > 0} #{x2 : p(x2, y) > 0}``."""
-    return int(np.count_nonzero(p_x1_y, axis=0) @ np.count_nonzero(p_x2_y, axis=0))
-
-
 def multiplier_count(p_x1_y: np.ndarray, p_x2_y: np.ndarray) -> int:
     """The size ``m`` of the method's system ``A W^-1 A^T``: the non-zero entries of
     ``p(x1, y)`` and ``p(x2, y)``, less one per label that has any (an entry implied by the
@@ -230,47 +208,20 @@ def multiplier_count(p_x1_y: np.ndarray, p_x2_y: np.ndarray) -> int:
     return int(np.count_nonzero(p_x1_y)) + int(np.count_nonzero(p_x2_y)) - labels
 
 
-def gibbs_gap_bits(
-    system: CellSystem, q: np.ndarray, log_c: np.ndarray, nu: np.ndarray, theta: np.ndarray
-) -> tuple[float, float]:
-    """``H_q(Y|X1,X2)`` of the cells ``q`` and the dual bound at ``nu``, both in bits.
-
-    The bound of :func:`pid.estimators.exact.certificate.dual_bound_bits` on the flattened
-    cells: with ``theta = A^T nu = lam(x1, y) + mu(x2, y)`` on each feasible cell and
-    ``g(x1, x2) = LSE_y theta`` over a pair's feasible cells,
-
-        H_q(Y|X1,X2) <= -nu . b + sum_x1 p(x1) max_x2 g(x1, x2)
-
-    for every ``q`` in Delta_p (Gibbs' inequality, pair by pair). The lower bound is
-    ``-sum_c q_c log c_c`` with ``log_c = log(q_c / Q(x1_c, x2_c))``. Valid for any ``nu``.
-    """
-    lower, upper = interior_point.gibbs_bounds(
-        q,
-        log_c,
-        nu,
-        theta,
-        system.pair_starts,
-        system.row_starts,
-        system.row_mass,
-        system.targets,
-    )
-    return lower / LN2, upper / LN2
-
-
 def solve_small_table(
     p_x1_y: np.ndarray, p_x2_y: np.ndarray, tol_bits: float, options: NewtonOptions
 ) -> SmallSolution | None:
     """``max_{q in Delta_p} H_q(Y|X1,X2)`` by the interior-point method of the module
-    docstring, certified within ``tol_bits`` by :func:`gibbs_gap_bits`; ``None`` where it is
-    not certified within ``options.small_iterations`` iterations (nor ``options.max_steps``),
-    a step fails, or numba is not installed, so that the caller falls back to the path of
+    docstring, certified within ``tol_bits``; ``None`` where it is not certified within
+    ``options.small_iterations`` iterations (nor ``options.max_steps``), a step fails, or the
+    loops are not compiled, so that the caller falls back to the path of
     :mod:`pid.estimators.exact.path`."""
     if not interior_point.COMPILED:
         return None
     system = CellSystem.of(p_x1_y, p_x2_y)
     x1, x2, y = system.cells
     start = p_x1_y[x1, y] * p_x2_y[x2, y] / p_x1_y.sum(axis=0)[y]
-    outcome, q, lower, upper, steps = interior_point.solve(
+    certified, q, lower, upper, steps = interior_point.solve(
         start,
         system.lam_index,
         system.mu_index,
@@ -282,6 +233,6 @@ def solve_small_table(
         tol_bits * LN2,
         min(options.small_iterations, options.max_steps),
     )
-    if outcome != interior_point.CERTIFIED:
+    if not certified:
         return None
     return SmallSolution(system.table(q), lower / LN2, upper / LN2, steps, len(q))

@@ -173,27 +173,22 @@ def cvx_batch(
     options = options or DEFAULT_NEWTON_OPTIONS
     if device is not None:
         device = resolve_device(device)
+    for shape in {dist.shape for dist in dists}:
+        check_size(shape, device, options)  # any table may end on the path
     results: list[PIDResult | None] = [None] * len(dists)
     groups: dict[tuple[int, ...], list[int]] = {}
-    for index, dist in enumerate(dists):
-        if device is None and (
-            multiplier_count(dist.p_x1_y, dist.p_x2_y) <= options.small_multipliers
-        ):
-            results[index] = _solve_small(dist, tol_bits, options)
-        if results[index] is None:
-            groups.setdefault(dist.shape, []).append(index)
-    if not groups:
-        return results  # type: ignore[return-value]
-    for shape in groups:
-        check_size(shape, device, options)
     with tqdm(
-        total=len(dists),
-        initial=len(dists) - sum(map(len, groups.values())),
-        desc="solving",
-        disable=not progress,
-        leave=False,
-        delay=2.0,
+        total=len(dists), desc="solving", disable=not progress, leave=False, delay=2.0
     ) as bar:
+        for index, dist in enumerate(dists):
+            if device is None and (
+                multiplier_count(dist.p_x1_y, dist.p_x2_y) <= options.small_multipliers
+            ):
+                results[index] = _solve_small(dist, tol_bits, options)
+            if results[index] is None:
+                groups.setdefault(dist.shape, []).append(index)
+            else:
+                bar.update()
         for indices in groups.values():
             for chunk in chunks(indices, dists[indices[0]].shape, device, options):
                 group = [dists[i] for i in chunk]
