@@ -109,21 +109,21 @@ def test_the_small_certificate_is_the_dual_bound_of_the_path(rng):
     table[0, :, 1] = 0.0  # p(x1, y) = 0 there: no feasible cell
     dist = Distribution.from_table(table / table.sum())
     system = CellSystem.of(dist.p_x1_y, dist.p_x2_y)
-    nu = rng.normal(size=(len(system.targets), 1))
+    nu = rng.normal(size=(1, len(system.targets)))
     q = dist.table[system.cells]
     log_c = np.log(q / dist.p_x1_x2[system.cells[:2]])
-    theta = interior_point.transpose_constraints(nu, system.lam_index, system.mu_index)[:, 0]
+    theta = interior_point.transpose_constraints(nu, system.lam_index, system.mu_index)[0]
     lower, upper = interior_point.gibbs_bounds(
         q,
         log_c,
-        nu[:, 0],
+        nu[0],
         theta,
         system.pair_starts,
         system.row_starts,
         system.row_mass,
         system.targets,
     )
-    lam, mu = system.multipliers(nu[:, 0])
+    lam, mu = system.multipliers(nu[0])
     prob = Problem(dist.p_x1_y[None], dist.p_x2_y[None], namespace(None))
     dual = float(dual_bound_bits(prob, lam[None], mu[None])[0])
     assert upper / LN2 == pytest.approx(dual, abs=1e-12)
@@ -237,15 +237,15 @@ def test_the_cells_rows_are_the_constraint_matrix(rng):
         + [(x2 == j) & (y == label) for j, label in mu_rows],
         dtype=float,
     )
-    v, nu = rng.random((a.shape[1], 2)), rng.normal(size=(a.shape[0], 3))
+    v, nu = rng.random((2, a.shape[1])), rng.normal(size=(3, a.shape[0]))
     applied = interior_point.apply_constraints(v, system.lam_index, system.mu_index, len(a))
-    assert applied == pytest.approx(a @ v, abs=1e-15)
+    assert applied == pytest.approx(v @ a.T, abs=1e-15)
     assert interior_point.transpose_constraints(
         nu, system.lam_index, system.mu_index
-    ) == pytest.approx(a.T @ nu, abs=1e-15)
+    ) == pytest.approx(nu @ a, abs=1e-15)
     assert a @ dist.table[system.cells] == pytest.approx(system.targets, abs=1e-15)
     assert len(system.pair_starts) == system.pair_of[-1] + 2  # followed by the cell count
-    assert system.pair_starts[-1] == len(v) and system.row_starts[-1] == system.pair_of[-1] + 1
+    assert system.pair_starts[-1] == a.shape[1] and system.row_starts[-1] == system.pair_of[-1] + 1
     weight = rng.random(a.shape[1])
     gram = interior_point.gram_lower(weight, system.lam_index, system.mu_index, len(a))
     assert gram == pytest.approx(np.tril((a * weight) @ a.T), abs=1e-15)
@@ -254,12 +254,12 @@ def test_the_cells_rows_are_the_constraint_matrix(rng):
 @pytest.mark.parametrize("size", [1, 6, 40])
 def test_the_compiled_cholesky_solves_like_lapack(rng, size):
     a = rng.normal(size=(size, 2 * size))
-    matrix, rhs = a @ a.T, rng.normal(size=(size, 2))
+    matrix, rhs = a @ a.T, rng.normal(size=(2, size))  # two right-hand sides, as rows
     factor = matrix.copy()
     assert interior_point.cholesky(factor)
     assert np.tril(factor) == pytest.approx(np.linalg.cholesky(matrix), abs=1e-12)
     solution = interior_point.cholesky_solve(factor, rhs.copy())
-    assert solution == pytest.approx(np.linalg.solve(matrix, rhs), rel=1e-9, abs=1e-12)
+    assert solution == pytest.approx(np.linalg.solve(matrix, rhs.T).T, rel=1e-9, abs=1e-12)
 
 
 def test_the_compiled_cholesky_refuses_an_indefinite_matrix():

@@ -67,13 +67,14 @@ def _compiled(function: Callable) -> Callable:
 def apply_constraints(
     v: np.ndarray, lam_index: np.ndarray, mu_index: np.ndarray, m: int
 ) -> np.ndarray:
-    """``A v`` for ``v`` of shape ``(N, k)``: the sums over the cells of each marginal row."""
-    out = np.zeros((m, v.shape[1]))
-    for c in range(len(v)):
-        for j in range(v.shape[1]):
-            out[lam_index[c], j] += v[c, j]
+    """``A v`` for ``k`` vectors over the cells as the rows of ``v``, shape ``(k, N)``: the
+    sums over the cells of each marginal row, shape ``(k, m)``."""
+    out = np.zeros((v.shape[0], m))
+    for j in range(v.shape[0]):
+        for c in range(v.shape[1]):
+            out[j, lam_index[c]] += v[j, c]
             if mu_index[c] >= 0:
-                out[mu_index[c], j] += v[c, j]
+                out[j, mu_index[c]] += v[j, c]
     return out
 
 
@@ -81,13 +82,14 @@ def apply_constraints(
 def transpose_constraints(
     nu: np.ndarray, lam_index: np.ndarray, mu_index: np.ndarray
 ) -> np.ndarray:
-    """``A^T nu`` for ``nu`` of shape ``(m, k)``: ``lam(x1, y) + mu(x2, y)`` on each cell."""
-    theta = np.empty((len(lam_index), nu.shape[1]))
-    for c in range(len(lam_index)):
-        for j in range(nu.shape[1]):
-            theta[c, j] = nu[lam_index[c], j]
+    """``A^T nu`` for ``k`` vectors of multipliers as the rows of ``nu``, shape ``(k, m)``:
+    ``lam(x1, y) + mu(x2, y)`` on each cell, shape ``(k, N)``."""
+    theta = np.empty((nu.shape[0], len(lam_index)))
+    for j in range(nu.shape[0]):
+        for c in range(len(lam_index)):
+            theta[j, c] = nu[j, lam_index[c]]
             if mu_index[c] >= 0:
-                theta[c, j] += nu[mu_index[c], j]
+                theta[j, c] += nu[j, mu_index[c]]
     return theta
 
 
@@ -151,12 +153,10 @@ def cholesky(matrix: np.ndarray) -> bool:
 
 @_compiled
 def cholesky_solve(factor: np.ndarray, rhs: np.ndarray) -> np.ndarray:
-    """``L^-T L^-1 rhs`` for the factor ``L`` of :func:`cholesky`, ``rhs`` of shape
-    ``(size, k)`` overwritten; both sweeps read ``L`` by rows."""
-    size, columns = rhs.shape
-    work = np.ascontiguousarray(rhs.T)
-    for j in range(columns):
-        x = work[j]
+    """``L^-T L^-1 x`` for the factor ``L`` of :func:`cholesky` and each row ``x`` of ``rhs``
+    (shape ``(k, size)``), overwritten; both sweeps read ``L`` by rows."""
+    size = factor.shape[0]
+    for x in rhs:
         for i in range(size):
             value = x[i]
             for k in range(i):
@@ -167,7 +167,6 @@ def cholesky_solve(factor: np.ndarray, rhs: np.ndarray) -> np.ndarray:
             value = x[i]
             for k in range(i):
                 x[k] -= factor[i, k] * value
-    rhs[:] = work.T
     return rhs
 
 
@@ -227,13 +226,11 @@ def restore(
     """
     m = len(targets)
     matrix = gram_lower(q, lam_index, mu_index, m)
-    rhs = apply_constraints(q.reshape(-1, 1), lam_index, mu_index, m)
-    for i in range(m):
-        rhs[i, 0] = targets[i] - rhs[i, 0]
+    rhs = targets.reshape(1, m) - apply_constraints(q.reshape(1, -1), lam_index, mu_index, m)
     if not cholesky(matrix):
         return q.copy(), False
     shift = transpose_constraints(cholesky_solve(matrix, rhs), lam_index, mu_index)
-    return q + q * shift[:, 0], True
+    return q + q * shift[0], True
 
 
 @_compiled
@@ -257,7 +254,7 @@ def _directions(
     pair_of: np.ndarray,
 ) -> tuple[bool, np.ndarray, np.ndarray, np.ndarray]:
     """Whether the system was numerically positive definite, then the Newton steps
-    ``(dq, ds, dnu)``, each as two columns: the step towards ``q s = 0`` and its change per
+    ``(dq, ds, dnu)``, each as two rows: the step towards ``q s = 0`` and its change per
     unit of the target ``tau`` of ``q s = tau`` (meaningless where the system was not
     positive definite).
 
@@ -288,24 +285,24 @@ def _directions(
                 kkt[lam, lam_index[d]] += weight
                 if mu >= 0 and mu_index[d] >= 0:
                     kkt[mu, mu_index[d]] += weight
-    r = np.empty((n, 2))
+    r = np.empty((2, n))
     for c in range(n):
-        r[c, 0] = -residual[c]
-        r[c, 1] = 1.0 / q[c]
+        r[0, c] = -residual[c]
+        r[1, c] = 1.0 / q[c]
     rhs = apply_constraints(_solve_w(r, scale, pair_inverse, pair_starts), lam_index, mu_index, m)
     for i in range(m):
-        rhs[i, 0] = infeasible[i] - rhs[i, 0]
-        rhs[i, 1] = -rhs[i, 1]
+        rhs[0, i] = infeasible[i] - rhs[0, i]
+        rhs[1, i] = -rhs[1, i]
     if not cholesky(kkt):
         return False, r, r, rhs
     d_nu = cholesky_solve(kkt, rhs)
     r += transpose_constraints(d_nu, lam_index, mu_index)
     d_q = _solve_w(r, scale, pair_inverse, pair_starts)
-    d_s = np.empty((n, 2))
+    d_s = np.empty((2, n))
     for c in range(n):
         factor = -s[c] / q[c]
-        d_s[c, 0] = d_q[c, 0] * factor - s[c]
-        d_s[c, 1] = d_q[c, 1] * factor + 1.0 / q[c]
+        d_s[0, c] = d_q[0, c] * factor - s[c]
+        d_s[1, c] = d_q[1, c] * factor + 1.0 / q[c]
     return True, d_q, d_s, d_nu
 
 
@@ -313,17 +310,18 @@ def _directions(
 def _solve_w(
     v: np.ndarray, scale: np.ndarray, pair_inverse: np.ndarray, pair_starts: np.ndarray
 ) -> np.ndarray:
-    """``W^-1 v`` for ``v`` of shape ``(N, k)`` (Sherman and Morrison pair by pair)."""
+    """``W^-1 x`` for each row ``x`` of ``v`` (shape ``(k, N)``), by Sherman and Morrison
+    pair by pair."""
     out = np.empty_like(v)
-    for k in range(len(pair_starts) - 1):
-        for j in range(v.shape[1]):
+    for j in range(v.shape[0]):
+        for k in range(len(pair_starts) - 1):
             total = 0.0
             for c in range(pair_starts[k], pair_starts[k + 1]):
-                out[c, j] = scale[c] * v[c, j]
-                total += out[c, j]
+                out[j, c] = scale[c] * v[j, c]
+                total += out[j, c]
             total *= pair_inverse[k]
             for c in range(pair_starts[k], pair_starts[k + 1]):
-                out[c, j] += scale[c] * total
+                out[j, c] += scale[c] * total
     return out
 
 
@@ -350,7 +348,7 @@ def solve(
     n, m = len(q), len(targets)
     log_c, log_sum = log_conditional(q, pair_starts)  # log_sum and q . log_c make the merit
     cross_entropy = q @ log_c
-    nu = np.zeros((m, 1))
+    nu = np.zeros((1, m))
     theta = np.zeros(n)
     s = 1.0 - log_c
     step = 0
@@ -360,7 +358,7 @@ def solve(
             return False, q, 0.0, 0.0, step
         if gap <= CERTIFY_WITHIN * tol_nats:
             lower, upper = gibbs_bounds(
-                q, log_c, nu[:, 0], theta, pair_starts, row_starts, row_mass, targets
+                q, log_c, nu[0], theta, pair_starts, row_starts, row_mass, targets
             )
             if upper - lower <= tol_nats:
                 feasible, factored = restore(q, lam_index, mu_index, targets)
@@ -369,7 +367,7 @@ def solve(
                     lower, upper = gibbs_bounds(
                         feasible,
                         feasible_log_c,
-                        nu[:, 0],
+                        nu[0],
                         theta,
                         pair_starts,
                         row_starts,
@@ -380,24 +378,24 @@ def solve(
                         return True, feasible, lower, upper, step
         if step == limit:
             return False, q, 0.0, 0.0, step
-        infeasible = targets - apply_constraints(q.reshape(-1, 1), lam_index, mu_index, m)[:, 0]
+        infeasible = targets - apply_constraints(q.reshape(1, -1), lam_index, mu_index, m)[0]
         factored, q_steps, s_steps, nu_steps = _directions(
             q, s, log_c - theta, infeasible, lam_index, mu_index, pair_starts, pair_of
         )
         if not factored:
             return False, q, 0.0, 0.0, step
         # Mehrotra's centring: tau from how far the step towards q s = 0 could go.
-        t_q = _to_boundary(q, q_steps[:, 0], 1.0)
-        t_s = _to_boundary(s, s_steps[:, 0], 1.0)
+        t_q = _to_boundary(q, q_steps[0], 1.0)
+        t_s = _to_boundary(s, s_steps[0], 1.0)
         mean = gap / n
         predicted = 0.0
         for c in range(n):
-            predicted += (q[c] + t_q * q_steps[c, 0]) * (s[c] + t_s * s_steps[c, 0])
+            predicted += (q[c] + t_q * q_steps[0, c]) * (s[c] + t_s * s_steps[0, c])
         predicted /= n
         tau = max(mean * (predicted / mean) ** 3, 0.01 * tol_nats / n)
-        d_q = q_steps[:, 0] + tau * q_steps[:, 1]
-        d_s = s_steps[:, 0] + tau * s_steps[:, 1]
-        d_nu = nu_steps[:, 0:1] + tau * nu_steps[:, 1:2]
+        d_q = q_steps[0] + tau * q_steps[1]
+        d_s = s_steps[0] + tau * s_steps[1]
+        d_nu = nu_steps[0:1] + tau * nu_steps[1:2]
         t_q = _to_boundary(q, d_q, TO_BOUNDARY)
         t_s = _to_boundary(s, d_s, TO_BOUNDARY)
         merit = cross_entropy - tau * log_sum
@@ -422,5 +420,5 @@ def solve(
         q, log_c = trial, trial_log_c
         s += t_s * d_s
         nu += t_s * d_nu
-        theta = transpose_constraints(nu, lam_index, mu_index)[:, 0]
+        theta = transpose_constraints(nu, lam_index, mu_index)[0]
         step += 1
