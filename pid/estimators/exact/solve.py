@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from contextlib import nullcontext
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -177,9 +179,13 @@ def cvx_batch(
         check_size(shape, device, options)  # any table may end on the path
     results: list[PIDResult | None] = [None] * len(dists)
     groups: dict[tuple[int, ...], list[int]] = {}
-    with tqdm(
-        total=len(dists), desc="solving", disable=not progress, leave=False, delay=2.0
-    ) as bar:
+    # A disabled tqdm bar would cost some 15 microseconds, a twentieth of a 2x2x2 table's solve.
+    bar_or_silent = (
+        tqdm(total=len(dists), desc="solving", leave=False, delay=2.0)
+        if progress
+        else nullcontext(SimpleNamespace(update=lambda n=1: None))
+    )
+    with bar_or_silent as bar:
         for index, dist in enumerate(dists):
             if device is None and (
                 multiplier_count(dist.p_x1_y, dist.p_x2_y) <= options.small_multipliers
