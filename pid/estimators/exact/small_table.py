@@ -41,7 +41,6 @@ from functools import lru_cache
 
 import numpy as np
 
-from pid.estimators.exact import interior_point
 from pid.estimators.exact.options import NewtonOptions
 from pid.information import LN2
 
@@ -216,6 +215,8 @@ def solve_small_table(
     ``options.small_iterations`` iterations (nor ``options.max_steps``), a step fails, or the
     loops are not compiled, so that the caller falls back to the path of
     :mod:`pid.estimators.exact.path`."""
+    from pid.estimators.exact import interior_point  # numba, imported on the first table
+
     if not interior_point.COMPILED:
         return None
     system = CellSystem.of(p_x1_y, p_x2_y)
