@@ -1,10 +1,10 @@
 """The compiled loops of the small-table interior-point method (:mod:`.small_table`).
 
-A table of a few hundred cells costs some ten Newton steps of a few hundred arithmetic
+A table of a few hundred cells takes some 6 to 25 Newton steps of a few hundred arithmetic
 operations per cell; written as array calls, each step is some 75 calls whose fixed cost
 (a microsecond or two each) outweighs their arithmetic. Here each step is a few loops over
-the cells, compiled by numba on the first call of a process (and cached on disk), so a
-step costs its arithmetic alone.
+the cells, compiled by numba on the first call in an environment (and cached on disk for
+later processes), so a step costs its arithmetic alone.
 
 The cells are those of :class:`.small_table.CellSystem`: ``lam_index[c]`` and
 ``mu_index[c]`` are the rows of the multipliers ``nu`` that cell ``c`` enters (``mu_index``
