@@ -262,6 +262,19 @@ def test_the_compiled_cholesky_solves_like_lapack(rng, size):
     assert solution == pytest.approx(np.linalg.solve(matrix, rhs.T).T, rel=1e-9, abs=1e-12)
 
 
+def test_the_compiled_cholesky_skips_the_zeros_before_each_row(rng):
+    # The systems' shape: block-diagonal lam-lam blocks (one per x1), then dense mu rows.
+    blocks = [rng.normal(size=(3, 6)) for _ in range(4)]
+    lam = np.zeros((12, 12))
+    for b, block in enumerate(blocks):
+        lam[3 * b : 3 * b + 3, 3 * b : 3 * b + 3] = block @ block.T
+    coupling = rng.normal(size=(5, 12)) * 0.1
+    matrix = np.block([[lam, coupling.T], [coupling, 5 * np.eye(5)]])
+    factor = matrix.copy()
+    assert interior_point.cholesky(factor)
+    assert np.tril(factor) == pytest.approx(np.linalg.cholesky(matrix), abs=1e-12)
+
+
 def test_the_compiled_cholesky_refuses_an_indefinite_matrix():
     assert not interior_point.cholesky(np.array([[1.0, 2.0], [2.0, 1.0]]))
     assert not interior_point.cholesky(np.zeros((3, 3)))

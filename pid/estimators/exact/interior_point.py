@@ -130,24 +130,34 @@ def log_conditional(q: np.ndarray, pair_starts: np.ndarray) -> tuple[np.ndarray,
 @_compiled
 def cholesky(matrix: np.ndarray) -> bool:
     """The lower Cholesky factor of a symmetric ``matrix``, written over its lower triangle;
-    ``False`` where a pivot is not positive (the matrix is not numerically positive definite)."""
+    ``False`` where a pivot is not positive (the matrix is not numerically positive definite).
+
+    Column ``j`` of the factor is ``L[i, j] = (A[i, j] - sum_k L[i, k] L[j, k]) / L[j, j]``
+    over ``k < j``; a row's factor is zero before the row's first non-zero entry (no fill
+    there), so each sum starts at row ``j``'s. The ``lam``-``lam`` part of the systems here
+    is block diagonal, one block per ``x1``, so this skips most of its products.
+    """
     size = matrix.shape[0]
     for j in range(size):
         row_j = matrix[j]
+        start = 0
+        while start < j and row_j[start] == 0.0:
+            start += 1
+        tail_j = row_j[start:]  # sliced, so that the sums below start at 0 (and vectorize)
         pivot = row_j[j]
-        for k in range(j):
-            pivot -= row_j[k] * row_j[k]
+        for k in range(j - start):
+            pivot -= tail_j[k] * tail_j[k]
         if not pivot > 0.0:
             return False
         pivot = math.sqrt(pivot)
         row_j[j] = pivot
         inverse = 1.0 / pivot
         for i in range(j + 1, size):
-            row_i = matrix[i]
-            value = row_i[j]
-            for k in range(j):
-                value -= row_i[k] * row_j[k]
-            row_i[j] = value * inverse
+            tail_i = matrix[i, start:]
+            value = tail_i[j - start]
+            for k in range(j - start):
+                value -= tail_i[k] * tail_j[k]
+            tail_i[j - start] = value * inverse
     return True
 
 
