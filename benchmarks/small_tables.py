@@ -40,7 +40,17 @@ from pid.estimators.exact import NewtonOptions
 CLASSES = ("2x2x2", "3x3x3", "4x4x2", "8x8x4", "16x16x2", "30x30x5")
 PATH_ONLY = NewtonOptions(small_multipliers=0)
 SMALL_ONLY = NewtonOptions(small_multipliers=10**9)
-CROSSOVER = ("30x30x5", "40x40x3", "50x50x4", "12x12x20", "25x25x10", "60x60x5", "20x20x20")
+CROSSOVER = (
+    "40x40x3",
+    "30x30x5",
+    "50x50x4",
+    "12x12x20",
+    "25x25x10",
+    "60x60x5",
+    "40x40x8",
+    "70x70x5",
+    "20x20x20",
+)
 
 
 def _shape(name: str) -> tuple[int, int, int]:

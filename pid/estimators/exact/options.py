@@ -129,7 +129,7 @@ class NewtonOptions:
         about ``(|X1| + |X2|) |Y|``) go to the dense interior-point method of
         :mod:`pid.estimators.exact.small_table` first, one by one; 0 turns it off. Its step
         grows as the cube of that count, the path's more slowly: on random tables the two
-        take as long between 460 and 490.
+        take as long between 600 and 700.
     small_iterations : int
         Iterations (Newton steps, also capped by ``max_steps``) after which that method gives
         up and the table goes to the path.
@@ -168,7 +168,7 @@ class NewtonOptions:
     max_numbers: float = 5e8
     cuda_memory_share: float = 0.8
     cpu_chunk_numbers: float = 2e7
-    small_multipliers: int = 400
+    small_multipliers: int = 500
     small_iterations: int = 60
 
     def __post_init__(self) -> None:
