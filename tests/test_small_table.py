@@ -275,6 +275,33 @@ def test_the_compiled_cholesky_skips_the_zeros_before_each_row(rng):
     assert np.tril(factor) == pytest.approx(np.linalg.cholesky(matrix), abs=1e-12)
 
 
+@pytest.mark.parametrize("size", [1, 2, 7, 30, 64])
+def test_the_compiled_cholesky_on_random_zero_patterns(rng, size):
+    # Rows whose first entries are zero (some all zero before the diagonal), arrows, and a
+    # product that cancels to an exact zero: the sums may start at any row's first non-zero.
+    for _ in range(5):
+        mask = np.tril(rng.random((size, size)) < rng.uniform(0.05, 0.6), k=-1)
+        entries = rng.normal(size=(size, size)) / np.sqrt(size)  # well conditioned
+        lower = np.where(mask, entries, 0.0) + np.diag(rng.uniform(1.0, 2.0, size))
+        if size >= 3:  # A[2, 1] = L[2] . L[1] = 1 - 1 cancels to an exact zero
+            lower[1, :2] = [1.0, 1.0]
+            lower[2, :2] = [1.0, -1.0]
+        matrix = lower @ lower.T
+        factor = matrix.copy()
+        assert interior_point.cholesky(factor)
+        assert np.tril(factor) == pytest.approx(lower, abs=1e-12)  # the factor is unique
+
+
+def test_a_table_with_more_x2_entries_is_solved_with_the_modalities_swapped(rng):
+    dist = Distribution.from_table(random_table(rng, (2, 9, 3)))
+    solution = solve_small_table(dist.p_x1_y, dist.p_x2_y, TOL, NewtonOptions())
+    swapped = solve_small_table(dist.p_x2_y, dist.p_x1_y, TOL, NewtonOptions())
+    assert solution.q.shape == (2, 9, 3)
+    assert table_residual(dist, solution.q) <= 1e-13
+    assert np.array_equal(solution.q, swapped.q.transpose(1, 0, 2))
+    _check_agreement(dist)
+
+
 def test_the_compiled_cholesky_refuses_an_indefinite_matrix():
     assert not interior_point.cholesky(np.array([[1.0, 2.0], [2.0, 1.0]]))
     assert not interior_point.cholesky(np.zeros((3, 3)))

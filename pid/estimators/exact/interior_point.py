@@ -135,7 +135,8 @@ def cholesky(matrix: np.ndarray) -> bool:
     Column ``j`` of the factor is ``L[i, j] = (A[i, j] - sum_k L[i, k] L[j, k]) / L[j, j]``
     over ``k < j``; a row's factor is zero before the row's first non-zero entry (no fill
     there), so each sum starts at row ``j``'s. The ``lam``-``lam`` part of the systems here
-    is block diagonal, one block per ``x1``, so this skips most of its products.
+    is block diagonal, one block per ``x1``, so this skips most of its products; the ``mu``
+    rows couple to every ``lam`` row and gain nothing.
     """
     size = matrix.shape[0]
     for j in range(size):

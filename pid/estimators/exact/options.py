@@ -128,8 +128,8 @@ class NewtonOptions:
         this many multipliers (:func:`pid.estimators.exact.small_table.multiplier_count`:
         about ``(|X1| + |X2|) |Y|``) go to the dense interior-point method of
         :mod:`pid.estimators.exact.small_table` first, one by one; 0 turns it off. Its step
-        grows as the cube of that count, the path's more slowly: on random tables the two
-        take as long between 600 and 700.
+        grows as the cube of that count, the path's more slowly: on random square tables the
+        method is the faster up to some 600 (``benchmarks/small_tables.py --crossover``).
     small_iterations : int
         Iterations (Newton steps, also capped by ``max_steps``) after which that method gives
         up and the table goes to the path.

@@ -214,11 +214,21 @@ def solve_small_table(
     docstring, certified within ``tol_bits``; ``None`` where it is not certified within
     ``options.small_iterations`` iterations (nor ``options.max_steps``), a step fails, or the
     loops are not compiled, so that the caller falls back to the path of
-    :mod:`pid.estimators.exact.path`."""
+    :mod:`pid.estimators.exact.path`.
+
+    The objective is symmetric in X1 and X2, so a table with more non-zero entries in
+    ``p(x2, y)`` than in ``p(x1, y)`` is solved with the two swapped: the ``lam`` rows, whose
+    part of the system is block diagonal (one block per value of the first modality), are
+    then the larger group, and the factorization skips their zeros; the ``mu`` rows couple
+    to every ``lam`` row and stay dense.
+    """
     from pid.estimators.exact import interior_point  # numba, imported on the first table
 
     if not interior_point.COMPILED:
         return None
+    if np.count_nonzero(p_x2_y) > np.count_nonzero(p_x1_y):
+        swapped = solve_small_table(p_x2_y, p_x1_y, tol_bits, options)
+        return None if swapped is None else replace(swapped, q=swapped.q.transpose(1, 0, 2))
     system = CellSystem.of(p_x1_y, p_x2_y)
     x1, x2, y = system.cells
     start = p_x1_y[x1, y] * p_x2_y[x2, y] / p_x1_y.sum(axis=0)[y]
