@@ -123,7 +123,9 @@ def test_the_small_certificate_is_the_dual_bound_of_the_path(rng):
         system.row_mass,
         system.targets,
     )
-    lam, mu = system.multipliers(nu[0])
+    lam, mu = np.zeros(dist.p_x1_y.shape), np.zeros(dist.p_x2_y.shape)
+    n_lam = int(system.lam_rows.sum())
+    lam[system.lam_rows], mu[system.mu_rows] = nu[0, :n_lam], nu[0, n_lam:]
     prob = Problem(dist.p_x1_y[None], dist.p_x2_y[None], namespace(None))
     dual = float(dual_bound_bits(prob, lam[None], mu[None])[0])
     assert upper / LN2 == pytest.approx(dual, abs=1e-12)

@@ -146,15 +146,6 @@ class CellSystem:
             mu_index=index[n1 + x2, y],
         ).with_marginals(p_x1_y, p_x2_y)
 
-    def multipliers(self, nu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``lam`` and ``mu`` as ``(n1, ny)`` and ``(n2, ny)`` arrays (zero off the rows)."""
-        n1, n2, ny = self.shape
-        lam, mu = np.zeros((n1, ny)), np.zeros((n2, ny))
-        n_lam = int(self.lam_rows.sum())
-        lam[self.lam_rows] = nu[:n_lam]
-        mu[self.mu_rows] = nu[n_lam:]
-        return lam, mu
-
     def table(self, q: np.ndarray) -> np.ndarray:
         """The flattened cells ``q`` as an ``(n1, n2, ny)`` table, zero off the feasible cells."""
         table = np.zeros(self.shape)
