@@ -82,11 +82,10 @@ def complete_matrix(
         What the missing entries may be. A heterogeneity matrix passes ``(0, largest
         measured)`` (:func:`~pid.heterogeneity.measure_heterogeneity`): a distance is not
         negative, and no unmeasured pair is taken to be more heterogeneous than the most
-        heterogeneous measured one. On the ten-modality matrix of docs/benchmarks.md this
-        took the completions from 30 sampled pairs within 10% of the full matrix from 34 to
-        38 of 40 samplings: a member with few measured pairs otherwise gets some missing
-        entries far outside every measured value. ``None`` (the default) for a matrix whose
-        missing entries may lie anywhere.
+        heterogeneous measured one. Without them, a member with few measured pairs can get
+        missing entries far outside every measured value (docs/benchmarks.md, "Modality
+        heterogeneity"). ``None`` (the default) for a matrix whose missing entries may lie
+        anywhere.
     """
     data = np.array(matrix, dtype=float)
     if data.ndim != 2 or data.shape[0] != data.shape[1]:
