@@ -9,8 +9,9 @@ their own invertible maps (widths 8 to 512), the label one bit per source. Print
    groups of agglomerative clustering are the sources; with the transferred model's
    projection trained alone (the default) and with every weight fine-tuned;
 2. on ten modalities from three sources: the full matrix M_U against its rank-3 completion
-   from round(c M) random pairs (relative Frobenius error, groups), for several c and sample
-   seeds, and one run that measures only the sampled pairs;
+   from round(c M) pairs (relative Frobenius error, groups), for several c and sample seeds,
+   the pairs drawn at random or measured in rounds (AdaptiveDesign, the entries looked up in
+   the full matrix); and one run that measures only the adaptively chosen pairs;
 3. the HighMMT-style model on the five-modality data: groups from the measured M_U and M_C
    against one encoder and fusion per modality and pair (none shared) and one for all (all
    shared): parameters and test accuracy over seeds, and grouped minus none-shared.
@@ -29,6 +30,7 @@ from _machine import describe
 
 from pid.datasets import source_modalities
 from pid.heterogeneity import (
+    AdaptiveDesign,
     complete_distances,
     measure_heterogeneity,
     modality_transfer,
@@ -93,6 +95,26 @@ def modality_table(n_seeds: int, n_samples: int) -> None:
         )
 
 
+def observed_pairs(full: np.ndarray, pairs) -> np.ndarray:
+    """``full`` where ``pairs`` are measured (and on the diagonal), NaN elsewhere."""
+    observed = np.full_like(full, np.nan)
+    np.fill_diagonal(observed, 0.0)
+    for i, j in pairs:
+        observed[i, j] = observed[j, i] = full[i, j]
+    return observed
+
+
+def design_pairs(full: np.ndarray, n_pairs: int, seed: int, adaptive: bool) -> list:
+    """The pairs measured: random, or AdaptiveDesign's rounds with entries from ``full``."""
+    if not adaptive:
+        return sample_pairs(len(full), n_pairs, seed=seed)
+    design = AdaptiveDesign(len(full), n_pairs, seed=seed)
+    pairs = design.first()
+    while more := design.next(observed_pairs(full, pairs)):
+        pairs += more
+    return pairs
+
+
 def completion_table(n_samples: int, n_sample_seeds: int) -> None:
     print("\n## 2. Completion of a ten-modality M_U from O(M) sampled pairs\n")
     xs, y = source_modalities(n_samples, seed=100, **TEN)
@@ -109,27 +131,27 @@ def completion_table(n_samples: int, n_sample_seeds: int) -> None:
         f"{parameter_groups(full, 3).tolist() == sources}.\n"
     )
     print(
-        "| c | pairs measured (of 45) | models trained (of 100) | relative Frobenius error: "
-        "mean | max | samplings within 10% | groups = sources |"
+        "| c | pairs measured (of 45) | models trained (of 100) | design | relative Frobenius "
+        "error: mean | max | samplings within 10% | groups = sources |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     count = len(full)
     for c in (2.0, 2.5, 3.0, 4.0):
         n_pairs = round(c * count)
-        errors, recovered = [], 0
-        for sample_seed in range(n_sample_seeds):
-            observed = np.full_like(full, np.nan)
-            np.fill_diagonal(observed, 0.0)
-            for i, j in sample_pairs(count, n_pairs, seed=sample_seed):
-                observed[i, j] = observed[j, i] = full[i, j]
-            completed = complete_distances(observed, 3)
-            errors.append(np.linalg.norm(completed - full) / np.linalg.norm(full))
-            recovered += parameter_groups(completed, 3).tolist() == sources
-        print(
-            f"| {c:g} | {n_pairs} | {count + 2 * n_pairs} | {np.mean(errors):.3f} | "
-            f"{np.max(errors):.3f} | {np.sum(np.array(errors) <= 0.1)} of {n_sample_seeds} | "
-            f"{recovered} of {n_sample_seeds} |"
-        )
+        for adaptive in (False, True):
+            errors, recovered = [], 0
+            for sample_seed in range(n_sample_seeds):
+                pairs = design_pairs(full, n_pairs, sample_seed, adaptive)
+                completed = complete_distances(observed_pairs(full, pairs), 3)
+                errors.append(np.linalg.norm(completed - full) / np.linalg.norm(full))
+                recovered += parameter_groups(completed, 3).tolist() == sources
+            print(
+                f"| {c:g} | {n_pairs} | {count + 2 * n_pairs} | "
+                f"{'adaptive' if adaptive else 'random'} | {np.mean(errors):.3f} | "
+                f"{np.max(errors):.3f} | {np.sum(np.array(errors) <= 0.1)} of {n_sample_seeds} | "
+                f"{recovered} of {n_sample_seeds} |",
+                flush=True,
+            )
     sampled = measure_heterogeneity(
         xs,
         y,
@@ -140,10 +162,13 @@ def completion_table(n_samples: int, n_sample_seeds: int) -> None:
     )
     measured_entries = ~np.isnan(sampled.modality.distance)
     same = np.allclose(sampled.modality.distance[measured_entries], full[measured_entries])
+    looked_up = ~np.isnan(observed_pairs(full, design_pairs(full, 30, 0, adaptive=True)))
     error = np.linalg.norm(sampled.modality_distance - full) / np.linalg.norm(full)
     print(
-        f"\nMeasuring only the sampled pairs (pairs_per_member=3, sample seed 0, 70 models): "
-        f"its entries equal the full run's: {same}; "
+        f"\nMeasuring only the adaptively chosen pairs (pairs_per_member=3, sample seed 0, "
+        f"{int(np.triu(measured_entries, 1).sum())} pairs, 70 models): "
+        f"its entries equal the full run's: {same}; the same pairs as the rounds above: "
+        f"{np.array_equal(measured_entries, looked_up)}; "
         f"relative error of its completion {error:.3f}; groups = sources: "
         f"{sampled.modality_groups.tolist() == sources}"
     )

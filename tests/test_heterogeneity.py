@@ -6,9 +6,13 @@ import pytest
 
 from pid.datasets import source_modalities
 from pid.heterogeneity import (
+    AdaptiveDesign,
     TransferMatrix,
+    complete_distances,
     complete_matrix,
+    informative_pairs,
     linkage_tree,
+    modality_transfer,
     parameter_groups,
     sample_pairs,
 )
@@ -63,6 +67,130 @@ def test_sample_pairs_covers_every_member_with_o_m_pairs():
     assert len(sample_pairs(5, 10)) == 10  # every pair
     with pytest.raises(ValueError, match="n_pairs is 11; pass between 12"):
         sample_pairs(12, 11)
+
+
+def _sources_matrix(count: int, seed: int, noise: float = 0.0) -> np.ndarray:
+    """Distances of ``count`` members from three sources (member m from source m % 3): near 0
+    within a source, 0.85 to 1.2 between two sources (one figure per pair of sources), plus
+    ``|N(0, noise)|``; rank 3 without noise."""
+    rng = np.random.default_rng(seed)
+    source = np.arange(count) % 3
+    centre = rng.uniform(0.85, 1.2, (3, 3))
+    centre = np.triu(centre, 1) + np.triu(centre, 1).T
+    d = np.abs(centre[np.ix_(source, source)] + rng.normal(0.0, noise, (count, count)))
+    d = np.triu(d, 1)
+    return d + d.T
+
+
+def _observed(full: np.ndarray, pairs) -> np.ndarray:
+    """``full`` on its diagonal and at ``pairs`` (both ways), NaN elsewhere."""
+    known = np.eye(len(full), dtype=bool)
+    rows, columns = np.array(pairs).T
+    known[rows, columns] = known[columns, rows] = True
+    return np.where(known, full, np.nan)
+
+
+def test_informative_pairs_give_a_member_the_source_its_partners_miss():
+    full = _sources_matrix(9, seed=0)
+    # Every pair measured but member 0's (source 0) with source 2 and two within sources:
+    # member 0's distance to source 2 rests on no measurement.
+    unmeasured = {(0, 2), (0, 5), (0, 8), (1, 4), (3, 6)}
+    pairs = [(i, j) for i in range(9) for j in range(i + 1, 9) if (i, j) not in unmeasured]
+    observed = _observed(full, pairs)
+    first = informative_pairs(observed, 1)
+    assert len(first) == 1 and first[0][0] == 0 and first[0][1] % 3 == 2
+    every = informative_pairs(observed, 5)
+    assert every[0] == first[0] and informative_pairs(observed, 5) == every  # deterministic
+    assert set(every) == unmeasured
+    with pytest.raises(ValueError, match="n_pairs is 6; pass between 0 and 5"):
+        informative_pairs(observed, 6)
+
+
+def test_informative_pairs_first_give_every_member_rank_entries():
+    observed = _observed(_sources_matrix(6, seed=1), [(0, 1), (1, 2), (2, 3), (3, 4), (4, 5)])
+    # Members 0 and 5 have two known entries each (with the diagonal), fewer than rank 3: the
+    # pair of the two gives both a third, and only it comes back; the next call, with it
+    # measured, chooses the rest.
+    assert informative_pairs(observed, 4) == [(0, 5)]
+    assert informative_pairs(observed, 0) == []
+
+
+def test_transfer_measures_each_round_that_more_pairs_returns():
+    pytest.importorskip("torch")
+    from pid.models import TrainConfig
+
+    xs, y = source_modalities(600, source_of=(0, 0, 1, 1), widths=(8, 12, 8, 12), seed=2)
+    config = TrainConfig(**{**SMALL, "max_epochs": 5})
+    seen = []
+
+    def more_pairs(distance: np.ndarray) -> list[tuple[int, int]]:
+        seen.append(~np.isnan(distance))
+        return [(2, 3)] if len(seen) == 1 else []
+
+    rounds = modality_transfer(xs, y, pairs=[(0, 1)], more_pairs=more_pairs, config=config)
+    assert len(seen) == 2
+    assert seen[0][0, 1] and not seen[0][2, 3] and seen[1][2, 3]  # each round sees the last
+    once = modality_transfer(xs, y, pairs=[(0, 1), (2, 3)], config=config)
+    np.testing.assert_array_equal(rounds.transferred, once.transferred)
+    assert np.isnan(rounds.distance[0, 2]) and np.isfinite(rounds.distance[2, 3])
+    with pytest.raises(ValueError, match="more_pairs returned a pair already measured"):
+        modality_transfer(xs, y, pairs=[(0, 1)], more_pairs=lambda d: [(1, 0)], config=config)
+
+
+@pytest.mark.parametrize("adaptive", [True, False])
+def test_measure_heterogeneity_measures_the_designed_pairs(adaptive):
+    pytest.importorskip("torch")
+    from pid.heterogeneity import measure_heterogeneity
+    from pid.models import TrainConfig
+
+    xs, y = source_modalities(400, source_of=(0, 0, 1, 1, 2), widths=(8,) * 5, seed=3)
+    config = TrainConfig(**{**SMALL, "max_epochs": 5})
+    result = measure_heterogeneity(
+        xs,
+        y,
+        modality_groups=3,
+        interactions=False,
+        pairs_per_member=1.2,
+        adaptive=adaptive,
+        config=config,
+        sample_seed=4,
+    )
+    distance = result.modality.distance
+    measured = {(i, j) for i in range(5) for j in range(i + 1, 5) if np.isfinite(distance[i, j])}
+    assert result.settings["measured_pairs"] == {"modality": 6}
+    assert result.settings["adaptive"] is adaptive
+    if not adaptive:
+        assert measured == set(sample_pairs(5, 6, seed=4))
+    else:
+        # A cycle through the five, then the one pair chosen from what it measured.
+        design = AdaptiveDesign(5, 6, seed=4)
+        first = design.first()
+        assert len(first) == 5
+        assert measured == set(first) | set(design.next(_observed(distance, first)))
+    assert np.isfinite(result.modality_distance).all()  # completed
+
+
+def test_adaptive_rounds_complete_better_than_random_pairs():
+    # Ten members of three sources with measurement noise, 3 pairs per member (30 of 45):
+    # random pairs sometimes leave a member with too few partners in some source.
+    full = _sources_matrix(10, seed=0, noise=0.03)
+    errors = {"random": [], "adaptive": []}
+    for seed in range(8):
+        design = AdaptiveDesign(10, 30, seed=seed)
+        pairs = design.first()
+        assert len(pairs) == 15 and pairs == sample_pairs(10, 15, seed=seed)
+        while more := design.next(_observed(full, pairs)):
+            assert len(more) <= 3 and not set(more) & set(pairs)
+            pairs += more
+        assert len(pairs) == 30
+        for kind, measured in (("random", sample_pairs(10, 30, seed=seed)), ("adaptive", pairs)):
+            completed = complete_distances(_observed(full, measured), 3)
+            errors[kind].append(np.linalg.norm(completed - full) / np.linalg.norm(full))
+    assert max(errors["adaptive"]) < 0.05  # 0.021 to 0.033
+    assert max(errors["random"]) > 0.1  # 0.132 at seed 6
+    assert np.mean(errors["adaptive"]) < np.mean(errors["random"])
+    with pytest.raises(ValueError, match="n_pairs is 9 of 10 members; pass at least 3 members"):
+        AdaptiveDesign(10, 9)
 
 
 @pytest.mark.parametrize(("count", "rank", "per_member"), [(40, 2, 4), (30, 3, 5)])

@@ -48,8 +48,14 @@ def add_parser(commands: Any) -> None:
         "--pairs-per-member",
         type=float,
         metavar="C",
-        help="measure round(C K) random pairs of a matrix of K members and complete the rest at "
-        "--rank (default: measure every pair)",
+        help="measure round(C K) pairs of a matrix of K members, half at random and the rest in "
+        "rounds where the completion is least determined, and complete the rest at --rank "
+        "(default: measure every pair)",
+    )
+    parser.add_argument(
+        "--random-pairs",
+        action="store_true",
+        help="with --pairs-per-member, draw every measured pair at random instead of in rounds",
     )
     parser.add_argument("--rank", type=int, default=3, help="rank of the completion (default 3)")
     parser.add_argument(
@@ -107,6 +113,7 @@ def _run(args: argparse.Namespace) -> int:
         interaction_groups=args.interaction_groups,
         interactions=not args.no_interactions,
         pairs_per_member=args.pairs_per_member,
+        adaptive=not args.random_pairs,
         rank=args.rank,
         fine_tune=args.fine_tune,
         linkage=args.linkage,

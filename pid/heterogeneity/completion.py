@@ -8,13 +8,21 @@ paper's), so a random sample of ``O(M)`` entries and a rank-``r`` completion
     D ~ sum_{k=1..r} a_k b_k^T
 
 suffice. :func:`sample_pairs` draws the entries, :func:`complete_matrix` fills in the rest;
-:func:`complete_distances` does so for a heterogeneity matrix.
+:func:`complete_distances` does so for a heterogeneity matrix. A random sample leaves some
+members determined by chance only: a member whose measured partners all come from one or two
+of the sources says nothing of its distance to the others. :class:`AdaptiveDesign` measures in
+rounds instead, each round's pairs chosen by :func:`informative_pairs` where the completion of
+the previous ones is least determined.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.typing import ArrayLike
+
+Pair = tuple[int, int]
 
 
 def sample_pairs(count: int, n_pairs: int, *, seed: int = 0) -> list[tuple[int, int]]:
@@ -42,6 +50,111 @@ def sample_pairs(count: int, n_pairs: int, *, seed: int = 0) -> list[tuple[int, 
     picks = rng.choice(len(rest), size=n_pairs - len(chosen), replace=False)
     chosen.update(rest[k] for k in picks)
     return sorted(chosen)
+
+
+def informative_pairs(distance: ArrayLike, n_pairs: int, rank: int = 3) -> list[Pair]:
+    """``n_pairs`` unmeasured pairs that best determine a rank-``rank`` completion of
+    ``distance`` (NaN where not measured, the diagonal known).
+
+    In a rank-``r`` fit ``D ~ U diag(s) U^T`` the row of member ``i`` is found from its known
+    entries ``D_ij = f_j . u_i`` with ``f_j = diag(s) u_j`` (the diagonal's ``D_ii = f_i . u_i``
+    is quadratic in ``u_i``; ``f_i`` is its direction to first order): it is determined as
+    well as the rows ``F_i = {f_j : j = i or (i, j) measured}`` span the ``r`` directions, and
+
+        c_i = sigma_r(F_i),                                                        (1)
+
+    the ``r``-th singular value of those rows, measures how well. From the completion of the
+    measured entries (:func:`complete_distances`), each pick takes the member of least
+    ``c_i`` that has unmeasured pairs and pairs it with the partner raising its ``c_i`` the
+    most (ties: the partner of least ``c_j``), then updates both. Where a member has fewer
+    than ``rank`` known entries, which no completion determines, only the pairs that give
+    every member ``rank`` are returned (up to ``n_pairs``; each with a member of fewest known
+    entries): a call on the matrix with them measured chooses the rest. Deterministic: the
+    same matrix gives the same pairs.
+    """
+    data = np.array(distance, dtype=float)
+    count = len(data)
+    if data.ndim != 2 or data.shape != (count, count):
+        raise ValueError(f"distance has shape {data.shape}; pass a square matrix.")
+    known = ~np.isnan(data)
+    np.fill_diagonal(known, True)
+    partners = [set(np.flatnonzero(row).tolist()) for row in known]
+    free = int((~known).sum()) // 2
+    if not isinstance(n_pairs, int) or not 0 <= n_pairs <= free:
+        raise ValueError(
+            f"n_pairs is {n_pairs!r}; pass between 0 and {free} (the unmeasured pairs)."
+        )
+    rank = min(rank, count - 1)
+    chosen: list[Pair] = []
+
+    def add(i: int, j: int) -> None:
+        chosen.append((min(i, j), max(i, j)))
+        partners[i].add(j)
+        partners[j].add(i)
+
+    while len(chosen) < n_pairs and min(map(len, partners)) < rank:
+        i = min(range(count), key=lambda m: (len(partners[m]), m))
+        unpaired = (m for m in range(count) if m not in partners[i])
+        add(i, min(unpaired, key=lambda m: (len(partners[m]), m)))
+    if chosen or n_pairs == 0:
+        return chosen
+    fit = complete_distances(np.where(known, data, np.nan), rank)
+    u, s, _ = np.linalg.svd(fit)
+    factors = u[:, :rank] * s[:rank]
+
+    def determined(i: int, extra: int | None = None) -> float:
+        rows = sorted(partners[i] | ({extra} if extra is not None else set()))
+        return float(np.linalg.svd(factors[rows], compute_uv=False)[rank - 1])
+
+    scores = np.array([determined(i) for i in range(count)])
+    while len(chosen) < n_pairs:
+        i = next(int(m) for m in np.argsort(scores, kind="stable") if len(partners[m]) < count)
+        j = max(
+            (m for m in range(count) if m not in partners[i]),
+            key=lambda m: (determined(i, m), -scores[m], -m),
+        )
+        add(i, j)
+        scores[i], scores[j] = determined(i), determined(j)
+    return chosen
+
+
+@dataclass(frozen=True)
+class AdaptiveDesign:
+    """Which ``n_pairs`` pairs of ``count`` members to measure, in rounds.
+
+    The first round is :func:`sample_pairs` of ``max(count, round(n_pairs / 2))`` pairs (a
+    cycle through all members and random others, ``seed``); each later round adds
+    ``max(1, count // 3)`` pairs chosen by :func:`informative_pairs` from the distances
+    measured so far, until ``n_pairs`` are measured. A caller measures :meth:`first`, then
+    :meth:`next` of what it has measured until it returns no pairs
+    (:func:`~pid.heterogeneity.modality_transfer`'s ``more_pairs``).
+    """
+
+    count: int
+    n_pairs: int
+    rank: int = 3
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        total = self.count * (self.count - 1) // 2
+        if self.count < 3 or not self.count <= self.n_pairs <= total:
+            raise ValueError(
+                f"n_pairs is {self.n_pairs} of {self.count} members; pass at least 3 members "
+                f"and between {self.count} and {total} pairs."
+            )
+
+    def first(self) -> list[Pair]:
+        """The first round: a random cycle through all members and random other pairs."""
+        return sample_pairs(self.count, max(self.count, round(self.n_pairs / 2)), seed=self.seed)
+
+    def next(self, distance: ArrayLike) -> list[Pair]:
+        """The next round's pairs, given the distances measured so far (NaN elsewhere);
+        none once ``n_pairs`` are measured."""
+        measured = int(np.triu(~np.isnan(np.asarray(distance, dtype=float)), k=1).sum())
+        remaining = self.n_pairs - measured
+        if remaining <= 0:
+            return []
+        return informative_pairs(distance, min(max(1, self.count // 3), remaining), self.rank)
 
 
 def complete_matrix(

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from pid.heterogeneity.completion import complete_distances, sample_pairs
+from pid.heterogeneity.completion import AdaptiveDesign, complete_distances, sample_pairs
 from pid.heterogeneity.groups import LINKAGES, parameter_groups
 from pid.heterogeneity.transfer import (
     FINE_TUNE,
@@ -44,9 +44,9 @@ class Heterogeneity:
         transfer), in the order ``(0, 1), (0, 2), ...``; None with fewer than three modalities
         or when not asked for.
     settings : dict
-        How it was measured: ``fine_tune``, ``rank``, ``pairs_per_member``, ``linkage``, the
-        number of measured pairs per matrix, ``split_seed``, ``sample_seed`` and the training
-        configuration.
+        How it was measured: ``fine_tune``, ``rank``, ``pairs_per_member``, ``adaptive``,
+        ``linkage``, the number of measured pairs per matrix, ``split_seed``, ``sample_seed``
+        and the training configuration.
     """
 
     names: list[str]
@@ -100,6 +100,7 @@ def measure_heterogeneity(
     interaction_groups: int | None = None,
     interactions: bool = True,
     pairs_per_member: float | None = None,
+    adaptive: bool = True,
     rank: int = 3,
     fine_tune: FineTune = "projection",
     linkage: str = "average",
@@ -114,13 +115,16 @@ def measure_heterogeneity(
     (:func:`~pid.heterogeneity.modality_transfer`, Eqs. 9.1-9.5) and
     ``M_C(ij, kl) = d(X_i, X_j; X_k, X_l)`` from crossmodal transfer between modality pairs
     (:func:`~pid.heterogeneity.interaction_transfer`, Eqs. 9.6-9.8). With
-    ``pairs_per_member = c``, only ``round(c K)`` random pairs of a matrix's ``K`` members are
-    measured (:func:`~pid.heterogeneity.sample_pairs`, ``O(K)`` instead of ``K (K - 1) / 2``)
-    and the rest completed at rank ``rank``, each between 0 and the largest measured
-    distance (:func:`~pid.heterogeneity.complete_distances`);
-    by default every pair is measured. Agglomerative clustering (``linkage``) cuts ``M_U``
-    into ``modality_groups`` groups and ``M_C`` into ``interaction_groups`` (default: as many
-    as ``modality_groups``, at most the number of pairs).
+    ``pairs_per_member = c``, only ``round(c K)`` pairs of a matrix's ``K`` members are
+    measured (``O(K)`` instead of ``K (K - 1) / 2``) and the rest completed at rank ``rank``,
+    each between 0 and the largest measured distance
+    (:func:`~pid.heterogeneity.complete_distances`); by default every pair is measured. With
+    ``adaptive`` (the default) the pairs are measured in rounds, half of them random and the
+    rest where the completion is least determined (:class:`~pid.heterogeneity.AdaptiveDesign`,
+    ``sample_seed``); without it, all at random (:func:`~pid.heterogeneity.sample_pairs`).
+    Agglomerative clustering (``linkage``) cuts ``M_U`` into ``modality_groups`` groups and
+    ``M_C`` into ``interaction_groups`` (default: as many as ``modality_groups``, at most the
+    number of pairs).
     """
     names, arrays, labels = check_modalities(modalities, y)
     count = len(arrays)
@@ -153,24 +157,28 @@ def measure_heterogeneity(
     measured_pairs: dict[str, int] = {}
     common = {"fine_tune": fine_tune, "config": config, "split_seed": split_seed}
 
-    def chosen_pairs(members: int, key: str) -> list[tuple[int, int]] | None:
+    def chosen_pairs(members: int, key: str) -> dict[str, Any]:
+        """The first pairs to measure and where the rest come from (transfer's arguments)."""
         total = members * (members - 1) // 2
         wanted = total if pairs_per_member is None else round(pairs_per_member * members)
         measured_pairs[key] = min(max(wanted, members), total) if members > 2 else total
         if measured_pairs[key] == total:
-            return None
-        return sample_pairs(members, measured_pairs[key], seed=sample_seed)
+            return {"pairs": None}
+        if not adaptive:
+            return {"pairs": sample_pairs(members, measured_pairs[key], seed=sample_seed)}
+        design = AdaptiveDesign(members, measured_pairs[key], rank, sample_seed)
+        return {"pairs": design.first(), "more_pairs": design.next}
 
     named = dict(zip(names, arrays, strict=True))
     modality = modality_transfer(
-        named, labels, pairs=chosen_pairs(count, "modality"), progress=progress, **common
+        named, labels, **chosen_pairs(count, "modality"), progress=progress, **common
     )
     modality_distance = complete_distances(modality.distance, rank)
     groups = parameter_groups(modality_distance, modality_groups, linkage)
     interaction = interaction_distance = pair_groups = None
     if interactions and count >= 3:
         interaction = interaction_transfer(
-            named, labels, pairs=chosen_pairs(n_pairs, "interaction"), progress=progress, **common
+            named, labels, **chosen_pairs(n_pairs, "interaction"), progress=progress, **common
         )
         interaction_distance = complete_distances(interaction.distance, rank)
         pair_groups = parameter_groups(interaction_distance, pair_k, linkage)
@@ -178,6 +186,7 @@ def measure_heterogeneity(
         "fine_tune": fine_tune,
         "rank": rank,
         "pairs_per_member": pairs_per_member,
+        "adaptive": adaptive,
         "measured_pairs": measured_pairs,
         "linkage": linkage,
         "split_seed": split_seed,

@@ -22,7 +22,7 @@ every ``T`` towards 0 and leaves mostly the limits of the fine-tuning budget.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 from typing import TYPE_CHECKING, Any, Literal
@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 #: How a transferred model is fine-tuned on the target: its input projection only, or all.
 FineTune = Literal["projection", "all"]
 FINE_TUNE = ("projection", "all")
+#: Given the distances measured so far (NaN elsewhere), the next pairs to measure (none: done).
+MorePairs = Callable[[np.ndarray], Sequence[tuple[int, int]]]
 
 
 @dataclass
@@ -137,6 +139,7 @@ def modality_transfer(
     y: ArrayLike,
     *,
     pairs: Sequence[tuple[int, int]] | None = None,
+    more_pairs: MorePairs | None = None,
     fine_tune: FineTune = "projection",
     config: TrainConfig | None = None,
     split_seed: int = 0,
@@ -146,14 +149,17 @@ def modality_transfer(
     differences and sums give ``T`` (Eq. 9.4) and ``d(X_i; X_j)`` (Eq. 9.5).
 
     ``pairs`` lists the unordered modality pairs to measure, both directions each (default:
-    all). Each modality's own model is trained once; each direction costs one fine-tuning. The
+    all). ``more_pairs``, where given, is called with :attr:`TransferMatrix.distance` of what
+    is measured so far and returns more pairs to measure, until it returns none (the rounds
+    of :class:`~pid.heterogeneity.AdaptiveDesign`). Each modality's own model is trained once;
+    each direction costs one fine-tuning. The
     samples are split 60/20/20 (``split_seed``), the same split for every model; ``config`` sets
     the width and training of each (:class:`pid.models.TrainConfig`).
     """
     names, arrays, labels = check_modalities(modalities, y)
     members = [[m] for m in range(len(arrays))]
     return _transfer_matrix(
-        names, arrays, labels, members, pairs, fine_tune, config, split_seed, progress
+        names, arrays, labels, members, pairs, more_pairs, fine_tune, config, split_seed, progress
     )
 
 
@@ -163,6 +169,7 @@ def interaction_transfer(
     *,
     modality_pairs: Sequence[tuple[int, int]] | None = None,
     pairs: Sequence[tuple[int, int]] | None = None,
+    more_pairs: MorePairs | None = None,
     fine_tune: FineTune = "projection",
     config: TrainConfig | None = None,
     split_seed: int = 0,
@@ -174,8 +181,8 @@ def interaction_transfer(
     The members are ``modality_pairs`` (default: every pair of modalities, ``(a, b)`` with
     ``a < b``), each modelled by a two-modality :class:`~pid.models.highmmt.HighMMT` whose
     fusion is symmetric, so ``{X3, X4}`` needs no order; ``pairs`` lists the pairs of members
-    to measure (indices into the members; default all). Otherwise as
-    :func:`modality_transfer`.
+    to measure (indices into the members; default all), ``more_pairs`` the later rounds.
+    Otherwise as :func:`modality_transfer`.
     """
     names, arrays, labels = check_modalities(modalities, y)
     members = [list(p) for p in (modality_pairs or all_pairs(len(arrays)))]
@@ -188,7 +195,7 @@ def interaction_transfer(
     if len(members) < 2:
         raise ValueError("modality_pairs holds one pair; pass at least two pairs to compare.")
     return _transfer_matrix(
-        names, arrays, labels, members, pairs, fine_tune, config, split_seed, progress
+        names, arrays, labels, members, pairs, more_pairs, fine_tune, config, split_seed, progress
     )
 
 
@@ -198,12 +205,14 @@ def _transfer_matrix(
     labels: np.ndarray,
     members: list[list[int]],
     pairs: Sequence[tuple[int, int]] | None,
+    more_pairs: MorePairs | None,
     fine_tune: FineTune,
     config: TrainConfig | None,
     split_seed: int,
     progress: bool,
 ) -> TransferMatrix:
-    """Train each member's own model, then fine-tune one per measured direction."""
+    """Train each member's own model, then fine-tune one per measured direction, for
+    ``pairs`` and then each round of ``more_pairs``."""
     import torch
     from tqdm.auto import tqdm
 
@@ -214,12 +223,7 @@ def _transfer_matrix(
         raise ValueError(f"fine_tune is {fine_tune!r}; pass 'projection' or 'all'.")
     config = config or TrainConfig()
     count = len(members)
-    pairs = all_pairs(count) if pairs is None else [tuple(map(int, p)) for p in pairs]
-    for i, j in pairs:
-        if not (0 <= i < count and 0 <= j < count and i != j):
-            raise ValueError(
-                f"pairs holds ({i}, {j}); pass pairs of two different member indices below {count}."
-            )
+    pairs = all_pairs(count) if pairs is None else _checked_pairs(pairs, count)
     split = split_indices(len(labels), seed=split_seed)
     n_classes = int(labels.max()) + 1
     bar = tqdm(total=count + 2 * len(pairs), desc="transfer", disable=not progress, leave=False)
@@ -240,12 +244,32 @@ def _transfer_matrix(
     direct = np.array([t.test_loss_bits for t in own])
     transferred = np.full((count, count), np.nan)
     np.fill_diagonal(transferred, direct)
-    for i, j in pairs:
-        transferred[i, j] = train(members[j], own[i].model).test_loss_bits
-        transferred[j, i] = train(members[i], own[j].model).test_loss_bits
-    bar.close()
     member_names = ["+".join(names[m] for m in member) for member in members]
+    while pairs:
+        for i, j in pairs:
+            transferred[i, j] = train(members[j], own[i].model).test_loss_bits
+            transferred[j, i] = train(members[i], own[j].model).test_loss_bits
+        if more_pairs is None:
+            break
+        measured = TransferMatrix(member_names, direct, transferred.copy())
+        pairs = _checked_pairs(more_pairs(measured.distance), count)
+        if any(not np.isnan(transferred[i, j]) for i, j in pairs):
+            raise ValueError("more_pairs returned a pair already measured; return new pairs only.")
+        bar.total += 2 * len(pairs)
+        bar.refresh()
+    bar.close()
     return TransferMatrix(member_names, direct, transferred)
+
+
+def _checked_pairs(pairs: Sequence[tuple[int, int]], count: int) -> list[tuple[int, int]]:
+    """``pairs`` as tuples of ints, each of two different member indices below ``count``."""
+    checked = [(int(i), int(j)) for i, j in pairs]
+    for i, j in checked:
+        if not (0 <= i < count and 0 <= j < count and i != j):
+            raise ValueError(
+                f"pairs holds ({i}, {j}); pass pairs of two different member indices below {count}."
+            )
+    return checked
 
 
 def _json_matrix(values: np.ndarray) -> list:
