@@ -95,7 +95,7 @@ def modality_table(n_seeds: int, n_samples: int) -> None:
         )
 
 
-def observed_pairs(full: np.ndarray, pairs) -> np.ndarray:
+def observed_pairs(full: np.ndarray, pairs: list[tuple[int, int]]) -> np.ndarray:
     """``full`` where ``pairs`` are measured (and on the diagonal), NaN elsewhere."""
     observed = np.full_like(full, np.nan)
     np.fill_diagonal(observed, 0.0)
@@ -104,7 +104,9 @@ def observed_pairs(full: np.ndarray, pairs) -> np.ndarray:
     return observed
 
 
-def design_pairs(full: np.ndarray, n_pairs: int, seed: int, adaptive: bool) -> list:
+def design_pairs(
+    full: np.ndarray, n_pairs: int, seed: int, adaptive: bool
+) -> list[tuple[int, int]]:
     """The pairs measured: random, or AdaptiveDesign's rounds with entries from ``full``."""
     if not adaptive:
         return sample_pairs(len(full), n_pairs, seed=seed)

@@ -92,18 +92,25 @@ def _observed(full: np.ndarray, pairs) -> np.ndarray:
 
 def test_informative_pairs_give_a_member_the_source_its_partners_miss():
     full = _sources_matrix(9, seed=0)
-    # Every pair measured but member 0's (source 0) with source 2 and two within sources:
-    # member 0's distance to source 2 rests on no measurement.
-    unmeasured = {(0, 2), (0, 5), (0, 8), (1, 4), (3, 6)}
+    # Every pair measured but member 0's (source 0) with source 2 and with 3 (source 0, which
+    # 6 covers), and two within sources: member 0's distance to source 2 rests on no
+    # measurement, and a partner from source 2, not member 3, determines it.
+    unmeasured = {(0, 2), (0, 3), (0, 5), (0, 8), (1, 4), (3, 6)}
     pairs = [(i, j) for i in range(9) for j in range(i + 1, 9) if (i, j) not in unmeasured]
     observed = _observed(full, pairs)
-    first = informative_pairs(observed, 1)
+    first = informative_pairs(observed, np.int64(1))
     assert len(first) == 1 and first[0][0] == 0 and first[0][1] % 3 == 2
-    every = informative_pairs(observed, 5)
-    assert every[0] == first[0] and informative_pairs(observed, 5) == every  # deterministic
-    assert set(every) == unmeasured
-    with pytest.raises(ValueError, match="n_pairs is 6; pass between 0 and 5"):
-        informative_pairs(observed, 6)
+    three = informative_pairs(observed, 3)
+    assert three[0] == first[0] and len(set(three)) == 3 and set(three) <= unmeasured
+    assert informative_pairs(observed.copy(), 3) == three  # deterministic
+    with pytest.raises(ValueError, match="n_pairs is 7; pass between 0 and 6"):
+        informative_pairs(observed, 7)
+    observed[1, 1] = np.nan
+    with pytest.raises(ValueError, match="distance has NaN on its diagonal; pass 0 there"):
+        informative_pairs(observed, 1)
+    observed[1, 1], observed[2, 0] = 0.0, 1.0
+    with pytest.raises(ValueError, match=r"measured at \(2, 0\) but not at \(0, 2\)"):
+        informative_pairs(observed, 1)
 
 
 def test_informative_pairs_first_give_every_member_rank_entries():
@@ -121,11 +128,12 @@ def test_transfer_measures_each_round_that_more_pairs_returns():
 
     xs, y = source_modalities(600, source_of=(0, 0, 1, 1), widths=(8, 12, 8, 12), seed=2)
     config = TrainConfig(**{**SMALL, "max_epochs": 5})
-    seen = []
+    seen: list[np.ndarray] = []
 
     def more_pairs(distance: np.ndarray) -> list[tuple[int, int]]:
+        """(2, 3) on the first call, nothing after; each call's measured entries in seen."""
         seen.append(~np.isnan(distance))
-        return [(2, 3)] if len(seen) == 1 else []
+        return [] if seen[-1][2, 3] else [(2, 3)]
 
     rounds = modality_transfer(xs, y, pairs=[(0, 1)], more_pairs=more_pairs, config=config)
     assert len(seen) == 2
@@ -133,8 +141,14 @@ def test_transfer_measures_each_round_that_more_pairs_returns():
     once = modality_transfer(xs, y, pairs=[(0, 1), (2, 3)], config=config)
     np.testing.assert_array_equal(rounds.transferred, once.transferred)
     assert np.isnan(rounds.distance[0, 2]) and np.isfinite(rounds.distance[2, 3])
-    with pytest.raises(ValueError, match="more_pairs returned a pair already measured"):
+    seen.clear()
+    later = modality_transfer(xs, y, pairs=[], more_pairs=more_pairs, config=config)
+    assert len(seen) == 2 and not seen[0].any(axis=None, where=~np.eye(4, dtype=bool))
+    assert np.isfinite(later.distance[2, 3]) and np.isnan(later.distance[0, 1])
+    with pytest.raises(ValueError, match=r"more_pairs returned \(1, 0\), already measured"):
         modality_transfer(xs, y, pairs=[(0, 1)], more_pairs=lambda d: [(1, 0)], config=config)
+    with pytest.raises(ValueError, match="pairs holds a pair twice"):
+        modality_transfer(xs, y, pairs=[(0, 1)], more_pairs=lambda d: [(2, 3), (3, 2)])
 
 
 @pytest.mark.parametrize("adaptive", [True, False])
@@ -189,8 +203,10 @@ def test_adaptive_rounds_complete_better_than_random_pairs():
     assert max(errors["adaptive"]) < 0.05  # 0.021 to 0.033
     assert max(errors["random"]) > 0.1  # 0.132 at seed 6
     assert np.mean(errors["adaptive"]) < np.mean(errors["random"])
-    with pytest.raises(ValueError, match="n_pairs is 9 of 10 members; pass at least 3 members"):
+    with pytest.raises(ValueError, match="n_pairs is 9; pass between 10"):
         AdaptiveDesign(10, 9)
+    with pytest.raises(ValueError, match="rank is 0; pass a positive whole number"):
+        AdaptiveDesign(10, 30, rank=0)
 
 
 @pytest.mark.parametrize(("count", "rank", "per_member"), [(40, 2, 4), (30, 3, 5)])

@@ -17,6 +17,7 @@ the previous ones is least determined.
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,7 +26,7 @@ from numpy.typing import ArrayLike
 Pair = tuple[int, int]
 
 
-def sample_pairs(count: int, n_pairs: int, *, seed: int = 0) -> list[tuple[int, int]]:
+def sample_pairs(count: int, n_pairs: int, *, seed: int = 0) -> list[Pair]:
     """``n_pairs`` distinct unordered pairs ``(i, j)``, ``i < j``, of ``count`` members.
 
     The first ``count`` pairs close a random cycle through all members, so every member is in
@@ -56,10 +57,12 @@ def informative_pairs(distance: ArrayLike, n_pairs: int, rank: int = 3) -> list[
     """``n_pairs`` unmeasured pairs that best determine a rank-``rank`` completion of
     ``distance`` (NaN where not measured, the diagonal known).
 
-    In a rank-``r`` fit ``D ~ U diag(s) U^T`` the row of member ``i`` is found from its known
-    entries ``D_ij = f_j . u_i`` with ``f_j = diag(s) u_j`` (the diagonal's ``D_ii = f_i . u_i``
-    is quadratic in ``u_i``; ``f_i`` is its direction to first order): it is determined as
-    well as the rows ``F_i = {f_j : j = i or (i, j) measured}`` span the ``r`` directions, and
+    In a rank-``r`` fit ``D ~ U diag(l) U^T`` (the ``r`` eigenvalues ``l`` of largest
+    magnitude; a distance matrix, of trace 0, has negative ones) the row ``u_i`` of member
+    ``i`` is found from its known entries ``D_ij = f_j . u_i`` with ``f_j = diag(l) u_j`` (the
+    diagonal's ``D_ii = f_i . u_i`` is quadratic in ``u_i``; ``f_i`` is its direction to first
+    order): it is determined as well as the rows ``F_i = {f_j : j = i or (i, j) measured}``
+    span the ``r`` directions, and
 
         c_i = sigma_r(F_i),                                                        (1)
 
@@ -77,13 +80,20 @@ def informative_pairs(distance: ArrayLike, n_pairs: int, rank: int = 3) -> list[
     if data.ndim != 2 or data.shape != (count, count):
         raise ValueError(f"distance has shape {data.shape}; pass a square matrix.")
     known = ~np.isnan(data)
-    np.fill_diagonal(known, True)
+    if not np.diag(known).all():
+        raise ValueError("distance has NaN on its diagonal; pass 0 there (d(X; X) = 0).")
+    if (known != known.T).any():
+        i, j = (int(k) for k in np.argwhere(known & ~known.T)[0])
+        raise ValueError(
+            f"distance is measured at ({i}, {j}) but not at ({j}, {i}); pass a symmetric matrix."
+        )
     partners = [set(np.flatnonzero(row).tolist()) for row in known]
     free = int((~known).sum()) // 2
-    if not isinstance(n_pairs, int) or not 0 <= n_pairs <= free:
-        raise ValueError(
-            f"n_pairs is {n_pairs!r}; pass between 0 and {free} (the unmeasured pairs)."
-        )
+    n_pairs = operator.index(n_pairs)
+    if not 0 <= n_pairs <= free:
+        raise ValueError(f"n_pairs is {n_pairs}; pass between 0 and {free} (the unmeasured pairs).")
+    if operator.index(rank) < 1:
+        raise ValueError(f"rank is {rank}; pass a positive whole number (3 in the paper).")
     rank = min(rank, count - 1)
     chosen: list[Pair] = []
 
@@ -98,9 +108,9 @@ def informative_pairs(distance: ArrayLike, n_pairs: int, rank: int = 3) -> list[
         add(i, min(unpaired, key=lambda m: (len(partners[m]), m)))
     if chosen or n_pairs == 0:
         return chosen
-    fit = complete_distances(np.where(known, data, np.nan), rank)
-    u, s, _ = np.linalg.svd(fit)
-    factors = u[:, :rank] * s[:rank]
+    values, vectors = np.linalg.eigh(complete_distances(data, rank))
+    largest = np.argsort(-np.abs(values), kind="stable")[:rank]
+    factors = vectors[:, largest] * values[largest]
 
     def determined(i: int, extra: int | None = None) -> float:
         rows = sorted(partners[i] | ({extra} if extra is not None else set()))
@@ -136,16 +146,23 @@ class AdaptiveDesign:
     seed: int = 0
 
     def __post_init__(self) -> None:
+        for name in ("count", "n_pairs", "rank"):
+            object.__setattr__(self, name, operator.index(getattr(self, name)))
+        if self.count < 3:
+            raise ValueError(f"count is {self.count}; pass at least 3 members to sample pairs of.")
         total = self.count * (self.count - 1) // 2
-        if self.count < 3 or not self.count <= self.n_pairs <= total:
+        if not self.count <= self.n_pairs <= total:
             raise ValueError(
-                f"n_pairs is {self.n_pairs} of {self.count} members; pass at least 3 members "
-                f"and between {self.count} and {total} pairs."
+                f"n_pairs is {self.n_pairs}; pass between {self.count} (a cycle through all "
+                f"{self.count} members) and {total} (every pair)."
             )
+        if self.rank < 1:
+            raise ValueError(f"rank is {self.rank}; pass a positive whole number (3 in the paper).")
 
     def first(self) -> list[Pair]:
         """The first round: a random cycle through all members and random other pairs."""
-        return sample_pairs(self.count, max(self.count, round(self.n_pairs / 2)), seed=self.seed)
+        half = round(self.n_pairs / 2)
+        return sample_pairs(self.count, max(self.count, half), seed=self.seed)
 
     def next(self, distance: ArrayLike) -> list[Pair]:
         """The next round's pairs, given the distances measured so far (NaN elsewhere);

@@ -10,11 +10,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from pid.heterogeneity.completion import AdaptiveDesign, complete_distances, sample_pairs
+from pid.heterogeneity.completion import (
+    AdaptiveDesign,
+    Pair,
+    complete_distances,
+    sample_pairs,
+)
 from pid.heterogeneity.groups import LINKAGES, parameter_groups
 from pid.heterogeneity.transfer import (
     FINE_TUNE,
     FineTune,
+    MorePairs,
     TransferMatrix,
     check_modalities,
     interaction_transfer,
@@ -157,28 +163,30 @@ def measure_heterogeneity(
     measured_pairs: dict[str, int] = {}
     common = {"fine_tune": fine_tune, "config": config, "split_seed": split_seed}
 
-    def chosen_pairs(members: int, key: str) -> dict[str, Any]:
-        """The first pairs to measure and where the rest come from (transfer's arguments)."""
+    def chosen_pairs(members: int, key: str) -> tuple[list[Pair] | None, MorePairs | None]:
+        """The first pairs to measure (None: all) and where the rest come from."""
         total = members * (members - 1) // 2
         wanted = total if pairs_per_member is None else round(pairs_per_member * members)
         measured_pairs[key] = min(max(wanted, members), total) if members > 2 else total
         if measured_pairs[key] == total:
-            return {"pairs": None}
+            return None, None
         if not adaptive:
-            return {"pairs": sample_pairs(members, measured_pairs[key], seed=sample_seed)}
+            return sample_pairs(members, measured_pairs[key], seed=sample_seed), None
         design = AdaptiveDesign(members, measured_pairs[key], rank, sample_seed)
-        return {"pairs": design.first(), "more_pairs": design.next}
+        return design.first(), design.next
 
     named = dict(zip(names, arrays, strict=True))
+    pairs, more_pairs = chosen_pairs(count, "modality")
     modality = modality_transfer(
-        named, labels, **chosen_pairs(count, "modality"), progress=progress, **common
+        named, labels, pairs=pairs, more_pairs=more_pairs, progress=progress, **common
     )
     modality_distance = complete_distances(modality.distance, rank)
     groups = parameter_groups(modality_distance, modality_groups, linkage)
     interaction = interaction_distance = pair_groups = None
     if interactions and count >= 3:
+        pairs, more_pairs = chosen_pairs(n_pairs, "interaction")
         interaction = interaction_transfer(
-            named, labels, **chosen_pairs(n_pairs, "interaction"), progress=progress, **common
+            named, labels, pairs=pairs, more_pairs=more_pairs, progress=progress, **common
         )
         interaction_distance = complete_distances(interaction.distance, rank)
         pair_groups = parameter_groups(interaction_distance, pair_k, linkage)

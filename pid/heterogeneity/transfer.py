@@ -245,7 +245,7 @@ def _transfer_matrix(
     transferred = np.full((count, count), np.nan)
     np.fill_diagonal(transferred, direct)
     member_names = ["+".join(names[m] for m in member) for member in members]
-    while pairs:
+    while True:
         for i, j in pairs:
             transferred[i, j] = train(members[j], own[i].model).test_loss_bits
             transferred[j, i] = train(members[i], own[j].model).test_loss_bits
@@ -253,8 +253,13 @@ def _transfer_matrix(
             break
         measured = TransferMatrix(member_names, direct, transferred.copy())
         pairs = _checked_pairs(more_pairs(measured.distance), count)
-        if any(not np.isnan(transferred[i, j]) for i, j in pairs):
-            raise ValueError("more_pairs returned a pair already measured; return new pairs only.")
+        if not pairs:
+            break
+        again = [(i, j) for i, j in pairs if not np.isnan(transferred[i, j])]
+        if again:
+            raise ValueError(
+                f"more_pairs returned {again[0]}, already measured; return new pairs only."
+            )
         bar.total += 2 * len(pairs)
         bar.refresh()
     bar.close()
@@ -262,13 +267,16 @@ def _transfer_matrix(
 
 
 def _checked_pairs(pairs: Sequence[tuple[int, int]], count: int) -> list[tuple[int, int]]:
-    """``pairs`` as tuples of ints, each of two different member indices below ``count``."""
+    """``pairs`` as tuples of ints, each of two different member indices below ``count``,
+    each unordered pair once."""
     checked = [(int(i), int(j)) for i, j in pairs]
     for i, j in checked:
         if not (0 <= i < count and 0 <= j < count and i != j):
             raise ValueError(
                 f"pairs holds ({i}, {j}); pass pairs of two different member indices below {count}."
             )
+    if len({(min(p), max(p)) for p in checked}) < len(checked):
+        raise ValueError(f"pairs holds a pair twice ({checked}); pass each pair once.")
     return checked
 
 
