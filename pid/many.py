@@ -253,8 +253,10 @@ class ManyResult:
 
     def _pair_sentence(self, a: str, b: str, result: PIDResult) -> str:
         """Whether the pair is redundant or synergistic, by the larger of R and S that stands
-        out, in words (empty if neither does)."""
-        total = result.R + result.U1 + result.U2 + result.S
+        out, in words (empty if neither does), with its share of the sum of the four terms'
+        positive parts: a term estimated below 0 (the correction's error about a true 0)
+        would make that sum, ``I(X1,X2;Y)``, smaller than the term it is compared with."""
+        total = sum(max(getattr(result, term), 0.0) for term in TERMS)
         standing = [term for term in ("R", "S") if self.stands(result, term)]
         if not standing:
             return ""

@@ -3,6 +3,7 @@ bounds of pairs never observed together."""
 
 import itertools
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -90,6 +91,11 @@ def test_matrices_ranking_and_summary(exact_five):
     ]
     assert "x4 carries no information about y on its own, only together with x3 " in summary[4]
     assert summary[5] == "x5 carries no information about y, alone or together with the others."
+    # A bias-corrected S below 0 leaves R the larger share of the positive terms, not a
+    # share above the whole.
+    below = replace(exact_five.pairs[("x1", "x2")], S=-0.09)
+    corrected = replace(exact_five, pairs={**exact_five.pairs, ("x1", "x2"): below})
+    assert corrected.summary()[0] == "x1 and x2 are largely redundant (R 1.00 of 1.00 bits)."
     record = json.loads(exact_five.to_json())
     assert record["names"] == list(names) and record["matrices"]["U"][0][0] is None
     assert record["ranking"][0] == ["x3", "x4"] and record["counts"][0][0] == 32
