@@ -1,6 +1,7 @@
 """Five modalities of known pairwise structure, complete and with missing samples.
 
-Run: ``.venv/bin/python benchmarks/many_modalities.py [--samples 4000] [--resamples 30]``
+Run: ``.venv/bin/python benchmarks/many_modalities.py [--samples 4000] [--resamples 30]
+[--masks 1]``
 
 The data is :func:`pid.datasets.many.five_modalities` (widths 8 to 512; x1, x2, x3 redundant
 about one bit, x3 and x4 a 2-bit XOR, x5 noise), whose exact pairwise PID is
@@ -11,7 +12,8 @@ permutations):
 1. complete data, with ``--resamples`` resamples for the intervals: each pair's dominant term
    against the constructed one, and the plain-words summary;
 2. 30% of each modality missing at random (independently): each pair's terms against the
-   complete data's intervals;
+   complete data's intervals; with ``--masks K``, K such masks, and per term the share inside
+   and the mean and spread of (missing - complete) over the pairs and masks;
 3. x3 and x4 never observed together (each present on its own half of the samples), the
    others 30% missing: the bounds of (x3, x4) against its exact synergy of 2 bits.
 """
@@ -43,6 +45,7 @@ def main() -> None:
     parser.add_argument("--resamples", type=int, default=30)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--masks", type=int, default=1, help="missing-data masks in run 2")
     args = parser.parse_args()
     features, y = five_modalities(args.samples, seed=args.seed)
     exact = five_modalities_pid()
@@ -92,6 +95,8 @@ def main() -> None:
             f"| {sum(inside)} of 4 |"
         )
     print(f"\n{inside_all} of {len(gaps.pairs)} pairs with all four terms inside.")
+    if args.masks > 1:
+        _coverage(features, y, complete, gaps, args)
 
     halves = rng.random(len(y)) < 0.5
     apart = {**mask, "x3": halves, "x4": ~halves}
@@ -131,6 +136,45 @@ def main() -> None:
     )
     print("\nSummary:\n")
     print("\n".join(f"- {line}" for line in never.summary()))
+
+
+def _coverage(
+    features: dict[str, np.ndarray],
+    y: np.ndarray,
+    complete: pid.ManyResult,
+    first: pid.ManyResult,
+    args: argparse.Namespace,
+) -> None:
+    """Run 2 over ``args.masks`` masks (the first one above): per term, how many of the pairs'
+    estimates lie inside the complete data's intervals, and (missing - complete)."""
+    runs = [first]
+    started = time.perf_counter()
+    for k in range(1, args.masks):
+        rng = np.random.default_rng([args.seed, 2, k])
+        mask = {name: rng.random(len(y)) >= MISSING for name in features}
+        runs.append(
+            pid.decompose_many(
+                features, y, mask=mask, against_rest=False, sweep=SweepOptions(n_jobs=args.jobs)
+            )
+        )
+    seconds = time.perf_counter() - started
+    print(f"\n### Over {args.masks} masks ({seconds:.0f} s for the {args.masks - 1} more)\n")
+    print("| term | inside the complete data's interval | mean of missing - complete | sd |")
+    print("|---|---|---|---|")
+    inside_all = total = 0
+    for t in TERMS:
+        inside, gaps = 0, []
+        for run in runs:
+            for pair, result in run.pairs.items():
+                low, high = complete.pairs[pair].sampling["intervals"][t]
+                inside += low <= getattr(result, t) <= high
+                gaps.append(getattr(result, t) - getattr(complete.pairs[pair], t))
+        inside_all += inside
+        total += len(gaps)
+        print(
+            f"| {t} | {inside} of {len(gaps)} | {np.mean(gaps):+.4f} | {np.std(gaps, ddof=1):.4f} |"
+        )
+    print(f"\nAll terms: {inside_all} of {total} inside ({inside_all / total:.1%}).")
 
 
 if __name__ == "__main__":
