@@ -163,7 +163,7 @@ def test_measure_heterogeneity_measures_the_designed_pairs(adaptive):
         xs,
         y,
         modality_groups=3,
-        interactions=False,
+        interactions=adaptive,  # the ten modality pairs' matrix too, in the rounds
         pairs_per_member=1.2,
         adaptive=adaptive,
         config=config,
@@ -171,17 +171,21 @@ def test_measure_heterogeneity_measures_the_designed_pairs(adaptive):
     )
     distance = result.modality.distance
     measured = {(i, j) for i in range(5) for j in range(i + 1, 5) if np.isfinite(distance[i, j])}
-    assert result.settings["measured_pairs"] == {"modality": 6}
     assert result.settings["adaptive"] is adaptive
-    if not adaptive:
-        assert measured == set(sample_pairs(5, 6, seed=4))
-    else:
-        # A cycle through the five, then the one pair chosen from what it measured.
-        design = AdaptiveDesign(5, 6, seed=4)
-        first = design.first()
-        assert len(first) == 5
-        assert measured == set(first) | set(design.next(_observed(distance, first)))
     assert np.isfinite(result.modality_distance).all()  # completed
+    if not adaptive:
+        assert result.settings["measured_pairs"] == {"modality": 6}
+        assert measured == set(sample_pairs(5, 6, seed=4))
+        return
+    assert result.settings["measured_pairs"] == {"modality": 6, "interaction": 12}
+    # A cycle through the five, then the one pair chosen from what it measured.
+    design = AdaptiveDesign(5, 6, seed=4)
+    first = design.first()
+    assert len(first) == 5
+    assert measured == set(first) | set(design.next(_observed(distance, first)))
+    pair_distance = result.interaction.distance
+    assert np.isfinite(pair_distance[np.triu_indices(10, 1)]).sum() == 12
+    assert np.isfinite(result.interaction_distance).all()
 
 
 def test_adaptive_rounds_complete_better_than_random_pairs():
