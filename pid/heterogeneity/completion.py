@@ -34,14 +34,7 @@ def sample_pairs(count: int, n_pairs: int, *, seed: int = 0) -> list[Pair]:
     uniformly from the remaining pairs. ``n_pairs`` runs from ``count`` (``O(M)``) to all
     ``count (count - 1) / 2``.
     """
-    total = count * (count - 1) // 2
-    if count < 3:
-        raise ValueError(f"count is {count}; pass at least 3 members to sample pairs of.")
-    if not count <= n_pairs <= total:
-        raise ValueError(
-            f"n_pairs is {n_pairs}; pass between {count} (a cycle through all {count} members) "
-            f"and {total} (every pair)."
-        )
+    _check_pair_count(count, n_pairs)
     rng = np.random.default_rng(seed)
     order = rng.permutation(count)
     chosen = {
@@ -148,14 +141,7 @@ class AdaptiveDesign:
     def __post_init__(self) -> None:
         for name in ("count", "n_pairs", "rank"):
             object.__setattr__(self, name, operator.index(getattr(self, name)))
-        if self.count < 3:
-            raise ValueError(f"count is {self.count}; pass at least 3 members to sample pairs of.")
-        total = self.count * (self.count - 1) // 2
-        if not self.count <= self.n_pairs <= total:
-            raise ValueError(
-                f"n_pairs is {self.n_pairs}; pass between {self.count} (a cycle through all "
-                f"{self.count} members) and {total} (every pair)."
-            )
+        _check_pair_count(self.count, self.n_pairs)
         if self.rank < 1:
             raise ValueError(f"rank is {self.rank}; pass a positive whole number (3 in the paper).")
 
@@ -172,6 +158,19 @@ class AdaptiveDesign:
         if remaining <= 0:
             return []
         return informative_pairs(distance, min(max(1, self.count // 3), remaining), self.rank)
+
+
+def _check_pair_count(count: int, n_pairs: int) -> None:
+    """Refuse fewer than 3 members, and a number of pairs outside ``count`` (a cycle) to
+    ``count (count - 1) / 2`` (every pair)."""
+    if count < 3:
+        raise ValueError(f"count is {count}; pass at least 3 members to sample pairs of.")
+    total = count * (count - 1) // 2
+    if not count <= n_pairs <= total:
+        raise ValueError(
+            f"n_pairs is {n_pairs}; pass between {count} (a cycle through all {count} members) "
+            f"and {total} (every pair)."
+        )
 
 
 def complete_matrix(
