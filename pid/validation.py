@@ -266,11 +266,14 @@ def unique_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         low, high = values.min(), values.max()
         span = int(high) - int(low) + 1
         if span <= max(2 * values.size, 1 << 16):
-            offsets = values if low == 0 else values - low
+            offsets = values if low == 0 or values.dtype.kind == "u" else values.astype(np.int64)
+            if low != 0:
+                offsets = offsets - low  # in int64 where signed: int8's 0 - (-128) overflows
             present = np.bincount(offsets, minlength=span) > 0
             if low == 0 and present.all() and values.dtype == np.int64:
                 return np.arange(span, dtype=values.dtype), values
             number = np.cumsum(present) - 1
+            # Exact in the values' own type: each sum is one of the values, so it wraps back.
             distinct = np.flatnonzero(present).astype(values.dtype) + low
             return distinct, number[offsets]
     uniques, inverse = np.unique(values, return_inverse=True)

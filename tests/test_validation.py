@@ -210,6 +210,8 @@ def test_index_codes_beyond_int64_are_refused_not_wrapped():
         np.array([2**40, 3, 2**40]),  # a span too wide for counting: sorted instead
         np.array([2**63 + 5, 2**63 + 1], dtype=np.uint64),
         np.array([4, 4, 1], dtype=np.int32),
+        np.array([0, -128], dtype=np.int8),  # a span past int8's largest value
+        np.array([127, -128, 5], dtype=np.int8),
         np.array([2.0, -1.0, 2.0]),
         np.array(["b", "a", "b"]),
     ],
