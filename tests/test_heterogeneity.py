@@ -11,6 +11,7 @@ from pid.heterogeneity import (
     complete_distances,
     complete_matrix,
     informative_pairs,
+    interaction_transfer,
     linkage_tree,
     modality_transfer,
     parameter_groups,
@@ -253,6 +254,49 @@ def test_bounds_hold_the_missing_entries_and_leave_a_truth_inside_them_recovered
         complete_matrix(observed, 3, bounds=(1.0, 0.0))
 
 
+@pytest.mark.parametrize(("count", "rank"), [(5, 4), (8, 3), (8, 4), (10, 3), (10, 5)])
+def test_a_design_knows_before_measuring_whether_it_determines_every_member(count, rank):
+    from pid.heterogeneity.completion import fewest_known
+
+    needed = min(rank, count - 1)
+    verdicts = set()
+    for n_pairs in range(count, count * (count - 1) // 2 + 1):
+        for seed in range(3):
+            design = AdaptiveDesign(count, n_pairs, rank, seed)
+            pairs = design.first()
+            while more := design.next(_observed(_sources_matrix(count, seed), pairs)):
+                pairs += more
+            member, known = fewest_known(count, pairs)
+            predicted = design.fewest_known()
+            assert (predicted[1] >= needed) == (known >= needed)
+            if known < needed:  # every pair spent before the member got its partners
+                assert predicted == (member, known) and len(pairs) == n_pairs
+            verdicts.add(known >= needed)
+    # The first round's cycle gives every member 2 partners: enough up to rank 3.
+    assert verdicts == ({True} if needed <= 3 else {True, False})
+    assert fewest_known(4, [(0, 1), (1, 2), (2, 3), (0, 3), (1, 3)]) == (0, 3)
+
+
+def test_completion_refuses_an_asymmetric_matrix():
+    observed = np.full((4, 4), np.nan)
+    np.fill_diagonal(observed, 0.0)
+    for i, j in sample_pairs(4, 5, seed=0):
+        observed[i, j] = observed[j, i] = 1.0 + i + j
+    lopsided = observed.copy()
+    lopsided[1, 0] = np.nan if np.isfinite(lopsided[0, 1]) else 2.0
+    with pytest.raises(ValueError, match=r"matrix is known at \(0, 1\) but not at \(1, 0\)"):
+        complete_matrix(lopsided, 2)
+    unequal = observed.copy()
+    i, j = (int(k) for k in np.argwhere(np.isfinite(observed) & ~np.eye(4, dtype=bool))[0])
+    unequal[i, j] += 0.5
+    with pytest.raises(ValueError, match=rf"at \({i}, {j}\) and .* pass a symmetric matrix"):
+        complete_matrix(unequal, 2)
+    completed = complete_matrix(observed, 2)
+    known = np.isfinite(observed)
+    np.testing.assert_array_equal(completed[known], observed[known])
+    np.testing.assert_array_equal(completed, completed.T)
+
+
 def test_completion_refuses_rows_with_fewer_entries_than_the_rank():
     observed = np.full((4, 4), np.nan)
     np.fill_diagonal(observed, 0.0)
@@ -361,3 +405,67 @@ def test_highmmt_trains_with_the_package_loop_and_transfers():
     assert not torch.equal(before["projections.0.weight"], after["projections.0.weight"])
     with pytest.raises(ValueError, match="the source model has another layout"):
         HighMMT([24, 8], 4, 16).load_shared(source, freeze=True)
+    with pytest.raises(ValueError, match="the source model has another layout"):
+        HighMMT([24], 4, 8).load_shared(source, freeze=True)  # another hidden width
+
+
+def test_measure_heterogeneity_refuses_before_training(monkeypatch):
+    pytest.importorskip("torch")
+    from pid.heterogeneity import measure, measure_heterogeneity
+
+    def trained(*args, **kwargs):
+        raise AssertionError("a model was trained before the refusal")
+
+    monkeypatch.setattr(measure, "modality_transfer", trained)
+    xs, y = source_modalities(300, source_of=(0, 0, 1, 1, 2), widths=(8,) * 5, seed=0)
+    refusals = [
+        (
+            {"rank": 5, "pairs_per_member": 1, "interactions": False},
+            r"rank is 5 \(4 for 5 members\), but 5 measured pairs of the modality matrix leave "
+            "x1 with 2 measured partners, where the completion needs 3",
+        ),
+        (
+            {"rank": 4, "pairs_per_member": 1, "adaptive": False},
+            "rank is 4, but 5 measured pairs of the modality matrix leave",
+        ),
+        (
+            {"rank": 9, "pairs_per_member": 3},  # the modalities' 10 pairs are all measured
+            r"rank is 9, but 30 measured pairs of the interaction matrix leave x\d\+x\d with",
+        ),
+        ({"pairs_per_member": float("inf")}, "pairs_per_member is inf; pass a finite number"),
+        ({"rank": 0}, r"rank \(--rank\) is 0; pass a whole number of at least 1"),
+        ({"modality_groups": 6}, r"modality_groups \(--groups\) is 6; pass a whole number from"),
+    ]
+    for settings, message in refusals:
+        with pytest.raises(ValueError, match=message):
+            measure_heterogeneity(xs, y, **{"modality_groups": 2, **settings})
+
+
+def test_measure_heterogeneity_takes_numpy_integers():
+    pytest.importorskip("torch")
+    from pid.heterogeneity import measure_heterogeneity
+    from pid.models import TrainConfig
+
+    xs, y = source_modalities(300, source_of=(0, 0, 1), widths=(8, 8, 8), seed=0)
+    config = TrainConfig(**{**SMALL, "max_epochs": 2})
+    plain = measure_heterogeneity(xs, y, modality_groups=2, interactions=False, config=config)
+    numpy = measure_heterogeneity(
+        xs, y, modality_groups=np.int64(2), rank=np.int32(3), interactions=False, config=config
+    )
+    np.testing.assert_array_equal(plain.modality_distance, numpy.modality_distance)
+    np.testing.assert_array_equal(plain.modality_groups, numpy.modality_groups)
+    assert numpy.settings["rank"] == 3 and type(numpy.settings["rank"]) is int
+
+
+def test_transfer_refuses_bad_members_in_one_sentence():
+    xs, y = source_modalities(60, source_of=(0, 0, 1), widths=(8, 8, 8), seed=0)
+    refusals = [
+        ({"modality_pairs": []}, r"modality_pairs holds 0 pair\(s\); pass at least two pairs"),
+        ({"modality_pairs": [(0, 1), (0, 1)]}, "modality_pairs holds a pair twice"),
+        ({"modality_pairs": np.array([[0, 1], [0, 5]])}, r"modality_pairs holds \(0, 5\)"),
+    ]
+    for settings, message in refusals:
+        with pytest.raises(ValueError, match=message):
+            interaction_transfer(xs, y, **settings)
+    with pytest.raises(ValueError, match=r"modality x2 has no features \(shape \(60, 0\)\)"):
+        modality_transfer([xs[0], np.zeros((60, 0)), xs[2]], y)

@@ -70,7 +70,19 @@ def test_heterogeneity_writes_matrices_dendrogram_and_groups(tmp_path, three_npz
         (
             lambda p: p,
             ["--groups", "2", "--pairs-per-member", "0.5"],
-            "--pairs-per-member is 0.5; pass at least 1",
+            "--pairs-per-member is 0.5; pass a finite number of at least 1",
+        ),
+        (
+            lambda p: p,
+            ["--groups", "2", "--pairs-per-member", "inf"],
+            "--pairs-per-member is inf; pass a finite number",
+        ),
+        (lambda p: p, ["--groups", "2", "--epochs", "0"], "--epochs is 0; pass a positive whole"),
+        (lambda p: p, ["--groups", "2", "--batch-size", "0"], "--batch-size is 0; pass a"),
+        (
+            lambda p: _save(p.with_name("five.npz"), **_five()),
+            ["--groups", "2", "--rank", "5", "--pairs-per-member", "1", "--no-interactions"],
+            "rank is 5 (4 for 5 members), but 5 measured pairs of the modality matrix leave",
         ),
         (lambda p: p.with_name("missing.npz"), ["--groups", "2"], "does not exist"),
         (
@@ -99,6 +111,28 @@ def test_bad_input_exits_2_with_one_sentence(tmp_path, three_npz, capsys, make, 
     lines = [line for line in err.splitlines() if line.startswith("pid: error: ")]
     assert len(lines) == 1 and message in lines[0]
     assert not out.exists()
+
+
+def test_an_output_that_cannot_be_written_is_refused_before_training(
+    tmp_path, three_npz, monkeypatch, capsys
+):
+    pytest.importorskip("torch")
+    import pid.heterogeneity
+
+    def trained(*args, **kwargs):
+        raise AssertionError("a model was trained before the refusal")
+
+    monkeypatch.setattr(pid.heterogeneity, "measure_heterogeneity", trained)
+    taken = tmp_path / "taken"
+    taken.write_text("kept")
+    assert main(["heterogeneity", str(three_npz), "--groups", "2", "--out", str(taken)]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err
+    assert taken.read_text() == "kept"
+
+
+def _five():
+    xs, y = source_modalities(300, source_of=(0, 0, 1, 1, 2), widths=(8,) * 5, seed=0)
+    return {f"x{m + 1}": x for m, x in enumerate(xs)} | {"y": y}
 
 
 def _save(path, **arrays):

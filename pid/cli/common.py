@@ -136,8 +136,11 @@ def training_config(args: argparse.Namespace, command: str) -> Any:
 
     from pid.models import TrainConfig
 
-    if args.threads < 1:
-        raise ValueError(f"--threads is {args.threads}; pass a positive number of threads.")
+    for flag in ("threads", "epochs", "patience", "hidden", "batch_size"):
+        value = getattr(args, flag)
+        if value < 1:
+            option = "--" + flag.replace("_", "-")
+            raise ValueError(f"{option} is {value}; pass a positive whole number.")
     torch.set_num_threads(args.threads)
     return TrainConfig(
         hidden=args.hidden,

@@ -4,6 +4,7 @@ groups, for any number of modalities (needs torch)."""
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 from typing import Any
 
@@ -81,9 +82,14 @@ def add_parser(commands: Any) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from pid.distributed import main_process
+    from pid.file_set import check_target
     from pid.heterogeneity import measure_heterogeneity
     from pid.io import load_modalities
-    from pid.workflows.heterogeneity import summary_lines, write_heterogeneity
+    from pid.workflows.heterogeneity import (
+        HETEROGENEITY_FILES,
+        summary_lines,
+        write_heterogeneity,
+    )
 
     modalities, y = load_modalities(args.data)
     count = len(modalities)
@@ -92,10 +98,10 @@ def _run(args: argparse.Namespace) -> int:
             f"--groups is {args.groups}; pass a number between 1 and {count}, the number of "
             f"modalities in {Path(args.data).name}."
         )
-    if args.pairs_per_member is not None and not args.pairs_per_member >= 1:
+    if args.pairs_per_member is not None and not 1 <= args.pairs_per_member < math.inf:
         raise ValueError(
-            f"--pairs-per-member is {args.pairs_per_member}; pass at least 1 (a cycle through all "
-            "members), or leave it out to measure every pair."
+            f"--pairs-per-member is {args.pairs_per_member}; pass a finite number of at least 1 "
+            "(a cycle through all members), or leave it out to measure every pair."
         )
     if args.rank < 1:
         raise ValueError(f"--rank is {args.rank}; pass a positive whole number (3 in the paper).")
@@ -106,6 +112,7 @@ def _run(args: argparse.Namespace) -> int:
             f"{n_pairs}, the number of modality pairs in {Path(args.data).name}."
         )
     config = training_config(args, "pid heterogeneity")
+    check_target(args.out, HETEROGENEITY_FILES)
     result = measure_heterogeneity(
         modalities,
         y,
@@ -122,7 +129,7 @@ def _run(args: argparse.Namespace) -> int:
     )
     if not main_process():
         return 0  # under torchrun, rank 0 writes and prints
-    print("\n".join(summary_lines(result)))
     paths = write_heterogeneity(result, args.out, source=str(args.data))
+    print("\n".join(summary_lines(result)))
     print(f"wrote {', '.join(str(p) for p in paths.values())}")
     return 0

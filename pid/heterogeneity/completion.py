@@ -159,6 +159,39 @@ class AdaptiveDesign:
             return []
         return informative_pairs(distance, min(max(1, self.count // 3), remaining), self.rank)
 
+    def fewest_known(self) -> tuple[int, int]:
+        """:func:`fewest_known` of the pairs the rounds measure before any member is left
+        with fewer than ``rank`` known entries, or before ``n_pairs`` are spent: those rounds
+        depend on which pairs are measured, not on their distances, so this is known before
+        anything is measured. Where it is below ``min(rank, count - 1)``, the design leaves
+        that member undetermined by a rank-``rank`` completion.
+        """
+        measured = self.first()
+        while True:
+            member, known = fewest_known(self.count, measured)
+            remaining = self.n_pairs - len(measured)
+            if known >= min(self.rank, self.count - 1) or remaining == 0:
+                return member, known
+            pattern = np.full((self.count, self.count), np.nan)
+            np.fill_diagonal(pattern, 0.0)
+            for i, j in measured:
+                pattern[i, j] = pattern[j, i] = 0.0
+            measured += informative_pairs(
+                pattern, min(max(1, self.count // 3), remaining), self.rank
+            )
+
+
+def fewest_known(count: int, pairs: list[Pair]) -> tuple[int, int]:
+    """The member (the first, on a tie) with the fewest known entries once ``pairs`` are
+    measured, and how many: its diagonal and one per measured partner. A rank-``r``
+    completion needs ``r`` in every row (:func:`complete_matrix`)."""
+    known = np.ones(count, dtype=int)
+    for i, j in pairs:
+        known[i] += 1
+        known[j] += 1
+    member = int(np.argmin(known))
+    return member, int(known[member])
+
 
 def _check_pair_count(count: int, n_pairs: int) -> None:
     """Refuse fewer than 3 members, and a number of pairs outside ``count`` (a cycle) to
@@ -195,10 +228,10 @@ def complete_matrix(
     impute then polishes it at rank ``r``, ``Z <- P_r(P_Omega(X) + P_Omega^c(Z))`` (``P_r``
     keeps the ``r`` largest singular values), until the missing entries move by less than
     ``tol`` of the data's norm. With ``bounds`` the missing entries are clipped to
-    ``[low, high]`` at every iteration. The known entries are returned as given, the result
-    symmetrized. Started from the path, the fit depends far less on luck than hard impute
-    started at the mean, which stalled on 4 of 6 random rank-3 matrices (M = 30 and 50, 4M
-    sampled pairs) that this path recovers to 1e-9.
+    ``[low, high]`` at every iteration. The known entries, which must be symmetric, are
+    returned as given; the filled ones are symmetrized. Started from the path, the fit depends
+    far less on luck than hard impute started at the mean, which stalled on 4 of 6 random
+    rank-3 matrices (M = 30 and 50, 4M sampled pairs) that this path recovers to 1e-9.
 
     Parameters
     ----------
@@ -220,6 +253,21 @@ def complete_matrix(
     if data.ndim != 2 or data.shape[0] != data.shape[1]:
         raise ValueError(f"matrix has shape {data.shape}; pass a square matrix.")
     known = ~np.isnan(data)
+    asymmetric = np.argwhere(known != known.T)
+    if len(asymmetric):
+        i, j = (int(k) for k in asymmetric[0])
+        raise ValueError(
+            f"matrix is known at ({i}, {j}) but not at ({j}, {i}); pass a symmetric matrix, "
+            "with NaN at both or neither."
+        )
+    scale = float(np.abs(data[known]).max(initial=0.0))
+    unequal = np.argwhere(known & (np.abs(data - data.T) > 1e-12 * scale))
+    if len(unequal):
+        i, j = (int(k) for k in unequal[0])
+        raise ValueError(
+            f"matrix holds {data[i, j]!r} at ({i}, {j}) and {data[j, i]!r} at ({j}, {i}); pass "
+            "a symmetric matrix, e.g. (matrix + matrix.T) / 2."
+        )
     if not 1 <= rank <= len(data):
         raise ValueError(f"rank is {rank}; pass a rank between 1 and {len(data)}.")
     scarce = np.flatnonzero(known.sum(axis=1) < rank)
@@ -231,13 +279,13 @@ def complete_matrix(
     if bounds is not None and not bounds[0] <= bounds[1]:
         raise ValueError(f"bounds is {bounds}; pass (low, high) with low <= high.")
     if known.all():
-        return (data + data.T) / 2
+        return data
     filled = np.where(known, data, 0.0)
     largest = np.linalg.svd(filled, compute_uv=False)[0]
     for shrink in largest * np.geomspace(1.0, 1e-4, n_lambdas):
         filled = _impute(data, known, filled, bounds, shrink=shrink, max_iter=100, tol=1e-6)
     filled = _impute(data, known, filled, bounds, rank=rank, max_iter=max_iter, tol=tol)
-    return (filled + filled.T) / 2
+    return np.where(known, data, (filled + filled.T) / 2)
 
 
 def complete_distances(distance: ArrayLike, rank: int = 3) -> np.ndarray:

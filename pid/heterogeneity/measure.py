@@ -3,6 +3,7 @@ parameter groups (thesis Section 9.2.1): measure, complete where sampled, cluste
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
@@ -14,6 +15,7 @@ from pid.heterogeneity.completion import (
     AdaptiveDesign,
     Pair,
     complete_distances,
+    fewest_known,
     sample_pairs,
 )
 from pid.heterogeneity.groups import LINKAGES, parameter_groups
@@ -22,10 +24,12 @@ from pid.heterogeneity.transfer import (
     FineTune,
     MorePairs,
     TransferMatrix,
+    all_pairs,
     check_modalities,
     interaction_transfer,
     modality_transfer,
 )
+from pid.validation import check_whole
 
 if TYPE_CHECKING:
     from pid.models.trainer import TrainConfig
@@ -134,59 +138,80 @@ def measure_heterogeneity(
     """
     names, arrays, labels = check_modalities(modalities, y)
     count = len(arrays)
-    if not isinstance(modality_groups, int) or not 1 <= modality_groups <= count:
-        raise ValueError(
-            f"modality_groups is {modality_groups!r}; pass a number of groups between 1 and "
-            f"{count} (the number of modalities)."
-        )
+    modality_groups = check_whole(modality_groups, "modality_groups (--groups)", 1, count)
     n_pairs = count * (count - 1) // 2
     pair_k = modality_groups if interaction_groups is None else interaction_groups
-    if interactions and count >= 3 and (not isinstance(pair_k, int) or not 1 <= pair_k <= n_pairs):
+    if interactions and count >= 3:
+        pair_k = check_whole(pair_k, "interaction_groups (--interaction-groups)", 1, n_pairs)
+    if pairs_per_member is not None and not 1 <= pairs_per_member < math.inf:
         raise ValueError(
-            f"interaction_groups is {pair_k!r}; pass a number of groups between 1 and {n_pairs} "
-            "(the number of modality pairs)."
-        )
-    if pairs_per_member is not None and not pairs_per_member >= 1:
-        raise ValueError(
-            f"pairs_per_member is {pairs_per_member!r}; pass at least 1 (a cycle through all "
-            "members), or None to measure every pair."
+            f"pairs_per_member is {pairs_per_member!r}; pass a finite number of at least 1 (a "
+            "cycle through all members), or None to measure every pair."
         )
     if linkage not in LINKAGES:
         raise ValueError(f"linkage is {linkage!r}; choose among {', '.join(LINKAGES)}.")
     if fine_tune not in FINE_TUNE:
         raise ValueError(f"fine_tune is {fine_tune!r}; pass 'projection' or 'all'.")
-    if not isinstance(rank, int) or rank < 1:
-        raise ValueError(f"rank is {rank!r}; pass a positive whole number (3 in the paper).")
+    rank = check_whole(rank, "rank (--rank)", 1)
     from pid.models.trainer import TrainConfig
 
     config = config or TrainConfig()
     measured_pairs: dict[str, int] = {}
     common = {"fine_tune": fine_tune, "config": config, "split_seed": split_seed}
 
-    def chosen_pairs(members: int, key: str) -> tuple[list[Pair] | None, MorePairs | None]:
-        """The first pairs to measure (None: all) and where the rest come from."""
+    def chosen_pairs(
+        member_names: list[str], key: str
+    ) -> tuple[list[Pair] | None, MorePairs | None]:
+        """The first pairs to measure (None: all) and where the rest come from; refuses, before
+        anything is trained, pairs too few for a completion at ``rank``."""
+        members = len(member_names)
         total = members * (members - 1) // 2
         wanted = total if pairs_per_member is None else round(pairs_per_member * members)
         measured_pairs[key] = min(max(wanted, members), total) if members > 2 else total
         if measured_pairs[key] == total:
             return None, None
-        if not adaptive:
-            return sample_pairs(members, measured_pairs[key], seed=sample_seed), None
-        design = AdaptiveDesign(members, measured_pairs[key], rank, sample_seed)
-        return design.first(), design.next
+        if adaptive:
+            design = AdaptiveDesign(members, measured_pairs[key], rank, sample_seed)
+            pairs, more_pairs = design.first(), design.next
+            member, known = design.fewest_known()
+        else:
+            pairs, more_pairs = sample_pairs(members, measured_pairs[key], seed=sample_seed), None
+            member, known = fewest_known(members, pairs)
+        needed = min(rank, members - 1)
+        if known < needed:
+            used = f" ({needed} for {members} members)" if needed < rank else ""
+            raise ValueError(
+                f"rank is {rank}{used}, but {measured_pairs[key]} measured pairs of the {key} "
+                f"matrix leave {member_names[member]} with {known - 1} measured partners, where "
+                f"the completion needs {needed - 1}; raise pairs_per_member "
+                "(--pairs-per-member) or lower rank (--rank)."
+            )
+        return pairs, more_pairs
 
     named = dict(zip(names, arrays, strict=True))
-    pairs, more_pairs = chosen_pairs(count, "modality")
+    modality_pairs, more_modality_pairs = chosen_pairs(names, "modality")
+    if interactions and count >= 3:
+        pair_names = [f"{names[a]}+{names[b]}" for a, b in all_pairs(count)]
+        interaction_pairs, more_interaction_pairs = chosen_pairs(pair_names, "interaction")
     modality = modality_transfer(
-        named, labels, pairs=pairs, more_pairs=more_pairs, progress=progress, **common
+        named,
+        labels,
+        pairs=modality_pairs,
+        more_pairs=more_modality_pairs,
+        progress=progress,
+        **common,
     )
     modality_distance = complete_distances(modality.distance, rank)
     groups = parameter_groups(modality_distance, modality_groups, linkage)
     interaction = interaction_distance = pair_groups = None
     if interactions and count >= 3:
-        pairs, more_pairs = chosen_pairs(n_pairs, "interaction")
         interaction = interaction_transfer(
-            named, labels, pairs=pairs, more_pairs=more_pairs, progress=progress, **common
+            named,
+            labels,
+            pairs=interaction_pairs,
+            more_pairs=more_interaction_pairs,
+            progress=progress,
+            **common,
         )
         interaction_distance = complete_distances(interaction.distance, rank)
         pair_groups = parameter_groups(interaction_distance, pair_k, linkage)

@@ -111,6 +111,11 @@ def check_modalities(
                 f"modality {name} has shape {x.shape} and dtype {x.dtype}; pass numeric "
                 f"features (n, d), e.g. {name}.reshape(len({name}), -1)."
             )
+        if x.shape[1] == 0:
+            raise ValueError(
+                f"modality {name} has no features (shape {x.shape}); pass at least one feature "
+                f"a sample, or leave {name} out."
+            )
         if not np.isfinite(x).all():
             raise ValueError(
                 f"modality {name} holds NaN or infinite values; drop or impute those samples."
@@ -185,7 +190,8 @@ def interaction_transfer(
     Otherwise as :func:`modality_transfer`.
     """
     names, arrays, labels = check_modalities(modalities, y)
-    members = [list(p) for p in (modality_pairs or all_pairs(len(arrays)))]
+    chosen = all_pairs(len(arrays)) if modality_pairs is None else modality_pairs
+    members = [[int(a), int(b)] for a, b in chosen]
     for a, b in members:
         if not 0 <= a < b < len(arrays):
             raise ValueError(
@@ -193,7 +199,12 @@ def interaction_transfer(
                 f"0 <= a < b < {len(arrays)}."
             )
     if len(members) < 2:
-        raise ValueError("modality_pairs holds one pair; pass at least two pairs to compare.")
+        raise ValueError(
+            f"modality_pairs holds {len(members)} pair(s); pass at least two pairs to compare, "
+            "or None for every pair."
+        )
+    if len({tuple(m) for m in members}) < len(members):
+        raise ValueError(f"modality_pairs holds a pair twice ({members}); pass each pair once.")
     return _transfer_matrix(
         names, arrays, labels, members, pairs, more_pairs, fine_tune, config, split_seed, progress
     )

@@ -135,12 +135,14 @@ class HighMMT(nn.Module):
         """Start from ``source``'s encoders, fusions and head (the initialization
         ``theta <- theta_source`` of thesis Eqs. 9.3 and 9.7); the input projections stay
         fresh. With ``freeze``, only the projections are trained afterwards."""
-        missing, unexpected = self.load_state_dict(source.shared_state(), strict=False)
-        if unexpected or any(not k.startswith("projections.") for k in missing):
+        shared, own = source.shared_state(), self.state_dict()
+        unlike = [k for k, v in shared.items() if k not in own or own[k].shape != v.shape]
+        if unlike or any(k not in shared for k in own if not k.startswith("projections.")):
             raise ValueError(
                 "the source model has another layout (groups, pairs or hidden width); transfer "
                 "between models of the same number of modalities, groups and hidden width."
             )
+        self.load_state_dict(shared, strict=False)
         for name, parameter in self.named_parameters():
             parameter.requires_grad_(name.startswith("projections.") or not freeze)
 

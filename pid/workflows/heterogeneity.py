@@ -45,6 +45,10 @@ def summary_lines(result: Heterogeneity) -> list[str]:
     return lines
 
 
+#: The files :func:`write_heterogeneity` may write (``interaction.png`` where pairs were measured).
+HETEROGENEITY_FILES = ("heterogeneity.json", "heterogeneity.md", "modality.png", "interaction.png")
+
+
 def write_heterogeneity(
     result: Heterogeneity, out_dir: str | os.PathLike, *, source: str | None = None
 ) -> dict[str, Path]:
