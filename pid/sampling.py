@@ -29,7 +29,9 @@ bias of those four and removes it (:data:`CORRECTIONS`):
 
 ``docs/benchmarks.md`` compares them against exact answers; the default is the one that came
 closest. The null model recomputes the corrected terms with the labels permuted (the joint of
-the modalities kept): a term at or below its null's 95% quantile cannot be told from zero.
+the modalities kept), and a term stands out from it where its permutation p-value is small
+(Eq. 3 of :func:`permutation_p_values`, at most :data:`NULL_LEVEL` from 19 permutations on;
+:func:`null_level`); otherwise it cannot be told from zero.
 Intervals (Eq. 2 of ``_intervals``) are centred on the sample's corrected estimate, a normal
 interval whose variance adds the spread of the corrected terms of resampled rows (every
 correction applied to each resample as to the sample; their centre is not used, since a
@@ -75,7 +77,7 @@ from pid.information import LN2, entropy
 from pid.result import TERMS, PIDResult
 from pid.sample_tables import CountDraws, RowDraws, count_draws_apply, view_informations
 from pid.sweep import SweepOptions, run_sweep
-from pid.validation import check_between, check_codes, check_instance, check_tolerance
+from pid.validation import check_between, check_codes, check_instance, check_tolerance, check_whole
 
 #: The corrections of :func:`sample_pid`.
 CORRECTIONS = ("none", "miller-madow", "shuffle", "quadratic", "union", "quadratic-shuffle")
@@ -92,6 +94,9 @@ TABLES_PER_JOB = 32
 CELLS_PER_JOB = 2**22
 #: Sample sizes of quadratic extrapolation, as fractions of the whole sample.
 EXTRAPOLATION = (1, 2, 4)
+#: Level of the null test: a term stands out from the null model where its permutation p-value
+#: is at most this (given enough permutations, :func:`null_level`).
+NULL_LEVEL = 0.05
 
 
 @dataclass(frozen=True)
@@ -104,7 +109,9 @@ class SamplingOptions:
         One of :data:`CORRECTIONS`; ``"none"`` keeps the plug-in values.
     n_null : int
         Label permutations of the null model (and of the corrections that use them); 0
-        skips the null model where the correction does not need it.
+        skips the null model where the correction does not need it. A p-value reaches
+        :data:`NULL_LEVEL` from 19 permutations on; with fewer the null test runs at the
+        coarser level of :func:`null_level`.
     n_bootstrap : int
         Resamples of the rows for the intervals; 0 for none.
     confidence : float
@@ -132,14 +139,13 @@ class SamplingOptions:
                 f"correction {self.correction!r} is unknown; choose one of "
                 f"{', '.join(CORRECTIONS)}."
             )
-        needs_null = self.correction in ("shuffle", "quadratic-shuffle")
-        for name, least in (("n_null", 2 if needs_null else 0), ("n_bootstrap", 0)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < least:
-                raise ValueError(
-                    f"{name} is {value!r}; pass a whole number of at least {least}"
-                    f"{' for correction=' + repr(self.correction) if least else ''}."
-                )
+        for name in ("n_null", "n_bootstrap"):  # stored as int, so that they write as JSON
+            object.__setattr__(self, name, check_whole(getattr(self, name), name, 0))
+        if self.n_null < 2 and self.correction in ("shuffle", "quadratic-shuffle"):
+            raise ValueError(
+                f"n_null is {self.n_null}; pass a whole number of at least 2 for "
+                f"correction={self.correction!r}, which removes the mean over label permutations."
+            )
         if self.n_bootstrap == 1:
             raise ValueError("n_bootstrap is 1; pass 0 (no intervals) or at least 2.")
         check_between(self.confidence, "confidence", 0, 1)
@@ -231,10 +237,20 @@ class SampledPID:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form kept in a result's ``sampling``: corrected and plug-in values, the
-        bias removed, the null model and which terms stand out from it, and the intervals."""
+        bias removed, the null model and which terms stand out from it, and the intervals.
+
+        The null model's record holds the permutations' ``mean`` and 95% quantile (``q95``,
+        a description of their spread), each term's permutation ``p_value`` (Eq. 3 of
+        :func:`permutation_p_values`), the ``level`` of the test (:func:`null_level`) and
+        ``above_null``, whether ``p_value <= level``: the test itself, which a term above
+        ``q95`` can still fail. Without permutations the mean and ``q95`` are NaN and the rest
+        None."""
         terms, plugin = self.terms, self.plugin_terms
-        null_mean = self.null.mean(axis=0) if len(self.null) else np.full(4, math.nan)
-        null_high = np.quantile(self.null, 0.95, axis=0) if len(self.null) else null_mean
+        n_null = len(self.null)
+        null_mean = self.null.mean(axis=0) if n_null else np.full(4, math.nan)
+        null_high = np.quantile(self.null, 0.95, axis=0) if n_null else null_mean
+        p_values = permutation_p_values(terms, self.null)
+        level = null_level(n_null) if n_null else None
         return {
             "correction": self.correction,
             "n_samples": self.n_samples,
@@ -244,12 +260,16 @@ class SampledPID:
             "informations": dict(zip(INFORMATIONS, self.informations.tolist(), strict=True)),
             "plugin_informations": dict(zip(INFORMATIONS, self.plugin.tolist(), strict=True)),
             "null": {
-                "n_permutations": len(self.null),
+                "n_permutations": n_null,
                 "mean": dict(zip(TERMS, null_mean.tolist(), strict=True)),
                 "q95": dict(zip(TERMS, null_high.tolist(), strict=True)),
+                "p_value": {
+                    t: float(p) if n_null else None for t, p in zip(TERMS, p_values, strict=True)
+                },
+                "level": level,
                 "above_null": {
-                    t: bool(v > h) if len(self.null) else None
-                    for t, v, h in zip(TERMS, terms, null_high, strict=True)
+                    t: bool(p <= level) if n_null else None
+                    for t, p in zip(TERMS, p_values, strict=True)
                 },
             },
             "intervals": (
@@ -266,6 +286,26 @@ class SampledPID:
             "confidence": self.confidence,
             "warnings": self.warnings(),
         }
+
+
+def permutation_p_values(terms: np.ndarray, null: np.ndarray) -> np.ndarray:
+    """Each term's permutation p-value against its values over the null model (a column of
+    ``null``, shape ``(n_null, 4)``),
+
+        p = (1 + #{null >= v}) / (n_null + 1),                                    (3)
+
+    the share of the ``n_null + 1`` values, the term's own ``v`` among them, at or above
+    ``v``: where the term is zero its value is exchangeable with the permutations', so
+    ``P(p <= a) <= a`` for every level ``a``."""
+    return (1 + np.sum(null >= terms, axis=0)) / (len(null) + 1)
+
+
+def null_level(n_null: int) -> float:
+    """The level of the null test over ``n_null`` permutations, ``max(NULL_LEVEL,
+    1 / (n_null + 1))``: :data:`NULL_LEVEL` from 19 permutations on; below that no p-value
+    (Eq. 3) reaches it, and a term stands out where it exceeds every permutation, a test at
+    level ``1 / (n_null + 1)``."""
+    return max(NULL_LEVEL, 1 / (n_null + 1))
 
 
 def terms_of(informations: np.ndarray) -> np.ndarray:

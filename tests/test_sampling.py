@@ -11,7 +11,15 @@ from pid.datasets import canonical, generative, latent_bits_distribution
 from pid.information import LN2
 from pid.posterior import PosteriorOptions, encode_posteriors
 from pid.result import TERMS
-from pid.sampling import CORRECTIONS, SamplingOptions, sample_pid, terms_of
+from pid.sampling import (
+    CORRECTIONS,
+    SampledPID,
+    SamplingOptions,
+    null_level,
+    permutation_p_values,
+    sample_pid,
+    terms_of,
+)
 
 NOISY_BITS = latent_bits_distribution(flip=0.1)  # R = U1 = U2 = S = 0.531 bits
 
@@ -91,6 +99,51 @@ def test_the_null_model_of_a_label_without_information_is_zero():
     assert np.mean(plugin, axis=0)[3] >= 0.05  # what the plug-in calls synergy
 
 
+def _sampled(null):
+    """A SampledPID of terms R = U2 = S = 1/8, U1 = 3/8 (exact in binary) and ``null``."""
+    informations = np.array([0.5, 0.25, 1.0, 0.625])  # I1, I2, I12, Iu
+    return SampledPID(informations, informations, null, None, None, "shuffle", 50.0, 300, 0, 0.95)
+
+
+def test_a_term_stands_out_where_its_permutation_p_value_is_at_most_five_percent():
+    quiet = np.zeros(20)
+    null = np.stack(
+        [
+            quiet,  # R: no permutation reaches it, p = 1/21
+            np.r_[quiet[:19], 0.375],  # U1: one ties it, p = 2/21, though it exceeds q95
+            np.full(20, 0.5),  # U2: every permutation exceeds it, p = 1
+            np.r_[quiet[:18], 0.124, 0.124],  # S: all below it, p = 1/21
+        ],
+        axis=1,
+    )
+    record = _sampled(null).to_dict()["null"]
+    # Eq. (3): p = (1 + #{null >= v}) / (n_null + 1).
+    assert record["p_value"] == {"R": 1 / 21, "U1": 2 / 21, "U2": 1.0, "S": 1 / 21}
+    assert record["level"] == 0.05
+    assert record["above_null"] == {"R": True, "U1": False, "U2": False, "S": True}
+    assert record["q95"]["U1"] == np.quantile(null[:, 1], 0.95) < 0.375
+    assert record["n_permutations"] == 20 and record["mean"]["U2"] == 0.5
+    np.testing.assert_array_equal(
+        permutation_p_values(np.array([0.0, 1.0]), np.array([[0.0, 0.0], [1.0, 2.0]])),
+        [1.0, 2 / 3],
+    )
+
+
+def test_fewer_than_19_permutations_test_at_one_over_their_count_plus_one():
+    assert null_level(19) == null_level(20) == null_level(1000) == 0.05
+    assert null_level(18) == 1 / 19 and null_level(6) == 1 / 7
+    nineteen = _sampled(np.r_[np.zeros((18, 4)), [[0.0, 0.375, 0.0, 0.0]]]).to_dict()["null"]
+    assert nineteen["p_value"]["R"] == 0.05 and nineteen["above_null"]["R"]
+    assert nineteen["p_value"]["U1"] == 0.1 and not nineteen["above_null"]["U1"]
+    # Six permutations: p = 1/7 at best, so a term stands out above every permutation.
+    six = _sampled(np.r_[np.zeros((5, 4)), [[0.0, 0.375, 0.0, 0.0]]]).to_dict()["null"]
+    assert six["level"] == 1 / 7 and six["p_value"]["R"] == 1 / 7
+    assert six["above_null"] == {"R": True, "U1": False, "U2": True, "S": True}
+    none = _sampled(np.empty((0, 4))).to_dict()["null"]
+    assert none["level"] is None and set(none["p_value"].values()) == {None}
+    assert set(none["above_null"].values()) == {None}
+
+
 def test_intervals_are_centred_on_the_corrected_terms_and_hold_the_nulls_spread():
     codes = _codes(NOISY_BITS, 3000, 2)
     sampled = sample_pid(*codes, options=SamplingOptions(n_null=4, n_bootstrap=30), seed=2)
@@ -152,7 +205,13 @@ def test_sparse_tables_are_warned_of():
     ("settings", "message"),
     [
         ({"correction": "jackknife"}, "correction 'jackknife' is unknown"),
-        ({"correction": "shuffle", "n_null": 1}, "n_null is 1; pass a whole number of at least"),
+        (
+            {"correction": "shuffle", "n_null": 1},
+            "n_null is 1; pass a whole number of at least 2 for correction='shuffle', which",
+        ),
+        ({"n_null": 5.0}, r"n_null is 5.0; pass a whole number of at least 0\."),
+        ({"n_bootstrap": True}, r"n_bootstrap is True; pass a whole number of at least 0\."),
+        ({"n_null": np.int64(-1)}, r"n_null is -1; pass a whole number of at least 0\."),
         ({"n_bootstrap": 1}, "n_bootstrap is 1"),
         ({"confidence": 1.0}, "confidence is 1.0"),
         ({"tol_bits": 0.0}, "tol_bits is 0.0"),
@@ -161,6 +220,12 @@ def test_sparse_tables_are_warned_of():
 def test_bad_sampling_options_are_refused(settings, message):
     with pytest.raises(ValueError, match=message):
         SamplingOptions(**settings)
+
+
+def test_numpy_integers_are_whole_numbers_of_sampling_options():
+    options = SamplingOptions(n_null=np.int64(5), n_bootstrap=np.int32(3))
+    assert (options.n_null, options.n_bootstrap) == (5, 3)
+    assert type(options.n_null) is int and type(options.n_bootstrap) is int
 
 
 @pytest.mark.parametrize(

@@ -24,8 +24,8 @@ def test_latent_bits_recover_their_construction():
         above = r.sampling["null"]["above_null"]
         assert all(above[t] for t, b in zip(TERMS, bits, strict=True) if b > 0)
         false_flags += [above[t] for t, b in zip(TERMS, bits, strict=True) if b == 0]
-    # A term that is zero lies above its null's 95% quantile 5% of the time: of these four,
-    # two or more would happen by chance with probability 0.014.
+    # A term that is zero stands out (permutation p-value 1/21) at most 1/21 of the time: of
+    # these four, two or more would happen by chance with probability at most 0.013.
     assert len(false_flags) == 4 and sum(false_flags) <= 1
 
 
