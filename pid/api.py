@@ -83,12 +83,17 @@ def prepare(
     components) and cluster them into ``n_clusters`` codes a modality (thesis Section 3.2.1;
     :func:`pid.discretize.discretize`); ``"posterior"`` codes cross-fitted posteriors
     ``p(y | x_i)`` into ``n_clusters`` codes, after at most ``pca`` components a modality
-    (:func:`pid.posterior.encode_posteriors`, whose classifiers ``posterior`` sets up; with
-    ``"auto"`` its settings apply where the samples resolve to that encoding). Rows
-    with NaN or infinite values are refused unless ``drop_nonfinite=True``, which drops them
-    and records how many. ``y`` holds class labels; a continuous target is refused unless
-    ``label_bins=K`` cuts it into ``K`` classes of equal frequency
-    (:func:`pid.discretize.bin_labels`, edges in the provenance).
+    (:func:`pid.posterior.encode_posteriors`, whose classifiers ``posterior`` sets up). An
+    encoding named outright refuses settings it does not use (``posterior`` here,
+    ``n_clusters`` and ``pca`` of ``"codes"`` in :func:`check_settings`); under ``"auto"``
+    they apply where the samples resolve to an encoding that uses them and go unused where the
+    samples are codes, so that one set of settings serves inputs of both kinds (the pairs of
+    :func:`pid.decompose_many`, the inputs of ``pid compute``, whose ``--device`` reaches
+    both the classifiers and the estimator). Rows with NaN or infinite values are refused
+    unless ``drop_nonfinite=True``, which drops them and records how many. ``y`` holds class
+    labels; a continuous target is refused unless ``label_bins=K`` cuts it into ``K`` classes
+    of about equal frequency, tied values in one (:func:`pid.discretize.bin_labels`, edges in
+    the provenance).
     """
     if discretization not in ENCODINGS:
         raise ValueError(
@@ -211,8 +216,10 @@ def check_settings(
     posterior: PosteriorOptions | None = None,
     sampling: SamplingOptions | None = None,
 ) -> None:
-    """Refuse settings that the named estimator would not use: estimator options it does not
-    take, and encoding and sampling settings for an estimator that works on the samples."""
+    """Refuse settings that nothing would use: estimator options the named estimator does not
+    take, encoding and sampling settings for an estimator that works on the samples, and
+    ``n_clusters`` or ``pca`` with ``discretization="codes"``. Under ``"auto"`` the settings of
+    an encoding apply where the samples resolve to it (:func:`prepare`)."""
     check_estimator(estimator)
     check_instance(posterior, PosteriorOptions, "posterior")
     check_instance(sampling, SamplingOptions, "sampling")
@@ -226,12 +233,21 @@ def check_settings(
         }
         unused = [name for name, value in given.items() if value not in (None, False)]
         if unused:
-            names, verb = (unused[0], "sets") if len(unused) == 1 else (" and ".join(unused), "set")
+            names, verb, pronoun = _agreeing(unused)
             raise ValueError(
                 f"{names} {verb} up the discretization and its sampling corrections, which "
                 f"estimator={estimator!r} does not use (it works on the samples themselves); "
-                f"drop {'it' if len(unused) == 1 else 'them'}, or use estimator='cvx'."
+                f"drop {pronoun}, or use estimator='cvx'."
             )
+    coding = {"n_clusters (--clusters)": n_clusters, "pca (--pca)": pca}
+    coded = [name for name, value in coding.items() if value is not None]
+    if discretization == "codes" and coded:
+        names, verb, pronoun = _agreeing(coded)
+        raise ValueError(
+            f"{names} {verb} up the encoding of features (discretization 'kmeans', 'bins' or "
+            f"'posterior'), and discretization='codes' keeps the codes as they are; drop "
+            f"{pronoun}, or choose one of those discretizations."
+        )
     if options.get("method") in ENCODINGS and estimator == "cvx":
         raise ValueError(
             f"method={options['method']!r} names a discretization; pass "
@@ -239,6 +255,13 @@ def check_settings(
             "or 'cvxpy')."
         )
     check_options(estimator, options)
+
+
+def _agreeing(names: list[str]) -> tuple[str, str, str]:
+    """Setting names joined for a sentence, with the verb and the pronoun that agree."""
+    if len(names) == 1:
+        return names[0], "sets", "it"
+    return " and ".join(names), "set", "them"
 
 
 def estimate_prepared(

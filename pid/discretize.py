@@ -76,16 +76,19 @@ def rice_bins(n_samples: int) -> int:
 
 
 def bin_labels(y: ArrayLike, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
-    """A continuous target cut into classes of about equal frequency.
+    """A numeric target cut into classes of about equal frequency, each value wholly in one.
 
-    With ``q_j`` the ``j / n_bins`` quantiles of ``y`` (``j = 1 .. n_bins - 1``, repeated
-    values merged), the class of ``y_i`` is
+    With ``u_1 < ... < u_m`` the distinct values of ``y`` and ``k = min(n_bins, m)``, the
+    classes are ``k`` runs of consecutive values, cut one after the other: with ``s``
+    samples below the last cut, the next falls where the samples at or below a value come
+    nearest to ``s + (n - s) / r``, ``r`` the classes still to fill, leaving a value for each
+    of them. With ``q_j`` the largest value below the ``j``-th cut, the class of ``y_i`` is
 
         c_i = #{j : q_j < y_i},                                                         (1)
 
-    so each class holds about ``n / n_bins`` samples (fewer classes where ties make quantiles
-    coincide or leave a class empty; the classes are then renumbered in order, and class ``c``
-    lies between the edges that bound its values). Returns the classes and the edges ``q_j``.
+    so a value equal to an edge lies below it, and tied values never straddle a cut: there
+    are exactly ``k`` classes, ``n_bins`` where ``y`` has that many distinct values and one
+    per value where it has fewer. Returns the classes and the edges ``q_j``.
     """
     values = as_array(y, "y")
     if values.dtype.kind not in "biuf":
@@ -106,9 +109,27 @@ def bin_labels(y: ArrayLike, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
             f"n_bins (--label-bins) is {n_bins!r} for {len(values)} samples; pass a whole number "
             "between 2 and the number of samples."
         )
-    edges = np.unique(np.quantile(values, np.arange(1, n_bins) / n_bins))
-    classes = np.searchsorted(edges, values, side="left")
-    return np.unique(classes, return_inverse=True)[1].ravel(), edges
+    distinct, counts = np.unique(values, return_counts=True)
+    if len(distinct) == 1:
+        raise ValueError(
+            f"y holds the single value {distinct[0]:g}, which no bins can split into classes; "
+            "pass a target that varies."
+        )
+    at_or_below = np.cumsum(counts)[:-1]  # samples at or below each value but the largest
+    n, k = len(values), min(n_bins, len(distinct))
+    cuts = np.empty(k - 1, dtype=int)  # the index of the largest value below each cut
+    first = 0
+    for j in range(k - 1):
+        last = len(at_or_below) - (k - 2 - j)  # leaves a value for each later cut
+        below = at_or_below[cuts[j - 1]] if j else 0
+        target = below + (n - below) / (k - j)
+        after = int(np.clip(np.searchsorted(at_or_below, target), first, last - 1))
+        before = max(after - 1, first)
+        nearer = target - at_or_below[before] <= at_or_below[after] - target
+        cuts[j] = before if nearer else after
+        first = cuts[j] + 1
+    edges = distinct[cuts]
+    return np.searchsorted(edges, values, side="left"), edges
 
 
 def default_clusters(n_samples: int) -> int:

@@ -172,13 +172,46 @@ def test_bin_labels_cuts_a_continuous_target_at_its_quantiles(rng):
     y = rng.standard_normal(1000)
     classes, edges = bin_labels(y, 4)
     np.testing.assert_array_equal(np.bincount(classes), [250, 250, 250, 250])
-    np.testing.assert_allclose(edges, np.quantile(y, [0.25, 0.5, 0.75]))
+    np.testing.assert_array_equal(edges, np.sort(y)[[249, 499, 749]])
     assert classes[np.argmax(y)] == 3 and classes[np.argmin(y)] == 0
-    # Ties merge quantiles; the classes that remain are numbered in order.
-    tied, edges = bin_labels(np.array([1.0, 1, 1, 1, 2, 3]), 3)
-    np.testing.assert_array_equal(tied, [0, 0, 0, 0, 1, 1])
     with pytest.raises(ValueError, match=r"n_bins \(--label-bins\) is 1 for 6 samples"):
         bin_labels(np.arange(6.0), 1)
+
+
+@pytest.mark.parametrize(
+    "y, n_bins, counts, edges",
+    [
+        # The median is the largest value: it must not pull the top class down.
+        ([0] * 40 + [1] * 60, 2, [40, 60], [0]),
+        ([0] * 60 + [1] * 40, 2, [60, 40], [0]),
+        # Quantiles 3, 4, 5 are distinct, yet cutting at them leaves three classes.
+        ([1] * 10 + [2] * 10 + [3] * 20 + [4] * 20 + [5] * 40, 4, [20, 20, 20, 40], [2, 3, 4]),
+        ([1.0, 1, 1, 1, 2, 3], 3, [4, 1, 1], [1, 2]),
+        # Each cut splits what is left: not [90, 1, 1, 8].
+        ([0] * 90 + list(range(1, 11)), 4, [90, 3, 3, 4], [0, 3, 6]),
+        # Fewer distinct values than bins: one class per value.
+        ([5, 5, 5, 1], 3, [1, 3], [1]),
+    ],
+)
+def test_bin_labels_keeps_tied_values_in_one_class(y, n_bins, counts, edges):
+    classes, cut = bin_labels(np.array(y), n_bins)
+    np.testing.assert_array_equal(np.bincount(classes), counts)
+    np.testing.assert_array_equal(cut, edges)
+    # Eq. (1): each value lies above the edges below it, and tied values share a class.
+    np.testing.assert_array_equal(classes, (np.array(y)[:, None] > cut).sum(axis=1))
+
+
+def test_binned_ties_keep_two_classes_for_the_decomposition():
+    import pid
+
+    x1, x2 = np.repeat([0, 1], 50), np.tile([0, 1], 50)
+    y = np.array([0] * 40 + [1] * 60)
+    result = pid.decompose(x1, x2, y, label_bins=2, sampling=pid.SamplingOptions("none", 0))
+    direct = pid.decompose(x1, x2, y, sampling=pid.SamplingOptions("none", 0))
+    assert result.terms() == direct.terms()
+    assert result.provenance["label_bins"] == {"n_bins": 2, "edges": [0.0]}
+    with pytest.raises(ValueError, match="y holds the single value 3, which no bins can split"):
+        bin_labels(np.full(10, 3.0), 2)
 
 
 def test_a_continuous_target_is_refused_unless_it_is_binned(rng):

@@ -54,11 +54,28 @@ def test_the_discretizer_and_the_estimator_keep_their_own_settings():
         ({"estimator": "imin", "tol_bits": 1e-3}, "'imin' does not use 'tol_bits'; it takes"),
         ({"steps": 10}, "'cvx' does not use 'steps'; its options are method, tol_bits"),
         ({"estimator": "fancy"}, "estimator 'fancy' is unknown"),
+        (
+            {"discretization": "codes", "n_clusters": 3},
+            r"^n_clusters \(--clusters\) sets up the encoding of features \(discretization "
+            r"'kmeans', 'bins' or 'posterior'\), and discretization='codes' keeps the codes as "
+            r"they are; drop it, or choose one of those discretizations\.$",
+        ),
+        (
+            {"discretization": "codes", "pca": 2, "n_clusters": 3},
+            r"^n_clusters \(--clusters\) and pca \(--pca\) set up the encoding .* drop them,",
+        ),
     ],
 )
 def test_a_setting_the_estimator_does_not_use_is_refused(gate, settings, message):
     with pytest.raises(ValueError, match=message):
         pid.decompose(*gate, **settings)
+
+
+def test_auto_applies_the_encoding_settings_where_the_samples_resolve_to_it(gate):
+    # One set of settings serves codes and features alike: the codes keep their values.
+    auto = pid.decompose(*gate, n_clusters=3, pca=1, sampling=PLUGIN)
+    assert auto.provenance["discretization"]["x1"]["method"] == "codes"
+    assert auto.terms() == pid.decompose(*gate, sampling=PLUGIN).terms()
 
 
 def test_estimate_refuses_options_of_another_estimator():
