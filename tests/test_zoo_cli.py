@@ -164,6 +164,6 @@ def test_refusals_exit_2_with_one_sentence(synergy_npz, tmp_path, capsys):
     np.savez(small, x1=x1, x2=x2, y=y)
     refused(["zoo", "train", str(small)], "holds 12 samples, too few to split")
     refused(["zoo", "build-reference", "--samples", "50"], "--samples is 50")
-    refused(["zoo", "train", str(synergy_npz), "--patience", "0"], "patience must be a positive")
+    refused(["zoo", "train", str(synergy_npz), "--patience", "0"], "--patience is 0; pass a")
     refused(["zoo", "train", str(synergy_npz), "--seeds", "0"], "--seeds is 0; pass a whole")
     refused(["zoo", "build-reference", "--threads", "0"], "--threads is 0")
