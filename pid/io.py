@@ -21,6 +21,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
+from pid.modalities import codes_with_gaps
 from pid.validation import check_paired, check_samples, format_bytes
 
 if TYPE_CHECKING:
@@ -184,7 +185,7 @@ def load_modalities(
             f"{len(arrays[-1]) if arrays[-1].ndim else 0}); pass one row per sample in each, "
             "with a row of NaN where a modality is missing."
         )
-    modalities = {name: _codes_with_gaps(a) for name, a in zip(names, arrays[:-1], strict=True)}
+    modalities = {name: codes_with_gaps(a) for name, a in zip(names, arrays[:-1], strict=True)}
     return modalities, arrays[-1]
 
 
@@ -239,20 +240,6 @@ def _table_header(path: Path) -> list[str]:
             f"DATA file {path.name} could not be read as {path.suffix} ({_first_line(err)}); "
             "check that it is a valid table."
         ) from None
-
-
-def _codes_with_gaps(values: np.ndarray) -> np.ndarray:
-    """A 1-D float array of whole numbers and NaN as integer codes with None where missing;
-    anything else as it is."""
-    if values.ndim != 1 or not np.issubdtype(values.dtype, np.floating):
-        return values
-    missing = np.isnan(values)
-    present = values[~missing]
-    if not missing.any() or not np.all(present == np.round(present)):
-        return values
-    codes = np.full(len(values), None, dtype=object)
-    codes[~missing] = present.astype(np.int64).tolist()
-    return codes
 
 
 def _read_arrays(
@@ -501,9 +488,14 @@ def _load_table(
             "check that it is a valid table."
         ) from None
     frame.columns = [str(c) for c in frame.columns]
+    # A column given for a key (or the label's) is its alone; any other, the longest key's.
+    given = {k: _as_names(columns.get(k, k)) for k in keys if k == label or k in columns}
+    by_name = [k for k in keys if k not in given]
+    taken = {c for chosen in given.values() for c in chosen}
+    owners = {c: None if c in taken else _owner(c, by_name) for c in frame.columns}
     arrays = []
     for k in keys:
-        chosen = _table_columns(path.name, k, k == label, columns.get(k), list(frame.columns))
+        chosen = _table_columns(path.name, k, k == label, given.get(k), owners)
         values = [_column_values(frame[c], f"column {c!r} of {path.name}") for c in chosen]
         arrays.append(values[0] if len(chosen) == 1 else np.column_stack(values))
     return arrays
@@ -539,14 +531,15 @@ def _column_values(column: Any, source: str) -> np.ndarray:
 
 
 def _table_columns(
-    name: str, key: str, is_label: bool, given: str | Sequence[str] | None, present: list[str]
+    name: str, key: str, is_label: bool, given: list[str] | None, owners: dict[str, str | None]
 ) -> list[str]:
-    """The columns holding ``key``: those given, else ``key`` and (for features) ``key_*``."""
-    if given is None and not is_label:
-        chosen = [c for c in present if c == key or c.startswith(f"{key}_")]
+    """The columns holding ``key``: those ``given``, else those ``owners`` gives it by name."""
+    present = list(owners)
+    if given is None:
+        chosen = [c for c in present if owners[c] == key]
         missing = [] if chosen else [f"named {key!r} or starting with {key + '_'!r}"]
     else:
-        chosen = _as_names(key if given is None else given)
+        chosen = given
         missing = [f"named {c!r}" for c in chosen if c not in present]
     if missing:
         raise ValueError(
@@ -558,6 +551,13 @@ def _table_columns(
         wanted = "one label column" if is_label else "at least one column"
         raise ValueError(f"columns[{key!r}] must name {wanted}, got {len(chosen)}.")
     return chosen
+
+
+def _owner(column: str, keys: Sequence[str]) -> str | None:
+    """The key a table column belongs to by name: the longest of ``keys`` that it is, or that
+    it starts with followed by ``_``; None if none."""
+    matching = [k for k in keys if column == k or column.startswith(f"{k}_")]
+    return max(matching, key=len, default=None)
 
 
 def load_torch_file(

@@ -13,10 +13,10 @@ intervals. A sample may lack some modalities (a row of NaN, None, or ``mask``;
 :mod:`pid.modalities`): each pair is decomposed on the samples where both are present, the
 rest on the samples where all are.
 
-A pair observed together on fewer than ``min_pair_samples`` samples cannot be decomposed; its
-two modalities are still each observed with the label, which fixes ``R``, ``U_ij`` and
-``U_ji`` (they depend on ``p(x_i, y)`` and ``p(x_j, y)`` only) and bounds synergy to
-``[0, S_upper]`` over every joint consistent with those marginals
+A pair observed together on fewer than ``min_pair_samples`` samples, or only on samples of one
+label, cannot be decomposed; its two modalities are still each observed with the label, which
+fixes ``R``, ``U_ij`` and ``U_ji`` (they depend on ``p(x_i, y)`` and ``p(x_j, y)`` only) and
+bounds synergy to ``[0, S_upper]`` over every joint consistent with those marginals
 (:func:`pid.bounds.unpaired.unpaired_bounds`). ``docs/many_modalities.md`` has the details.
 """
 
@@ -40,9 +40,10 @@ from pid.estimators import SAMPLE_ESTIMATORS
 from pid.information import entropy
 from pid.modalities import observed_modalities
 from pid.posterior import PosteriorOptions
-from pid.result import TERMS, PIDResult, json_default
+from pid.result import TERMS, PIDResult, json_ready
 from pid.sampling import SamplingOptions
 from pid.sweep import SweepOptions, run_sweep
+from pid.validation import check_instance
 
 #: Pairs observed together on fewer samples than this are bounded instead of decomposed.
 MIN_PAIR_SAMPLES = 20
@@ -83,6 +84,9 @@ class ManyResult:
         ``H(Y)`` of all the labels.
     provenance : dict
         The settings, the rest's sample count and how the bounded pairs were coded.
+    one_class : tuple of pairs
+        Pairs observed together only on samples of one label, where their joint says nothing
+        about ``y``: bounded (or, in ``unbounded``, not) like the pairs observed too rarely.
     """
 
     names: tuple[str, ...]
@@ -94,6 +98,7 @@ class ManyResult:
     n_samples: int
     entropy_y: float
     provenance: dict[str, Any] = field(default_factory=dict)
+    one_class: tuple[Pair, ...] = ()
 
     def count(self, a: str, b: str) -> int:
         """Samples where both ``a`` and ``b`` are present."""
@@ -162,8 +167,9 @@ class ManyResult:
 
     def stands(self, result: PIDResult, term: str) -> bool:
         """Whether a term of one of the decompositions stands out: at least
-        :data:`TRACE_BITS` and :data:`TRACE_SHARE` of ``H(Y)``, above the null model's 95%
-        quantile where there is a null model, and with an interval above 0 where there are
+        :data:`TRACE_BITS` and :data:`TRACE_SHARE` of ``H(Y)``, standing out from the null
+        model where there is one (its permutation p-value at most the test's level,
+        :func:`pid.sampling.null_level`), and with an interval above 0 where there are
         intervals."""
         value = getattr(result, term)
         sampling = result.sampling or {}
@@ -191,25 +197,35 @@ class ManyResult:
         lines += [self._modality_sentence(name) for name in self.names]
         lines = [line for line in lines if line]
         lines += [
-            _bounds_sentence(a, b, self.count(a, b), bound) for (a, b), bound in self.bounds.items()
+            _bounds_sentence(a, b, self._seen(a, b), bound) for (a, b), bound in self.bounds.items()
         ]
         lines += [
-            f"{a} and {b} were never observed together, and some label is never observed with "
-            "one of them, so nothing about the pair can be bounded."
+            f"{a} and {b} {self._seen(a, b)}, and some label is never observed with one of "
+            "them, so nothing about the pair can be bounded."
             for a, b in self.unbounded
         ]
         return lines
 
+    def _seen(self, a: str, b: str) -> str:
+        """How a pair that was not decomposed was observed together, in words."""
+        count = self.count(a, b)
+        if (a, b) in self.one_class:
+            return f"were observed together only on samples of one label ({count:,} samples)"
+        if count == 0:
+            return "were never observed together"
+        return f"were observed together on only {count} samples"
+
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dictionary: names, counts, the three matrices (null where unknown),
-        each pair's and each rest's result, the bounds, the ranking and the summary."""
-        return {
+        """A JSON-ready dictionary (:func:`pid.result.json_ready`): names, counts, the three
+        matrices (None where unknown), each pair's and each rest's result, the bounds, the
+        ranking and the summary."""
+        record = {
             "units": "bits",
             "names": list(self.names),
             "n_samples": self.n_samples,
             "entropy_y": self.entropy_y,
             "counts": self.counts.tolist(),
-            "matrices": {term: _nulled(self.matrix(term)) for term in ("R", "U", "S")},
+            "matrices": {term: self.matrix(term) for term in ("R", "U", "S")},
             "pairs": [
                 {
                     "modalities": list(pair),
@@ -232,14 +248,16 @@ class ManyResult:
                 for pair, bound in self.bounds.items()
             ],
             "unbounded": [list(pair) for pair in self.unbounded],
+            "one_class": [list(pair) for pair in self.one_class],
             "ranking": [list(pair) for pair in self.ranked_by_synergy()],
             "summary": self.summary(),
             "provenance": self.provenance,
         }
+        return json_ready(record)
 
     def to_json(self, indent: int | None = 2) -> str:
         """:meth:`to_dict` as a JSON string."""
-        return json.dumps(self.to_dict(), indent=indent, default=json_default)
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
 
     def _pair(self, a: str, b: str) -> Pair:
         for name in (a, b):
@@ -297,7 +315,12 @@ class ManyResult:
                 f"with it to decompose, up to {max(unknown.values()):.2f} bits of synergy cannot "
                 "be ruled out."
             )
-        if not alone and not partners and not together and (self.pairs or rest is not None):
+        if (
+            not alone
+            and not partners
+            and not together
+            and (any(name in pair for pair in self.pairs) or rest is not None)
+        ):
             return f"{name} carries no information about y, alone or together with the others."
         if not alone and partners:
             with_ = " and ".join(partners)
@@ -348,7 +371,9 @@ def decompose_many(
     modalities : dict or list
         ``{name: array}`` (a list is named ``x1``, ``x2``, ...), at least two, one row per
         sample: 1-D codes or 2-D features, of any widths. A sample lacks a modality where its
-        row is all NaN, where its entry is None, or where ``mask`` says so.
+        row is all NaN, where its entry is None, or where ``mask`` says so (its row is then
+        never read). 1-D floats with gaps whose other values are whole numbers are codes
+        (:func:`pid.modalities.stored_for_gaps`), as ``pid compute`` reads them.
     y : array
         The label of every sample (``label_bins=K`` cuts a continuous target into ``K``
         classes of equal frequency, once for all pairs).
@@ -360,7 +385,9 @@ def decompose_many(
         perceptron: :attr:`PosteriorOptions.modality_classifiers`), on the samples that have
         all, where there are more than two modalities.
     min_pair_samples : int
-        Pairs observed together on fewer samples are bounded, not decomposed.
+        Pairs observed together on fewer samples are bounded, not decomposed (as are pairs
+        observed together only on samples of one label, and no modality is decomposed against
+        the rest where the samples that have all hold one label).
     sweep : SweepOptions, optional
         Where the pairs are decomposed (:func:`pid.sweep.run_sweep`: one after another in this
         process by default, or on processes or a Ray or Dask cluster); the results are the
@@ -374,6 +401,8 @@ def decompose_many(
         resamples, seeded by ``seed``; ``n_bootstrap=0`` for the plug-in figures).
     """
     check_settings(estimator, options, discretization, n_clusters, pca, posterior, sampling)
+    check_instance(sweep, SweepOptions, "sweep")
+    check_instance(bounds_sampling, BoundsResampling, "bounds_sampling")
     if (
         isinstance(min_pair_samples, bool)
         or not isinstance(min_pair_samples, int)
@@ -398,16 +427,20 @@ def decompose_many(
     stacked = np.stack([present[name] for name in names], axis=1).astype(np.int64)
     counts = stacked.T @ stacked
     tasks: list[Task] = []
-    rarely = []
+    undecomposed, one_class = [], []
     for a, b in itertools.combinations(names, 2):
         rows = present[a] & present[b]
-        if rows.sum() >= min_pair_samples:
-            tasks.append(((a, b), arrays[a][rows], arrays[b][rows], labels[rows], settings))
+        if rows.sum() < min_pair_samples:
+            undecomposed.append((a, b))
+        elif _one_label(labels[rows]):
+            undecomposed.append((a, b))
+            one_class.append((a, b))
         else:
-            rarely.append((a, b))
+            tasks.append(((a, b), arrays[a][rows], arrays[b][rows], labels[rows], settings))
     everywhere = np.logical_and.reduce([present[name] for name in names])
     rest_samples = int(everywhere.sum())
-    if against_rest and len(names) > 2 and rest_samples >= min_pair_samples:
+    decomposable = rest_samples >= min_pair_samples and not _one_label(labels[everywhere])
+    if against_rest and len(names) > 2 and decomposable:
         for name in names:
             others = joint_modality([arrays[o][everywhere] for o in names if o != name])
             own = arrays[name][everywhere]
@@ -417,7 +450,7 @@ def decompose_many(
     rest = {key: result for key, result in results.items() if isinstance(key, str)}
     coding = {"discretization": discretization, "n_clusters": n_clusters, "pca": pca, "seed": seed}
     resampling = bounds_sampling or BoundsResampling(seed=seed)
-    bounds, unbounded, coding = _bound(rarely, arrays, present, labels, coding, resampling)
+    bounds, unbounded, coding = _bound(undecomposed, arrays, present, labels, coding, resampling)
     _, label_counts = np.unique(labels, return_counts=True)
     provenance = {
         **label_provenance,
@@ -438,7 +471,13 @@ def decompose_many(
         n_samples=len(labels),
         entropy_y=entropy(label_counts / label_counts.sum()),
         provenance=provenance,
+        one_class=tuple(one_class),
     )
+
+
+def _one_label(labels: np.ndarray) -> bool:
+    """Whether samples all hold the same label, so that nothing in them informs about it."""
+    return bool(np.all(labels == labels[0]))
 
 
 def joint_modality(arrays: Sequence[np.ndarray]) -> np.ndarray:
@@ -538,15 +577,11 @@ def _swapped(result: PIDResult) -> PIDResult:
     )
 
 
-def _bounds_sentence(a: str, b: str, count: int, bound: UnpairedBounds) -> str:
-    """What is known of a pair observed together too rarely, in words."""
+def _bounds_sentence(a: str, b: str, seen: str, bound: UnpairedBounds) -> str:
+    """What is known of a pair that was not decomposed, in words (``seen``: how the two were
+    observed together)."""
     confidence = bound.sampling.get("confidence")
     where = f" (at {confidence:.0%} confidence)" if confidence else ""
-    seen = (
-        "were never observed together"
-        if count == 0
-        else f"were observed together on only {count} samples"
-    )
     return (
         f"{a} and {b} {seen}: from each one's samples with labels, their redundancy is "
         f"{_bits(bound.R)} bits and their unique information {_bits(bound.U1)} ({a}) and "
@@ -559,8 +594,3 @@ def _bounds_sentence(a: str, b: str, count: int, bound: UnpairedBounds) -> str:
 def _bits(value: float) -> str:
     """Bits to two decimals, without the sign of a rounded zero."""
     return f"{round(value, 2) + 0.0:.2f}"
-
-
-def _nulled(values: np.ndarray) -> list[list[float | None]]:
-    """A matrix as nested lists, None where NaN (JSON has no NaN)."""
-    return [[None if math.isnan(v) else float(v) for v in row] for row in values]

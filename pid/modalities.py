@@ -73,11 +73,11 @@ def observed_modalities(
             "least two, named by non-empty strings."
         )
     labels = _labels(y)
+    observed = _mask(mask, list(named), len(labels))
     arrays, present = {}, {}
     for name, value in named.items():
-        arrays[name], present[name] = _with_gaps(value, name, len(labels))
-    for name, observed in _mask(mask, list(named), len(labels)).items():
-        present[name] &= observed
+        unmasked = observed.get(name, np.ones(len(labels), dtype=bool))
+        arrays[name], present[name] = _with_gaps(value, name, unmasked)
     for name in named:
         if not present[name].any():
             raise ValueError(f"{name} is missing in every sample; drop it from modalities.")
@@ -124,12 +124,40 @@ def _labels(y: ArrayLike) -> np.ndarray:
     return labels
 
 
-def _with_gaps(value: ArrayLike, name: str, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """A modality as an array with one row per sample, and where it is present: rows of NaN
-    and None entries are missing (their rows in the array repeat a present one)."""
+def codes_with_gaps(values: np.ndarray) -> np.ndarray:
+    """A modality that :func:`stored_for_gaps` takes as integer codes, as those codes: an
+    object array with None where NaN; anything else as it is."""
+    if values.ndim != 1 or not np.issubdtype(values.dtype, np.floating):
+        return values
+    present = ~np.isnan(values)
+    if not stored_for_gaps(values, present):
+        return values
+    codes = np.full(len(values), None, dtype=object)
+    codes[present] = values[present].astype(np.int64).tolist()
+    return codes
+
+
+def stored_for_gaps(values: np.ndarray, present: np.ndarray) -> bool:
+    """Whether a modality is integer codes stored as floats because some samples lack it:
+    1-D floats, missing somewhere (``present`` False), whole numbers where present. Such a
+    modality is taken as codes; floats without gaps stay features, as in
+    :func:`pid.decompose`. Infinite values are no whole numbers (they are refused)."""
+    if values.ndim != 1 or not np.issubdtype(values.dtype, np.floating) or present.all():
+        return False
+    kept = values[present]
+    return bool(np.all(np.isfinite(kept) & (kept == np.round(kept))))
+
+
+def _with_gaps(value: ArrayLike, name: str, observed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A modality as an array with one row per sample, and where it is present: rows of NaN,
+    None entries and the rows ``observed`` marks False are missing (their rows in the array
+    repeat a present one, and only present rows are checked). Whole numbers with gaps become
+    integer codes (:func:`stored_for_gaps`)."""
+    n = len(observed)
     if isinstance(value, list | tuple) or (isinstance(value, np.ndarray) and value.dtype == object):
         entries = list(value)
-        present = np.array([not _is_missing(entry) for entry in entries], dtype=bool)
+        _check_rows(name, len(entries), n)
+        present = observed & np.array([not _is_missing(entry) for entry in entries], dtype=bool)
         try:
             kept = np.asarray([entry for entry, here in zip(entries, present, strict=True) if here])
         except ValueError:
@@ -137,36 +165,43 @@ def _with_gaps(value: ArrayLike, name: str, n: int) -> tuple[np.ndarray, np.ndar
                 f"{name} holds entries of different shapes; pass one value or one feature "
                 "vector of one width per sample, None where the sample lacks it."
             ) from None
-        array = np.empty((len(entries), *kept.shape[1:]), dtype=kept.dtype)
+        array = np.empty((n, *kept.shape[1:]), dtype=kept.dtype)
         if len(kept):
             array[present], array[~present] = kept, kept[0]
     else:
         array = np.asarray(value)
-        present = np.ones(len(array) if array.ndim else 0, dtype=bool)
+        present = observed.copy()
     if array.ndim not in (1, 2):
         raise ValueError(
             f"{name} must be 1-D or 2-D with samples along the first axis, got shape "
             f"{array.shape}; flatten each sample with {name}.reshape(len({name}), -1)."
         )
-    if len(array) != n:
-        raise ValueError(
-            f"{name} has {len(array)} rows but y has {n} labels; pass one row per sample, with "
-            "a row of NaN (or None) where the sample lacks it."
-        )
+    _check_rows(name, len(array), n)
     if np.issubdtype(array.dtype, np.number):
         rows = array.reshape(n, -1)
-        empty = np.isnan(rows).all(axis=1) if np.issubdtype(array.dtype, np.floating) else ~present
-        flawed = int((~np.isfinite(rows).all(axis=1) & ~empty).sum())
+        if np.issubdtype(array.dtype, np.floating):
+            present &= ~np.isnan(rows).all(axis=1)
+        flawed = int((~np.isfinite(rows).all(axis=1) & present).sum())
         if flawed:
             raise ValueError(
                 f"{name} has {flawed} row(s) with infinite values or only some values NaN; mark "
                 "a missing sample by a row of NaN (or None) and clean the others."
             )
-        present &= ~empty
         if present.any():
             array = array.copy()
             array[~present] = array[np.argmax(present)]
+            if stored_for_gaps(array, present):
+                array = array.astype(np.int64)
     return array, present
+
+
+def _check_rows(name: str, rows: int, n: int) -> None:
+    """Refuse a modality whose number of rows is not the number of labels."""
+    if rows != n:
+        raise ValueError(
+            f"{name} has {rows} rows but y has {n} labels; pass one row per sample, with "
+            "a row of NaN (or None) where the sample lacks it."
+        )
 
 
 def _mask(

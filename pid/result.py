@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
@@ -23,11 +24,20 @@ REGENERATE = "regenerate the result with this version of pid"
 TERMS = ("R", "U1", "U2", "S")
 
 
-def json_default(value: Any) -> Any:
-    """JSON form of numpy scalars and arrays (``json.dumps(..., default=json_default)``)."""
+def json_ready(value: Any) -> Any:
+    """``value`` (nested dicts, lists and tuples) with numpy scalars and arrays as Python
+    numbers and lists, and every NaN or infinite number as None: JSON has no NaN, so that
+    ``json.dumps`` of it is valid JSON."""
     if isinstance(value, np.generic | np.ndarray):
-        return value.tolist()
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+        value = value.tolist()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: json_ready(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        items = [json_ready(item) for item in value]
+        return items if isinstance(value, list) else tuple(items)
+    return value
 
 
 def normalized_pid(terms: dict[str, float]) -> dict[str, float]:
@@ -128,12 +138,13 @@ class PIDResult:
         return normalized_pid(self.terms())
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dictionary, tagged with the schema version and the unit."""
-        return {"schema_version": SCHEMA_VERSION, "units": "bits", **asdict(self)}
+        """A JSON-ready dictionary (:func:`json_ready`: None where a figure is NaN, such as
+        the null model's without permutations), tagged with the schema version and the unit."""
+        return json_ready({"schema_version": SCHEMA_VERSION, "units": "bits", **asdict(self)})
 
     def to_json(self, indent: int | None = 2) -> str:
         """Serialize to a JSON string; :meth:`from_json` reads it back."""
-        return json.dumps(self.to_dict(), indent=indent, default=json_default)
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
 
     @classmethod
     def from_dict(cls, data: Any, source: str = "data") -> PIDResult:

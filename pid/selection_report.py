@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from pid.file_set import write_file_set
 from pid.report.writer import STYLE
-from pid.result import json_default
+from pid.result import json_ready
 
 if TYPE_CHECKING:
     from pid.selection import Selection
@@ -36,7 +36,7 @@ def write_selection(
     Returns the paths by format."""
     record = {"source": source, **selection.to_dict(), "validation": validation}
     rendered = {
-        "json": json.dumps(record, indent=2, default=json_default),
+        "json": json.dumps(json_ready(record), indent=2, allow_nan=False),
         "md": render_selection_markdown(selection, source, validation),
         "html": render_selection_html(selection, source, validation),
     }

@@ -19,6 +19,7 @@ from pid.datasets.many import (
     five_modalities_codes,
     five_modalities_pid,
 )
+from pid.report import many_report
 from pid.sweep import SweepOptions
 from tests.conftest import random_shape, random_table
 
@@ -126,6 +127,27 @@ def test_missing_samples_use_the_rows_where_both_are_present(rng):
         f"Each pair was decomposed on the samples where both modalities are present: from "
         f"{min(counts):,} to {max(counts):,} of the {n:,} samples."
     )
+
+
+def test_rows_the_mask_marks_missing_are_not_checked(rng):
+    n = 300
+    a, b = rng.integers(0, 2, n), rng.integers(0, 2, n)
+    features = rng.normal(size=(n, 2))
+    features[:10, 0], features[10:12] = np.nan, np.inf
+    ragged = [[0.0]] * 12 + features[12:].tolist()  # masked rows of another width
+    observed = np.arange(n) >= 12
+    settings = {"discretization": "kmeans", "n_clusters": 2, "sampling": PLAIN}
+    gaps = features.copy()
+    gaps[~observed] = np.nan
+    expected = decompose_many({"a": a, "b": b, "f": gaps}, a ^ b, **settings)
+    for f in (features, ragged):
+        many = decompose_many({"a": a, "b": b, "f": f}, a ^ b, mask={"f": observed}, **settings)
+        assert many.count("a", "f") == n - 12
+        for term in ("R", "U", "S"):
+            np.testing.assert_array_equal(many.matrix(term), expected.matrix(term))
+        assert [_terms(r).tolist() for r in many.rest.values()] == [
+            _terms(r).tolist() for r in expected.rest.values()
+        ]
 
 
 def test_the_rest_of_features_is_learned_by_the_perceptron(rng):
@@ -257,6 +279,15 @@ def test_five_modalities_features():
             lambda: decompose_many([np.zeros(8), np.arange(8)], np.arange(8) % 2, pca=0),
             "pca must be",
         ),
+        (
+            lambda: decompose_many([[0, 1], [0, 1]], [0, 1], sweep="x"),
+            "sweep is of type str; pass a SweepOptions (e.g. SweepOptions()) or None.",
+        ),
+        (
+            lambda: decompose_many([[0, 1], [0, 1]], [0, 1], bounds_sampling=5),
+            "bounds_sampling is of type int; pass a BoundsResampling (e.g. BoundsResampling()) "
+            "or None.",
+        ),
     ],
 )
 def test_bad_input_is_refused_in_one_sentence(call, message):
@@ -266,11 +297,46 @@ def test_bad_input_is_refused_in_one_sentence(call, message):
     assert str(error.value).count(". ") == 0 or "e.g." in str(error.value)
 
 
-def test_an_error_in_one_pair_names_the_pair():
+def test_an_error_in_one_pair_names_the_pair(rng):
     x = np.tile([0, 1], 20)
-    y = np.repeat([0, 1], 20)
-    both = y == 0  # x1 and x2 are seen together only where y is 0
-    mask = {"x1": both | (np.arange(40) % 2 == 0), "x2": both}
+    features = rng.standard_normal((40, 2))
     with pytest.raises(ValueError) as error:
-        decompose_many([x, x, x], y, mask=mask, sampling=PLAIN)
-    assert str(error.value).startswith("the pair x1, x2 (20 samples): y holds a single class")
+        decompose_many([x, x, features], x, discretization="codes", sampling=PLAIN)
+    assert str(error.value).startswith(
+        "the pair x1, x3 (40 samples): x2 has shape (40, 2), but discrete codes must be 1-D"
+    )
+
+
+def test_a_pair_observed_together_on_one_label_only_is_not_decomposed(rng):
+    a, b, c = (rng.integers(0, 2, 400) for _ in range(3))
+    y = a ^ b
+    never = c.astype(object)
+    never[y == 1] = None  # c is never observed with the label 1
+    many = decompose_many({"a": a, "b": b, "c": never}, y, sampling=PLAIN)
+    assert list(many.pairs) == [("a", "b")] and many.rest == {} and many.bounds == {}
+    assert many.pairs[("a", "b")].S == pytest.approx(1.0, abs=0.02)
+    assert many.unbounded == many.one_class == (("a", "c"), ("b", "c"))
+    count = int((y == 0).sum())
+    assert many.summary()[-1] == (
+        f"b and c were observed together only on samples of one label ({count} samples), and "
+        "some label is never observed with one of them, so nothing about the pair can be bounded."
+    )
+    assert not any(line.startswith("c carries") for line in many.summary())
+    # Each observed with both labels, but together only where y is 0: bounded.
+    half = np.arange(400) % 2 == 0
+    mask = {"b": (y == 0) | half, "c": (y == 0) | ~half}
+    plain = BoundsResampling(n_bootstrap=0)
+    many = decompose_many(
+        {"a": a, "b": b, "c": c}, y, mask=mask, sampling=PLAIN, bounds_sampling=plain
+    )
+    assert list(many.pairs) == [("a", "b"), ("a", "c")] and many.one_class == (("b", "c"),)
+    assert list(many.bounds) == [("b", "c")] and many.unbounded == ()
+    assert many.summary()[-1].startswith(
+        f"b and c were observed together only on samples of one label ({count} samples): from "
+        "each one's samples with labels, their redundancy is"
+    )
+    assert many.to_dict()["one_class"] == [["b", "c"]]
+    assert many_report(many).summary.endswith(
+        "1 pair was not decomposed (1 only on samples of one label) and is bounded from each "
+        "modality's labeled samples instead, where every label is observed with both."
+    )

@@ -10,6 +10,7 @@ from pid import SamplingOptions, decompose_many
 from pid.cli import main
 from pid.io import find_modalities, load_modalities
 from pid.report import read_report
+from tests.test_result import strict_json
 
 #: The table itself: no correction, no null model.
 PLAIN = ["--correction", "none", "--null", "0"]
@@ -64,6 +65,34 @@ def test_load_modalities_from_a_folder_and_a_table_with_gaps(tmp_path):
         load_modalities(tmp_path / "t.csv", label="label")
 
 
+def test_a_table_column_belongs_to_the_longest_name_only(tmp_path, capsys):
+    grid = _xor_grid()
+    table = pd.DataFrame(
+        {
+            "img": grid["x1"],
+            "img_a": grid["x3"],
+            "img_depth": grid["x2"],
+            "img_depth_b": grid["x4"],
+            "txt": grid["x4"],
+            "img_label": grid["y"],
+        }
+    )
+    table.to_csv(tmp_path / "t.csv", index=False)
+    named, y = load_modalities(
+        tmp_path / "t.csv", label="img_label", names=["img", "img_depth", "txt"]
+    )
+    assert named["img"].tolist() == np.stack([grid["x1"], grid["x3"]], axis=1).tolist()
+    assert named["img_depth"].tolist() == np.stack([grid["x2"], grid["x4"]], axis=1).tolist()
+    assert named["txt"].tolist() == grid["x4"].tolist() and y.tolist() == grid["y"].tolist()
+    table[["img", "img_depth", "txt", "img_label"]].to_csv(tmp_path / "u.csv", index=False)
+    names = ["--modalities", "img", "img_depth", "txt", "--columns", "y=img_label"]
+    out = str(tmp_path / "out")
+    assert main(["compute", str(tmp_path / "u.csv"), *names, *PLAIN, "--quiet", "--out", out]) == 0
+    assert "img and img_depth are largely synergistic (S 1.00 of 1.00 bits)." in (
+        capsys.readouterr().out
+    )
+
+
 def test_compute_three_modalities_writes_heatmaps_and_summary(tmp_path, capsys):
     grid = _xor_grid()
     np.savez(tmp_path / "three.npz", **{k: grid[k] for k in ("x1", "x2", "x3", "y")})
@@ -82,12 +111,29 @@ def test_compute_three_modalities_writes_heatmaps_and_summary(tmp_path, capsys):
     assert "<li>x1 and x2 are largely synergistic (S 1.00 of 1.00 bits).</li>" in page
     report = read_report(out / "report.json")
     assert report.mode == "many" and report.modalities["ranking"][0] == ["x1", "x2"]
-    result = json.loads((out / "result.json").read_text())
+    result = strict_json((out / "result.json").read_text())
     assert result["matrices"]["S"][0][1] == pytest.approx(1.0, abs=1e-6)
+    assert result["matrices"]["S"][0][0] is None  # the diagonal
+    assert result["pairs"][0]["result"]["sampling"]["null"]["q95"]["S"] is None
+    strict_json((out / "report.json").read_text())
     with pytest.raises(ValueError, match="holds the PID of 3 modalities"):
         from pid.selection import select
 
         select(report)
+
+
+def test_names_with_pipes_and_dollars_are_text_in_tables_and_figures(tmp_path):
+    grid = _xor_grid()
+    names = ["a|b", "$x_$", "c"]  # "$x_$" is no valid mathtext
+    arrays = dict(zip(names, (grid["x1"], grid["x2"], grid["x3"]), strict=True))
+    np.savez(tmp_path / "odd.npz", y=grid["y"], **arrays)
+    out = tmp_path / "out"
+    command = ["compute", str(tmp_path / "odd.npz"), "--modalities", *names, *PLAIN]
+    assert main([*command, "--quiet", "--out", str(out)]) == 0
+    markdown = (out / "report.md").read_text()
+    assert "| a\\|b + $x_$ | 20 | 0.000 | 0.000 | 0.000 | 1.000 | 1.000 | S |" in markdown
+    assert "|  | a\\|b | $x_$ | c |\n|---|---|---|---|\n| a\\|b |  | 0.000 | 0.000 |" in markdown
+    assert '<img alt="pairs" src="data:image/png;base64,' in (out / "report.html").read_text()
 
 
 def test_compute_bounds_a_pair_never_observed_together(tmp_path, capsys):
@@ -131,6 +177,25 @@ def test_two_modalities_keep_the_report_of_two(tmp_path):
         assert "## Information (bits)" in markdown and "Pairs" not in markdown
 
 
+def test_columns_naming_the_label_keep_every_modality(tmp_path, capsys):
+    grid = _xor_grid()
+    np.savez(tmp_path / "four.npz", label=grid.pop("y"), **grid)
+    data = str(tmp_path / "four.npz")
+    out = tmp_path / "many"
+    assert (
+        main(["compute", data, "--columns", "y=label", *PLAIN, "--quiet", "--out", str(out)]) == 0
+    )
+    assert "x1 and x2 are largely synergistic (S 1.00 of 1.00 bits)." in capsys.readouterr().out
+    assert read_report(out / "report.json").modalities["names"] == ["x1", "x2", "x3", "x4"]
+    out = tmp_path / "two"
+    pair = ["--columns", "x2=x3", "--columns", "y=label"]
+    assert main(["compute", data, *pair, *PLAIN, "--quiet", "--out", str(out)]) == 0
+    report = read_report(out / "report.json")
+    assert report.mode == "full" and report.modalities is None
+    assert report.terms["R"] == pytest.approx(0.0, abs=1e-6)
+    assert report.terms["S"] == pytest.approx(0.0, abs=1e-6)
+
+
 @pytest.mark.parametrize(
     "extra, message",
     [
@@ -170,6 +235,45 @@ def test_a_partly_missing_row_is_refused(tmp_path, capsys):
         "pid: error: x1 has 1 row(s) with infinite values or only some values NaN; mark a "
         "missing sample by a row of NaN (or None) and clean the others."
     )
+
+
+def test_infinite_values_among_codes_with_gaps_are_refused(tmp_path, capsys):
+    grid = _xor_grid()
+    x2 = grid["x2"].astype(float)
+    x2[:2], x2[5] = np.inf, np.nan
+    np.savez(tmp_path / "inf.npz", x1=grid["x1"], x2=x2, x3=grid["x3"], y=grid["y"])
+    modalities, _ = load_modalities(tmp_path / "inf.npz")
+    assert modalities["x2"].dtype == float  # not codes: inf is no whole number
+    out = str(tmp_path / "o")
+    assert main(["compute", str(tmp_path / "inf.npz"), "--quiet", "--out", out]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "pid: error: x2 has 2 row(s) with infinite values or only some values NaN; mark a "
+        "missing sample by a row of NaN (or None) and clean the others."
+    )
+
+
+def test_api_and_command_line_read_whole_numbers_with_gaps_alike(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    a, b, c = rng.integers(0, 2, 600), rng.integers(0, 2, 600), rng.integers(0, 3, 600)
+    raw = {"x1": a, "x2": b, "x3": c, "x4": np.ones(600, int)}
+    gaps = rng.random((600, 4)) < 0.3
+    floats = {k: np.where(gaps[:, j], np.nan, v) for j, (k, v) in enumerate(raw.items())}
+    y = (a ^ b) + 2 * (c == 0)
+    np.savez(tmp_path / "gaps.npz", y=y, **floats)
+    out = tmp_path / "o"
+    assert main(["compute", str(tmp_path / "gaps.npz"), *PLAIN, "--quiet", "--out", str(out)]) == 0
+    cli = json.loads((out / "result.json").read_text())
+    api = json.loads(decompose_many(floats, y, sampling=SamplingOptions("none", 0)).to_json())
+    assert cli["matrices"] == api["matrices"] and cli["ranking"] == api["ranking"]
+    assert [_terms(r) for r in cli["rest"]] == [_terms(r) for r in api["rest"]]
+    assert api["matrices"]["S"][0][1] == pytest.approx(1.0, abs=0.02)  # the XOR, as codes
+    codes = {k: np.where(gaps[:, j], None, raw[k].astype(object)) for j, k in enumerate(raw)}
+    same = decompose_many(codes, y, sampling=SamplingOptions("none", 0))
+    assert json.loads(same.to_json())["matrices"] == api["matrices"]
+
+
+def _terms(entry: dict) -> list[float]:
+    return [entry["result"][term] for term in ("R", "U1", "U2", "S")]
 
 
 class _nothing:

@@ -4,8 +4,10 @@ import re
 import numpy as np
 import pytest
 
-from pid import PIDResult, decompose, estimate
+from pid import PIDResult, SamplingOptions, decompose, estimate
+from pid.cli import main
 from pid.datasets import canonical
+from pid.report import read_report
 
 
 def test_json_round_trip():
@@ -91,3 +93,30 @@ def test_from_json_names_the_wrong_field(old, new, message):
     assert replaced == 1
     with pytest.raises(ValueError, match=f"^text: {message}.*; regenerate the result"):
         PIDResult.from_json(bad)
+
+
+def strict_json(text):
+    """JSON ``text`` parsed as the standard has it: NaN and Infinity are refused."""
+
+    def refuse(constant):
+        raise ValueError(f"{constant} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_json_holds_no_nan_without_a_null_model(tmp_path):
+    x1 = np.array([0, 0, 1, 1] * 30)
+    x2 = np.array([0, 1, 0, 1] * 30)
+    result = decompose(x1, x2, x1 ^ x2, sampling=SamplingOptions(correction="none", n_null=0))
+    assert np.isnan(result.sampling["null"]["q95"]["S"])
+    null = strict_json(result.to_json())["sampling"]["null"]
+    assert null["mean"] == null["q95"] == {"R": None, "U1": None, "U2": None, "S": None}
+    assert PIDResult.from_json(result.to_json()).sampling["null"]["q95"]["S"] is None
+    np.savez(tmp_path / "xor.npz", x1=x1, x2=x2, y=x1 ^ x2)
+    out = tmp_path / "out"
+    plain = ["--correction", "none", "--null", "0", "--quiet", "--out", str(out)]
+    assert main(["compute", str(tmp_path / "xor.npz"), *plain]) == 0
+    for name in ("report.json", "result.json"):
+        record = strict_json((out / name).read_text())
+        assert record["sampling"]["null"]["mean"]["S"] is None
+    assert read_report(out / "report.json").terms["S"] == pytest.approx(1.0, abs=1e-6)

@@ -178,7 +178,10 @@ def run(args: argparse.Namespace) -> int:
         return _run_inputs(args, inputs, columns, settings)
     data = args.data[0]
     settings |= {"source": data, "progress": not args.quiet}
-    if args.modalities is not None or (not columns and len(find_modalities(data)) > 2):
+    # --columns y=NAME names the label of any number of modalities; x1= or x2= picks two.
+    label = columns.get("y", ["y"])[0]
+    many = set(columns) <= {"y"} and len(find_modalities(data, label=label)) > 2
+    if args.modalities is not None or many:
         modalities, y = _read_modalities(data, args.modalities, columns)
         if len(modalities) > 2:
             return _run_many(args, modalities, y, settings)

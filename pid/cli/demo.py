@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from pid.cli.common import add_quiet_option, format_table
-from pid.result import json_default
+from pid.result import json_ready
 
 
 def add_parser(commands: Any) -> None:
@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     gates = [(name, estimate(canonical(name))) for name in CANONICAL]
     write_text_atomic(
         args.out / "canonical.json",
-        json.dumps({name: r.to_dict() for name, r in gates}, indent=2, default=json_default),
+        json.dumps(json_ready({name: r.to_dict() for name, r in gates}), indent=2, allow_nan=False),
     )
     examples = {
         "digits": ("8x8 digits: left half vs right half of each image", digits()),

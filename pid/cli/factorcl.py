@@ -14,7 +14,7 @@ from pid.cli.common import (
     add_quiet_option,
     parse_columns,
 )
-from pid.result import json_default
+from pid.result import json_ready
 
 
 def add_parser(commands: Any) -> None:
@@ -205,7 +205,7 @@ def run(args: argparse.Namespace) -> int:
             seed=args.seed,
         )
     write_text_atomic(
-        args.out / "factorcl.json", json.dumps(summary, indent=2, default=json_default)
+        args.out / "factorcl.json", json.dumps(json_ready(summary), indent=2, allow_nan=False)
     )
     seconds = np.mean([h["seconds"] for h in model.history])
     print(f"{args.method}: {len(fit)} train / {len(test)} test samples")

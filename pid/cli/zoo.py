@@ -17,7 +17,7 @@ from pid.cli.common import (
     sweep_options,
     training_config,
 )
-from pid.result import json_default
+from pid.result import json_ready
 
 
 def add_parser(commands: Any) -> None:
@@ -148,7 +148,7 @@ def _build_reference(args: argparse.Namespace) -> int:
     )
     if not main_process():
         return 0  # rank 0 writes and prints
-    write_text_atomic(args.out, json.dumps(bank, indent=1, default=json_default))
+    write_text_atomic(args.out, json.dumps(json_ready(bank), indent=1, allow_nan=False))
     minutes = bank["timing"]["seconds"] / 60
     count = len(bank["datasets"])
     print(f"trained the zoo on {count} datasets in {minutes:.1f} min; wrote {args.out}")

@@ -23,6 +23,7 @@ import numpy as np
 from pid.bounds.resampling import FIGURES
 from pid.information import entropy, mutual_information
 from pid.report.document import Report
+from pid.sampling import null_level
 from pid.version import __version__
 
 if TYPE_CHECKING:
@@ -219,12 +220,22 @@ def many_report(
             a, b = max(standing, key=lambda pair: getattr(result.pairs[pair], term))
             value = getattr(result.pairs[a, b], term)
             summary += f" The most {kind} pair is {a} and {b} ({term} {value:.3f} bits)."
-    if result.bounds or result.unbounded:
-        rare = len(result.bounds) + len(result.unbounded)
+    rare = len(result.bounds) + len(result.unbounded) - len(result.one_class)
+    fewer = f"observed together on fewer than {result.provenance['min_pair_samples']} samples"
+    reasons = [
+        f"{count} {reason}"
+        for count, reason in (
+            (rare, fewer),
+            (len(result.one_class), "only on samples of one label"),
+        )
+        if count
+    ]
+    if reasons:
+        total = rare + len(result.one_class)
         summary += (
-            f" {rare} pair{'s were' if rare > 1 else ' was'} observed together on fewer than "
-            f"{result.provenance['min_pair_samples']} samples and {'are' if rare > 1 else 'is'} "
-            "bounded from each modality's labeled samples instead."
+            f" {total} pair{'s were' if total > 1 else ' was'} not decomposed "
+            f"({', '.join(reasons)}) and {'are' if total > 1 else 'is'} bounded from each "
+            "modality's labeled samples instead, where every label is observed with both."
         )
     return Report(
         mode="many",
@@ -252,8 +263,9 @@ def inputs_report(
     ``inputs`` holds the ``names`` and per input its ``name``, ``source``, ``report`` (where
     its report lies beside this one: ``NAME/report.json``), ``n_samples``, ``terms``,
     ``information``, ``intervals`` (None without resamples) and ``null`` (each term's 95%
-    quantile over label permutations, the number of them and which terms stand above it;
-    None without a null model).
+    quantile over label permutations, the number of them and which terms stand out from them
+    by their permutation p-values, :func:`pid.sampling.permutation_p_values`; None without a
+    null model).
     ``provenance`` holds what the provenance of every input shares (the settings, the seed).
     The summary names the input where each term is largest, among those where it stands out
     from the null model; the title, unless given, the first input and the last.
@@ -449,16 +461,17 @@ def null_sentence(sampling: dict[str, Any]) -> str:
     if sampling["null"]["n_permutations"] == 0:
         return ""
     quiet = [TERM_WORDS[t] for t, stands in above.items() if not stands]
+    test = (
+        f"permutation p-value over {sampling['null']['n_permutations']} label permutations "
+        f"(1 + permutations at or above the term, over their number + 1)"
+    )
+    level = null_level(sampling["null"]["n_permutations"])
     if not quiet:
-        return (
-            f"Every term exceeds the 95% quantile of its value over "
-            f"{sampling['null']['n_permutations']} label permutations."
-        )
+        return f"Every term stands out from the null model: its {test} is at most {level:.3g}."
     words = quiet[0] if len(quiet) == 1 else ", ".join(quiet[:-1]) + " and " + quiet[-1]
     return (
-        f"The {words} cannot be told from zero: at or below the 95% quantile of "
-        f"{'its' if len(quiet) == 1 else 'their'} value over "
-        f"{sampling['null']['n_permutations']} label permutations."
+        f"The {words} cannot be told from zero: {'its' if len(quiet) == 1 else 'their'} "
+        f"{test} is above {level:.3g}."
     )
 
 

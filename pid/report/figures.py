@@ -147,8 +147,8 @@ def heterogeneity_figure(
     order = dendrogram(tree, no_plot=True)["leaves"]
     image = left.imshow(distance[np.ix_(order, order)], cmap="Reds", vmin=0.0)
     labels = [names[k] for k in order]
-    left.set_xticks(range(count), labels, rotation=90, fontsize=8)
-    left.set_yticks(range(count), labels, fontsize=8)
+    left.set_xticks(range(count), labels, rotation=90, fontsize=8, parse_math=False)
+    left.set_yticks(range(count), labels, fontsize=8, parse_math=False)
     left.set_title(title, fontsize=10)
     fig.colorbar(image, ax=left, fraction=0.046, pad=0.04, label="d (bits)")
     n_groups = int(groups.max()) + 1
@@ -202,8 +202,9 @@ def pairs_figure(report: Report) -> bytes:
         image = ax.imshow(values, cmap=colors, vmin=0, vmax=top)
         unit = "samples" if title.startswith("samples") else "bits"
         fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label=unit)
-        ax.set_xticks(range(size), names, rotation=45, ha="right")
-        ax.set_yticks(range(size), names)
+        # Names are text, not mathtext: a "$" in one is a dollar sign.
+        ax.set_xticks(range(size), names, rotation=45, ha="right", parse_math=False)
+        ax.set_yticks(range(size), names, parse_math=False)
         ax.set_title(title, fontsize=10)
         if size > ANNOTATED_MODALITIES:
             continue
@@ -230,7 +231,7 @@ LABELED_INPUTS = 40
 def inputs_figure(report: Report) -> bytes:
     """R, U1, U2 and S of each of many inputs, one line a term across the inputs (in the
     report's order), with I(X1,X2;Y) dashed above them; the sampling intervals as error bars,
-    and an open marker where a term is at or below its null model's 95% quantile. Beyond
+    and an open marker where a term does not stand out from its null model. Beyond
     :data:`LABELED_INPUTS` inputs, every few is named on the axis."""
     entries = report.inputs["entries"]
     count = len(entries)
@@ -273,6 +274,7 @@ def inputs_figure(report: Report) -> bytes:
         rotation=rotation,
         ha="right" if rotation else "center",
         fontsize=8,
+        parse_math=False,
     )
     ax.set_xlim(-0.5, count - 0.5)
     ax.set_xlabel("input")

@@ -14,7 +14,8 @@ from typing import Any
 from pid.file_set import write_file_set
 from pid.report import figures
 from pid.report.document import Report
-from pid.result import TERMS, json_default
+from pid.result import TERMS, json_ready
+from pid.sampling import null_level
 
 TERM_NAMES = {
     "R": "Redundancy (either modality alone)",
@@ -84,7 +85,7 @@ def render_report(report: Report, images: dict[str, bytes] | None = None) -> dic
     of :func:`report_images`, unless ``images`` are given)."""
     images = report_images(report) if images is None else images
     return {
-        "json": json.dumps(report.to_dict(), indent=2, default=json_default),
+        "json": json.dumps(json_ready(report.to_dict()), indent=2, allow_nan=False),
         "md": render_markdown(report),
         "html": render_html(report, images),
     }
@@ -179,7 +180,7 @@ PAIRS_CAPTION = (
 #: The caption of the figure of a report across inputs.
 INPUTS_CAPTION = (
     "R, U1, U2 and S of each input, in bits, with I(X1,X2;Y) dashed; bars are the sampling "
-    "intervals, and an open marker is a term at or below its null model's 95% quantile."
+    "intervals, and an open marker is a term that does not stand out from its null model."
 )
 
 
@@ -380,9 +381,12 @@ def _interval_cell(report: Report, name: str) -> str:
 
 
 def _markdown_table(columns: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
+    """A Markdown table; a "|" in a cell (a modality's name) is escaped, not a column break."""
+
+    def line(cells: list[str]) -> str:
+        return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
+
+    return "\n".join([line(columns), "|" + "---|" * len(columns), *map(line, rows)])
 
 
 def _html_table(columns: list[str], rows: list[list[str]], css_class: str | None = None) -> str:
@@ -438,11 +442,13 @@ def _sampling_lines(report: Report) -> list[str]:
         f"Sampling bias corrected by {sampling['correction']} (plug-in values beside); "
         f"{sampling['samples_per_cell']:.1f} samples per occupied cell.",
     ]
-    if sampling["null"]["n_permutations"]:
+    permutations = sampling["null"]["n_permutations"]
+    if permutations:
         lines.append(
-            f"Null model: the terms over {sampling['null']['n_permutations']} permutations of "
-            "the labels (the modalities' joint kept); a term at or below the null's 95% "
-            "quantile cannot be told from zero."
+            f"Null model: the terms over {permutations} permutations of the labels (the "
+            "modalities' joint kept), mean / 95% quantile beside each term; a term whose "
+            f"permutation p-value is above {null_level(permutations):.3g} cannot be told from "
+            "zero."
         )
     return lines + [f"Warning: {w}" for w in sampling["warnings"]]
 

@@ -18,7 +18,7 @@ import numpy as np
 from pid.file_set import write_file_set
 from pid.heterogeneity import Heterogeneity, TransferMatrix, linkage_tree
 from pid.report.figures import heterogeneity_figure
-from pid.result import json_default
+from pid.result import json_ready
 
 
 def summary_lines(result: Heterogeneity) -> list[str]:
@@ -74,7 +74,7 @@ def write_heterogeneity(
     record = {"kind": "pid-heterogeneity", "units": "bits", "source": source}
     record.update(result.to_dict())
     rendered = {
-        "json": json.dumps(record, indent=1, default=json_default),
+        "json": json.dumps(json_ready(record), indent=1, allow_nan=False),
         "md": render_markdown(result, list(images), source),
     }
     names = {key: f"heterogeneity.{key}" for key in rendered}
@@ -142,4 +142,8 @@ def _matrix_table(measured: TransferMatrix, distance: np.ndarray) -> str:
 
 
 def _inline(value: Any) -> str:
-    return json.dumps(value, default=json_default) if isinstance(value, dict | list) else str(value)
+    return (
+        json.dumps(json_ready(value), allow_nan=False)
+        if isinstance(value, dict | list)
+        else str(value)
+    )
