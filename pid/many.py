@@ -292,11 +292,15 @@ class ManyResult:
         adds to all the others."""
         alone = together = False
         partners: dict[str, float] = {}
+        own_bits = [0.0]
         for (a, b), result in self.pairs.items():
             if name not in (a, b):
                 continue
             own = "U1" if name == a else "U2"
-            alone |= self.stands(result, "R") or self.stands(result, own)
+            for term in ("R", own):
+                if self.stands(result, term):
+                    alone = True
+                    own_bits.append(getattr(result, term))
             if self.stands(result, "S"):
                 partners[b if name == a else a] = result.S
         rest = self.rest.get(name)
@@ -315,13 +319,18 @@ class ManyResult:
                 f"with it to decompose, up to {max(unknown.values()):.2f} bits of synergy cannot "
                 "be ruled out."
             )
-        if (
-            not alone
-            and not partners
-            and not together
-            and (any(name in pair for pair in self.pairs) or rest is not None)
-        ):
+        if not alone and not partners and not together and rest is not None:
             return f"{name} carries no information about y, alone or together with the others."
+        if not alone and not partners and not together and any(name in p for p in self.pairs):
+            return (
+                f"{name} carries no information about y, alone or with any one other modality "
+                "(it was not decomposed against all the others together)."
+            )
+        if not alone and not partners and together:
+            return (
+                f"{name} carries no information about y on its own nor with any one other "
+                f"modality, only together with all the others (synergy {rest.S:.2f} bits)."
+            )
         if not alone and partners:
             with_ = " and ".join(partners)
             return (
@@ -332,6 +341,12 @@ class ManyResult:
             return (
                 f"{name} carries {rest.U1:.2f} bits about y that none of the other modalities "
                 "has, alone or together."
+            )
+        if rest is None and alone:
+            return (
+                f"{name} carries information about y on its own (up to {max(own_bits):.2f} bits "
+                "of R or its own U in a pair); what it adds to all the others together was not "
+                "measured (it was not decomposed against them)."
             )
         return ""
 

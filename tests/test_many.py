@@ -340,3 +340,26 @@ def test_a_pair_observed_together_on_one_label_only_is_not_decomposed(rng):
         "1 pair was not decomposed (1 only on samples of one label) and is bounded from each "
         "modality's labeled samples instead, where every label is observed with both."
     )
+
+
+def test_summary_of_a_three_way_xor_says_what_was_and_was_not_measured():
+    rng = np.random.default_rng(0)
+    a, b, c = (rng.integers(0, 2, 2000) for _ in range(3))
+    codes = {"a": a, "b": b, "c": c}
+    many = decompose_many(codes, a ^ b ^ c, sampling=PLAIN)
+    assert many.summary() == [
+        f"{name} carries no information about y on its own nor with any one other modality, "
+        "only together with all the others (synergy 1.00 bits)."
+        for name in codes
+    ]
+    pairs_only = decompose_many(codes, a ^ b ^ c, sampling=PLAIN, against_rest=False)
+    assert pairs_only.summary()[0] == (
+        "a carries no information about y, alone or with any one other modality (it was not "
+        "decomposed against all the others together)."
+    )
+    copy = decompose_many(codes, a, sampling=PLAIN, against_rest=False)
+    assert copy.summary()[0] == (
+        "a carries information about y on its own (up to 1.00 bits of R or its own U in a "
+        "pair); what it adds to all the others together was not measured (it was not "
+        "decomposed against them)."
+    )
