@@ -190,3 +190,36 @@ def test_a_huge_alphabet_gives_a_report_of_bounded_size(tmp_path):
     rendered = render_report(report)
     assert len(rendered["json"]) < 20_000 and len(rendered["html"]) < 200_000
     assert "data:image/png;base64," in rendered["html"]
+
+
+def test_null_sentence_separates_the_null_test_from_the_intervals():
+    from pid.report.build import null_sentence
+
+    # An AND gate's unique informations are 0; the label permutations test for no
+    # information at all, which U2 passes by chance here, while its interval reaches 0.
+    sampling = {
+        "null": {
+            "n_permutations": 20,
+            "above_null": {"R": True, "U1": False, "U2": True, "S": True},
+        },
+        "intervals": {
+            "R": [0.28, 0.34],
+            "U1": [-0.01, 0.02],
+            "U2": [-0.01, 0.05],
+            "S": [0.46, 0.51],
+        },
+    }
+    test = (
+        "permutation p-value over 20 label permutations (1 + permutations at or above the "
+        "term, over their number + 1)"
+    )
+    assert null_sentence(sampling) == (
+        f"The information unique to X1 cannot be told from zero: its {test} is above 0.05. The "
+        "information unique to X2 stands out from the null model, which tests for no "
+        "information at all, but its interval reaches 0: it may be zero."
+    )
+    sampling["null"]["n_permutations"] = 6  # no p-value reaches 0.05: the level is 1/7
+    del sampling["intervals"]
+    assert null_sentence(sampling).endswith("over their number + 1) is above 0.143.")
+    sampling["null"]["above_null"]["U1"] = True
+    assert null_sentence(sampling).startswith("Every term stands out from the null model: its ")

@@ -456,23 +456,48 @@ def _summary(
 
 
 def null_sentence(sampling: dict[str, Any]) -> str:
-    """Which terms stand out from the null model, in words (empty without a null model)."""
-    above = sampling["null"]["above_null"]
-    if sampling["null"]["n_permutations"] == 0:
+    """Which terms stand out from the null model, in words (empty without a null model); and,
+    with intervals, which of those that do have an interval reaching 0 all the same.
+
+    The labels' permutations test for no information at all, not for a zero term: a term that
+    is zero in truth (the unique informations of an AND gate) stands out from them as soon as
+    the modalities inform the label, so its interval is the check of the term itself."""
+    null = sampling["null"]
+    if null["n_permutations"] == 0:
         return ""
-    quiet = [TERM_WORDS[t] for t, stands in above.items() if not stands]
+    above = null["above_null"]
+    quiet = [t for t, stands in above.items() if not stands]
+    intervals = sampling.get("intervals") or {}
+    reaching = [t for t in above if t not in quiet and t in intervals and intervals[t][0] <= 0]
     test = (
-        f"permutation p-value over {sampling['null']['n_permutations']} label permutations "
-        f"(1 + permutations at or above the term, over their number + 1)"
+        f"permutation p-value over {null['n_permutations']} label permutations (1 + "
+        "permutations at or above the term, over their number + 1)"
     )
-    level = null_level(sampling["null"]["n_permutations"])
+    level = null_level(null["n_permutations"])
     if not quiet:
-        return f"Every term stands out from the null model: its {test} is at most {level:.3g}."
-    words = quiet[0] if len(quiet) == 1 else ", ".join(quiet[:-1]) + " and " + quiet[-1]
-    return (
-        f"The {words} cannot be told from zero: {'its' if len(quiet) == 1 else 'their'} "
-        f"{test} is above {level:.3g}."
-    )
+        sentence = f"Every term stands out from the null model: its {test} is at most {level:.3g}."
+    else:
+        sentence = (
+            f"The {_listed(quiet)} cannot be told from zero: {_its(quiet)} {test} is above "
+            f"{level:.3g}."
+        )
+    if reaching:
+        sentence += (
+            f" The {_listed(reaching)} {'stands' if len(reaching) == 1 else 'stand'} out from "
+            f"the null model, which tests for no information at all, but {_its(reaching)} "
+            "interval reaches 0: it may be zero."
+        )
+    return sentence
+
+
+def _listed(terms: list[str]) -> str:
+    """The terms' names in words, joined by commas and "and"."""
+    words = [TERM_WORDS[t] for t in terms]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _its(terms: list[str]) -> str:
+    return "its" if len(terms) == 1 else "their"
 
 
 def _provenance(provenance: dict[str, Any]) -> dict[str, Any]:
