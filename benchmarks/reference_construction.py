@@ -5,8 +5,9 @@ Run: ``.venv/bin/python benchmarks/reference_construction.py [--samples 3000]``
 Each dataset of :func:`pid.models.reference.reference_recipes` (the ten of thesis Table 3.2
 and the mixtures) has a known PID: :func:`pid.datasets.generative_pid` of its recipe (200,000
 draws, 64 bins). Side by side on the same ``--samples`` samples (seed 0, as the bank draws
-them): the figures the packaged bank holds (k-means codes, plug-in, as the zoo measured them)
-and the default of ``pid.decompose`` (posterior encoding, bias-corrected). Printed per
+them): the default of ``pid.decompose`` (posterior encoding, bias-corrected) as the packaged
+bank stores it and as this code computes it (the same unless the estimator changed since the
+bank was built), and the bank's k-means plug-in figures (as the zoo measures models). Printed per
 dataset: the exact terms, each estimate's terms, its largest term error and whether it is
 within 0.1 bits or 10% of the exact I(X1,X2;Y), the target of the bank.
 """
@@ -38,16 +39,25 @@ def main() -> None:
     args = parser.parse_args()
     bank = {entry["name"]: entry for entry in load_reference()["datasets"]}
     print(f"machine: {describe()}; {args.samples} samples a dataset")
-    print("| dataset | exact R, U1, U2, S (I) | bank (k-means, plug-in) | default | time (s) |")
-    print("|---|---|---|---|---|")
-    passes = {"bank": 0, "default": 0}
+    print(
+        "| dataset | exact R, U1, U2, S (I) | bank: default as stored | default now "
+        "| bank: k-means plug-in | time (s) |"
+    )
+    print("|---|---|---|---|---|---|")
+    passes = {"stored": 0, "default": 0, "k-means": 0}
     recipes = reference_recipes()
     for recipe in recipes:
         start = time.perf_counter()
         exact = construction_pid(recipe)
-        result = pid.decompose(*make_dataset(recipe, args.samples))
+        entry = bank[f"{recipe['name']} (seed 0)"]
+        result = pid.decompose(*make_dataset(recipe, args.samples, seed=0))
+        estimates = {
+            "stored": entry["pid"],
+            "default": result.terms(),
+            "k-means": entry["zoo_codes_pid"],
+        }
         cells = []
-        for name, terms in (("bank", bank[recipe["name"]]["pid"]), ("default", result.terms())):
+        for name, terms in estimates.items():
             error, passed = verdict(terms, exact)
             passes[name] += passed == "pass"
             values = ", ".join(f"{terms[t]:.3f}" for t in TERMS)
@@ -55,13 +65,13 @@ def main() -> None:
         truth = ", ".join(f"{exact.terms()[t]:.3f}" for t in TERMS)
         seconds = time.perf_counter() - start
         print(
-            f"| {recipe['name']} | {truth} ({exact.mi_x1x2_y:.3f}) | {cells[0]} | {cells[1]} "
+            f"| {recipe['name']} | {truth} ({exact.mi_x1x2_y:.3f}) | {' | '.join(cells)} "
             f"| {seconds:.0f} |",
             flush=True,
         )
     print(
-        f"\nwithin 0.1 bits or 10% of I: bank {passes['bank']} of {len(recipes)}, default "
-        f"{passes['default']} of {len(recipes)}"
+        "\nwithin 0.1 bits or 10% of I, of "
+        f"{len(recipes)}: " + ", ".join(f"{name} {count}" for name, count in passes.items())
     )
 
 

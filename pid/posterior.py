@@ -43,6 +43,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.optimize import minimize_scalar
 
+from pid.validation import check_between, check_whole
+
 #: Probabilities are floored at this before logarithms; far below any posterior that matters.
 PROBABILITY_FLOOR = 1e-12
 #: Share of the uniform distribution mixed into every calibrated posterior, so that a few
@@ -106,14 +108,17 @@ class PosteriorOptions:
     modality_classifiers: tuple[str, str] = ("logistic", "logistic")
 
     def __post_init__(self) -> None:
-        if self.folds is not None and (not isinstance(self.folds, int) or self.folds < 2):
-            raise ValueError(f"folds is {self.folds!r}; pass a whole number >= 2 or None.")
-        if not isinstance(self.max_train, int) or self.max_train < 10:
-            raise ValueError(f"max_train is {self.max_train!r}; pass a whole number >= 10.")
-        if not self.hidden or any(not isinstance(h, int) or h < 1 for h in self.hidden):
-            raise ValueError(f"hidden is {self.hidden!r}; pass positive layer widths.")
-        if not 0 < self.calibration < 0.5:
-            raise ValueError(f"calibration is {self.calibration!r}; pass a share in (0, 0.5).")
+        if self.folds is not None:
+            object.__setattr__(self, "folds", check_whole(self.folds, "folds", 2))
+        object.__setattr__(self, "max_train", check_whole(self.max_train, "max_train", 10))
+        if not isinstance(self.hidden, tuple | list) or not self.hidden:
+            raise ValueError(
+                f"hidden is {self.hidden!r}; pass a tuple of positive layer widths, e.g. (128,)."
+            )
+        object.__setattr__(self, "hidden", tuple(check_whole(h, "hidden", 1) for h in self.hidden))
+        object.__setattr__(
+            self, "calibration", check_between(self.calibration, "calibration", 0, 0.5)
+        )
         classifiers = self.modality_classifiers
         if len(classifiers) != 2 or any(c not in MODALITY_CLASSIFIERS for c in classifiers):
             raise ValueError(
@@ -217,6 +222,11 @@ def encode_posteriors(
     features = [_features(x, n, components, seed) for x in (x1, x2)]
     features.append(np.concatenate(features, axis=1))
     folds = options.folds or (2 if n > LARGE else 5)
+    if folds > n // 2:
+        raise ValueError(
+            f"folds is {folds}, but {n} samples give each fold fewer than two; pass folds of at "
+            f"most {n // 2} (5 by default)."
+        )
     rng = np.random.default_rng(seed)
     assignment = _stratified_folds(labels, folds, rng)
     sizes = ("all", "half") if options.learning_curve else ("all",)
@@ -246,8 +256,13 @@ def encode_posteriors(
             for key, matrix in zip(TRAINED, features, strict=True):
                 started = time.perf_counter()
                 trained = rows[size]
-                predict = _classifier(key, options, seed + fold)(
-                    matrix[trained], labels[trained], n_labels
+                seen = np.unique(labels[trained])
+                predict = (
+                    _classifier(key, options, seed + fold)(
+                        matrix[trained], labels[trained], n_labels
+                    )
+                    if len(seen) > 1
+                    else _certain(seen[0], n_labels)  # a rare label left out of the fitting rows
                 )
                 on_check = predict(matrix[check])
                 temperature = _temperature(on_check, labels[check])
@@ -463,6 +478,12 @@ def _product_of_experts(p1: np.ndarray, p2: np.ndarray, prior: np.ndarray) -> np
 def _cross_entropy(p: np.ndarray, labels: np.ndarray) -> float:
     """``-mean log2 p(y_i)`` over samples: bits of log-loss."""
     return float(-np.log2(p[np.arange(len(labels)), labels]).mean())
+
+
+def _certain(label: int, n_labels: int):
+    """The ``predict`` of a classifier that saw one label only: that label, all others at the
+    floor (the temperature then softens it as far as the calibration samples ask)."""
+    return lambda z: _columns(np.zeros((len(z), 1)), np.array([label]), n_labels)
 
 
 def _columns(log_p: np.ndarray, seen: np.ndarray, n_labels: int) -> np.ndarray:
