@@ -222,10 +222,14 @@ def encode_posteriors(
     features = [_features(x, n, components, seed) for x in (x1, x2)]
     features.append(np.concatenate(features, axis=1))
     folds = options.folds or (2 if n > LARGE else 5)
-    if folds > n // 2:
+    # Each label's samples are dealt round the folds: more folds than half the samples, or than
+    # the samples of the most frequent label, leave a fold with fewer than two.
+    largest = int(np.bincount(labels).max())
+    if folds > min(n // 2, largest):
         raise ValueError(
-            f"folds is {folds}, but {n} samples give each fold fewer than two; pass folds of at "
-            f"most {n // 2} (5 by default)."
+            f"folds is {folds}, but {n} samples ({largest} of the most frequent label) leave a "
+            f"fold with fewer than two; pass folds of at most {min(n // 2, largest)} (5 by "
+            "default)."
         )
     rng = np.random.default_rng(seed)
     assignment = _stratified_folds(labels, folds, rng)

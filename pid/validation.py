@@ -310,7 +310,9 @@ def check_whole(value: object, name: str, minimum: int, maximum: int | None = No
 def check_between(value: object, name: str, low: float, high: float) -> float:
     """A real number strictly between ``low`` and ``high``, as a ``float``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not low < value < high:
-        raise ValueError(f"{name} is {value!r}; pass a number between {low:g} and {high:g}.")
+        raise ValueError(
+            f"{name} is {value!r}; pass a number strictly between {low:g} and {high:g}."
+        )
     return float(value)
 
 

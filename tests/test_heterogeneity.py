@@ -260,8 +260,9 @@ def test_a_design_knows_before_measuring_whether_it_determines_every_member(coun
 
     needed = min(rank, count - 1)
     verdicts = set()
-    # From one pair a member up to two beyond the fewest that can give each member `needed`
-    # partners: the verdict turns inside this range, and more pairs only cost time.
+    # From one pair a member to two beyond ceil(count * needed / 2): past the fewest pairs that
+    # can give every member `needed` known entries (its own among them), so the verdict turns
+    # inside this range (at 8, 12 and 21 pairs where needed > 3); more pairs only cost time.
     for n_pairs in range(count, min(count * (count - 1) // 2, -(-count * needed // 2) + 2) + 1):
         for seed in range(3):
             design = AdaptiveDesign(count, n_pairs, rank, seed)

@@ -15,8 +15,12 @@ def test_a_label_too_rare_for_some_folds_is_predicted_from_the_others():
     y[:2] = 1
     result = pid.decompose(f1, f2, y, sampling=pid.SamplingOptions(n_null=4))
     assert result.provenance["discretization"]["method"] == "posterior"
-    # The features say nothing of y, whose entropy is 0.06 bits.
+    # The features say nothing of y, whose entropy is 0.058 bits: each classifier's cross-fitted
+    # cross-entropy stays near it (a fold predicting the other label, or a uniform posterior,
+    # gives 0.4 bits or more).
     assert max(abs(v) for v in result.terms().values()) < 0.06
+    entropies = result.provenance["discretization"]["cross_entropy_bits"]
+    assert max(entropies[key] for key in ("x1", "x2", "joint")) < 0.1
 
 
 def test_posterior_settings_take_numpy_integers_and_refuse_the_rest_in_a_sentence():
@@ -24,7 +28,7 @@ def test_posterior_settings_take_numpy_integers_and_refuse_the_rest_in_a_sentenc
     assert (options.folds, options.max_train, options.hidden) == (3, 3000, (64, 32))
     assert type(options.folds) is int and type(options.hidden[1]) is int
     refusals = [
-        ({"calibration": "a"}, "calibration is 'a'; pass a number between 0 and 0.5"),
+        ({"calibration": 0.5}, "calibration is 0.5; pass a number strictly between 0 and 0.5"),
         ({"hidden": 128}, r"hidden is 128; pass a tuple of positive layer widths, e.g. \(128,\)"),
         ({"hidden": (64, 0)}, "hidden is 0; pass a whole number of at least 1"),
         ({"folds": 1}, "folds is 1; pass a whole number of at least 2"),
@@ -35,5 +39,11 @@ def test_posterior_settings_take_numpy_integers_and_refuse_the_rest_in_a_sentenc
             PosteriorOptions(**settings)
     rng = np.random.default_rng(0)
     x1, x2, y = rng.normal(size=(150, 2)), rng.normal(size=(150, 2)), rng.integers(0, 2, 150)
-    with pytest.raises(ValueError, match="folds is 200, but 150 samples give each fold fewer"):
-        encode_posteriors(x1, x2, y, options=PosteriorOptions(folds=200))
+    fewer = r"leave a fold with fewer than two; pass folds of at most {}"
+    with pytest.raises(ValueError, match=r"folds is 76, but 150 samples \(\d+ of the most "):
+        encode_posteriors(x1, x2, y, options=PosteriorOptions(folds=76))
+    three = np.arange(150) % 3  # 50 samples a label: a 51st fold would be empty
+    with pytest.raises(ValueError, match=r"\(50 of the most frequent label\) " + fewer.format(50)):
+        encode_posteriors(x1, x2, three, options=PosteriorOptions(folds=51))
+    options = PosteriorOptions(folds=50, learning_curve=False)
+    assert encode_posteriors(x1, x2, three, options=options).codes1.shape == (150,)

@@ -170,7 +170,7 @@ def test_bin_labels_refuses_text_labels_in_a_sentence():
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda: SamplingOptions(confidence="x"), "confidence is 'x'; pass a number between 0"),
+        (lambda: SamplingOptions(confidence="x"), "confidence is 'x'; pass a number strictly"),
         (lambda: decompose(X, Y, X ^ Y, estimator=["cvx"]), r"estimator \['cvx'\] is unknown"),
         (
             lambda: decompose(X, Y, X ^ Y, sampling="none"),
