@@ -21,8 +21,7 @@ import numpy as np
 from _machine import describe
 
 import pid
-
-TERMS = ("R", "U1", "U2", "S")
+from pid.result import TERMS
 
 
 def main() -> None:

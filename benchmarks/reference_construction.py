@@ -21,9 +21,8 @@ from _machine import describe
 
 import pid
 from pid.models.reference import construction_pid, make_dataset, reference_recipes
+from pid.result import TERMS
 from pid.selection import load_reference
-
-TERMS = ("R", "U1", "U2", "S")
 
 
 def verdict(terms: dict[str, float], exact: pid.PIDResult) -> tuple[float, str]:

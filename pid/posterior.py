@@ -225,11 +225,11 @@ def encode_posteriors(
     # Each label's samples are dealt round the folds: more folds than half the samples, or than
     # the samples of the most frequent label, leave a fold with fewer than two.
     largest = int(np.bincount(labels).max())
-    if folds > min(n // 2, largest):
+    most_folds = min(n // 2, largest)
+    if folds > most_folds:
         raise ValueError(
             f"folds is {folds}, but {n} samples ({largest} of the most frequent label) leave a "
-            f"fold with fewer than two; pass folds of at most {min(n // 2, largest)} (5 by "
-            "default)."
+            f"fold with fewer than two; pass folds of at most {most_folds} (5 by default)."
         )
     rng = np.random.default_rng(seed)
     assignment = _stratified_folds(labels, folds, rng)
