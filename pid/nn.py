@@ -221,11 +221,14 @@ def train_classifier(
     optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
     loss_fn = nn.CrossEntropyLoss()
 
+    # The indices go to the device once an epoch: a copy a step would wait on the device.
+    valid = valid.to(features.device)
+
     def run_epoch(epoch: int) -> dict[str, float]:
         model.train()
-        order = train[torch.randperm(len(train), generator=generator)]
+        order = train[torch.randperm(len(train), generator=generator)].to(features.device)
         for start in range(0, len(order), batch_size):
-            batch = order[start : start + batch_size].to(features.device)
+            batch = order[start : start + batch_size]
             if len(batch) < group.world_size:
                 continue  # too few to share out among the processes
             mine = group.shard(batch)

@@ -43,6 +43,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.optimize import minimize_scalar
 
+from pid.features import principal_components, standardize
 from pid.validation import check_between, check_whole
 
 #: Probabilities are floored at this before logarithms; far below any posterior that matters.
@@ -68,6 +69,10 @@ MODALITY_CLASSIFIERS = ("logistic", "perceptron")
 #: Above this many samples, cross-fitting uses two folds by default (each fold's classifiers
 #: train on ``max_train`` samples at most either way).
 LARGE = 50_000
+#: Samples a classifier trains on at most, by default (:attr:`PosteriorOptions.max_train`).
+MAX_TRAIN = 20_000
+#: The same for torch classifiers on a GPU.
+MAX_TRAIN_GPU = 200_000
 
 
 @dataclass(frozen=True)
@@ -78,8 +83,11 @@ class PosteriorOptions:
     ----------
     folds : int, optional
         Cross-fitting folds; default 5, or 2 above 50,000 samples.
-    max_train : int
-        Samples a classifier trains on at most (a random part of its training folds).
+    max_train : int, optional
+        Samples a classifier trains on at most (a random part of its training folds); by
+        default :data:`MAX_TRAIN`, or :data:`MAX_TRAIN_GPU` with torch classifiers on a GPU,
+        where training is cheap and more of a large dataset brings the classifiers closer to
+        the information the features hold.
     hidden : tuple of int
         Hidden layers of the pair's perceptron (on a torch device: two layers of the first
         width, :func:`pid.nn.mlp`).
@@ -97,20 +105,27 @@ class PosteriorOptions:
         logistic regression) or ``"perceptron"`` (the tanh perceptron of ``hidden``, as for
         the pair): the perceptron for a modality made of several, whose interactions a linear
         model cannot see.
+    batch_size : int, optional
+        Minibatch of the torch classifiers; by default ``min(4096, max(256, m // 100))`` for
+        ``m`` training samples, about a hundred steps an epoch.
     """
 
     folds: int | None = None
-    max_train: int = 20_000
+    max_train: int | None = None
     hidden: tuple[int, ...] = (128, 128, 128)
     calibration: float = 0.1
     device: str | None = None
     learning_curve: bool = True
     modality_classifiers: tuple[str, str] = ("logistic", "logistic")
+    batch_size: int | None = None
 
     def __post_init__(self) -> None:
         if self.folds is not None:
             object.__setattr__(self, "folds", check_whole(self.folds, "folds", 2))
-        object.__setattr__(self, "max_train", check_whole(self.max_train, "max_train", 10))
+        if self.max_train is not None:
+            object.__setattr__(self, "max_train", check_whole(self.max_train, "max_train", 10))
+        if self.batch_size is not None:
+            object.__setattr__(self, "batch_size", check_whole(self.batch_size, "batch_size", 1))
         if not isinstance(self.hidden, tuple | list) or not self.hidden:
             raise ValueError(
                 f"hidden is {self.hidden!r}; pass a tuple of positive layer widths, e.g. (128,)."
@@ -219,7 +234,7 @@ def encode_posteriors(
             "pass discretization='kmeans' or 'bins', or more samples."
         )
     components = max_components or DEFAULT_COMPONENTS
-    features = [_features(x, n, components, seed) for x in (x1, x2)]
+    features = [_features(x, n, components) for x in (x1, x2)]
     features.append(np.concatenate(features, axis=1))
     folds = options.folds or (2 if n > LARGE else 5)
     # Each label's samples are dealt round the folds: more folds than half the samples, or than
@@ -231,6 +246,7 @@ def encode_posteriors(
             f"folds is {folds}, but {n} samples ({largest} of the most frequent label) leave a "
             f"fold with fewer than two; pass folds of at most {most_folds} (5 by default)."
         )
+    max_train = options.max_train or _default_max_train(options.device)
     rng = np.random.default_rng(seed)
     assignment = _stratified_folds(labels, folds, rng)
     sizes = ("all", "half") if options.learning_curve else ("all",)
@@ -248,8 +264,8 @@ def encode_posteriors(
     for fold in range(folds):
         held_out = np.flatnonzero(assignment == fold)
         training = np.flatnonzero(assignment != fold)
-        if len(training) > options.max_train:
-            training = rng.choice(training, options.max_train, replace=False)
+        if len(training) > max_train:
+            training = rng.choice(training, max_train, replace=False)
         calibrate = rng.random(len(training)) < options.calibration
         fit, check = training[~calibrate], training[calibrate]
         rows = {"all": fit, "half": _half_of_each_label(fit, labels, halving)}
@@ -325,6 +341,7 @@ def encode_posteriors(
         "temperatures": {key: [round(t, 4) for t in ts] for key, ts in temperatures.items()},
         "components": min(components, *(f.shape[1] for f in features[:2])),
         "options": {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(options).items()},
+        "max_train": max_train,
         "seed": seed,
         "seconds_by_classifier": seconds,
         "seconds": time.perf_counter() - start,
@@ -332,22 +349,19 @@ def encode_posteriors(
     return PosteriorEncoding(codes[0], codes[1], labels, posteriors, classes, diagnostics)
 
 
-def _features(x: ArrayLike, n: int, max_components: int, seed: int) -> np.ndarray:
+def _features(x: ArrayLike, n: int, max_components: int) -> np.ndarray:
     """Standardized float features (one-hot for integer codes), projected on at most
-    ``max_components`` principal components."""
+    ``max_components`` principal components (:func:`pid.features.principal_components`)."""
     array = np.asarray(x)
     if array.ndim == 1 and array.dtype.kind in "biuOUS":
         _, codes = np.unique(array, return_inverse=True)
         array = np.eye(int(codes.max()) + 1)[codes.ravel()]
-    array = array.reshape(n, -1).astype(float)
-    spread = array.std(axis=0)
-    array = (array - array.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
+    array = array.reshape(n, -1)
+    if array.dtype.kind != "f":
+        array = array.astype(float)
     if array.shape[1] > max_components:
-        from sklearn.decomposition import PCA
-
-        pca = PCA(max_components, svd_solver="randomized", random_state=seed)
-        array = pca.fit_transform(array)
-    return array
+        return principal_components(array, max_components)
+    return standardize(array)
 
 
 def _half_of_each_label(
@@ -376,6 +390,15 @@ def _classifier(key: str, options: PosteriorOptions, seed: int):
     if key == "joint" or options.modality_classifiers[TRAINED.index(key)] == "perceptron":
         return _perceptron(options.hidden, seed)
     return _logistic(seed)
+
+
+def _default_max_train(device: str | None) -> int:
+    """:data:`MAX_TRAIN_GPU` for torch classifiers on a GPU, :data:`MAX_TRAIN` otherwise."""
+    if device is None:
+        return MAX_TRAIN
+    from pid.backend import resolve_device
+
+    return MAX_TRAIN_GPU if resolve_device(device).type == "cuda" else MAX_TRAIN
 
 
 def _classifier_names(options: PosteriorOptions) -> dict[str, str]:
@@ -448,14 +471,15 @@ def _torch_classifier(options: PosteriorOptions, seed: int):
         n_valid = max(1, len(y) // 10)
         features = torch.as_tensor(x, dtype=torch.float32, device=device)
         targets = torch.as_tensor(y, device=device)
+        train = order[n_valid:]
         model, _ = train_classifier(
             features,
             targets,
             n_labels,
-            train=order[n_valid:],
+            train=train,
             valid=order[:n_valid],
             hidden=options.hidden[0],
-            batch_size=256,
+            batch_size=options.batch_size or min(4096, max(256, len(train) // 100)),
             learning_rate=1e-3,
             max_epochs=200,
             patience=20,

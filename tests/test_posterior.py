@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 
 import pid
 from pid.posterior import PosteriorOptions, encode_posteriors
@@ -46,3 +47,60 @@ def test_posterior_settings_take_numpy_integers_and_refuse_the_rest_in_a_sentenc
         encode_posteriors(x1, x2, three, options=PosteriorOptions(folds=51))
     options = PosteriorOptions(folds=50, learning_curve=False)
     assert encode_posteriors(x1, x2, three, options=options).codes1.shape == (150,)
+
+
+def test_torch_classifiers_train_on_batches_sized_for_their_samples(monkeypatch):
+    # About a hundred steps an epoch: 256 for a small training set, m // 100 up to 4096 above.
+    from pid import nn as pid_nn
+
+    used = []
+
+    def record(features, labels, n_labels, *, train, batch_size, **_):
+        used.append((len(train), batch_size))
+        return torch.nn.Linear(features.shape[1], n_labels).eval(), {}
+
+    monkeypatch.setattr(pid_nn, "train_classifier", record)
+    rng = np.random.default_rng(0)
+    n = 80_000
+    x1, x2, y = rng.normal(size=(n, 2)), rng.normal(size=(n, 2)), rng.integers(0, 2, n)
+    options = PosteriorOptions(device="cpu", folds=2, max_train=60_000, learning_curve=False)
+    encoding = encode_posteriors(x1, x2, y, options=options)
+    assert encoding.diagnostics["max_train"] == 60_000
+    # A fold's 40,000 training rows (under max_train): a tenth to calibrate, a tenth of the
+    # rest to stop early on.
+    assert {size for _, size in used} == {m // 100 for m, _ in used} and len(used) == 6
+    assert all(32_000 <= m <= 33_000 for m, _ in used)
+    used.clear()
+    small = PosteriorOptions(device="cpu", folds=2, learning_curve=False)
+    encode_posteriors(x1[:2_000], x2[:2_000], y[:2_000], options=small)
+    assert {size for _, size in used} == {256}
+    used.clear()
+    given = PosteriorOptions(device="cpu", folds=2, learning_curve=False, batch_size=np.int64(64))
+    encode_posteriors(x1[:2_000], x2[:2_000], y[:2_000], options=given)
+    assert {size for _, size in used} == {64} and type(given.batch_size) is int
+    with pytest.raises(ValueError, match="batch_size is 0; pass a whole number of at least 1"):
+        PosteriorOptions(batch_size=0)
+
+
+def test_classifiers_train_on_twenty_thousand_samples_by_default_off_a_gpu():
+    rng = np.random.default_rng(0)
+    n = 50_000
+    x1, x2 = rng.normal(size=(n, 1)), rng.normal(size=(n, 1))
+    y = (x1[:, 0] > 0).astype(int)
+    options = PosteriorOptions(folds=2, learning_curve=False, hidden=(4,))
+    assert options.max_train is None
+    assert encode_posteriors(x1, x2, y, options=options).diagnostics["max_train"] == 20_000
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_torch_classifiers_on_a_gpu_train_on_more_samples_by_default():
+    rng = np.random.default_rng(0)
+    n = 500_000
+    x1, x2 = rng.normal(size=(n, 1)), rng.normal(size=(n, 1))
+    y = (x1[:, 0] > 0).astype(int)
+    options = PosteriorOptions(device="cuda", folds=2, learning_curve=False)
+    encoding = encode_posteriors(x1, x2, y, options=options)
+    assert encoding.diagnostics["max_train"] == 200_000
+    # x1 determines y: its held-out cross-entropy falls far below H(Y) = 1 bit.
+    assert encoding.diagnostics["cross_entropy_bits"]["x1"] < 0.1

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from pid.features import standardize
 from pid.information import conditional_distribution
 from pid.result import PIDResult
 from pid.validation import discrete_values
@@ -372,7 +373,7 @@ def _labels(y: ArrayLike) -> tuple[np.ndarray, int]:
 
 
 def _features(x: ArrayLike, name: str, n: int) -> tuple[np.ndarray, str, np.ndarray | None]:
-    """Float features of shape (n, d), their description, and the codes ``0..d-1`` of one-hot
+    """Float32 features of shape (n, d), their description, and the codes ``0..d-1`` of one-hot
     features (one-hot for 1-D integer codes, standardized floats otherwise, codes ``None``)."""
     x = np.asarray(x)
     if x.dtype == bool or np.issubdtype(x.dtype, np.integer):
@@ -388,13 +389,13 @@ def _features(x: ArrayLike, name: str, n: int) -> tuple[np.ndarray, str, np.ndar
                 f"(at most {MAX_ONE_HOT}); pass its features as a float array instead."
             )
         codes = codes.ravel()
-        features, kind = np.eye(len(values))[codes], f"one-hot ({len(values)} codes)"
+        features = np.eye(len(values), dtype=np.float32)[codes]
+        kind = f"one-hot ({len(values)} codes)"
     elif np.issubdtype(x.dtype, np.floating) and x.ndim in (1, 2):
-        features = x.reshape(len(x), -1).astype(float)
+        features = x.reshape(len(x), -1)
         if not np.all(np.isfinite(features)):
             raise ValueError(f"{name} contains NaN or infinite values; remove or impute them.")
-        spread = features.std(axis=0)
-        features = (features - features.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
+        features = standardize(features, dtype=np.float32)
         kind, codes = f"continuous (d={features.shape[1]})", None
     else:
         raise ValueError(

@@ -1,0 +1,41 @@
+"""Standardized features and their principal components, block by block."""
+
+import numpy as np
+from sklearn.decomposition import PCA
+
+from pid.features import BLOCK_ROWS, principal_components, standardize
+
+
+def test_standardize_centres_and_scales_every_column_across_blocks():
+    rng = np.random.default_rng(0)
+    n = BLOCK_ROWS + 4_000  # a second, partial block
+    x = np.column_stack([rng.normal(3.0, 2.0, n), rng.exponential(5.0, n), np.full(n, 7.0)])
+    z = standardize(x)
+    expected = (x[:, :2] - x[:, :2].mean(axis=0)) / x[:, :2].std(axis=0)
+    np.testing.assert_allclose(z[:, :2], expected, rtol=0, atol=1e-12)
+    assert np.all(z[:, 2] == 0)  # a constant column is centred, not divided by zero
+    single = standardize(x.astype(np.float32), dtype=np.float32)
+    assert single.dtype == np.float32
+    np.testing.assert_allclose(single[:, :2], expected, rtol=0, atol=1e-5)
+
+
+def test_principal_components_are_the_exact_ones_with_a_fixed_sign():
+    rng = np.random.default_rng(1)
+    n, d = BLOCK_ROWS + 1_000, 12
+    mixing = rng.normal(size=(d, d)) * np.linspace(3.0, 0.1, d)[:, None]
+    x = rng.normal(size=(n, d)) @ mixing + rng.normal(0, 50.0, d)
+    projected = principal_components(x, 5)
+    assert projected.shape == (n, 5)
+    z = (x - x.mean(axis=0)) / x.std(axis=0)
+    reference = PCA(5, svd_solver="full").fit(z)
+    # Each component's loading vector has its largest entry positive: orient sklearn's alike.
+    loadings = reference.components_
+    signs = np.sign(loadings[np.arange(5), np.abs(loadings).argmax(axis=1)])
+    np.testing.assert_allclose(projected, reference.transform(z) * signs, rtol=0, atol=1e-8)
+    # Uncorrelated components whose variances are the correlation matrix's largest eigenvalues.
+    covariance = np.cov(projected, rowvar=False, bias=True)
+    eigenvalues = np.linalg.eigvalsh(np.corrcoef(x, rowvar=False))[::-1][:5]
+    np.testing.assert_allclose(covariance, np.diag(eigenvalues), rtol=0, atol=1e-8)
+    np.testing.assert_allclose(
+        principal_components(x.astype(np.float32), 5), projected, rtol=0, atol=1e-5
+    )
