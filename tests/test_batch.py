@@ -74,6 +74,27 @@ def test_sinkhorn_meets_both_marginals_to_the_relative_tolerance(rng):
     assert torch.isfinite(log_kernel.grad).all()
 
 
+def test_sinkhorn_returns_the_same_scalings_however_often_the_host_reads_its_error(rng):
+    # Reading the errors once every few sweeps (as on a GPU) keeps the first sweep within tol.
+    log_kernel, log_a, log_b = _random_problem(rng)
+    for tol, max_iter, converged in ((1e-6, 500, True), (1e-12, 7, False), (1e-12, 1, False)):
+        every_sweep, info = sinkhorn(
+            log_kernel, log_a, log_b, tol=tol, max_iter=max_iter, sweeps_per_check=1
+        )
+        assert info.converged == converged
+        assert info.iterations < max_iter if converged else info.iterations == max_iter
+        for sweeps in (2, 3, 8, 1000):
+            log_q, other = sinkhorn(
+                log_kernel, log_a, log_b, tol=tol, max_iter=max_iter, sweeps_per_check=sweeps
+            )
+            assert torch.equal(log_q, every_sweep)
+            assert (other.iterations, other.error, other.converged) == (
+                info.iterations,
+                info.error,
+                info.converged,
+            )
+
+
 def test_sinkhorn_reports_when_it_stops_at_the_cap(rng):
     log_kernel, log_a, log_b = _random_problem(rng)
     _, info = sinkhorn(log_kernel, log_a, log_b, tol=1e-12, max_iter=2)

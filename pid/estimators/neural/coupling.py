@@ -221,6 +221,7 @@ def train(
     tol: float,
     max_iter: int,
     grad_iters: int | None,
+    sweeps_per_check: int | None,
     amp: bool,
     progress: bool,
 ) -> tuple[list[float], dict[str, Any]]:
@@ -258,7 +259,12 @@ def train(
         with torch.no_grad():
             log_kernel = net(held_out.x1, held_out.x2).float()
             log_q, _ = sinkhorn(
-                log_kernel, held_out.log_a, held_out.log_b, tol=tol, max_iter=max_iter
+                log_kernel,
+                held_out.log_a,
+                held_out.log_b,
+                tol=tol,
+                max_iter=max_iter,
+                sweeps_per_check=sweeps_per_check,
             )
             return {"held_out_bits": float(information_bits(log_q)[2])}
 
@@ -268,7 +274,12 @@ def train(
             log_kernel = net(batch.x1, batch.x2)
         if grad_iters is None:
             log_q, info = sinkhorn_implicit(
-                log_kernel.float(), batch.log_a, batch.log_b, tol=tol, max_iter=max_iter
+                log_kernel.float(),
+                batch.log_a,
+                batch.log_b,
+                tol=tol,
+                max_iter=max_iter,
+                sweeps_per_check=sweeps_per_check,
             )
         else:
             log_q, info = sinkhorn(
@@ -278,15 +289,18 @@ def train(
                 tol=tol,
                 max_iter=max_iter,
                 grad_iters=grad_iters,
+                sweeps_per_check=sweeps_per_check,
             )
         loss = information_bits(log_q)[2]
         iterations.append(info.iterations)
         errors.append(info.error)
-        if torch.isfinite(loss):
+        # One reading of the loss a step, before the backward pass, which the device then runs
+        # without the host waiting on it.
+        losses.append(float(loss.detach()))
+        if math.isfinite(losses[-1]):
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-        losses.append(float(loss.detach()))
         return losses[-1]
 
     fitted = fit(
@@ -322,6 +336,7 @@ def read_off(
     *,
     tol: float,
     max_iter: int,
+    sweeps_per_check: int | None,
 ) -> tuple[dict[str, float], dict[str, Any]]:
     """The PID terms from the best feasible point known, averaged over ``batches`` (float64).
 
@@ -355,7 +370,14 @@ def read_off(
     with torch.no_grad():
         for batch in batches:
             log_kernel = net(batch.x1, batch.x2).double()
-            log_q, info = sinkhorn(log_kernel, batch.log_a, batch.log_b, tol=tol, max_iter=max_iter)
+            log_q, info = sinkhorn(
+                log_kernel,
+                batch.log_a,
+                batch.log_b,
+                tol=tol,
+                max_iter=max_iter,
+                sweeps_per_check=sweeps_per_check,
+            )
             learned = [float(v) for v in information_bits(log_q)]
             product = information_bits(conditional_product(batch))
             mi1, mi2, mi12_product = (float(v) for v in product)

@@ -90,6 +90,11 @@ class BatchConfig:
         integer: backpropagate through that many sweeps after convergence instead (see
         :func:`pid.estimators.neural.sinkhorn.sinkhorn`), whose gradient is accurate only when
         the scaling contracts fast.
+    sinkhorn_sweeps_per_check : int, optional
+        Sweeps between two readings of the Sinkhorn error by the host (see
+        :func:`pid.estimators.neural.sinkhorn.sinkhorn`; the result does not depend on it):
+        by default every sweep on the CPU, and fewer readings on a GPU, where each one waits
+        for the device.
     eval_tol, eval_max_iter : float, int
         The same for reading the PID off, done in float64.
     eval_batch_size, max_eval_batches : int
@@ -116,6 +121,7 @@ class BatchConfig:
     sinkhorn_tol: float = 1e-2
     sinkhorn_max_iter: int = 100
     grad_iters: int | None = None
+    sinkhorn_sweeps_per_check: int | None = None
     eval_tol: float = 1e-4
     eval_max_iter: int = 2000
     eval_batch_size: int = 1024
@@ -129,9 +135,9 @@ class BatchConfig:
         for name, value in asdict(self).items():
             if name == "amp":
                 continue
-            if name == "grad_iters":
+            if name in ("grad_iters", "sinkhorn_sweeps_per_check"):
                 if value is not None and not value >= 1:
-                    raise ValueError(f"grad_iters must be >= 1 or None, got {value}.")
+                    raise ValueError(f"{name} must be >= 1 or None, got {value}.")
             elif name == "held_out":
                 if not 0 < value < 1:
                     raise ValueError(f"held_out must lie in (0, 1), got {value}.")
@@ -296,6 +302,7 @@ def batch(
         tol=config.sinkhorn_tol,
         max_iter=config.sinkhorn_max_iter,
         grad_iters=config.grad_iters,
+        sweeps_per_check=config.sinkhorn_sweeps_per_check,
         amp=config.amp,
         progress=progress,
     )
@@ -307,7 +314,11 @@ def batch(
             feats, log_post, min(config.eval_batch_size, n), config.max_eval_batches, generator
         )
     terms, eval_diag = coupling.read_off(
-        net, eval_batches, tol=config.eval_tol, max_iter=config.eval_max_iter
+        net,
+        eval_batches,
+        tol=config.eval_tol,
+        max_iter=config.eval_max_iter,
+        sweeps_per_check=config.sinkhorn_sweeps_per_check,
     )
     deficit = eval_diag["joint_information_deficit_bits"]
     if deficit > DEFICIT_WARNING_BITS:

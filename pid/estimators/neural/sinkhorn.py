@@ -19,6 +19,10 @@ import torch
 
 from pid.errors import SolverError
 
+#: Sweeps between two readings of Sinkhorn's error by the host, off the CPU
+#: (:func:`sinkhorn`'s ``sweeps_per_check``).
+SWEEPS_PER_CHECK_ON_DEVICE = 4
+
 
 @dataclass(frozen=True)
 class SinkhornInfo:
@@ -48,6 +52,7 @@ def sinkhorn(
     tol: float,
     max_iter: int,
     grad_iters: int = 0,
+    sweeps_per_check: int | None = None,
 ) -> tuple[torch.Tensor, SinkhornInfo]:
     """Scale ``exp(log_kernel)`` of shape (m, m, k) to row sums ``a`` and column sums ``b``.
 
@@ -74,6 +79,12 @@ def sinkhorn(
         Cap on the number of sweeps without autograd.
     grad_iters : int
         Sweeps recorded for backpropagation (0 when no gradient is needed).
+    sweeps_per_check : int, optional
+        Sweeps run between two readings of their errors by the host. Every sweep's error is
+        computed and the scalings of the first sweep within ``tol`` are returned, so the
+        result does not depend on it; reading less often saves waiting on a GPU at the cost
+        of up to ``sweeps_per_check - 1`` sweeps past convergence. By default 1 on the CPU and
+        :data:`SWEEPS_PER_CHECK_ON_DEVICE` elsewhere.
 
     Returns
     -------
@@ -81,25 +92,36 @@ def sinkhorn(
         ``log q``, differentiable with respect to ``log_kernel`` when ``grad_iters > 0``.
     info : SinkhornInfo
     """
+    if sweeps_per_check is None:
+        sweeps_per_check = 1 if log_kernel.device.type == "cpu" else SWEEPS_PER_CHECK_ON_DEVICE
     total = torch.logsumexp(log_rows.flatten(), 0).exp()
+    rows = log_rows.exp()
     log_u = torch.zeros_like(log_rows)
     log_v = torch.zeros_like(log_cols)
-    error = float("inf")
-    iterations = 0
+    done = 0  # sweeps run; (log_u, log_v) are the scalings after them
     with torch.no_grad():
         kernel = log_kernel.detach()
-        for iterations in range(1, max_iter + 1):
-            row_lse = torch.logsumexp(kernel + log_v[None, :, :], dim=1)
-            if iterations > 1:
-                error = float(((log_u + row_lse).exp() - log_rows.exp()).abs().sum() / total)
-                if error <= tol:
-                    iterations -= 1
+        while True:
+            # The error of the scalings after each sweep (from the first on) is computed with
+            # the next sweep's row update and read by the host once for the whole round.
+            states, errors = [], []
+            for _ in range(sweeps_per_check):
+                row_lse = torch.logsumexp(kernel + log_v[None, :, :], dim=1)
+                if done >= 1:
+                    states.append((done, log_u, log_v))
+                    errors.append(((log_u + row_lse).exp() - rows).abs().sum() / total)
+                if done == max_iter:
                     break
-            log_u = log_rows - row_lse
-            log_v = log_cols - torch.logsumexp(kernel + log_u[:, None, :], dim=0)
-        else:
-            row_lse = torch.logsumexp(kernel + log_v[None, :, :], dim=1)
-            error = float(((log_u + row_lse).exp() - log_rows.exp()).abs().sum() / total)
+                log_u = log_rows - row_lse
+                log_v = log_cols - torch.logsumexp(kernel + log_u[:, None, :], dim=0)
+                done += 1
+            values = torch.stack(errors).tolist() if errors else []
+            within = [i for i, value in enumerate(values) if value <= tol]
+            if within or (states and states[-1][0] == max_iter):
+                stop = within[0] if within else -1
+                iterations, log_u, log_v = states[stop]
+                error = values[stop]
+                break
     for _ in range(grad_iters):
         log_u = log_rows - torch.logsumexp(log_kernel + log_v[None, :, :], dim=1)
         log_v = log_cols - torch.logsumexp(log_kernel + log_u[:, None, :], dim=0)
@@ -114,6 +136,7 @@ def sinkhorn_implicit(
     *,
     tol: float,
     max_iter: int,
+    sweeps_per_check: int | None = None,
 ) -> tuple[torch.Tensor, SinkhornInfo]:
     """:func:`sinkhorn` with the exact gradient of its fixed point (implicit differentiation).
 
@@ -132,7 +155,14 @@ def sinkhorn_implicit(
     through sweeps, the gradient does not degrade when the scaling contracts slowly
     (peaked kernels).
     """
-    log_q, info = sinkhorn(log_kernel.detach(), log_rows, log_cols, tol=tol, max_iter=max_iter)
+    log_q, info = sinkhorn(
+        log_kernel.detach(),
+        log_rows,
+        log_cols,
+        tol=tol,
+        max_iter=max_iter,
+        sweeps_per_check=sweeps_per_check,
+    )
     if not log_kernel.requires_grad:
         return log_q, info
     return _ImplicitProjection.apply(log_kernel, log_q), info
