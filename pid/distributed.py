@@ -82,9 +82,11 @@ class Group:
         loss: torch.Tensor,
         parameters: Iterable[nn.Parameter],
         share: float | None = None,
-    ) -> float:
+    ) -> torch.Tensor:
         """``loss.backward()``, then the gradients of ``parameters`` averaged over the
-        processes; returns the loss averaged the same way, the same number on every process.
+        processes; returns the loss averaged the same way, the same number on every process,
+        as a detached tensor on the loss's device (reading it, ``float(...)``, waits for the
+        device: a training loop reads it once an epoch, not once a step).
 
         ``share`` is this process's part of the minibatch (its samples over the minibatch's;
         None: equal parts): each process's loss is weighted by ``share * world_size``, so that
@@ -94,7 +96,7 @@ class Group:
         """
         if not self.distributed:
             loss.backward()
-            return float(loss.detach())
+            return loss.detach()
         import torch
         import torch.distributed as dist
 
@@ -108,7 +110,7 @@ class Group:
         for grad in grads:
             grad.copy_(flat[start : start + grad.numel()].view_as(grad))
             start += grad.numel()
-        return float(flat[-1])
+        return flat[-1]
 
     def mean(self, values: dict[str, float]) -> dict[str, float]:
         """``values`` averaged over the processes (every process passes the same keys)."""

@@ -182,18 +182,21 @@ class FactorCLObjective(nn.Module):
             )
         return out
 
-    def forward(self, z: Batch, condition: Condition) -> tuple[torch.Tensor, dict[str, float]]:
-        """The encoders' loss ``-(S + U1 + U2) + lambda F`` and S, U1, U2 (and F) in nats."""
+    def forward(
+        self, z: Batch, condition: Condition
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """The encoders' loss ``-(S + U1 + U2) + lambda F`` and S, U1, U2 (and F) in nats,
+        detached (on the device: reading them waits for it)."""
         t = self.terms(z, condition)
         shared = t["nce_shared"] - t["club_shared_given"]
         removed = t["nce_unique_given"] - t["club_unique"]
         task1 = t["nce_view1"] + t.get("nce_label1", 0.0)
         task2 = t["nce_view2"] + t.get("nce_label2", 0.0)
         unique1, unique2 = task1 + removed, task2 + removed
-        parts = {"S": shared.item(), "U1": unique1.item(), "U2": unique2.item()}
+        parts = {"S": shared.detach(), "U1": unique1.detach(), "U2": unique2.detach()}
         loss = -(shared + unique1 + unique2)
         if "club_factors" in t:
-            parts["F"] = t["club_factors"].item()
+            parts["F"] = t["club_factors"].detach()
             loss = loss + self.settings.factor_weight * t["club_factors"]
         return loss, parts
 
@@ -347,7 +350,7 @@ class CrossModalObjective(nn.Module):
         z_aug: Batch | None,
         labels: torch.Tensor | None,
         candidates: Candidates | None = None,
-    ) -> tuple[torch.Tensor, dict[str, float]]:
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """The loss of one batch, and no separate parts; the anchors are scored against
         ``candidates`` (the batch itself by default)."""
         c = candidates or Candidates()

@@ -11,7 +11,6 @@ critics take one step on ``-(S + U1 + U2)`` with the upper-bound critics held fi
 from __future__ import annotations
 
 import io
-import math
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -360,7 +359,7 @@ def train(
     def run_epoch(epoch: int) -> dict[str, float]:
         net.train()
         permutation = torch.randperm(len(a), generator=order).to(torch_device)
-        totals: dict[str, float] = {}
+        totals: dict[str, torch.Tensor] = {}  # summed on the device, read once an epoch
         for k in range(n_batches):
             idx = permutation[k * size : (k + 1) * size]
             mine = group.shard(idx)  # this process's anchors; the candidates are all of idx
@@ -380,12 +379,11 @@ def train(
                 loss, parts = objective(z, z_aug, batch_labels, candidates)
             optimizer.zero_grad()
             value = group.backward(loss, main_params)
-            if not math.isfinite(value):
-                return {"loss": value}  # fit refuses it: training diverged
             optimizer.step()
             for key, part in {"loss": value, **parts}.items():
-                totals[key] = totals.get(key, 0.0) + part / n_batches
-        return totals
+                totals[key] = totals.get(key, 0.0) + part.double() / n_batches
+        # A step that diverged leaves a non-finite loss, which fit refuses.
+        return {key: float(total) for key, total in totals.items()}
 
     def save(fitted: Fitted) -> None:
         model.history = fitted.history

@@ -282,10 +282,13 @@ def _epoch(
         mine = group.shard(batch)
         loss = model.loss(*(x[mine] for x in inputs), y[mine])
         optimizer.zero_grad()
-        total += group.backward(loss, trainable, len(mine) / len(batch)) * len(batch)
+        # Summed on the device, read once an epoch.
+        total = total + group.backward(loss, trainable, len(mine) / len(batch)).double() * len(
+            batch
+        )
         seen += len(batch)
         optimizer.step()
-    return total / seen
+    return float(total) / seen
 
 
 def _evaluate(model: Any, data: list[Any]) -> tuple[float, float]:
