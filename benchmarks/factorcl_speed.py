@@ -4,7 +4,8 @@ Data: ``pid.factorcl.shared_unique`` (4,000 samples of two 100-dimensional modal
 default); default network sizes (hidden 128, embed_dim 32, critic_hidden 128), batch 256.
 Prints the median over ``--epochs`` epochs of each method's per-epoch time.
 
-Run: ``python benchmarks/factorcl_speed.py [--samples 4000] [--epochs 3] [--threads 1]``
+Run: ``python benchmarks/factorcl_speed.py [--samples 4000] [--epochs 3] [--threads 1]
+[--devices cpu cuda]``
 """
 
 from __future__ import annotations
@@ -23,9 +24,12 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=4000)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--devices", nargs="+", help="devices to time (default: cpu, and cuda where present)"
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    devices = args.devices or ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     gpu = f"; GPU {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else "; no GPU"
     print(f"machine: {describe()}; torch {torch.__version__}, {args.threads} thread(s){gpu}")
     print(f"{args.samples} samples, dim 100 per modality, batch 256, median of {args.epochs}\n")
