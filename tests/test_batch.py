@@ -287,3 +287,15 @@ def test_bad_settings_are_refused_with_a_clear_message(settings, message):
 def test_estimate_points_sample_estimators_to_their_function():
     with pytest.raises(ValueError, match="works on samples"):
         estimate(canonical("and"), "batch")
+
+
+def test_progress_shows_a_bar_for_every_phase_of_batch(capsys):
+    rng = np.random.default_rng(0)
+    x1, x2 = rng.normal(size=(300, 3)), rng.normal(size=(300, 3))
+    y = (x1[:, 0] * x2[:, 0] > 0).astype(int)
+    config = BatchConfig(steps=50, check_every=25, eval_batch_size=100, max_eval_batches=2)
+    for progress in (False, True):
+        batch(x1, x2, y, config=config, progress=progress)
+        shown = capsys.readouterr().err
+        phases = ["posteriors", "BATCH training", "BATCH read-off"]
+        assert [phase in shown for phase in phases] == [progress] * 3

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
+from tqdm.auto import tqdm
 
 from pid.errors import SolverError
 from pid.estimators.neural.sinkhorn import sinkhorn, sinkhorn_implicit
@@ -337,6 +338,7 @@ def read_off(
     tol: float,
     max_iter: int,
     sweeps_per_check: int | None,
+    progress: bool = False,
 ) -> tuple[dict[str, float], dict[str, Any]]:
     """The PID terms from the best feasible point known, averaged over ``batches`` (float64).
 
@@ -363,12 +365,12 @@ def read_off(
     zero; anything more negative raises :class:`~pid.SolverError` rather than being hidden.
 
     Returns the keyword arguments of :class:`~pid.PIDResult` for the terms and informations,
-    and diagnostics.
+    and diagnostics; ``progress`` shows a bar over the batches.
     """
     net.eval()
     rows, iterations, errors, gaps, residuals = [], [], [], [], []
     with torch.no_grad():
-        for batch in batches:
+        for batch in tqdm(batches, desc="BATCH read-off", disable=not progress, leave=False):
             log_kernel = net(batch.x1, batch.x2).double()
             log_q, info = sinkhorn(
                 log_kernel,

@@ -192,7 +192,7 @@ def batch(
     seed : int
         Seeds initialization, splits and batch order; runs on CPU are repeatable.
     progress : bool
-        Show a progress bar over the training steps.
+        Show progress bars over the classifiers' fits, the training steps and the read-off.
 
     Returns
     -------
@@ -319,6 +319,7 @@ def batch(
         tol=config.eval_tol,
         max_iter=config.eval_max_iter,
         sweeps_per_check=config.sinkhorn_sweeps_per_check,
+        progress=progress,
     )
     deficit = eval_diag["joint_information_deficit_bits"]
     if deficit > DEFICIT_WARNING_BITS:
