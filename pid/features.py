@@ -12,6 +12,10 @@ from numpy.typing import DTypeLike
 
 #: Rows read at a time.
 BLOCK_ROWS = 1 << 16
+#: The most features whose principal components come from the exact correlation matrix, of
+#: ``n d^2`` operations and ``d^2`` numbers; wider features take a randomized SVD (Halko,
+#: Martinsson and Tropp 2011), of about ``n d k`` operations a pass.
+EXACT_MAX_FEATURES = 1024
 
 
 def standardize(x: np.ndarray, *, dtype: DTypeLike = np.float64) -> np.ndarray:
@@ -29,7 +33,7 @@ def standardize(x: np.ndarray, *, dtype: DTypeLike = np.float64) -> np.ndarray:
     return out
 
 
-def principal_components(x: np.ndarray, n_components: int) -> np.ndarray:
+def principal_components(x: np.ndarray, n_components: int, *, seed: int = 0) -> np.ndarray:
     """The standardized features ``Z`` of Eq. (1) projected on their first principal
     components,
 
@@ -38,10 +42,18 @@ def principal_components(x: np.ndarray, n_components: int) -> np.ndarray:
     where ``V_k`` holds the eigenvectors of the correlation matrix ``C`` with the
     ``k = n_components`` largest eigenvalues, each signed so that its largest entry in
     absolute value is positive (a choice that does not depend on the linear algebra library).
-    The decomposition is exact (no randomized approximation); it costs one pass over the
+    Up to :data:`EXACT_MAX_FEATURES` features the decomposition is exact: one pass over the
     samples for ``C``, of ``n d^2`` operations, one ``d x d`` eigendecomposition and one pass
-    for ``P``. Returns a float64 array of shape ``(n, k)``, ``k <= d``.
+    for ``P``. Wider features take the leading right singular vectors of ``Z`` from a
+    randomized SVD (seeded by ``seed``), which approximates ``V_k`` where the spectrum decays.
+    Returns a float64 array of shape ``(n, k)``, ``k <= d``.
     """
+    if x.shape[1] > EXACT_MAX_FEATURES:
+        from sklearn.utils.extmath import randomized_svd
+
+        z = standardize(x)
+        _, _, rows = randomized_svd(z, n_components, random_state=seed)
+        return z @ _signed(rows.T)
     mean, scale = _mean_and_scale(x)
     correlation = np.zeros((x.shape[1], x.shape[1]))
     for start in range(0, len(x), BLOCK_ROWS):
@@ -49,14 +61,18 @@ def principal_components(x: np.ndarray, n_components: int) -> np.ndarray:
         correlation += block.T @ block
     correlation /= len(x)
     _, vectors = np.linalg.eigh(correlation)
-    leading = vectors[:, ::-1][:, :n_components]
-    signs = np.sign(leading[np.abs(leading).argmax(axis=0), np.arange(leading.shape[1])])
-    leading = leading * np.where(signs == 0, 1.0, signs)
+    leading = _signed(vectors[:, ::-1][:, :n_components])
     out = np.empty((len(x), leading.shape[1]))
     for start in range(0, len(x), BLOCK_ROWS):
         block = slice(start, start + BLOCK_ROWS)
         out[block] = ((x[block] - mean) / scale) @ leading
     return out
+
+
+def _signed(vectors: np.ndarray) -> np.ndarray:
+    """Each column times the sign of its largest entry in absolute value."""
+    signs = np.sign(vectors[np.abs(vectors).argmax(axis=0), np.arange(vectors.shape[1])])
+    return vectors * np.where(signs == 0, 1.0, signs)
 
 
 def _mean_and_scale(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

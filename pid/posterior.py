@@ -234,7 +234,7 @@ def encode_posteriors(
             "pass discretization='kmeans' or 'bins', or more samples."
         )
     components = max_components or DEFAULT_COMPONENTS
-    features = [_features(x, n, components) for x in (x1, x2)]
+    features = [_features(x, n, components, seed) for x in (x1, x2)]
     features.append(np.concatenate(features, axis=1))
     folds = options.folds or (2 if n > LARGE else 5)
     # Each label's samples are dealt round the folds: more folds than half the samples, or than
@@ -349,7 +349,7 @@ def encode_posteriors(
     return PosteriorEncoding(codes[0], codes[1], labels, posteriors, classes, diagnostics)
 
 
-def _features(x: ArrayLike, n: int, max_components: int) -> np.ndarray:
+def _features(x: ArrayLike, n: int, max_components: int, seed: int) -> np.ndarray:
     """Standardized float features (one-hot for integer codes), projected on at most
     ``max_components`` principal components (:func:`pid.features.principal_components`)."""
     array = np.asarray(x)
@@ -360,7 +360,7 @@ def _features(x: ArrayLike, n: int, max_components: int) -> np.ndarray:
     if array.dtype.kind != "f":
         array = array.astype(float)
     if array.shape[1] > max_components:
-        return principal_components(array, max_components)
+        return principal_components(array, max_components, seed=seed)
     return standardize(array)
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 from sklearn.decomposition import PCA
 
-from pid.features import BLOCK_ROWS, principal_components, standardize
+from pid.features import BLOCK_ROWS, EXACT_MAX_FEATURES, principal_components, standardize
 
 
 def test_standardize_centres_and_scales_every_column_across_blocks():
@@ -39,3 +39,17 @@ def test_principal_components_are_the_exact_ones_with_a_fixed_sign():
     np.testing.assert_allclose(
         principal_components(x.astype(np.float32), 5), projected, rtol=0, atol=1e-5
     )
+
+
+def test_wide_features_take_a_randomized_svd_of_the_same_components():
+    # Beyond EXACT_MAX_FEATURES columns the d x d correlation matrix is not formed: a few
+    # strong directions in noise come out as the exact components do.
+    rng = np.random.default_rng(2)
+    n, d = 3_000, EXACT_MAX_FEATURES + 100
+    latent = rng.normal(size=(n, 4)) * np.array([8.0, 6.0, 4.0, 3.0])
+    x = latent @ rng.normal(size=(4, d)) + rng.normal(size=(n, d))
+    projected = principal_components(x, 4, seed=0)
+    z = (x - x.mean(axis=0)) / x.std(axis=0)
+    loadings = PCA(4, svd_solver="full").fit(z).components_
+    signs = np.sign(loadings[np.arange(4), np.abs(loadings).argmax(axis=1)])
+    np.testing.assert_allclose(projected, z @ (loadings.T * signs), rtol=0, atol=1e-6)
