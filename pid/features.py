@@ -81,6 +81,7 @@ def _mean_and_scale(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     squares = np.zeros(x.shape[1])
     for start in range(0, len(x), BLOCK_ROWS):
         block = x[start : start + BLOCK_ROWS] - mean
-        squares += np.einsum("ij,ij->j", block, block)
+        # Summed over rows as numpy's std does: up to BLOCK_ROWS rows, the same bits.
+        squares += np.multiply(block, block, out=block).sum(axis=0)
     spread = np.sqrt(squares / len(x))
     return mean, np.where(spread > 0, spread, 1.0)

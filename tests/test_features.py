@@ -14,6 +14,9 @@ def test_standardize_centres_and_scales_every_column_across_blocks():
     expected = (x[:, :2] - x[:, :2].mean(axis=0)) / x[:, :2].std(axis=0)
     np.testing.assert_allclose(z[:, :2], expected, rtol=0, atol=1e-12)
     assert np.all(z[:, 2] == 0)  # a constant column is centred, not divided by zero
+    # Within one block, the very bits of numpy's formula (results stored before keep them).
+    part = x[:5_000, :2]
+    assert np.array_equal(standardize(part), (part - part.mean(axis=0)) / part.std(axis=0))
     single = standardize(x.astype(np.float32), dtype=np.float32)
     assert single.dtype == np.float32
     np.testing.assert_allclose(single[:, :2], expected, rtol=0, atol=1e-5)

@@ -211,7 +211,10 @@ def test_packaged_bank_matches_its_recipes():
     codes = discretize(x1, x2, y, method="kmeans")
     result = pid.estimate(pid.Distribution.from_samples(codes.x1, codes.x2, codes.y))
     assert result.terms() == pytest.approx(entry["zoo_codes_pid"], abs=1e-4)
-    assert pid.decompose(x1, x2, y).terms() == pytest.approx(entry["pid"], abs=1e-4)
+    # The classifiers of the posterior encoding round differently with the CPU's BLAS kernels:
+    # OpenBLAS's AVX-512 kernels move S by 4.0e-4 bits from the AVX2 ones the bank was built
+    # with (which give it back to 3e-6); the recipe's other sample seeds move S by 0.01 or more.
+    assert pid.decompose(x1, x2, y).terms() == pytest.approx(entry["pid"], abs=1e-3)
     exact = construction_pid(entry["recipe"])
     assert exact.terms() == pytest.approx(entry["construction"]["pid"], abs=1e-6)
 
