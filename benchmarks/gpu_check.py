@@ -4,7 +4,8 @@ Runs each path on small sizes on the CPU and then on every other device (``--dev
 default CUDA when torch sees it) and prints one table: path, device, seconds, the largest
 difference from the CPU's answer (or from the exact answer where there is one) and whether
 it is within the path's tolerance. Paths: CVX on one table, on a batch of tables and on a
-large table (torch on the device); BATCH against an exact PID; every FactorCL method and
+large table (torch on the device); BATCH against an exact PID, on codes and on features
+(with the posterior encoding's classifiers on the device); every FactorCL method and
 every zoo family (test accuracy; training on another device draws other random numbers, so
 accuracies agree within a tolerance, not exactly); ``collect_outputs``; the posterior
 encoding with the bias-corrected estimate; and, on CUDA, the tests marked ``cuda``. Exits 1
@@ -109,6 +110,28 @@ def batch_exact(scale: float) -> np.ndarray:
     return _terms([cvx(Distribution(table), tol_bits=1e-9)])
 
 
+#: The interactions of the generative mixture BATCH decomposes from features.
+MIXTURE = {"R": 1.0, "U1": 1.0, "S": 1.0}
+
+
+def batch_features(device: str, scale: float) -> np.ndarray:
+    """BATCH on features: the cross-fitted torch classifiers on ``device``, then the
+    coupling."""
+    from pid import PosteriorOptions
+    from pid.datasets import generative_mixture
+    from pid.estimators.neural import batch
+
+    x1, x2, y = generative_mixture(MIXTURE, max(int(20_000 * scale), 4_000), dim=64, seed=1)
+    classifiers = PosteriorOptions(device=device, folds=2)
+    return _terms([batch(x1, x2, y, posterior=classifiers, device=device)])
+
+
+def batch_features_exact(scale: float) -> np.ndarray:
+    from pid.datasets import generative_pid
+
+    return _terms([generative_pid(MIXTURE, dim=64)])
+
+
 def _factorcl_data(scale: float):
     from pid.factorcl import shared_unique
 
@@ -180,6 +203,12 @@ CHECKS = [
     Check("CVX, tables in a batch (cvx_batch)", cvx_many, 1e-5),
     Check("CVX, one large table", cvx_large, 1e-5),
     Check("BATCH on noisy XOR samples (against exact)", batch_xor, 0.1, batch_exact),
+    Check(
+        "BATCH on 64-dimensional features (against exact)",
+        batch_features,
+        0.1,
+        batch_features_exact,
+    ),
     *(
         Check(f"FactorCL {method} (probe accuracy)", factorcl_method(method), 0.1)
         for method in METHODS
@@ -207,8 +236,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"torch {torch.__version__}; devices: cpu" + "".join(f", {d}" for d in others))
     print(
         "sizes: " + ("a tenth (--quick)" if args.quick else "full") + "; CVX one 30x30x5 table, "
-        "500 of 5x5x2, one 400x400x10; BATCH 4,000 samples; FactorCL 2,000 samples, 10 "
-        "epochs; zoo 3,000 samples, 20 epochs; posterior 3,000 samples"
+        "500 of 5x5x2, one 400x400x10; BATCH 4,000 codes and 20,000 features; FactorCL "
+        "2,000 samples, 10 epochs; zoo 3,000 samples, 20 epochs; posterior 3,000 samples"
     )
     if torch.cuda.is_available():
         print(f"GPU: {torch.cuda.get_device_name(0)}")
