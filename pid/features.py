@@ -1,14 +1,18 @@
 """Standardized features and their principal components, a block of samples at a time.
 
-Both functions read the samples in blocks of :data:`BLOCK_ROWS` rows and compute in float64
-whatever the input's float type, so that a million samples of a few hundred float32 features
-are never copied whole into float64: the memory beside the output is one block.
+Both functions read the samples a few times (for the means, the spreads and, for the
+components, the correlation matrix and the projection) in blocks of :data:`BLOCK_ROWS` rows,
+computing in float64 whatever the input's float type, so that a million samples of a few
+hundred float32 features are never copied whole into float64: up to
+:data:`EXACT_MAX_FEATURES` features, the memory beside the output is one block.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from numpy.typing import DTypeLike
+
+from pid.validation import check_whole
 
 #: Rows read at a time.
 BLOCK_ROWS = 1 << 16
@@ -23,7 +27,8 @@ def standardize(x: np.ndarray, *, dtype: DTypeLike = np.float64) -> np.ndarray:
 
         z_ij = (x_ij - mu_j) / s_j,   mu_j = mean_i x_ij,   s_j^2 = mean_i (x_ij - mu_j)^2,   (1)
 
-    with ``s_j = 1`` for a constant column (which becomes zeros), returned as ``dtype``.
+    returned as ``dtype``. A constant column becomes zeros (its computed mean may differ from
+    its value by a rounding error, which Eq. (1) would blow up to a column of ones).
     """
     mean, scale = _mean_and_scale(x)
     out = np.empty(x.shape, dtype=dtype)
@@ -46,8 +51,14 @@ def principal_components(x: np.ndarray, n_components: int, *, seed: int = 0) -> 
     samples for ``C``, of ``n d^2`` operations, one ``d x d`` eigendecomposition and one pass
     for ``P``. Wider features take the leading right singular vectors of ``Z`` from a
     randomized SVD (seeded by ``seed``), which approximates ``V_k`` where the spectrum decays.
-    Returns a float64 array of shape ``(n, k)``, ``k <= d``.
+    Returns a float64 array of shape ``(n, k)``.
+
+    Raises
+    ------
+    ValueError
+        If ``n_components`` is not a whole number from 1 to ``d``.
     """
+    check_whole(n_components, "n_components", 1, x.shape[1])
     if x.shape[1] > EXACT_MAX_FEATURES:
         from sklearn.utils.extmath import randomized_svd
 
@@ -76,12 +87,18 @@ def _signed(vectors: np.ndarray) -> np.ndarray:
 
 
 def _mean_and_scale(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Column means and standard deviations of Eq. (1), in float64, the latter 1 where 0."""
+    """Column means and standard deviations of Eq. (1), in float64; a constant column's mean
+    is its value and its scale 1, so that it standardizes to exact zeros."""
     mean = x.mean(axis=0, dtype=np.float64)
     squares = np.zeros(x.shape[1])
+    constant = np.ones(x.shape[1], dtype=bool)
     for start in range(0, len(x), BLOCK_ROWS):
-        block = x[start : start + BLOCK_ROWS] - mean
+        rows = x[start : start + BLOCK_ROWS]
+        constant &= (rows == x[:1]).all(axis=0)
+        block = rows - mean
         # Summed over rows as numpy's std does: up to BLOCK_ROWS rows, the same bits.
         squares += np.multiply(block, block, out=block).sum(axis=0)
     spread = np.sqrt(squares / len(x))
-    return mean, np.where(spread > 0, spread, 1.0)
+    if len(x):
+        mean = np.where(constant, x[0], mean)
+    return mean, np.where(constant | (spread == 0), 1.0, spread)

@@ -1,6 +1,7 @@
 """Standardized features and their principal components, block by block."""
 
 import numpy as np
+import pytest
 from sklearn.decomposition import PCA
 
 from pid.features import BLOCK_ROWS, EXACT_MAX_FEATURES, principal_components, standardize
@@ -20,6 +21,21 @@ def test_standardize_centres_and_scales_every_column_across_blocks():
     single = standardize(x.astype(np.float32), dtype=np.float32)
     assert single.dtype == np.float32
     np.testing.assert_allclose(single[:, :2], expected, rtol=0, atol=1e-5)
+
+
+def test_a_constant_column_whose_mean_rounds_is_zeros_not_a_component():
+    # 0.1 summed 70,000 times is not 7,000: Eq. (1) alone would turn the column into ones,
+    # and ten such columns into a leading component of variance 10.
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(BLOCK_ROWS + 4_464, 30)) @ rng.normal(size=(30, 30))
+    x[:, :10] = 0.1
+    assert x[:, 0].mean() != 0.1
+    assert np.all(standardize(x)[:, :10] == 0)
+    projected = principal_components(x, 5)
+    expected = PCA(5, svd_solver="full").fit(standardize(x)).explained_variance_
+    np.testing.assert_allclose(projected.var(axis=0, ddof=1), expected, rtol=1e-8)
+    with pytest.raises(ValueError, match="n_components is 31; pass a whole number from 1 to 30"):
+        principal_components(x, 31)
 
 
 def test_principal_components_are_the_exact_ones_with_a_fixed_sign():
