@@ -110,7 +110,7 @@ class Group:
         for grad in grads:
             grad.copy_(flat[start : start + grad.numel()].view_as(grad))
             start += grad.numel()
-        return flat[-1]
+        return flat[-1].clone()  # not a view that would keep the gradients alive
 
     def mean(self, values: dict[str, float]) -> dict[str, float]:
         """``values`` averaged over the processes (every process passes the same keys)."""

@@ -77,12 +77,15 @@ def test_sinkhorn_meets_both_marginals_to_the_relative_tolerance(rng):
 def test_sinkhorn_returns_the_same_scalings_however_often_the_host_reads_its_error(rng):
     # Reading the errors once every few sweeps (as on a GPU) keeps the first sweep within tol.
     log_kernel, log_a, log_b = _random_problem(rng)
-    for tol, max_iter, converged in ((1e-6, 500, True), (1e-12, 7, False), (1e-12, 1, False)):
+    cases = ((1e-6, 500, True), (1e-12, 7, False), (1e-12, 1, False), (1e-12, 0, False))
+    for tol, max_iter, converged in cases:
         every_sweep, info = sinkhorn(
             log_kernel, log_a, log_b, tol=tol, max_iter=max_iter, sweeps_per_check=1
         )
         assert info.converged == converged
         assert info.iterations < max_iter if converged else info.iterations == max_iter
+        if max_iter == 0:  # no sweep: the kernel itself, its row error measured
+            assert torch.equal(every_sweep, log_kernel) and info.error > 0.01
         for sweeps in (2, 3, 8, 1000):
             log_q, other = sinkhorn(
                 log_kernel, log_a, log_b, tol=tol, max_iter=max_iter, sweeps_per_check=sweeps
@@ -93,6 +96,18 @@ def test_sinkhorn_returns_the_same_scalings_however_often_the_host_reads_its_err
                 info.error,
                 info.converged,
             )
+
+
+def test_sinkhorn_refuses_a_cap_or_a_reading_interval_that_is_not_a_whole_number(rng):
+    log_kernel, log_a, log_b = _random_problem(rng)
+    refusals = [
+        ({"max_iter": 2.5}, "max_iter is 2.5; pass a whole number of at least 0"),
+        ({"max_iter": -1}, "max_iter is -1; pass a whole number of at least 0"),
+        ({"max_iter": 5, "sweeps_per_check": 0}, "sweeps_per_check is 0; pass a whole number"),
+    ]
+    for settings, message in refusals:
+        with pytest.raises(ValueError, match=message):
+            sinkhorn(log_kernel, log_a, log_b, tol=1e-6, **settings)
 
 
 def test_sinkhorn_reports_when_it_stops_at_the_cap(rng):
@@ -274,14 +289,18 @@ def test_bad_input_is_refused_with_a_clear_message(change, message):
 @pytest.mark.parametrize(
     ("settings", "message"),
     [
-        ({"steps": 0}, "steps must be positive"),
-        ({"held_out": 1.5}, "held_out"),
-        ({"grad_iters": 0}, "grad_iters must be >= 1"),
+        ({"steps": 0}, "steps is 0; pass a whole number of at least 1"),
+        ({"sinkhorn_max_iter": 2.5}, "sinkhorn_max_iter is 2.5; pass a whole number"),
+        ({"held_out": 1.5}, r"held_out must lie in \(0, 1\), got 1.5"),
+        ({"learning_rate": 0.0}, "learning_rate must be positive, got 0.0"),
+        ({"grad_iters": 0}, "grad_iters is 0; pass a whole number of at least 1"),
+        ({"sinkhorn_sweeps_per_check": -2}, "sinkhorn_sweeps_per_check is -2; pass a whole"),
     ],
 )
 def test_bad_settings_are_refused_with_a_clear_message(settings, message):
     with pytest.raises(ValueError, match=message):
         BatchConfig(**settings)
+    assert type(BatchConfig(steps=np.int64(20), grad_iters=None).steps) is int
 
 
 def test_estimate_points_sample_estimators_to_their_function():

@@ -697,3 +697,23 @@ def test_shared_fraction_stays_on_the_device_of_its_inputs():
     x1, x2 = torch.randn(50, 4, device="meta"), torch.randn(50, 3, device="meta")
     fraction = shared_fraction(x2, x1)
     assert fraction.device.type == "meta" and fraction.shape == (3,)
+
+
+def test_a_diverging_step_is_refused_at_the_end_of_its_epoch(monkeypatch):
+    # The losses are read once an epoch: a step whose loss is infinite makes the epoch's mean
+    # non-finite, and training stops there with the epoch named.
+    from pid.errors import SolverError
+
+    calls = {"n": 0}
+    forward = FactorCLObjective.forward
+
+    def diverging(self, z, condition):
+        loss, parts = forward(self, z, condition)
+        calls["n"] += 1
+        return (loss * math.inf if calls["n"] == 3 else loss), parts
+
+    monkeypatch.setattr(FactorCLObjective, "forward", diverging)
+    x1, x2, y, _ = shared_unique(600, 1.0, seed=0, latent_dim=4, dim=16, label_dim=4)
+    with pytest.raises(SolverError, match=r"factorcl-sup training diverged at epoch 1 \(loss "):
+        train(x1, x2, y, method="factorcl-sup", epochs=3, batch_size=128, device="cpu")
+    assert calls["n"] == 4  # the epoch's four batches, none after it

@@ -38,7 +38,7 @@ from numpy.typing import ArrayLike
 from pid.features import standardize
 from pid.information import conditional_distribution
 from pid.result import PIDResult
-from pid.validation import discrete_values
+from pid.validation import check_whole, discrete_values
 
 if TYPE_CHECKING:
     from pid.posterior import PosteriorOptions
@@ -133,16 +133,21 @@ class BatchConfig:
 
     def __post_init__(self) -> None:
         for name, value in asdict(self).items():
-            if name == "amp":
+            if name == "amp" or (name in _OPTIONAL_COUNTS and value is None):
                 continue
-            if name in ("grad_iters", "sinkhorn_sweeps_per_check"):
-                if value is not None and not value >= 1:
-                    raise ValueError(f"{name} must be >= 1 or None, got {value}.")
-            elif name == "held_out":
-                if not 0 < value < 1:
+            if name in _REAL_SETTINGS:
+                if name == "held_out" and not 0 < value < 1:
                     raise ValueError(f"held_out must lie in (0, 1), got {value}.")
-            elif not value > 0:
-                raise ValueError(f"{name} must be positive, got {value}.")
+                if not value > 0:
+                    raise ValueError(f"{name} must be positive, got {value}.")
+            else:  # counts and sizes
+                object.__setattr__(self, name, check_whole(value, name, 1))
+
+
+#: BatchConfig's settings that are real numbers; the others (but ``amp``) are whole numbers.
+_REAL_SETTINGS = ("learning_rate", "max_logit", "sinkhorn_tol", "eval_tol", "held_out")
+#: Whole-number settings that may be None.
+_OPTIONAL_COUNTS = ("grad_iters", "sinkhorn_sweeps_per_check")
 
 
 def batch(

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import torch
 
 from pid.errors import SolverError
+from pid.validation import check_whole
 
 #: Sweeps between two readings of Sinkhorn's error by the host, off the CPU
 #: (:func:`sinkhorn`'s ``sweeps_per_check``).
@@ -94,6 +95,8 @@ def sinkhorn(
     """
     if sweeps_per_check is None:
         sweeps_per_check = 1 if log_kernel.device.type == "cpu" else SWEEPS_PER_CHECK_ON_DEVICE
+    check_whole(sweeps_per_check, "sweeps_per_check", 1)
+    check_whole(max_iter, "max_iter", 0)
     total = torch.logsumexp(log_rows.flatten(), 0).exp()
     rows = log_rows.exp()
     log_u = torch.zeros_like(log_rows)
@@ -101,26 +104,27 @@ def sinkhorn(
     done = 0  # sweeps run; (log_u, log_v) are the scalings after them
     with torch.no_grad():
         kernel = log_kernel.detach()
-        while True:
-            # The error of the scalings after each sweep (from the first on) is computed with
-            # the next sweep's row update and read by the host once for the whole round.
+        # Each error is read off the next sweep's row update, computed with the check.
+        row_lse = torch.logsumexp(kernel + log_v[None, :, :], dim=1)
+        iterations = 0
+        error = float(((log_u + row_lse).exp() - rows).abs().sum() / total)
+        while done < max_iter:
+            # Up to sweeps_per_check sweeps, each one's error kept on the device, then read by
+            # the host together: the first sweep within tol is the answer.
             states, errors = [], []
-            for _ in range(sweeps_per_check):
-                row_lse = torch.logsumexp(kernel + log_v[None, :, :], dim=1)
-                if done >= 1:
-                    states.append((done, log_u, log_v))
-                    errors.append(((log_u + row_lse).exp() - rows).abs().sum() / total)
-                if done == max_iter:
-                    break
+            for _ in range(min(sweeps_per_check, max_iter - done)):
                 log_u = log_rows - row_lse
                 log_v = log_cols - torch.logsumexp(kernel + log_u[:, None, :], dim=0)
                 done += 1
-            values = torch.stack(errors).tolist() if errors else []
+                row_lse = torch.logsumexp(kernel + log_v[None, :, :], dim=1)
+                states.append((done, log_u, log_v))
+                errors.append(((log_u + row_lse).exp() - rows).abs().sum() / total)
+            values = torch.stack(errors).tolist()
             within = [i for i, value in enumerate(values) if value <= tol]
-            if within or (states and states[-1][0] == max_iter):
-                stop = within[0] if within else -1
-                iterations, log_u, log_v = states[stop]
-                error = values[stop]
+            stop = within[0] if within else -1
+            iterations, log_u, log_v = states[stop]
+            error = values[stop]
+            if within:
                 break
     for _ in range(grad_iters):
         log_u = log_rows - torch.logsumexp(log_kernel + log_v[None, :, :], dim=1)
