@@ -98,6 +98,30 @@ def test_sinkhorn_returns_the_same_scalings_however_often_the_host_reads_its_err
             )
 
 
+def test_sinkhorn_reads_the_host_once_a_round_of_sweeps(rng, monkeypatch):
+    # What a GPU waits on: every float() or tolist() of a device tensor.
+    reads = []
+    for name in ("tolist", "__float__", "item"):
+        original = getattr(torch.Tensor, name)
+        monkeypatch.setattr(
+            torch.Tensor,
+            name,
+            lambda self, *args, _original=original, _name=name: (
+                reads.append(_name),
+                _original(self, *args),
+            )[1],
+        )
+    log_kernel, log_a, log_b = _random_problem(rng)
+    sweeps = []
+    for tol in (0.3, 1e-2, 1e-9):
+        reads.clear()
+        _, info = sinkhorn(log_kernel, log_a, log_b, tol=tol, max_iter=100, sweeps_per_check=4)
+        assert info.converged
+        assert reads == ["tolist"] * -(-info.iterations // 4)  # one a round of four sweeps
+        sweeps.append(info.iterations)
+    assert sweeps[0] <= 4 < sweeps[1] < sweeps[2]
+
+
 def test_sinkhorn_refuses_a_cap_or_a_reading_interval_that_is_not_a_whole_number(rng):
     log_kernel, log_a, log_b = _random_problem(rng)
     refusals = [

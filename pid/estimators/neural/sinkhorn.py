@@ -106,8 +106,7 @@ def sinkhorn(
         kernel = log_kernel.detach()
         # Each error is read off the next sweep's row update, computed with the check.
         row_lse = torch.logsumexp(kernel + log_v[None, :, :], dim=1)
-        iterations = 0
-        error = float(((log_u + row_lse).exp() - rows).abs().sum() / total)
+        iterations, error = 0, None
         while done < max_iter:
             # Up to sweeps_per_check sweeps, each one's error kept on the device, then read by
             # the host together: the first sweep within tol is the answer.
@@ -126,6 +125,8 @@ def sinkhorn(
             error = values[stop]
             if within:
                 break
+        if error is None:  # no sweep: the error of the kernel itself
+            error = float(((log_u + row_lse).exp() - rows).abs().sum() / total)
     for _ in range(grad_iters):
         log_u = log_rows - torch.logsumexp(log_kernel + log_v[None, :, :], dim=1)
         log_v = log_cols - torch.logsumexp(log_kernel + log_u[:, None, :], dim=0)
