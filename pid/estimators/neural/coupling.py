@@ -242,6 +242,7 @@ def train(
     """
     optimizer = torch.optim.Adam(net.parameters(), lr=learning_rate)
     iterations, errors, losses = [], [], []
+    scaling = {"tol": tol, "max_iter": max_iter, "sweeps_per_check": sweeps_per_check}
 
     def run_round(round_: int) -> dict[str, float]:
         net.train()
@@ -259,39 +260,18 @@ def train(
         net.eval()
         with torch.no_grad():
             log_kernel = net(held_out.x1, held_out.x2).float()
-            log_q, _ = sinkhorn(
-                log_kernel,
-                held_out.log_a,
-                held_out.log_b,
-                tol=tol,
-                max_iter=max_iter,
-                sweeps_per_check=sweeps_per_check,
-            )
+            log_q, _ = sinkhorn(log_kernel, held_out.log_a, held_out.log_b, **scaling)
             return {"held_out_bits": float(information_bits(log_q)[2])}
 
     def step() -> float:
         batch = next_batch()
         with torch.autocast(batch.x1.device.type, enabled=amp):
             log_kernel = net(batch.x1, batch.x2)
+        problem = (log_kernel.float(), batch.log_a, batch.log_b)
         if grad_iters is None:
-            log_q, info = sinkhorn_implicit(
-                log_kernel.float(),
-                batch.log_a,
-                batch.log_b,
-                tol=tol,
-                max_iter=max_iter,
-                sweeps_per_check=sweeps_per_check,
-            )
+            log_q, info = sinkhorn_implicit(*problem, **scaling)
         else:
-            log_q, info = sinkhorn(
-                log_kernel.float(),
-                batch.log_a,
-                batch.log_b,
-                tol=tol,
-                max_iter=max_iter,
-                grad_iters=grad_iters,
-                sweeps_per_check=sweeps_per_check,
-            )
+            log_q, info = sinkhorn(*problem, grad_iters=grad_iters, **scaling)
         loss = information_bits(log_q)[2]
         iterations.append(info.iterations)
         errors.append(info.error)

@@ -102,6 +102,10 @@ def sinkhorn(
     log_u = torch.zeros_like(log_rows)
     log_v = torch.zeros_like(log_cols)
     done = 0  # sweeps run; (log_u, log_v) are the scalings after them
+
+    def row_error(log_u: torch.Tensor, row_lse: torch.Tensor) -> torch.Tensor:
+        return ((log_u + row_lse).exp() - rows).abs().sum() / total
+
     with torch.no_grad():
         kernel = log_kernel.detach()
         # Each error is read off the next sweep's row update, computed with the check.
@@ -110,23 +114,22 @@ def sinkhorn(
         while done < max_iter:
             # Up to sweeps_per_check sweeps, each one's error kept on the device, then read by
             # the host together: the first sweep within tol is the answer.
-            states, errors = [], []
+            before, states, errors = done, [], []
             for _ in range(min(sweeps_per_check, max_iter - done)):
                 log_u = log_rows - row_lse
                 log_v = log_cols - torch.logsumexp(kernel + log_u[:, None, :], dim=0)
                 done += 1
                 row_lse = torch.logsumexp(kernel + log_v[None, :, :], dim=1)
-                states.append((done, log_u, log_v))
-                errors.append(((log_u + row_lse).exp() - rows).abs().sum() / total)
+                states.append((log_u, log_v))
+                errors.append(row_error(log_u, row_lse))
             values = torch.stack(errors).tolist()
             within = [i for i, value in enumerate(values) if value <= tol]
-            stop = within[0] if within else -1
-            iterations, log_u, log_v = states[stop]
-            error = values[stop]
+            stop = within[0] if within else len(values) - 1
+            (log_u, log_v), error, iterations = states[stop], values[stop], before + stop + 1
             if within:
                 break
         if error is None:  # no sweep: the error of the kernel itself
-            error = float(((log_u + row_lse).exp() - rows).abs().sum() / total)
+            error = float(row_error(log_u, row_lse))
     for _ in range(grad_iters):
         log_u = log_rows - torch.logsumexp(log_kernel + log_v[None, :, :], dim=1)
         log_v = log_cols - torch.logsumexp(log_kernel + log_u[:, None, :], dim=0)
