@@ -24,9 +24,20 @@ the excess loss
 falling as ``1/m``, ``CE(m) - CE(inf) = CE(m/2) - CE(m)``, the *training deficit* of each
 classifier, which :mod:`pid.sampling` adds to the joint information and to the intervals.
 
-Classifiers: on the CPU (``device=None``) scikit-learn's multinomial logistic regression for
-each modality (or the perceptron, ``PosteriorOptions.modality_classifiers``) and a ``tanh``
-perceptron (``PosteriorOptions.hidden``) for the pair, after
+Classifiers: on the CPU (``device=None``) for each modality scikit-learn's multinomial
+logistic regression by default, the ``tanh`` perceptron, or either by fold
+(``PosteriorOptions.modality_classifiers="auto"``): the perceptron where it predicts the fold's
+calibration samples clearly better, its tempered log-loss there less by more than ``z`` =
+:data:`CHOICE_STANDARD_ERRORS` standard errors of the paired difference over the ``m``
+calibration samples,
+
+    mean(d) > z sd(d) / sqrt(m),    d_i = log2 p_perceptron(y_i) - log2 p_logistic(y_i).    (2)
+
+The calibration samples also choose the joint posterior's candidate, so a bare least loss
+would favour the modalities' classifiers there by the luck of the draw (features of noise would
+then lose to the label frequencies held out); the margin keeps the linear model unless the
+perceptron is better beyond that luck. For the pair, the perceptron
+(``PosteriorOptions.hidden``), after
 standardizing and, above ``max_components`` features, projecting on principal components; on
 a torch device the perceptrons of :func:`pid.nn.train_classifier` for all three, data-parallel
 when launched by torchrun (:mod:`pid.distributed`).
@@ -65,7 +76,10 @@ MAX_CODES = 32
 #: they bound: ``I(X1;Y)``, ``I(X2;Y)``, ``I(X1,X2;Y)``.
 TRAINED = ("x1", "x2", "joint")
 #: The classifiers of a modality on the CPU (:attr:`PosteriorOptions.modality_classifiers`).
-MODALITY_CLASSIFIERS = ("logistic", "perceptron")
+MODALITY_CLASSIFIERS = ("logistic", "perceptron", "auto")
+#: Standard errors by which a richer classifier of a modality must predict a fold's
+#: calibration samples better to be kept (``modality_classifiers="auto"``).
+CHOICE_STANDARD_ERRORS = 2.0
 #: Above this many samples, cross-fitting uses two folds by default (each fold's classifiers
 #: train on ``max_train`` samples at most either way).
 LARGE = 50_000
@@ -102,9 +116,14 @@ class PosteriorOptions:
         loses (module docstring); ``False`` saves that time and reports no deficit.
     modality_classifiers : tuple of str
         The classifiers of ``x1`` and of ``x2`` on the CPU, each ``"logistic"`` (multinomial
-        logistic regression) or ``"perceptron"`` (the tanh perceptron of ``hidden``, as for
-        the pair): the perceptron for a modality made of several, whose interactions a linear
-        model cannot see.
+        logistic regression, the default), ``"perceptron"`` (the tanh perceptron of
+        ``hidden``, as for the pair) or ``"auto"`` (both fitted on each fold, the perceptron
+        kept where it predicts the fold's calibration samples clearly better, Eq. (2) of
+        :mod:`pid.posterior`; the choices are ``diagnostics["classifier_chosen"]``). A linear
+        model loses what a modality says of the label through nonlinear features (embeddings
+        of trained networks), and its training deficit cannot show it: that measures only
+        what more samples would bring to the same model. ``"auto"`` costs a perceptron's fit
+        more per modality and fold.
     batch_size : int, optional
         Minibatch of the torch classifiers; by default ``min(4096, max(256, m // 100))`` for
         ``m`` training samples, about a hundred steps an epoch.
@@ -158,8 +177,9 @@ class PosteriorEncoding:
     classes : ndarray
         The label values, in the order of the posteriors' columns.
     diagnostics : dict
-        Folds, codes, classifiers, their held-out cross-entropies in bits (trained on all and
-        on half of their samples), training deficits, temperatures and seconds.
+        Folds, codes, classifiers (and which kind each fold kept), their held-out
+        cross-entropies in bits (trained on all and on half of their samples), training
+        deficits, temperatures and seconds.
     """
 
     codes1: np.ndarray
@@ -209,7 +229,8 @@ def encode_posteriors(
     ``I(X1,X2;Y)`` from below, by data processing, so a weak joint classifier cannot pull the
     estimate under what one modality alone carries, nor an overfitted one below zero. With
     ``options.learning_curve`` every fold is fitted again on half its fitting samples (the
-    candidate chosen the same way), for the training deficits
+    joint candidate chosen the same way, each modality's classifier of the kind kept on all
+    of them), for the training deficits
     (:attr:`PosteriorEncoding.training_deficits`).
 
     ``x1``, ``x2`` are features of shape ``(n,)`` or ``(n, d)`` (1-D codes of integers or
@@ -257,6 +278,7 @@ def encode_posteriors(
     joint = {size: np.zeros((n, n_labels)) for size in sizes}
     chosen: list[str] = []
     temperatures: dict[str, list[float]] = {key: [] for key in TRAINED}
+    kinds: dict[str, list[str]] = {key: [] for key in TRAINED}
     seconds = dict.fromkeys(TRAINED, 0.0)
     # The halves draw from their own generator, so the estimate is the same with or without.
     halving = np.random.default_rng([seed, 1])
@@ -277,19 +299,29 @@ def encode_posteriors(
                 started = time.perf_counter()
                 trained = rows[size]
                 seen = np.unique(labels[trained])
-                predict = (
-                    _classifier(key, options, seed + fold)(
-                        matrix[trained], labels[trained], n_labels
+                if len(seen) > 1:
+                    # Half the samples train the kind chosen on all of them, so that the
+                    # training deficit is one classifier's learning curve.
+                    tried = _kinds(key, options) if size == "all" else (kinds[key][fold],)
+                    predict, on_check, temperature, kind = _fit_calibrated(
+                        tried,
+                        matrix[trained],
+                        labels[trained],
+                        matrix[check],
+                        labels[check],
+                        n_labels,
+                        options,
+                        seed + fold,
                     )
-                    if len(seen) > 1
-                    else _certain(seen[0], n_labels)  # a rare label left out of the fitting rows
-                )
-                on_check = predict(matrix[check])
-                temperature = _temperature(on_check, labels[check])
+                else:  # a rare label left out of the fitting rows
+                    predict, kind = _certain(seen[0], n_labels), "constant"
+                    on_check = predict(matrix[check])
+                    temperature = _temperature(on_check, labels[check])
                 candidates[size][key][held_out] = _tempered(predict(matrix[held_out]), temperature)
                 checked[size][key] = _tempered(on_check, temperature)
                 if size == "all":
                     temperatures[key].append(temperature)
+                    kinds[key].append(kind)
                     seconds[key] += time.perf_counter() - started
                 bar.update()
             checked[size]["product"] = _product_of_experts(
@@ -338,6 +370,7 @@ def encode_posteriors(
         "cross_entropy_half_bits": half_loss,
         "training_deficit_bits": deficits,
         "joint_from": chosen,
+        "classifier_chosen": kinds,
         "temperatures": {key: [round(t, 4) for t in ts] for key, ts in temperatures.items()},
         "components": min(components, *(f.shape[1] for f in features[:2])),
         "options": {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(options).items()},
@@ -383,11 +416,58 @@ def _stratified_folds(labels: np.ndarray, folds: int, rng: np.random.Generator) 
     return assignment
 
 
-def _classifier(key: str, options: PosteriorOptions, seed: int):
-    """A function ``fit(x, y, n_labels) -> predict`` of the classifier for ``key``."""
+def _kinds(key: str, options: PosteriorOptions) -> tuple[str, ...]:
+    """The classifiers tried for ``key``: ``"torch"`` on a torch device, the perceptron for
+    the pair, and for a modality those of ``options.modality_classifiers``."""
     if options.device is not None:
+        return ("torch",)
+    if key == "joint":
+        return ("perceptron",)
+    kind = options.modality_classifiers[TRAINED.index(key)]
+    return ("logistic", "perceptron") if kind == "auto" else (kind,)
+
+
+def _fit_calibrated(
+    kinds: tuple[str, ...],
+    x_fit: np.ndarray,
+    y_fit: np.ndarray,
+    x_check: np.ndarray,
+    y_check: np.ndarray,
+    n_labels: int,
+    options: PosteriorOptions,
+    seed: int,
+) -> tuple[Any, np.ndarray, float, str]:
+    """The classifiers of ``kinds``, simplest first, each fitted on ``(x_fit, y_fit)`` and
+    tempered on ``(x_check, y_check)``; a later kind replaces the one kept where its log-loss
+    there is clearly less (Eq. (2) of the module docstring). Of the one kept: the ``predict``
+    function, its untempered log-posteriors of the check samples, its temperature and kind."""
+    kept: tuple[np.ndarray, Any, np.ndarray, float, str] | None = None
+    rows = np.arange(len(y_check))
+    for kind in kinds:
+        predict = _classifier(kind, options, seed)(x_fit, y_fit, n_labels)
+        on_check = predict(x_check)
+        temperature = _temperature(on_check, y_check)
+        losses = -np.log2(_tempered(on_check, temperature)[rows, y_check])
+        if kept is None or _clearly_less(losses, kept[0]):
+            kept = (losses, predict, on_check, temperature, kind)
+    assert kept is not None
+    return kept[1:]
+
+
+def _clearly_less(losses: np.ndarray, incumbent: np.ndarray) -> bool:
+    """Eq. (2) of the module docstring: ``losses`` below ``incumbent`` on average by more
+    than :data:`CHOICE_STANDARD_ERRORS` standard errors of the paired difference."""
+    if len(losses) < 2:
+        return False
+    gain = incumbent - losses
+    return bool(gain.mean() > CHOICE_STANDARD_ERRORS * gain.std(ddof=1) / np.sqrt(len(gain)))
+
+
+def _classifier(kind: str, options: PosteriorOptions, seed: int):
+    """A function ``fit(x, y, n_labels) -> predict`` of the classifier ``kind``."""
+    if kind == "torch":
         return _torch_classifier(options, seed)
-    if key == "joint" or options.modality_classifiers[TRAINED.index(key)] == "perceptron":
+    if kind == "perceptron":
         return _perceptron(options.hidden, seed)
     return _logistic(seed)
 
@@ -407,7 +487,11 @@ def _classifier_names(options: PosteriorOptions) -> dict[str, str]:
         name = f"torch perceptron [{width}, {width}] on {options.device}"
         return {"x1": name, "x2": name, "joint": name}
     joint = f"scikit-learn tanh perceptron {list(options.hidden)}"
-    names = {"logistic": "scikit-learn logistic regression", "perceptron": joint}
+    names = {
+        "logistic": "scikit-learn logistic regression",
+        "perceptron": joint,
+        "auto": f"scikit-learn logistic regression or {joint}, chosen by fold",
+    }
     first, second = (names[c] for c in options.modality_classifiers)
     return {"x1": first, "x2": second, "joint": joint}
 
@@ -432,6 +516,7 @@ def _logistic(seed: int):
 
 def _perceptron(hidden: tuple[int, ...], seed: int):
     def fit(x: np.ndarray, y: np.ndarray, n_labels: int):
+        from sklearn.exceptions import ConvergenceWarning
         from sklearn.neural_network import MLPClassifier
 
         model = MLPClassifier(
@@ -446,7 +531,11 @@ def _perceptron(hidden: tuple[int, ...], seed: int):
             n_iter_no_change=25,
             max_iter=400,
             random_state=seed,
-        ).fit(x, y)
+        )
+        with warnings.catch_warnings():
+            # As for the logistic regression: the temperature recalibrates an unconverged fit.
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(x, y)
         return lambda z: _columns(
             np.log(np.maximum(model.predict_proba(z), PROBABILITY_FLOOR)),
             model.classes_,

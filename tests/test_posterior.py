@@ -104,3 +104,52 @@ def test_torch_classifiers_on_a_gpu_train_on_more_samples_by_default():
     assert encoding.diagnostics["max_train"] == 200_000
     # x1 determines y: its held-out cross-entropy falls far below H(Y) = 1 bit.
     assert encoding.diagnostics["cross_entropy_bits"]["x1"] < 0.1
+
+
+def test_each_fold_keeps_the_modality_classifier_that_predicts_its_calibration_samples_better():
+    # y is the radius of x1 against its median, 10% of labels flipped: I(X1;Y) = 1 - h(0.1) =
+    # 0.531 bits, none of it linear in x1; x2 is noise.
+    rng = np.random.default_rng(0)
+    n = 2000
+    x1, x2 = rng.normal(size=(n, 2)), rng.normal(size=(n, 2))
+    radius = np.hypot(x1[:, 0], x1[:, 1])
+    y = (radius > np.median(radius)).astype(int) ^ (rng.random(n) < 0.1)
+    entropy = 1.0  # the median splits the labels evenly before the flips, which keep it so
+    found = {}
+    for kind in ("logistic", "perceptron", "auto"):
+        options = PosteriorOptions(folds=3, hidden=(32, 32), modality_classifiers=(kind, kind))
+        encoding = encode_posteriors(x1, x2, y, options=options)
+        found[kind] = encoding.diagnostics
+    information = {k: entropy - d["cross_entropy_bits"]["x1"] for k, d in found.items()}
+    assert information["logistic"] < 0.02  # a line cannot split a disc from its ring
+    # Held out, the information is at most 0.531 bits up to its sampling error; 2,000
+    # samples train this perceptron to two thirds of it.
+    assert 0.3 < information["perceptron"] < 0.56  # 0.351 to 0.393 over three draws
+    assert found["auto"]["classifier_chosen"]["x1"] == ["perceptron"] * 3
+    assert information["auto"] == pytest.approx(information["perceptron"], abs=1e-12)
+    assert found["logistic"]["classifier_chosen"]["x1"] == ["logistic"] * 3
+    # Half the samples train the kind kept on all of them: the deficit is one model's.
+    assert found["auto"]["training_deficit_bits"]["x1"] == pytest.approx(
+        found["perceptron"]["training_deficit_bits"]["x1"], abs=1e-12
+    )
+    assert set(found["auto"]["classifier_chosen"]["x2"]) <= {"logistic", "perceptron"}
+    assert found["auto"]["classifiers"]["x1"].startswith("scikit-learn logistic regression or")
+    with pytest.raises(ValueError, match=r"pass two of logistic, perceptron, auto, for x1 and x2"):
+        PosteriorOptions(modality_classifiers=("auto", "tree"))
+
+
+def test_the_choice_of_a_modality_classifier_does_not_flatter_noise():
+    # Features of noise: the calibration samples that choose each modality's classifier also
+    # choose the joint candidate, and the least loss of two noisy fits would have won there
+    # over the label frequencies (I(X1,X2;Y) -0.026 bits held out); the margin of Eq. (2)
+    # keeps the label frequencies' zero.
+    rng = np.random.default_rng(3)
+    x1, x2 = rng.standard_normal((2, 600, 20))
+    y = rng.choice(6, size=600, p=[0.4, 0.2, 0.15, 0.1, 0.1, 0.05])
+    options = PosteriorOptions(modality_classifiers=("auto", "auto"))
+    result = pid.decompose(x1, x2, y, posterior=options, sampling=pid.SamplingOptions(n_null=10))
+    chosen = result.provenance["discretization"]["classifier_chosen"]
+    # Each of the ten choices keeps the perceptron of noise with some 2% chance (Eq. 2).
+    assert (chosen["x1"] + chosen["x2"]).count("logistic") >= 9
+    assert result.mi_x1x2_y == pytest.approx(0.0, abs=0.02)
+    assert abs(result.S) <= 0.03
