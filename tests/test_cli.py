@@ -83,6 +83,27 @@ def test_compute_writes_a_report_from_continuous_features(tmp_path, capsys):
     assert "Null model: the terms over 20 permutations of the labels" in markdown
 
 
+def test_compute_chooses_each_modalitys_classifier_by_fold_when_asked(tmp_path):
+    from pid.datasets import generative
+
+    x1, x2, y = generative("U1", 1500, seed=0)
+    path = tmp_path / "features.npz"
+    np.savez(path, x1=x1, x2=x2, y=y)
+    out = tmp_path / "report"
+    flags = ["--modality-classifiers", "auto", "--null", "4", "--quiet"]
+    assert main(["compute", str(path), *flags, "--out", str(out)]) == 0
+    encoding = json.loads((out / "report.json").read_text())["provenance"]["discretization"]
+    assert encoding["options"]["modality_classifiers"] == ["auto", "auto"]
+    assert encoding["classifiers"]["x1"] == (
+        "scikit-learn logistic regression or scikit-learn tanh perceptron [128, 128, 128], "
+        "chosen by fold"
+    )
+    for key in ("x1", "x2"):
+        assert len(encoding["classifier_chosen"][key]) == 5
+        assert set(encoding["classifier_chosen"][key]) <= {"logistic", "perceptron"}
+    assert encoding["classifier_chosen"]["joint"] == ["perceptron"] * 5
+
+
 def test_quiet_leaves_stderr_empty_and_the_results_printed(tmp_path, capsys):
     from pid.datasets import generative
 
@@ -190,6 +211,22 @@ _CODES = np.arange(10**6)
             lambda d: _save(d / "text.npz", x1=_FEATURES, x2=_FEATURES, y=np.array(["a", "b"] * 5)),
             ["--label-bins", "2"],
             "labels that are classes already; drop label_bins (--label-bins)",
+        ),
+        (
+            lambda d: _save(d / "ok.npz", x1=_FEATURES, x2=_FEATURES, y=_LABELS),
+            ["--modality-classifiers", "auto", "--device", "cpu"],
+            "--modality-classifiers sets the scikit-learn classifiers of the posterior encoding,"
+            " which --device does not use: drop one of them.",
+        ),
+        (
+            lambda d: _save(d / "ok.npz", x1=_FEATURES, x2=_FEATURES, y=_LABELS),
+            ["--modality-classifiers", "perceptron", "--discretization", "kmeans"],
+            "which --discretization kmeans does not use: drop one of them.",
+        ),
+        (
+            lambda d: _save(d / "ok.npz", x1=_FEATURES, x2=_FEATURES, y=_LABELS),
+            ["--modality-classifiers", "auto", "--estimator", "batch"],
+            "which --estimator batch does not use: drop one of them.",
         ),
     ],
 )

@@ -21,6 +21,7 @@ from pid.cli.common import (
 )
 from pid.estimators import ESTIMATORS
 from pid.estimators.exact import CVX_METHODS
+from pid.posterior import MODALITY_CLASSIFIERS
 from pid.sampling import CORRECTIONS, DEFAULT_CORRECTION
 
 
@@ -73,6 +74,13 @@ def add_parser(commands: Any) -> None:
         default="auto",
         help="how samples become codes (default: auto, integer codes as they are and "
         "features through their cross-fitted posteriors; kmeans and bins are the thesis's)",
+    )
+    compute.add_argument(
+        "--modality-classifiers",
+        choices=MODALITY_CLASSIFIERS,
+        help="each modality's classifier of the posterior encoding on the CPU (default: "
+        "logistic; auto adds a perceptron on each fold, kept where it predicts clearly better, "
+        "for nonlinear features such as embeddings)",
     )
     compute.add_argument(
         "--clusters",
@@ -156,6 +164,21 @@ def run(args: argparse.Namespace) -> int:
             for name, flag in SAMPLING_FLAGS.items():
                 message = message.replace(f"{name} is", f"{flag} is")
             raise ValueError(message) from None
+    if args.modality_classifiers is not None:
+        conflicts = {
+            "--device": args.device is not None,
+            f"--discretization {args.discretization}": args.discretization
+            not in ("auto", "posterior"),
+            f"--estimator {args.estimator}": sample_estimator,
+        }
+        conflict = next((flag for flag, clash in conflicts.items() if clash), None)
+        if conflict is not None:
+            raise ValueError(
+                "--modality-classifiers sets the scikit-learn classifiers of the posterior "
+                f"encoding, which {conflict} does not use: drop one of them."
+            )
+        kind = args.modality_classifiers
+        posterior = PosteriorOptions(modality_classifiers=(kind, kind))
     inputs = resolve_inputs(args.data, reserved=COMBINED_FILES)
     if inputs is None:
         check_target(args.out, [*REPORT_FILES, "result.json"])
