@@ -8,7 +8,8 @@ a fresh process, as a user would run it, and its wall time includes Python start
 the encoding, the CVX solves and the report. Side by side in one run: the default (posterior
 encoding, corrections and a 20-permutation null model) and k-means codes with plug-in values
 (``--discretization kmeans --correction none --null 0``, the estimate before the corrections;
-MiniBatchKMeans above 50,000 samples).
+MiniBatchKMeans above 50,000 samples), and the default with each modality's classifier chosen
+by fold (``--modality-classifiers auto``).
 """
 
 from __future__ import annotations
@@ -43,10 +44,14 @@ def main() -> None:
         print("|---|---|---|")
         for label, extra in (
             ("default (posteriors, corrected)", []),
-            ("k-means, plug-in", ["--discretization", "kmeans", "--correction", "none"]),
+            (
+                "k-means, plug-in",
+                ["--discretization", "kmeans", "--correction", "none", "--null", "0"],
+            ),
+            ("default, --modality-classifiers auto", ["--modality-classifiers", "auto"]),
         ):
             command = [sys.executable, "-m", "pid", "compute", str(data), "--out", f"{tmp}/r"]
-            command += extra + (["--null", "0"] if extra else [])
+            command += extra
             if args.pca:
                 command += ["--pca", str(args.pca)]
             start = time.perf_counter()
