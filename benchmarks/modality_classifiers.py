@@ -1,8 +1,9 @@
 """The classifiers of each modality in the posterior encoding: logistic, perceptron or auto.
 
 ``pid.decompose``'s default on features, with ``PosteriorOptions.modality_classifiers`` each
-of ``logistic``, ``perceptron`` and ``auto`` (both fitted on each fold, the one of least
-calibrated cross-entropy kept), on data of known PID:
+of ``logistic``, ``perceptron`` and ``auto`` (both fitted on each fold, the perceptron kept
+where it predicts the fold's calibration samples better by more than two standard errors, Eq.
+(2) of :mod:`pid.posterior`), on data of known PID:
 
 - ``mixture``: the latent generative mixture of ``benchmarks/batch_large.py`` (all four
   interactions, two 256-dimensional tanh modalities; exact PID from

@@ -77,6 +77,8 @@ MAX_CODES = 32
 TRAINED = ("x1", "x2", "joint")
 #: The classifiers of a modality on the CPU (:attr:`PosteriorOptions.modality_classifiers`).
 MODALITY_CLASSIFIERS = ("logistic", "perceptron", "auto")
+#: Fewer calibration samples than this fit no temperature (1) and choose no richer classifier.
+MIN_CALIBRATION = 20
 #: Standard errors by which a richer classifier of a modality must predict a fold's
 #: calibration samples better to be kept (``modality_classifiers="auto"``).
 CHOICE_STANDARD_ERRORS = 2.0
@@ -456,8 +458,9 @@ def _fit_calibrated(
 
 def _clearly_less(losses: np.ndarray, incumbent: np.ndarray) -> bool:
     """Eq. (2) of the module docstring: ``losses`` below ``incumbent`` on average by more
-    than :data:`CHOICE_STANDARD_ERRORS` standard errors of the paired difference."""
-    if len(losses) < 2:
+    than :data:`CHOICE_STANDARD_ERRORS` standard errors of the paired difference; never on
+    fewer than :data:`MIN_CALIBRATION` samples, too few for the standard error."""
+    if len(losses) < MIN_CALIBRATION:
         return False
     gain = incumbent - losses
     return bool(gain.mean() > CHOICE_STANDARD_ERRORS * gain.std(ddof=1) / np.sqrt(len(gain)))
@@ -613,8 +616,8 @@ def _columns(log_p: np.ndarray, seen: np.ndarray, n_labels: int) -> np.ndarray:
 
 def _temperature(log_p: np.ndarray, labels: np.ndarray) -> float:
     """The temperature ``T`` minimizing the cross-entropy of ``softmax(log_p / T)`` on held-out
-    samples (Guo et al. 2017); 1 where there are too few of them."""
-    if len(labels) < 20:
+    samples (Guo et al. 2017); 1 where there are fewer than :data:`MIN_CALIBRATION`."""
+    if len(labels) < MIN_CALIBRATION:
         return 1.0
     rows = np.arange(len(labels))
 

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import pid
 from pid import PIDResult
 from pid.cli import main
 
@@ -102,6 +103,11 @@ def test_compute_chooses_each_modalitys_classifier_by_fold_when_asked(tmp_path):
         assert len(encoding["classifier_chosen"][key]) == 5
         assert set(encoding["classifier_chosen"][key]) <= {"logistic", "perceptron"}
     assert encoding["classifier_chosen"]["joint"] == ["perceptron"] * 5
+    # The report's terms are those of the library call with the same options.
+    options = pid.PosteriorOptions(modality_classifiers=("auto", "auto"))
+    library = pid.decompose(x1, x2, y, posterior=options, sampling=pid.SamplingOptions(n_null=4))
+    terms = json.loads((out / "report.json").read_text())["terms"]
+    assert terms == pytest.approx(library.terms(), abs=1e-9)
 
 
 def test_quiet_leaves_stderr_empty_and_the_results_printed(tmp_path, capsys):

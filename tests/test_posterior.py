@@ -133,6 +133,10 @@ def test_each_fold_keeps_the_modality_classifier_that_predicts_its_calibration_s
         found["perceptron"]["training_deficit_bits"]["x1"], abs=1e-12
     )
     assert set(found["auto"]["classifier_chosen"]["x2"]) <= {"logistic", "perceptron"}
+    # Some 13 calibration samples a fold are too few for a standard error: logistic is kept.
+    auto = PosteriorOptions(folds=3, hidden=(32, 32), modality_classifiers=("auto", "auto"))
+    few = encode_posteriors(x1[:200], x2[:200], y[:200], options=auto)
+    assert few.diagnostics["classifier_chosen"]["x1"] == ["logistic"] * 3
     assert found["auto"]["classifiers"]["x1"].startswith("scikit-learn logistic regression or")
     with pytest.raises(ValueError, match=r"pass two of logistic, perceptron, auto, for x1 and x2"):
         PosteriorOptions(modality_classifiers=("auto", "tree"))

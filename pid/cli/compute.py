@@ -78,9 +78,10 @@ def add_parser(commands: Any) -> None:
     compute.add_argument(
         "--modality-classifiers",
         choices=MODALITY_CLASSIFIERS,
-        help="each modality's classifier of the posterior encoding on the CPU (default: "
-        "logistic; auto adds a perceptron on each fold, kept where it predicts clearly better, "
-        "for nonlinear features such as embeddings)",
+        help="each modality's classifier of the posterior encoding of features on the CPU "
+        "(default: logistic; auto adds a perceptron on each fold, kept where it predicts "
+        "clearly better, for nonlinear features such as embeddings; integer codes are used as "
+        "they are)",
     )
     compute.add_argument(
         "--clusters",
