@@ -300,27 +300,23 @@ def encode_posteriors(
             for key, matrix in zip(TRAINED, features, strict=True):
                 started = time.perf_counter()
                 trained = rows[size]
-                seen = np.unique(labels[trained])
-                if len(seen) > 1:
-                    # Half the samples train the kind chosen on all of them, so that the
-                    # training deficit is one classifier's learning curve.
-                    tried = _kinds(key, options) if size == "all" else (kinds[key][fold],)
-                    predict, on_check, temperature, kind = _fit_calibrated(
-                        tried,
-                        matrix[trained],
-                        labels[trained],
-                        matrix[check],
-                        labels[check],
-                        n_labels,
-                        options,
-                        seed + fold,
-                    )
-                else:  # a rare label left out of the fitting rows
-                    predict, kind = _certain(seen[0], n_labels), "constant"
-                    on_check = predict(matrix[check])
-                    temperature = _temperature(on_check, labels[check])
+                if len(np.unique(labels[trained])) == 1:
+                    tried = ("constant",)  # a rare label left out of the fitting rows
+                elif size == "all":
+                    tried = _kinds(key, options)
+                else:  # the kind kept on all the samples: one classifier's learning curve
+                    tried = (kinds[key][fold],)
+                predict, checked[size][key], temperature, kind = _fit_calibrated(
+                    tried,
+                    matrix[trained],
+                    labels[trained],
+                    matrix[check],
+                    labels[check],
+                    n_labels,
+                    options,
+                    seed + fold,
+                )
                 candidates[size][key][held_out] = _tempered(predict(matrix[held_out]), temperature)
-                checked[size][key] = _tempered(on_check, temperature)
                 if size == "all":
                     temperatures[key].append(temperature)
                     kinds[key].append(kind)
@@ -442,16 +438,17 @@ def _fit_calibrated(
     """The classifiers of ``kinds``, simplest first, each fitted on ``(x_fit, y_fit)`` and
     tempered on ``(x_check, y_check)``; a later kind replaces the one kept where its log-loss
     there is clearly less (Eq. (2) of the module docstring). Of the one kept: the ``predict``
-    function, its untempered log-posteriors of the check samples, its temperature and kind."""
+    function, its tempered posteriors of the check samples, its temperature and its kind."""
     kept: tuple[np.ndarray, Any, np.ndarray, float, str] | None = None
     rows = np.arange(len(y_check))
     for kind in kinds:
         predict = _classifier(kind, options, seed)(x_fit, y_fit, n_labels)
         on_check = predict(x_check)
         temperature = _temperature(on_check, y_check)
-        losses = -np.log2(_tempered(on_check, temperature)[rows, y_check])
+        tempered = _tempered(on_check, temperature)
+        losses = -np.log2(tempered[rows, y_check])
         if kept is None or _clearly_less(losses, kept[0]):
-            kept = (losses, predict, on_check, temperature, kind)
+            kept = (losses, predict, tempered, temperature, kind)
     assert kept is not None
     return kept[1:]
 
@@ -468,6 +465,8 @@ def _clearly_less(losses: np.ndarray, incumbent: np.ndarray) -> bool:
 
 def _classifier(kind: str, options: PosteriorOptions, seed: int):
     """A function ``fit(x, y, n_labels) -> predict`` of the classifier ``kind``."""
+    if kind == "constant":
+        return lambda x, y, n_labels: _certain(y[0], n_labels)
     if kind == "torch":
         return _torch_classifier(options, seed)
     if kind == "perceptron":
