@@ -51,6 +51,10 @@ def test_resampling_is_seeded_and_refuses_bad_settings():
         BoundsResampling(n_bootstrap=1)
     with pytest.raises(ValueError, match="confidence is 2"):
         BoundsResampling(confidence=2)
+    with pytest.raises(ValueError, match=r"n_bootstrap is 2.0; pass a whole number"):
+        BoundsResampling(n_bootstrap=2.0)
+    # A numpy integer is a count like any other, stored as an int.
+    assert type(BoundsResampling(n_bootstrap=np.int64(5)).n_bootstrap) is int
     with pytest.raises(ValueError, match=r"options\.n_bootstrap is 0"):
         resample_bounds(*sets, options=BoundsResampling(n_bootstrap=0))
 

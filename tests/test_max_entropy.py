@@ -223,3 +223,11 @@ def test_synergy_bounds_report_the_solver(rng):
 def test_bad_input_is_refused_with_a_message(args, options, message):
     with pytest.raises(ValueError, match=message):
         maximize_joint_entropy(*args, **options)
+
+
+def test_options_are_whole_counts_of_at_least_one():
+    assert type(MaxEntropyOptions(newton_steps=np.int64(50)).newton_steps) is int
+    with pytest.raises(ValueError, match=r"ipf_sweeps is 0; pass a whole number of at least 1"):
+        MaxEntropyOptions(ipf_sweeps=0)
+    with pytest.raises(ValueError, match=r"warm_sweeps is 1.5; pass a whole number"):
+        MaxEntropyOptions(warm_sweeps=1.5)

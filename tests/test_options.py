@@ -108,3 +108,16 @@ def test_compute_passes_the_device_and_solver_options(gate, tmp_path, capsys):
     mmi = ["compute", str(path), "--estimator", "mmi", "--device", "cpu"]
     assert main([*mmi, "--out", str(tmp_path / "c")]) == 2
     assert "'mmi' does not use 'device'" in capsys.readouterr().err
+
+
+def test_newton_options_take_numpy_numbers_and_refuse_a_zero_that_leaves_no_step():
+    options = NewtonOptions(max_steps=np.int64(200), centering=np.float32(0.03))
+    assert type(options.max_steps) is int and type(options.centering) is float
+    assert options.max_steps == 200 and options.centering == pytest.approx(0.03)
+    for name in ("step_cap", "ridge_attempts", "damping_ease"):
+        with pytest.raises(ValueError, match=rf"NewtonOptions.{name} is 0; pass a positive number"):
+            NewtonOptions(**{name: 0})
+    with pytest.raises(ValueError, match=r"NewtonOptions.crawl is -1; pass a non-negative number"):
+        NewtonOptions(crawl=-1)
+    with pytest.raises(ValueError, match=r"NewtonOptions.max_steps is 2.5; pass a whole number"):
+        NewtonOptions(max_steps=2.5)

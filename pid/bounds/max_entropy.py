@@ -37,7 +37,7 @@ from numpy.typing import ArrayLike
 from pid.backend import namespace
 from pid.bounds.marginals import PairwiseMarginals
 from pid.information import LN2, conditional_mutual_information, entropy
-from pid.validation import check_tolerance
+from pid.validation import check_tolerance, check_whole
 
 #: The log-linear parameters ``(a, b, c)``, of shapes (n1, ny), (n2, ny), (n1, n2); or, where
 #: so noted, marginals or gradients of those shapes.
@@ -99,9 +99,7 @@ class MaxEntropyOptions:
 
     def __post_init__(self) -> None:
         for name in ("newton_steps", "ipf_sweeps", "warm_sweeps", "newton_size_limit"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} is {value!r}; pass a positive count.")
+            object.__setattr__(self, name, check_whole(getattr(self, name), name, 1))
 
 
 @dataclass(frozen=True)

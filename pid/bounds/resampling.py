@@ -28,6 +28,7 @@ from numpy.typing import ArrayLike
 
 from pid.bounds.marginals import PairwiseMarginals
 from pid.bounds.synergy import SynergyBounds, synergy_bounds
+from pid.validation import check_between, check_whole
 
 #: The figures resampled, in the order of :attr:`ResampledBounds.corrected`.
 FIGURES = ("R", "U1", "U2", "S_lower", "S_upper")
@@ -53,13 +54,11 @@ class BoundsResampling:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if not isinstance(self.n_bootstrap, int) or self.n_bootstrap < 0 or self.n_bootstrap == 1:
-            raise ValueError(
-                f"n_bootstrap is {self.n_bootstrap!r}; pass 0 (no intervals) or a whole number "
-                "of at least 2."
-            )
-        if not 0 < self.confidence < 1:
-            raise ValueError(f"confidence is {self.confidence!r}; pass a number in (0, 1).")
+        # Stored as an int (numpy integers too), so that it writes as JSON.
+        object.__setattr__(self, "n_bootstrap", check_whole(self.n_bootstrap, "n_bootstrap", 0))
+        if self.n_bootstrap == 1:
+            raise ValueError("n_bootstrap is 1; pass 0 (no intervals) or at least 2.")
+        check_between(self.confidence, "confidence", 0, 1)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ reads a module constant that a caller would have to patch.
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, fields
 
 #: Methods of :func:`pid.estimators.exact.cvx`: the dedicated solver and the cvxpy formulation.
@@ -19,12 +20,20 @@ NEWTON_TOLERANCE_BITS = 1e-7
 CONIC_TOLERANCE_BITS = 1e-5
 
 
+#: The tunables that must be above zero: a step is capped at ``step_cap``, brought under it by
+#: up to ``ridge_attempts`` ridges, and its ridge eased by dividing by ``damping_ease``; at zero
+#: there is no step to take.
+POSITIVE_NEWTON_OPTIONS = frozenset({"step_cap", "ridge_attempts", "damping_ease"})
+
+
 @dataclass(frozen=True)
 class NewtonOptions:
     """Tunables of the dedicated solver (:mod:`pid.estimators.exact.path`).
 
     The defaults are those every figure in ``docs/benchmarks.md`` was measured with; the
-    answer is certified whatever they are, so they trade time for nothing but time.
+    answer is certified whatever they are, so they trade time for nothing but time. Each is a
+    non-negative number (a whole one where it counts), and those of
+    :data:`POSITIVE_NEWTON_OPTIONS` above zero.
 
     The fields come in five groups: following the path (``centering`` to ``max_steps``),
     solving the Newton systems (``step_cap`` to ``schur_fallback_numbers``), certifying
@@ -174,14 +183,21 @@ class NewtonOptions:
     def __post_init__(self) -> None:
         for field in fields(self):
             value = getattr(self, field.name)
-            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-                raise ValueError(
-                    f"NewtonOptions.{field.name} is {value!r}; pass a non-negative number."
-                )
-            if field.type == "int" and not isinstance(value, int):
+            least = "positive" if field.name in POSITIVE_NEWTON_OPTIONS else "non-negative"
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, numbers.Real)
+                or not (value > 0 if least == "positive" else value >= 0)
+            ):
+                raise ValueError(f"NewtonOptions.{field.name} is {value!r}; pass a {least} number.")
+            if field.type == "int" and not isinstance(value, numbers.Integral):
                 raise ValueError(
                     f"NewtonOptions.{field.name} is {value!r}; pass a whole number (a count)."
                 )
+            # Stored as Python numbers (numpy scalars too), so that they write as JSON.
+            object.__setattr__(
+                self, field.name, int(value) if field.type == "int" else float(value)
+            )
         if not 0 < self.shrink < 1:
             raise ValueError(
                 f"NewtonOptions.shrink is {self.shrink!r}; pass a factor between 0 and 1."
