@@ -333,3 +333,29 @@ def test_a_start_that_underflows_leaves_the_table_to_the_path():
     assert result.diagnostics["algorithm"] == "smoothed-dual path"
     assert result.diagnostics["gap_bits"] <= TOL
     assert _terms(result) == pytest.approx(_terms(estimate(dist, options=PATH)), abs=2 * TOL)
+
+
+def test_the_answer_never_loses_to_the_conditional_product():
+    # A table of probabilities down to 1e-30 where the small method's own point stops below
+    # the conditional product's H(Y|X1,X2): kept, its R came out at -4e-9 bits and was clipped
+    # to 0, breaking R + U1 = I(X1;Y). The best of the three feasible points is kept instead.
+    cells = [8.621666770787013e-10, 5.082349952050666e-24, 1.7989908943668285e-20,
+             1.409821558819636e-05, 5.5289162142859845e-15, 1.5680598889097304e-24,
+             7.076280398497346e-11, 1.2058910534833302e-08, 4.8470190964778164e-27,
+             2.2791908995804848e-05, 5.435974741403891e-30, 0.9998678172593737,
+             3.662197722139861e-09, 4.9941062780247994e-14, 1.244248661081988e-20,
+             2.3011152210125827e-21, 9.504660365313559e-05, 2.7312599933523566e-22,
+             7.347905094834606e-11, 2.2928481677402138e-07]  # fmt: skip
+    dist = Distribution.from_table(np.array(cells).reshape(2, 5, 2))
+    result = estimate(dist)
+    assert result.diagnostics["algorithm"] == "small-table interior point"
+    product = dist.p_x1_y[:, None, :] * dist.p_x2_y[None, :, :] / dist.p_y
+    redundancy_of_product = (
+        dist.mi_x1_y
+        + dist.mi_x2_y
+        - dist.entropy_y
+        + (-np.sum(product * np.log2(product / product.sum(axis=2, keepdims=True))))
+    )
+    assert result.R >= redundancy_of_product > 1e-9
+    assert result.R + result.U1 == pytest.approx(dist.mi_x1_y, abs=1e-15)
+    assert result.R + result.U2 == pytest.approx(dist.mi_x2_y, abs=1e-15)

@@ -252,20 +252,25 @@ def _solve_small(dist: Distribution, tol_bits: float, options: NewtonOptions) ->
     where it is not certified within ``tol_bits`` (or its table strays from the marginals by
     more than ``options.feasible_residual``).
 
-    ``p`` itself is feasible, so ``H_p(Y|X1,X2) = H(Y) - I(X1,X2;Y)`` is a lower bound too;
-    the better of the two lower bounds is kept.
+    ``p`` itself and the conditional product are feasible, so their ``H(Y|X1,X2)`` are lower
+    bounds too. The method's own point is kept unless it is below one of them (S or R would
+    be negative), and the best of the three then (:func:`best_feasible`), so that the terms
+    are non-negative as the path's are.
     """
     start = time.perf_counter()
     solution = solve_small_table(dist.p_x1_y, dist.p_x2_y, tol_bits, options)
     if solution is None:
         return None
     residual = table_residual(dist, solution.q)
-    own = dist.entropy_y - dist.mi_x1x2_y
-    q_star, lower = (
-        (dist.table, own) if own > solution.lower_bits else (solution.q, solution.lower_bits)
-    )
+    if residual > options.feasible_residual:
+        return None
+    q_star, lower = solution.q, solution.lower_bits
+    synergy = lower - (dist.entropy_y - dist.mi_x1x2_y)
+    redundancy = dist.mi_x1_y + dist.mi_x2_y - dist.entropy_y + lower
+    if min(synergy, redundancy) < 0:
+        q_star, lower = best_feasible(dist, solution.q)
     gap = max(solution.upper_bits - lower, 0.0)
-    if gap > tol_bits or residual > options.feasible_residual:
+    if gap > tol_bits:
         return None
     diagnostics = {
         "method": "newton",
