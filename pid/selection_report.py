@@ -98,10 +98,17 @@ def validation_table(validation: dict[str, Any]) -> tuple[list[str], list[list[s
 
 def _validation_caption(validation: dict[str, Any]) -> str:
     return (
-        f"The recommended models and the baseline {validation['baseline']} trained on "
+        f"The recommended models{_baseline_words(validation)} trained on "
         f"{validation['data'] or 'the data'} (60/20/20 split, {validation['n_test']} test "
         "samples)."
     )
+
+
+def _baseline_words(validation: dict[str, Any]) -> str:
+    """How a validation's baseline is named after "the recommended models": none is trained
+    where every baseline is recommended."""
+    baseline = validation["baseline"]
+    return f" and the baseline {baseline}" if baseline else ", the baselines among them,"
 
 
 def _markdown_rows(columns: list[str], rows: list[list[str]]) -> list[str]:

@@ -167,3 +167,23 @@ def test_refusals_exit_2_with_one_sentence(synergy_npz, tmp_path, capsys):
     refused(["zoo", "train", str(synergy_npz), "--patience", "0"], "--patience is 0; pass a")
     refused(["zoo", "train", str(synergy_npz), "--seeds", "0"], "--seeds is 0; pass a whole")
     refused(["zoo", "build-reference", "--threads", "0"], "--threads is 0")
+
+
+def test_validation_trains_no_extra_baseline_where_every_baseline_is_recommended():
+    from pid.models.trainer import TrainConfig
+    from pid.selection import Recommendation, Selection
+    from pid.selection_report import render_selection_markdown
+    from pid.workflows.zoo import BASELINES, validate_selection
+
+    picks = [
+        Recommendation(name, 1.0 - 0.1 * k, (0.8, 1.0), 0.9, None, "a reason")
+        for k, name in enumerate(BASELINES)
+    ]
+    selection = Selection({"R": 1.0, "U1": 0.0, "U2": 0.0, "S": 0.0}, [], picks, "a summary")
+    x1, x2, y = generative("R", 300, seed=1)
+    validation = validate_selection(selection, x1, x2, y, config=TrainConfig(max_epochs=2))
+    assert validation["baseline"] is None
+    assert set(validation["models"]) == set(BASELINES)
+    assert [validation["models"][name]["rank"] for name in BASELINES] == [1, 2]
+    markdown = render_selection_markdown(selection, None, validation)
+    assert "The recommended models, the baselines among them, trained on the data" in markdown

@@ -81,7 +81,8 @@ def run(args: argparse.Namespace) -> int:
             line += f"; predicted accuracy {low:.1%} to {high:.1%}"
         print(f"{line}\n   {rec.reason}")
     if validation is not None:
-        print(f"\ntrained on {args.validate} (baseline {validation['baseline']}):")
+        baseline = validation["baseline"] or "none: the baselines are recommended"
+        print(f"\ntrained on {args.validate} (baseline {baseline}):")
         for name, m in sorted(validation["models"].items(), key=lambda i: -i[1]["accuracy"]):
             print(
                 f"   {name:<9} accuracy {m['accuracy']:.3f} ({m['share_of_best']:.1%} of the best)"

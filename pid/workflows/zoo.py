@@ -77,14 +77,16 @@ def validate_selection(
     """Train the recommended models and a baseline on ``(x1, x2, y)`` and say what each
     reached (:func:`pid.models.zoo.train_zoo`, the same 60/20/20 split for all).
 
-    The baseline is the first of :data:`BASELINES` not recommended. Returns a JSON-ready
-    record: ``data``, ``baseline``, and per model its test ``accuracy``, ``rank`` among the
+    The baseline is the first of :data:`BASELINES` not recommended (None where all of them
+    are: they are then among the models trained). Returns a JSON-ready record: ``data``,
+    ``baseline``, and per model its test ``accuracy``, ``rank`` among the
     recommendations (None for the baseline) and ``share_of_best`` (its accuracy over the best
     of those trained), beside the ``expected_share`` the selection gave it.
     """
     picks = [rec.model for rec in selection.recommendations]
-    baseline = next(name for name in BASELINES if name not in picks)
-    zoo = train_zoo(x1, x2, y, models=[*picks, baseline], config=config, progress=progress)
+    baseline = next((name for name in BASELINES if name not in picks), None)
+    models = picks if baseline is None else [*picks, baseline]
+    zoo = train_zoo(x1, x2, y, models=models, config=config, progress=progress)
     best = max(result["accuracy"] for result in zoo.models.values())
     expected = {rec.model: rec.expected_share for rec in selection.recommendations}
     return {
