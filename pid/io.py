@@ -195,8 +195,7 @@ def _stored_keys(path: Path) -> list[str]:
     suffix = path.suffix.lower()
     if path.is_dir():
         return sorted(f.stem for f in path.glob("*.npy"))
-    if not path.exists():
-        raise FileNotFoundError(f"DATA file {str(path)!r} does not exist; check the path.")
+    _require_file(path, "DATA file")  # before opening it: reading a FIFO would wait forever
     if suffix == ".npz":
         try:  # the names of its members, read without the arrays
             with zipfile.ZipFile(path) as archive:

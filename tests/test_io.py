@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from safetensors.numpy import save_file
 
-from pid.io import load
+from pid.io import find_modalities, load
 
 X1 = np.array([[0.5, 1.0], [1.5, 2.0], [2.5, 3.0]])
 X2 = np.array([3, 1, 2])
@@ -246,6 +246,11 @@ def test_a_fifo_or_a_device_is_named_for_what_it_is(tmp_path):
         load(tmp_path / "pipe.npz")
     with pytest.raises(ValueError, match="is a character device, not a regular file"):
         load("/dev/null")
+    # Looking for the modalities a file holds opens it too (pid compute, pid heterogeneity).
+    os.mkfifo(tmp_path / "pipe.csv")
+    for suffix in ("npz", "csv"):
+        with pytest.raises(ValueError, match=rf"pipe.{suffix}' is a FIFO \(named pipe\)"):
+            find_modalities(tmp_path / f"pipe.{suffix}")
     os.mkfifo(tmp_path / "x1.npy")
     np.save(tmp_path / "x2.npy", X2)
     np.save(tmp_path / "y.npy", Y)
