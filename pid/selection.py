@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 from importlib import resources
 from typing import Any
 
+from pid.estimators.exact.options import NEWTON_TOLERANCE_BITS
 from pid.report import Report
 from pid.report.document import check_report
 from pid.result import TERMS, normalized_pid
@@ -142,10 +143,11 @@ def report_terms(report: Report) -> tuple[dict[str, float], tuple[float, float] 
         terms["S"] = (float(low) + float(high)) / 2
         if report.accuracy is not None:
             interval = (float(report.accuracy["lower"]), float(report.accuracy["upper"]))
-    if sum(max(v, 0.0) for v in terms.values()) <= 0:
+    total = sum(terms.values())
+    if total <= NEWTON_TOLERANCE_BITS:
         raise ValueError(
-            "REPORT's PID is zero: the modalities carry no information about the label, so no "
-            "fusion model can be recommended."
+            f"REPORT's PID is zero (its terms sum to {total:.2g} bits): the modalities carry no "
+            "information about the label that it shows, so no fusion model can be recommended."
         )
     return terms, interval
 

@@ -96,6 +96,13 @@ def test_an_ordering_is_stated_where_the_intervals_separate(values, verdict):
     assert guidance(separated.bounds, (0.5, 0.9), separated)[0].startswith(verdict)
 
 
+def test_bounds_of_zero_in_rounding_noise_state_no_ordering():
+    # Constant modalities: every figure is 0, synergy's lower bound 3e-16 of rounding.
+    zero = SynergyBounds(0.0, 0.0, 0.0, S_R=3.2e-16, S_U=0.0, S_upper=3.2e-16)
+    first = guidance(zero, (0.5, 0.5))[0]
+    assert first.startswith("Whether synergy is the largest interaction is not determined")
+
+
 def test_the_interval_of_synergy_spans_both_ends_of_the_bracket():
     resampled = _resampled([0.1, 0.2, 0.3, 0.01, 0.5], np.array([0.01, 0.01, 0.01, 0.02, 0.05]))
     assert resampled.interval("S") == (0.0, pytest.approx(0.55))

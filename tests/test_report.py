@@ -223,3 +223,21 @@ def test_null_sentence_separates_the_null_test_from_the_intervals():
     assert null_sentence(sampling).endswith("over their number + 1) is above 0.143.")
     sampling["null"]["above_null"]["U1"] = True
     assert null_sentence(sampling).startswith("Every term stands out from the null model: its ")
+
+
+def test_a_corrected_total_below_zero_is_not_called_four_zero_terms():
+    # Independent x1, x2 and y: corrected for bias, the terms scatter about 0 and their sum
+    # falls below it; the summary gives that sum and the null test, not "all four are 0".
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    x1, x2, y = rng.integers(0, 4, 400), rng.integers(0, 4, 400), rng.integers(0, 2, 400)
+    result = decompose(x1, x2, y)
+    total = sum(result.terms().values())
+    assert total < 0 and max(result.terms().values()) > 0
+    summary = compute_report(result, Distribution.from_samples(x1, x2, y)).summary
+    assert summary.startswith(
+        "Corrected for sampling bias, the information the two modalities carry about the "
+        f"label is {result.mi_x1x2_y:.4f} bits: the samples show none beyond their sampling"
+    )
+    assert "permutation p-value" in summary and "all four terms are 0" not in summary

@@ -145,6 +145,12 @@ def test_select_pools_neighbors_and_reads_bounds_reports():
         (_full_report({"R": 0.1, "U1": 0.2}), "REPORT: terms.U2 is missing"),
         (_full_report({"R": 0.1, "U1": "x", "U2": 0, "S": 0}), "terms.U1 is 'x', not a number"),
         (_full_report(dict.fromkeys(TERMS, 0.0)), "REPORT's PID is zero"),
+        # Corrected terms of independent samples: some above 0, their sum below it.
+        (
+            _full_report({"R": 0.0025, "U1": 0.0047, "U2": -0.0055, "S": -0.0171}),
+            r"REPORT's PID is zero \(its terms sum to -0.015 bits\)",
+        ),
+        (_full_report({"R": 0.0, "U1": 0.0, "U2": 0.0, "S": 3.2e-16}), "REPORT's PID is zero"),
     ],
 )
 def test_reports_without_pid_values_are_refused(report, message):

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from pid.bounds.resampling import FIGURES
+from pid.estimators.exact.options import NEWTON_TOLERANCE_BITS
 from pid.information import entropy, mutual_information
 from pid.report.document import Report
 from pid.sampling import null_level
@@ -363,12 +364,13 @@ def guidance(
     s_low, s_high = ranges.pop("S")
     above = max(ranges, key=lambda name: ranges[name][1])
     below = max(ranges, key=lambda name: ranges[name][0])
-    if s_low > ranges[above][1]:
+    # By more than the solver's tolerance, within which bounds of 0 can come out at 1e-16.
+    if s_low > ranges[above][1] + NEWTON_TOLERANCE_BITS:
         largest = (
             f"Synergy is the largest interaction ({where}): at least {s_low:.3f} bits, more "
             f"than {above}'s {ranges[above][1]:.3f} at most."
         )
-    elif s_high < ranges[below][0]:
+    elif s_high < ranges[below][0] - NEWTON_TOLERANCE_BITS:
         largest = (
             f"Synergy is not the largest interaction ({where}): at most {s_high:.3f} bits, "
             f"below {below}'s {ranges[below][0]:.3f} at least."
@@ -444,6 +446,12 @@ def _summary(
     shares: dict[str, float],
     sampling: dict[str, Any] | None = None,
 ) -> str:
+    if total <= 0 and sampling:
+        text = (
+            f"Corrected for sampling bias, the information the two modalities carry about the "
+            f"label is {total:.4f} bits: the samples show none beyond their sampling error."
+        )
+        return " ".join(filter(None, (text, null_sentence(sampling))))
     if total <= 0:
         return "The two modalities carry no information about the label: all four terms are 0."
     largest = max(shares, key=shares.get)
