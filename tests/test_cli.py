@@ -139,6 +139,24 @@ def test_demo_writes_reports(tmp_path, capsys):
     assert max(synergy["terms"], key=synergy["terms"].get) == "S"
     assert synergy["sampling"]["null"]["above_null"]["S"]
     assert "cannot be told from zero" in (tmp_path / "synergy" / "report.md").read_text()
+    # The plug-in row holds the plug-in terms and the plug-in I(X1,X2;Y), which they sum to.
+    plugin_table = printed.split("Plug-in values (before the correction):")[1]
+    row = next(line for line in plugin_table.splitlines() if line.startswith("synergy"))
+    values = [float(v) for v in row.split()[1:]]
+    sampling = synergy["sampling"]
+    expected = [*sampling["plugin"].values(), sampling["plugin_informations"]["I(X1,X2;Y)"]]
+    assert values == pytest.approx(expected, abs=1e-6)
+    assert sum(values[:4]) == pytest.approx(values[4], abs=1e-5)
+
+
+def test_demo_refuses_its_settings_before_writing_anything(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out), "--bootstrap", "1"]) == 2
+    assert "--bootstrap is 1; pass 0 (no intervals) or at least 2." in capsys.readouterr().err
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "digits").write_text("a file where a report folder goes")
+    assert main(["demo", "--out", str(tmp_path / "taken"), "--bootstrap", "0"]) == 2
+    assert not out.exists() and sorted(p.name for p in (tmp_path / "taken").iterdir()) == ["digits"]
 
 
 def _save(path, **arrays):
