@@ -302,6 +302,9 @@ def test_compute_with_the_batch_estimator(tmp_path, capsys):
     report = json.loads((tmp_path / "o" / "report.json").read_text())
     assert report["estimator"] == "batch" and report["alphabets"] is None
     assert report["terms"]["S"] == pytest.approx(1.0, abs=0.02)
+    # The table's header suggests what this estimator takes: seeds, not --bootstrap.
+    markdown = (tmp_path / "o" / "report.md").read_text()
+    assert "interval (none: rerun with other --seed values for the spread)" in markdown
     assert main(["compute", str(path), "--estimator", "batch", "--bootstrap", "3"]) == 2
     assert "--bootstrap correct and qualify the estimate" in capsys.readouterr().err
     assert main(["compute", str(path), "--estimator", "batch", "--null", "5"]) == 2

@@ -52,6 +52,7 @@ def test_zoo_train_writes_accuracies_model_pids_and_agreements(tmp_path, capsys)
     row = f"| {best} | {m['accuracy']:.3f} | 100.0% | {m['pid']['R']:.3f} |"
     markdown = (out / "report.md").read_text()
     assert "## Fusion models" in markdown and row in markdown
+    assert "interval (none) |" in markdown  # pid zoo train has no --bootstrap to suggest
     assert markdown.index(row) < markdown.index("## Information")
     page = (out / "report.html").read_text()
     assert '<table class="zoo">' in page and f"<td>{best}</td><td>{m['accuracy']:.3f}</td>" in page

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from pid.estimators.registry import SAMPLE_ESTIMATORS
 from pid.file_set import write_file_set
 from pid.report import figures
 from pid.report.document import Report
@@ -455,8 +456,10 @@ def _sampling_lines(report: Report) -> list[str]:
 
 def _confidence_label(report: Report) -> str:
     boot = report.bootstrap
-    if not boot:
-        return "interval (none: run with --bootstrap N)"
+    if not boot and report.estimator in SAMPLE_ESTIMATORS:  # pid compute refuses --bootstrap
+        return "interval (none: rerun with other --seed values for the spread)"
+    if not boot:  # pid zoo train has no --bootstrap; pid compute and pid demo do
+        return "interval (none)" if report.zoo else "interval (none: run with --bootstrap N)"
     resamples = boot["n_resamples"]
     if report.mode == "bounds":
         return f"{boot['confidence']:.0%} interval ({resamples} resamples of each set)"
