@@ -188,3 +188,12 @@ def test_validation_trains_no_extra_baseline_where_every_baseline_is_recommended
     assert [validation["models"][name]["rank"] for name in BASELINES] == [1, 2]
     markdown = render_selection_markdown(selection, None, validation)
     assert "The recommended models, the baselines among them, trained on the data" in markdown
+
+
+def test_an_interval_of_mean_accuracy_stays_within_0_and_1():
+    from pid.models.zoo import mean_interval
+
+    low, high = mean_interval([0.8, 1.0, 1.0, 0.9])
+    assert high > 1.0  # Student's t knows nothing of an accuracy's range
+    clipped = mean_interval([0.8, 1.0, 1.0, 0.9], within=(0.0, 1.0))
+    assert clipped == (pytest.approx(low), 1.0)

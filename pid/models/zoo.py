@@ -177,13 +177,16 @@ def _train_and_measure(
     }
 
 
-def mean_interval(values: ArrayLike, confidence: float = 0.95) -> tuple[float, float]:
+def mean_interval(
+    values: ArrayLike, confidence: float = 0.95, *, within: tuple[float, float] | None = None
+) -> tuple[float, float]:
     """Student's t interval of the mean of ``k >= 2`` values,
 
         mean +- t_{(1 + confidence) / 2, k - 1} * sd / sqrt(k),                      (1)
 
     ``sd`` the sample standard deviation: where the mean over seeds would lie over other
-    draws of seeds, on the same split."""
+    draws of seeds, on the same split; cut to ``within``, the values' range where given (an
+    accuracy's ``(0, 1)``)."""
     from scipy.stats import t
 
     values = np.asarray(values, dtype=float)
@@ -191,7 +194,10 @@ def mean_interval(values: ArrayLike, confidence: float = 0.95) -> tuple[float, f
     if k < 2:
         raise ValueError(f"values holds {k} value; pass at least two for an interval.")
     half = t.ppf((1 + confidence) / 2, k - 1) * values.std(ddof=1) / np.sqrt(k)
-    return float(values.mean() - half), float(values.mean() + half)
+    low, high = float(values.mean() - half), float(values.mean() + half)
+    if within is not None:
+        low, high = max(low, within[0]), min(high, within[1])
+    return low, high
 
 
 def _mean_of_runs(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -207,7 +213,7 @@ def _mean_of_runs(runs: list[dict[str, Any]]) -> dict[str, Any]:
             merged[key] = float(np.mean([run[key] for run in runs]))
     accuracies = [run["accuracy"] for run in runs]
     merged["accuracy_by_seed"] = accuracies
-    merged["accuracy_interval"] = list(mean_interval(accuracies))
+    merged["accuracy_interval"] = list(mean_interval(accuracies, within=(0.0, 1.0)))
     return merged
 
 
