@@ -44,6 +44,7 @@ from pid.validation import (
     as_array,
     check_paired,
     check_seed,
+    check_whole,
     discrete_values,
     unique_inverse,
 )
@@ -176,11 +177,13 @@ class Discretizer:
             )
         if unseen not in UNSEEN:
             raise ValueError(f"unseen {unseen!r} is unknown; choose 'error' or 'other'.")
-        for arg, value in (("n_clusters", n_clusters), ("pca", pca)):
-            if value is not None and (
-                isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1
-            ):
-                raise ValueError(f"{arg} must be a positive integer or None, got {value!r}.")
+        # One code a modality would carry nothing: two at least, as pid.decompose asks.
+        for arg, value, least in (
+            ("n_clusters (--clusters)", n_clusters, 2),
+            ("pca (--pca)", pca, 1),
+        ):
+            if value is not None:
+                check_whole(value, arg, least)
         check_seed(seed, "seed")
         if method == "bins" and pca not in (None, 1):
             raise ValueError(

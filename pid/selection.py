@@ -25,6 +25,7 @@ from pid.report import Report
 from pid.report.document import check_report
 from pid.result import TERMS, normalized_pid
 from pid.schema import Checker, JSONLimits, describe, join, parse_json, read_json
+from pid.validation import check_whole
 
 BANK_KIND = "pid-reference-bank"
 BANK_SCHEMA_VERSION = 1
@@ -214,10 +215,8 @@ def select(
     ``pid bounds`` report, synergy is taken at the middle of its interval and each model's
     predicted accuracy is ``[share * lower, upper]`` of the report's best-accuracy interval.
     """
-    if not isinstance(top, int) or top < 1:
-        raise ValueError(f"top must be a positive integer, got {top!r}.")
-    if not isinstance(neighbors, int) or neighbors < 1:
-        raise ValueError(f"neighbors must be a positive integer, got {neighbors!r}.")
+    top = check_whole(top, "top (--top)", 1)
+    neighbors = check_whole(neighbors, "neighbors (--neighbors)", 1)
     terms, interval = report_terms(report)
     bank = load_reference() if bank is None else bank
     check_reference(bank)

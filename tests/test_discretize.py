@@ -140,8 +140,11 @@ def test_joint_occupancy():
     ("make", "message"),
     [
         (lambda: Discretizer("cluster"), "method 'cluster' is unknown"),
-        (lambda: Discretizer(n_clusters=0), "n_clusters must be a positive integer"),
-        (lambda: Discretizer(pca=2.5), "pca must be a positive integer"),
+        (
+            lambda: Discretizer(n_clusters=1),
+            r"n_clusters \(--clusters\) is 1; pass a whole number of at least 2",
+        ),
+        (lambda: Discretizer(pca=2.5), r"pca \(--pca\) is 2.5; pass a whole number of at least 1"),
         (lambda: Discretizer(unseen="drop"), "unseen 'drop' is unknown"),
         (lambda: Discretizer("bins", pca=3), "pca=3 does not apply to method='bins'"),
         (lambda: Discretizer("codes").fit([0.5, 1.0]), "holds non-integer or non-finite values"),

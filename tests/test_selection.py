@@ -160,8 +160,10 @@ def test_reports_without_pid_values_are_refused(report, message):
 
 def test_bad_banks_and_arguments_are_refused(tmp_path):
     report = _full_report({"R": 0.1, "U1": 0.0, "U2": 0.0, "S": 0.1})
-    with pytest.raises(ValueError, match="top must be a positive integer"):
+    with pytest.raises(ValueError, match=r"top \(--top\) is 0; pass a whole number of at least 1"):
         select(report, bank=_bank(), top=0)
+    with pytest.raises(ValueError, match=r"neighbors \(--neighbors\) is 1.5; pass a whole"):
+        select(report, bank=_bank(), neighbors=1.5)
     broken = copy.deepcopy(_bank())
     del broken["datasets"][1]["models"]["MI"]["accuracy"]
     with pytest.raises(ValueError, match=r"datasets\[1\]\.models\.MI\.accuracy is missing"):
