@@ -165,7 +165,8 @@ def load_modalities(
         if repeated or label in names:
             clash = repeated[0] if repeated else label
             raise ValueError(
-                f"names holds {clash!r} {'twice' if repeated else 'which is the label'}; "
+                f"names (--modalities) holds {clash!r} "
+                f"{'twice' if repeated else 'which is the label'}; "
                 "name each modality once, and not as the label."
             )
     if len(names) < 2:
@@ -248,7 +249,7 @@ def _read_arrays(
     unknown = sorted(set(columns) - set(keys))
     if unknown:
         raise ValueError(
-            f"columns has unknown key {', '.join(map(repr, unknown))}; use the keys "
+            f"columns (--columns) has unknown key {', '.join(map(repr, unknown))}; use the keys "
             f"{', '.join(map(repr, keys))}."
         )
     path = Path(path)

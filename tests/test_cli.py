@@ -222,6 +222,11 @@ _CODES = np.arange(10**6)
             "--null is 1; pass a whole number of at least 2",
         ),
         (
+            lambda d: _save(d / "ok.npz", x1=_FEATURES, x2=_FEATURES, y=_LABELS),
+            ["--tol-bits", "-1"],
+            "--tol-bits is -1.0; pass a positive number of bits, e.g. 1e-7.",
+        ),
+        (
             lambda d: _save(d / "big.npz", x1=_CODES, x2=_CODES[::-1], y=_CODES % 2),
             [],
             "x1 and x2 hold 1000000 and 1000000 distinct values, so the joint table",

@@ -40,7 +40,7 @@ def test_columns_rename_the_arrays_of_an_array_file(tmp_path):
     _check(load(tmp_path / "d.npz", columns={"x1": "image", "y": ["label"]}))
     with pytest.raises(ValueError, match=r"columns\['x1'\] names 2 arrays, .* save a table"):
         load(tmp_path / "d.npz", columns={"x1": ["image", "label"]})
-    with pytest.raises(ValueError, match="columns has unknown key 'label'"):
+    with pytest.raises(ValueError, match=r"columns \(--columns\) has unknown key 'label'"):
         load(tmp_path / "d.npz", columns={"label": "y"})
 
 
@@ -146,7 +146,7 @@ def test_bad_input_is_refused_in_one_sentence(tmp_path, make, error, message):
 
 def test_unknown_column_key(tmp_path):
     _table().to_csv(tmp_path / "d.csv", index=False)
-    with pytest.raises(ValueError, match="columns has unknown key 'label'"):
+    with pytest.raises(ValueError, match=r"columns \(--columns\) has unknown key 'label'"):
         load(tmp_path / "d.csv", columns={"label": "y"})
 
 

@@ -201,7 +201,7 @@ def test_columns_naming_the_label_keep_every_modality(tmp_path, capsys):
     [
         (["--modalities", "x1", "x9"], "has no array named 'x9'"),
         (["--modalities", "x1"], "holds 1 modality under the names given"),
-        (["--modalities", "x1", "x1"], "names holds 'x1' twice"),
+        (["--modalities", "x1", "x1"], "names (--modalities) holds 'x1' twice"),
         (
             ["--modalities", "x1", "x2", "x3", "--columns", "x1=x2"],
             "--columns renames x1, x2 and y of two modalities",

@@ -142,9 +142,12 @@ def run(args: argparse.Namespace) -> int:
     from pid.report import write_report
     from pid.report.writer import REPORT_FILES
     from pid.sampling import SamplingOptions
+    from pid.validation import check_tolerance
     from pid.workflows.compute import analyze
     from pid.workflows.inputs import COMBINED_FILES
 
+    if args.tol_bits is not None:
+        check_tolerance(args.tol_bits, "--tol-bits")
     given = {"method": args.method, "tol_bits": args.tol_bits, "device": args.device}
     options = {name: value for name, value in given.items() if value is not None}
     sample_estimator = args.estimator in SAMPLE_ESTIMATORS
