@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import os
 import re
-import stat
 import tokenize
 import zipfile
 import zlib
@@ -22,7 +21,7 @@ from typing import IO, TYPE_CHECKING, Any
 import numpy as np
 
 from pid.modalities import codes_with_gaps
-from pid.validation import check_paired, check_samples, format_bytes
+from pid.validation import check_paired, check_regular_file, check_samples, format_bytes
 
 if TYPE_CHECKING:
     import torch
@@ -35,14 +34,6 @@ SUFFIXES = (".npz", ".csv", ".parquet", ".pt", ".safetensors")
 
 #: The most a deflated zip member can expand, per byte of compressed data (deflate's limit).
 DEFLATE_MAX_RATIO = 1032
-
-#: What each kind of file that is not a regular one is called in a refusal.
-SPECIAL_FILES = (
-    (stat.S_ISFIFO, "a FIFO (named pipe)"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISSOCK, "a socket"),
-)
 
 #: What numpy, pandas, pyarrow and torch raise on the bytes of a damaged file, besides their
 #: own error types derived from these (numpy parses a damaged .npy header as Python tokens).
@@ -196,7 +187,7 @@ def _stored_keys(path: Path) -> list[str]:
     suffix = path.suffix.lower()
     if path.is_dir():
         return sorted(f.stem for f in path.glob("*.npy"))
-    _require_file(path, "DATA file")  # before opening it: reading a FIFO would wait forever
+    check_regular_file(path, "DATA file")  # before opening it: reading a FIFO would wait forever
     if suffix == ".npz":
         try:  # the names of its members, read without the arrays
             with zipfile.ZipFile(path) as archive:
@@ -255,7 +246,7 @@ def _read_arrays(
     path = Path(path)
     if path.is_dir():
         return _load_npy_folder(path, _array_names(keys, columns))
-    _require_file(path, "DATA file")
+    check_regular_file(path, "DATA file")
     suffix = path.suffix.lower()
     if suffix == ".npy":
         raise ValueError(
@@ -271,20 +262,6 @@ def _read_arrays(
         return _load_table(path, keys, columns, label)
     readers = {".npz": load_npz, ".pt": _load_torch, ".safetensors": _load_safetensors}
     return list(readers[suffix](path, _array_names(keys, columns)))
-
-
-def _require_file(path: Path, label: str) -> None:
-    """Refuse a path that does not exist, or one that is not a regular file (a FIFO, a device,
-    a socket), saying which it is."""
-    if not path.exists():
-        raise FileNotFoundError(f"{label} {str(path)!r} does not exist; check the path.")
-    mode = path.stat().st_mode
-    if not stat.S_ISREG(mode):
-        kind = next((name for test, name in SPECIAL_FILES if test(mode)), "a special file")
-        raise ValueError(
-            f"{label} {str(path)!r} is {kind}, not a regular file; save the data to a file "
-            "and pass that."
-        )
 
 
 def _array_names(keys: Sequence[str], columns: Columns) -> list[str]:
@@ -315,7 +292,7 @@ def load_npz(path: str | os.PathLike, keys: Sequence[str] = DEFAULT_KEYS) -> tup
     allocated, so a damaged or hostile file is refused instead of exhausting memory.
     """
     path = Path(path)
-    _require_file(path, "DATA file")
+    check_regular_file(path, "DATA file")
     if not zipfile.is_zipfile(path):
         raise ValueError(f"DATA file {path.name} is not an .npz archive; save it with numpy.savez.")
     try:
@@ -469,7 +446,7 @@ def _load_npy_folder(folder: Path, keys: Sequence[str]) -> list[np.ndarray]:
         )
     arrays = []
     for f in files:
-        _require_file(f, "array file")
+        check_regular_file(f, "array file")
         with f.open("rb") as handle:
             arrays.append(_read_npy(handle, f.stat().st_size, f.name))
     return arrays

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
+from pid.validation import check_regular_file
+
 #: The most bits any information term can hold: the labels and the samples of a joint that
 #: can be tabulated number fewer than 2**64, so no term exceeds 64 bits in size.
 BITS_LIMIT = 64.0
@@ -61,8 +63,7 @@ def read_json(
     """
     limits = limits or JSONLimits()
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{what} {str(path)!r} does not exist; check the path.")
+    check_regular_file(path, what)
     source = f"{what} {path.name}"
     size = path.stat().st_size
     if size > limits.max_bytes:

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
+import stat
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -294,6 +297,32 @@ def check_codes(codes: ArrayLike, name: str) -> np.ndarray:
             f"map them to 0..k-1 with np.unique({name}, return_inverse=True)[1]."
         )
     return values.astype(np.int64, copy=False)
+
+
+#: What each kind of path that is not a regular file is called in a refusal.
+SPECIAL_FILES = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def check_regular_file(path: str | os.PathLike, label: str) -> None:
+    """Refuse a path that does not exist, or one that is not a regular file (a folder, a
+    FIFO, a device, a socket), saying which it is; ``label`` names the argument (``"DATA
+    file"``). Checked before the file is opened: reading a FIFO would wait forever."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{label} {str(path)!r} does not exist; check the path.")
+    mode = path.stat().st_mode
+    if not stat.S_ISREG(mode):
+        kind = next((name for test, name in SPECIAL_FILES if test(mode)), "a special file")
+        raise ValueError(
+            f"{label} {str(path)!r} is {kind}, not a regular file; pass the path of a file "
+            "(save streamed data to one first)."
+        )
 
 
 def check_whole(value: object, name: str, minimum: int, maximum: int | None = None) -> int:

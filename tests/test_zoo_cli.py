@@ -159,6 +159,7 @@ def test_refusals_exit_2_with_one_sentence(synergy_npz, tmp_path, capsys):
     no_pid.write_text(json.dumps({"kind": "pid-report", "schema_version": 2, "mode": "full"}))
     refused(["select", str(no_pid)], "report.json: terms is missing")
     refused(["select", str(tmp_path / "nothing.json")], "does not exist")
+    refused(["select", str(tmp_path)], f"REPORT file {str(tmp_path)!r} is a folder, not a regular")
     refused(["zoo", "train", str(synergy_npz), "--models", "FOO"], "model 'FOO' is unknown")
     small = tmp_path / "small.npz"
     x1, x2, y = generative("S", 12, seed=0)
