@@ -277,7 +277,7 @@ def test_five_modalities_features():
         ),
         (
             lambda: decompose_many([np.zeros(8), np.arange(8)], np.arange(8) % 2, pca=0),
-            "pca must be",
+            "pca (--pca) is 0; pass a whole number of at least 1",
         ),
         (
             lambda: decompose_many([[0, 1], [0, 1]], [0, 1], sweep="x"),
