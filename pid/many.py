@@ -586,10 +586,27 @@ def _bound(
 
 
 def _swapped(result: PIDResult) -> PIDResult:
-    """The same decomposition with the two modalities exchanged."""
+    """The same decomposition with the two modalities exchanged, its sampling record too (the
+    null test and interval of each term go with the term)."""
     return replace(
-        result, U1=result.U2, U2=result.U1, mi_x1_y=result.mi_x2_y, mi_x2_y=result.mi_x1_y
+        result,
+        U1=result.U2,
+        U2=result.U1,
+        mi_x1_y=result.mi_x2_y,
+        mi_x2_y=result.mi_x1_y,
+        sampling=_swap_keys(result.sampling),
     )
+
+
+#: The names of a record that the exchange of the two modalities exchanges.
+_EXCHANGED = {"U1": "U2", "U2": "U1", "I(X1;Y)": "I(X2;Y)", "I(X2;Y)": "I(X1;Y)"}
+
+
+def _swap_keys(record: Any) -> Any:
+    """``record`` with the keys of :data:`_EXCHANGED` exchanged at every depth."""
+    if not isinstance(record, dict):
+        return record
+    return {_EXCHANGED.get(key, key): _swap_keys(value) for key, value in record.items()}
 
 
 def _bounds_sentence(a: str, b: str, seen: str, bound: UnpairedBounds) -> str:

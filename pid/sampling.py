@@ -453,7 +453,7 @@ def sample_pid(
         intervals=intervals,
         training_deficits=deficits,
         correction=correction,
-        samples_per_cell=views.samples_per_cell(),
+        samples_per_cell=views.samples_per_cell(data[0][0]),
         n_samples=n,
         n_bootstrap=options.n_bootstrap,
         confidence=options.confidence,
@@ -615,10 +615,11 @@ class _Views:
         i12 = 0.0 if self.joint_loss is not None else bias(table.reshape(-1, self.shape[2]))
         return np.array([bias(table.sum(axis=1)), bias(table.sum(axis=0)), i12, 0.0])
 
-    def samples_per_cell(self) -> float:
-        """Samples over occupied cells of the table whose plug-in values enter the estimate:
-        the joint table, or the pairwise ones where ``I12`` comes from a classifier."""
-        table = self.table(0)
+    def samples_per_cell(self, index: int) -> float:
+        """Samples over occupied cells of the table of the ``index``-th view (the whole
+        sample's) whose plug-in values enter the estimate: the joint table, or the pairwise
+        ones where ``I12`` comes from a classifier."""
+        table = self.table(index)
         n = table.sum()
         if self.joint_loss is None:
             return float(n / np.count_nonzero(table))

@@ -363,3 +363,14 @@ def test_summary_of_a_three_way_xor_says_what_was_and_was_not_measured():
         "pair); what it adds to all the others together was not measured (it was not "
         "decomposed against them)."
     )
+
+
+def test_the_dominant_term_of_a_pair_asked_the_other_way_round_keeps_its_null_test():
+    # a carries about half a bit about y, b nothing: a's unique information dominates the
+    # pair either way round, as U1 of (a, b) and U2 of (b, a); the swapped result's null test
+    # and intervals go with their terms.
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 2000)
+    a = np.where(rng.random(2000) < 0.9, y, 1 - y)
+    many = decompose_many({"a": a, "b": rng.integers(0, 2, 2000)}, y)
+    assert many.dominant("a", "b") == "U1" and many.dominant("b", "a") == "U2"

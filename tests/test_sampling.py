@@ -361,3 +361,17 @@ def test_posteriors_on_a_torch_device_agree(unique_features):
     result = pid.decompose(*unique_features, posterior=options, sampling=SamplingOptions(n_null=4))
     assert result.provenance["discretization"]["classifiers"]["joint"].startswith("torch")
     assert result.U1 >= 0.6 and max(abs(result.R), abs(result.U2)) <= 0.05
+
+
+def test_samples_per_cell_is_that_of_the_sample_under_every_correction():
+    # x2 a copy of x1: 16 occupied cells of 400 samples. Under "union" the first table
+    # planned is that of x2 permuted within each label, whose cells are many more.
+    rng = np.random.default_rng(0)
+    x1 = rng.integers(0, 8, 400)
+    y = (x1 + (rng.random(400) < 0.1)) % 2
+    occupied = np.count_nonzero(pid.Distribution.from_samples(x1, x1, y).table)
+    for correction in ("quadratic", "union"):
+        options = SamplingOptions(correction=correction, n_null=0)
+        sampled = sample_pid(x1, x1.copy(), y, options=options)
+        assert sampled.samples_per_cell == pytest.approx(400 / occupied)
+        assert sampled.warnings() == []
