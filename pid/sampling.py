@@ -198,6 +198,18 @@ class SampledPID:
         return terms_of(self.informations)
 
     @property
+    def tested_terms(self) -> np.ndarray:
+        """The terms the null model is compared with: the corrected terms before the joint
+        classifier's training deficit is added to ``I12``. The label permutations train no
+        classifier, so their terms have no deficit to match; with it, a synergy of zero would
+        stand out by the deficit alone."""
+        if self.training_deficits is None:
+            return self.terms
+        informations = self.informations.copy()
+        informations[2] -= self.training_deficits[2]
+        return terms_of(informations)
+
+    @property
     def plugin_terms(self) -> np.ndarray:
         """The plug-in R, U1, U2, S."""
         return terms_of(self.plugin)
@@ -241,7 +253,7 @@ class SampledPID:
 
         The null model's record holds the permutations' ``mean`` and 95% quantile (``q95``,
         a description of their spread), each term's permutation ``p_value`` (Eq. 3 of
-        :func:`permutation_p_values`), the ``level`` of the test (:func:`null_level`) and
+        :func:`permutation_p_values`, of :attr:`tested_terms`), the ``level`` of the test (:func:`null_level`) and
         ``above_null``, whether ``p_value <= level``: the test itself, which a term above
         ``q95`` can still fail. Without permutations the mean and ``q95`` are NaN and the rest
         None."""
@@ -249,7 +261,7 @@ class SampledPID:
         n_null = len(self.null)
         null_mean = self.null.mean(axis=0) if n_null else np.full(4, math.nan)
         null_high = np.quantile(self.null, 0.95, axis=0) if n_null else null_mean
-        p_values = permutation_p_values(terms, self.null)
+        p_values = permutation_p_values(self.tested_terms, self.null)
         level = null_level(n_null) if n_null else None
         return {
             "correction": self.correction,

@@ -171,6 +171,9 @@ def test_training_deficits_raise_the_joint_information_and_widen_the_intervals()
     ranges = np.array([[0, 0.03], [-0.02, 0.01], [-0.01, 0.02], [-0.03, 0.10]])
     np.testing.assert_allclose(trained.intervals - plain.intervals, ranges, atol=1e-12)
     assert trained.to_dict()["training_deficit_bits"]["I(X1,X2;Y)"] == 0.05
+    # The permutations train no classifier: the null test is of the terms before the deficit.
+    np.testing.assert_allclose(trained.tested_terms, plain.terms, atol=1e-12)
+    assert trained.to_dict()["null"]["p_value"] == plain.to_dict()["null"]["p_value"]
 
 
 @pytest.mark.parametrize("refined", [0, 1])
