@@ -17,6 +17,7 @@ from pid.estimators import (
     check_options,
     estimate,
 )
+from pid.modalities import stored_for_gaps
 from pid.posterior import MIN_SAMPLES, PosteriorOptions, encode_posteriors
 from pid.result import PIDResult
 from pid.sampling import SamplingOptions, sample_pid, warn_if_sparse
@@ -90,7 +91,9 @@ def prepare(
     samples are codes, so that one set of settings serves inputs of both kinds (the pairs of
     :func:`pid.decompose_many`, the inputs of ``pid compute``, whose ``--device`` reaches
     both the classifiers and the estimator). Rows with NaN or infinite values are refused
-    unless ``drop_nonfinite=True``, which drops them and records how many. ``y`` holds class
+    unless ``drop_nonfinite=True``, which drops them and records how many (a 1-D modality of
+    whole numbers with NaN gaps is then read as integer codes, as by
+    :func:`pid.decompose_many`). ``y`` holds class
     labels; a continuous target is refused unless ``label_bins=K`` cuts it into ``K`` classes
     of about equal frequency, tied values in one (:func:`pid.discretize.bin_labels`, edges in
     the provenance).
@@ -338,7 +341,12 @@ def clean_samples(
     if len(arrays[2]) == dropped:
         raise ValueError("no sample is left after dropping non-finite rows; clean the data.")
     if dropped:  # object columns that held missing cells become typed arrays
+        # Whole numbers with gaps are codes (stored_for_gaps), as in decompose_many.
+        codes = [a.dtype.kind == "f" and stored_for_gaps(a, ~np.isnan(a)) for a in arrays[:2]]
         arrays = tuple(as_array(a[keep], name) for a, name in zip(arrays, NAMES, strict=True))
+        arrays = tuple(
+            a.astype(np.int64) if k < 2 and codes[k] else a for k, a in enumerate(arrays)
+        )
     provenance: dict[str, Any] = {"n_samples": len(arrays[2]), "dropped_nonfinite": dropped}
     if label_bins is not None:
         labels, edges = bin_labels(arrays[2], label_bins)

@@ -374,3 +374,24 @@ def test_the_dominant_term_of_a_pair_asked_the_other_way_round_keeps_its_null_te
     a = np.where(rng.random(2000) < 0.9, y, 1 - y)
     many = decompose_many({"a": a, "b": rng.integers(0, 2, 2000)}, y)
     assert many.dominant("a", "b") == "U1" and many.dominant("b", "a") == "U2"
+
+
+def test_whole_numbers_with_gaps_are_codes_for_decompose_as_for_decompose_many():
+    # Integer codes with one missing cell, as floats with NaN (or pandas' nullable integers):
+    # dropped, the rest are the codes they were, not features to encode.
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    x1, x2 = rng.integers(0, 3, (2, 400))
+    y = (x1 + x2) % 2
+    floats = x1.astype(float)
+    floats[0] = np.nan
+    nullable = pd.Series(x1, dtype="Int64")
+    nullable[0] = pd.NA
+    by_hand = decompose(x1[1:], x2[1:], y[1:])
+    for gapped in (floats, nullable):
+        dropped = decompose(gapped, x2, y, drop_nonfinite=True)
+        assert dropped.provenance["discretization"]["x1"]["method"] == "codes"
+        assert dropped.terms() == pytest.approx(by_hand.terms(), abs=1e-12)
+    pair = decompose_many({"a": floats, "b": x2}, y).pairs[("a", "b")]
+    assert pair.terms() == pytest.approx(by_hand.terms(), abs=1e-12)
