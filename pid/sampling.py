@@ -307,8 +307,9 @@ def permutation_p_values(terms: np.ndarray, null: np.ndarray) -> np.ndarray:
         p = (1 + #{null >= v}) / (n_null + 1),                                    (3)
 
     the share of the ``n_null + 1`` values, the term's own ``v`` among them, at or above
-    ``v``: where the term is zero its value is exchangeable with the permutations', so
-    ``P(p <= a) <= a`` for every level ``a``."""
+    ``v``: where the labels are independent of the modalities its value is exchangeable with
+    the permutations', so ``P(p <= a) <= a`` for every level ``a`` (a test of no information
+    at all, not of a zero term where the modalities inform the label)."""
     return (1 + np.sum(null >= terms, axis=0)) / (len(null) + 1)
 
 
