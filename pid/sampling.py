@@ -253,10 +253,10 @@ class SampledPID:
 
         The null model's record holds the permutations' ``mean`` and 95% quantile (``q95``,
         a description of their spread), each term's permutation ``p_value`` (Eq. 3 of
-        :func:`permutation_p_values`, of :attr:`tested_terms`), the ``level`` of the test (:func:`null_level`) and
-        ``above_null``, whether ``p_value <= level``: the test itself, which a term above
-        ``q95`` can still fail. Without permutations the mean and ``q95`` are NaN and the rest
-        None."""
+        :func:`permutation_p_values`, of :attr:`tested_terms`), the ``level`` of the test
+        (:func:`null_level`) and ``above_null``, whether ``p_value <= level``: the test
+        itself, which a term above ``q95`` can still fail. Without permutations the mean and
+        ``q95`` are NaN and the rest None."""
         terms, plugin = self.terms, self.plugin_terms
         n_null = len(self.null)
         null_mean = self.null.mean(axis=0) if n_null else np.full(4, math.nan)
