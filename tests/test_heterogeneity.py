@@ -442,6 +442,10 @@ def test_measure_heterogeneity_refuses_before_training(monkeypatch):
     for settings, message in refusals:
         with pytest.raises(ValueError, match=message):
             measure_heterogeneity(xs, y, **{"modality_groups": 2, **settings})
+    # A continuous target is no labels: each value would be a class of one sample.
+    target = y + np.random.default_rng(0).random(len(y))
+    with pytest.raises(ValueError, match="a continuous target, not class labels"):
+        measure_heterogeneity(xs, target, modality_groups=2)
 
 
 def test_measure_heterogeneity_takes_numpy_integers():

@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from pid.cli import main
@@ -198,3 +199,16 @@ def test_an_interval_of_mean_accuracy_stays_within_0_and_1():
     assert high > 1.0  # Student's t knows nothing of an accuracy's range
     clipped = mean_interval([0.8, 1.0, 1.0, 0.9], within=(0.0, 1.0))
     assert clipped == (pytest.approx(low), 1.0)
+
+
+def test_predictions_of_text_labels_load_without_unpickling(tmp_path):
+    # Labels read from a table as text are saved as text, which np.load reads by default.
+    x1, x2, y = generative("U1", 200, seed=0)
+    table = pd.DataFrame({"x1": x1[:, 0], "x2": x2[:, 0], "y": np.array(["cat", "dog"])[y]})
+    table.to_csv(tmp_path / "text.csv", index=False)
+    out = tmp_path / "zoo"
+    args = ["zoo", "train", str(tmp_path / "text.csv"), "--models", "EF", "--epochs", "2"]
+    assert main([*args, "--quiet", "--out", str(out)]) == 0
+    with np.load(out / "predictions.npz") as saved:
+        assert saved["y"].dtype.kind == "U" and saved["EF"].dtype.kind == "U"
+        assert set(saved["y"]) <= {"cat", "dog"}

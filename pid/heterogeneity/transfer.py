@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike
 
+from pid.validation import check_labels
+
 if TYPE_CHECKING:
     from pid.models.trainer import TrainConfig
 
@@ -128,6 +130,7 @@ def check_modalities(
             f"the modalities hold {', '.join(str(len(x)) for x in checked)} samples and y "
             f"{len(y)} (shape {y.shape}); pass one row of each and one label per sample."
         )
+    check_labels(y)
     classes, labels = np.unique(y, return_inverse=True)
     if len(classes) < 2:
         raise ValueError("y holds a single class; pass labels of at least two classes.")

@@ -255,7 +255,15 @@ def predictions_npz(result: ZooResult, y: ArrayLike) -> bytes:
     """
     import io
 
-    arrays = {"test_index": result.test_index, "y": np.asarray(y)[result.test_index]}
+    arrays = {
+        "test_index": result.test_index,
+        "y": np.asarray(y)[result.test_index],
+        **result.predictions,
+    }
+    # Labels read as Python objects (strings from a table) are saved as text, which numpy
+    # loads without unpickling.
+    arrays = {k: np.asarray(a) for k, a in arrays.items()}
+    arrays = {k: a.astype(str) if a.dtype == object else a for k, a in arrays.items()}
     buffer = io.BytesIO()
-    np.savez(buffer, **arrays, **result.predictions)
+    np.savez(buffer, **arrays)
     return buffer.getvalue()
