@@ -394,6 +394,8 @@ def test_probe_refuses_targets_of_the_wrong_length():
         probe(model, np.zeros((50, 1)), np.zeros((50, 1)), {"w": np.zeros(49)})
     with pytest.raises(ValueError, match="targets is empty"):
         probe(model, np.zeros((50, 1)), np.zeros((50, 1)), {})
+    with pytest.raises(ValueError, match=r"target 'c' holds whole numbers of shape \(50, 2\)"):
+        probe(model, np.zeros((50, 1)), np.zeros((50, 1)), {"c": np.zeros((50, 2), int)})
 
 
 def test_augmentation_effect_reports_an_augmentation_that_destroys_unique_information():
@@ -438,6 +440,15 @@ def test_cli_probe_writes_the_table_and_figure(tmp_path, capsys):
     assert record["information_bits"]["s2"]["w1"] < 0.05  # x2 holds nothing of w1
     assert set(record["augmentation"]) == {"x1", "x2"}
     assert "|Z_U1|" in capsys.readouterr().out
+    # Labels saved as floats (0.0, 1.0) are still labels, probed as such.
+    np.savez(tmp_path / "float_y.npz", x1=x1, x2=x2, y=y.astype(float))
+    as_floats = ["factorcl", "probe", checkpoint, str(tmp_path / "float_y.npz")]
+    assert main([*as_floats, "--device", "cpu", "--out", str(tmp_path / "floats")]) == 0
+    floats = json.loads((tmp_path / "floats" / "probe.json").read_text())
+    assert floats["targets"] == {"y": "label"}
+    for name, bits in floats["information_bits"].items():
+        assert bits["y"] == pytest.approx(record["information_bits"][name]["y"])
+    capsys.readouterr()
     same_name = ["factorcl", "probe", checkpoint, data, "--latents", data, "--out", str(out)]
     assert main(same_name) == 2
     err = capsys.readouterr().err

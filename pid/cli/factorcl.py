@@ -240,14 +240,17 @@ def run_probe(args: argparse.Namespace) -> int:
     from pid.factorcl.probing import probe
     from pid.file_set import check_target, write_file_set
     from pid.io import load, load_npz
-    from pid.validation import check_seed
+    from pid.validation import check_labels, check_seed
 
     check_seed(args.seed, "--seed")
     files = ("probe.json", "probe.md", "probe.png")
     check_target(args.out, files)
     model = ContrastiveModel.load(args.checkpoint, device=args.device)
     x1, x2, y = load(args.data, columns=parse_columns(args.columns))
-    targets = {} if args.no_labels else {"y": y}
+    targets = {}
+    if not args.no_labels:  # the labels as class indices: whole-number floats are no latent
+        check_labels(y)
+        targets["y"] = np.unique(y, return_inverse=True)[1].ravel()
     if args.latents is not None:
         with np.load(args.latents, allow_pickle=False) as archive:
             names = list(archive.files)

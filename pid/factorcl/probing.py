@@ -269,6 +269,11 @@ def _target(name: str, value: ArrayLike, n: int) -> np.ndarray:
         raise ValueError(f"target {name!r} holds {array.dtype} values; pass numbers.")
     if array.dtype.kind == "f" and not np.isfinite(array).all():
         raise ValueError(f"target {name!r} holds NaN or infinite values; drop those samples.")
+    if array.dtype.kind != "f" and array.size != n:
+        raise ValueError(
+            f"target {name!r} holds whole numbers of shape {array.shape}, but labels are one "
+            "value per sample; pass a latent of several columns as floats."
+        )
     return array.reshape(n, -1) if array.dtype.kind == "f" else array.reshape(n)
 
 
