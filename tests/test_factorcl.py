@@ -728,3 +728,20 @@ def test_a_diverging_step_is_refused_at_the_end_of_its_epoch(monkeypatch):
     with pytest.raises(SolverError, match=r"factorcl-sup training diverged at epoch 1 \(loss "):
         train(x1, x2, y, method="factorcl-sup", epochs=3, batch_size=128, device="cpu")
     assert calls["n"] == 4  # the epoch's four batches, none after it
+
+
+@pytest.mark.parametrize(
+    ("labels", "message"),
+    [
+        (lambda y: y + 0.5 * np.arange(len(y)) / len(y), "a continuous target, not class labels"),
+        (lambda y: np.zeros_like(y), "y holds a single class among the training samples"),
+    ],
+)
+def test_cli_refuses_labels_before_training_and_writes_nothing(tmp_path, capsys, labels, message):
+    # The labels are first read by the linear probe, after training: they are checked before.
+    x1, x2, y, _ = shared_unique(80, 0.5, seed=0, **SMALL)
+    np.savez(tmp_path / "data.npz", x1=x1, x2=x2, y=labels(y))
+    out = tmp_path / "model"
+    argv = ["factorcl", "train", str(tmp_path / "data.npz"), "--method", "factorcl-ssl"]
+    assert main([*argv, "--epochs", "1", "--device", "cpu", "--quiet", "--out", str(out)]) == 2
+    assert message in capsys.readouterr().err and not out.exists()

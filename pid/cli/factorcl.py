@@ -146,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
     from pid.factorcl.training import uses_views
     from pid.file_set import write_text_atomic
     from pid.io import load
-    from pid.validation import check_seed
+    from pid.validation import check_labels, check_seed
 
     check_seed(args.seed, "--seed")
     if not 0 < args.test_fraction < 1:
@@ -162,6 +162,13 @@ def run(args: argparse.Namespace) -> int:
             "pass more samples or another fraction."
         )
     test, fit = order[:n_test], order[n_test:]
+    # The linear probe reads the labels after training: check them before it.
+    check_labels(y)
+    if len(np.unique(y[fit])) < 2:
+        raise ValueError(
+            "y holds a single class among the training samples, and the linear probe needs "
+            "two; pass labels of at least two classes (or another --seed or --test-fraction)."
+        )
     model = train(
         x1[fit],
         x2[fit],
