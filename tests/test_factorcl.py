@@ -679,6 +679,10 @@ def test_cli_reaches_the_baselines_and_the_network_sizes(tmp_path, capsys):
         (["--method", "clip"], "method is 'clip'; pass one of factorcl-sup"),
         (["--hidden", "0"], "hidden"),
         (["--seed", "-1"], "--seed is -1; pass a whole number from 0 to 4294967295."),
+        (
+            ["--method", "ourcl-ssl", "--factor-weight", "5"],
+            "factor_weight 5 (--factor-weight), which weighs the factors of factorcl-sup",
+        ),
     ],
 )
 def test_cli_refuses_bad_options_in_one_sentence(tmp_path, capsys, extra, message):

@@ -269,6 +269,12 @@ def train(
             f"{' and '.join(SUPERVISED_FACTORCL)} use; {method} has no label condition, leave "
             "it out."
         )
+    if critics.factor_weight > 0 and not method.startswith("factorcl"):
+        raise ValueError(
+            f"critics has factor_weight {critics.factor_weight:g} (--factor-weight), which "
+            f"weighs the factors of factorcl-sup and factorcl-ssl; {method} has none, leave it "
+            "out."
+        )
     weighs_views = method.endswith("-ssl") or (
         method in SUPERVISED_FACTORCL and critics.views_in_condition
     )
