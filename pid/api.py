@@ -180,8 +180,9 @@ def decompose(
     intervals (``sampling``, :class:`pid.sampling.SamplingOptions`); the plug-in values and
     the bias removed are in the result's ``sampling``. Estimators on samples (``"batch"``)
     skip the encoding and the corrections: their settings are refused with them, and ``seed``
-    goes to the estimator. An option the estimator does not take is refused. ``U1`` belongs to
-    ``x1``. The result's ``provenance`` holds the encoding, the sample count and the seed.
+    (and ``posterior``, the classifiers BATCH cross-fits on features) go to the estimator. An
+    option the estimator does not take is refused. ``U1`` belongs to ``x1``. The result's
+    ``provenance`` holds the encoding, the sample count and the seed.
 
     >>> import numpy as np, pid
     >>> x1 = np.array([0, 0, 1, 1]); x2 = np.array([0, 1, 0, 1])
@@ -190,9 +191,11 @@ def decompose(
     1.0
     """
     check_settings(estimator, options, discretization, n_clusters, pca, posterior, sampling)
-    check_seed(seed)
+    seed = check_seed(seed)
     if estimator in SAMPLE_ESTIMATORS:
         arrays, _, provenance = clean_samples(x1, x2, y, drop_nonfinite, label_bins)
+        if posterior is not None:  # BATCH cross-fits the posteriors of features with it
+            options = {**options, "posterior": posterior}
         result = ESTIMATORS[estimator](*arrays, seed=seed, **options)
         return replace(result, provenance={**result.provenance, **provenance})
     data = prepare(
@@ -231,7 +234,6 @@ def check_settings(
             "discretization": discretization != "auto",
             "n_clusters": n_clusters,
             "pca": pca,
-            "posterior": posterior,
             "sampling": sampling,
         }
         unused = [name for name, value in given.items() if value not in (None, False)]

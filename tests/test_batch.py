@@ -5,7 +5,14 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from pid import PIDResult, SamplingOptions, SolverError, decompose, estimate  # noqa: E402
+from pid import (  # noqa: E402
+    PIDResult,
+    PosteriorOptions,
+    SamplingOptions,
+    SolverError,
+    decompose,
+    estimate,
+)
 from pid.datasets import canonical  # noqa: E402
 from pid.estimators import BatchConfig, batch  # noqa: E402
 from pid.estimators.neural import empirical_posteriors  # noqa: E402
@@ -230,6 +237,13 @@ def test_minibatches_when_the_codes_outnumber_the_batch():
     result = batch(x1, x2, y, config=BatchConfig(steps=5, batch_size=16, eval_batch_size=128))
     assert not result.diagnostics["full_support"] and result.diagnostics["eval_batches"] == 4
     assert min(result.terms().values()) >= 0.0
+    assert result.diagnostics["batch_size"] == 16
+    # 300 samples of features, 30 held out: the batch is the 270 left, and the record says so.
+    x1, x2, y = _shared_and_parity(300)
+    post = empirical_posteriors(x1, x2, y)
+    config = BatchConfig(steps=2, batch_size=4096, held_out=0.1)
+    held = batch(x1.astype(float), x2.astype(float), y, posteriors=post, config=config)
+    assert not held.diagnostics["full_support"] and held.diagnostics["batch_size"] == 270
 
 
 # ---------------------------------------------------------------------- result
@@ -257,6 +271,11 @@ def test_same_seed_same_result_on_cpu():
     )
     assert first.terms() == second.terms()
     assert first.diagnostics["loss_curve_bits"] == second.diagnostics["loss_curve_bits"]
+    # Through pid.decompose, a numpy integer seed is the same seed, and the provenance has it.
+    through = decompose(
+        x1, x2, y, estimator="batch", config=BatchConfig(steps=10), seed=np.int64(3)
+    )
+    assert through.terms() == first.terms() and through.provenance["seed"] == 3
 
 
 def test_continuous_features_use_the_cross_fitted_posteriors_and_stop_early():
@@ -273,6 +292,10 @@ def test_continuous_features_use_the_cross_fitted_posteriors_and_stop_early():
     assert sinkhorn["best_step"] <= sinkhorn["steps_run"]
     assert len(result.diagnostics["loss_curve_bits"]) == sinkhorn["steps_run"]
     assert all(np.isfinite(_terms(result)))
+    # pid.decompose hands its posterior options to BATCH's classifiers.
+    options = PosteriorOptions(folds=3)
+    given = decompose(x1, x2, y, estimator="batch", config=BatchConfig(steps=2), posterior=options)
+    assert given.diagnostics["classifiers"]["folds"] == 3
 
 
 def test_diverging_training_raises():

@@ -38,7 +38,7 @@ from numpy.typing import ArrayLike
 from pid.features import standardize
 from pid.information import conditional_distribution
 from pid.result import PIDResult
-from pid.validation import check_whole, discrete_values
+from pid.validation import check_seed, check_whole, discrete_values
 
 if TYPE_CHECKING:
     from pid.posterior import PosteriorOptions
@@ -231,6 +231,7 @@ def batch(
     from pid.posterior import MIN_SAMPLES, PosteriorOptions, encode_posteriors
 
     start = time.perf_counter()
+    seed = check_seed(seed)  # a Python int, as torch's generator needs
     labels, n_labels = _labels(y)
     n = len(labels)
     f1, kind1, codes1 = _features(x1, "x1", n)
@@ -282,6 +283,7 @@ def batch(
         codes = tuple(torch.as_tensor(c, device=dev) for c in (codes1, codes2))
         support = coupling.support_batch(codes, log_post, torch.float32)
         next_batch, held_out = itertools.repeat(support).__next__, support
+        m = max(f1.shape[1], f2.shape[1])  # the codes of the larger support, every step
     else:
         order = torch.randperm(n, generator=generator)
         n_held = min(max(2, round(config.held_out * n)), config.eval_batch_size)
@@ -293,7 +295,8 @@ def batch(
         held = order[:n_held].to(dev)
         held_out = coupling.sample_batch(feats, log_post, held, dtype=torch.float32)
         rows = order[n_held:]
-        next_batch = coupling.MinibatchSampler(feats, log_post, min(m, len(rows)), generator, rows)
+        m = min(m, len(rows))
+        next_batch = coupling.MinibatchSampler(feats, log_post, m, generator, rows)
 
     train_start = time.perf_counter()
     loss_curve, train_sinkhorn = coupling.train(
@@ -351,6 +354,7 @@ def batch(
     )
     provenance = {
         "n_samples": n,
+        "seed": seed,
         "n_labels": n_labels,
         "features": {"x1": kind1, "x2": kind2},
         "posteriors": source,
