@@ -12,6 +12,7 @@ carries its own data and seed. Ray (``pip install ray``) and Dask (``pip install
 from __future__ import annotations
 
 import contextlib
+import numbers
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -49,8 +50,9 @@ class SweepOptions:
             raise ValueError(
                 f"backend {self.backend!r} is unknown; choose one of {', '.join(BACKENDS)}."
             )
-        if isinstance(self.n_jobs, bool) or not isinstance(self.n_jobs, int):
+        if isinstance(self.n_jobs, bool) or not isinstance(self.n_jobs, numbers.Integral):
             raise ValueError(f"n_jobs is {self.n_jobs!r}; pass a whole number (1, 2, ... or -1).")
+        object.__setattr__(self, "n_jobs", int(self.n_jobs))  # numpy integers too
         if self.n_jobs == 0 or self.n_jobs < -1:
             raise ValueError(
                 f"n_jobs is {self.n_jobs}; pass 1 (this process), a number of workers, or -1 "
@@ -143,6 +145,11 @@ def _ray(options: SweepOptions) -> Iterator[None]:
 
     register_ray()
     started = False
+    if ray.is_initialized() and options.address:
+        raise ValueError(
+            f"address is {options.address!r}, but this process already runs a Ray runtime, "
+            "which the sweep would use instead; drop address, or call ray.shutdown() first."
+        )
     if not ray.is_initialized():
         workers = None if options.n_jobs == -1 else options.n_jobs
         settings: dict[str, Any] = (

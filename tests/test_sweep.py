@@ -52,6 +52,7 @@ def test_run_sweep_keeps_the_order_of_the_jobs():
     expected = [k * k + 10 * k for k in range(9)]
     assert run_sweep(_square_plus, jobs) == expected
     assert run_sweep(_square_plus, jobs, SweepOptions(n_jobs=2)) == expected
+    assert SweepOptions(n_jobs=np.int64(2)).n_jobs == 2  # a numpy integer is a count too
 
 
 @pytest.mark.parametrize(
@@ -75,6 +76,10 @@ def test_bootstrap_on_processes_ray_and_dask_equals_the_serial_run(
     assert serial[1] is not None  # intervals were computed
     assert _bootstrap(codes, SweepOptions(n_jobs=2)) == serial
     assert _bootstrap(codes, SweepOptions(backend="ray", n_jobs=2)) == serial
+    # The runtime already started here would be used, not a cluster at another address.
+    elsewhere = SweepOptions(backend="ray", address="ray://elsewhere:10001")
+    with pytest.raises(ValueError, match="already runs a Ray runtime, which the sweep would use"):
+        _bootstrap(codes, elsewhere)
     assert _bootstrap(codes, SweepOptions(backend="dask", address=dask_address)) == serial
 
 
