@@ -500,25 +500,15 @@ def _classifier_names(options: PosteriorOptions) -> dict[str, str]:
 
 def _logistic(seed: int):
     def fit(x: np.ndarray, y: np.ndarray, n_labels: int):
-        from sklearn.exceptions import ConvergenceWarning
         from sklearn.linear_model import LogisticRegression
 
-        with warnings.catch_warnings():
-            # An unconverged fit is still a fit; the temperature recalibrates it.
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            model = LogisticRegression(max_iter=100, random_state=seed).fit(x, y)
-        return lambda z: _columns(
-            np.log(np.maximum(model.predict_proba(z), PROBABILITY_FLOOR)),
-            model.classes_,
-            n_labels,
-        )
+        return _fitted(LogisticRegression(max_iter=100, random_state=seed), x, y, n_labels)
 
     return fit
 
 
 def _perceptron(hidden: tuple[int, ...], seed: int):
     def fit(x: np.ndarray, y: np.ndarray, n_labels: int):
-        from sklearn.exceptions import ConvergenceWarning
         from sklearn.neural_network import MLPClassifier
 
         model = MLPClassifier(
@@ -534,17 +524,23 @@ def _perceptron(hidden: tuple[int, ...], seed: int):
             max_iter=400,
             random_state=seed,
         )
-        with warnings.catch_warnings():
-            # As for the logistic regression: the temperature recalibrates an unconverged fit.
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            model.fit(x, y)
-        return lambda z: _columns(
-            np.log(np.maximum(model.predict_proba(z), PROBABILITY_FLOOR)),
-            model.classes_,
-            n_labels,
-        )
+        return _fitted(model, x, y, n_labels)
 
     return fit
+
+
+def _fitted(model: Any, x: np.ndarray, y: np.ndarray, n_labels: int):
+    """``predict``: the log-posteriors of a scikit-learn classifier fitted on ``(x, y)``, a
+    column for each of ``n_labels`` labels."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings():
+        # An unconverged fit is still a fit; the temperature recalibrates it.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(x, y)
+    return lambda z: _columns(
+        np.log(np.maximum(model.predict_proba(z), PROBABILITY_FLOOR)), model.classes_, n_labels
+    )
 
 
 def _torch_classifier(options: PosteriorOptions, seed: int):

@@ -183,12 +183,13 @@ class NewtonOptions:
     def __post_init__(self) -> None:
         for field in fields(self):
             value = getattr(self, field.name)
-            least = "positive" if field.name in POSITIVE_NEWTON_OPTIONS else "non-negative"
+            positive = field.name in POSITIVE_NEWTON_OPTIONS
             if (
                 isinstance(value, bool)
                 or not isinstance(value, numbers.Real)
-                or not (value > 0 if least == "positive" else value >= 0)
+                or not (value > 0 if positive else value >= 0)  # NaN too
             ):
+                least = "positive" if positive else "non-negative"
                 raise ValueError(f"NewtonOptions.{field.name} is {value!r}; pass a {least} number.")
             if field.type == "int" and not isinstance(value, numbers.Integral):
                 raise ValueError(
