@@ -28,9 +28,20 @@ def test_a_solver_option_given_to_decompose_reaches_cvx(gate):
     assert newton.diagnostics["method"] == "newton" and newton.diagnostics["gap_bits"] <= 1e-9
     for term, value in conic.terms().items():
         assert value == pytest.approx(newton.terms()[term], abs=2e-6)
-    # Tunables travel in NewtonOptions: no Newton step allowed, so no certificate within 1e-7.
-    with pytest.raises(pid.SolverError, match="after 0 steps"):
-        pid.decompose(*gate, options=NewtonOptions(max_steps=0))
+    # Tunables travel in NewtonOptions: no Newton step allowed, so the path's certificate
+    # misses 1e-7, and the conic program answers in its place.
+    starved = pid.decompose(*gate, options=NewtonOptions(max_steps=0), sampling=PLUGIN)
+    assert starved.diagnostics["algorithm"] == "conic program after the path"
+    assert starved.diagnostics["newton_steps"] == 0
+    assert starved.diagnostics["gap_bits"] <= 1e-7 < starved.diagnostics["path_gap_bits"]
+    for term, value in starved.terms().items():
+        assert value == pytest.approx(newton.terms()[term], abs=1e-7)
+    with pytest.raises(
+        pid.SolverError,
+        match=r"only to 0\.25 bits, above tol_bits=1e-15, after 0 steps, and the conic "
+        r"program in its place only to [0-9.e-]+ bits; try a larger tol_bits\.",
+    ):
+        pid.decompose(*gate, options=NewtonOptions(max_steps=0), tol_bits=1e-15, sampling=PLUGIN)
 
 
 def test_the_discretizer_and_the_estimator_keep_their_own_settings():

@@ -220,8 +220,11 @@ def project(
         return marginal_sums(lam_factor, mu_factor, mass)
 
     for _ in range(sweeps):
-        lam_factor = lam_factor * _ratio(xp, prob.p1, marginals(lam_factor, mu_factor)[0])
-        mu_factor = mu_factor * _ratio(xp, prob.p2, marginals(lam_factor, mu_factor)[1])
+        swept_lam = lam_factor * _ratio(xp, prob.p1, marginals(lam_factor, mu_factor)[0])
+        swept_mu = mu_factor * _ratio(xp, prob.p2, marginals(swept_lam, mu_factor)[1])
+        finite = xp.isfinite(swept_lam).all(axis=(1, 2)) & xp.isfinite(swept_mu).all(axis=(1, 2))
+        lam_factor = xp.where(finite[:, None, None], swept_lam, lam_factor)
+        mu_factor = xp.where(finite[:, None, None], swept_mu, mu_factor)
     rows = marginals(lam_factor, mu_factor)[0]
     lam_factor = lam_factor * xp.minimum(_ratio(xp, prob.p1, rows), 1.0)
     columns = marginals(lam_factor, mu_factor)[1]
@@ -229,11 +232,13 @@ def project(
     rows, columns = marginals(lam_factor, mu_factor)
     missing_rows = xp.maximum(prob.p1 - rows, 0.0)
     missing_cols = xp.maximum(prob.p2 - columns, 0.0)
-    total = missing_rows.sum(axis=1)
-    scale = xp.where(total > 0, 1.0 / xp.where(total > 0, total, 1.0), 0.0)
+    total = missing_rows.sum(axis=1, keepdims=True)
+    # e_c / |e_r| first: the reciprocal of a subnormal total would overflow.
+    spread_cols = xp.where(total > 0, missing_cols / xp.where(total > 0, total, 1.0), 0.0)
     q = lam_factor[:, :, None, :] * mu_factor[:, None, :, :]  # A B first: mass can be large
     q *= mass[..., None]
-    q += missing_rows[:, :, None, :] * missing_cols[:, None, :, :] * scale[:, None, None, :]
+    q = xp.where(mass[..., None] > 0, q, 0.0)  # no mass, no q, however far A B overflowed
+    q += missing_rows[:, :, None, :] * spread_cols[:, None, :, :]
     return q
 
 

@@ -24,7 +24,7 @@ from pid.backend import resolve_device
 from pid.distribution import Distribution, as_distribution
 from pid.errors import SolverError
 from pid.estimators.exact.certificate import best_feasible, table_residual
-from pid.estimators.exact.conic import DEFAULT_SOLVER, solve_conic
+from pid.estimators.exact.conic import DEFAULT_SOLVER, closest_conic_answer, solve_conic
 from pid.estimators.exact.memory import check_size, chunks
 from pid.estimators.exact.options import (
     CONIC_TOLERANCE_BITS,
@@ -62,7 +62,9 @@ def cvx(
       :mod:`pid.estimators.exact.small_table` on its feasible cells; a larger one, or one
       that method does not certify, to the smoothed-dual Newton path of
       :mod:`pid.estimators.exact.path`, which works on the ``(|X1| + |X2|) |Y|`` dual
-      multipliers;
+      multipliers; where the path's certificate still misses ``tol_bits`` (tables whose
+      entries span some thirty orders of magnitude), the conic program below answers in its
+      place, and ``diagnostics["algorithm"]`` says so;
     - ``"cvxpy"``: the conic program of :mod:`pid.estimators.exact.conic`, with cvxpy and an
       explicitly chosen solver (Clarabel by default); the reference the dedicated solver is
       tested against.
@@ -225,11 +227,8 @@ def _solve_group(
         q_star, lower = best_feasible(dist, solution.q[k])
         gap = max(float(solution.upper_bits[k]) - lower, 0.0)
         if gap > tol_bits:
-            raise SolverError(
-                f"the newton solver certified its answer only to {gap:.3g} bits, above "
-                f"tol_bits={tol_bits:g}, after {solution.newton_steps} steps; try a larger "
-                "tol_bits or method='cvxpy'."
-            )
+            results.append(_conic_fallback(dist, gap, solution.newton_steps, tol_bits))
+            continue
         diagnostics = {
             "method": "newton",
             "solver": "newton",
@@ -245,6 +244,46 @@ def _solve_group(
         }
         results.append(_result(dist, lower, diagnostics))
     return results
+
+
+def _conic_fallback(
+    dist: Distribution, path_gap: float, newton_steps: int, tol_bits: float
+) -> PIDResult:
+    """The PID by the conic program where the path certified only ``path_gap > tol_bits``.
+
+    Tables whose entries span many orders of magnitude (1e-30 beside 1) can leave the path's
+    Newton steps crawling before its certificate closes; the conic program
+    (:func:`pid.estimators.exact.conic.closest_conic_answer`, certified by the same dual
+    bound) is tried then, and ``diagnostics`` records the path's gap and steps beside its own.
+    """
+    start = time.perf_counter()
+    missed = (
+        f"the newton solver certified its answer only to {path_gap:.3g} bits, above "
+        f"tol_bits={tol_bits:g}, after {newton_steps} steps"
+    )
+    try:
+        answer = closest_conic_answer(dist, None, None, tol_bits)
+    except SolverError as err:
+        raise SolverError(f"{missed}, and the conic program in its place failed: {err}") from err
+    if answer.gap_bits > tol_bits:
+        raise SolverError(
+            f"{missed}, and the conic program in its place only to {answer.gap_bits:.3g} "
+            "bits; try a larger tol_bits."
+        )
+    diagnostics = {
+        "method": "newton",
+        "solver": DEFAULT_SOLVER,
+        "algorithm": "conic program after the path",
+        "status": answer.status,
+        "gap_bits": answer.gap_bits,
+        "path_gap_bits": path_gap,
+        "newton_steps": newton_steps,
+        "refined": answer.refined,
+        "max_marginal_residual": table_residual(dist, answer.q),
+        "solve_time_s": time.perf_counter() - start,
+        "n_variables": answer.n_variables,
+    }
+    return _result(dist, answer.entropy_bits, diagnostics)
 
 
 def _solve_small(dist: Distribution, tol_bits: float, options: NewtonOptions) -> PIDResult | None:
