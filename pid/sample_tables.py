@@ -23,6 +23,7 @@ each). Two ways of drawing them are offered, with the same distribution of table
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -33,12 +34,32 @@ from pid.distribution import Distribution, count_codes
 #: hypergeometric sampler accepts; such samples are drawn row by row.
 COUNT_SPACE_LIMIT = 10**9
 
-RowView = tuple[np.ndarray, np.ndarray, np.ndarray | None]
 CountView = tuple[tuple[Any, ...], ...]
 
 
+@dataclass(frozen=True)
+class RowView:
+    """A view of :class:`RowDraws`: its ``i``-th sample pairs ``x1`` and the label of row
+    ``rows[i]`` with ``x2`` of row ``x2_rows[i]``.
+
+    Attributes
+    ----------
+    labels : ndarray
+        The labels of every row of the sample (permuted in a view of permuted labels).
+    rows : ndarray of int, optional
+        The rows of ``x1`` and the labels, one per sample of the view; ``None`` for every row
+        in order.
+    x2_rows : ndarray of int, optional
+        The rows of ``x2``, where ``x2`` was permuted within labels; ``None`` for ``rows``.
+    """
+
+    labels: np.ndarray
+    rows: np.ndarray | None = None
+    x2_rows: np.ndarray | None = None
+
+
 class RowDraws:
-    """Views as the rows of paired codes: ``(c2, labels, rows)``, ``rows=None`` for all rows.
+    """Views as the rows of paired codes (:class:`RowView`).
 
     Every draw takes its randomness from the one generator ``rng``, in the order of the calls.
     """
@@ -55,49 +76,59 @@ class RowDraws:
 
     def whole(self) -> RowView:
         """The sample itself."""
-        return self.c2, self.y, None
+        return RowView(self.y)
 
     def permute_labels(self, view: RowView) -> RowView:
         """``view`` with its labels permuted among all samples."""
-        c2, labels, rows = view
-        return c2, self.rng.permutation(labels), rows
+        return replace(view, labels=self.rng.permutation(view.labels))
 
     def permute_within(self, view: RowView) -> RowView:
-        """``view`` with ``x2`` permuted among the samples of each label: the same
+        """``view`` with ``x2`` permuted among its samples of each label: the same
         ``p(x1, y)`` and ``p(x2, y)``, with ``x1`` and ``x2`` independent given ``y``."""
-        c2, labels, rows = view
-        permuted = c2.copy()
+        rows, x2_rows = self._positions(view)
+        labels = view.labels[rows]
+        permuted = x2_rows.copy()
         for label in np.unique(labels):
             members = np.flatnonzero(labels == label)
-            permuted[members] = c2[self.rng.permutation(members)]
-        return permuted, labels, rows
+            permuted[members] = x2_rows[self.rng.permutation(members)]
+        return replace(view, x2_rows=permuted)
 
     def resample(self, view: RowView) -> RowView:
-        """``view``'s rows drawn with replacement, as many as it has."""
-        c2, labels, rows = view
-        n = len(labels) if rows is None else len(rows)
-        drawn = self.rng.integers(0, n, n)
-        return c2, labels, drawn if rows is None else rows[drawn]
+        """``view``'s samples drawn with replacement, as many as it has."""
+        return self._taken(view, self.rng.integers(0, self._size(view), self._size(view)))
 
     def split(self, view: RowView, splits: Sequence[int]) -> list[RowView]:
         """The parts of ``view`` split at random into ``k`` parts of (nearly) equal size, for
-        each ``k`` of ``splits`` (one random order of the rows for all of them)."""
-        c2, labels, rows = view
-        n = len(labels) if rows is None else len(rows)
-        order = self.rng.permutation(n) if rows is None else rows[self.rng.permutation(n)]
-        return [(c2, labels, part) for k in splits for part in np.array_split(order, k)]
+        each ``k`` of ``splits`` (one random order of the samples for all of them)."""
+        order = self.rng.permutation(self._size(view))
+        return [self._taken(view, part) for k in splits for part in np.array_split(order, k)]
 
     def table(self, view: RowView) -> np.ndarray:
         """The count table of ``view``, of shape ``self.shape``."""
-        c2, labels, rows = view
-        codes = (self.c1, c2, labels) if rows is None else (self.c1[rows], c2[rows], labels[rows])
+        if view.rows is None and view.x2_rows is None:
+            return count_codes(self.c1, self.c2, view.labels, self.shape).astype(float)
+        rows, x2_rows = self._positions(view)
+        codes = (self.c1[rows], self.c2[x2_rows], view.labels[rows])
         return count_codes(*codes, self.shape).astype(float)
 
     def rows(self, view: RowView) -> tuple[np.ndarray, np.ndarray]:
-        """The rows of ``view`` (indices into the codes) and their labels."""
-        _, labels, rows = view
-        rows = np.arange(len(labels)) if rows is None else rows
-        return rows, labels[rows]
+        """The rows of ``x1`` in ``view`` (indices into the codes) and their labels."""
+        rows = self._positions(view)[0]
+        return rows, view.labels[rows]
+
+    def _size(self, view: RowView) -> int:
+        return len(view.labels) if view.rows is None else len(view.rows)
+
+    def _positions(self, view: RowView) -> tuple[np.ndarray, np.ndarray]:
+        """The rows of ``x1`` and of ``x2`` of each sample of ``view``."""
+        rows = np.arange(len(view.labels)) if view.rows is None else view.rows
+        return rows, rows if view.x2_rows is None else view.x2_rows
+
+    def _taken(self, view: RowView, positions: np.ndarray) -> RowView:
+        """The samples of ``view`` at ``positions``."""
+        rows = positions if view.rows is None else view.rows[positions]
+        x2_rows = None if view.x2_rows is None else view.x2_rows[positions]
+        return replace(view, rows=rows, x2_rows=x2_rows)
 
 
 class CountDraws:

@@ -82,6 +82,22 @@ def test_the_parts_of_a_split_partition_the_view_in_the_sizes_of_array_split(n):
     assert (quarters[0] <= first_half).all()
 
 
+@pytest.mark.parametrize("kind", ["counts", "rows"])
+def test_x2_permuted_within_the_labels_of_a_resample_keeps_its_pairwise_margins(kind):
+    # A resample repeats rows: x2 is permuted among the resample's samples, not the sample's.
+    _, _, count_draws, row_draws = _both()
+    draws = count_draws if kind == "counts" else row_draws
+    for _ in range(20):
+        resampled = draws.resample(draws.whole())
+        base = draws.table(resampled)
+        within = draws.permute_within(resampled)
+        table = draws.table(within)
+        assert (table.sum(axis=1) == base.sum(axis=1)).all()  # p(x1, y)
+        assert (table.sum(axis=0) == base.sum(axis=0)).all()  # p(x2, y)
+        halves = [draws.table(part) for part in draws.split(within, (2,))]
+        assert (sum(halves) == table).all()
+
+
 def test_a_view_is_the_same_table_wherever_it_is_built():
     _, _, draws, _ = _both()
     views = draws.split(draws.resample(draws.permute_within(draws.whole())), (2, 4))
