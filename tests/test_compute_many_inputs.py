@@ -167,6 +167,7 @@ def _npy_beside(folder: Path) -> None:
         (["{d}/emb/layer_1.npz", "{d}/missing.npz"], None, "'{d}/missing.npz' does not exist"),
         (["{d}/emb/layer_*.npz", "{d}/damaged.npz"], None, "{d}/damaged.npz: DATA file"),
         (["{d}/emb/layer_*.npz", "{d}/three.npz"], None, "holds 3 modalities (x1, x2, x3)"),
+        (["{d}/labelled_*.npz", "--columns", "y=label"], None, "holds 3 modalities (x1, x2"),
         (["{d}/emb/layer_*.npz", "{d}/nan.npz"], None, "{d}/nan.npz: 1 sample(s) hold NaN"),
         (["{d}/emb/layer_*.npz", "--modalities", "x1", "x2"], None, "--modalities names"),
     ],
@@ -183,6 +184,8 @@ def test_bad_inputs_exit_2_with_one_sentence_before_any_work(
     codes = np.arange(40) % 2
     _save(data / "other.npz", x1=codes, x2=codes, y=codes)
     _save(data / "three.npz", x1=codes, x2=codes, x3=codes, y=codes)
+    for k in (1, 2):  # the label under another name, for --columns y=label
+        _save(data / f"labelled_{k}.npz", x1=codes, x2=codes, x3=codes, label=codes)
     with_nan = codes.astype(float)
     with_nan[0] = np.nan
     _save(data / "nan.npz", x1=with_nan, x2=codes, y=codes)

@@ -37,10 +37,13 @@ def check_inputs(
     values without ``drop_nonfinite``, labels that are not classes without ``label_bins``, a
     single class. Each input is read and let go in turn, so that one is in memory at a time.
     """
+    named = dict(columns or {})
+    label = named.get("y", "y")  # --columns y=NAME names the label; x1= or x2= picks two
+    label = label if isinstance(label, str) else label[0]
     for item in inputs:
         with _naming(item):
-            if not columns:
-                found = find_modalities(item.path)
+            if not {"x1", "x2"} & named.keys():
+                found = find_modalities(item.path, label=label)
                 if len(found) > 2:
                     raise ValueError(
                         f"it holds {len(found)} modalities ({', '.join(found)}), and across many "
