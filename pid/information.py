@@ -1,7 +1,8 @@
 """Information measures of discrete distributions, in bits.
 
 Every function takes a probability array that sums to one (a joint distribution with one
-axis per variable) and treats ``0 log 0`` as zero.
+axis per variable), refuses anything else (counts, NaN, negative entries), and treats
+``0 log 0`` as zero.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ def entropy(p: ArrayLike) -> float:
 
     ``H(P) = -sum_x p(x) log2 p(x)``, with ``0 log 0 = 0``.
     """
-    p = np.asarray(p, dtype=float).ravel()
+    p = _as_distribution(np.asarray(p, dtype=float)).ravel()
     p = p[p > 0]
     return float(-np.sum(p * np.log2(p)))
 
@@ -74,11 +75,30 @@ def conditional_distribution(p: ArrayLike) -> np.ndarray:
     return np.divide(p, total, out=np.zeros_like(p), where=total > 0)
 
 
+#: How far from one the total of a distribution, and below zero an entry, may stray (rounding
+#: of sums and differences).
+TOTAL_TOLERANCE = 1e-6
+
+
 def _as_joint(p: ArrayLike, ndim: int) -> np.ndarray:
     p = np.asarray(p, dtype=float)
     if p.ndim != ndim:
         raise ValueError(
             f"p must be a {ndim}-D joint distribution, got an array of shape {p.shape}; "
             f"pass one axis per variable."
+        )
+    return _as_distribution(p)
+
+
+def _as_distribution(p: np.ndarray) -> np.ndarray:
+    """``p`` itself where its entries are non-negative and sum to one (both within
+    :data:`TOTAL_TOLERANCE`); a sentence otherwise (counts, NaN, negative entries)."""
+    total = float(p.sum())
+    negative = bool((p < -TOTAL_TOLERANCE).any())
+    if not abs(total - 1.0) <= TOTAL_TOLERANCE or negative:
+        found = "negative entries" if negative else f"a total of {total:.6g}"
+        raise ValueError(
+            f"p holds {found}, not a probability distribution; pass non-negative "
+            "probabilities that sum to one, e.g. counts / counts.sum()."
         )
     return p

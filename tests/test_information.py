@@ -61,3 +61,23 @@ def test_conditional_entropy():
 def test_wrong_dimension_is_refused():
     with pytest.raises(ValueError, match="2-D joint distribution"):
         information.mutual_information(np.ones(4) / 4)
+
+
+@pytest.mark.parametrize(
+    ("call", "found"),
+    [
+        (lambda: information.mutual_information([[10, 0], [0, 10]]), "a total of 20"),
+        (lambda: information.conditional_entropy([[1, 1], [1, 1]]), "a total of 4"),
+        (lambda: information.entropy([2.0]), "a total of 2"),
+        (lambda: information.entropy([0.5, np.nan, 0.5]), "a total of nan"),
+        (lambda: information.entropy([-0.5, 1.5]), "negative entries"),
+    ],
+)
+def test_what_is_not_a_distribution_is_refused_in_a_sentence(call, found):
+    with pytest.raises(ValueError, match=f"^p holds {found}, not a probability distribution; "):
+        call()
+
+
+def test_rounding_below_zero_and_around_one_is_a_distribution():
+    # 1 - a - b + c of a coupling can round to -1e-17; sums of many terms stray by ~1e-16.
+    assert information.entropy([0.5, 0.5 + 1e-12, -1e-17]) == pytest.approx(1.0, abs=1e-9)
