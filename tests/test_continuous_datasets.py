@@ -62,7 +62,7 @@ def test_gmm_pid_matches_the_thesis(coords, angle, dominant, small):
 def test_gmm_refuses_bad_arguments():
     with pytest.raises(ValueError, match="coords 'spherical' is unknown"):
         gmm(10, coords="spherical")
-    with pytest.raises(ValueError, match="norm must be >= 0"):
+    with pytest.raises(ValueError, match=r"norm is -1\.0; pass a finite number >= 0"):
         gmm(10, norm=-1.0)
 
 
@@ -121,9 +121,11 @@ def test_generative_is_seeded_and_shaped():
     ("kwargs", "message"),
     [
         ({"name": "D_Q"}, "name 'D_Q' is unknown"),
-        ({"latent_dim": 3}, "latent_dim must be an even integer"),
+        ({"latent_dim": 3}, "latent_dim is 3; pass an even whole number of at least 2"),
+        ({"latent_dim": 2.0}, r"latent_dim is 2\.0; pass a whole number of at least 2"),
         ({"dim": 3}, r"dim=3 is below 2 \* latent_dim = 4"),
-        ({"n_samples": 0}, "n_samples must be a positive integer"),
+        ({"n_samples": 0}, "n_samples is 0; pass a whole number of at least 1"),
+        ({"n_samples": 300.0}, r"n_samples is 300\.0; pass a whole number of at least 1"),
     ],
 )
 def test_generative_refuses_bad_arguments(kwargs, message):

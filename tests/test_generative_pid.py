@@ -152,7 +152,7 @@ def test_generative_pid_refuses_bad_arguments(kwargs, message):
 def test_generative_posteriors_refuses_bad_arguments():
     with pytest.raises(ValueError, match="dataset 'D_Q' is unknown"):
         generative_posteriors("D_Q", 10)
-    with pytest.raises(ValueError, match="n_samples must be a positive integer"):
+    with pytest.raises(ValueError, match="n_samples is 0; pass a whole number of at least 1"):
         generative_posteriors("R", 0)
 
 

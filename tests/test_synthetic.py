@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from pid import decompose
-from pid.datasets import latent_bits
+from pid.datasets import gmm, latent_bits, latent_bits_distribution, source_modalities
 from pid.result import TERMS
 
 
@@ -40,3 +40,23 @@ def test_latent_bits_refuse_bad_sizes():
         latent_bits(0)
     with pytest.raises(ValueError, match="unique1"):
         latent_bits(10, unique1=-1)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: latent_bits(300.0), r"n_samples is 300\.0; pass a whole number of at least 1"),
+        (lambda: latent_bits(300, redundant=1.5), r"redundant is 1\.5; pass a whole number"),
+        (
+            lambda: latent_bits_distribution(redundant=0, unique1=0, unique2=0, synergistic=0),
+            "are all 0; pass at least one latent bit",
+        ),
+        (lambda: gmm(300.0), r"n_samples is 300\.0; pass a whole number of at least 1"),
+        (lambda: gmm(300, norm=float("nan")), "norm is nan; pass a finite number >= 0"),
+        (lambda: gmm(300, angle=float("inf")), "angle is inf; pass a finite angle"),
+        (lambda: source_modalities(300.0), r"n_samples is 300\.0; pass a whole number"),
+    ],
+)
+def test_generators_refuse_sizes_that_are_not_whole_numbers_in_a_sentence(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()

@@ -23,6 +23,7 @@ import itertools
 import numpy as np
 
 from pid.distribution import Distribution
+from pid.validation import check_whole
 
 #: The words of the questions; a question is its count of each.
 VOCABULARY = tuple(
@@ -51,8 +52,7 @@ _NOISE = 0.1
 def scenes(n_samples: int, *, seed: int | None = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``n_samples`` scenes: image pixels ``(n, 432)``, question word counts ``(n, 26)`` and
     the answer label (an integer code of (answer, place), see :func:`scenes_distribution`)."""
-    if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 1:
-        raise ValueError(f"n_samples is {n_samples!r}; pass a positive whole number.")
+    n_samples = check_whole(n_samples, "n_samples", 1)
     rng = np.random.default_rng(seed)
     color, shape, place = (rng.integers(0, k, n_samples) for k in (3, 4, 2))
     kind, asked = rng.integers(0, 2, n_samples), rng.integers(0, 3, n_samples)

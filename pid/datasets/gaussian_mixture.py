@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 
+from pid.validation import check_whole
+
 COORDS = ("cartesian", "polar")
 
 
@@ -32,10 +34,13 @@ def gmm(
     Returns float arrays ``x1``, ``x2`` and integer labels ``y`` in ``{-1, +1}``, each of length
     ``n_samples``.
     """
-    if n_samples < 1:
-        raise ValueError(f"n_samples must be a positive integer, got {n_samples}.")
-    if norm < 0:
-        raise ValueError(f"norm must be >= 0 (the distance of each centre from 0), got {norm}.")
+    n_samples = check_whole(n_samples, "n_samples", 1)
+    if not 0 <= norm < math.inf:
+        raise ValueError(
+            f"norm is {norm!r}; pass a finite number >= 0 (the distance of each centre from 0)."
+        )
+    if not math.isfinite(angle):
+        raise ValueError(f"angle is {angle!r}; pass a finite angle in radians.")
     if coords not in COORDS:
         raise ValueError(f"coords {coords!r} is unknown; choose 'cartesian' or 'polar'.")
     rng = np.random.default_rng(seed)

@@ -43,6 +43,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
+from pid.validation import check_whole
+
 #: The latent each single-modality channel reads.
 _LATENT = {"R": "zc", "U1": "z1", "U2": "z2"}
 
@@ -208,6 +210,7 @@ def _channel(term: str, portion: slice, weight: float) -> _Channel:
 def _named_channels(name: str, latent_dim: int, *, argument: str) -> list[_Channel]:
     if name not in GENERATIVE:
         raise ValueError(f"{argument} {name!r} is unknown; choose one of {', '.join(GENERATIVE)}.")
+    latent_dim = check_whole(latent_dim, "latent_dim", 2)  # the portions below slice it
     half = latent_dim // 2
     portions = {"all": slice(None), "first": slice(None, half), "second": slice(half, None)}
     channels = []
@@ -233,10 +236,10 @@ def _mixture_channels(weights: Mapping[str, float], *, argument: str) -> list[_C
 
 
 def _check_sizes(n_samples: int, latent_dim: int, dim: int) -> None:
-    if n_samples < 1:
-        raise ValueError(f"n_samples must be a positive integer, got {n_samples}.")
-    if latent_dim < 2 or latent_dim % 2:
-        raise ValueError(f"latent_dim must be an even integer >= 2, got {latent_dim}.")
+    check_whole(n_samples, "n_samples", 1)
+    check_whole(dim, "dim", 1)
+    if check_whole(latent_dim, "latent_dim", 2) % 2:
+        raise ValueError(f"latent_dim is {latent_dim}; pass an even whole number of at least 2.")
     if dim < 2 * latent_dim:
         raise ValueError(
             f"dim={dim} is below 2 * latent_dim = {2 * latent_dim}, so x1 and x2 would lose "

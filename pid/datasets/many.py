@@ -35,6 +35,7 @@ import numpy as np
 from pid.distribution import Distribution
 from pid.estimators import estimate
 from pid.result import PIDResult
+from pid.validation import check_whole
 
 #: The width of each modality's features.
 FIVE_MODALITIES_WIDTHS = {"x1": 8, "x2": 512, "x3": 32, "x4": 128, "x5": 64}
@@ -78,8 +79,7 @@ def five_modalities(
     Returns ``{"x1": ..., "x5": ...}``, float arrays of shape ``(n_samples, width)`` with the
     widths of :data:`FIVE_MODALITIES_WIDTHS`, and the labels in ``0..7``.
     """
-    if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 1:
-        raise ValueError(f"n_samples is {n_samples!r}; pass a positive whole number.")
+    n_samples = check_whole(n_samples, "n_samples", 1)
     if not 0 < noise < np.inf:
         raise ValueError(f"noise is {noise!r}; pass a positive number (0.5 by default).")
     grid, labels = five_modalities_codes()

@@ -26,6 +26,8 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.stats import ortho_group
 
+from pid.validation import check_whole
+
 
 def source_modalities(
     n_samples: int,
@@ -43,6 +45,8 @@ def source_modalities(
     its number of features (at least ``source_dim``). ``seed`` fixes the maps and the samples.
     Returns the modalities, float32 arrays ``(n, d_m)``, and ``y`` in ``0..2^S - 1``.
     """
+    n_samples = check_whole(n_samples, "n_samples", 1)
+    source_dim = check_whole(source_dim, "source_dim", 3)
     source_of = [int(k) for k in source_of]
     widths = [int(w) for w in widths]
     if len(source_of) != len(widths) or not source_of:

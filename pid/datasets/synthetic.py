@@ -7,6 +7,7 @@ import itertools
 import numpy as np
 
 from pid.distribution import Distribution
+from pid.validation import check_whole
 
 
 def latent_bits(
@@ -31,9 +32,10 @@ def latent_bits(
 
     Returns integer codes ``x1, x2, y`` of length ``n_samples``.
     """
-    if n_samples < 1:
-        raise ValueError(f"n_samples must be a positive integer, got {n_samples}.")
-    _check_counts(redundant, unique1, unique2, synergistic, flip)
+    n_samples = check_whole(n_samples, "n_samples", 1)
+    redundant, unique1, unique2, synergistic = _check_counts(
+        redundant, unique1, unique2, synergistic, flip
+    )
     rng = np.random.default_rng(seed)
 
     def bits(k: int) -> np.ndarray:
@@ -61,7 +63,9 @@ def latent_bits_distribution(
     Its exact PID is :func:`pid.estimate` of it (``R, U1, U2, S`` are the bit counts when
     ``flip = 0``).
     """
-    _check_counts(redundant, unique1, unique2, synergistic, flip)
+    redundant, unique1, unique2, synergistic = _check_counts(
+        redundant, unique1, unique2, synergistic, flip
+    )
     total = redundant + unique1 + unique2 + 2 * synergistic
     latent = np.array(list(itertools.product((0, 1), repeat=total)), dtype=np.int64)
     latent = latent.reshape(-1, total)
@@ -81,18 +85,22 @@ def latent_bits_distribution(
 
 def _check_counts(
     redundant: int, unique1: int, unique2: int, synergistic: int, flip: float
-) -> None:
-    counts = {
+) -> tuple[int, int, int, int]:
+    """The four counts of latent bits as ``int``, at least one of them above zero."""
+    named = {
         "redundant": redundant,
         "unique1": unique1,
         "unique2": unique2,
         "synergistic": synergistic,
     }
-    for name, count in counts.items():
-        if count < 0:
-            raise ValueError(f"{name} must be >= 0 latent bits, got {count}.")
+    counts = tuple(check_whole(count, name, 0) for name, count in named.items())
+    if not any(counts):
+        raise ValueError(
+            "redundant, unique1, unique2 and synergistic are all 0; pass at least one latent bit."
+        )
     if not 0 <= flip <= 0.5:
         raise ValueError(f"flip is {flip!r}; pass a probability between 0 and 0.5.")
+    return counts  # type: ignore[return-value]
 
 
 def _pack(*bit_blocks: np.ndarray) -> np.ndarray:
