@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pid.file_set import write_file_set
-from pid.report.writer import STYLE
+from pid.report.writer import STYLE, markdown_table, markdown_text
 from pid.result import json_ready
 
 if TYPE_CHECKING:
@@ -50,14 +50,18 @@ def render_selection_markdown(
     selection: Selection, source: str | None = None, validation: dict[str, Any] | None = None
 ) -> str:
     """The selection as Markdown: the summary, the recommendations table, their reasons and
-    what they reached where they were trained."""
-    lines = [f"# {TITLE}", "", *_preamble(selection, source), ""]
-    lines += _markdown_rows(*_table(selection))
+    what they reached where they were trained; every text through
+    :func:`~pid.report.writer.markdown_text`, so a model's name or a path is never markup."""
+    lines = [f"# {TITLE}", "", *map(markdown_text, _preamble(selection, source)), ""]
+    lines.append(markdown_table(*_table(selection)))
     lines += ["", "## Why", ""]
-    lines += [f"- {rec.model}: {rec.reason}" for rec in selection.recommendations]
+    lines += [
+        f"- {markdown_text(f'{rec.model}: {rec.reason}')}" for rec in selection.recommendations
+    ]
     if validation:
-        lines += ["", "## Trained on the data", "", _validation_caption(validation), ""]
-        lines += _markdown_rows(*validation_table(validation))
+        caption = markdown_text(_validation_caption(validation))
+        lines += ["", "## Trained on the data", "", caption, ""]
+        lines.append(markdown_table(*validation_table(validation)))
     return "\n".join(lines) + "\n"
 
 
@@ -109,11 +113,6 @@ def _baseline_words(validation: dict[str, Any]) -> str:
     where every baseline is recommended."""
     baseline = validation["baseline"]
     return f" and the baseline {baseline}" if baseline else ", the baselines among them,"
-
-
-def _markdown_rows(columns: list[str], rows: list[list[str]]) -> list[str]:
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    return lines + ["| " + " | ".join(row) + " |" for row in rows]
 
 
 def _html_rows(columns: list[str], rows: list[list[str]]) -> str:

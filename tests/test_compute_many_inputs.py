@@ -2,7 +2,9 @@
 input decomposed as alone, and one report across them."""
 
 import json
+import re
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import numpy as np
 import pytest
@@ -235,3 +237,32 @@ def test_a_rerun_over_fewer_inputs_is_refused_before_any_work(emb, tmp_path, cap
     assert main(["compute", pattern, *SETTINGS, "--out", str(out)]) == 2
     assert "holds a folder 'layer_10', which writing the new files" in capsys.readouterr().err
     assert (out / "report.json").read_bytes() == before
+
+
+def test_links_to_each_input_report_are_paths_in_the_folder_whatever_the_name(tmp_path):
+    # A name is percent-encoded in a link: never a scheme ("javascript:"), a fragment ("#")
+    # or a space that ends the target; each link leads to the input's own report.
+    encoded = {
+        "javascript:alert(1)": "./javascript%3Aalert%281%29",
+        "layer#2": "./layer%232",
+        "layer 3": "./layer%203",
+    }
+    codes = np.arange(40) % 2
+    for name in encoded:
+        _save(tmp_path / "data" / f"{name}.npz", x1=codes, x2=codes, y=codes)
+    out = tmp_path / "out"
+    plain = ["--correction", "none", "--null", "0", "--quiet", "--out", str(out)]
+    assert main(["compute", str(tmp_path / "data"), *plain]) == 0
+    names = read_report(out / "report.json").inputs["names"]
+    assert sorted(names) == sorted(encoded)
+    page = (out / "report.html").read_text()
+    hrefs = re.findall(r'<li><a href="([^"]*)">', page)
+    assert hrefs == [f"{encoded[name]}/report.html" for name in names]
+    markdown = (out / "report.md").read_text()
+    links = re.findall(r"^- \[.*\]\((.*)\): ", markdown, flags=re.MULTILINE)
+    assert links == [f"{encoded[name]}/report.md" for name in names]
+    assert f"- [layer#2](./layer%232/report.md): {tmp_path}/data/layer#2.npz" in markdown
+    for link in hrefs + links:
+        parts = urlsplit(link)
+        assert (parts.scheme, parts.fragment) == ("", "")
+        assert (out / unquote(parts.path)).is_file()

@@ -1,11 +1,22 @@
+import html
 import json
 import math
+import re
 
+import numpy as np
 import pytest
 
-from pid import Distribution, PIDResult, SamplingOptions, decompose, estimate
+from pid import Distribution, PIDResult, SamplingOptions, decompose, decompose_many, estimate
 from pid.datasets import canonical, latent_bits
-from pid.report import REPORT_SCHEMA_VERSION, compute_report, read_report, write_report
+from pid.report import (
+    REPORT_SCHEMA_VERSION,
+    compute_report,
+    figures,
+    many_report,
+    read_report,
+    write_report,
+)
+from pid.report.writer import render_html, render_markdown
 
 
 @pytest.fixture
@@ -241,3 +252,56 @@ def test_a_corrected_total_below_zero_is_not_called_four_zero_terms():
         f"label is {result.mi_x1x2_y:.4f} bits: the samples show none beyond their sampling"
     )
     assert "permutation p-value" in summary and "all four terms are 0" not in summary
+
+
+def _table_widths(markdown: str) -> list[list[int]]:
+    """The number of cells of each line of each table in ``markdown``, table by table (a "|"
+    after a backslash is text, not a column break)."""
+    blocks = [block.splitlines() for block in markdown.split("\n\n") if block.startswith("| ")]
+    return [[len(re.split(r"(?<!\\)\|", line)) for line in block] for block in blocks]
+
+
+def test_markdown_text_escapes_markup_and_line_breaks():
+    from pid.report.writer import markdown_text
+
+    assert markdown_text("a\\b`c|d&e<f>g\nh\ti\x00j\u2028k") == (
+        "a\\\\b\\`c\\|d&amp;e&lt;f&gt;g h i j k"
+    )
+    assert markdown_text("[a]") == "[a]" and markdown_text("[a]", link_text=True) == "\\[a\\]"
+
+
+def test_markdown_shows_every_name_as_written_never_as_markup():
+    rng = np.random.default_rng(3)
+    a, b = rng.integers(0, 2, 200), rng.integers(0, 2, 200)
+    tag = "<img src=x onerror=alert(1)>"
+    codes = {tag: a, "b|c": b, "d\ne": rng.integers(0, 3, 200)}
+    plain = SamplingOptions(correction="none", n_null=0)
+    many = render_markdown(many_report(decompose_many(codes, a ^ b, sampling=plain), source="m"))
+    shown = "&lt;img src=x onerror=alert(1)&gt;"
+    assert "<img" not in many and "d\ne" not in many
+    assert f"| {shown} + b\\|c | 200 | 0.000 | 0.000 | 0.000 | 0.999 | 1.000 | S |" in many
+    assert f"- {shown} and b\\|c are largely synergistic (S 1.00 of 1.00 bits)." in many
+    assert "| d e | 200 | 0.010 | 0.000 | 0.990 | 0.000 |" in many
+    widths = _table_widths(many)
+    assert [len(set(table)) for table in widths] == [1] * 6
+    assert [table[0] for table in widths] == [10, 8, 6, 6, 6, 6]
+
+    dist = Distribution.from_samples(a, b, a ^ b)
+    title = "<script>alert(1)</script> & more\nlines"
+    full = render_markdown(compute_report(estimate(dist), dist, source="`a`\\b.npz", title=title))
+    assert full.startswith("# &lt;script&gt;alert(1)&lt;/script&gt; &amp; more lines\n")
+    assert "\n- provenance.source: \\`a\\`\\\\b.npz\n" in full
+
+
+def test_shares_are_labelled_as_what_they_are(report, monkeypatch):
+    # The shares are normalized_pid: each term over the sum of the terms, negatives read as
+    # 0, which is I(X1,X2;Y) only where no term is below 0.
+    drawn = []
+    monkeypatch.setattr(figures, "_png", lambda fig: drawn.append(fig) or b"png")
+    figures.shares_figure(report)
+    label = "share of the sum of the terms (negative terms read as 0)"
+    assert drawn[0].axes[0].get_xlabel() == label
+    page = render_html(report, {"shares": b"png"})
+    caption = html.escape(f"Each term's {label}.")
+    assert f"<figcaption>{caption}</figcaption>" in page
+    assert "I(X1,X2;Y)" not in page.split("<figcaption>")[1]

@@ -13,6 +13,7 @@ from pid.cli import main
 from pid.report import Report
 from pid.result import TERMS, normalized_pid
 from pid.selection import agreement, distance, load_reference, report_terms, select
+from pid.selection_report import render_selection_markdown
 
 
 def _bank():
@@ -366,3 +367,18 @@ def _refused(capsys, args):
     assert captured.out == ""
     assert captured.err.startswith("pid: error: ") and captured.err.count("\n") == 1
     return captured.err
+
+
+def test_selection_markdown_shows_a_models_name_as_written():
+    # A bank's model named with "|", "<" or a line break stays in its own table cell, as text.
+    bank = _bank()
+    for dataset in bank["datasets"]:
+        dataset["models"]["TEN|SOR\n<b>"] = dataset["models"].pop("TENSOR")
+    report = _full_report({"R": 0.05, "U1": 0.0, "U2": 0.0, "S": 0.2})
+    markdown = render_selection_markdown(select(report, bank=bank, neighbors=1), source="a|b")
+    lines = markdown.splitlines()
+    assert "| 1 | TEN\\|SOR &lt;b&gt; | 100.0% | 100.0% to 100.0% | 0.900 |" in lines
+    assert lines[2] == "From a\\|b."
+    table = [line for line in lines if line.startswith("|")]
+    assert [len(re.split(r"(?<!\\)\|", line)) for line in table] == [7] * 5
+    assert any(line.startswith("- TEN\\|SOR &lt;b&gt;: TEN\\|SOR &lt;b&gt; (") for line in lines)

@@ -52,7 +52,9 @@ class Report:
     diagnostics, provenance : dict
         The estimator's diagnostics; the data's source, sizes, settings, date and versions.
     shares : dict, optional
-        Each term's share of ``I(X1,X2;Y)``; None where ``S`` is only bounded.
+        Each term's share of the sum of the four terms, negative terms read as 0
+        (:func:`pid.result.normalized_pid`: not a share of ``I(X1,X2;Y)``, which the terms add
+        up to only where none is below 0); None where ``S`` is only bounded.
     intervals : dict, optional
         ``[low, high]`` per term: the resampling intervals (for a bounds report's ``S``, from
         the low end of its lower bound's interval to the high end of its upper bound's).

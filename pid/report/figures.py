@@ -12,6 +12,9 @@ if TYPE_CHECKING:
 
 TERM_COLORS = {"R": "#4C72B0", "U1": "#55A868", "U2": "#C44E52", "S": "#8172B2"}
 TERM_LABELS = {"R": "redundancy R", "U1": "unique U1", "U2": "unique U2", "S": "synergy S"}
+#: What a report's shares are (:func:`pid.result.normalized_pid`): not shares of I(X1,X2;Y),
+#: which the terms add up to only where none is below 0.
+SHARES_LABEL = "share of the sum of the terms (negative terms read as 0)"
 
 
 def terms_figure(report: Report) -> bytes:
@@ -50,7 +53,8 @@ def terms_figure(report: Report) -> bytes:
 
 
 def shares_figure(report: Report) -> bytes:
-    """One horizontal bar split into each term's share of I(X1,X2;Y)."""
+    """One horizontal bar split into each term's share of the sum of the terms, negative
+    terms read as 0 (:data:`SHARES_LABEL`)."""
     fig, ax = _figure(6.5, 1.6)
     left = 0.0
     for name, share in report.shares.items():
@@ -60,7 +64,7 @@ def shares_figure(report: Report) -> bytes:
         left += share
     ax.set_xlim(0, 1)
     ax.set_yticks([])
-    ax.set_xlabel("share of I(X1,X2;Y)")
+    ax.set_xlabel(SHARES_LABEL)
     ax.legend(ncol=4, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False, fontsize=8)
     ax.spines[["top", "right", "left"]].set_visible(False)
     return _png(fig)

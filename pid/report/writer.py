@@ -7,9 +7,10 @@ import base64
 import html
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from pid.estimators.registry import SAMPLE_ESTIMATORS
 from pid.file_set import write_file_set
@@ -94,22 +95,23 @@ def render_report(report: Report, images: dict[str, bytes] | None = None) -> dic
 
 def render_markdown(report: Report) -> str:
     """The report as Markdown: a table of the terms, shares and intervals, then provenance
-    (for many modalities, the tables of :func:`many_tables` and the matrices)."""
+    (for many modalities, the tables of :func:`many_tables` and the matrices). Every text
+    goes through :func:`markdown_text`, so names are shown as written, never read as markup."""
     if report.mode in ("many", "inputs"):
         return _tables_markdown(report)
-    lines = [f"# {report.title}", "", report.summary, ""]
+    lines = [f"# {markdown_text(report.title)}", "", markdown_text(report.summary), ""]
     if report.guidance:
-        lines += ["## What this means", "", *(f"- {g}" for g in report.guidance), ""]
-    lines += [_markdown_table(_columns(report), _rows(report)), ""]
-    lines += [*(f"- {line}" for line in _sampling_lines(report)), ""] if report.sampling else []
+        lines += ["## What this means", "", *_markdown_items(report.guidance), ""]
+    lines += [markdown_table(_columns(report), _rows(report)), ""]
+    lines += [*_markdown_items(_sampling_lines(report)), ""] if report.sampling else []
     if report.zoo:
-        lines += ["## Fusion models", "", _zoo_caption(report.zoo), ""]
-        lines += [_markdown_table(*zoo_table(report.zoo)), ""]
+        lines += ["## Fusion models", "", markdown_text(_zoo_caption(report.zoo)), ""]
+        lines += [markdown_table(*zoo_table(report.zoo)), ""]
     info = report.information
     lines += ["## Information (bits)", ""]
-    lines += [f"- {name} = {value:.6f}" for name, value in info.items()]
+    lines += _markdown_items(f"{name} = {value:.6f}" for name, value in info.items())
     lines += ["", "## How it was computed", ""]
-    lines += [f"- {key}: {_inline(value)}" for key, value in _provenance_items(report)]
+    lines += _markdown_items(_provenance_lines(report))
     return "\n".join(lines) + "\n"
 
 
@@ -132,8 +134,8 @@ def render_html(report: Report, images: dict[str, bytes] | None = None) -> str:
             parts.append(f"<h2>{html.escape(heading)}</h2>{_html_table(columns, rows)}")
         if report.mode == "inputs":
             links = "".join(
-                f'<li><a href="{html.escape(e["name"])}/report.html">{html.escape(e["name"])}</a>'
-                f" ({html.escape(e['source'])})</li>"
+                f'<li><a href="{html.escape(_input_link(e["name"], "report.html"))}">'
+                f"{html.escape(e['name'])}</a> ({html.escape(e['source'])})</li>"
                 for e in report.inputs["entries"]
             )
             parts.append(f"<h2>The report of each input</h2><ul>{links}</ul>")
@@ -147,7 +149,7 @@ def render_html(report: Report, images: dict[str, bytes] | None = None) -> str:
         parts.append(_html_table(*zoo_table(report.zoo), css_class="zoo"))
     for name, caption in (
         ("terms", "The four terms in bits."),
-        ("shares", "Each term's share of the information both modalities carry."),
+        ("shares", f"Each term's {figures.SHARES_LABEL}."),
         (
             "alphabets",
             "Discretization: share of samples in each value of x1, x2 and y (beyond the "
@@ -304,22 +306,30 @@ def _tables(report: Report) -> dict[str, tuple[list[str], list[list[str]]]]:
 def _tables_markdown(report: Report) -> str:
     """A report of many modalities or across inputs as Markdown: its tables (across inputs,
     the figure file and the report of each input too), then provenance."""
-    lines = [f"# {report.title}", "", report.summary, ""]
+    lines = [f"# {markdown_text(report.title)}", "", markdown_text(report.summary), ""]
     if report.guidance:
-        lines += ["## What this means", "", *(f"- {g}" for g in report.guidance), ""]
+        lines += ["## What this means", "", *_markdown_items(report.guidance), ""]
     for heading, table in _tables(report).items():
-        lines += [f"## {heading}", "", _markdown_table(*table), ""]
+        lines += [f"## {markdown_text(heading)}", "", markdown_table(*table), ""]
     if report.mode == "inputs":
         lines += [f"![terms by input]({INPUTS_FIGURE})", "", INPUTS_CAPTION, ""]
         lines += ["## The report of each input", ""]
         lines += [
-            f"- [{e['name']}]({e['name']}/report.md): {e['source']}"
+            f"- [{markdown_text(e['name'], link_text=True)}]"
+            f"({_input_link(e['name'], 'report.md')}): {markdown_text(e['source'])}"
             for e in report.inputs["entries"]
         ]
         lines.append("")
     lines += ["## How it was computed", ""]
-    lines += [f"- {key}: {_inline(value)}" for key, value in _provenance_items(report)]
+    lines += _markdown_items(_provenance_lines(report))
     return "\n".join(lines) + "\n"
+
+
+def _input_link(name: str, file: str) -> str:
+    """The relative link from a report across inputs to ``file`` of the input ``name``'s
+    own report: the name percent-encoded, so that it is always a path in the report's folder
+    (never a scheme such as ``javascript:``, a fragment after ``#`` or a broken space)."""
+    return f"./{quote(name, safe='')}/{file}"
 
 
 def _shown(value: float) -> float:
@@ -381,13 +391,44 @@ def _interval_cell(report: Report, name: str) -> str:
     return f"[{low:.4f}, {high:.4f}]"
 
 
-def _markdown_table(columns: list[str], rows: list[list[str]]) -> str:
-    """A Markdown table; a "|" in a cell (a modality's name) is escaped, not a column break."""
+#: What :func:`markdown_text` writes for each character Markdown could read as markup or as
+#: the end of a line or table cell: backslash escapes, HTML entities, and a space for each
+#: control character and line or paragraph separator.
+_MARKDOWN_ESCAPES = {
+    **dict.fromkeys([*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029], " "),
+    ord("\\"): "\\\\",
+    ord("`"): "\\`",
+    ord("|"): "\\|",
+    ord("&"): "&amp;",
+    ord("<"): "&lt;",
+    ord(">"): "&gt;",
+}
+#: Escapes added in the text of a link, whose end an unmatched bracket would move.
+_LINK_TEXT_ESCAPES = {**_MARKDOWN_ESCAPES, ord("["): "\\[", ord("]"): "\\]"}
+
+
+def markdown_text(text: str, *, link_text: bool = False) -> str:
+    """``text`` (a name, a title, a sentence) as Markdown that shows it as written, on one
+    line: backslashes, backticks and "|" escaped, "&", "<" and ">" as HTML entities (so no
+    raw HTML passes through), control characters and line breaks read as spaces (so a name
+    cannot end a table row or a list item); in the text of a link (``link_text``), brackets
+    escaped too."""
+    return text.translate(_LINK_TEXT_ESCAPES if link_text else _MARKDOWN_ESCAPES)
+
+
+def markdown_table(columns: list[str], rows: list[list[str]]) -> str:
+    """A Markdown table, every header and cell through :func:`markdown_text` (a "|" in a
+    modality's name is text, not a column break)."""
 
     def line(cells: list[str]) -> str:
-        return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
+        return "| " + " | ".join(map(markdown_text, cells)) + " |"
 
     return "\n".join([line(columns), "|" + "---|" * len(columns), *map(line, rows)])
+
+
+def _markdown_items(lines: Iterable[str]) -> list[str]:
+    """Each line as a Markdown list item, through :func:`markdown_text`."""
+    return [f"- {markdown_text(line)}" for line in lines]
 
 
 def _html_table(columns: list[str], rows: list[list[str]], css_class: str | None = None) -> str:
@@ -466,6 +507,11 @@ def _confidence_label(report: Report) -> str:
     nulls = report.sampling and report.sampling["null"]["n_permutations"]
     spread = " and the null's spread" if nulls else ""
     return f"{boot['confidence']:.0%} interval ({resamples} resamples{spread})"
+
+
+def _provenance_lines(report: Report) -> list[str]:
+    """Each item of :func:`_provenance_items` as ``key: value``."""
+    return [f"{key}: {_inline(value)}" for key, value in _provenance_items(report)]
 
 
 def _provenance_items(report: Report) -> list[tuple[str, Any]]:
