@@ -18,7 +18,10 @@ the subfolders the set writes (a dataset, a model's checkpoint) are carried into
 folder as hard links (copies where the file system has none), so nothing of the user's is
 lost; a target holding another subfolder, a link or a special file, or an entry of a name the
 new set writes that is not of its kind (a folder where a file goes, or the reverse), is
-refused before anything is written. Writers of one folder take
+refused before anything is written, as is a target below a file, a write-protected one (or
+one in a write-protected folder), and a name longer than the file system takes. A writer
+may name the files of earlier sets of its kind (``replaces``): those the new set does not
+write are dropped, not kept. Writers of one folder take
 turns (an exclusive ``flock`` on the folder above it, where the platform has ``fcntl``), and a
 failure (a full disk, a file too large, permissions) removes the temporary folder, leaves the
 target as it was and raises :class:`WriteError` naming the path. Single files (a bank, a
@@ -50,13 +53,17 @@ class WriteError(OSError):
     """
 
 
-def write_file_set(folder: str | os.PathLike, files: Mapping[str, bytes]) -> dict[str, Path]:
+def write_file_set(
+    folder: str | os.PathLike, files: Mapping[str, bytes], *, replaces: Collection[str] = ()
+) -> dict[str, Path]:
     """Write ``files`` (file name to content) into ``folder`` as one whole; returns their paths.
 
     A name is a plain file name, or plain names joined by ``/`` for a file in a subfolder
     (``layer_1/report.json``). The folder (and those above it) is created where missing.
     Regular files already there (or in a subfolder the set writes) that are not in ``files``
-    are kept. Raises :class:`WriteError` where the set cannot be written, with the folder
+    are kept, except those named in ``replaces``: files an earlier set of the same kind may
+    have held (``result.json`` beside a report), which would otherwise outlive the run they
+    came from. Raises :class:`WriteError` where the set cannot be written, with the folder
     unchanged, and ``ValueError`` for a name that is not a plain file name or path of them.
     """
     for name, data in files.items():
@@ -77,7 +84,7 @@ def write_file_set(folder: str | os.PathLike, files: Mapping[str, bytes]) -> dic
         raise _write_error(target, err, target.parent) from None
     with _turn(target.parent):
         _recover(target)
-        kept = _kept_files(target, files)
+        kept = [name for name in _kept_files(target, files) if name not in replaces]
         _write_and_swap(target, files, kept)
     return {name: target / name for name in files}
 
@@ -90,9 +97,43 @@ def check_target(folder: str | os.PathLike, names: Iterable[str]) -> Path:
     Commands call it before their work, so that a long run does not end in a refusal.
     """
     target = Path(folder).resolve()
+    names = set(names)
     _refuse_working_folder(target)
-    _kept_files(target, set(names))
+    _refuse_unwritable(target, names)
+    _kept_files(target, names)
     return target
+
+
+def _refuse_unwritable(target: Path, names: Collection[str]) -> None:
+    """Refuse a target whose set could not be written: below a file, in a folder this process
+    may not write (the temporary folder goes beside the target), write-protected itself, or
+    with a name longer than the file system takes."""
+    existing = next(path for path in (target, *target.parents) if path.exists())
+    if existing != target and not existing.is_dir():
+        raise WriteError(
+            f"{existing} is a file, so {target} cannot be a folder; pass a folder path for "
+            "the output."
+        )
+    beside = target.parent if existing == target else existing
+    for folder in (beside, target) if existing == target else (beside,):
+        if folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
+            raise WriteError(
+                f"{folder} is write-protected, and the new files go there; make it writable "
+                "(chmod u+w) or pass another folder."
+            )
+    try:
+        longest = os.pathconf(existing if existing.is_dir() else beside, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        longest = 255
+    staging = f"{_prefix(target, 'new')}{'x' * 8}"  # tempfile adds 8 characters
+    parts = [staging, *target.relative_to(existing).parts]
+    parts += [part for name in names for part in name.split("/")]
+    too_long = max(parts, key=len)
+    if len(too_long) > longest:
+        raise WriteError(
+            f"the name {too_long[:40]}... has {len(too_long)} characters, and the file system "
+            f"takes at most {longest}; pass a shorter folder (or shorter input names)."
+        )
 
 
 def _write_and_swap(target: Path, files: Mapping[str, bytes], kept: list[str]) -> None:

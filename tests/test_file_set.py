@@ -17,6 +17,7 @@ import pytest
 
 from pid.cli import main
 from pid.file_set import WriteError, check_target, write_file_set
+from pid.report import read_report, write_report
 
 REPORT_SET = ["report.html", "report.json", "report.md", "result.json"]
 
@@ -127,6 +128,41 @@ def test_other_files_are_kept_and_replaced_files_swap_whole(tmp_path):
         "data.npz": b"the user's",
     }
     assert (out / "data.npz").stat().st_ino == inode and leftovers(out) == []
+
+
+def test_files_an_earlier_set_of_the_kind_held_go_and_the_users_stay(tmp_path, old_set):
+    out, _ = old_set
+    (out / "data.npz").write_bytes(b"the user's")
+    write_file_set(out, {"report.json": b"bounds"}, replaces=["result.json", "report.md"])
+    assert sorted(p.name for p in out.iterdir()) == ["data.npz", "report.html", "report.json"]
+    # A report written alone drops the result.json of the earlier pid compute.
+    assert main(["compute", str(save_codes(tmp_path / "new.npz", 1)), "--out", str(out)]) == 0
+    write_report(read_report(out / "report.json"), out)
+    assert sorted(p.name for p in out.iterdir()) == [
+        "data.npz",
+        "report.html",
+        "report.json",
+        "report.md",
+    ]
+
+
+def test_folders_that_cannot_be_written_are_refused_before_any_work(tmp_path, monkeypatch):
+    (tmp_path / "data.npz").write_bytes(b"x")
+    with pytest.raises(WriteError, match=r"data\.npz is a file, so .*sub cannot be a folder"):
+        check_target(tmp_path / "data.npz" / "sub", ["report.json"])
+    with pytest.raises(WriteError, match="has 300 characters, and the file system takes at most"):
+        check_target(tmp_path / "out", ["a" * 300 + "/report.json"])
+    with pytest.raises(WriteError, match="characters, and the file system takes at most 255"):
+        check_target(tmp_path / ("n" * 240), ["report.json"])  # with .pid-new-XXXXXXXX
+    (tmp_path / "out").mkdir()
+    protected = {tmp_path / "out"}
+    monkeypatch.setattr(os, "access", lambda path, mode: Path(path) not in protected)
+    with pytest.raises(WriteError, match="out is write-protected, and the new files go there"):
+        check_target(tmp_path / "out", ["report.json"])
+    protected = {tmp_path}
+    with pytest.raises(WriteError, match="is write-protected, and the new files go there"):
+        write_file_set(tmp_path / "new" / "out", {"report.json": b"{}"})
+    assert not (tmp_path / "new").exists()
 
 
 def test_a_set_with_subfolders_swaps_whole_and_keeps_the_users_files(tmp_path):

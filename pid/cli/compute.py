@@ -284,6 +284,7 @@ def _run_inputs(
     """Decompose each input, print their terms, and write the report across them beside the
     report and ``result.json`` of each."""
     from pid.file_set import check_target, write_file_set
+    from pid.report.writer import REPORT_SET_FILES
     from pid.workflows.inputs import analyze_inputs, input_file_names, inputs_files
 
     if args.modalities is not None:
@@ -304,7 +305,7 @@ def _run_inputs(
         drop_nonfinite=args.drop_nonfinite,
         **settings,
     )
-    paths = write_file_set(args.out, inputs_files(analyses, combined))
+    paths = write_file_set(args.out, inputs_files(analyses, combined), replaces=REPORT_SET_FILES)
     print(format_table([(name, result) for name, (result, _) in analyses.items()]))
     written = [str(path) for name, path in paths.items() if "/" not in name]
     print(f"wrote {', '.join(written)} and the report of each input in {args.out}/NAME/")

@@ -31,6 +31,10 @@ TERM_NAMES = {
 REPORT_FILES = ("report.json", "report.md", "report.html")
 #: The figure of a report across inputs, written beside its report files.
 INPUTS_FIGURE = "terms_by_input.png"
+#: Every file a report set of any command may hold: a new set drops those of an earlier set
+#: that it does not write itself (``result.json`` of ``pid compute`` beside a later bounds
+#: report), so that every file in the folder comes from one run.
+REPORT_SET_FILES = (*REPORT_FILES, "result.json", "predictions.npz", INPUTS_FIGURE)
 
 
 def write_report(
@@ -41,12 +45,13 @@ def write_report(
 
     Everything is rendered in memory first, so a failure while rendering writes nothing, and
     the set is swapped into place whole (:func:`pid.file_set.write_file_set`): readers of
-    ``out_dir`` see the previous set or the new one, never a mix, and a failure to write
+    ``out_dir`` see the previous set or the new one, never a mix (files of
+    :data:`REPORT_SET_FILES` the new set does not write are dropped), and a failure to write
     leaves the previous set as it was. Returns the paths by format (``json``, ``md``,
     ``html``) and, for ``extra``, by file name.
     """
     files = report_files(report)
-    paths = write_file_set(out_dir, {**files, **(extra or {})})
+    paths = write_file_set(out_dir, {**files, **(extra or {})}, replaces=REPORT_SET_FILES)
     return {
         (name.removeprefix("report.") if name in REPORT_FILES else name): path
         for name, path in paths.items()
