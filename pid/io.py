@@ -14,6 +14,7 @@ import re
 import tokenize
 import zipfile
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -50,6 +51,11 @@ DAMAGED_FILE_ERRORS = (
     OSError,
     zlib.error,
 )
+#: The dtypes of ``.safetensors`` tensors that numpy holds; the others are read through torch.
+NUMPY_SAFETENSORS_DTYPES = frozenset(
+    ("BOOL", "U8", "I8", "U16", "I16", "U32", "I32", "U64", "I64", "F16", "F32", "F64", "C64")
+)
+
 #: Files and folders :func:`load_modalities` reads.
 MODALITY_SUFFIXES = (".npz", ".csv", ".parquet", ".pt", ".safetensors")
 
@@ -74,14 +80,16 @@ def load(
       ``columns={"x1": ["age", "bmi"], "x2": "scan_score", "y": "label"}``.
     - ``.pt``: a ``torch.save``'d dict of tensors or numpy arrays, read with
       ``weights_only=True`` so no code in the file runs (needs torch 2.5 or later).
-    - ``.safetensors``: tensors named ``keys``; bfloat16 tensors need torch.
+    - ``.safetensors``: tensors named ``keys``; those of a dtype numpy lacks (bfloat16,
+      float8) need torch.
 
     In the files of arrays (all but tables), ``columns`` may rename an array instead, one name
     a key: ``columns={"x1": "image", "x2": "text", "y": "label"}``.
 
     A modality comes back 1-D (one value per sample, e.g. integer codes) or 2-D (one feature
-    vector per sample, e.g. embeddings); ``y`` is 1-D. Half-precision tensors from ``.pt`` files
-    and bfloat16 ones from ``.safetensors`` become float32; other dtypes are kept.
+    vector per sample, e.g. embeddings); ``y`` is 1-D. Floats of less than single precision
+    become float32 where torch reads them (``.pt`` files, and ``.safetensors`` files holding a
+    dtype numpy lacks); other dtypes are kept. A sparse tensor is made dense.
     Raises ``FileNotFoundError`` for a missing path and ``ValueError`` for anything else amiss.
     """
     return check_paired(*_read_arrays(path, keys, columns or {}, keys[2]), names=keys)
@@ -217,20 +225,31 @@ def _stored_keys(path: Path) -> list[str]:
 
 
 def _table_header(path: Path) -> list[str]:
-    """The column names of a table, read without its rows."""
+    """The column names of a table as written, read without its rows; a name given to more
+    than one column is refused (pandas would rename the second ``x1`` to ``x1.1``, which no
+    key claims)."""
     import pandas as pd
 
     try:
         if path.suffix.lower() == ".csv":
-            return [str(c) for c in pd.read_csv(path, nrows=0).columns]
-        import pyarrow.parquet
+            first = pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False)
+            names = [str(c) for c in first.iloc[0]]
+        else:
+            import pyarrow.parquet
 
-        return [str(c) for c in pyarrow.parquet.read_schema(path).names]
-    except (ValueError, OSError) as err:
+            names = [str(c) for c in pyarrow.parquet.read_schema(path).names]
+    except DAMAGED_FILE_ERRORS as err:
         raise ValueError(
             f"DATA file {path.name} could not be read as {path.suffix} ({_first_line(err)}); "
             "check that it is a valid table."
         ) from None
+    repeated = [name for name, count in Counter(names).items() if name and count > 1]
+    if repeated:
+        raise ValueError(
+            f"DATA file {path.name} names more than one column {', '.join(map(repr, repeated))}; "
+            "give each column a name of its own (e.g. x1_a, x1_b for the features of x1)."
+        )
+    return names
 
 
 def _read_arrays(
@@ -395,9 +414,10 @@ def collect_outputs(
                     "y": label}
 
     The model is moved to ``device`` (``"auto"``: CUDA when available, else the CPU), where it
-    stays, and run in eval mode under ``torch.no_grad()``; its train/eval mode is restored
-    afterwards.
-    Outputs are concatenated in loader order; half-precision outputs become float32.
+    stays, and run in eval mode under ``torch.no_grad()``; the train/eval mode of each of its
+    modules is restored afterwards.
+    Outputs are concatenated in loader order; half-precision outputs (tensors or numpy arrays)
+    become float32.
     """
     import torch
 
@@ -406,7 +426,7 @@ def collect_outputs(
     target = resolve_device(device)
     caller = "step" if step is not None else "the model"
     collected: dict[str, list[np.ndarray]] = {k: [] for k in keys}
-    was_training = model.training
+    modes = [(module, module.training) for module in model.modules()]
     model.to(target)
     model.eval()
     try:
@@ -421,7 +441,7 @@ def collect_outputs(
                     )
                 _require_keys(f"the output of {caller}", outputs, keys, verb="return")
                 for k in keys:
-                    value = _to_numpy(outputs[k])
+                    value = _to_numpy(outputs[k], f"{k!r} returned by {caller}")
                     if value.ndim == 0:
                         raise ValueError(
                             f"{caller} returned a scalar for {k!r}; return one row per sample "
@@ -429,7 +449,8 @@ def collect_outputs(
                         )
                     collected[k].append(value)
     finally:
-        model.train(was_training)
+        for module, training in modes:  # each its own: model.train(...) would set them all
+            module.training = training
     if not collected[keys[0]]:
         raise ValueError("loader yielded no batches; pass a DataLoader over at least one sample.")
     return check_paired(*(np.concatenate(collected[k]) for k in keys), names=keys)
@@ -457,6 +478,7 @@ def _load_table(
 ) -> list[np.ndarray]:
     import pandas as pd
 
+    _table_header(path)  # refuses a name given to two columns before pandas renames one
     try:
         frame = pd.read_csv(path) if path.suffix.lower() == ".csv" else pd.read_parquet(path)
     except DAMAGED_FILE_ERRORS as err:
@@ -479,12 +501,17 @@ def _load_table(
 
 
 def _column_values(column: Any, source: str) -> np.ndarray:
-    """The values of a table column, as read; a column whose text cells mix numbers with
-    other text (which pandas then reads as text throughout) is refused, naming the first cell
-    that is not a number."""
+    """The values of a table column, as read, an empty cell as NaN whatever the column's dtype
+    (pandas' nullable dtypes hold NA there: their numbers become floats); a column whose text
+    cells mix numbers with other text (which pandas then reads as text throughout) is refused,
+    naming the first cell that is not a number."""
     import pandas as pd
 
-    values = column.to_numpy()
+    if isinstance(column.dtype, pd.api.extensions.ExtensionDtype) and column.hasnans:
+        numeric = pd.api.types.is_numeric_dtype(column.dtype)
+        values = column.to_numpy(dtype=float if numeric else object, na_value=np.nan)
+    else:
+        values = column.to_numpy()
     if values.dtype != object:
         return values
     text = np.array([isinstance(v, str) for v in values])
@@ -601,7 +628,7 @@ def _load_torch(path: Path, keys: Sequence[str]) -> list[np.ndarray]:
             f"with the keys {', '.join(map(repr, keys))}."
         )
     _require_keys(path.name, data, keys)
-    return [_to_numpy(data[k]) for k in keys]
+    return [_to_numpy(data[k], f"{k!r} in {path.name}") for k in keys]
 
 
 def _load_safetensors(path: Path, keys: Sequence[str]) -> list[np.ndarray]:
@@ -610,23 +637,25 @@ def _load_safetensors(path: Path, keys: Sequence[str]) -> list[np.ndarray]:
     try:
         with safe_open(str(path), framework="np") as archive:
             _require_keys(path.name, list(archive.keys()), keys)
-            if not any(archive.get_slice(k).get_dtype() == "BF16" for k in keys):
+            dtypes = {archive.get_slice(k).get_dtype() for k in keys}
+            foreign = sorted(dtypes - NUMPY_SAFETENSORS_DTYPES)
+            if not foreign:
                 return [archive.get_tensor(k) for k in keys]
     except SafetensorError as err:
         raise ValueError(
             f"DATA file {path.name} is not a valid safetensors file ({err}); "
             "write it with safetensors' save_file."
         ) from None
-    # numpy has no bfloat16: read through torch and widen to float32.
+    # numpy lacks these dtypes (bfloat16, float8, ...): read through torch and widen to float32.
     try:
         from safetensors.torch import load_file
     except ImportError:
         raise ValueError(
-            f"{path.name} holds bfloat16 tensors, which need torch to read; install torch "
-            "or save them as float32."
+            f"{path.name} holds tensors of dtype {', '.join(foreign)}, which numpy lacks and "
+            "only torch reads; install torch or save them as float32."
         ) from None
     data = load_file(str(path))
-    return [_to_numpy(data[k]) for k in keys]
+    return [_to_numpy(data[k], f"{k!r} in {path.name}") for k in keys]
 
 
 # ---------------------------------------------------------------------- helpers
@@ -653,16 +682,31 @@ def _first_line(err: BaseException) -> str:
     return text.splitlines()[0] if text else type(err).__name__
 
 
-def _to_numpy(value: Any) -> np.ndarray:
-    """A numpy copy of a tensor (detached, on the CPU, half precision widened) or array-like."""
-    if isinstance(value, np.ndarray):
-        return value
-    if type(value).__module__.startswith("torch"):
-        value = value.detach().cpu()
-        if value.is_floating_point() and value.element_size() < 4:
+def _to_numpy(value: Any, name: str) -> np.ndarray:
+    """A tensor (detached, dense, on the CPU) or an array-like as a numpy array, floats of less
+    than single precision widened to float32; ``name`` names it in messages."""
+    if not type(value).__module__.startswith("torch"):
+        array = np.asarray(value)
+        return array.astype(np.float32) if array.dtype == np.float16 else array
+    import torch
+
+    if value.is_meta:
+        raise ValueError(
+            f"tensor {name} is on the meta device, which keeps its shape but no values; save it "
+            "after its values are loaded or computed."
+        )
+    value = value.detach().cpu()
+    if value.layout != torch.strided:  # sparse layouts
+        value = value.to_dense()
+    if value.is_floating_point() and value.element_size() < 4:
+        try:
             value = value.float()
-        return value.numpy()
-    return np.asarray(value)
+        except NotImplementedError:  # e.g. packed float4
+            raise ValueError(
+                f"tensor {name} holds {value.dtype} values, which torch cannot widen to "
+                "float32; save them as float32."
+            ) from None
+    return value.numpy()
 
 
 def _to_device(batch: Any, device: Any) -> Any:

@@ -1,14 +1,13 @@
 """Many modalities, some missing in some samples: checked, named, with where each is present.
 
-A sample lacks a modality where its row is all NaN (a float modality), where its entry is None
-(a list, or an object array such as a table column with empty cells), or where a boolean
-``mask`` says so. Labels are needed for every sample; a continuous target may be cut into
-classes once for all (``label_bins``).
+A sample lacks a modality where its row is all NaN (a float modality), where its entry is None,
+NaN or pandas' NA (a list, or an object array such as a table column with empty cells), or
+where a boolean ``mask`` says so. Labels are needed for every sample; a continuous target may be
+cut into classes once for all (``label_bins``).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from pid.discretize import bin_labels
-from pid.validation import check_labels
+from pid.validation import as_array, check_labels, is_absent, is_missing
 
 
 @dataclass(frozen=True)
@@ -96,8 +95,9 @@ def observed_modalities(
 
 
 def _labels(y: ArrayLike) -> np.ndarray:
-    """The labels as a 1-D array with none missing."""
-    labels = np.asarray(y)
+    """The labels as a 1-D array of numbers or text (:func:`pid.validation.as_array`) with
+    none missing."""
+    labels = as_array(y, "y")
     if labels.ndim == 2 and labels.shape[1] == 1:
         labels = labels[:, 0]
     if labels.ndim != 1 or len(labels) == 0:
@@ -106,7 +106,7 @@ def _labels(y: ArrayLike) -> np.ndarray:
             "indices (for logits, y.argmax(axis=1))."
         )
     missing = (
-        np.array([_is_missing(v) for v in labels])
+        np.array([is_missing(v) for v in labels])
         if labels.dtype == object
         else (
             ~np.isfinite(labels)
@@ -150,14 +150,17 @@ def stored_for_gaps(values: np.ndarray, present: np.ndarray) -> bool:
 
 def _with_gaps(value: ArrayLike, name: str, observed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """A modality as an array with one row per sample, and where it is present: rows of NaN,
-    None entries and the rows ``observed`` marks False are missing (their rows in the array
-    repeat a present one, and only present rows are checked). Whole numbers with gaps become
-    integer codes (:func:`stored_for_gaps`)."""
+    absent entries (:func:`pid.validation.is_absent`) and the rows ``observed`` marks False are
+    missing (their rows in the array repeat a present one). Only present rows are checked, by
+    :func:`pid.validation.as_array` as the samples of :func:`pid.decompose` are. Whole numbers
+    with gaps become integer codes (:func:`stored_for_gaps`)."""
     n = len(observed)
-    if isinstance(value, list | tuple) or (isinstance(value, np.ndarray) and value.dtype == object):
+    if not isinstance(value, list | tuple):
+        value = np.asarray(value)
+    if isinstance(value, list | tuple) or value.dtype == object:
         entries = list(value)
         _check_rows(name, len(entries), n)
-        present = observed & np.array([not _is_missing(entry) for entry in entries], dtype=bool)
+        present = observed & np.array([not is_absent(entry) for entry in entries], dtype=bool)
         try:
             kept = np.asarray([entry for entry, here in zip(entries, present, strict=True) if here])
         except ValueError:
@@ -165,11 +168,12 @@ def _with_gaps(value: ArrayLike, name: str, observed: np.ndarray) -> tuple[np.nd
                 f"{name} holds entries of different shapes; pass one value or one feature "
                 "vector of one width per sample, None where the sample lacks it."
             ) from None
+        kept = as_array(kept, name)
         array = np.empty((n, *kept.shape[1:]), dtype=kept.dtype)
         if len(kept):
             array[present], array[~present] = kept, kept[0]
     else:
-        array = np.asarray(value)
+        array = as_array(value, name)
         present = observed.copy()
     if array.ndim not in (1, 2):
         raise ValueError(
@@ -233,7 +237,3 @@ def _mask(
                 "booleans, True where the modality is present."
             )
     return given
-
-
-def _is_missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))

@@ -14,6 +14,7 @@ import math
 import numbers
 import os
 import stat
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -115,9 +116,21 @@ def _kind(value: object) -> str:
     return "other"
 
 
+def is_absent(value: object) -> bool:
+    """Whether one entry of an object array marks a value as absent: None, pandas' ``NA``
+    (what a nullable column holds in an empty cell), or a float NaN."""
+    if value is None:
+        return True
+    if isinstance(value, float | np.floating):
+        return bool(np.isnan(value))
+    pandas = sys.modules.get("pandas")  # pandas' NA can exist only once pandas is imported
+    return pandas is not None and value is pandas.NA
+
+
 def is_missing(value: object) -> bool:
-    """Whether one cell of an object array is missing: None, or a float NaN or infinity."""
-    return value is None or (isinstance(value, float | np.floating) and not np.isfinite(value))
+    """Whether one cell of an object array is missing: absent (:func:`is_absent`), or a float
+    infinity."""
+    return is_absent(value) or (isinstance(value, float | np.floating) and bool(np.isinf(value)))
 
 
 def check_paired(

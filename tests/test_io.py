@@ -305,3 +305,114 @@ def test_every_damaged_byte_is_refused_in_a_sentence_or_read(tmp_path, suffix):
             load(damaged)
         except ValueError as error:
             assert "\n" not in str(error) and str(error).endswith(".")
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_a_header_naming_a_column_twice_is_refused(tmp_path, suffix):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / f"d{suffix}"
+    names, columns = ["x1", "x1", "x2", "y", "y"], [X1[:, 0], X1[:, 1], X2, Y, Y]
+    if suffix == ".csv":
+        pd.DataFrame(np.column_stack(columns), columns=names).to_csv(path, index=False)
+    else:
+        pq.write_table(pa.table(columns, names=names), path)
+    message = f"DATA file d{suffix} names more than one column 'x1', 'y'; give each column"
+    for read in (load, find_modalities):
+        with pytest.raises(ValueError, match=message) as info:
+            read(path)
+        assert "\n" not in str(info.value)
+
+
+def test_empty_cells_of_nullable_columns_are_missing_as_in_a_csv(tmp_path):
+    from pid.io import load_modalities
+
+    table = pd.DataFrame(
+        {
+            "x1": ["a", None, "b", "a"],
+            "x2": [1, 2, None, 3],
+            "x3": [True, None, False, True],
+            "y": [0, 1, 1, 0],
+        }
+    ).convert_dtypes()
+    assert str(table["x2"].dtype) == "Int64" and str(table["x3"].dtype) == "boolean"
+    table.to_parquet(tmp_path / "d.parquet")
+    table.to_csv(tmp_path / "d.csv", index=False)
+    x1, x2, y = load(tmp_path / "d.parquet")
+    assert x1.dtype == object and x1[[0, 2, 3]].tolist() == ["a", "b", "a"] and x1[1] != x1[1]
+    np.testing.assert_array_equal(x2, [1.0, 2.0, np.nan, 3.0])
+    np.testing.assert_array_equal(y, [0, 1, 1, 0])
+    modalities, _ = load_modalities(tmp_path / "d.parquet")
+    assert modalities["x1"][1] != modalities["x1"][1]
+    assert modalities["x2"].tolist() == [1, 2, None, 3]
+    assert modalities["x3"].tolist() == [1, None, 0, 1]
+    from_csv, _ = load_modalities(tmp_path / "d.csv")
+    assert modalities["x2"].tolist() == from_csv["x2"].tolist()
+
+
+@pytest.mark.parametrize("dtype", ["float8_e4m3fn", "float8_e5m2"])
+def test_safetensors_float8_goes_through_torch(tmp_path, dtype):
+    torch = pytest.importorskip("torch")
+    from safetensors.torch import save_file as save_torch
+
+    tensors = {"x1": torch.tensor(X1).to(getattr(torch, dtype)), "x2": torch.tensor(X2)}
+    save_torch({**tensors, "y": torch.tensor(Y)}, str(tmp_path / "d.safetensors"))
+    x1, _, _ = load(tmp_path / "d.safetensors")
+    assert x1.dtype == np.float32
+    np.testing.assert_array_equal(x1, X1)  # these values are exact in both float8 formats
+
+
+def test_safetensors_of_a_dtype_numpy_lacks_is_refused_without_torch(tmp_path, monkeypatch):
+    torch = pytest.importorskip("torch")
+    from safetensors.torch import save_file as save_torch
+
+    tensors = {"x1": torch.tensor(X1).to(torch.float8_e5m2), "x2": torch.tensor(X2)}
+    save_torch({**tensors, "y": torch.tensor(Y)}, str(tmp_path / "d.safetensors"))
+    monkeypatch.setitem(sys.modules, "safetensors.torch", None)  # as if torch were missing
+    with pytest.raises(ValueError, match=r"holds tensors of dtype F8_E5M2, which numpy lacks"):
+        load(tmp_path / "d.safetensors")
+
+
+@pytest.mark.filterwarnings("ignore:Sparse CSR tensor support is in beta")
+def test_sparse_tensors_are_made_dense_and_meta_tensors_refused(tmp_path):
+    torch = pytest.importorskip("torch")
+    x1 = torch.tensor(X1)
+    for sparse in (x1.to_sparse(), x1.to_sparse_csr()):
+        torch.save({"x1": sparse, "x2": torch.tensor(X2).to_sparse(), "y": Y}, tmp_path / "d.pt")
+        _check(load(tmp_path / "d.pt"))
+    torch.save({"x1": x1.to("meta"), "x2": X2, "y": Y}, tmp_path / "d.pt")
+    with pytest.raises(ValueError, match=r"^tensor 'x1' in d\.pt is on the meta device, "):
+        load(tmp_path / "d.pt")
+
+
+def test_collect_outputs_restores_each_module_mode_and_widens_numpy_halves():
+    torch = pytest.importorskip("torch")
+    from pid.io import collect_outputs
+
+    model = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Dropout(0.5))
+    model.train()
+    model[0].eval()  # e.g. a frozen backbone
+    batches = [torch.tensor(X1[:, :2], dtype=torch.float32)]
+
+    def step(net, batch):
+        assert not any(m.training for m in net.modules())
+        return {"x1": batch.numpy().astype(np.float16), "x2": X2, "y": Y}
+
+    x1, _, _ = collect_outputs(model, batches, step, device="cpu")
+    assert [m.training for m in model.modules()] == [True, False, True]
+    assert x1.dtype == np.float32
+    np.testing.assert_array_equal(x1, X1)
+
+
+def test_a_float_torch_cannot_widen_is_refused_naming_its_dtype(tmp_path):
+    torch = pytest.importorskip("torch")
+    if not hasattr(torch, "float4_e2m1fn_x2"):
+        pytest.skip("this torch has no float4")
+    from safetensors.torch import save_file as save_torch
+
+    packed = torch.zeros(3, 1, dtype=torch.uint8).view(torch.float4_e2m1fn_x2)
+    save_torch({"x1": packed, "x2": torch.tensor(X2), "y": torch.tensor(Y)}, str(tmp_path / "d.st"))
+    (tmp_path / "d.st").rename(tmp_path / "d.safetensors")
+    with pytest.raises(ValueError, match=r"^tensor 'x1' in d\.safetensors holds torch\.float4"):
+        load(tmp_path / "d.safetensors")

@@ -395,3 +395,32 @@ def test_whole_numbers_with_gaps_are_codes_for_decompose_as_for_decompose_many()
         assert dropped.terms() == pytest.approx(by_hand.terms(), abs=1e-12)
     pair = decompose_many({"a": floats, "b": x2}, y).pairs[("a", "b")]
     assert pair.terms() == pytest.approx(by_hand.terms(), abs=1e-12)
+
+
+def test_entries_and_labels_decompose_refuses_are_refused_in_its_sentence():
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    a, b = rng.integers(0, 3, (2, 300))
+    y = (a + b) % 2
+    sampling = SamplingOptions(n_bootstrap=0)
+    # pandas' NA marks a missing entry, as None does.
+    with_na, with_none = b.astype(object), b.astype(object)
+    with_na[::7], with_none[::7] = pd.NA, None
+    gapped = decompose_many([a, with_na], y, sampling=sampling)
+    expected = decompose_many([a, with_none], y, sampling=sampling)
+    assert gapped.count("x1", "x2") == expected.count("x1", "x2") == 300 - len(b[::7])
+    assert _terms(gapped.pairs["x1", "x2"]).tolist() == _terms(expected.pairs["x1", "x2"]).tolist()
+    labels_na = y.astype(object)
+    labels_na[3] = pd.NA
+    with pytest.raises(ValueError, match=r"^y is missing \(NaN, infinite or None\) for 1 sample"):
+        decompose_many([a, b], labels_na)
+    # Values of no kind decompose takes: its sentence, for a modality and for the labels.
+    odd = np.array([{"k": int(v)} for v in b], dtype=object)
+    for x2, labels, name in ((odd, y, "x2"), (b, odd, "y")):
+        with pytest.raises(ValueError) as many_error:
+            decompose_many([a, x2], labels, sampling=sampling)
+        with pytest.raises(ValueError) as one_error:
+            decompose(a, x2, labels, sampling=sampling)
+        assert str(many_error.value) == str(one_error.value)
+        assert str(many_error.value) == f"{name} holds a value of type dict; pass numbers or text."
