@@ -70,6 +70,16 @@ class Group:
         """Whether this is rank 0, the process that writes files and shows progress."""
         return self.rank == 0
 
+    def check_batch_size(self, batch_size: int, name: str = "batch_size") -> None:
+        """Refuse a minibatch of fewer samples than processes, which :meth:`shard` could not
+        give each a sample of; ``name`` names the setting in the sentence."""
+        if batch_size < self.world_size:
+            raise ValueError(
+                f"{name} is {batch_size}, but the {self.world_size} processes torchrun started "
+                "share each minibatch, a sample or more each; pass a batch size of at least "
+                f"{self.world_size}, or start fewer processes."
+            )
+
     def shard(self, batch: torch.Tensor) -> torch.Tensor:
         """This process's part of a minibatch (of sample indices): the ``rank``-th of
         ``world_size`` consecutive parts whose sizes differ by one at most."""
@@ -206,8 +216,9 @@ def join_group(device: str | torch.device = "auto") -> Group:
 
 
 def main_process() -> bool:
-    """Whether this process is rank 0 (or alone): the one that writes files and prints."""
-    return _launch_value("RANK") in (None, 0)
+    """Whether this process is rank 0 (or alone, whatever ``RANK`` says without
+    ``WORLD_SIZE``, as :func:`join_group` reads it): the one that writes files and prints."""
+    return not launched() or _launch_value("RANK") == 0
 
 
 def _leave() -> None:

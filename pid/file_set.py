@@ -99,41 +99,52 @@ def check_target(folder: str | os.PathLike, names: Iterable[str]) -> Path:
     target = Path(folder).resolve()
     names = set(names)
     _refuse_working_folder(target)
-    _refuse_unwritable(target, names)
+    check_writable(target, names)
+    # The new set is staged beside the target, then swapped with it whole.
+    check_writable(target.parent, [target.name, f"{_prefix(target, 'new')}{'x' * 8}"])
     _kept_files(target, names)
     return target
 
 
-def _refuse_unwritable(target: Path, names: Collection[str]) -> None:
-    """Refuse a target whose set could not be written: below a file, in a folder this process
-    may not write (the temporary folder goes beside the target), write-protected itself, or
-    with a name longer than the file system takes."""
+def check_writable(folder: str | os.PathLike, names: Iterable[str] = ()) -> Path:
+    """Refuse, with a :class:`WriteError`, a folder that files named ``names`` (plain names, or
+    paths of them joined by ``/``) could not be written into: one below a file, a
+    write-protected one (or, where it is missing, the folder above it that would hold it), or
+    a name longer than the file system takes. Returns its resolved path.
+
+    Commands that write single files (:func:`write_bytes_atomic`) call it before their work;
+    :func:`check_target` calls it for a set of files.
+    """
+    target = Path(folder).resolve()
     existing = next(path for path in (target, *target.parents) if path.exists())
-    if existing != target and not existing.is_dir():
+    if existing == target and not target.is_dir():
+        raise WriteError(
+            f"{target} is a file, not a folder; pass a folder for the output (one is created "
+            "where missing)."
+        )
+    if not existing.is_dir():
         raise WriteError(
             f"{existing} is a file, so {target} cannot be a folder; pass a folder path for "
             "the output."
         )
-    beside = target.parent if existing == target else existing
-    for folder in (beside, target) if existing == target else (beside,):
-        if folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
-            raise WriteError(
-                f"{folder} is write-protected, and the new files go there; make it writable "
-                "(chmod u+w) or pass another folder."
-            )
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise WriteError(
+            f"{existing} is write-protected, and the new files go there; make it writable "
+            "(chmod u+w) or pass another folder."
+        )
     try:
-        longest = os.pathconf(existing if existing.is_dir() else beside, "PC_NAME_MAX")
+        longest = os.pathconf(existing, "PC_NAME_MAX")
     except (OSError, ValueError):
         longest = 255
-    staging = f"{_prefix(target, 'new')}{'x' * 8}"  # tempfile adds 8 characters
-    parts = [staging, *target.relative_to(existing).parts]
+    parts = [*target.relative_to(existing).parts]
     parts += [part for name in names for part in name.split("/")]
-    too_long = max(parts, key=len)
+    too_long = max(parts, key=len, default="")
     if len(too_long) > longest:
         raise WriteError(
             f"the name {too_long[:40]}... has {len(too_long)} characters, and the file system "
             f"takes at most {longest}; pass a shorter folder (or shorter input names)."
         )
+    return target
 
 
 def _write_and_swap(target: Path, files: Mapping[str, bytes], kept: list[str]) -> None:
@@ -218,11 +229,6 @@ def _kept_files(target: Path, files: Collection[str]) -> list[str]:
     before anything is written."""
     if not target.exists():
         return []
-    if not target.is_dir():
-        raise WriteError(
-            f"{target} is a file, not a folder; pass a folder for the output (one is created "
-            "where missing)."
-        )
     return _kept_below(target, "", set(files), set(_subfolders(files)))
 
 

@@ -216,6 +216,7 @@ def train_classifier(
         ``epochs`` run, ``best_epoch`` and the validation cross-entropy ``valid_loss_bits``.
     """
     group = group or Group(features.device)
+    group.check_batch_size(batch_size)
     model = mlp(features.shape[1], n_labels, hidden).to(features.device)
     group.broadcast(model)
     optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)

@@ -257,6 +257,9 @@ def test_the_launch_is_read_from_torchrun_variables(monkeypatch):
     for name in ("WORLD_SIZE", "RANK", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
         monkeypatch.delenv(name, raising=False)
     assert not launched() and main_process()
+    monkeypatch.setenv("RANK", "1")  # without WORLD_SIZE, a process alone (join_group agrees)
+    assert main_process() and join_group("cpu").main
+    monkeypatch.delenv("RANK")
     monkeypatch.setenv("WORLD_SIZE", "1")
     assert not launched()
     monkeypatch.setenv("WORLD_SIZE", "2")
@@ -274,6 +277,41 @@ def test_the_launch_is_read_from_torchrun_variables(monkeypatch):
     monkeypatch.setenv("WORLD_SIZE", "two")
     with pytest.raises(ValueError, match="WORLD_SIZE is 'two', not a whole number; launch"):
         launched()
+
+
+def test_a_classifier_batch_smaller_than_the_processes_is_refused_before_training():
+    # Each minibatch of one sample was skipped by both processes: nothing was trained.
+    from pid.nn import train_classifier
+
+    features, labels = torch.zeros(20, 3), torch.zeros(20, dtype=torch.long)
+    with pytest.raises(ValueError, match="batch_size is 1, but the 2 processes torchrun started"):
+        train_classifier(
+            features,
+            labels,
+            2,
+            train=torch.arange(16),
+            valid=torch.arange(16, 20),
+            hidden=4,
+            batch_size=1,
+            learning_rate=1e-3,
+            max_epochs=2,
+            patience=1,
+            generator=torch.Generator(),
+            group=Group(torch.device("cpu"), rank=0, world_size=2),
+        )
+
+
+def test_only_rank_0_shows_the_progress_of_a_command(tmp_path, monkeypatch, capsys):
+    codes = np.arange(200) % 3
+    np.savez(tmp_path / "data.npz", x1=codes, x2=codes % 2, y=codes % 2)
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    shown = {}
+    for rank in ("0", "1"):
+        monkeypatch.setenv("RANK", rank)
+        argv = ["compute", str(tmp_path / "data.npz"), "--null", "2", "--out"]
+        assert main([*argv, str(tmp_path / f"out{rank}")]) == 0
+        shown[rank] = capsys.readouterr().err
+    assert "pid: decomposing" in shown["0"] and shown["1"] == ""
 
 
 def test_a_sweep_of_several_workers_is_refused_under_torchrun(monkeypatch):

@@ -679,6 +679,8 @@ def test_cli_reaches_the_baselines_and_the_network_sizes(tmp_path, capsys):
         (["--method", "clip"], "method is 'clip'; pass one of factorcl-sup"),
         (["--hidden", "0"], "hidden"),
         (["--seed", "-1"], "--seed is -1; pass a whole number from 0 to 4294967295."),
+        (["--learning-rate", "-1"], "learning_rate is -1.0 (--learning-rate); pass a positive"),
+        (["--method", "cross-self", "--noise", "-1"], "noise is -1.0 (--noise), the standard"),
         (
             ["--method", "ourcl-ssl", "--factor-weight", "5"],
             "factor_weight 5 (--factor-weight), which weighs the factors of factorcl-sup",
@@ -694,6 +696,17 @@ def test_cli_refuses_bad_options_in_one_sentence(tmp_path, capsys, extra, messag
     err = capsys.readouterr().err
     assert status == 2
     assert message in err and "Traceback" not in err and err.count("\n") == 1
+
+
+def test_cli_refuses_an_out_it_cannot_write_before_training(tmp_path, capsys):
+    x1, x2, y, _ = shared_unique(50, 0.5, seed=0, **SMALL)
+    np.savez(tmp_path / "data.npz", x1=x1, x2=x2, y=y)
+    out = tmp_path / "data.npz" / "sub"  # below a file: the checkpoint failed after epoch 1
+    argv = ["factorcl", "train", str(tmp_path / "data.npz"), "--epochs", "1", "--out", str(out)]
+    assert main([*argv, "--device", "cpu"]) == 2
+    err = capsys.readouterr().err
+    expected = f"{tmp_path / 'data.npz'} is a file, so {out} cannot be a folder; pass a folder"
+    assert err == f"pid: error: {expected} path for the output.\n"  # before any epoch
 
 
 def test_cli_on_too_few_samples_names_the_minimum(tmp_path, capsys):

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pid.cli import bounds, compute, demo, factorcl, heterogeneity, select, zoo
 from pid.cli.common import EXIT_USAGE
 from pid.cli.pipes import closed_pipes_tolerated
+from pid.distributed import main_process
 from pid.errors import SolverError
 from pid.file_set import WriteError
 
@@ -25,6 +26,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     with closed_pipes_tolerated():
         try:
+            if hasattr(args, "quiet") and not main_process():
+                args.quiet = True  # under torchrun, rank 0 alone shows progress
             return args.run(args)
         except (ValueError, FileNotFoundError, SolverError, WriteError) as err:
             print(f"pid: error: {err}", file=sys.stderr)

@@ -11,6 +11,7 @@ critics take one step on ``-(S + U1 + U2)`` with the upper-bound critics held fi
 from __future__ import annotations
 
 import io
+import math
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -261,6 +262,16 @@ def train(
         raise ValueError(f"x1 has {len(a)} sample; contrastive learning needs at least 2.")
     if not 0 <= mask_prob < 1:
         raise ValueError(f"mask_prob is {mask_prob}; pass a probability in [0, 1).")
+    if not 0 < learning_rate < math.inf:
+        raise ValueError(
+            f"learning_rate is {learning_rate} (--learning-rate); pass a positive number, "
+            "e.g. 1e-3."
+        )
+    if not 0 <= noise < math.inf:
+        raise ValueError(
+            f"noise is {noise} (--noise), the standard deviation of the views' Gaussian "
+            "noise; pass a number of at least 0."
+        )
     critics = critics or CriticSettings.for_method(method)
     critics.check()
     if not critics.views_in_condition and method not in SUPERVISED_FACTORCL:
