@@ -76,7 +76,7 @@ class Group:
         if batch_size < self.world_size:
             raise ValueError(
                 f"{name} is {batch_size}, but the {self.world_size} processes torchrun started "
-                "share each minibatch, a sample or more each; pass a batch size of at least "
+                f"share each minibatch, a sample or more each; pass {name} of at least "
                 f"{self.world_size}, or start fewer processes."
             )
 

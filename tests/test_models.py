@@ -1,5 +1,9 @@
 """The fusion zoo: each family computes its formula, trains, and is refused bad input."""
 
+import os
+import re
+import stat
+
 import numpy as np
 import pytest
 
@@ -12,6 +16,7 @@ from pid.models import (  # noqa: E402
     MODELS,
     TrainConfig,
     build_model,
+    fit_model,
     split_indices,
     train_model,
 )
@@ -149,6 +154,106 @@ def test_split_indices():
         split_indices(MIN_SAMPLES - 1)
 
 
+def test_split_indices_refuses_fractions_that_leave_no_training_sample():
+    # At 20 samples, 0.475 of them round to 10 for validation and 10 for test.
+    message = (
+        "fractions (0.05, 0.475, 0.475) leave none of the 20 samples (n_samples) for training "
+        "once validation and test take 10 and 10 (at least 4 each); give training a larger "
+        "fraction, or pass more samples."
+    )
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        split_indices(20, fractions=(0.05, 0.475, 0.475))
+    # 0.98 of 20 rounds to 20 and the test set still gets its 4: more than all the samples.
+    with pytest.raises(ValueError, match="validation and test take 20 and 4"):
+        split_indices(20, fractions=(0.01, 0.98, 0.01))
+    assert [len(v) for v in split_indices(20, fractions=(0.1, 0.45, 0.45)).values()] == [2, 9, 9]
+
+
+def _small_data(n=40):
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(n, 2)), rng.normal(size=(n, 2)), np.arange(n) % 2
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027], ids=["022", "027"])
+def test_checkpoint_is_written_as_the_umask_allows(tmp_path, umask):
+    x1, x2, y = _small_data()
+    config = TrainConfig(hidden=4, max_epochs=1, device="cpu")
+    previous = os.umask(umask)
+    try:
+        train_model("EF", x1, x2, y, split_indices(40), config, checkpoint=tmp_path / "ef.pt")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "ef.pt").stat().st_mode) == 0o666 & ~umask
+    assert torch.load(tmp_path / "ef.pt", weights_only=True)["name"] == "EF"
+
+
+_ENCODE = "encode the labels as class indices with np.unique(y, return_inverse=True)[1]."
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"y": np.r_[np.arange(39) % 2, -1]}, f"y holds the label -1, below 0; {_ENCODE}"),
+        (
+            {"y": np.array(["a", "b"] * 20)},
+            f"y holds labels of type <U1, not class indices; {_ENCODE}",
+        ),
+        (
+            {"y": np.r_[np.arange(39) % 2, np.nan]},
+            "y holds NaN or infinite labels; drop the samples that have no label.",
+        ),
+        (
+            {"x2": np.zeros((30, 2))},
+            "x1, x2 and y must have one entry per sample, but their lengths are 40, 30 and 40; "
+            "pass arrays of equal length.",
+        ),
+        (
+            {"split": {"train": np.arange(20), "test": np.arange(20, 40)}},
+            "split lacks 'val'; pass a dict of 'train', 'val' and 'test' arrays of sample "
+            "positions, as split_indices(len(y)) returns.",
+        ),
+        (
+            {"split": {"train": np.arange(20), "val": [], "test": np.arange(20, 40)}},
+            "split['val'] is empty; pass the position of one sample there or more.",
+        ),
+        (
+            {"split": {"train": np.arange(20), "val": np.arange(40) >= 30, "test": [20, 21]}},
+            "split['val'] has shape (40,) and dtype bool; pass a 1-D array of integer sample "
+            "positions (np.flatnonzero(mask) for a boolean mask).",
+        ),
+        (
+            {"split": {"train": np.arange(30), "val": [30, 31], "test": [38, 40]}},
+            "split['test'] holds the position 40, outside the 40 samples; pass positions from 0 "
+            "to 39.",
+        ),
+    ],
+    ids=["negative", "text", "nan", "short-x2", "no-val", "empty-val", "mask", "outside"],
+)
+def test_train_model_refuses_bad_input_in_one_sentence(change, message):
+    x1, x2, y = _small_data()
+    data = {"x1": x1, "x2": x2, "y": y, "split": split_indices(40), **change}
+    config = TrainConfig(hidden=4, max_epochs=1, device="cpu")
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        train_model("EF", data["x1"], data["x2"], data["y"], data["split"], config)
+
+
+def test_fit_model_refuses_an_empty_training_split_and_labels_beyond_the_model():
+    x1, x2, y = _small_data()
+    config = TrainConfig(hidden=4, max_epochs=1, device="cpu")
+    model = build_model("EF", (2,), (2,), n_classes=2, hidden=4)
+    split = {"train": np.array([], dtype=np.int64), "val": np.arange(20), "test": np.arange(20, 40)}
+    with pytest.raises(ValueError, match=r"^split\['train'\] is empty; pass the position of one"):
+        fit_model(model, [x1, x2], y, split, config)
+    with pytest.raises(ValueError, match=r"^inputs\[0\], inputs\[1\] and y must have one entry"):
+        fit_model(model, [x1, x2[:30]], y, split_indices(40), config)
+    message = (
+        f"y holds the label 2, but the model tells 2 classes apart; build it with n_classes of "
+        f"at least 3, or {_ENCODE}"
+    )
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        fit_model(model, [x1, x2], np.arange(40) % 3, split_indices(40), config)
+
+
 def test_training_learns_repeats_and_checkpoints(tmp_path):
     rng = np.random.default_rng(0)
     x1 = rng.normal(size=(300, 4)).astype(np.float32)
@@ -180,6 +285,27 @@ def test_training_learns_repeats_and_checkpoints(tmp_path):
 def test_train_config_is_checked():
     with pytest.raises(ValueError, match="patience must be a positive integer"):
         TrainConfig(patience=0)
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32, 2**64])
+def test_train_config_refuses_a_seed_numpy_cannot_take(seed):
+    message = f"seed (--seed) is {seed}; pass a whole number from 0 to 4294967295."
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        TrainConfig(seed=seed)
+
+
+def test_zoo_refuses_seeds_running_past_the_last_one_numpy_takes():
+    from pid.models import zoo
+
+    x1, x2, y = _small_data()
+    config = TrainConfig(hidden=4, max_epochs=1, seed=2**32 - 1, device="cpu")
+    message = (
+        "seed + n_seeds - 1 (--seed + --seeds - 1) is 4294967296; pass a whole number from 0 to "
+        "4294967295."
+    )
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        zoo.train_zoo(x1, x2, y, models=["EF"], config=config, n_seeds=2, n_clusters=2)
+    assert zoo.run_seeds(2**32 - 3, 3) == (2**32 - 3, 2**32 - 2, 2**32 - 1)
 
 
 def test_mixture_with_one_channel_is_the_specialized_dataset():

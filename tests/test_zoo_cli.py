@@ -172,6 +172,29 @@ def test_refusals_exit_2_with_one_sentence(synergy_npz, tmp_path, capsys):
     refused(["zoo", "build-reference", "--threads", "0"], "--threads is 0")
 
 
+@pytest.mark.parametrize(
+    ("seeds", "message"),
+    [
+        (["--seed", "-1"], "seed (--seed) is -1; pass a whole number from 0 to 4294967295."),
+        (
+            ["--seed", "18446744073709551615", "--seeds", "2"],
+            "seed (--seed) is 18446744073709551615; pass a whole number from 0 to 4294967295.",
+        ),
+        (
+            ["--seed", "4294967295", "--seeds", "2"],
+            "seed + n_seeds - 1 (--seed + --seeds - 1) is 4294967296; pass a whole number from 0 "
+            "to 4294967295.",
+        ),
+    ],
+    ids=["negative", "beyond-64-bits", "last-beyond-32-bits"],
+)
+def test_zoo_train_refuses_seeds_numpy_cannot_take(synergy_npz, tmp_path, capsys, seeds, message):
+    args = ["zoo", "train", str(synergy_npz), "--models", "EF", "--epochs", "1", *seeds]
+    assert main([*args, "--quiet", "--out", str(tmp_path / "zoo")]) == 2
+    assert capsys.readouterr().err == f"pid: error: {message}\n"
+    assert not (tmp_path / "zoo").exists()
+
+
 def test_validation_trains_no_extra_baseline_where_every_baseline_is_recommended():
     from pid.models.trainer import TrainConfig
     from pid.selection import Recommendation, Selection

@@ -93,7 +93,7 @@ def _train(args: argparse.Namespace) -> int:
     from pid.file_set import check_target
     from pid.io import load
     from pid.models import check_model_names
-    from pid.models.zoo import predictions_npz
+    from pid.models.zoo import predictions_npz, run_seeds
     from pid.report import write_report
     from pid.report.writer import REPORT_FILES
     from pid.workflows.zoo import run_zoo
@@ -102,6 +102,7 @@ def _train(args: argparse.Namespace) -> int:
         check_model_names(args.models)
     if args.seeds < 1:
         raise ValueError(f"--seeds is {args.seeds}; pass a whole number of at least 1.")
+    run_seeds(config.seed, args.seeds)  # refuses a last seed out of range before any work
     check_target(args.out, [*REPORT_FILES, "predictions.npz"])
     x1, x2, y = load(args.data, columns=parse_columns(args.columns))
     if args.label_bins is not None:

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import io
 import os
-import tempfile
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike
+
+from pid.file_set import write_bytes_atomic
+from pid.validation import as_array, check_labels, check_samples, check_seed
 
 if TYPE_CHECKING:
     from pid.distributed import Group
 
 #: The fewest samples :func:`split_indices` splits (at least 4 each for validation and test).
 MIN_SAMPLES = 20
+
+#: The parts of a split, each an array of sample positions.
+SPLIT_PARTS = ("train", "val", "test")
 
 
 @dataclass(frozen=True)
@@ -25,9 +32,9 @@ class TrainConfig:
     Adam with step size ``learning_rate`` on minibatches of ``batch_size``; after each epoch the
     cross-entropy on the validation split is measured, and training stops once it has not
     improved for ``patience`` epochs (or after ``max_epochs``); the weights of the best epoch
-    are kept. ``device="auto"`` uses CUDA when present; ``seed`` fixes the initialization and
-    the minibatch order. Under torchrun the processes share every minibatch of ``batch_size``
-    (:mod:`pid.distributed`).
+    are kept. ``device="auto"`` uses CUDA when present; ``seed`` (0 to ``2**32 - 1``) fixes the
+    initialization and the minibatch order. Under torchrun the processes share every minibatch
+    of ``batch_size`` (:mod:`pid.distributed`).
     """
 
     hidden: int = 32
@@ -46,6 +53,7 @@ class TrainConfig:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}.")
         if not self.learning_rate > 0:
             raise ValueError(f"learning_rate must be positive, got {self.learning_rate!r}.")
+        check_seed(self.seed)
 
 
 @dataclass
@@ -93,7 +101,8 @@ def split_indices(
     """A random split of ``range(n_samples)`` into ``train``, ``val`` and ``test`` indices.
 
     ``val`` and ``test`` get ``round(fraction * n)`` samples each (at least 4), ``train`` the
-    rest; fewer than :data:`MIN_SAMPLES` samples is an error.
+    rest; fewer than :data:`MIN_SAMPLES` samples, or fractions that leave ``train`` empty, are
+    an error.
     """
     if n_samples < MIN_SAMPLES:
         raise ValueError(
@@ -106,11 +115,103 @@ def split_indices(
         )
     order = np.random.default_rng(seed).permutation(n_samples)
     n_val, n_test = (max(4, round(f * n_samples)) for f in fractions[1:])
+    if n_samples - n_val - n_test < 1:
+        raise ValueError(
+            f"fractions {fractions} leave none of the {n_samples} samples (n_samples) for "
+            f"training once validation and test take {n_val} and {n_test} (at least 4 each); "
+            "give training a larger fraction, or pass more samples."
+        )
     return {
         "train": np.sort(order[n_val + n_test :]),
         "val": np.sort(order[:n_val]),
         "test": np.sort(order[n_val : n_val + n_test]),
     }
+
+
+def check_features(x: ArrayLike, name: str) -> np.ndarray:
+    """One modality's features as training takes them: finite numbers, vectors ``(n, d)`` or
+    sequences ``(n, T, d)`` (a 1-D array is one feature a sample, returned as a column);
+    ``name`` names the array in the refusal."""
+    x = as_array(x, name)
+    if x.ndim == 1:
+        x = x[:, None]
+    if x.ndim not in (2, 3) or not np.issubdtype(x.dtype, np.number):
+        raise ValueError(
+            f"{name} has shape {x.shape} and dtype {x.dtype}; pass numeric vectors (n, d) or "
+            "sequences (n, T, d)."
+        )
+    if x.size == 0:
+        raise ValueError(
+            f"{name} has shape {x.shape}, no values; pass at least one sample and one feature."
+        )
+    if not np.isfinite(x).all():
+        raise ValueError(f"{name} holds NaN or infinite values; clean them before training.")
+    return x
+
+
+def _checked_data(
+    inputs: Sequence[ArrayLike],
+    y: ArrayLike,
+    split: Mapping[str, ArrayLike],
+    names: Sequence[str],
+    n_classes: int | None = None,
+) -> tuple[list[np.ndarray], np.ndarray, dict[str, np.ndarray]]:
+    """The data of one training, checked: each input by :func:`check_features` (``names``
+    name them), one row of each per label, ``y`` as ``int64`` class indices ``0..C-1`` (below
+    ``n_classes`` where the model says how many it tells apart), and ``split``'s three parts
+    (:func:`_checked_split`)."""
+    features = [check_features(x, name) for x, name in zip(inputs, names, strict=True)]
+    *_, labels = check_samples(
+        [x.reshape(len(x), -1) for x in features] + [y], [*names, "y"], labels=("y",)
+    )
+    check_labels(labels)  # a continuous target has advice of its own
+    encode = "encode the labels as class indices with np.unique(y, return_inverse=True)[1]"
+    if labels.dtype.kind not in "biuf":
+        raise ValueError(f"y holds labels of type {labels.dtype}, not class indices; {encode}.")
+    if not np.isfinite(labels).all():
+        raise ValueError("y holds NaN or infinite labels; drop the samples that have no label.")
+    if labels.min() < 0:
+        raise ValueError(f"y holds the label {labels.min()}, below 0; {encode}.")
+    if n_classes is not None and labels.max() >= n_classes:
+        raise ValueError(
+            f"y holds the label {labels.max()}, but the model tells {n_classes} classes apart; "
+            f"build it with n_classes of at least {int(labels.max()) + 1}, or {encode}."
+        )
+    return features, labels.astype(np.int64), _checked_split(split, len(labels))
+
+
+def _checked_split(split: Mapping[str, ArrayLike], n_samples: int) -> dict[str, np.ndarray]:
+    """The ``train``, ``val`` and ``test`` parts of ``split``, each a non-empty 1-D array of
+    positions among ``n_samples`` samples."""
+    if not isinstance(split, Mapping):
+        problem = "is a " + type(split).__name__
+    else:
+        missing = ", ".join(repr(part) for part in SPLIT_PARTS if part not in split)
+        problem = missing and "lacks " + missing
+    if problem:
+        raise ValueError(
+            f"split {problem}; pass a dict of 'train', 'val' and 'test' arrays of sample "
+            "positions, as split_indices(len(y)) returns."
+        )
+    checked = {}
+    for part in SPLIT_PARTS:
+        name = f"split[{part!r}]"
+        index = as_array(split[part], name)
+        if index.size == 0:
+            raise ValueError(f"{name} is empty; pass the position of one sample there or more.")
+        if index.ndim != 1 or index.dtype.kind not in "iu":
+            raise ValueError(
+                f"{name} has shape {index.shape} and dtype {index.dtype}; pass a 1-D array of "
+                "integer sample positions (np.flatnonzero(mask) for a boolean mask)."
+            )
+        outside = index[(index < 0) | (index >= n_samples)]
+        if outside.size:
+            raise ValueError(
+                f"{name} holds the position {outside[0]}, outside the {n_samples} samples; "
+                f"pass positions from 0 to {n_samples - 1}."
+            )
+        checked[part] = index
+    return checked
 
 
 def train_model(
@@ -127,11 +228,13 @@ def train_model(
     """Train the zoo model ``name`` on ``split["train"]`` and predict ``split["test"]``.
 
     ``x1``, ``x2`` are float arrays ``(n, d)`` or ``(n, T, d)``; ``y`` holds class indices
-    ``0..C-1``. Inputs are standardized with the training split's mean and standard deviation
-    per feature. Early stopping reads ``split["val"]`` (see :class:`TrainConfig`; its defaults
-    when ``config`` is None; the loop is :func:`fit_model`'s). With ``checkpoint``, the best
-    weights, the configuration and the standardization are saved there (``torch.save``,
-    written whole; under torchrun by rank 0 alone). ``progress`` shows a bar over epochs.
+    ``0..C-1``; ``split`` holds non-empty arrays of sample positions under ``train``, ``val``
+    and ``test`` (as :func:`split_indices` returns). Inputs are standardized with the training
+    split's mean and standard deviation per feature. Early stopping reads ``split["val"]`` (see
+    :class:`TrainConfig`; its defaults when ``config`` is None; the loop is :func:`fit_model`'s).
+    With ``checkpoint``, the best weights, the configuration and the standardization are saved
+    there (``torch.save``, written whole; under torchrun by rank 0 alone). ``progress`` shows a
+    bar over epochs.
     """
     import torch
 
@@ -139,6 +242,7 @@ def train_model(
     from pid.models.fusion import build_model
 
     config = config or TrainConfig()
+    (x1, x2), y, split = _checked_data([x1, x2], y, split, ("x1", "x2"))
     torch.manual_seed(config.seed)
     n_classes = int(y.max()) + 1
     model = build_model(name, x1.shape[1:], x2.shape[1:], n_classes, config.hidden)
@@ -163,7 +267,8 @@ def fit_model(
     ``model(*batch)`` gives the logits for one tensor per modality and ``model.loss(*batch, y)``
     the training objective (every model of the zoo, :class:`pid.models.highmmt.HighMMT`).
     ``inputs`` holds one float array ``(n, d)`` or ``(n, T, d)`` per modality, in the model's
-    order; ``y`` class indices ``0..C-1``. Inputs are standardized with the training split's
+    order; ``y`` class indices ``0..C-1`` (below ``model.n_classes`` where the model has it);
+    ``split`` as for :func:`train_model`. Inputs are standardized with the training split's
     mean and standard deviation per feature. Adam (on the parameters that require gradients,
     so frozen ones stay put) minimizes the loss; training stops early on the cross-entropy of
     ``split["val"]`` (see :class:`TrainConfig`), keeping the weights of the best epoch. The
@@ -182,13 +287,10 @@ def fit_model(
     from pid.nn import fit
 
     config = config or TrainConfig()
+    names = [f"inputs[{k}]" for k in range(len(inputs))]
+    inputs, y, split = _checked_data(inputs, y, split, names, getattr(model, "n_classes", None))
     group = join_group(config.device)
-    if config.batch_size < group.world_size:
-        raise ValueError(
-            f"batch_size is {config.batch_size}, but the {group.world_size} processes torchrun "
-            "started share each minibatch, a sample or more each; pass batch_size of at least "
-            f"{group.world_size}, or start fewer processes."
-        )
+    group.check_batch_size(config.batch_size)
     device = group.device
     model = model.to(device)
     group.broadcast(model)
@@ -322,11 +424,10 @@ def _save_checkpoint(
     scaling: list[tuple[np.ndarray, np.ndarray]],
     n_classes: int,
 ) -> None:
-    """``torch.save`` the weights and what rebuilds the model, through a temporary file."""
+    """``torch.save`` the weights and what rebuilds the model, written whole
+    (:func:`pid.file_set.write_bytes_atomic`)."""
     import torch
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     state = {
         "name": name.upper(),
         "shapes": [list(s) for s in model.shapes],
@@ -335,11 +436,6 @@ def _save_checkpoint(
         "scaling": [[m.tolist(), s.tolist()] for m, s in scaling],
         "state_dict": {k: v.cpu() for k, v in model.state_dict().items()},
     }
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        torch.save(state, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    write_bytes_atomic(path, buffer.getvalue())

@@ -20,11 +20,11 @@ from pid.discretize import Discretized, discretize
 from pid.distribution import Distribution
 from pid.estimators import estimate
 from pid.models.fusion import MODELS, check_model_names
-from pid.models.trainer import TrainConfig, split_indices, train_model
+from pid.models.trainer import TrainConfig, check_features, split_indices, train_model
 from pid.result import PIDResult, normalized_pid
 from pid.selection import agreement
 from pid.sweep import SweepOptions, run_sweep
-from pid.validation import check_labels, check_paired
+from pid.validation import check_labels, check_paired, check_seed
 
 
 def model_pid(codes: Discretized, index: np.ndarray, predictions: ArrayLike) -> PIDResult:
@@ -106,9 +106,7 @@ def train_zoo(
     torch threads, so the figures are the same wherever they run.
     """
     config = config or TrainConfig()
-    if not isinstance(n_seeds, int) or n_seeds < 1:
-        raise ValueError(f"n_seeds is {n_seeds!r}; pass a whole number of at least 1.")
-    seeds = tuple(config.seed + k for k in range(n_seeds))
+    seeds = run_seeds(config.seed, n_seeds)
     names = check_model_names(list(models) if models is not None else list(MODELS))
     x1, x2, y = _check_inputs(x1, x2, y)
     classes, labels = np.unique(y, return_inverse=True)
@@ -145,6 +143,15 @@ def train_zoo(
     return ZooResult(
         dataset_pid, codes, results, predictions, split["test"], classes, config, seeds
     )
+
+
+def run_seeds(seed: int, n_seeds: int) -> tuple[int, ...]:
+    """The seeds of ``n_seeds`` trainings of a model, ``seed`` to ``seed + n_seeds - 1``; the
+    last must still be a seed numpy and torch take (:func:`pid.validation.check_seed`)."""
+    if not isinstance(n_seeds, int) or n_seeds < 1:
+        raise ValueError(f"n_seeds is {n_seeds!r}; pass a whole number of at least 1.")
+    last = check_seed(seed + n_seeds - 1, "seed + n_seeds - 1 (--seed + --seeds - 1)")
+    return tuple(range(seed, last + 1))
 
 
 def _train_and_measure(
@@ -221,19 +228,7 @@ def _check_inputs(
     x1: ArrayLike, x2: ArrayLike, y: ArrayLike
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Float features (vectors or sequences) for each modality, and at least two classes."""
-    arrays = []
-    for name, x in (("x1", x1), ("x2", x2)):
-        x = np.asarray(x)
-        if x.ndim == 1:
-            x = x[:, None]
-        if x.ndim not in (2, 3) or not np.issubdtype(x.dtype, np.number):
-            raise ValueError(
-                f"{name} has shape {x.shape} and dtype {x.dtype}; the zoo takes numeric vectors "
-                "(n, d) or sequences (n, T, d)."
-            )
-        if not np.isfinite(x).all():
-            raise ValueError(f"{name} holds NaN or infinite values; clean them before training.")
-        arrays.append(x.astype(np.float32))
+    arrays = [check_features(x, name).astype(np.float32) for name, x in (("x1", x1), ("x2", x2))]
     y = np.asarray(y)
     if y.ndim != 1 or len({len(arrays[0]), len(arrays[1]), len(y)}) != 1:
         raise ValueError(
