@@ -252,11 +252,6 @@ _CODES = np.arange(10**6)
             ["--modality-classifiers", "perceptron", "--discretization", "kmeans"],
             "which --discretization kmeans does not use: drop one of them.",
         ),
-        (
-            lambda d: _save(d / "ok.npz", x1=_FEATURES, x2=_FEATURES, y=_LABELS),
-            ["--modality-classifiers", "auto", "--estimator", "batch"],
-            "which --estimator batch does not use: drop one of them.",
-        ),
     ],
 )
 def test_bad_input_exits_2_with_one_sentence(tmp_path, capsys, make_data, extra, message):
@@ -296,6 +291,27 @@ def test_unknown_estimator_is_a_usage_error(and_npz):
     with pytest.raises(SystemExit) as exit_info:
         main(["compute", str(and_npz), "--estimator", "nope"])
     assert exit_info.value.code == 2
+
+
+def test_batch_cross_fits_features_with_the_modality_classifiers_asked(
+    tmp_path, capsys, monkeypatch
+):
+    # BATCH codes features through the posterior encoding's classifiers: the flag reaches them.
+    import pid.posterior
+
+    asked = []
+
+    def encode(*args, options, **kwargs):
+        asked.append(options.modality_classifiers)
+        raise ValueError("stopped before training")
+
+    monkeypatch.setattr(pid.posterior, "encode_posteriors", encode)
+    features = np.random.default_rng(0).normal(size=(120, 3))
+    path = _save(tmp_path / "f.npz", x1=features, x2=features, y=np.arange(120) % 2)
+    argv = ["compute", str(path), "--estimator", "batch", "--modality-classifiers", "perceptron"]
+    assert main([*argv, "--quiet", "--out", str(tmp_path / "o")]) == 2
+    assert capsys.readouterr().err == "pid: error: stopped before training\n"
+    assert asked == [("perceptron", "perceptron")]
 
 
 def test_compute_with_the_batch_estimator(tmp_path, capsys):

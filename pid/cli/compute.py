@@ -173,7 +173,6 @@ def run(args: argparse.Namespace) -> int:
             "--device": args.device is not None,
             f"--discretization {args.discretization}": args.discretization
             not in ("auto", "posterior"),
-            f"--estimator {args.estimator}": sample_estimator,
         }
         conflict = next((flag for flag, clash in conflicts.items() if clash), None)
         if conflict is not None:

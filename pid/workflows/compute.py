@@ -64,6 +64,7 @@ def analyze(
             label_bins=label_bins,
             seed=seed,
             drop_nonfinite=drop_nonfinite,
+            posterior=posterior,
             progress=progress,
             **options,
         )
