@@ -11,10 +11,8 @@ from __future__ import annotations
 import math
 import os
 import re
-import tokenize
 import zipfile
 import zlib
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -22,7 +20,16 @@ from typing import IO, TYPE_CHECKING, Any
 import numpy as np
 
 from pid.modalities import codes_with_gaps
-from pid.validation import check_paired, check_regular_file, check_samples, format_bytes
+from pid.table_files import Columns, as_names, read_table, table_header
+from pid.validation import (
+    DAMAGED_FILE_ERRORS,
+    check_paired,
+    check_regular_file,
+    check_samples,
+    first_line,
+    format_bytes,
+    preview,
+)
 
 if TYPE_CHECKING:
     import torch
@@ -36,21 +43,6 @@ SUFFIXES = (".npz", ".csv", ".parquet", ".pt", ".safetensors")
 #: The most a deflated zip member can expand, per byte of compressed data (deflate's limit).
 DEFLATE_MAX_RATIO = 1032
 
-#: What numpy, pandas, pyarrow and torch raise on the bytes of a damaged file, besides their
-#: own error types derived from these (numpy parses a damaged .npy header as Python tokens).
-DAMAGED_FILE_ERRORS = (
-    ValueError,
-    SyntaxError,
-    tokenize.TokenError,
-    TypeError,
-    KeyError,
-    IndexError,
-    AttributeError,
-    RuntimeError,
-    EOFError,
-    OSError,
-    zlib.error,
-)
 #: The dtypes of ``.safetensors`` tensors that numpy holds; the others are read through torch.
 NUMPY_SAFETENSORS_DTYPES = frozenset(
     ("BOOL", "U8", "I8", "U16", "I16", "U32", "I32", "U64", "I64", "F16", "F32", "F64", "C64")
@@ -63,7 +55,6 @@ MODALITY_SUFFIXES = (".npz", ".csv", ".parquet", ".pt", ".safetensors")
 MODALITY_KEY = re.compile(r"x([0-9]+)")
 
 Keys = tuple[str, str, str]
-Columns = Mapping[str, str | Sequence[str]]
 
 
 def load(
@@ -201,10 +192,10 @@ def _stored_keys(path: Path) -> list[str]:
             with zipfile.ZipFile(path) as archive:
                 return [name.removesuffix(".npy") for name in archive.namelist()]
         except (zipfile.BadZipFile, OSError) as err:
-            why = f"is damaged or not an .npz archive ({_first_line(err)})"
+            why = f"is damaged or not an .npz archive ({first_line(err)})"
             raise ValueError(f"DATA file {path.name} {why}; save it with numpy.savez.") from None
     if suffix in (".csv", ".parquet"):
-        columns = _table_header(path)
+        columns = table_header(path)
         prefixes = [c.split("_", 1)[0] for c in columns]
         return list(dict.fromkeys(prefixes))
     if suffix == ".safetensors":
@@ -215,41 +206,13 @@ def _stored_keys(path: Path) -> list[str]:
                 return list(archive.keys())
         except SafetensorError as err:
             raise ValueError(
-                f"DATA file {path.name} is not a valid safetensors file ({_first_line(err)}); "
+                f"DATA file {path.name} is not a valid safetensors file ({first_line(err)}); "
                 "write it with safetensors' save_file."
             ) from None
     if suffix == ".pt":
         data = _torch_data(path)
         return [str(key) for key in data] if isinstance(data, Mapping) else []
     return []
-
-
-def _table_header(path: Path) -> list[str]:
-    """The column names of a table as written, read without its rows; a name given to more
-    than one column is refused (pandas would rename the second ``x1`` to ``x1.1``, which no
-    key claims)."""
-    import pandas as pd
-
-    try:
-        if path.suffix.lower() == ".csv":
-            first = pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False)
-            names = [str(c) for c in first.iloc[0]]
-        else:
-            import pyarrow.parquet
-
-            names = [str(c) for c in pyarrow.parquet.read_schema(path).names]
-    except DAMAGED_FILE_ERRORS as err:
-        raise ValueError(
-            f"DATA file {path.name} could not be read as {path.suffix} ({_first_line(err)}); "
-            "check that it is a valid table."
-        ) from None
-    repeated = [name for name, count in Counter(names).items() if name and count > 1]
-    if repeated:
-        raise ValueError(
-            f"DATA file {path.name} names more than one column {', '.join(map(repr, repeated))}; "
-            "give each column a name of its own (e.g. x1_a, x1_b for the features of x1)."
-        )
-    return names
 
 
 def _read_arrays(
@@ -278,7 +241,7 @@ def _read_arrays(
             f"{', '.join(SUFFIXES)}, or as a folder of .npy files."
         )
     if suffix in (".csv", ".parquet"):
-        return _load_table(path, keys, columns, label)
+        return read_table(path, keys, columns, label)
     readers = {".npz": load_npz, ".pt": _load_torch, ".safetensors": _load_safetensors}
     return list(readers[suffix](path, _array_names(keys, columns)))
 
@@ -288,7 +251,7 @@ def _array_names(keys: Sequence[str], columns: Columns) -> list[str]:
     it, or the key itself."""
     names = []
     for key in keys:
-        given = _as_names(columns.get(key, key))
+        given = as_names(columns.get(key, key))
         if len(given) != 1:
             raise ValueError(
                 f"columns[{key!r}] names {len(given)} arrays, but a file of arrays holds each "
@@ -297,11 +260,6 @@ def _array_names(keys: Sequence[str], columns: Columns) -> list[str]:
             )
         names.append(given[0])
     return names
-
-
-def _as_names(given: str | Sequence[str]) -> list[str]:
-    """One name or several, as a list."""
-    return [given] if isinstance(given, str) else list(given)
 
 
 def load_npz(path: str | os.PathLike, keys: Sequence[str] = DEFAULT_KEYS) -> tuple[np.ndarray, ...]:
@@ -329,8 +287,7 @@ def load_npz(path: str | os.PathLike, keys: Sequence[str] = DEFAULT_KEYS) -> tup
                     arrays.append(_read_npy(handle, limit, f"array {key!r} in {path.name}"))
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError) as err:
         raise ValueError(
-            f"DATA file {path.name} is damaged ({_first_line(err)}); save it again with "
-            "numpy.savez."
+            f"DATA file {path.name} is damaged ({first_line(err)}); save it again with numpy.savez."
         ) from None
     return tuple(arrays)
 
@@ -364,7 +321,7 @@ def _read_npy(handle: IO[bytes], size: int, label: str) -> np.ndarray:
         shape, _, dtype = readers[version](handle)
     except DAMAGED_FILE_ERRORS as err:
         raise ValueError(
-            f"{label} is not a plain .npy array ({_first_line(err)}); save it with numpy.save "
+            f"{label} is not a plain .npy array ({first_line(err)}); save it with numpy.save "
             "or numpy.savez."
         ) from None
     if dtype.hasobject:
@@ -387,8 +344,7 @@ def _read_npy(handle: IO[bytes], size: int, label: str) -> np.ndarray:
         return np.lib.format.read_array(handle, allow_pickle=False)
     except DAMAGED_FILE_ERRORS as err:
         raise ValueError(
-            f"{label} is damaged ({_first_line(err)}); save it again with numpy.save or "
-            "numpy.savez."
+            f"{label} is damaged ({first_line(err)}); save it again with numpy.save or numpy.savez."
         ) from None
 
 
@@ -473,97 +429,6 @@ def _load_npy_folder(folder: Path, keys: Sequence[str]) -> list[np.ndarray]:
     return arrays
 
 
-def _load_table(
-    path: Path, keys: Sequence[str], columns: Columns, label: str | None
-) -> list[np.ndarray]:
-    import pandas as pd
-
-    _table_header(path)  # refuses a name given to two columns before pandas renames one
-    try:
-        frame = pd.read_csv(path) if path.suffix.lower() == ".csv" else pd.read_parquet(path)
-    except DAMAGED_FILE_ERRORS as err:
-        raise ValueError(
-            f"DATA file {path.name} could not be read as {path.suffix} ({_first_line(err)}); "
-            "check that it is a valid table."
-        ) from None
-    frame.columns = [str(c) for c in frame.columns]
-    # A column given for a key (or the label's) is its alone; any other, the longest key's.
-    given = {k: _as_names(columns.get(k, k)) for k in keys if k == label or k in columns}
-    by_name = [k for k in keys if k not in given]
-    taken = {c for chosen in given.values() for c in chosen}
-    owners = {c: None if c in taken else _owner(c, by_name) for c in frame.columns}
-    arrays = []
-    for k in keys:
-        chosen = _table_columns(path.name, k, k == label, given.get(k), owners)
-        values = [_column_values(frame[c], f"column {c!r} of {path.name}") for c in chosen]
-        arrays.append(values[0] if len(chosen) == 1 else np.column_stack(values))
-    return arrays
-
-
-def _column_values(column: Any, source: str) -> np.ndarray:
-    """The values of a table column, as read, an empty cell as NaN whatever the column's dtype
-    (pandas' nullable dtypes hold NA there: their numbers become floats); a column whose text
-    cells mix numbers with other text (which pandas then reads as text throughout) is refused,
-    naming the first cell that is not a number."""
-    import pandas as pd
-
-    if isinstance(column.dtype, pd.api.extensions.ExtensionDtype) and column.hasnans:
-        numeric = pd.api.types.is_numeric_dtype(column.dtype)
-        values = column.to_numpy(dtype=float if numeric else object, na_value=np.nan)
-    else:
-        values = column.to_numpy()
-    if values.dtype != object:
-        return values
-    text = np.array([isinstance(v, str) for v in values])
-    if not text.any():
-        return values
-    parsed = pd.to_numeric(column.where(text), errors="coerce").to_numpy()
-    numbers = text & ~np.isnan(parsed.astype(float))
-    if numbers.any() and not numbers[text].all():
-        row = int(np.flatnonzero(text & ~numbers)[0])
-        cell = str(values[row])
-        shown = cell if len(cell) <= 20 else f"{cell[:20]}..."
-        try:
-            what = "a number beyond the float range" if math.isinf(float(cell)) else "text"
-        except ValueError:
-            what = "text"
-        raise ValueError(
-            f"{source} holds {shown!r} in row {row + 1}, {what} among numbers; correct or "
-            "empty that cell (--drop-nonfinite, drop_nonfinite=True, then drops its row)."
-        )
-    return values
-
-
-def _table_columns(
-    name: str, key: str, is_label: bool, given: list[str] | None, owners: dict[str, str | None]
-) -> list[str]:
-    """The columns holding ``key``: those ``given``, else those ``owners`` gives it by name."""
-    present = list(owners)
-    if given is None:
-        chosen = [c for c in present if owners[c] == key]
-        missing = [] if chosen else [f"named {key!r} or starting with {key + '_'!r}"]
-    else:
-        chosen = given
-        missing = [f"named {c!r}" for c in chosen if c not in present]
-    if missing:
-        raise ValueError(
-            f"{name} has no column {', '.join(missing)} for {key} (its columns are "
-            f"{_preview(present)}); rename them or pass columns={{{key!r}: [...]}} "
-            f"(on the command line: --columns {key}=NAME,...)."
-        )
-    if not chosen or (is_label and len(chosen) != 1):
-        wanted = "one label column" if is_label else "at least one column"
-        raise ValueError(f"columns[{key!r}] must name {wanted}, got {len(chosen)}.")
-    return chosen
-
-
-def _owner(column: str, keys: Sequence[str]) -> str | None:
-    """The key a table column belongs to by name: the longest of ``keys`` that it is, or that
-    it starts with followed by ``_``; None if none."""
-    matching = [k for k in keys if column == k or column.startswith(f"{k}_")]
-    return max(matching, key=len, default=None)
-
-
 def load_torch_file(
     path: str | os.PathLike,
     *,
@@ -602,7 +467,7 @@ def load_torch_file(
         ) from None
     except DAMAGED_FILE_ERRORS as err:
         raise ValueError(
-            f"{source} is damaged or not written by torch.save ({_first_line(err)}); {remedy}."
+            f"{source} is damaged or not written by torch.save ({first_line(err)}); {remedy}."
         ) from None
 
 
@@ -667,19 +532,9 @@ def _require_keys(
     if missing:
         raise ValueError(
             f"{source} has no array named {', '.join(map(repr, missing))} "
-            f"(it holds {_preview(list(map(repr, available))) or 'nothing'}); "
+            f"(it holds {preview(list(map(repr, available))) or 'nothing'}); "
             f"{verb} the modalities and labels as {', '.join(keys)}."
         )
-
-
-def _preview(names: list[str], limit: int = 8) -> str:
-    shown = ", ".join(names[:limit])
-    return f"{shown}, ... ({len(names)} in all)" if len(names) > limit else shown
-
-
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0] if text else type(err).__name__
 
 
 def _to_numpy(value: Any, name: str) -> np.ndarray:

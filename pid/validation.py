@@ -15,6 +15,8 @@ import numbers
 import os
 import stat
 import sys
+import tokenize
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -336,6 +338,36 @@ def check_regular_file(path: str | os.PathLike, label: str) -> None:
             f"{label} {str(path)!r} is {kind}, not a regular file; pass the path of a file "
             "(save streamed data to one first)."
         )
+
+
+#: What numpy, pandas, pyarrow and torch raise on the bytes of a damaged file, besides their
+#: own error types derived from these (numpy parses a damaged .npy header as Python tokens).
+DAMAGED_FILE_ERRORS = (
+    ValueError,
+    SyntaxError,
+    tokenize.TokenError,
+    TypeError,
+    KeyError,
+    IndexError,
+    AttributeError,
+    RuntimeError,
+    EOFError,
+    OSError,
+    zlib.error,
+)
+
+
+def first_line(err: BaseException) -> str:
+    """The first line of an error's message (its type's name where it has none), to quote a
+    library's error inside a sentence of ours."""
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
+
+
+def preview(names: Sequence[str], limit: int = 8) -> str:
+    """``names`` joined by commas, the first ``limit`` of them where there are more."""
+    shown = ", ".join(names[:limit])
+    return f"{shown}, ... ({len(names)} in all)" if len(names) > limit else shown
 
 
 def check_whole(value: object, name: str, minimum: int, maximum: int | None = None) -> int:
