@@ -37,7 +37,8 @@ from pid.validation import (
 #: ``"kmeans"`` and ``"bins"`` (the thesis's clustering of the features), ``"posterior"``
 #: (codes of cross-fitted posteriors, :mod:`pid.posterior`), or ``"auto"``
 #: (:func:`resolve_encoding`): codes when both modalities are 1-D discrete, posteriors
-#: otherwise (k-means below a hundred samples).
+#: otherwise (below a hundred samples, k-means of the features beside the codes of a discrete
+#: modality).
 ENCODINGS = ("auto", "codes", "kmeans", "bins", "posterior")
 
 
@@ -108,12 +109,12 @@ def prepare(
             check_whole(value, name, least)
     arrays, keep, provenance = clean_samples(x1, x2, y, drop_nonfinite, label_bins)
     n = len(arrays[2])
-    if n_clusters is not None and n_clusters > n:
+    requested, discretization = discretization, resolve_encoding(discretization, *arrays[:2])
+    if n_clusters is not None and n_clusters > n and discretization != "codes":
         raise ValueError(
             f"n_clusters (--clusters) is {n_clusters} but there are {n} samples; ask for "
             "between 2 and the number of samples."
         )
-    requested, discretization = discretization, resolve_encoding(discretization, *arrays[:2])
     if posterior is not None and requested not in ("auto", "posterior"):
         raise ValueError(
             f"posterior sets up the posterior encoding, but discretization is "
@@ -309,12 +310,17 @@ def estimate_prepared(
 def resolve_encoding(discretization: str, x1: ArrayLike, x2: ArrayLike) -> str:
     """The encoding ``discretization`` stands for: ``"auto"`` is ``"codes"`` when both
     modalities are 1-D discrete (integers, booleans or strings), else ``"posterior"`` from
-    :data:`pid.posterior.MIN_SAMPLES` samples on and ``"kmeans"`` below."""
+    :data:`pid.posterior.MIN_SAMPLES` samples on; below, ``"kmeans"``, or where one modality
+    is discrete, ``"auto"`` of :func:`pid.discretize.discretize` (its codes kept, the other
+    modality clustered: text cannot be)."""
     if discretization != "auto":
         return discretization
-    if is_codes(x1) and is_codes(x2):
+    discrete = is_codes(x1), is_codes(x2)
+    if all(discrete):
         return "codes"
-    return "posterior" if len(np.asarray(x1)) >= MIN_SAMPLES else "kmeans"
+    if len(np.asarray(x1)) >= MIN_SAMPLES:
+        return "posterior"
+    return "auto" if any(discrete) else "kmeans"
 
 
 def is_codes(x: ArrayLike) -> bool:

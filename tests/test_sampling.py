@@ -358,6 +358,26 @@ def test_posterior_settings_are_checked(unique_features):
         pid.decompose(x1, x2, y, discretization="kmeans", posterior=PosteriorOptions())
 
 
+def test_below_the_posteriors_samples_a_discrete_modality_keeps_its_codes():
+    # 60 samples: text for x1 (which k-means cannot cluster) beside features for x2.
+    rng = np.random.default_rng(0)
+    colour = rng.integers(0, 3, 60)
+    features = rng.normal(size=(60, 2)) + 3 * (rng.integers(0, 2, 60))[:, None]
+    y = (colour == 0) ^ (features[:, 0] > 1.5)
+    text = np.array(["red", "green", "blue"])[colour]
+    plain = SamplingOptions(correction="none", n_null=0)
+    result = pid.decompose(text, features, y, sampling=plain, n_clusters=4)
+    coding = result.provenance["discretization"]
+    assert coding["x1"]["method"] == "codes" and coding["x1"]["n_codes"] == 3
+    assert coding["x2"]["method"] == "kmeans" and coding["x2"]["n_codes"] == 4
+    # The same PID as the codes of x1 given as integers (k-means then clusters x2 alike).
+    coded = pid.decompose(colour, features, y, sampling=plain, n_clusters=4)
+    assert result.terms() == pytest.approx(coded.terms(), abs=1e-9)
+    # n_clusters goes unused where both modalities are codes, whatever its value.
+    both = pid.decompose(colour[:8], colour[:8] % 2, y[:8], sampling=plain, n_clusters=10)
+    assert both.provenance["discretization"]["x1"]["method"] == "codes"
+
+
 def test_posteriors_on_a_torch_device_agree(unique_features):
     pytest.importorskip("torch")
     options = PosteriorOptions(device="cpu", folds=2)
