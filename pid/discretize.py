@@ -97,7 +97,8 @@ def bin_labels(y: ArrayLike, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
             f"y holds values of type {values.dtype}, labels that are classes already; drop "
             "label_bins (--label-bins), which cuts a numeric target into classes."
         )
-    values = values.astype(float)
+    if values.dtype.kind == "b":
+        values = values.astype(np.int64)  # whole numbers stay whole: above 2**53 floats merge
     if values.ndim == 2 and values.shape[1] == 1:
         values = values[:, 0]
     if values.ndim != 1 or not np.isfinite(values).all():
@@ -331,6 +332,8 @@ class Discretizer:
 
     # ------------------------------------------------------------------ continuous
     def _check_features(self, x: np.ndarray) -> np.ndarray:
+        if x.ndim and len(x) == 0:
+            raise ValueError(f"{self.name} is empty; pass at least one sample.")
         if x.ndim not in (1, 2) or x.shape[-1] == 0:
             raise ValueError(
                 f"{self.name} has shape {x.shape}; pass a 1-D array or a 2-D array of shape "

@@ -155,7 +155,7 @@ class PIDResult:
         checker = Checker(source, REGENERATE)
         data = checker.record(data)
         version = data.get("schema_version")
-        if version not in (1, SCHEMA_VERSION):
+        if isinstance(version, bool) or version not in (1, SCHEMA_VERSION):
             raise ValueError(
                 f"{source} has schema_version {describe(version)}, but this version of pid "
                 f"reads {SCHEMA_VERSION}; {REGENERATE}."
@@ -164,6 +164,8 @@ class PIDResult:
         unknown = [key for key in data if key not in (*names, "schema_version", "units")]
         if unknown:
             checker.fail(str(unknown[0]), "is no field of a PID result")
+        if data.get("units", "bits") != "bits":
+            checker.fail("units", f"is {describe(data['units'])}, but the terms are read in bits")
         for name in (*TERMS, "mi_x1_y", "mi_x2_y", "mi_x1x2_y"):
             checker.number(data, name, low=-BITS_LIMIT, high=BITS_LIMIT, unit=" bits")
         checker.text(data, "estimator")

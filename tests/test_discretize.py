@@ -204,6 +204,21 @@ def test_bin_labels_keeps_tied_values_in_one_class(y, n_bins, counts, edges):
     np.testing.assert_array_equal(classes, (np.array(y)[:, None] > cut).sum(axis=1))
 
 
+def test_bin_labels_keeps_whole_numbers_beyond_the_float_mantissa_apart():
+    # As floats, 2**53 and 2**53 + 1 are one value, and 2**62 + k four times the same.
+    classes, edges = bin_labels(np.array([0, 0, 2**53, 2**53 + 1, 2**53, 2**53 + 1]), 3)
+    np.testing.assert_array_equal(classes, [0, 0, 1, 2, 1, 2])
+    np.testing.assert_array_equal(edges, [0, 2**53])
+    classes, _ = bin_labels(np.array([2**62, 2**62 + 1, 2**62 + 2, 2**62 + 3] * 2), 2)
+    np.testing.assert_array_equal(classes, [0, 0, 1, 1] * 2)
+
+
+def test_transforming_no_samples_is_refused_in_a_sentence():
+    fitted = Discretizer("kmeans", 3, name="x1").fit(np.random.default_rng(0).normal(size=(50, 3)))
+    with pytest.raises(ValueError, match=r"^x1 is empty; pass at least one sample"):
+        fitted.transform(np.empty((0, 3)))
+
+
 def test_binned_ties_keep_two_classes_for_the_decomposition():
     import pid
 

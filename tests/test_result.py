@@ -78,6 +78,7 @@ def test_no_term_is_negative_even_by_rounding():
             "mi_x1_y is an integer of 5000 digits",
         ),
         ('"estimator": "cvx"', '"estimator": 3', "estimator is 3, not a string"),
+        ('"units": "bits"', '"units": "nats"', "units is 'nats', but the terms are read in bits"),
         ('"units": "bits"', '"units": "bits", "extra": 1', "extra is no field of a PID result"),
         (
             '"diagnostics": [{]',
@@ -93,6 +94,13 @@ def test_from_json_names_the_wrong_field(old, new, message):
     assert replaced == 1
     with pytest.raises(ValueError, match=f"^text: {message}.*; regenerate the result"):
         PIDResult.from_json(bad)
+
+
+def test_a_boolean_schema_version_is_refused():
+    good = estimate(canonical("rdn_xor")).to_json(indent=None)
+    boolean = good.replace('"schema_version": 2', '"schema_version": true')
+    with pytest.raises(ValueError, match=r"^text has schema_version true, but this version"):
+        PIDResult.from_json(boolean)
 
 
 def strict_json(text):
