@@ -158,18 +158,30 @@ class ManyResult:
 
     def dominant(self, a: str, b: str) -> str | None:
         """The largest term of a decomposed pair among those that stand out (:meth:`stands`):
-        ``"R"``, ``"U1"`` (``a``'s), ``"U2"`` or ``"S"``; None where none does."""
-        result = self.pairs[self._pair(a, b)]
-        if self._pair(a, b) != (a, b):
+        ``"R"``, ``"U1"`` (``a``'s), ``"U2"`` or ``"S"``; None where none does. A pair bounded
+        or left unbounded is refused."""
+        pair = self._pair(a, b)
+        if pair in self.bounds:
+            raise ValueError(
+                f"the pair {a}, {b} was bounded, not decomposed, so no term of it is known to "
+                f"dominate; read its R, U and synergy range from the result's bounds[{pair!r}]."
+            )
+        if pair not in self.pairs:
+            raise ValueError(
+                f"the pair {a}, {b} was neither decomposed nor bounded (it is in unbounded); "
+                "ask dominant about a pair in pairs."
+            )
+        result = self.pairs[pair]
+        if pair != (a, b):
             result = _swapped(result)
         standing = [term for term in TERMS if self.stands(result, term)]
         return max(standing, key=lambda term: getattr(result, term), default=None)
 
-    def stands(self, result: PIDResult, term: str) -> bool:
-        """Whether a term of one of the decompositions stands out: at least
-        :data:`TRACE_BITS` and :data:`TRACE_SHARE` of ``H(Y)``, standing out from the null
-        model where there is one (its permutation p-value at most the test's level,
-        :func:`pid.sampling.null_level`), and with an interval above 0 where there are
+    def stands(self, result: PIDResult | UnpairedBounds, term: str) -> bool:
+        """Whether a term of one of the decompositions (or ``R`` or ``U`` of a bounded pair)
+        stands out: at least :data:`TRACE_BITS` and :data:`TRACE_SHARE` of ``H(Y)``, standing
+        out from the null model where there is one (its permutation p-value at most the test's
+        level, :func:`pid.sampling.null_level`), and with an interval above 0 where there are
         intervals."""
         value = getattr(result, term)
         sampling = result.sampling or {}
@@ -289,19 +301,21 @@ class ManyResult:
 
     def _modality_sentence(self, name: str) -> str:
         """Whether ``name`` carries anything about ``y``, alone or with others, and what it
-        adds to all the others."""
+        adds to all the others. ``R`` and ``U`` of a bounded pair count as those of a
+        decomposed one: the labeled samples of each modality fix them."""
         alone = together = False
         partners: dict[str, float] = {}
-        own_bits = [0.0]
-        for (a, b), result in self.pairs.items():
+        own_bits: list[tuple[float, bool]] = []  # R or own U standing out, and if bounded
+        for (a, b), result in {**self.pairs, **self.bounds}.items():
             if name not in (a, b):
                 continue
             own = "U1" if name == a else "U2"
+            bounded = isinstance(result, UnpairedBounds)
             for term in ("R", own):
                 if self.stands(result, term):
                     alone = True
-                    own_bits.append(getattr(result, term))
-            if self.stands(result, "S"):
+                    own_bits.append((getattr(result, term), bounded))
+            if not bounded and self.stands(result, "S"):
                 partners[b if name == a else a] = result.S
         rest = self.rest.get(name)
         if rest is not None:
@@ -343,9 +357,11 @@ class ManyResult:
                 "has, alone or together."
             )
         if rest is None and alone:
+            bits, bounded = max(own_bits)
+            where = "a pair bounded from each modality's labeled samples" if bounded else "a pair"
             return (
-                f"{name} carries information about y on its own (up to {max(own_bits):.2f} bits "
-                "of R or its own U in a pair); what it adds to all the others together was not "
+                f"{name} carries information about y on its own (up to {bits:.2f} bits of R or "
+                f"its own U in {where}); what it adds to all the others together was not "
                 "measured (it was not decomposed against them)."
             )
         return ""
@@ -563,10 +579,15 @@ def _bound(
     settings: dict[str, Any] = {}
     for name in dict.fromkeys(itertools.chain(*pairs)):
         values, rows = arrays[name][present[name]], present[name]
+        pca = coding["pca"]
+        if pca is not None and coding["discretization"] in ("auto", "posterior"):
+            # There pca caps each modality's components, as in pid.posterior: a narrower
+            # modality keeps all it has.
+            pca = min(pca, *values.reshape(len(values), -1).shape)
         discretizer = Discretizer(
             "codes" if is_codes(values) else method,
             coding["n_clusters"],
-            pca=coding["pca"],
+            pca=pca,
             seed=coding["seed"],
             name=name,
         )

@@ -424,3 +424,62 @@ def test_entries_and_labels_decompose_refuses_are_refused_in_its_sentence():
             decompose(a, x2, labels, sampling=sampling)
         assert str(many_error.value) == str(one_error.value)
         assert str(many_error.value) == f"{name} holds a value of type dict; pass numbers or text."
+
+
+def test_a_modality_whose_bounded_pairs_show_information_is_said_to_carry_it():
+    # c is y with a tenth of the labels flipped, then y itself, observed on 18 samples only:
+    # its pairs are bounded, and their U of c, not 0, is what the summary says of it.
+    rng = np.random.default_rng(0)
+    a, b, y = rng.integers(0, 2, (3, 400))
+    flipped = (y ^ (rng.random(400) < 0.1)).astype(float)
+    for c in (flipped, y.astype(float)):
+        c[18:] = np.nan
+        many = decompose_many({"a": a, "b": b, "c": c}, y, sampling=PLAIN)
+        assert list(many.bounds) == [("a", "c"), ("b", "c")] and many.pairs.keys() == {("a", "b")}
+        own = [bound.U2 for bound in many.bounds.values()]
+        assert min(own) > 0.4
+        assert all(bound.sampling["intervals"]["U2"][0] > 0 for bound in many.bounds.values())
+        summary = many.summary()
+        assert (
+            f"c carries information about y on its own (up to {max(own):.2f} bits of R or its "
+            "own U in a pair bounded from each modality's labeled samples); what it adds to all "
+            "the others together was not measured (it was not decomposed against them)."
+        ) in summary
+        assert not any(line.startswith("c carries no information") for line in summary)
+
+
+def test_pca_caps_the_components_of_the_bounds_codes_under_the_posterior_encoding(rng):
+    # Under "auto" pca=2 is at most two components a modality: b, of one feature, is coded
+    # from its one feature when its pairs with c (observed on 10 samples) are bounded.
+    a, c = rng.normal(size=(300, 3)), rng.normal(size=(300, 2))
+    b = rng.normal(size=300)
+    y = (a[:, 0] + b > 0).astype(int)
+    c[10:] = np.nan
+    posterior = pid.PosteriorOptions(learning_curve=False)
+    many = decompose_many({"a": a, "b": b, "c": c}, y, pca=2, sampling=PLAIN, posterior=posterior)
+    assert list(many.pairs) == [("a", "b")] and list(many.bounds) == [("a", "c"), ("b", "c")]
+    coding = many.provenance["bounds_coding"]
+    assert {name: coding[name]["pca_components"] for name in coding} == {"a": 2, "b": 1, "c": 2}
+
+
+def test_dominant_of_a_pair_not_decomposed_is_refused_in_one_sentence():
+    rng = np.random.default_rng(0)
+    a, b = rng.integers(0, 2, (2, 200))
+    c = rng.integers(0, 2, 200).astype(object)
+    c[5:] = None  # c is observed with a and b on 5 samples: bounded
+    many = decompose_many({"a": a, "b": b, "c": c}, a ^ b, sampling=PLAIN)
+    assert list(many.bounds) == [("a", "c"), ("b", "c")]
+    assert many.dominant("a", "b") == "S"
+    with pytest.raises(ValueError) as error:
+        many.dominant("c", "a")
+    assert str(error.value) == (
+        "the pair c, a was bounded, not decomposed, so no term of it is known to dominate; "
+        "read its R, U and synergy range from the result's bounds[('a', 'c')]."
+    )
+    never = c.copy()
+    never[:] = None
+    never[(a ^ b) == 0] = 0  # c is never observed with the label 1: neither decomposed nor bounded
+    many = decompose_many({"a": a, "b": b, "c": never}, a ^ b, sampling=PLAIN)
+    assert many.unbounded == (("a", "c"), ("b", "c"))
+    with pytest.raises(ValueError, match=r"^the pair a, c was neither decomposed nor bounded"):
+        many.dominant("a", "c")
