@@ -81,6 +81,23 @@ def test_bounds_without_resampling_hold_for_the_samples_marginals(three_sets, tm
     assert "interval (none: run with --bootstrap N)" in (tmp_path / "out" / "report.md").read_text()
 
 
+def test_one_feature_as_a_column_and_as_a_vector_is_one_code_space(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=600), rng.integers(0, 2, 600)
+    paths = {name: tmp_path / f"{name}.npz" for name in ("labeled1", "labeled2", "unlabeled")}
+    np.savez(paths["labeled1"], x1=x[:200, None], y=y[:200])  # (n, 1) beside (n,) below
+    np.savez(paths["labeled2"], x2=x[200:400], y=y[200:400])
+    np.savez(paths["unlabeled"], x1=x[400:], x2=x[400:])
+    assert main(_args(paths, tmp_path / "column")) == 0
+    np.savez(paths["labeled1"], x1=x[:200], y=y[:200])
+    assert main(_args(paths, tmp_path / "vector")) == 0
+    column, vector = (
+        json.loads((tmp_path / name / "report.json").read_text())["terms"]
+        for name in ("column", "vector")
+    )
+    assert column == vector
+
+
 def test_bounds_refusals(three_sets, tmp_path, capsys):
     x1, x2, y = generative("R", 300, seed=1)
     disjoint = tmp_path / "disjoint.npz"

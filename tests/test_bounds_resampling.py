@@ -114,6 +114,23 @@ def test_the_interval_of_synergy_spans_both_ends_of_the_bracket():
     assert record["intervals"]["S"] == [0.0, pytest.approx(0.55)]
 
 
+def test_sample_sets_the_marginals_cannot_join_are_refused_in_a_sentence():
+    x, y = np.array([0, 1, 2] * 10), np.array([0, 1, 2] * 10)
+    # The unlabeled pairs lie on codes 3..5, which no labeled sample has: p(y | x1) there
+    # would be the smoothing's, and x1's 1.58 bits about y read as 0 (R = U = 0 "exact").
+    unseen = (x + 3, x + 3)
+    with pytest.raises(ValueError, match=r"^100% of the unlabeled pairs hold an x1 value that no"):
+        PairwiseMarginals.from_samples((x, y), (x, y), unseen)
+    with pytest.raises(ValueError, match=r"^100% of the unlabeled pairs hold an x2 value that no"):
+        PairwiseMarginals.from_samples((x, y), (x, y), (x, x + 3))
+    few = (np.append(x, 3), np.append(x, 3))  # one pair of 31 on a new value is kept
+    assert PairwiseMarginals.from_samples((x, y), (x, y), few).p_x1_y.shape == (4, 3)
+    with pytest.raises(ValueError, match=r"^iterations is 0; pass a whole number of at least 1"):
+        PairwiseMarginals.from_samples((x, y), (x, y), (x, x), iterations=0)
+    with pytest.raises(ValueError, match=r"^labeled1\[0\] is empty; pass at least one sample"):
+        resample_bounds((x[:0], y[:0]), (x, y), (x, x), options=BoundsResampling(n_bootstrap=3))
+
+
 def test_sizes_keep_resamples_in_one_code_space():
     dist = Distribution.from_table(np.full((3, 3, 2), 1 / 18))
     sets = _three_sets(dist, 200, 0)

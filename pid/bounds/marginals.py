@@ -12,10 +12,13 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from pid.distribution import MAX_TABLE_CELLS, Distribution
-from pid.validation import check_codes, check_table_size
+from pid.validation import check_codes, check_table_size, check_whole
 
 #: Largest disagreement allowed between the single-variable marginals implied by two tables.
 CONSISTENCY_TOLERANCE = 1e-9
+
+#: The largest share of unlabeled pairs whose ``x1`` (or ``x2``) value no labeled sample has.
+MAX_UNSEEN_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -95,8 +98,12 @@ class PairwiseMarginals:
         would dilute ``I(X1;X2)`` and inflate the redundancy-based bound. The marginals of that
         joint are returned. ``sizes`` are the numbers of codes of ``x1``, ``x2`` and ``y`` (by
         default one past the largest code seen), so that resamples share one code space; with them,
-        the two labeled sets need not share a label (a resample may miss a rare one).
+        the two labeled sets need not share a label (a resample may miss a rare one). Without
+        them, unlabeled pairs whose ``x1`` (or ``x2``) values the labeled set mostly lacks
+        (:data:`MAX_UNSEEN_SHARE`) are refused: ``p(y | x1)`` would be the smoothing's alone
+        where the pairs lie.
         """
+        iterations = check_whole(iterations, "iterations", 1)
         (x1a, ya), (x2b, yb), (x1m, x2m) = (
             tuple(_codes(v, f"{name}[{i}]") for i, v in enumerate(pair))
             for name, pair in (
@@ -134,6 +141,16 @@ class PairwiseMarginals:
                 "labeled1 and labeled2 share no label; encode both datasets' labels in one "
                 "code space."
             )
+        checked = (("x1", x1a, x1m, "labeled1"), ("x2", x2b, x2m, "labeled2"))
+        for variable, labeled, paired, name in checked if sizes is None else ():
+            unseen = float(np.mean(~np.isin(paired, labeled)))
+            if unseen > MAX_UNSEEN_SHARE:
+                raise ValueError(
+                    f"{unseen:.0%} of the unlabeled pairs hold an {variable} value that no "
+                    f"sample of {name} has, so p(y | {variable}) is unknown where they lie; "
+                    f"encode {variable} in one code space in both sets, or label samples of "
+                    "those values."
+                )
         targets = [
             _frequencies(x1a, ya, (n1, ny), pseudo_count=1 / (n1 * ny)),
             _frequencies(x2b, yb, (n2, ny), pseudo_count=1 / (n2 * ny)),

@@ -28,7 +28,7 @@ from numpy.typing import ArrayLike
 
 from pid.bounds.marginals import PairwiseMarginals
 from pid.bounds.synergy import SynergyBounds, synergy_bounds
-from pid.validation import check_between, check_whole
+from pid.validation import check_between, check_codes, check_whole
 
 #: The figures resampled, in the order of :attr:`ResampledBounds.corrected`.
 FIGURES = ("R", "U1", "U2", "S_lower", "S_upper")
@@ -134,7 +134,11 @@ def resample_bounds(
             "options.n_bootstrap is 0; pass at least 2 resamples, or call synergy_bounds on "
             "PairwiseMarginals.from_samples for the bounds alone."
         )
-    sets = [tuple(np.asarray(v) for v in pair) for pair in (labeled1, labeled2, unlabeled)]
+    named = {"labeled1": labeled1, "labeled2": labeled2, "unlabeled": unlabeled}
+    sets = [
+        tuple(check_codes(v, f"{name}[{i}]") for i, v in enumerate(pair))
+        for name, pair in named.items()
+    ]
     (x1a, ya), (x2b, yb), (x1m, x2m) = sets
     sizes = (
         int(max(x1a.max(), x1m.max())) + 1,

@@ -50,9 +50,9 @@ def analyze_bounds(
         _pair(pair, name)
         for pair, name in ((labeled1, "labeled1"), (labeled2, "labeled2"), (unlabeled, "unlabeled"))
     )
-    _same_space(x1a, x1m, "x1", "labeled1", "unlabeled")
-    _same_space(x2b, x2m, "x2", "labeled2", "unlabeled")
-    _same_space(ya, yb, "y", "labeled1", "labeled2")
+    x1a, x1m = _same_space(x1a, x1m, "x1", "labeled1", "unlabeled")
+    x2b, x2m = _same_space(x2b, x2m, "x2", "labeled2", "unlabeled")
+    ya, yb = _same_space(ya, yb, "y", "labeled1", "labeled2")
     if label_bins is not None:
         labels, edges = bin_labels(np.concatenate([ya, yb]), label_bins)
         ya, yb = labels[: len(ya)], labels[len(ya) :]
@@ -101,12 +101,18 @@ def _pair(pair: tuple[ArrayLike, ArrayLike], name: str) -> tuple[np.ndarray, np.
     return check_samples(pair, names, labels=(f"{name}'s y",))
 
 
-def _same_space(a: np.ndarray, b: np.ndarray, variable: str, first: str, second: str) -> None:
-    """Refuse a variable whose two datasets hold features of different shapes or kinds."""
-    width = [1 if v.ndim == 1 else v.shape[1] for v in (a, b)]
+def _same_space(
+    a: np.ndarray, b: np.ndarray, variable: str, first: str, second: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """A variable's values in its two datasets, in one form (a single column ``(n, 1)`` beside
+    1-D values is made 1-D); refuses features of different widths or kinds."""
+    if a.ndim != b.ndim:
+        a, b = (v[:, 0] if v.ndim == 2 and v.shape[1] == 1 else v for v in (a, b))
     kinds = [np.issubdtype(v.dtype, np.number) or v.dtype == bool for v in (a, b)]
-    if a.ndim != b.ndim or width[0] != width[1] or kinds[0] != kinds[1]:
+    if a.shape[1:] != b.shape[1:] or kinds[0] != kinds[1]:
         raise ValueError(
-            f"{variable} has {width[0]} feature(s) of type {a.dtype} in {first} but {width[1]} "
-            f"of type {b.dtype} in {second}; encode {variable} in one code space in both."
+            f"{variable} has values of shape {a.shape[1:]} and type {a.dtype} in {first} but "
+            f"{b.shape[1:]} and {b.dtype} in {second}; encode {variable} in one code space in "
+            "both."
         )
+    return a, b
