@@ -224,6 +224,12 @@ def select(
     ranked = sorted(bank["datasets"], key=lambda d: distance(shares, d["shares"]))
     nearest = ranked[:neighbors]
     models = sorted(set.intersection(*(set(d["models"]) for d in nearest)))
+    if not models:
+        raise ValueError(
+            f"the {len(nearest)} nearest reference datasets "
+            f"({', '.join(d['name'] for d in nearest)}) share no model to compare; pass fewer "
+            "neighbors (--neighbors) or a bank whose datasets were trained on the same models."
+        )
     weights = [1 / max(distance(shares, d["shares"]), DISTANCE_FLOOR) for d in nearest]
     share_of_best = {m: _weighted(weights, [_share(d, m) for d in nearest]) for m in models}
     accuracy = {

@@ -189,6 +189,20 @@ def test_measure_heterogeneity_measures_the_designed_pairs(adaptive):
     assert np.isfinite(result.interaction_distance).all()
 
 
+def test_measure_heterogeneity_measures_every_pair_for_a_huge_pairs_per_member():
+    pytest.importorskip("torch")
+    from pid.heterogeneity import measure_heterogeneity
+    from pid.models import TrainConfig
+
+    xs, y = source_modalities(200, source_of=(0, 0, 1), widths=(8,) * 3, seed=0)
+    config = TrainConfig(**{**SMALL, "max_epochs": 1})
+    result = measure_heterogeneity(
+        xs, y, modality_groups=2, interactions=False, pairs_per_member=1e308, config=config
+    )
+    assert result.settings["measured_pairs"] == {"modality": 3}  # 1e308 * 3 overflows to inf
+    assert np.isfinite(result.modality.distance).all()
+
+
 def test_adaptive_rounds_complete_better_than_random_pairs():
     # Ten members of three sources with measurement noise, 3 pairs per member (30 of 45):
     # random pairs sometimes leave a member with too few partners in some source.
@@ -448,6 +462,24 @@ def test_measure_heterogeneity_refuses_before_training(monkeypatch):
         measure_heterogeneity(xs, target, modality_groups=2)
 
 
+def test_measure_heterogeneity_refuses_interaction_groups_where_no_pairs_are_measured():
+    from pid.heterogeneity import measure_heterogeneity
+
+    xs, y = source_modalities(60, source_of=(0, 0, 1), widths=(8, 8, 8), seed=0)
+    with pytest.raises(
+        ValueError,
+        match=r"interaction_groups \(--interaction-groups\) is 2, but interactions is False "
+        r"\(--no-interactions\), so no modality pairs are measured to group; leave "
+        "interaction_groups out.",
+    ):
+        measure_heterogeneity(xs, y, modality_groups=2, interaction_groups=2, interactions=False)
+    with pytest.raises(
+        ValueError,
+        match=r"is 1, but pairs are grouped among three or more modalities only, and there are 2,",
+    ):
+        measure_heterogeneity(xs[:2], y, modality_groups=2, interaction_groups=1)
+
+
 def test_measure_heterogeneity_takes_numpy_integers():
     pytest.importorskip("torch")
     from pid.heterogeneity import measure_heterogeneity
@@ -476,3 +508,10 @@ def test_transfer_refuses_bad_members_in_one_sentence():
             interaction_transfer(xs, y, **settings)
     with pytest.raises(ValueError, match=r"modality x2 has no features \(shape \(60, 0\)\)"):
         modality_transfer([xs[0], np.zeros((60, 0)), xs[2]], y)
+    codes = np.array([None, *range(59)], dtype=object)  # codes with a gap, as read from a file
+    with pytest.raises(
+        ValueError,
+        match=r"modality x2 is missing in some samples \(None, NaN or infinite entries\); drop "
+        "or impute those samples.",
+    ):
+        modality_transfer([xs[0], codes, xs[2]], y)

@@ -98,7 +98,32 @@ def test_heterogeneity_writes_matrices_dendrogram_and_groups(tmp_path, three_npz
                 y=np.arange(30) % 2,
             ),
             ["--groups", "1"],
-            "modality x1 holds NaN or infinite values",
+            "modality x1 is missing in some samples (None, NaN or infinite entries); drop or",
+        ),
+        (  # whole numbers with gaps are read as codes: an object array with None
+            lambda p: _save(
+                p.with_name("gaps.npz"),
+                x1=np.ones((30, 2)),
+                x2=np.where(np.arange(30) < 3, np.nan, np.arange(30) % 3),
+                y=np.arange(30) % 2,
+            ),
+            ["--groups", "1"],
+            "modality x2 is missing in some samples (None, NaN or infinite entries); drop or",
+        ),
+        (
+            lambda p: p,
+            ["--groups", "2", "--no-interactions", "--interaction-groups", "2"],
+            "--interaction-groups is 2, but --no-interactions is set, so no modality pairs",
+        ),
+        (
+            lambda p: _save(
+                p.with_name("pair.npz"),
+                x1=np.ones((30, 2)),
+                x2=np.ones((30, 2)),
+                y=np.arange(30) % 2,
+            ),
+            ["--groups", "2", "--interaction-groups", "1"],
+            "--interaction-groups is 1, but pair.npz holds 2 modalities (pairs are grouped among",
         ),
     ],
 )

@@ -171,6 +171,19 @@ def test_bad_banks_and_arguments_are_refused(tmp_path):
         select(report, bank=broken)
     with pytest.raises(ValueError, match="is not a reference bank"):
         select(report, bank={"kind": "other"})
+    disjoint = copy.deepcopy(_bank())  # each dataset trained on models the other lacks
+    for dataset, kept in zip(
+        disjoint["datasets"], (("TENSOR", "MI"), ("ADDITIVE", "EF")), strict=True
+    ):
+        dataset["models"] = {m: v for m, v in dataset["models"].items() if m in kept}
+    with pytest.raises(
+        ValueError, match=r"the 2 nearest reference datasets \(synergy, redundancy\)"
+    ):
+        select(report, bank=disjoint, neighbors=2)
+    assert [r.model for r in select(report, bank=disjoint, neighbors=1).recommendations] == [
+        "TENSOR",
+        "MI",
+    ]
     (tmp_path / "bank.json").write_text("{not json")
     with pytest.raises(ValueError, match=r"bank\.json is not JSON"):
         load_reference(tmp_path / "bank.json")

@@ -132,6 +132,45 @@ def test_select_validate_trains_the_picks_and_a_baseline(synergy_npz, tmp_path, 
     assert "## Trained on the data" in markdown and row in markdown
 
 
+def test_select_validates_on_the_reports_modalities_and_label_bins(tmp_path, monkeypatch, capsys):
+    import pid.workflows.zoo
+
+    rng = np.random.default_rng(0)
+    x1, x2, x3 = (rng.integers(0, 2, 300) for _ in range(3))
+    target = x2 + x3 + rng.normal(scale=0.1, size=300)  # binned into 2 classes by the report
+    np.savez(tmp_path / "three.npz", x1=x1, x2=x2, x3=x3, y=target)
+    flags = ["--modalities", "x2", "x3", "--label-bins", "2", "--null", "4", "--quiet"]
+    report = tmp_path / "report"
+    assert main(["compute", str(tmp_path / "three.npz"), *flags, "--out", str(report)]) == 0
+    given = []
+
+    def validate(selection, a, b, y, **kwargs):
+        given.append((a, b, y))
+        raise ValueError("stopped before training")
+
+    monkeypatch.setattr(pid.workflows.zoo, "validate_selection", validate)
+    args = ["select", str(report / "report.json"), "--validate", str(tmp_path / "three.npz")]
+    assert main([*args, "--quiet", "--out", str(tmp_path / "chosen")]) == 2
+    ((a, b, y),) = given  # x2 and x3, as the report decomposed them, and its two classes
+    np.testing.assert_array_equal(a, x2)
+    np.testing.assert_array_equal(b, x3)
+    edges = json.loads((report / "report.json").read_text())["provenance"]["label_bins"]["edges"]
+    np.testing.assert_array_equal(y, (target > edges[0]).astype(int))
+    # A report that names no modalities cannot say which two of three to train on.
+    plain = tmp_path / "plain"
+    np.savez(tmp_path / "two.npz", x1=x2, x2=x3, y=x2 ^ x3)
+    assert (
+        main(["compute", str(tmp_path / "two.npz"), "--null", "4", "--quiet", "--out", str(plain)])
+        == 0
+    )
+    capsys.readouterr()
+    args = ["select", str(plain / "report.json"), "--validate", str(tmp_path / "three.npz")]
+    assert main([*args, "--quiet", "--out", str(tmp_path / "chosen")]) == 2
+    assert (
+        "holds 3 modalities (x1, x2, x3), and the report does not name" in capsys.readouterr().err
+    )
+
+
 def test_select_reads_a_bounds_report(tmp_path, capsys):
     x1, x2, y = generative("R", 3000, seed=0)
     files = {name: tmp_path / f"{name}.npz" for name in ("d1", "d2", "dm")}
@@ -170,6 +209,10 @@ def test_refusals_exit_2_with_one_sentence(synergy_npz, tmp_path, capsys):
     refused(["zoo", "train", str(synergy_npz), "--patience", "0"], "--patience is 0; pass a")
     refused(["zoo", "train", str(synergy_npz), "--seeds", "0"], "--seeds is 0; pass a whole")
     refused(["zoo", "build-reference", "--threads", "0"], "--threads is 0")
+    # Before the build, which trains for minutes to hours: a folder, or a path below a file.
+    refused(["zoo", "build-reference", "--out", str(tmp_path)], "is a folder; pass the path of")
+    below = str(small / "bank.json")
+    refused(["zoo", "build-reference", "--out", below], "small.npz is a file, not a folder")
 
 
 @pytest.mark.parametrize(

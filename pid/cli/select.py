@@ -36,8 +36,8 @@ def add_parser(commands: Any) -> None:
     select.add_argument(
         "--validate",
         metavar="DATA",
-        help="train the recommended models and a baseline on DATA (x1, x2, y) and report what "
-        "each reached (needs torch)",
+        help="train the recommended models and a baseline on DATA (the report's two modalities "
+        "and y, its label bins applied) and report what each reached (needs torch)",
     )
     add_quiet_option(select)
     select.set_defaults(run=run)
@@ -59,10 +59,9 @@ def run(args: argparse.Namespace) -> int:
     if args.validate is not None:
         require_torch("pid select --validate")
         from pid.distributed import main_process
-        from pid.io import load
         from pid.workflows.zoo import validate_selection
 
-        x1, x2, y = load(args.validate)
+        x1, x2, y = _validation_data(args.validate, report.provenance)
         validation = validate_selection(
             selection, x1, x2, y, source=str(args.validate), progress=not args.quiet
         )
@@ -89,3 +88,29 @@ def run(args: argparse.Namespace) -> int:
             )
     print(f"\nwrote {', '.join(str(p) for p in paths.values())}")
     return 0
+
+
+def _validation_data(path: str, provenance: dict[str, Any]) -> tuple[Any, Any, Any]:
+    """``x1``, ``x2`` and ``y`` of the ``--validate`` data as the report read them: the two
+    modalities it names (``x1`` and ``x2`` by default), the labels cut at its label bins."""
+    import numpy as np
+
+    from pid.io import find_modalities, load, load_modalities
+
+    names = provenance.get("modalities")
+    if names is not None:
+        modalities, y = load_modalities(path, names=names)
+        x1, x2 = modalities.values()
+    else:
+        found = find_modalities(path)
+        if len(found) > 2:
+            raise ValueError(
+                f"--validate {path} holds {len(found)} modalities ({', '.join(found)}), and the "
+                "report does not name the two it decomposed; select from a report of pid "
+                "compute --modalities A B, or validate on a file of x1, x2 and y."
+            )
+        x1, x2, y = load(path)
+    bins = provenance.get("label_bins")
+    if bins is not None:  # Eq. (1) of pid.discretize.bin_labels, at the report's edges
+        y = np.searchsorted(np.asarray(bins["edges"]), y, side="left")
+    return x1, x2, y

@@ -143,6 +143,16 @@ def measure_heterogeneity(
     pair_k = modality_groups if interaction_groups is None else interaction_groups
     if interactions and count >= 3:
         pair_k = check_whole(pair_k, "interaction_groups (--interaction-groups)", 1, n_pairs)
+    elif interaction_groups is not None:
+        why = (
+            "interactions is False (--no-interactions)"
+            if count >= 3
+            else f"pairs are grouped among three or more modalities only, and there are {count}"
+        )
+        raise ValueError(
+            f"interaction_groups (--interaction-groups) is {interaction_groups!r}, but {why}, so "
+            "no modality pairs are measured to group; leave interaction_groups out."
+        )
     if pairs_per_member is not None and not 1 <= pairs_per_member < math.inf:
         raise ValueError(
             f"pairs_per_member is {pairs_per_member!r}; pass a finite number of at least 1 (a "
@@ -166,7 +176,9 @@ def measure_heterogeneity(
         anything is trained, pairs too few for a completion at ``rank``."""
         members = len(member_names)
         total = members * (members - 1) // 2
-        wanted = total if pairs_per_member is None else round(pairs_per_member * members)
+        wanted = (
+            total if pairs_per_member is None else round(min(pairs_per_member * members, total))
+        )
         measured_pairs[key] = min(max(wanted, members), total) if members > 2 else total
         if measured_pairs[key] == total:
             return None, None

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike
 
-from pid.validation import check_labels
+from pid.validation import check_labels, is_absent
 
 if TYPE_CHECKING:
     from pid.models.trainer import TrainConfig
@@ -93,7 +93,7 @@ def check_modalities(
 
     ``modalities`` is a dict of named arrays or a list (named ``x1, x2, ...``); 1-D arrays are
     one feature. Refuses, in one sentence each, fewer than two modalities, unequal lengths,
-    non-numeric or non-finite features, and labels of a single class.
+    non-numeric features, missing (None or NaN) or infinite ones, and labels of a single class.
     """
     if isinstance(modalities, Mapping):
         names, arrays = [str(k) for k in modalities], list(modalities.values())
@@ -108,7 +108,8 @@ def check_modalities(
     for name, x in zip(names, arrays, strict=True):
         x = np.asarray(x)
         x = x[:, None] if x.ndim == 1 else x
-        if x.ndim != 2 or not np.issubdtype(x.dtype, np.number):
+        gaps = x.dtype == object and any(is_absent(entry) for entry in x.flat)
+        if x.ndim != 2 or not (gaps or np.issubdtype(x.dtype, np.number)):
             raise ValueError(
                 f"modality {name} has shape {x.shape} and dtype {x.dtype}; pass numeric "
                 f"features (n, d), e.g. {name}.reshape(len({name}), -1)."
@@ -118,9 +119,10 @@ def check_modalities(
                 f"modality {name} has no features (shape {x.shape}); pass at least one feature "
                 f"a sample, or leave {name} out."
             )
-        if not np.isfinite(x).all():
+        if gaps or not np.isfinite(x).all():
             raise ValueError(
-                f"modality {name} holds NaN or infinite values; drop or impute those samples."
+                f"modality {name} is missing in some samples (None, NaN or infinite entries); "
+                "drop or impute those samples."
             )
         checked.append(x.astype(np.float32))
     y = np.asarray(y)
