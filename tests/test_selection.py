@@ -191,6 +191,17 @@ def test_bad_banks_and_arguments_are_refused(tmp_path):
         load_reference(tmp_path / "missing.json")
 
 
+def test_a_report_unlike_every_reference_dataset_is_told_so():
+    both = select(_full_report({"R": 0.0, "U1": 1.0, "U2": 1.0, "S": 0.0}))
+    assert "The nearest reference dataset lies 0.99 away (of at most 2), so no dataset" in (
+        both.summary
+    )
+    synergy = select(_full_report({"R": 0.0, "U1": 0.0, "U2": 0.0, "S": 1.0}))
+    assert synergy.neighbors[0][1] < 0.1 and "nearest reference dataset lies" not in (
+        synergy.summary
+    )
+
+
 def test_packaged_bank_is_consistent():
     pytest.importorskip("torch")
     from pid.models import MODELS
