@@ -238,7 +238,9 @@ def select(
     accuracy = {
         m: _weighted(weights, [d["models"][m]["accuracy"] for d in nearest]) for m in models
     }
-    chosen = sorted(models, key=lambda m: (-share_of_best[m], -accuracy[m], m))[:top]
+    # Ties go to the model the zoo trains first, as in the bank's best_model.
+    order = {m: i for i, m in enumerate(nearest[0]["models"])}
+    chosen = sorted(models, key=lambda m: (-share_of_best[m], -accuracy[m], order[m]))[:top]
     main = max(TERMS, key=lambda t: shares[t])
     share = f"{shares[main]:.0%}"
     summary = f"{_upper_first(WORDS[main])} is {share} of the information: {NEEDS[main]}."

@@ -191,6 +191,25 @@ def test_bad_banks_and_arguments_are_refused(tmp_path):
         load_reference(tmp_path / "missing.json")
 
 
+def test_tied_models_are_ranked_as_the_bank_names_its_best():
+    bank = {
+        "schema_version": 1,
+        "kind": "pid-reference-bank",
+        "datasets": [  # in the zoo's order: EF is the bank's best_model of a tie
+            {
+                "name": "tie",
+                "shares": {"R": 1.0, "U1": 0.0, "U2": 0.0, "S": 0.0},
+                "models": {"EF": {"accuracy": 0.9}, "AGREE": {"accuracy": 0.9}},
+            }
+        ],
+    }
+    report = _full_report({"R": 1.0, "U1": 0.0, "U2": 0.0, "S": 0.0})
+    assert [r.model for r in select(report, bank=bank, neighbors=1).recommendations] == [
+        "EF",
+        "AGREE",
+    ]
+
+
 def test_a_report_unlike_every_reference_dataset_is_told_so():
     both = select(_full_report({"R": 0.0, "U1": 1.0, "U2": 1.0, "S": 0.0}))
     assert "The nearest reference dataset lies 0.99 away (of at most 2), so no dataset" in (
