@@ -123,6 +123,8 @@ def test_sample_sets_the_marginals_cannot_join_are_refused_in_a_sentence():
         PairwiseMarginals.from_samples((x, y), (x, y), unseen)
     with pytest.raises(ValueError, match=r"^100% of the unlabeled pairs hold an x2 value that no"):
         PairwiseMarginals.from_samples((x, y), (x, y), (x, x + 3))
+    with pytest.raises(ValueError, match=r"^100% of the unlabeled pairs hold an x1 value that no"):
+        resample_bounds((x, y), (x, y), unseen, options=BoundsResampling(n_bootstrap=3))
     few = (np.append(x, 3), np.append(x, 3))  # one pair of 31 on a new value is kept
     assert PairwiseMarginals.from_samples((x, y), (x, y), few).p_x1_y.shape == (4, 3)
     with pytest.raises(ValueError, match=r"^iterations is 0; pass a whole number of at least 1"):

@@ -36,10 +36,16 @@ def test_a_solver_option_given_to_decompose_reaches_cvx(gate):
     assert starved.diagnostics["gap_bits"] <= 1e-7 < starved.diagnostics["path_gap_bits"]
     for term, value in starved.terms().items():
         assert value == pytest.approx(newton.terms()[term], abs=1e-7)
+    # A table above conic_fallback_cells is refused at once (the conic program grows slow).
+    with pytest.raises(pid.SolverError, match=r"8 cells are above options\.conic_fallback_cel"):
+        pid.decompose(
+            *gate, options=NewtonOptions(max_steps=0, conic_fallback_cells=7), sampling=PLUGIN
+        )
     with pytest.raises(
         pid.SolverError,
-        match=r"only to 0\.25 bits, above tol_bits=1e-15, after 0 steps, and the conic "
-        r"program in its place only to [0-9.e-]+ bits; try a larger tol_bits\.",
+        match=r"only to 0\.25 bits, above tol_bits=1e-15, after 0 steps, and in its place "
+        r"solver CLARABEL returned status 'optimal' on the CVX problem, but its answer is only "
+        r"certified to [0-9.e-]+ bits",
     ):
         pid.decompose(*gate, options=NewtonOptions(max_steps=0), tol_bits=1e-15, sampling=PLUGIN)
 

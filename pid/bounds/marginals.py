@@ -141,16 +141,8 @@ class PairwiseMarginals:
                 "labeled1 and labeled2 share no label; encode both datasets' labels in one "
                 "code space."
             )
-        checked = (("x1", x1a, x1m, "labeled1"), ("x2", x2b, x2m, "labeled2"))
-        for variable, labeled, paired, name in checked if sizes is None else ():
-            unseen = float(np.mean(~np.isin(paired, labeled)))
-            if unseen > MAX_UNSEEN_SHARE:
-                raise ValueError(
-                    f"{unseen:.0%} of the unlabeled pairs hold an {variable} value that no "
-                    f"sample of {name} has, so p(y | {variable}) is unknown where they lie; "
-                    f"encode {variable} in one code space in both sets, or label samples of "
-                    "those values."
-                )
+        if sizes is None:
+            check_seen_values((x1a, ya), (x2b, yb), (x1m, x2m))
         targets = [
             _frequencies(x1a, ya, (n1, ny), pseudo_count=1 / (n1 * ny)),
             _frequencies(x2b, yb, (n2, ny), pseudo_count=1 / (n2 * ny)),
@@ -242,3 +234,25 @@ def _frequencies(
 
 def _ratio(target: np.ndarray, current: np.ndarray) -> np.ndarray:
     return np.divide(target, current, out=np.zeros_like(target), where=current > 0)
+
+
+def check_seen_values(
+    labeled1: tuple[np.ndarray, np.ndarray],
+    labeled2: tuple[np.ndarray, np.ndarray],
+    unlabeled: tuple[np.ndarray, np.ndarray],
+) -> None:
+    """Refuse unlabeled pairs of which more than :data:`MAX_UNSEEN_SHARE` hold an ``x1`` (or
+    ``x2``) value that no labeled sample has: ``p(y | x1)`` would be the pseudo-counts' alone
+    where they lie."""
+    checked = (
+        ("x1", labeled1[0], unlabeled[0], "labeled1"),
+        ("x2", labeled2[0], unlabeled[1], "labeled2"),
+    )
+    for variable, labeled, paired, name in checked:
+        unseen = float(np.mean(~np.isin(paired, labeled)))
+        if unseen > MAX_UNSEEN_SHARE:
+            raise ValueError(
+                f"{unseen:.0%} of the unlabeled pairs hold an {variable} value that no sample "
+                f"of {name} has, so p(y | {variable}) is unknown where they lie; encode "
+                f"{variable} in one code space in both sets, or label samples of those values."
+            )

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from pid.bounds.marginals import PairwiseMarginals
+from pid.bounds.marginals import PairwiseMarginals, check_seen_values
 from pid.bounds.synergy import SynergyBounds, synergy_bounds
 from pid.validation import check_between, check_codes, check_whole
 
@@ -140,6 +140,7 @@ def resample_bounds(
         for name, pair in named.items()
     ]
     (x1a, ya), (x2b, yb), (x1m, x2m) = sets
+    check_seen_values(*sets)  # the resamples share the sets' sizes, which skips the check
     sizes = (
         int(max(x1a.max(), x1m.max())) + 1,
         int(max(x2b.max(), x2m.max())) + 1,

@@ -171,25 +171,7 @@ def solve_conic(
     solver_options: dict[str, Any] | None,
     tol_bits: float,
 ) -> ConicAnswer:
-    """The conic program solved and certified within ``tol_bits``
-    (:func:`closest_conic_answer`); :class:`~pid.SolverError` where it is not."""
-    answer = closest_conic_answer(dist, solver, solver_options, tol_bits)
-    if answer.gap_bits > tol_bits:
-        raise SolverError(
-            f"solver {solver or DEFAULT_SOLVER} returned status {answer.status!r} on the CVX "
-            f"problem, but its answer is only certified to {answer.gap_bits:.3g} bits, above "
-            f"tol_bits={tol_bits:g}; try other solver_options or a larger tol_bits."
-        )
-    return answer
-
-
-def closest_conic_answer(
-    dist: Distribution,
-    solver: str | None,
-    solver_options: dict[str, Any] | None,
-    tol_bits: float,
-) -> ConicAnswer:
-    """The conic program's answer: the first certified within ``tol_bits``, else the last.
+    """The conic program solved and certified within ``tol_bits``.
 
     With Clarabel and no ``solver_options``, an answer outside ``tol_bits`` is solved once more
     with tighter tolerances (:data:`REFINED_CLARABEL_OPTIONS`).
@@ -202,10 +184,14 @@ def closest_conic_answer(
     for options in attempts:
         program = _conic_program(cells, solver, options)
         q_star, lower, gap, status = _certified_solve(dist, cells, program, solver, options)
-        refined = options is REFINED_CLARABEL_OPTIONS
         if gap <= tol_bits:
-            break
-    return ConicAnswer(q_star, lower, gap, status, refined, cells.size)
+            refined = options is REFINED_CLARABEL_OPTIONS
+            return ConicAnswer(q_star, lower, gap, status, refined, cells.size)
+    raise SolverError(
+        f"solver {solver} returned status {status!r} on the CVX problem, but its answer is "
+        f"only certified to {gap:.3g} bits, above tol_bits={tol_bits:g}; try other "
+        "solver_options or a larger tol_bits."
+    )
 
 
 def _certified_solve(

@@ -35,10 +35,11 @@ class NewtonOptions:
     non-negative number (a whole one where it counts), and those of
     :data:`POSITIVE_NEWTON_OPTIONS` above zero.
 
-    The fields come in five groups: following the path (``centering`` to ``max_steps``),
+    The fields come in six groups: following the path (``centering`` to ``max_steps``),
     solving the Newton systems (``step_cap`` to ``schur_fallback_numbers``), certifying
     (``feasible_residual`` to ``tightening_reach``), the memory model (``max_numbers`` to
-    ``cpu_chunk_numbers``) and small tables (``small_multipliers``, ``small_iterations``).
+    ``cpu_chunk_numbers``), small tables (``small_multipliers``, ``small_iterations``) and
+    the conic program in the path's place (``conic_fallback_cells``).
 
     Attributes
     ----------
@@ -142,6 +143,11 @@ class NewtonOptions:
     small_iterations : int
         Iterations (Newton steps, also capped by ``max_steps``) after which that method gives
         up and the table goes to the path.
+    conic_fallback_cells : int
+        A table of at most this many cells whose path misses ``tol_bits`` is solved by the
+        conic program (cvxpy, on the CPU) in its place; a larger one raises SolverError at
+        once (the conic program grows slow, and misses 1e-7 bits, at some tens of thousands
+        of cells), as does every table with 0.
     """
 
     centering: float = 3e-2
@@ -179,6 +185,7 @@ class NewtonOptions:
     cpu_chunk_numbers: float = 2e7
     small_multipliers: int = 500
     small_iterations: int = 60
+    conic_fallback_cells: int = 10_000
 
     def __post_init__(self) -> None:
         for field in fields(self):

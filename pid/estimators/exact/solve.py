@@ -24,7 +24,7 @@ from pid.backend import resolve_device
 from pid.distribution import Distribution, as_distribution
 from pid.errors import SolverError
 from pid.estimators.exact.certificate import best_feasible, table_residual
-from pid.estimators.exact.conic import DEFAULT_SOLVER, closest_conic_answer, solve_conic
+from pid.estimators.exact.conic import DEFAULT_SOLVER, ConicAnswer, solve_conic
 from pid.estimators.exact.memory import check_size, chunks
 from pid.estimators.exact.options import (
     CONIC_TOLERANCE_BITS,
@@ -132,16 +132,7 @@ def cvx(
     tol_bits = check_tolerance(CONIC_TOLERANCE_BITS if tol_bits is None else tol_bits)
     start = time.perf_counter()
     answer = solve_conic(dist, solver, solver_options, tol_bits)
-    diagnostics = {
-        "method": "cvxpy",
-        "solver": solver or DEFAULT_SOLVER,
-        "status": answer.status,
-        "gap_bits": answer.gap_bits,
-        "refined": answer.refined,
-        "max_marginal_residual": table_residual(dist, answer.q),
-        "solve_time_s": time.perf_counter() - start,
-        "n_variables": answer.n_variables,
-    }
+    diagnostics = _conic_diagnostics(dist, answer, solver or DEFAULT_SOLVER, start, "cvxpy")
     return _result(dist, answer.entropy_bits, diagnostics)
 
 
@@ -227,7 +218,7 @@ def _solve_group(
         q_star, lower = best_feasible(dist, solution.q[k])
         gap = max(float(solution.upper_bits[k]) - lower, 0.0)
         if gap > tol_bits:
-            results.append(_conic_fallback(dist, gap, solution.newton_steps, tol_bits))
+            results.append(_conic_fallback(dist, gap, solution.newton_steps, tol_bits, options))
             continue
         diagnostics = {
             "method": "newton",
@@ -247,43 +238,54 @@ def _solve_group(
 
 
 def _conic_fallback(
-    dist: Distribution, path_gap: float, newton_steps: int, tol_bits: float
+    dist: Distribution, path_gap: float, newton_steps: int, tol_bits: float, options: NewtonOptions
 ) -> PIDResult:
     """The PID by the conic program where the path certified only ``path_gap > tol_bits``.
 
     Tables whose entries span many orders of magnitude (1e-30 beside 1) can leave the path's
-    Newton steps crawling before its certificate closes; the conic program
-    (:func:`pid.estimators.exact.conic.closest_conic_answer`, certified by the same dual
-    bound) is tried then, and ``diagnostics`` records the path's gap and steps beside its own.
+    Newton steps crawling before its certificate closes; on a table of at most
+    ``options.conic_fallback_cells`` cells the conic program
+    (:func:`pid.estimators.exact.conic.solve_conic`, certified by the same dual bound) is
+    tried then, on the CPU, and ``diagnostics`` records the path's gap and steps beside its
+    own.
     """
-    start = time.perf_counter()
     missed = (
         f"the newton solver certified its answer only to {path_gap:.3g} bits, above "
         f"tol_bits={tol_bits:g}, after {newton_steps} steps"
     )
-    try:
-        answer = closest_conic_answer(dist, None, None, tol_bits)
-    except SolverError as err:
-        raise SolverError(f"{missed}, and the conic program in its place failed: {err}") from err
-    if answer.gap_bits > tol_bits:
+    if dist.table.size > options.conic_fallback_cells:
         raise SolverError(
-            f"{missed}, and the conic program in its place only to {answer.gap_bits:.3g} "
-            "bits; try a larger tol_bits."
+            f"{missed}; try a larger tol_bits, or method='cvxpy' (the table's {dist.table.size} "
+            f"cells are above options.conic_fallback_cells={options.conic_fallback_cells})."
         )
-    diagnostics = {
-        "method": "newton",
-        "solver": DEFAULT_SOLVER,
+    start = time.perf_counter()
+    try:
+        answer = solve_conic(dist, None, None, tol_bits)
+    except SolverError as err:
+        raise SolverError(f"{missed}, and in its place {err}") from err
+    diagnostics = _conic_diagnostics(dist, answer, DEFAULT_SOLVER, start, method="newton")
+    diagnostics |= {
         "algorithm": "conic program after the path",
-        "status": answer.status,
-        "gap_bits": answer.gap_bits,
         "path_gap_bits": path_gap,
         "newton_steps": newton_steps,
+    }
+    return _result(dist, answer.entropy_bits, diagnostics)
+
+
+def _conic_diagnostics(
+    dist: Distribution, answer: ConicAnswer, solver: str, start: float, method: str
+) -> dict[str, Any]:
+    """The diagnostics of an answer of the conic program, asked for by ``method``."""
+    return {
+        "method": method,
+        "solver": solver,
+        "status": answer.status,
+        "gap_bits": answer.gap_bits,
         "refined": answer.refined,
         "max_marginal_residual": table_residual(dist, answer.q),
         "solve_time_s": time.perf_counter() - start,
         "n_variables": answer.n_variables,
     }
-    return _result(dist, answer.entropy_bits, diagnostics)
 
 
 def _solve_small(dist: Distribution, tol_bits: float, options: NewtonOptions) -> PIDResult | None:
