@@ -366,11 +366,29 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> None:
     write_bytes_atomic(path, text.encode("utf-8"))
 
 
+def check_file_target(path: str | os.PathLike) -> Path:
+    """Refuse, with a :class:`WriteError`, a path :func:`write_bytes_atomic` could not write
+    (:func:`check_writable` of its folder, its temporary file's name included, and a folder
+    in its place); returns it resolved. Commands call it before their work."""
+    path = Path(path).resolve()
+    if path.is_dir():
+        raise WriteError(f"{path} is a folder; pass the path of a file, e.g. {path / 'out.json'}.")
+    prefix, suffix = _temporary_affixes(path)
+    check_writable(path.parent, [path.name, f"{prefix}{'x' * 8}{suffix}"])
+    return path
+
+
+def _temporary_affixes(path: Path) -> tuple[str, str]:
+    """The prefix and suffix of the temporary file :func:`write_bytes_atomic` writes first."""
+    return f".{path.name}.", ".tmp"
+
+
 def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file moved into place in one step."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    prefix, suffix = _temporary_affixes(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=suffix)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from pid.cli import main
-from pid.file_set import WriteError, check_target, write_file_set
+from pid.file_set import WriteError, check_file_target, check_target, write_file_set
 from pid.report import read_report, write_report
 
 REPORT_SET = ["report.html", "report.json", "report.md", "result.json"]
@@ -154,6 +154,10 @@ def test_folders_that_cannot_be_written_are_refused_before_any_work(tmp_path, mo
         check_target(tmp_path / "out", ["a" * 300 + "/report.json"])
     with pytest.raises(WriteError, match="characters, and the file system takes at most 255"):
         check_target(tmp_path / ("n" * 240), ["report.json"])  # with .pid-new-XXXXXXXX
+    with pytest.raises(WriteError, match="characters, and the file system takes at most 255"):
+        check_file_target(tmp_path / ("n" * 245))  # its temporary file adds 14 characters
+    with pytest.raises(WriteError, match="is a folder; pass the path of a file"):
+        check_file_target(tmp_path)
     (tmp_path / "out").mkdir()
     protected = {tmp_path / "out"}
     monkeypatch.setattr(os, "access", lambda path, mode: Path(path) not in protected)

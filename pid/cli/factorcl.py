@@ -144,12 +144,13 @@ def run(args: argparse.Namespace) -> int:
     from pid.factorcl import linear_probe, train
     from pid.factorcl.probing import augmentation_effect, augmentation_warnings
     from pid.factorcl.training import uses_views
-    from pid.file_set import check_writable, write_text_atomic
+    from pid.file_set import check_file_target, write_text_atomic
     from pid.io import load
     from pid.validation import check_labels, check_seed
 
     check_seed(args.seed, "--seed")
-    check_writable(args.out, ["factorcl.pt", "factorcl.json"])  # on every process: all stop
+    for name in ("factorcl.pt", "factorcl.json"):  # on every process: all stop
+        check_file_target(args.out / name)
     if not 0 < args.test_fraction < 1:
         raise ValueError(f"--test-fraction is {args.test_fraction}; pass a number in (0, 1).")
     x1, x2, y = load(args.data, columns=parse_columns(args.columns))

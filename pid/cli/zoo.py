@@ -134,19 +134,14 @@ def _train(args: argparse.Namespace) -> int:
 
 def _build_reference(args: argparse.Namespace) -> int:
     from pid.distributed import main_process
-    from pid.file_set import check_writable, write_text_atomic
+    from pid.file_set import check_file_target, write_text_atomic
 
     config = training_config(args, "pid zoo")
     from pid.models.reference import build_reference
 
     if args.samples < 100:
         raise ValueError(f"--samples is {args.samples}; pass at least 100 samples a dataset.")
-    out = Path(args.out)
-    if out.is_dir():  # checked before the build: it trains for minutes to hours
-        raise ValueError(
-            f"--out {out} is a folder; pass the path of the bank's file, e.g. {out / 'bank.json'}."
-        )
-    check_writable(out.parent, [out.name])
+    check_file_target(args.out)  # before the build, which trains for minutes to hours
     bank = build_reference(
         n_samples=args.samples,
         config=config,
