@@ -1,8 +1,9 @@
 """Information measures of discrete distributions, in bits.
 
 Every function takes a probability array that sums to one (a joint distribution with one
-axis per variable), refuses anything else (counts, NaN, negative entries), and treats
-``0 log 0`` as zero.
+axis per variable) and treats ``0 log 0`` as zero; the information measures refuse anything
+else (counts, NaN, negative entries), while :func:`conditional_distribution` normalizes any
+non-negative table.
 """
 
 from __future__ import annotations

@@ -134,7 +134,8 @@ class PIDResult:
         return {name: getattr(self, name) for name in TERMS}
 
     def shares(self) -> dict[str, float]:
-        """Each term as a fraction of the total information, :func:`normalized_pid`."""
+        """Each term's share of the sum of the terms, negative terms read as 0
+        (:func:`normalized_pid`)."""
         return normalized_pid(self.terms())
 
     def to_dict(self) -> dict[str, Any]:

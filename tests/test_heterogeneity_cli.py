@@ -113,7 +113,7 @@ def test_heterogeneity_writes_matrices_dendrogram_and_groups(tmp_path, three_npz
         (
             lambda p: p,
             ["--groups", "2", "--no-interactions", "--interaction-groups", "2"],
-            "--interaction-groups is 2, but --no-interactions is set, so no modality pairs",
+            "interaction_groups (--interaction-groups) is 2, but interactions is False (--no-",
         ),
         (
             lambda p: _save(
@@ -123,7 +123,7 @@ def test_heterogeneity_writes_matrices_dendrogram_and_groups(tmp_path, three_npz
                 y=np.arange(30) % 2,
             ),
             ["--groups", "2", "--interaction-groups", "1"],
-            "--interaction-groups is 1, but pair.npz holds 2 modalities (pairs are grouped among",
+            "is 1, but pairs are grouped among three or more modalities only, and there are 2",
         ),
     ],
 )

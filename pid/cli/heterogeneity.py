@@ -105,16 +105,6 @@ def _run(args: argparse.Namespace) -> int:
         )
     if args.rank < 1:
         raise ValueError(f"--rank is {args.rank}; pass a positive whole number (3 in the paper).")
-    if args.interaction_groups is not None and (args.no_interactions or count < 3):
-        why = (
-            "--no-interactions is set"
-            if count >= 3
-            else f"{Path(args.data).name} holds 2 modalities (pairs are grouped among 3 or more)"
-        )
-        raise ValueError(
-            f"--interaction-groups is {args.interaction_groups}, but {why}, so no modality pairs "
-            "are measured to group; leave --interaction-groups out."
-        )
     n_pairs = count * (count - 1) // 2
     if args.interaction_groups is not None and not 1 <= args.interaction_groups <= n_pairs:
         raise ValueError(

@@ -115,6 +115,7 @@ def generative(
     Returns float arrays ``x1`` and ``x2`` of shape ``(n_samples, dim)`` and binary labels
     ``y`` in ``{0, 1}``.
     """
+    _check_sizes(n_samples, latent_dim, dim)
     channels = _named_channels(name, latent_dim, argument="name")
     return _draw(channels, n_samples, latent_dim, dim, seed, structure_seed).samples()
 
@@ -137,6 +138,7 @@ def generative_mixture(
     ``w_c`` gives interaction ``c`` a larger share of the label. Channels are read in the
     order R, U1, U2, S, so one ``structure_seed`` fixes the same directions for every mix.
     """
+    _check_sizes(n_samples, latent_dim, dim)
     channels = _mixture_channels(weights, argument="weights")
     return _draw(channels, n_samples, latent_dim, dim, seed, structure_seed).samples()
 
@@ -175,6 +177,7 @@ def generative_posteriors(
     Returns float arrays ``p1 = p(y=1|x1)`` and ``p2 = p(y=1|x2)`` of shape ``(n_samples,)``
     and the labels ``y`` in ``{0, 1}``.
     """
+    _check_sizes(n_samples, latent_dim, dim)
     channels = _dataset_channels(dataset, latent_dim)
     draw = _draw(channels, n_samples, latent_dim, dim, seed, structure_seed)
     return draw.posterior(seen="z1"), draw.posterior(seen="z2"), draw.label()
@@ -210,7 +213,6 @@ def _channel(term: str, portion: slice, weight: float) -> _Channel:
 def _named_channels(name: str, latent_dim: int, *, argument: str) -> list[_Channel]:
     if name not in GENERATIVE:
         raise ValueError(f"{argument} {name!r} is unknown; choose one of {', '.join(GENERATIVE)}.")
-    latent_dim = check_whole(latent_dim, "latent_dim", 2)  # the portions below slice it
     half = latent_dim // 2
     portions = {"all": slice(None), "first": slice(None, half), "second": slice(half, None)}
     channels = []
@@ -314,8 +316,8 @@ def _draw(
     structure_seed: int,
 ) -> _Draw:
     """Draw the structure from ``structure_seed`` (``W1``, ``W2``, then each channel's
-    directions in order) and the latents ``z1, z2, zc`` from ``seed``."""
-    _check_sizes(n_samples, latent_dim, dim)
+    directions in order) and the latents ``z1, z2, zc`` from ``seed``, of sizes checked by
+    :func:`_check_sizes`."""
     structure = np.random.default_rng(structure_seed)
     scale = 1.0 / np.sqrt(2 * latent_dim)
     maps = tuple(structure.normal(scale=scale, size=(2 * latent_dim, dim)) for _ in range(2))

@@ -458,7 +458,7 @@ def _summary(
     fraction = f" ({total / entropy_y:.0%} of H(Y) = {entropy_y:.3f} bits)" if entropy_y else ""
     text = (
         f"Together the two modalities carry {total:.4f} bits about the label{fraction}. "
-        f"The largest part is {TERM_WORDS[largest]}: {shares[largest]:.0%} of the total."
+        f"The largest part is {TERM_WORDS[largest]}: {shares[largest]:.0%} of the terms' sum."
     )
     return text + (" " + null_sentence(sampling) if sampling else "")
 

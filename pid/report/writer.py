@@ -413,11 +413,11 @@ _LINK_TEXT_ESCAPES = {**_MARKDOWN_ESCAPES, ord("["): "\\[", ord("]"): "\\]"}
 
 
 def markdown_text(text: str, *, link_text: bool = False) -> str:
-    """``text`` (a name, a title, a sentence) as Markdown that shows it as written, on one
-    line: backslashes, backticks and "|" escaped, "&", "<" and ">" as HTML entities (so no
-    raw HTML passes through), control characters and line breaks read as spaces (so a name
-    cannot end a table row or a list item); in the text of a link (``link_text``), brackets
-    escaped too."""
+    """``text`` (a name, a title, a sentence) as Markdown on one line, with no raw HTML and no
+    break of a table or a list: backslashes, backticks and "|" escaped, "&", "<" and ">" as
+    HTML entities, control characters and line breaks read as spaces; in the text of a link
+    (``link_text``), brackets escaped too. Other Markdown (``*``, ``_``, ``[...](...)``)
+    passes as it is."""
     return text.translate(_LINK_TEXT_ESCAPES if link_text else _MARKDOWN_ESCAPES)
 
 
