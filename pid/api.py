@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -194,7 +195,13 @@ def decompose(
     check_settings(estimator, options, discretization, n_clusters, pca, posterior, sampling)
     seed = check_seed(seed)
     if estimator in SAMPLE_ESTIMATORS:
-        arrays, _, provenance = clean_samples(x1, x2, y, drop_nonfinite, label_bins)
+        arrays, keep, provenance = clean_samples(x1, x2, y, drop_nonfinite, label_bins)
+        posteriors = options.get("posteriors")
+        if isinstance(posteriors, Mapping) and not keep.all():  # one row per sample kept
+            options = {
+                **options,
+                "posteriors": {key: _kept_rows(p, keep) for key, p in posteriors.items()},
+            }
         if posterior is not None:  # BATCH cross-fits the posteriors of features with it
             options = {**options, "posterior": posterior}
         result = ESTIMATORS[estimator](*arrays, seed=seed, **options)
@@ -327,6 +334,13 @@ def is_codes(x: ArrayLike) -> bool:
     """Whether a modality is 1-D discrete values (integers, booleans or strings), which the
     ``"auto"`` encoding takes as codes."""
     return np.ndim(x) == 1 and np.asarray(x).dtype.kind in "biuOUS"
+
+
+def _kept_rows(values: ArrayLike, keep: np.ndarray) -> ArrayLike:
+    """The rows of ``values`` that ``keep`` marks, or ``values`` as given when it does not
+    have one row per sample (the estimator then refuses its shape)."""
+    array = np.asarray(values)
+    return array[keep] if array.ndim >= 1 and len(array) == len(keep) else values
 
 
 def clean_samples(

@@ -131,7 +131,13 @@ def bin_labels(y: ArrayLike, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
         cuts[j] = before if nearer else after
         first = cuts[j] + 1
     edges = distinct[cuts]
-    return np.searchsorted(edges, values, side="left"), edges
+    return apply_label_bins(values, edges), edges
+
+
+def apply_label_bins(y: ArrayLike, edges: ArrayLike) -> np.ndarray:
+    """The classes of Eq. (1) of :func:`bin_labels`, ``c_i = #{j : q_j < y_i}``, of a target
+    cut at ``edges`` (those :func:`bin_labels` returned, or a report recorded)."""
+    return np.searchsorted(np.asarray(edges), np.asarray(y), side="left")
 
 
 def default_clusters(n_samples: int) -> int:

@@ -14,6 +14,7 @@ from pid import (  # noqa: E402
     estimate,
 )
 from pid.datasets import canonical  # noqa: E402
+from pid.distribution import Distribution  # noqa: E402
 from pid.estimators import BatchConfig, batch  # noqa: E402
 from pid.estimators.neural import empirical_posteriors  # noqa: E402
 from pid.estimators.neural.sinkhorn import sinkhorn, sinkhorn_implicit  # noqa: E402
@@ -338,8 +339,16 @@ def test_bad_input_is_refused_with_a_clear_message(change, message):
     [
         ({"steps": 0}, "steps is 0; pass a whole number of at least 1"),
         ({"sinkhorn_max_iter": 2.5}, "sinkhorn_max_iter is 2.5; pass a whole number"),
-        ({"held_out": 1.5}, r"held_out must lie in \(0, 1\), got 1.5"),
-        ({"learning_rate": 0.0}, "learning_rate must be positive, got 0.0"),
+        ({"held_out": 1.5}, r"held_out must be a number in \(0, 1\), got 1.5; pass e.g. 0.2"),
+        ({"held_out": "0.5"}, r"held_out must be a number in \(0, 1\), got '0.5'"),
+        ({"learning_rate": 0.0}, "learning_rate must be a finite positive number, got 0.0"),
+        ({"learning_rate": np.inf}, "learning_rate must be a finite positive number, got inf"),
+        ({"learning_rate": "0.01"}, "learning_rate must be a finite positive number, got '0.01'"),
+        ({"max_logit": None}, "max_logit must be a finite positive number, got None; pass e.g."),
+        ({"max_logit": True}, "max_logit must be a finite positive number, got True"),
+        ({"eval_tol": np.nan}, "eval_tol must be a finite positive number, got nan"),
+        ({"amp": "no"}, "amp must be True or False, got 'no'"),
+        ({"amp": None}, "amp must be True or False, got None"),
         ({"grad_iters": 0}, "grad_iters is 0; pass a whole number of at least 1"),
         ({"sinkhorn_sweeps_per_check": -2}, "sinkhorn_sweeps_per_check is -2; pass a whole"),
     ],
@@ -365,3 +374,98 @@ def test_progress_shows_a_bar_for_every_phase_of_batch(capsys):
         shown = capsys.readouterr().err
         phases = ["posteriors", "BATCH training", "BATCH read-off"]
         assert [phase in shown for phase in phases] == [progress] * 3
+
+
+# ---------------------------------------------------------------------- read-off and inputs
+def _conditional_product_bits(x1, x2, y) -> float:
+    """``I(X1,X2;Y)`` in bits of the conditional product ``p(x1,y) p(x2,y) / p(y)``."""
+    from pid.distribution import Distribution
+
+    p = Distribution.from_samples(x1, x2, y).table
+    p_y = p.sum(axis=(0, 1))
+    q = p.sum(axis=1)[:, None, :] * p.sum(axis=0)[None, :, :] / p_y
+    q_pair = q.sum(axis=2, keepdims=True)
+    inside = q > 0
+    return float(np.sum(q[inside] * np.log2((q / (q_pair * p_y))[inside])))
+
+
+def test_an_unconverged_read_off_falls_back_to_the_conditional_product():
+    from pid.datasets.synthetic import latent_bits
+
+    x1, x2, y = latent_bits(
+        1500, redundant=1, unique1=1, unique2=0, synergistic=1, flip=0.05, seed=3
+    )
+    with pytest.warns(UserWarning, match="in 1 of 1 read-off batches the Sinkhorn scaling did"):
+        result = batch(x1, x2, y, config=BatchConfig(steps=100, eval_max_iter=2))
+    diagnostics = result.diagnostics
+    assert not diagnostics["eval_sinkhorn"]["converged"]
+    assert diagnostics["read_off"] == "conditional_product"
+    assert diagnostics["unconverged_eval_batches"] == 1
+    product = _conditional_product_bits(x1, x2, y)
+    assert result.R == pytest.approx(result.mi_x1_y + result.mi_x2_y - product, abs=1e-6)
+    assert result.U1 == pytest.approx(product - result.mi_x2_y, abs=1e-6)
+
+
+def test_the_read_off_covers_every_sample_in_batches_of_nearly_equal_size():
+    rng = np.random.default_rng(1)
+    x1, x2 = rng.integers(0, 300, 2000), rng.integers(0, 2, 2000)
+    y = (x1 % 2) ^ x2
+    exact = estimate(Distribution.from_samples(x1, x2, y))
+    result = batch(x1, x2, y, config=BatchConfig(steps=25))
+    assert result.diagnostics["eval_batches"] == 2  # 1000 samples each
+    assert result.mi_x1_y == pytest.approx(exact.mi_x1_y, abs=1e-3)
+    assert result.mi_x1x2_y == pytest.approx(exact.mi_x1x2_y, abs=1e-3)
+    capped = batch(x1, x2, y, config=BatchConfig(steps=25, eval_batch_size=500, max_eval_batches=3))
+    assert capped.diagnostics["eval_batches"] == 3
+
+
+def test_string_labels_are_read_in_sorted_order():
+    x1, x2, codes = _gate_samples("and", repeats=32)
+    names = np.array(["no", "yes"])[codes]
+    config = BatchConfig(steps=30)
+    assert _terms(decompose(x1, x2, names, estimator="batch", config=config)) == pytest.approx(
+        _terms(batch(x1, x2, codes, config=config)), abs=1e-12
+    )
+    assert empirical_posteriors(x1, x2, names)["joint"] == pytest.approx(
+        empirical_posteriors(x1, x2, codes)["joint"]
+    )
+
+
+def test_dropped_rows_are_dropped_from_the_given_posteriors_too():
+    x1, x2, y = _gate_samples("and", repeats=32)
+    posteriors = empirical_posteriors(x1, x2, y)
+    holed = x1.astype(float)
+    holed[[3, 70]] = np.nan
+    keep = np.isfinite(holed)
+    config = BatchConfig(steps=30)
+    result = decompose(
+        holed, x2, y, estimator="batch", drop_nonfinite=True, posteriors=posteriors, config=config
+    )
+    kept = {key: p[keep] for key, p in posteriors.items()}
+    clean = batch(x1[keep], x2[keep], y[keep], posteriors=kept, config=config)
+    assert result.provenance["dropped_nonfinite"] == 2
+    assert _terms(result) == pytest.approx(_terms(clean), abs=1e-12)
+
+
+def test_the_posterior_floor_moves_no_information_term_by_a_micro_bit():
+    rng = np.random.default_rng(0)
+    x1, x2 = rng.integers(0, 256, 5120), rng.integers(0, 2, 5120)
+    exact = estimate(Distribution.from_samples(x1, x2, x1))
+    result = batch(x1, x2, x1, config=BatchConfig(steps=25))
+    assert result.mi_x1_y == pytest.approx(exact.mi_x1_y, abs=1e-6)
+    assert result.mi_x1x2_y == pytest.approx(exact.mi_x1x2_y, abs=1e-6)
+
+
+def test_too_few_samples_of_features_are_refused_whatever_held_out_is():
+    x = np.array([0.0, 1.0, 2.0])
+    y = np.array([0, 1, 1])
+    posteriors = {key: np.eye(2)[y] for key in ("x1", "x2", "joint")}
+    for held_out in (0.2, 1e-6):
+        with pytest.raises(ValueError, match=r"at least 4 samples .* got 3; pass more samples"):
+            batch(x, x, y, posteriors=posteriors, config=BatchConfig(held_out=held_out))
+
+
+def test_a_config_that_is_not_a_batch_config_is_refused():
+    x1, x2, y = _gate_samples("xor", repeats=16)
+    with pytest.raises(ValueError, match="config is of type dict; pass a BatchConfig"):
+        batch(x1, x2, y, config={"steps": 30})

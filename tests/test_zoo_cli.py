@@ -138,8 +138,9 @@ def test_select_validates_on_the_reports_modalities_and_label_bins(tmp_path, mon
     rng = np.random.default_rng(0)
     x1, x2, x3 = (rng.integers(0, 2, 300) for _ in range(3))
     target = x2 + x3 + rng.normal(scale=0.1, size=300)  # binned into 2 classes by the report
-    np.savez(tmp_path / "three.npz", x1=x1, x2=x2, x3=x3, y=target)
-    flags = ["--modalities", "x2", "x3", "--label-bins", "2", "--null", "4", "--quiet"]
+    np.savez(tmp_path / "three.npz", x1=x1, x2=x2, x3=x3, target=target)
+    flags = ["--modalities", "x2", "x3", "--columns", "y=target", "--label-bins", "2"]
+    flags += ["--null", "4", "--quiet"]
     report = tmp_path / "report"
     assert main(["compute", str(tmp_path / "three.npz"), *flags, "--out", str(report)]) == 0
     given = []
@@ -156,6 +157,17 @@ def test_select_validates_on_the_reports_modalities_and_label_bins(tmp_path, mon
     np.testing.assert_array_equal(b, x3)
     edges = json.loads((report / "report.json").read_text())["provenance"]["label_bins"]["edges"]
     np.testing.assert_array_equal(y, (target > edges[0]).astype(int))
+    # Columns renamed on the command line are read again under their names.
+    np.savez(tmp_path / "named.npz", image=x2, text=x3, label=x2 ^ x3)
+    renamed = ["--columns", "x1=image", "--columns", "x2=text", "--columns", "y=label"]
+    named = tmp_path / "named"
+    argv = ["compute", str(tmp_path / "named.npz"), *renamed, "--null", "4", "--quiet"]
+    assert main([*argv, "--out", str(named)]) == 0
+    args = ["select", str(named / "report.json"), "--validate", str(tmp_path / "named.npz")]
+    assert main([*args, "--quiet", "--out", str(tmp_path / "chosen")]) == 2
+    (a, b, y) = given[-1]
+    np.testing.assert_array_equal(a, x2)
+    np.testing.assert_array_equal(y, x2 ^ x3)
     # A report that names no modalities cannot say which two of three to train on.
     plain = tmp_path / "plain"
     np.savez(tmp_path / "two.npz", x1=x2, x2=x3, y=x2 ^ x3)

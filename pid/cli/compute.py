@@ -207,7 +207,10 @@ def run(args: argparse.Namespace) -> int:
     # --columns y=NAME names the label of any number of modalities; x1= or x2= picks two.
     label = columns.get("y", ["y"])[0]
     many = set(columns) <= {"y"} and len(find_modalities(data, label=label)) > 2
-    chosen = None  # the two modalities named among more, recorded for pid select --validate
+    # What the report read, recorded for pid select --validate: the columns and the two
+    # modalities named among more.
+    given = {key: list(names) for key, names in columns.items()}
+    chosen = None
     if args.modalities is not None or many:
         modalities, y = _read_modalities(data, args.modalities, columns)
         if len(modalities) > 2:
@@ -233,9 +236,9 @@ def run(args: argparse.Namespace) -> int:
         source=data,
         progress=not args.quiet,
     )
-    if chosen is not None:
-        for provenance in (result.provenance, report.provenance):
-            provenance["modalities"] = chosen
+    for provenance in (result.provenance, report.provenance):
+        provenance |= {"columns": given} if given else {}
+        provenance |= {"modalities": chosen} if chosen is not None else {}
     paths = write_report(report, args.out, extra={"result.json": result.to_json().encode()})
     print(format_table([(Path(data).name, result)]))
     print(f"wrote {', '.join(str(p) for p in paths.values())}")

@@ -91,26 +91,28 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _validation_data(path: str, provenance: dict[str, Any]) -> tuple[Any, Any, Any]:
-    """``x1``, ``x2`` and ``y`` of the ``--validate`` data as the report read them: the two
-    modalities it names (``x1`` and ``x2`` by default), the labels cut at its label bins."""
-    import numpy as np
-
+    """``x1``, ``x2`` and ``y`` of the ``--validate`` data as the report read them: its
+    columns (``--columns``) and the two modalities it names (``x1`` and ``x2`` by default),
+    the labels cut at its label bins."""
+    from pid.discretize import apply_label_bins
     from pid.io import find_modalities, load, load_modalities
 
+    columns = provenance.get("columns") or {}
+    label = columns.get("y", ["y"])[0]
     names = provenance.get("modalities")
     if names is not None:
-        modalities, y = load_modalities(path, names=names)
+        modalities, y = load_modalities(path, label=label, names=names)
         x1, x2 = modalities.values()
     else:
-        found = find_modalities(path)
+        found = [] if {"x1", "x2"} & columns.keys() else find_modalities(path, label=label)
         if len(found) > 2:
             raise ValueError(
                 f"--validate {path} holds {len(found)} modalities ({', '.join(found)}), and the "
                 "report does not name the two it decomposed; select from a report of pid "
                 "compute --modalities A B, or validate on a file of x1, x2 and y."
             )
-        x1, x2, y = load(path)
+        x1, x2, y = load(path, columns=columns)
     bins = provenance.get("label_bins")
-    if bins is not None:  # Eq. (1) of pid.discretize.bin_labels, at the report's edges
-        y = np.searchsorted(np.asarray(bins["edges"]), y, side="left")
+    if bins is not None:
+        y = apply_label_bins(y, bins["edges"])
     return x1, x2, y

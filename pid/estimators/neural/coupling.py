@@ -7,6 +7,7 @@ torch.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -174,13 +175,20 @@ def evaluation_batches(
     max_batches: int,
     generator: torch.Generator,
 ) -> list[Batch]:
-    """At most ``max_batches`` disjoint minibatches of ``m`` samples, in float64."""
+    """Disjoint minibatches of at most ``m`` random samples each, in float64.
+
+    The ``n`` samples are split into ``ceil(n / m)`` batches of nearly equal size, one pass
+    over the data. Where that is more than ``max_batches``, only ``max_batches`` batches of
+    ``m`` samples are drawn.
+    """
     n = len(feats[0])
     order = torch.randperm(n, generator=generator).to(feats[0].device)
-    return [
-        sample_batch(feats, log_post, order[b * m : (b + 1) * m], dtype=torch.float64)
-        for b in range(max(1, min(max_batches, n // m)))
-    ]
+    n_batches = math.ceil(n / m)
+    if n_batches > max_batches:
+        parts = order[: max_batches * m].split(m)
+    else:
+        parts = order.tensor_split(n_batches)
+    return [sample_batch(feats, log_post, part, dtype=torch.float64) for part in parts]
 
 
 def information_bits(log_q: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -320,11 +328,15 @@ def read_off(
     sweeps_per_check: int | None,
     progress: bool = False,
 ) -> tuple[dict[str, float], dict[str, Any]]:
-    """The PID terms from the best feasible point known, averaged over ``batches`` (float64).
+    """The PID terms from the best feasible point known, averaged over ``batches`` (float64)
+    with weights proportional to their numbers of rows.
 
     On every batch the learned ``q`` is compared with the conditional product
     ``a(i, y) b(j, y) / t_y``, which lies exactly in the batch's Delta_p, and the lower
-    ``I_q(X1,X2;Y)`` of the two is kept, as CVX keeps the best of its feasible points. The
+    ``I_q(X1,X2;Y)`` of the two is kept, as CVX keeps the best of its feasible points. A
+    learned ``q`` whose Sinkhorn scaling did not reach ``tol`` within ``max_iter`` sweeps lies
+    outside Delta_p and is not used: that batch reads off the conditional product, and the
+    number of such batches is reported as ``unconverged_eval_batches``. The
     informations ``I(X1;Y)``, ``I(X2;Y)`` are those of the batch's targets ``a``, ``b`` and
     ``I_p(X1,X2;Y)`` that of the multimodal posteriors; the distribution ``p`` itself lies in
     Delta_p, so ``min(I_q(X1,X2;Y), I_p(X1,X2;Y))`` is read off. Each term is then
@@ -333,7 +345,8 @@ def read_off(
     * ``R = I(X1;Y) + I(X2;Y) - I_q(X1,X2;Y) >= I_cp(X1;X2) >= 0``, the conditional product's
       co-information being its ``I(X1;X2)``;
     * ``U1 = I_q(X1,X2;Y) - I(X2;Y) >= 0`` by the chain rule on the learned ``q`` (exact up to
-      its Sinkhorn residual, measured as ``sinkhorn_information_residual_bits``), and the same
+      its Sinkhorn residual, measured on the converged batches as
+      ``sinkhorn_information_residual_bits``), and the same
       for ``U2``; when ``p`` is read off, by data processing, ``I_p(X1,X2;Y) >= I(Xi;Y)``;
     * ``S = I_p(X1,X2;Y) - I_q(X1,X2;Y) >= 0``.
 
@@ -348,7 +361,7 @@ def read_off(
     and diagnostics; ``progress`` shows a bar over the batches.
     """
     net.eval()
-    rows, iterations, errors, gaps, residuals = [], [], [], [], []
+    rows, iterations, errors, gaps, residuals, converged, sizes = [], [], [], [], [], [], []
     with torch.no_grad():
         for batch in tqdm(batches, desc="BATCH read-off", disable=not progress, leave=False):
             log_kernel = net(batch.x1, batch.x2).double()
@@ -364,21 +377,35 @@ def read_off(
             product = information_bits(conditional_product(batch))
             mi1, mi2, mi12_product = (float(v) for v in product)
             rows.append([mi1, mi2, learned[2], mi12_product, batch.mi_joint])
-            residuals.append(max(abs(learned[0] - mi1), abs(learned[1] - mi2)))
+            if info.converged:
+                residuals.append(max(abs(learned[0] - mi1), abs(learned[1] - mi2)))
+            converged.append(info.converged)
+            sizes.append(len(batch.x1))
             iterations.append(info.iterations)
             errors.append(info.error)
             gaps.append(batch.gap)
     table = np.array(rows)
-    mi1, mi2, mi12_learned, mi12_product, mi12_p = table.mean(axis=0)
-    # Per batch, the better of the two feasible points of that batch's Delta_p.
-    mi12_q = float(np.mean(np.minimum(table[:, 2], table[:, 3])))
-    chosen = "learned" if np.mean(table[:, 2] <= table[:, 3]) >= 0.5 else "conditional_product"
+    unconverged = len(batches) - sum(converged)
+    if unconverged:
+        warnings.warn(
+            f"in {unconverged} of {len(batches)} read-off batches the Sinkhorn scaling did not "
+            "converge, and the conditional product was read off there: its terms bound the "
+            "PID, they do not estimate it; raise BatchConfig.eval_max_iter or eval_tol.",
+            stacklevel=2,
+        )
+    weights = np.array(sizes) / np.sum(sizes)
+    mi1, mi2, mi12_learned, mi12_product, mi12_p = weights @ table
+    # Per batch, the better of the two feasible points of that batch's Delta_p; an
+    # unconverged learned q is not one.
+    use_learned = np.array(converged) & (table[:, 2] <= table[:, 3])
+    mi12_q = float(weights @ np.where(use_learned, table[:, 2], table[:, 3]))
+    chosen = "learned" if weights @ use_learned >= 0.5 else "conditional_product"
     deficit = max(mi1, mi2) - mi12_p
     if mi12_p < mi12_q:
         mi12_q, chosen = mi12_p, "posterior"
     # Below max(I(X1;Y), I(X2;Y)) by at most the Sinkhorn residual (learned q) or the
     # posteriors' deficit (p): both are raised to it, which is the exact bound.
-    residual = float(np.max(residuals))
+    residual = float(max(residuals, default=0.0))
     mi12_q = max(mi12_q, mi1, mi2)
     mi12_p = max(mi12_p, mi12_q)
     terms = {
@@ -401,7 +428,10 @@ def read_off(
         "eval_batches": len(batches),
         "mi_x1x2_y_q_bits": float(mi12_q),
         "mi_x1x2_y_learned_bits": float(mi12_learned),
-        "mi_x1x2_y_q_stderr_bits": float(np.std(table[:, 2]) / math.sqrt(len(batches))),
+        "mi_x1x2_y_q_stderr_bits": float(
+            np.sqrt(weights @ (table[:, 2] - mi12_learned) ** 2 / len(batches))
+        ),
+        "unconverged_eval_batches": unconverged,
         "joint_information_deficit_bits": float(max(deficit, 0.0)),
         "sinkhorn_information_residual_bits": residual,
         "label_marginal_gap": float(np.max(gaps)),

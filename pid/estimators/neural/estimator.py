@@ -38,7 +38,7 @@ from numpy.typing import ArrayLike
 from pid.features import standardize
 from pid.information import conditional_distribution
 from pid.result import PIDResult
-from pid.validation import check_seed, check_whole, discrete_values
+from pid.validation import check_instance, check_seed, check_whole, discrete_values
 
 if TYPE_CHECKING:
     from pid.posterior import PosteriorOptions
@@ -46,8 +46,9 @@ if TYPE_CHECKING:
 #: Keys of the ``posteriors`` mapping: ``p(y|x1)``, ``p(y|x2)`` and ``p(y|x1,x2)``.
 POSTERIOR_KEYS = ("x1", "x2", "joint")
 
-#: Posteriors are floored at this probability (then renormalized) so that every logarithm
-#: is finite; the effect on any information term is below 1e-6 bits.
+#: Posteriors are floored at this probability divided by the number of labels (then
+#: renormalized) so that every logarithm is finite; the effect on any information term is
+#: below 1e-6 bits, however many labels there are.
 PROBABILITY_FLOOR = 1e-9
 
 #: The most distinct codes a 1-D integer input may have to be one-hot encoded.
@@ -96,11 +97,16 @@ class BatchConfig:
         by default every sweep on the CPU, and fewer readings on a GPU, where each one waits
         for the device.
     eval_tol, eval_max_iter : float, int
-        The same for reading the PID off, done in float64.
+        The same for reading the PID off, done in float64. An evaluation batch whose scaling
+        does not reach ``eval_tol`` reads off the conditional product instead of the learned
+        coupling (counted in the diagnostics' ``unconverged_eval_batches``).
     eval_batch_size, max_eval_batches : int
-        The PID is averaged over at most ``max_eval_batches`` disjoint batches of this size
-        (one pass over the data). Larger batches bring the batch's marginals closer to the
-        population's: the batch optimum is biased by the sampling noise of its ``p(xi)``.
+        The samples are split into ``ceil(n / eval_batch_size)`` disjoint batches of nearly
+        equal size (one pass over the data) and the PID is averaged over them, weighted by
+        size; where that is more than ``max_eval_batches`` batches, only ``max_eval_batches``
+        batches of ``eval_batch_size`` samples are read. Larger batches bring the batch's
+        marginals closer to the population's: the batch optimum is biased by the sampling
+        noise of its ``p(xi)``.
     check_every, patience : int
         Every ``check_every`` steps the coupling's ``I_q(X1,X2;Y)`` is measured on held-out
         samples; training stops once it has not fallen for ``patience`` checks (or after
@@ -133,13 +139,14 @@ class BatchConfig:
 
     def __post_init__(self) -> None:
         for name, value in asdict(self).items():
-            if name == "amp" or (name in _OPTIONAL_COUNTS and value is None):
+            if name == "amp":
+                if not isinstance(value, bool | np.bool_):
+                    raise ValueError(f"amp must be True or False, got {value!r}.")
+                object.__setattr__(self, name, bool(value))
+            elif name in _OPTIONAL_COUNTS and value is None:
                 continue
-            if name in _REAL_SETTINGS:
-                if name == "held_out" and not 0 < value < 1:
-                    raise ValueError(f"held_out must lie in (0, 1), got {value}.")
-                if not value > 0:
-                    raise ValueError(f"{name} must be positive, got {value}.")
+            elif name in _REAL_SETTINGS:
+                object.__setattr__(self, name, _check_real(name, value))
             else:  # counts and sizes
                 object.__setattr__(self, name, check_whole(value, name, 1))
 
@@ -148,6 +155,17 @@ class BatchConfig:
 _REAL_SETTINGS = ("learning_rate", "max_logit", "sinkhorn_tol", "eval_tol", "held_out")
 #: Whole-number settings that may be None.
 _OPTIONAL_COUNTS = ("grad_iters", "sinkhorn_sweeps_per_check")
+
+
+def _check_real(name: str, value: object) -> float:
+    """A real setting of :class:`BatchConfig` as a float: finite and positive, and below one
+    for ``held_out``."""
+    default = BatchConfig.__dataclass_fields__[name].default
+    real = not isinstance(value, bool | np.bool_) and isinstance(value, int | float | np.number)
+    if not real or not 0 < value < (1 if name == "held_out" else np.inf):
+        wanted = "a number in (0, 1)" if name == "held_out" else "a finite positive number"
+        raise ValueError(f"{name} must be {wanted}, got {value!r}; pass e.g. {default}.")
+    return float(value)
 
 
 def batch(
@@ -171,7 +189,7 @@ def batch(
         encoded; a float array of shape (n,) or (n, d) is read as continuous features and
         standardized.
     y : array-like of shape (n,)
-        Integer labels (any integers; their sorted order is the column order of
+        Class labels, integers or strings (their sorted order is the column order of
         ``posteriors``).
     posteriors : mapping, optional
         Predicted probabilities of your own models, each of shape (n, n_labels):
@@ -208,7 +226,7 @@ def batch(
         feasible point known (the learned ``q``, the conditional product or ``p`` itself) and
         are never negative (see :func:`pid.estimators.neural.coupling.read_off`).
         ``diagnostics`` holds the loss curve, Sinkhorn iterations and marginal errors, which
-        point was read off (``read_off``), ``full_support``, the
+        point was read off (``read_off``), ``unconverged_eval_batches``, ``full_support``, the
         ``joint_information_deficit_bits`` and the classifiers' validation losses.
 
     Warns
@@ -231,6 +249,7 @@ def batch(
     from pid.posterior import MIN_SAMPLES, PosteriorOptions, encode_posteriors
 
     start = time.perf_counter()
+    check_instance(config, BatchConfig, "config")
     seed = check_seed(seed)  # a Python int, as torch's generator needs
     labels, n_labels = _labels(y)
     n = len(labels)
@@ -286,6 +305,11 @@ def batch(
         m = max(f1.shape[1], f2.shape[1])  # the codes of the larger support, every step
     else:
         order = torch.randperm(n, generator=generator)
+        if n < 4:
+            raise ValueError(
+                f"BATCH on features needs at least 4 samples (2 held out, 2 to train on), "
+                f"got {n}; pass more samples."
+            )
         n_held = min(max(2, round(config.held_out * n)), config.eval_batch_size)
         if n - n_held < 2:
             raise ValueError(
@@ -368,11 +392,12 @@ def empirical_posteriors(x1: ArrayLike, x2: ArrayLike, y: ArrayLike) -> dict[str
 
     ``p(y|x1)``, ``p(y|x2)`` and ``p(y|x1,x2)`` are label frequencies among the samples with
     the same code(s), so BATCH with these ``posteriors`` targets the same Delta_p as
-    ``pid.decompose(x1, x2, y)`` (CVX). Columns follow the sorted label values.
+    ``pid.decompose(x1, x2, y)`` (CVX). The labels may be integers or strings; columns follow
+    their sorted values.
     """
     from pid.distribution import Distribution
 
-    dist = Distribution.from_samples(x1, x2, y)
+    dist = Distribution.from_samples(x1, x2, _label_codes(y)[1])
     i1 = np.searchsorted(dist.values[0], np.asarray(x1))
     i2 = np.searchsorted(dist.values[1], np.asarray(x2))
     return {
@@ -383,14 +408,21 @@ def empirical_posteriors(x1: ArrayLike, x2: ArrayLike, y: ArrayLike) -> dict[str
 
 
 # ---------------------------------------------------------------------- input checks
+def _label_codes(y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct labels of ``y`` (integers or strings), sorted, and each sample's index
+    among them."""
+    values, codes = np.unique(discrete_values(y, "y", text=True), return_inverse=True)
+    return values, codes.ravel()
+
+
 def _labels(y: ArrayLike) -> tuple[np.ndarray, int]:
-    values, labels = np.unique(discrete_values(y, "y"), return_inverse=True)
+    values, labels = _label_codes(y)
     if len(values) < 2:
         raise ValueError(
             f"y takes the single value {values[0]}, so there is nothing to decompose; "
             "pass labels with at least two values."
         )
-    return labels.ravel(), len(values)
+    return labels, len(values)
 
 
 def _features(x: ArrayLike, name: str, n: int) -> tuple[np.ndarray, str, np.ndarray | None]:
@@ -459,5 +491,6 @@ def _check_posteriors(
 
 
 def _floored(p: np.ndarray) -> np.ndarray:
-    p = np.maximum(p, PROBABILITY_FLOOR)
+    """Rows of ``p`` floored at ``PROBABILITY_FLOOR / n_labels`` and renormalized."""
+    p = np.maximum(p, PROBABILITY_FLOOR / p.shape[1])
     return p / p.sum(axis=1, keepdims=True)
