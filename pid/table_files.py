@@ -20,6 +20,13 @@ from pid.validation import DAMAGED_FILE_ERRORS, first_line, preview
 Columns = Mapping[str, str | Sequence[str]]
 
 
+def label_name(columns: Columns) -> str:
+    """The name of the label's array or column: the one ``columns["y"]`` gives (a name, or a
+    list of one), ``"y"`` by default."""
+    named = columns.get("y", "y")
+    return named if isinstance(named, str) else as_names(named)[0]
+
+
 def table_header(path: Path) -> list[str]:
     """The column names of a table as written, read without its rows; a name given to more
     than one column is refused (pandas would rename the second ``x1`` to ``x1.1``, which no

@@ -142,6 +142,7 @@ def run(args: argparse.Namespace) -> int:
     from pid.report import write_report
     from pid.report.writer import REPORT_FILES
     from pid.sampling import SamplingOptions
+    from pid.table_files import label_name
     from pid.validation import check_tolerance
     from pid.workflows.compute import analyze
     from pid.workflows.inputs import COMBINED_FILES
@@ -205,7 +206,7 @@ def run(args: argparse.Namespace) -> int:
     data = args.data[0]
     settings |= {"source": data, "progress": not args.quiet}
     # --columns y=NAME names the label of any number of modalities; x1= or x2= picks two.
-    label = columns.get("y", ["y"])[0]
+    label = label_name(columns)
     many = set(columns) <= {"y"} and len(find_modalities(data, label=label)) > 2
     # What the report read, recorded for pid select --validate: the columns and the two
     # modalities named among more.

@@ -96,9 +96,10 @@ def _validation_data(path: str, provenance: dict[str, Any]) -> tuple[Any, Any, A
     the labels cut at its label bins."""
     from pid.discretize import apply_label_bins
     from pid.io import find_modalities, load, load_modalities
+    from pid.table_files import label_name
 
     columns = provenance.get("columns") or {}
-    label = columns.get("y", ["y"])[0]
+    label = label_name(columns)
     names = provenance.get("modalities")
     if names is not None:
         modalities, y = load_modalities(path, label=label, names=names)

@@ -246,7 +246,7 @@ def train_model(
     torch.manual_seed(config.seed)
     n_classes = int(y.max()) + 1
     model = build_model(name, x1.shape[1:], x2.shape[1:], n_classes, config.hidden)
-    trained = fit_model(model, [x1, x2], y, split, config, name=name.upper(), progress=progress)
+    trained = _fit_checked(model, [x1, x2], y, split, config, name.upper(), progress)
     if checkpoint is not None and join_group(config.device).main:
         _save_checkpoint(checkpoint, trained.model, name, config, trained.scaling, n_classes)
     return trained
@@ -280,15 +280,27 @@ def fit_model(
     averaged, and every process returns the same model, starting from rank 0's
     initialization.
     """
+    names = [f"inputs[{k}]" for k in range(len(inputs))]
+    inputs, y, split = _checked_data(inputs, y, split, names, getattr(model, "n_classes", None))
+    return _fit_checked(model, inputs, y, split, config or TrainConfig(), name, progress)
+
+
+def _fit_checked(
+    model: Any,
+    inputs: list[np.ndarray],
+    y: np.ndarray,
+    split: dict[str, np.ndarray],
+    config: TrainConfig,
+    name: str,
+    progress: bool,
+) -> TrainedModel:
+    """:func:`fit_model` of data :func:`_checked_data` has checked."""
     import torch
 
     from pid.distributed import join_group
     from pid.information import LN2
     from pid.nn import fit
 
-    config = config or TrainConfig()
-    names = [f"inputs[{k}]" for k in range(len(inputs))]
-    inputs, y, split = _checked_data(inputs, y, split, names, getattr(model, "n_classes", None))
     group = join_group(config.device)
     group.check_batch_size(config.batch_size)
     device = group.device

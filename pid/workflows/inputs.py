@@ -16,6 +16,7 @@ from pid.report.build import inputs_report
 from pid.report.writer import INPUTS_FIGURE, REPORT_FILES, report_files
 from pid.result import PIDResult
 from pid.sweep import SweepOptions, run_sweep
+from pid.table_files import label_name
 from pid.workflows.compute import analyze, step
 
 #: The files each input's report folder holds.
@@ -38,8 +39,7 @@ def check_inputs(
     single class. Each input is read and let go in turn, so that one is in memory at a time.
     """
     named = dict(columns or {})
-    label = named.get("y", "y")  # --columns y=NAME names the label; x1= or x2= picks two
-    label = label if isinstance(label, str) else label[0]
+    label = label_name(named)  # --columns y=NAME names the label; x1= or x2= picks two
     for item in inputs:
         with _naming(item):
             if not {"x1", "x2"} & named.keys():
