@@ -390,6 +390,33 @@ def check_between(value: object, name: str, low: float, high: float) -> float:
     return float(value)
 
 
+def check_number(
+    value: object,
+    name: str,
+    low: float = 0.0,
+    high: float = math.inf,
+    *,
+    above: bool = False,
+) -> float:
+    """``value`` as a ``float``: a finite real number (not a boolean or text) with
+    ``low <= value`` (``low < value`` when ``above``) and ``value < high``, such as a noise
+    scale (``>= 0``), a temperature (``> 0``) or a masking probability (``>= 0`` and ``< 1``);
+    anything else is refused in one sentence naming ``name`` (e.g. ``"noise (--noise)"``)."""
+    in_range = (
+        isinstance(value, numbers.Real)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and (low < value if above else low <= value)
+        and value < high
+    )
+    if not in_range:
+        bounds = [f"{'>' if above else '>='} {low:g}"]
+        if math.isfinite(high):
+            bounds.append(f"< {high:g}")
+        raise ValueError(f"{name} is {value!r}; pass a finite number {' and '.join(bounds)}.")
+    return float(value)
+
+
 def check_instance(value: object, expected: type, name: str) -> None:
     """Refuse ``value`` unless it is None or an instance of ``expected`` (the settings
     objects, e.g. :class:`pid.SamplingOptions`)."""

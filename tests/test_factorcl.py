@@ -31,7 +31,12 @@ from pid.factorcl.augment import (  # noqa: E402
 )
 from pid.factorcl.estimators import other_of_class, same_class  # noqa: E402
 from pid.factorcl.networks import ContrastiveNet  # noqa: E402
-from pid.factorcl.objectives import Condition, FactorCLObjective, supcon_loss  # noqa: E402
+from pid.factorcl.objectives import (  # noqa: E402
+    Condition,
+    CrossModalObjective,
+    FactorCLObjective,
+    supcon_loss,
+)
 from pid.factorcl.probing import augmentation_effect, augmentation_warnings, probe  # noqa: E402
 
 # Small synthetic configuration shared by the training tests (measured in
@@ -60,6 +65,22 @@ def test_conditional_forms_keep_only_pairs_of_the_same_label():
     upper = np.mean([p for p, _ in rows]) - np.mean([n for _, n in rows])
     assert float(infonce(scores, same_class(labels))) == pytest.approx(lower, abs=1e-6)
     assert float(nce_club(scores, other_of_class(labels))) == pytest.approx(upper, abs=1e-6)
+
+
+def test_nce_club_leaves_out_anchors_without_a_negative():
+    # Anchors 0 and 1 share class 0; anchor 2 is alone in class 1, with no negative to cancel
+    # its c(a) in Eq. 4.14: each of the two others gives f_ii - f_ij = 1 - 0.
+    scores = torch.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 10.0]], requires_grad=True)
+    club = nce_club(scores, other_of_class(torch.tensor([0, 0, 1])))
+    assert float(club.detach()) == pytest.approx(1.0, abs=1e-6)
+    club.backward()
+    assert float(scores.grad[2, 2]) == 0.0  # the singleton's score is not pushed down
+    assert scores.grad[:2, :2].tolist() == [[0.5, -0.5], [-0.5, 0.5]]
+    # No anchor with a negative: 0, still part of the graph, not NaN.
+    alone = torch.eye(3, requires_grad=True)
+    none = nce_club(alone, other_of_class(torch.tensor([0, 1, 2])))
+    none.backward()
+    assert float(none.detach()) == 0.0 and alone.grad.abs().sum() == 0
 
 
 def test_weighted_negatives_follow_the_conditional_distribution():
@@ -154,6 +175,56 @@ def test_mi_bounds_refuses_too_few_samples():
     x1, x2 = correlated_gaussians(100, 2, 1.0)
     with pytest.raises(ValueError, match="batch_size"):
         mi_bounds(x1, x2, batch_size=64)
+
+
+def _with_nan(x):
+    x = x.copy()
+    x[0, 0] = np.nan
+    return x
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda a: {"x1": _with_nan(a["x1"])}, "x1 holds NaN or infinite values; drop or impute"),
+        ({"batch_size": 1}, "batch_size is 1; pass a whole number of at least 2."),
+        ({"batch_size": 32.5}, "batch_size is 32.5; pass a whole number of at least 2."),
+        (
+            {"eval_fraction": math.nan},
+            "eval_fraction is nan; pass a number strictly between 0 and 1.",
+        ),
+        ({"steps": 0}, "steps is 0; pass a whole number of at least 1."),
+        ({"learning_rate": math.nan}, "learning_rate is nan; pass a finite number > 0."),
+    ],
+)
+def test_mi_bounds_refuses_input_that_would_give_nan(change, message):
+    x1, x2 = correlated_gaussians(1000, 2, 1.0)
+    args = {"x1": x1, "x2": x2, "steps": 5, "batch_size": 64, "device": "cpu"}
+    args.update(change(args) if callable(change) else change)
+    with pytest.raises(ValueError, match=f"^{message}"):
+        mi_bounds(args.pop("x1"), args.pop("x2"), **args)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: correlated_gaussians(10, 2, math.nan), "mi is nan; pass a finite number >= 0."),
+        (lambda: correlated_gaussians(10, 2, -1.0), "mi is -1.0; pass a finite number >= 0."),
+        (lambda: correlated_gaussians(10, 2.5, 1.0), "dim is 2.5; pass a whole number"),
+        (
+            lambda: shared_unique(100, label_noise=math.nan),
+            "label_noise is nan; pass a finite number >= 0.",
+        ),
+        (
+            lambda: shared_unique(100, label_noise=math.inf),
+            "label_noise is inf; pass a finite number >= 0.",
+        ),
+        (lambda: shared_unique(-1), "n is -1; pass a whole number of at least 1."),
+    ],
+)
+def test_synthetic_data_refuses_settings_that_give_nan(make, message):
+    with pytest.raises(ValueError, match=f"^{message}"):
+        make()
 
 
 def test_supcon_loss_matches_a_direct_computation(rng):
@@ -410,6 +481,24 @@ def test_augmentation_effect_reports_an_augmentation_that_destroys_unique_inform
     assert any("destroys most of x2's unique part" in w for w in warnings)
 
 
+def test_augmentation_effect_masks_sequences_as_training_does():
+    # x1 repeats one value per time step over its 4 channels, x2 one value per channel over
+    # its 6 time steps. Training masks whole time steps of x1 (augment) and whole channels of
+    # x2 (unique_augment, x2 independent of x1): each view then loses a value with
+    # probability 1/2, and a linear fit from the view recovers R^2 = 1/2 of it. Masking single
+    # features would leave copies of every value (R^2 near 0.9).
+    rng = np.random.default_rng(0)
+    x1 = np.repeat(rng.normal(size=(3000, 6, 1)), 4, axis=2)
+    x2 = np.repeat(rng.normal(size=(3000, 1, 4)), 6, axis=1)
+    kept = augmentation_effect(x1, x2, mask_prob=0.5, noise=0.01)
+    assert kept["x1"]["unique"] == pytest.approx(0.5, abs=0.05)
+    assert kept["x2"]["unique"] == pytest.approx(0.5, abs=0.05)
+    g = torch.Generator().manual_seed(0)
+    t1, t2 = torch.as_tensor(x1, dtype=torch.float32), torch.as_tensor(x2, dtype=torch.float32)
+    assert augment(t1, generator=g).keep.shape == (3000, 6, 1)
+    assert unique_augment(t2, shared_fraction(t2, t1), generator=g).keep.shape == (3000, 1, 4)
+
+
 def test_cli_probe_writes_the_table_and_figure(tmp_path, capsys):
     x1, x2, y, w = shared_unique(400, 1.0, seed=0, **SMALL)
     np.savez(tmp_path / "data.npz", x1=x1, x2=x2, y=y)
@@ -482,6 +571,36 @@ def test_upper_bound_critics_are_left_out_of_the_encoders_update():
     assert upper | lower == {id(p) for p in objective.parameters()}
 
 
+@pytest.mark.parametrize("method", ["factorcl-ssl", "factorcl-sup"])
+def test_default_augmentations_make_both_conditional_terms_exactly_zero(monkeypatch, method):
+    # Under the default masking (0.3) and noise (0.1) the source posterior is one-hot in
+    # float32, so I_NCE(Z_U1; Z_U2 | C) and I_NCE-CLUB(Z_S1; Z_S2 | C) are exactly 0 with zero
+    # gradient (docs/factorcl.md). On these 100 features per modality noise 1 still leaves
+    # them 0; noise 3 spreads the posterior (measured: 0.72 to 0.75 of a row on the anchor)
+    # and neither term nor its gradient is 0.
+    seen = []
+    terms = FactorCLObjective.terms
+
+    def recording(self, z, condition):
+        out = terms(self, z, condition)
+        names = ("nce_unique_given", "club_shared_given")
+        grads = torch.autograd.grad(
+            [out[n] for n in names], list(z.values()), retain_graph=True, allow_unused=True
+        )
+        gradient = sum(float(g.abs().sum()) for g in grads if g is not None)
+        seen.append([float(out[n].detach()) for n in names] + [gradient])
+        return out
+
+    monkeypatch.setattr(FactorCLObjective, "terms", recording)
+    x1, x2, y, _ = shared_unique(512, 0.5, seed=0)  # the default 100 features
+    for noise in (0.1, 3.0):
+        seen.clear()
+        train(x1, x2, y, method=method, epochs=1, noise=noise, seed=0, device="cpu")
+        values = np.array(seen)
+        assert values.shape == (2, 3)  # two batches of 256
+        assert (values == 0).all() if noise == 0.1 else (values != 0).all()
+
+
 def test_training_is_repeatable_and_checkpoints_round_trip(tmp_path):
     x1, x2, y, _ = shared_unique(200, 0.5, seed=0, **SMALL)
     path = tmp_path / "run" / "model.pt"
@@ -517,6 +636,35 @@ def test_training_is_repeatable_and_checkpoints_round_trip(tmp_path):
             "which only factorcl-sup and ourcl-sup use; simclr has no label condition",
         ),
         ({"critics": CriticSettings(views_in_condition=1)}, "views_in_condition is 1"),
+        ({"epochs": 2.5}, r"epochs \(--epochs\) is 2.5; pass a whole number of at least 1\."),
+        ({"epochs": True}, r"epochs \(--epochs\) is True; pass a whole number"),
+        ({"batch_size": 40.5}, r"batch_size \(--batch-size\) is 40.5; pass a whole number"),
+        ({"embed_dim": 4.5}, r"embed_dim \(--embed-dim\) is 4.5; pass a whole number"),
+        (
+            {"mask_prob": "0.3"},
+            r"mask_prob \(--mask-prob\) is '0.3'; pass a finite number >= 0 and < 1\.",
+        ),
+        ({"noise": math.nan}, r"noise \(--noise\) is nan; pass a finite number >= 0\."),
+        (
+            {"method": "simclr", "temperature": math.inf},
+            r"temperature \(--temperature\) is inf; pass a finite number > 0\.",
+        ),
+        (
+            {"critics": CriticSettings(steps=2.5, temperature=0.1)},
+            r"CriticSettings.steps \(--critic-steps\) is 2.5; pass a whole number of at least 1\.",
+        ),
+        (
+            {"critics": CriticSettings(temperature=math.inf)},
+            r"CriticSettings.temperature \(--critic-temperature\) is inf; pass a finite number > 0",
+        ),
+        (
+            {"critics": CriticSettings(temperature=math.nan)},
+            r"CriticSettings.temperature \(--critic-temperature\) is nan",
+        ),
+        (
+            {"critics": CriticSettings(temperature=0.1, factor_weight=math.inf)},
+            r"CriticSettings.factor_weight \(--factor-weight\) is inf; pass a finite number >= 0",
+        ),
     ],
 )
 def test_train_refuses_bad_input(kwargs, message):
@@ -524,7 +672,40 @@ def test_train_refuses_bad_input(kwargs, message):
     args = {"x1": rng.normal(size=(20, 3)), "x2": rng.normal(size=(20, 2)), "y": np.arange(20) % 2}
     args.update(kwargs)
     with pytest.raises(ValueError, match=message):
-        train(args.pop("x1"), args.pop("x2"), args.pop("y"), epochs=1, device="cpu", **args)
+        train(
+            args.pop("x1"), args.pop("x2"), args.pop("y"), **{"epochs": 1, "device": "cpu", **args}
+        )
+
+
+@pytest.mark.parametrize("temperature", [math.nan, math.inf, 0.0])
+def test_the_cross_modal_objective_refuses_a_temperature_that_is_not_finite_and_positive(
+    temperature,
+):
+    with pytest.raises(ValueError, match=r"^temperature \(--temperature\) is .*; pass a finite"):
+        CrossModalObjective("simclr", 4, temperature)
+
+
+def test_training_checkpoints_both_optimizers(tmp_path):
+    x1, x2, y, _ = shared_unique(200, 0.5, seed=0, **SMALL)
+    path = tmp_path / "model.pt"
+    train(x1, x2, y, epochs=1, seed=0, device="cpu", checkpoint=path, **TINY_NET)
+    states = torch.load(path, weights_only=True)["training"]
+    critics = FactorCLObjective(16, 2, factorized=True, hidden=64).upper_bound_critics()
+    critic_state = states["critic_optimizer"]
+    assert len(critic_state["param_groups"][0]["params"]) == len(critics)
+    assert len(critic_state["state"]) == len(critics)  # Adam has stepped every critic
+    assert int(critic_state["state"][0]["step"]) == 5 * 1  # 5 critic steps, one batch
+    assert int(states["optimizer"]["state"][0]["step"]) == 1  # the encoders' one step
+    simclr = tmp_path / "simclr.pt"
+    train(x1, x2, method="simclr", epochs=1, device="cpu", checkpoint=simclr, **TINY_NET)
+    assert torch.load(simclr, weights_only=True)["training"]["critic_optimizer"] is None
+
+
+def test_encode_refuses_a_batch_size_that_is_not_a_positive_whole_number(checkpoint):
+    _, model = checkpoint
+    for size in (0, 2.5):
+        with pytest.raises(ValueError, match=f"^batch_size is {size}; pass a whole number"):
+            model.encode(np.ones((5, 3)), np.ones((5, 2)), batch_size=size)
 
 
 def test_supervised_training_without_noise_conditions_on_the_label_alone():
@@ -547,6 +728,7 @@ def test_load_refuses_a_file_that_is_not_a_checkpoint(tmp_path):
 def checkpoint(tmp_path):
     """A small untrained FactorCL checkpoint on vectors of 3 and 2 features, and its model."""
     config = {"method": "factorcl-ssl", "shapes": [[3], [2]], "hidden": 8, "embed_dim": 4}
+    config |= {"mask_prob": 0.3, "noise": 0.1}
     net = ContrastiveNet((3,), (2,), hidden=8, embed_dim=4, factorized=True)
     stats = (np.zeros(3, np.float32), np.zeros(2, np.float32))
     model = ContrastiveModel(net, "factorcl-ssl", config, stats, tuple(s + 1 for s in stats))
@@ -679,8 +861,24 @@ def test_cli_reaches_the_baselines_and_the_network_sizes(tmp_path, capsys):
         (["--method", "clip"], "method is 'clip'; pass one of factorcl-sup"),
         (["--hidden", "0"], "hidden"),
         (["--seed", "-1"], "--seed is -1; pass a whole number from 0 to 4294967295."),
-        (["--learning-rate", "-1"], "learning_rate is -1.0 (--learning-rate); pass a positive"),
-        (["--method", "cross-self", "--noise", "-1"], "noise is -1.0 (--noise), the standard"),
+        (
+            ["--learning-rate", "-1"],
+            "learning_rate (--learning-rate) is -1.0; pass a finite number > 0.",
+        ),
+        (["--method", "cross-self", "--noise", "-1"], "noise (--noise) is -1.0; pass a finite"),
+        (["--temperature", "inf"], "temperature (--temperature) is inf; pass a finite number > 0."),
+        (
+            ["--critic-temperature", "nan"],
+            "CriticSettings.temperature (--critic-temperature) is nan; pass a finite number > 0.",
+        ),
+        (
+            ["--factor-weight", "inf"],
+            "CriticSettings.factor_weight (--factor-weight) is inf; pass a finite number >= 0.",
+        ),
+        (
+            ["--mask-prob", "1"],
+            "mask_prob (--mask-prob) is 1.0; pass a finite number >= 0 and < 1.",
+        ),
         (
             ["--method", "ourcl-ssl", "--factor-weight", "5"],
             "factor_weight 5 (--factor-weight), which weighs the factors of factorcl-sup",
@@ -696,6 +894,56 @@ def test_cli_refuses_bad_options_in_one_sentence(tmp_path, capsys, extra, messag
     err = capsys.readouterr().err
     assert status == 2
     assert message in err and "Traceback" not in err and err.count("\n") == 1
+
+
+def _probe_data(tmp_path):
+    """DATA for the checkpoint fixture (3 and 2 features), and probe's arguments up to it."""
+    rng = np.random.default_rng(0)
+    data = tmp_path / "data.npz"
+    np.savez(data, x1=rng.normal(size=(60, 3)), x2=rng.normal(size=(60, 2)), y=np.arange(60) % 2)
+    return data
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda c: c.pop("mask_prob"), "config.mask_prob is missing"),
+        (lambda c: c.pop("noise"), "config.noise is missing"),
+        (lambda c: c.update(mask_prob="x"), "config.mask_prob is 'x', not a number"),
+        (lambda c: c.update(noise=math.nan), "config.noise is NaN, not a finite number"),
+        (lambda c: c.update(mask_prob=1.0), "config.mask_prob is 1, which masks every value"),
+    ],
+)
+def test_cli_probe_refuses_a_checkpoint_without_augmentation_settings(
+    checkpoint, tmp_path, capsys, edit, message
+):
+    path, _ = checkpoint
+    _edit_checkpoint(path, lambda state: edit(state["config"]))
+    argv = ["factorcl", "probe", str(path), str(_probe_data(tmp_path)), "--device", "cpu"]
+    assert main([*argv, "--out", str(tmp_path / "probe")]) == 2
+    err = capsys.readouterr().err
+    assert f"checkpoint {path}: {message}" in err
+    assert "Traceback" not in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("write", "kind"),
+    [
+        (lambda p: np.save(p, np.zeros((60, 2))), "is a single .npy array"),
+        (lambda p: p.write_text("w1,w2\n0,1\n"), "is not an .npz archive"),
+    ],
+)
+def test_cli_probe_refuses_latents_that_are_not_an_npz_archive(
+    checkpoint, tmp_path, capsys, write, kind
+):
+    path, _ = checkpoint
+    latents = tmp_path / ("latents.npy" if "npy" in kind else "latents.csv")
+    write(latents)
+    argv = ["factorcl", "probe", str(path), str(_probe_data(tmp_path)), "--device", "cpu"]
+    assert main([*argv, "--latents", str(latents), "--out", str(tmp_path / "probe")]) == 2
+    err = capsys.readouterr().err
+    assert f"latents (--latents) {str(latents)!r} {kind}; pass an .npz archive" in err
+    assert "pickle" not in err and "Traceback" not in err and err.count("\n") == 1
 
 
 def test_cli_refuses_an_out_it_cannot_write_before_training(tmp_path, capsys):

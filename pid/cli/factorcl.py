@@ -103,15 +103,17 @@ def add_parser(commands: Any) -> None:
         "encode the samples, and estimate I(Z; target) in bits for every representation (Z_S1, "
         "Z_U1, Z_S2, Z_U2, or Z_1, Z_2) against the labels y and each latent in --latents, with "
         "probes fitted on one split and read on the held-out rest. Writes probe.json, probe.md "
-        "and probe.png into --out; for self-supervised models also the share of each "
-        "modality's shared and unique parts the augmentation keeps.",
+        "and probe.png into --out; for models trained on augmented views (factorcl-sup, "
+        "factorcl-ssl, ourcl-sup, ourcl-ssl, cross-self) also the share of each modality's "
+        "shared and unique parts the augmentation keeps.",
     )
     factorcl_probe.add_argument("checkpoint", metavar="CHECKPOINT", help="factorcl.pt")
     factorcl_probe.add_argument("data", metavar="DATA", help="file or folder holding x1, x2, y")
     factorcl_probe.add_argument(
         "--latents",
         type=Path,
-        help=".npz of latent arrays, one row per sample of DATA (e.g. w1, w2, ws)",
+        help=".npz archive (numpy.savez) of latent arrays, one row per sample of DATA (e.g. "
+        "w1, w2, ws)",
     )
     factorcl_probe.add_argument(
         "--no-labels", action="store_true", help="probe the latents only, not y"
@@ -248,7 +250,7 @@ def run_probe(args: argparse.Namespace) -> int:
     from pid.factorcl import ContrastiveModel
     from pid.factorcl.probing import probe
     from pid.file_set import check_target, write_file_set
-    from pid.io import load, load_npz
+    from pid.io import load
     from pid.validation import check_labels, check_seed
 
     check_seed(args.seed, "--seed")
@@ -261,9 +263,7 @@ def run_probe(args: argparse.Namespace) -> int:
         check_labels(y)
         targets["y"] = np.unique(y, return_inverse=True)[1].ravel()
     if args.latents is not None:
-        with np.load(args.latents, allow_pickle=False) as archive:
-            names = list(archive.files)
-        for name, value in zip(names, load_npz(args.latents, names), strict=True):
+        for name, value in _read_latents(args.latents).items():
             if name in targets:
                 raise ValueError(
                     f"--latents holds an array named {name!r}, like the labels; rename it or "
@@ -285,3 +285,41 @@ def run_probe(args: argparse.Namespace) -> int:
     print(markdown, end="")
     print(f"wrote {', '.join(str(args.out / f) for f in files)}")
     return 0
+
+
+#: What ``--latents`` must be, for its refusals.
+LATENTS_EXPECTED = (
+    "pass an .npz archive of latent arrays saved with numpy.savez, one row per sample of DATA "
+    "(e.g. numpy.savez('latents.npz', w1=w1, w2=w2))"
+)
+
+
+def _read_latents(path: Path) -> dict[str, Any]:
+    """The arrays of the ``--latents`` archive by name, or one sentence naming the option."""
+    import zipfile
+
+    from pid.io import load_npz
+    from pid.validation import check_regular_file
+
+    label = "latents (--latents)"
+    check_regular_file(path, label)
+    if not zipfile.is_zipfile(path):
+        with path.open("rb") as handle:
+            npy = handle.read(6) == b"\x93NUMPY"  # the magic string of numpy.save's files
+        kind = "a single .npy array" if npy else "not an .npz archive"
+        raise ValueError(f"{label} {str(path)!r} is {kind}; {LATENTS_EXPECTED}.")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = [n[: -len(".npy")] if n.endswith(".npy") else n for n in archive.namelist()]
+    except (zipfile.BadZipFile, OSError) as err:
+        raise ValueError(f"{label} {str(path)!r} is damaged ({err}); {LATENTS_EXPECTED}.") from None
+    if not names:
+        raise ValueError(f"{label} {str(path)!r} holds no arrays; {LATENTS_EXPECTED}.")
+    try:
+        arrays = load_npz(path, names)
+    except ValueError as err:  # load_npz names the file as DATA's; this one is --latents
+        text = str(err)
+        raise ValueError(
+            text.replace("DATA file", label, 1) if "DATA file" in text else f"{label}: {text}"
+        ) from None
+    return dict(zip(names, arrays, strict=True))

@@ -7,7 +7,8 @@ and add Gaussian noise:
 
 - vectors ``(m, d)``: each feature is replaced by zero (the mean of standardized inputs) with
   probability ``mask_prob``;
-- sequences ``(m, T, d)``: each time step is zeroed with probability ``mask_prob``.
+- sequences ``(m, T, d)``: :func:`augment` zeroes each time step (all its channels) with
+  probability ``mask_prob``, :func:`unique_augment` each channel (at all time steps).
 
 The unique augmentation protects what is shared: a feature (or, for sequences, a channel)
 ``j`` of ``x2`` is masked with probability ``mask_prob (1 - r_j)``, where ``r_j`` is the share
@@ -30,7 +31,9 @@ import torch
 class AugmentedView:
     """An augmented batch ``view = x * keep + noise * e`` and the ``keep`` mask (0 or 1).
 
-    ``keep`` has the shape of ``x`` for vectors and ``(m, T, 1)`` for sequences.
+    ``keep`` has the shape of ``x`` for vectors. For sequences ``(m, T, d)`` it broadcasts
+    over the axis it does not mask: ``(m, T, 1)`` from :func:`augment` (one entry per time
+    step), ``(m, 1, d)`` from :func:`unique_augment` (one entry per channel).
     """
 
     view: torch.Tensor
@@ -48,7 +51,8 @@ def augment(
     """Unimodal augmentation (Eq. 4.17): random feature (or time-step) masking plus noise.
 
     ``x' = x * keep + noise * e`` with ``keep ~ Bernoulli(1 - mask_prob)`` per feature of a
-    vector, or per time step of a sequence, and ``e ~ N(0, 1)``.
+    vector (``keep`` of shape ``(m, d)``), or per time step of a sequence (``(m, T, 1)``), and
+    ``e ~ N(0, 1)``.
     """
     keep_shape = x.shape if x.dim() == 2 else (*x.shape[:2], 1)
     keep = torch.bernoulli(
@@ -69,7 +73,9 @@ def unique_augment(
 
     ``shared`` holds ``r_j`` in [0, 1] per feature (per channel for sequences), from
     :func:`shared_fraction`; feature ``j`` is kept with probability ``1 - mask_prob (1 - r_j)``,
-    so information ``x2`` shares with ``x1`` is left intact and the rest is perturbed.
+    so information ``x2`` shares with ``x1`` is left intact and the rest is perturbed. ``keep``
+    has shape ``(m, d)`` for vectors and ``(m, 1, d)`` for sequences: a masked channel is
+    zeroed at every time step.
     """
     keep_prob = 1.0 - mask_prob * (1.0 - shared.to(x2.device))
     if x2.dim() == 2:
@@ -89,10 +95,16 @@ def source_weights(
     ``w_ij = prod_k q(x_k'_i | x_k_j) / sum_l prod_k q(x_k'_i | x_k_l)``; the masked,
     noised views have ``log q(x'_i | x_j) = -|| keep_i * (x'_i - x_j) ||^2 / (2 noise^2)`` up to
     terms that do not depend on ``j`` (masked entries carry nothing about ``x_j``). Row ``i``
-    is the conditional ``p(x1, x2 | x1'_i, x2'_i)`` over the batch: weak augmentations put
-    almost all of it on ``i`` itself, and the information two views share given the
-    augmentations is then close to zero. Needs ``noise > 0``. The sources may be more samples
-    than the views (the global batch of data-parallel training): ``w`` is then ``m x M``.
+    is the conditional ``p(x1, x2 | x1'_i, x2'_i)`` over the batch. Weak augmentations put
+    all of it on ``i`` itself: under the defaults (``mask_prob = 0.3``, ``noise = 0.1``) on
+    the 100 standardized features of :func:`~pid.factorcl.synthetic.shared_unique`, every
+    other sample of a batch of 256 lies thousands of nats of ``log q`` below the anchor
+    (3,965 at the least), far past float32's ``exp(-104)``, so the rows are exactly one-hot.
+    A conditional term weighted by such rows is exactly 0 with zero gradient
+    (``f_ii - f_ii`` in :func:`~pid.factorcl.estimators.nce_club`, ``f_ii - log exp f_ii``
+    in :func:`~pid.factorcl.estimators.infonce`). Needs ``noise > 0``. The sources may be
+    more samples than the views (the global batch of data-parallel training): ``w`` is then
+    ``m x M``.
     """
     log_q = 0.0
     for augmented, x in zip(views, sources, strict=True):

@@ -26,6 +26,7 @@ from tqdm.auto import trange
 
 from pid.backend import resolve_device
 from pid.factorcl.critics import SeparableCritic
+from pid.validation import as_array, check_between, check_number, check_seed, check_whole
 
 
 def positive_pairs(
@@ -64,21 +65,26 @@ def nce_club(
 ) -> torch.Tensor:
     """The NCE-CLUB upper bound, thesis Eq. 4.11 (Eqs. 4.14, 4.16 with ``weights``).
 
-    ``I_NCE-CLUB = mean_i f(a_i, b_i) - mean_i sum_j w_ij f(a_i, b_j)``
+    ``I_NCE-CLUB = mean_{i in A} [ f(a_i, b_i) - sum_j w_ij f(a_i, b_j) ]``
 
     with the critic ``f`` trained by :func:`infonce` plugged in: for the optimal critic
-    ``f* = log p(a | b) + c(a)`` the ``c(a)`` terms cancel and this is CLUB's upper bound,
+    ``f* = log p(a | b) + c(a)`` the ``c(a)`` terms cancel within each anchor's bracket and
+    this is CLUB's upper bound,
     ``I(A; B) <= E_p(a,b)[log p(a|b)] - E_p(a)p(b)[log p(a|b)]`` (Eq. 4.12). Unconditionally
-    ``w_ij = 1/(m - 1)`` for ``j != i``; otherwise row ``i`` of ``weights`` normalized. Anchors
-    whose row holds no weight are left out of the second mean. Pairs as in :func:`infonce`.
+    ``w_ij = 1/(m - 1)`` for ``j != i``; otherwise row ``i`` of ``weights`` normalized. ``A``
+    holds the anchors whose row has some weight: an anchor without a negative (alone in its
+    class) has no ``c(a_i)`` to cancel and is left out of both means. With no such anchor the
+    bound is 0, kept in the graph with a zero gradient. Pairs as in :func:`infonce`.
     """
     if weights is None:
         weights = ~positive_pairs(*scores.shape, offset, scores.device)
     weights = weights.to(scores.dtype)
     totals = weights.sum(dim=1)
     has_negative = totals > 0
+    if not has_negative.any():
+        return scores.sum() * 0
     negative_means = (scores * weights).sum(dim=1)[has_negative] / totals[has_negative]
-    return scores.diagonal(offset).mean() - negative_means.mean()
+    return (scores.diagonal(offset)[has_negative] - negative_means).mean()
 
 
 def same_class(labels: torch.Tensor, candidates: torch.Tensor | None = None) -> torch.Tensor:
@@ -120,11 +126,18 @@ def mi_bounds(
     bounds are then averaged over disjoint batches of the held-out rest, with that same critic
     in :func:`nce_club`: ``I_NCE <= I(X1; X2) <= I_NCE-CLUB``. ``I_NCE`` cannot exceed
     ``log(batch_size)``. Returns ``{"infonce": ..., "nce_club": ..., "log_batch": ...}``.
+    The samples must be finite, ``batch_size`` at least 2 (a batch of one has no negative) and
+    ``eval_fraction`` strictly between 0 and 1.
     """
-    a, b = (np.asarray(x, dtype=np.float32) for x in (x1, x2))
-    a, b = (x.reshape(len(x), -1) for x in (a, b))
+    a, b = (_samples(x, name) for x, name in ((x1, "x1"), (x2, "x2")))
     if len(a) != len(b):
         raise ValueError(f"x1 has {len(a)} samples and x2 {len(b)}; pass paired samples.")
+    check_whole(steps, "steps", 1)
+    check_whole(batch_size, "batch_size", 2)
+    check_whole(hidden, "hidden", 1)
+    check_number(learning_rate, "learning_rate", above=True)
+    check_between(eval_fraction, "eval_fraction", 0, 1)
+    check_seed(seed, "seed")
     n_eval = int(len(a) * eval_fraction)
     if n_eval < batch_size or len(a) - n_eval < batch_size:
         raise ValueError(
@@ -155,3 +168,17 @@ def mi_bounds(
         "nce_club": float(np.mean(upper)),
         "log_batch": math.log(batch_size),
     }
+
+
+def _samples(x: ArrayLike, name: str) -> np.ndarray:
+    """``x`` as float32 samples, one flattened row each, or a ``ValueError`` naming ``name``."""
+    array = as_array(x, name)
+    if array.ndim == 0 or len(array) == 0 or array.dtype.kind not in "biuf":
+        raise ValueError(
+            f"{name} has shape {array.shape} and values of type {array.dtype}; pass real "
+            "numbers, one value or vector per sample."
+        )
+    array = array.astype(np.float32).reshape(len(array), -1)
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name} holds NaN or infinite values; drop or impute those samples.")
+    return array

@@ -48,6 +48,7 @@ from pid.factorcl.estimators import (
     positive_pairs,
     same_class,
 )
+from pid.validation import check_number, check_whole
 
 Batch = dict[str, torch.Tensor]
 
@@ -80,15 +81,15 @@ class CriticSettings:
         return cls(5, 0.1, 0.3 if method.startswith("factorcl") else 0.0)
 
     def check(self) -> None:
-        """Refuse settings no training can use, naming the field."""
-        if self.steps < 1:
-            raise ValueError(f"critic steps is {self.steps}; pass a whole number of at least 1.")
-        if self.temperature is not None and not self.temperature > 0:
-            raise ValueError(
-                f"critic temperature is {self.temperature}; pass a positive number or None."
+        """Refuse settings no training can use, naming the field: ``steps`` a whole number of
+        at least 1, ``temperature`` None or finite and above 0, ``factor_weight`` finite and
+        at least 0, ``views_in_condition`` True or False."""
+        check_whole(self.steps, "CriticSettings.steps (--critic-steps)", 1)
+        if self.temperature is not None:
+            check_number(
+                self.temperature, "CriticSettings.temperature (--critic-temperature)", above=True
             )
-        if not self.factor_weight >= 0:
-            raise ValueError(f"factor weight is {self.factor_weight}; pass a number >= 0.")
+        check_number(self.factor_weight, "CriticSettings.factor_weight (--factor-weight)")
         if not isinstance(self.views_in_condition, bool):
             raise ValueError(
                 f"views_in_condition is {self.views_in_condition!r}; pass True or False."
@@ -321,7 +322,7 @@ class CrossModalObjective(nn.Module):
     """SimCLR across modalities, optionally with unimodal terms (Cross+Self), or SupCon.
 
     Each representation goes through a projection MLP and is L2-normalized; scores are cosine
-    similarities divided by ``temperature``.
+    similarities divided by ``temperature``, a finite number above 0.
 
     - ``simclr``: ``-(I_NCE(Z1; Z2) + I_NCE(Z2; Z1)) / 2`` (Algorithm 1, symmetrized).
     - ``cross-self``: that plus ``-(I_NCE(Z1; Z1') + I_NCE(Z2; Z2'))`` on augmented views.
@@ -331,8 +332,7 @@ class CrossModalObjective(nn.Module):
 
     def __init__(self, method: str, embed_dim: int, temperature: float) -> None:
         super().__init__()
-        if temperature <= 0:
-            raise ValueError(f"temperature is {temperature}; pass a positive number.")
+        check_number(temperature, "temperature (--temperature)", above=True)
         self.method = method
         self.temperature = temperature
         self.projections = nn.ModuleList(

@@ -22,6 +22,7 @@ from numpy.typing import ArrayLike
 from pid.factorcl.augment import augment, shared_fraction, unique_augment
 from pid.factorcl.evaluate import latent_information, logistic_probe, ridge_predict
 from pid.factorcl.training import ContrastiveModel, uses_views
+from pid.validation import check_between
 
 #: Share of a part's variance an augmented view must keep not to be reported as destroyed.
 KEPT_ENOUGH = 0.5
@@ -31,8 +32,9 @@ KEPT_ENOUGH = 0.5
 class ProbeReport:
     """``information[r, t]``: bits about target ``targets[t]`` in representation
     ``representations[r]``, each a held-out lower bound (:func:`probe`); ``kinds[t]`` is
-    ``"latent"`` or ``"label"``; ``augmentation`` the :func:`augmentation_effect` of a
-    self-supervised model (empty otherwise)."""
+    ``"latent"`` or ``"label"``; ``augmentation`` the :func:`augmentation_effect` of a model
+    trained on augmented views (:func:`~pid.factorcl.training.uses_views`: FactorCL and OurCL,
+    supervised or not, and Cross+Self; empty otherwise)."""
 
     method: str
     representations: tuple[str, ...]
@@ -128,16 +130,18 @@ def probe(
     Sigma_e)`` of a linear probe's residuals, a lower bound for Gaussian ``w`` (thesis Table
     4.1). Both are clipped at 0, and both are bounds in expectation: the held-out mean carries
     a sampling error (for labels about ``sd(log2 q(y | z)) / sqrt(n_test)``, 0.02 bits for a
-    binary label on 1,200 samples). Self-supervised models also get
-    :func:`augmentation_effect` of their augmentation settings.
+    binary label on 1,200 samples). Models trained on augmented views
+    (:func:`~pid.factorcl.training.uses_views`: FactorCL and OurCL, supervised or
+    self-supervised, and Cross+Self) also get :func:`augmentation_effect` of their
+    augmentation settings: the unique augmentation of ``x2`` for the self-supervised FactorCL
+    and OurCL, :func:`~pid.factorcl.augment.augment` of both modalities for the others.
     """
     a, b = np.asarray(x1), np.asarray(x2)
     n = len(a)
     if not targets:
         raise ValueError("targets is empty; pass labels or latents to probe against.")
     checked = {name: _target(name, value, n) for name, value in targets.items()}
-    if not 0 < test_fraction < 1:
-        raise ValueError(f"test_fraction is {test_fraction}; pass a number in (0, 1).")
+    check_between(test_fraction, "test_fraction (--test-fraction)", 0, 1)
     order = np.random.default_rng(seed).permutation(n)
     n_test = round(n * test_fraction)
     if n_test < 10 or n - n_test < 10:
@@ -191,21 +195,28 @@ def augmentation_effect(
 ) -> dict[str, dict[str, float]]:
     """Share of each modality's shared and unique parts that its augmented view keeps.
 
-    Each modality is standardized and split linearly into the part the other modality
-    predicts (ridge regression, ``P_1 = E_lin[x1 | x2]``) and the rest (``U_1 = x1 - P_1``);
-    each part is then regressed on the view ``x1' = augment(x1)`` (and
-    ``x2' = unique_augment(x2 | x1)`` with ``unique``, else ``augment(x2)``), and the kept
+    Each modality, vectors ``(n, d)`` or sequences ``(n, T, d)``, is standardized per feature
+    (per channel of a sequence, as training does) and augmented as in training: sequences
+    lose whole time steps (:func:`~pid.factorcl.augment.augment`) or whole channels
+    (:func:`~pid.factorcl.augment.unique_augment`). Flattened to one row per sample, it is
+    split linearly into the part the other modality predicts (ridge regression,
+    ``P_1 = E_lin[x1 | x2]``) and the rest (``U_1 = x1 - P_1``); each part is then regressed
+    on the flattened view ``x1' = augment(x1)`` (and ``x2' = unique_augment(x2 | x1)`` with
+    ``unique``, else ``augment(x2)``), and the kept
     share is the held-out ``R^2 = 1 - sum (part - fit)^2 / sum (part - mean)^2`` over the
     part's features, divided by the same ``R^2`` from the unaugmented modality. 1 means the
     view keeps the part, 0 that it destroys it (Eqs. 4.17, 4.18 ask that the unique
     augmentation keep the shared part). Returns ``{"x1": {"shared": ..., "unique": ...},
     "x2": {...}}``; a linear split, so nonlinearly shared content counts as unique.
     """
-    a, b = (_standardized(np.asarray(x, dtype=np.float64)) for x in (x1, x2))
+    a, b = (
+        _standardized(np.asarray(x, dtype=np.float64), name) for x, name in ((x1, "x1"), (x2, "x2"))
+    )
     n = len(a)
     half = n // 2
     generator = torch.Generator().manual_seed(seed)
     t1, t2 = torch.as_tensor(a, dtype=torch.float32), torch.as_tensor(b, dtype=torch.float32)
+    a, b = a.reshape(n, -1), b.reshape(n, -1)
     strength = {"mask_prob": mask_prob, "noise": noise, "generator": generator}
     view1 = augment(t1, **strength).view
     if unique:
@@ -277,10 +288,16 @@ def _target(name: str, value: ArrayLike, n: int) -> np.ndarray:
     return array.reshape(n, -1) if array.dtype.kind == "f" else array.reshape(n)
 
 
-def _standardized(x: np.ndarray) -> np.ndarray:
-    x = x.reshape(len(x), -1)
-    std = x.std(axis=0)
-    return (x - x.mean(axis=0)) / np.where(std > 0, std, 1.0)
+def _standardized(x: np.ndarray, name: str) -> np.ndarray:
+    """``x`` standardized per feature, or per channel over samples and time steps for
+    sequences ``(n, T, d)``, in its own shape (a 1-D ``x`` as one feature, ``(n, 1)``)."""
+    if x.ndim == 1:
+        x = x[:, None]
+    if x.ndim not in (2, 3):
+        raise ValueError(f"{name} has shape {x.shape}; pass vectors (n, d) or sequences (n, T, d).")
+    rows = x.reshape(-1, x.shape[-1])
+    std = rows.std(axis=0)
+    return (x - rows.mean(axis=0)) / np.where(std > 0, std, 1.0)
 
 
 def _kept_share(

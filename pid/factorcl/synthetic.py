@@ -12,6 +12,8 @@ import math
 
 import numpy as np
 
+from pid.validation import check_number, check_seed, check_whole
+
 
 def correlated_gaussians(
     n: int, dim: int, mi: float, seed: int = 0
@@ -20,12 +22,13 @@ def correlated_gaussians(
 
     Each coordinate pair is a standard bivariate normal with correlation ``rho``,
     ``x2 = rho x1 + sqrt(1 - rho^2) e``, independent across coordinates, so
-    ``I(X1; X2) = -(dim / 2) log(1 - rho^2)`` and ``rho = sqrt(1 - exp(-2 mi / dim))``.
+    ``I(X1; X2) = -(dim / 2) log(1 - rho^2)`` and ``rho = sqrt(1 - exp(-2 mi / dim))``;
+    ``mi`` is finite and at least 0.
     """
-    if n < 1 or dim < 1:
-        raise ValueError(f"n={n} and dim={dim} must both be positive; pass positive sizes.")
-    if mi < 0:
-        raise ValueError(f"mi is {mi}; mutual information is non-negative, pass mi >= 0.")
+    check_whole(n, "n", 1)
+    check_whole(dim, "dim", 1)
+    check_number(mi, "mi")
+    check_seed(seed, "seed")
     rho = math.sqrt(1.0 - math.exp(-2.0 * mi / dim))
     rng = np.random.default_rng(seed)
     x1 = rng.standard_normal((n, dim))
@@ -55,15 +58,22 @@ def shared_unique(
     vector ``s``. ``unique_share = 0`` makes the task purely shared, ``1`` purely unique.
 
     Returns ``x1``, ``x2`` (float32, ``(n, dim)``), ``y`` (``(n,)`` integers 0/1) and the
-    latents ``{"w1": ..., "w2": ..., "ws": ...}``.
+    latents ``{"w1": ..., "w2": ..., "ws": ...}``. ``label_noise`` is a finite scale, at
+    least 0.
     """
-    if not 0.0 <= unique_share <= 1.0:
+    check_whole(n, "n", 1)
+    if not check_number(unique_share, "unique_share") <= 1.0:
         raise ValueError(f"unique_share is {unique_share}; pass a fraction in [0, 1].")
-    if not 1 <= label_dim <= latent_dim:
+    check_whole(latent_dim, "latent_dim", 1)
+    check_whole(dim, "dim", 1)
+    if not 1 <= check_whole(label_dim, "label_dim", 1) <= latent_dim:
         raise ValueError(
             f"label_dim is {label_dim} with latent_dim={latent_dim}; pass 1 <= label_dim <= "
             "latent_dim."
         )
+    check_number(label_noise, "label_noise")
+    check_seed(seed, "seed")
+    check_seed(structure_seed, "structure_seed")
     structure = np.random.default_rng(structure_seed)
     scale = 1.0 / math.sqrt(2 * latent_dim)
     t1, t2 = (structure.normal(0.0, scale, (2 * latent_dim, dim)) for _ in range(2))

@@ -11,7 +11,6 @@ critics take one step on ``-(S + U1 + U2)`` with the upper-bound critics held fi
 from __future__ import annotations
 
 import io
-import math
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -42,7 +41,7 @@ from pid.file_set import write_bytes_atomic
 from pid.io import load_torch_file
 from pid.nn import Fitted, fit
 from pid.schema import Checker, describe, join
-from pid.validation import check_seed
+from pid.validation import check_number, check_seed, check_whole
 
 #: Methods :func:`train` knows: FactorCL, its ablations without factorization, and baselines.
 METHODS = (
@@ -94,8 +93,10 @@ class ContrastiveModel:
         """Representations of new samples by name, each of shape ``(n, embed_dim)``.
 
         FactorCL gives ``s1, u1, s2, u2`` (``Z_S1, Z_U1, Z_S2, Z_U2``); the other methods
-        ``z1, z2``. Inputs are standardized with the training data's statistics.
+        ``z1, z2``. Inputs are standardized with the training data's statistics and encoded
+        ``batch_size`` samples at a time (a whole number of at least 1).
         """
+        check_whole(batch_size, "batch_size", 1)
         a, b = _as_inputs(x1, "x1"), _as_inputs(x2, "x2")
         for value, name, shape in zip((a, b), ("x1", "x2"), self.config["shapes"], strict=True):
             if list(value.shape[1:]) != list(shape):
@@ -204,11 +205,13 @@ def train(
     hidden, embed_dim, critic_hidden : int
         Width of the encoders, size of each representation, width of the critics.
     temperature : float
-        Divides the cosine similarities of ``simclr``, ``cross-self`` and ``supcon``.
+        Divides the cosine similarities of ``simclr``, ``cross-self`` and ``supcon``; finite
+        and above 0.
     mask_prob, noise : float
-        Augmentation strength (:mod:`pid.factorcl.augment`); FactorCL and OurCL need
-        ``noise > 0`` (their conditional estimators weigh negatives by the augmentation's
-        likelihood), unless supervised with ``CriticSettings(views_in_condition=False)``.
+        Augmentation strength (:mod:`pid.factorcl.augment`): ``0 <= mask_prob < 1`` and a
+        finite ``noise >= 0``; FactorCL and OurCL need ``noise > 0`` (their conditional
+        estimators weigh negatives by the augmentation's likelihood), unless supervised with
+        ``CriticSettings(views_in_condition=False)``.
     critics : CriticSettings, optional
         Critic steps, bounded critics and the factorization term of FactorCL and OurCL;
         ``None`` takes :meth:`CriticSettings.for_method` (ignored by the baselines).
@@ -217,7 +220,10 @@ def train(
     seed : int
         Seeds initialization, batch order and augmentations; CPU runs are repeatable.
     checkpoint : path, optional
-        Written atomically after every epoch (model, objective, optimizer states, history).
+        Written atomically after every epoch: the model and its history, and under
+        ``"training"`` the objective's state and the optimizers' states (``"optimizer"``, of
+        the encoders and lower-bound critics; ``"critic_optimizer"``, of FactorCL's and
+        OurCL's upper-bound critics, None for the baselines).
     progress : bool
         Show a progress bar over the epochs.
 
@@ -250,28 +256,19 @@ def train(
         )
     check_seed(seed, "seed")
     for name, value, least in (
-        ("epochs", epochs, 1),
-        ("batch_size", batch_size, 2),
-        ("hidden", hidden, 1),
-        ("embed_dim", embed_dim, 1),
-        ("critic_hidden", critic_hidden, 1),
+        ("epochs (--epochs)", epochs, 1),
+        ("batch_size (--batch-size)", batch_size, 2),
+        ("hidden (--hidden)", hidden, 1),
+        ("embed_dim (--embed-dim)", embed_dim, 1),
+        ("critic_hidden (--critic-hidden)", critic_hidden, 1),
     ):
-        if value < least:
-            raise ValueError(f"{name} is {value}; pass a whole number of at least {least}.")
+        check_whole(value, name, least)
     if len(a) < 2:
         raise ValueError(f"x1 has {len(a)} sample; contrastive learning needs at least 2.")
-    if not 0 <= mask_prob < 1:
-        raise ValueError(f"mask_prob is {mask_prob}; pass a probability in [0, 1).")
-    if not 0 < learning_rate < math.inf:
-        raise ValueError(
-            f"learning_rate is {learning_rate} (--learning-rate); pass a positive number, "
-            "e.g. 1e-3."
-        )
-    if not 0 <= noise < math.inf:
-        raise ValueError(
-            f"noise is {noise} (--noise), the standard deviation of the views' Gaussian "
-            "noise; pass a number of at least 0."
-        )
+    check_number(mask_prob, "mask_prob (--mask-prob)", high=1.0)
+    check_number(learning_rate, "learning_rate (--learning-rate)", above=True)
+    check_number(noise, "noise (--noise)")
+    check_number(temperature, "temperature (--temperature)", above=True)
     critics = critics or CriticSettings.for_method(method)
     critics.check()
     if not critics.views_in_condition and method not in SUPERVISED_FACTORCL:
@@ -405,7 +402,11 @@ def train(
     def save(fitted: Fitted) -> None:
         model.history = fitted.history
         if checkpoint is not None and group.main:
-            states = {"objective": objective.state_dict(), "optimizer": optimizer.state_dict()}
+            states = {
+                "objective": objective.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "critic_optimizer": critic_optimizer.state_dict() if alternating else None,
+            }
             _save_checkpoint(checkpoint, model, objective=states, epoch=fitted.epochs)
 
     fit(
@@ -441,9 +442,11 @@ def _network(method: str, config: dict[str, Any]) -> ContrastiveNet:
 
 def _check_checkpoint(checker: Checker, state: dict[str, Any]) -> None:
     """Refuse a checkpoint whose settings or tensors do not describe one network, before any
-    network is built: the method, input shapes and sizes; every tensor of ``net`` of the
-    shape the settings give and finite; the input statistics ``mean`` and ``std`` one finite
-    vector per modality (``std`` positive); ``history`` a list."""
+    network is built: the method, input shapes and sizes; for a method trained on augmented
+    views (:func:`uses_views`), the augmentation's ``mask_prob`` (in [0, 1)) and ``noise``
+    (at least 0), finite numbers, which the probe's augmentation table reads; every tensor of
+    ``net`` of the shape the settings give and finite; the input statistics ``mean`` and
+    ``std`` one finite vector per modality (``std`` positive); ``history`` a list."""
     config = checker.mapping(state, "config")
     checker.text(config, "method", "config", choices=METHODS)
     shapes = checker.sequence(config, "shapes", "config")
@@ -458,6 +461,10 @@ def _check_checkpoint(checker: Checker, state: dict[str, Any]) -> None:
             checker.integer(shape, axis, where, low=1, high=MAX_SIZE)
     for name in ("hidden", "embed_dim"):
         checker.integer(config, name, "config", low=1, high=MAX_SIZE)
+    if uses_views(config["method"]):
+        if checker.number(config, "mask_prob", "config", low=0.0, high=1.0) == 1.0:
+            checker.fail("config.mask_prob", "is 1, which masks every value, not below 1")
+        checker.number(config, "noise", "config", low=0.0)
     with torch.device("meta"):  # shapes only: nothing is allocated
         expected = _network(config["method"], config).state_dict()
     weights = checker.mapping(state, "net")
