@@ -8,6 +8,7 @@ from pid.datasets import source_modalities
 from pid.heterogeneity import (
     AdaptiveDesign,
     TransferMatrix,
+    check_modalities,
     complete_distances,
     complete_matrix,
     informative_pairs,
@@ -224,7 +225,7 @@ def test_adaptive_rounds_complete_better_than_random_pairs():
     assert np.mean(errors["adaptive"]) < np.mean(errors["random"])
     with pytest.raises(ValueError, match="n_pairs is 9; pass between 10"):
         AdaptiveDesign(10, 9)
-    with pytest.raises(ValueError, match="rank is 0; pass a positive whole number"):
+    with pytest.raises(ValueError, match="rank is 0; pass a whole number of at least 1"):
         AdaptiveDesign(10, 30, rank=0)
 
 
@@ -320,7 +321,7 @@ def test_completion_refuses_rows_with_fewer_entries_than_the_rank():
     observed[0, 1] = observed[1, 0] = 1.0
     with pytest.raises(ValueError, match="row 2 has 1 known entries, fewer than rank 2"):
         complete_matrix(observed, 2)
-    with pytest.raises(ValueError, match="rank is 5; pass a rank between 1 and 4"):
+    with pytest.raises(ValueError, match="rank is 5; pass a whole number from 1 to 4"):
         complete_matrix(np.zeros((4, 4)), 5)
 
 
@@ -336,7 +337,7 @@ def test_clustering_recovers_planted_groups():
     d[0, 3] = np.nan
     with pytest.raises(ValueError, match="distance holds NaN entries"):
         parameter_groups(d, 3)
-    with pytest.raises(ValueError, match="k is 10; pass a number of groups between 1 and 9"):
+    with pytest.raises(ValueError, match="k is 10; pass a whole number from 1 to 9"):
         parameter_groups(np.zeros((9, 9)), 10)
 
 
@@ -515,3 +516,75 @@ def test_transfer_refuses_bad_members_in_one_sentence():
         "or impute those samples.",
     ):
         modality_transfer([xs[0], codes, xs[2]], y)
+
+
+def test_transfer_refuses_missing_labels_instead_of_making_them_a_class():
+    xs, y = source_modalities(60, source_of=(0, 0, 1), widths=(8, 8, 8), seed=0)
+    gaps = y.astype(float)
+    gaps[[3, 9]] = np.nan
+    nones = y.astype(object)
+    nones[5] = None
+    for labels, count in ((gaps, 2), (nones, 1)):
+        with pytest.raises(
+            ValueError,
+            match=rf"^y is missing \(NaN, infinite or None\) for {count} sample\(s\); drop those "
+            "samples, since every model is trained and tested on labeled samples.$",
+        ):
+            check_modalities(xs, labels)
+    text = np.where(y == 1, "yes", "no").astype(object)
+    assert check_modalities(xs, text)[2].tolist() == (y == 1).astype(int).tolist()
+
+
+def test_summary_names_measured_pairs_only_and_counts_the_completed():
+    from pid.heterogeneity import Heterogeneity
+    from pid.workflows.heterogeneity import summary_lines
+
+    measured = {(0, 1): 0.2, (1, 2): 0.9, (2, 3): 0.5, (3, 4): 0.3, (4, 5): 0.6}
+    measured |= {(0, 5): 0.7, (0, 2): 0.8, (1, 4): 0.4, (3, 5): 0.25}
+    transferred = np.full((6, 6), np.nan)
+    np.fill_diagonal(transferred, 0.0)
+    completed = np.full((6, 6), 0.5)
+    np.fill_diagonal(completed, 0.0)
+    for (i, j), d in measured.items():
+        transferred[i, j] = transferred[j, i] = d / 2  # T = d / 2 each way, as L* = 0
+        completed[i, j] = completed[j, i] = d
+    # The completion clips to [0, largest measured]: an unmeasured pair can land on either end.
+    completed[0, 4] = completed[4, 0] = 0.0
+    completed[0, 3] = completed[3, 0] = 0.9
+    names = [f"x{m + 1}" for m in range(6)]
+    result = Heterogeneity(
+        names,
+        TransferMatrix(names, np.zeros(6), transferred),
+        completed,
+        np.array([0, 0, 1, 1, 2, 2]),
+        None,
+        None,
+        None,
+        {"rank": 2},
+    )
+    assert summary_lines(result)[1:] == [
+        "Closest modalities measured: x1 and x2 (d = 0.200 bits); farthest: x2 and x3 "
+        "(d = 0.900 bits).",
+        "6 of the 15 distances between modalities were completed at rank 2, not measured.",
+    ]
+
+
+def test_counts_and_ranks_that_are_not_whole_numbers_are_refused_in_one_sentence():
+    d = np.array([[0.0, 1.0, 2.0], [1.0, 0.0, 1.5], [2.0, 1.5, 0.0]])
+    observed = _observed(d, [(0, 1), (1, 2)])
+    refusals = [
+        (lambda: parameter_groups(d, True), "k is True; pass a whole number of at least 1."),
+        (lambda: parameter_groups(d, 2.0), "k is 2.0; pass a whole number of at least 1."),
+        (lambda: complete_matrix(observed, 2.5), "rank is 2.5; pass a whole number of at least 1."),
+        (lambda: complete_distances(observed, 1.5), "rank is 1.5; pass a whole"),
+        (lambda: informative_pairs(observed, 1, rank=2.5), "rank is 2.5; pass a whole"),
+        (lambda: informative_pairs(observed, 0.5), "n_pairs is 0.5; pass a whole number"),
+        (lambda: AdaptiveDesign(6, 7.5), "n_pairs is 7.5; pass a whole number of at least 0."),
+        (lambda: AdaptiveDesign(6, 8, rank=True), "rank is True; pass a whole number of"),
+        (lambda: sample_pairs(6.0, 8), "count is 6.0; pass a whole number of at least 0."),
+    ]
+    for call, message in refusals:
+        with pytest.raises(ValueError, match=f"^{message.replace('.', '[.]')}"):
+            call()
+    assert parameter_groups(d, np.int64(2)).tolist() == [0, 0, 1]
+    assert AdaptiveDesign(np.int32(6), np.int64(8)).n_pairs == 8

@@ -110,6 +110,21 @@ def test_heterogeneity_writes_matrices_dendrogram_and_groups(tmp_path, three_npz
             ["--groups", "1"],
             "modality x2 is missing in some samples (None, NaN or infinite entries); drop or",
         ),
+        (  # an empty label cell reads as NaN: no class of its own
+            lambda p: _labels_csv(p.with_name("labels.csv")),
+            ["--groups", "1"],
+            "y is missing (NaN, infinite or None) for 2 sample(s); drop those samples",
+        ),
+        (
+            lambda p: _save(
+                p.with_name("ynan.npz"),
+                x1=np.ones((30, 2)),
+                x2=np.ones((30, 2)),
+                y=np.where(np.arange(30) < 3, np.nan, np.arange(30) % 2),
+            ),
+            ["--groups", "1"],
+            "y is missing (NaN, infinite or None) for 3 sample(s); drop those samples",
+        ),
         (
             lambda p: p,
             ["--groups", "2", "--no-interactions", "--interaction-groups", "2"],
@@ -162,4 +177,10 @@ def _five():
 
 def _save(path, **arrays):
     np.savez(path, **arrays)
+    return path
+
+
+def _labels_csv(path):
+    rows = [f"{k / 30},{(k * 7 % 30) / 30},{'' if k in (4, 17) else k % 2}" for k in range(30)]
+    path.write_text("x1,x2,y\n" + "\n".join(rows) + "\n")
     return path

@@ -17,11 +17,12 @@ the previous ones is least determined.
 
 from __future__ import annotations
 
-import operator
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
+
+from pid.validation import check_whole
 
 Pair = tuple[int, int]
 
@@ -34,7 +35,7 @@ def sample_pairs(count: int, n_pairs: int, *, seed: int = 0) -> list[Pair]:
     uniformly from the remaining pairs. ``n_pairs`` runs from ``count`` (``O(M)``) to all
     ``count (count - 1) / 2``.
     """
-    _check_pair_count(count, n_pairs)
+    count, n_pairs = _check_pair_count(count, n_pairs)
     rng = np.random.default_rng(seed)
     order = rng.permutation(count)
     chosen = {
@@ -82,12 +83,10 @@ def informative_pairs(distance: ArrayLike, n_pairs: int, rank: int = 3) -> list[
         )
     partners = [set(np.flatnonzero(row).tolist()) for row in known]
     free = int((~known).sum()) // 2
-    n_pairs = operator.index(n_pairs)
-    if not 0 <= n_pairs <= free:
+    n_pairs = check_whole(n_pairs, "n_pairs", 0)
+    if n_pairs > free:
         raise ValueError(f"n_pairs is {n_pairs}; pass between 0 and {free} (the unmeasured pairs).")
-    if operator.index(rank) < 1:
-        raise ValueError(f"rank is {rank}; pass a positive whole number (3 in the paper).")
-    rank = min(rank, count - 1)
+    rank = min(check_whole(rank, "rank", 1), count - 1)
     chosen: list[Pair] = []
 
     def add(i: int, j: int) -> None:
@@ -139,11 +138,10 @@ class AdaptiveDesign:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("count", "n_pairs", "rank"):
-            object.__setattr__(self, name, operator.index(getattr(self, name)))
-        _check_pair_count(self.count, self.n_pairs)
-        if self.rank < 1:
-            raise ValueError(f"rank is {self.rank}; pass a positive whole number (3 in the paper).")
+        count, n_pairs = _check_pair_count(self.count, self.n_pairs)
+        object.__setattr__(self, "count", count)
+        object.__setattr__(self, "n_pairs", n_pairs)
+        object.__setattr__(self, "rank", check_whole(self.rank, "rank", 1))
 
     def first(self) -> list[Pair]:
         """The first round: a random cycle through all members and random other pairs."""
@@ -193,9 +191,12 @@ def fewest_known(count: int, pairs: list[Pair]) -> tuple[int, int]:
     return member, int(known[member])
 
 
-def _check_pair_count(count: int, n_pairs: int) -> None:
-    """Refuse fewer than 3 members, and a number of pairs outside ``count`` (a cycle) to
-    ``count (count - 1) / 2`` (every pair)."""
+def _check_pair_count(count: int, n_pairs: int) -> tuple[int, int]:
+    """``count`` and ``n_pairs`` as ints; refuses other than whole numbers, fewer than 3
+    members, and a number of pairs outside ``count`` (a cycle) to ``count (count - 1) / 2``
+    (every pair)."""
+    count = check_whole(count, "count", 0)
+    n_pairs = check_whole(n_pairs, "n_pairs", 0)
     if count < 3:
         raise ValueError(f"count is {count}; pass at least 3 members to sample pairs of.")
     total = count * (count - 1) // 2
@@ -204,6 +205,7 @@ def _check_pair_count(count: int, n_pairs: int) -> None:
             f"n_pairs is {n_pairs}; pass between {count} (a cycle through all {count} members) "
             f"and {total} (every pair)."
         )
+    return count, n_pairs
 
 
 def complete_matrix(
@@ -268,8 +270,7 @@ def complete_matrix(
             f"matrix holds {data[i, j]!r} at ({i}, {j}) and {data[j, i]!r} at ({j}, {i}); pass "
             "a symmetric matrix, e.g. (matrix + matrix.T) / 2."
         )
-    if not 1 <= rank <= len(data):
-        raise ValueError(f"rank is {rank}; pass a rank between 1 and {len(data)}.")
+    rank = check_whole(rank, "rank", 1, len(data))
     scarce = np.flatnonzero(known.sum(axis=1) < rank)
     if len(scarce):
         raise ValueError(

@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
+from pid.validation import check_whole
+
 #: Linkages of :func:`scipy.cluster.hierarchy.linkage` that take any distance matrix.
 LINKAGES = ("average", "complete", "single", "weighted")
 
@@ -47,8 +49,7 @@ def parameter_groups(distance: ArrayLike, k: int, method: str = "average") -> np
     from scipy.cluster.hierarchy import fcluster
 
     d = np.asarray(distance, dtype=float)
-    if not isinstance(k, int | np.integer) or not 1 <= k <= len(d):
-        raise ValueError(f"k is {k!r}; pass a number of groups between 1 and {len(d)}.")
-    clusters = fcluster(linkage_tree(d, method), t=int(k), criterion="maxclust")
+    k = check_whole(k, "k", 1, len(d))
+    clusters = fcluster(linkage_tree(d, method), t=k, criterion="maxclust")
     first_seen = {c: n for n, c in enumerate(dict.fromkeys(clusters))}
     return np.array([first_seen[c] for c in clusters], dtype=np.int64)

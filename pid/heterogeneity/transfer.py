@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike
 
-from pid.validation import check_labels, is_absent
+from pid.validation import check_labels, finite_rows, is_absent
 
 if TYPE_CHECKING:
     from pid.models.trainer import TrainConfig
@@ -93,7 +93,8 @@ def check_modalities(
 
     ``modalities`` is a dict of named arrays or a list (named ``x1, x2, ...``); 1-D arrays are
     one feature. Refuses, in one sentence each, fewer than two modalities, unequal lengths,
-    non-numeric features, missing (None or NaN) or infinite ones, and labels of a single class.
+    non-numeric features, missing (None or NaN) or infinite ones, missing labels, and labels of
+    a single class.
     """
     if isinstance(modalities, Mapping):
         names, arrays = [str(k) for k in modalities], list(modalities.values())
@@ -131,6 +132,12 @@ def check_modalities(
         raise ValueError(
             f"the modalities hold {', '.join(str(len(x)) for x in checked)} samples and y "
             f"{len(y)} (shape {y.shape}); pass one row of each and one label per sample."
+        )
+    missing = int((~finite_rows((y,))).sum())
+    if missing:
+        raise ValueError(
+            f"y is missing (NaN, infinite or None) for {missing} sample(s); drop those samples, "
+            "since every model is trained and tested on labeled samples."
         )
     check_labels(y)
     classes, labels = np.unique(y, return_inverse=True)

@@ -22,7 +22,8 @@ from pid.result import json_ready
 
 
 def summary_lines(result: Heterogeneity) -> list[str]:
-    """The result in a few plain sentences: the groups, and the closest and farthest pairs."""
+    """The result in a few plain sentences: the groups, the closest and farthest pairs among
+    those measured, and how many distances were completed rather than measured."""
     lines = []
     matrices = (
         ("modalities", "encoder", result.modality, result.modality_distance, False),
@@ -35,13 +36,24 @@ def summary_lines(result: Heterogeneity) -> list[str]:
         listed = "; ".join("{" + ", ".join(g) + "}" for g in groups)
         lines.append(f"{len(measured.names)} {what} in {len(groups)} {part} groups: {listed}.")
         upper = np.triu_indices(len(distance), k=1)
-        values = distance[upper]
+        known = ~np.isnan(measured.distance[upper])
+        # A completed entry is an estimate clipped to [0, largest measured]: named as neither.
+        pairs = [
+            (measured.names[i], measured.names[j])
+            for i, j, here in zip(*upper, known, strict=True)
+            if here
+        ]
+        values = distance[upper][known]
         low, high = int(np.argmin(values)), int(np.argmax(values))
-        pair = [(measured.names[i], measured.names[j]) for i, j in zip(*upper, strict=True)]
         lines.append(
-            f"Closest {what}: {' and '.join(pair[low])} (d = {values[low]:.3f} bits); farthest: "
-            f"{' and '.join(pair[high])} (d = {values[high]:.3f} bits)."
+            f"Closest {what} measured: {' and '.join(pairs[low])} (d = {values[low]:.3f} bits); "
+            f"farthest: {' and '.join(pairs[high])} (d = {values[high]:.3f} bits)."
         )
+        if not known.all():
+            lines.append(
+                f"{int((~known).sum())} of the {len(known)} distances between {what} were "
+                f"completed at rank {result.settings['rank']}, not measured."
+            )
     return lines
 
 
