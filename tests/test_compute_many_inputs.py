@@ -85,7 +85,10 @@ def test_each_input_as_alone_and_a_report_across_them(emb, alone, tmp_path, caps
     markdown = (out / "report.md").read_text()
     rows = [line.split(" | ")[0] for line in markdown.splitlines() if line.startswith("| layer")]
     assert rows[:3] == ["| layer_1", "| layer_2", "| layer_10"]
-    assert "The most redundancy is at layer_1" in report.summary
+    assert (
+        "Among the inputs where each term stands out from its null model and its interval "
+        "lies above 0, the most redundancy is at layer_1"
+    ) in report.summary
     assert "the most synergy at layer_10" in report.summary
     assert "![terms by input](terms_by_input.png)" in markdown
     assert "layer_10/report.html" in (out / "report.html").read_text()

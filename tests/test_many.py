@@ -321,6 +321,10 @@ def test_a_pair_observed_together_on_one_label_only_is_not_decomposed(rng):
         f"b and c were observed together only on samples of one label ({count} samples), and "
         "some label is never observed with one of them, so nothing about the pair can be bounded."
     )
+    assert many_report(many).summary.endswith(
+        " 2 pairs were not decomposed (2 only on samples of one label): in each, some label is "
+        "never observed with one of the two modalities, so nothing about them can be bounded."
+    )
     assert not any(line.startswith("c carries") for line in many.summary())
     # Each observed with both labels, but together only where y is 0: bounded.
     half = np.arange(400) % 2 == 0

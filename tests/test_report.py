@@ -8,14 +8,17 @@ import pytest
 
 from pid import Distribution, PIDResult, SamplingOptions, decompose, decompose_many, estimate
 from pid.datasets import canonical, latent_bits
+from pid.posterior import PosteriorOptions
 from pid.report import (
     REPORT_SCHEMA_VERSION,
+    Report,
     compute_report,
     figures,
     many_report,
     read_report,
     write_report,
 )
+from pid.report.build import inputs_report
 from pid.report.writer import render_html, render_markdown
 
 
@@ -305,3 +308,137 @@ def test_shares_are_labelled_as_what_they_are(report, monkeypatch):
     caption = html.escape(f"Each term's {label}.")
     assert f"<figcaption>{caption}</figcaption>" in page
     assert "I(X1,X2;Y)" not in page.split("<figcaption>")[1]
+
+
+def test_a_many_report_counts_the_pairs_it_cannot_bound_apart():
+    # x1 and x2 are never observed together, but each with both labels: bounded. x3 is never
+    # observed with the label 1, so neither of its pairs can be bounded.
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, 900)
+    x1 = np.where(rng.random(900) < 0.9, y, 1 - y).astype(float)
+    x2, x3 = x1.copy(), rng.integers(0, 2, 900).astype(float)
+    x1[300:], x2[:300], x2[600:], x3[:600], x3[y == 1] = (np.nan,) * 5
+    many = decompose_many({"x1": x1, "x2": x2, "x3": x3}, y, sampling=SamplingOptions(n_null=2))
+    assert list(many.bounds) == [("x1", "x2")]
+    assert many.unbounded == (("x1", "x3"), ("x2", "x3"))
+    assert many_report(many).summary.endswith(
+        " 3 pairs were not decomposed (3 observed together on fewer than 20 samples): 1 is "
+        "bounded from each modality's labeled samples instead, where every label is observed "
+        "with both; in the other 2, some label is never observed with one of the two "
+        "modalities, so nothing about them can be bounded."
+    )
+
+
+def _and_gate_reports(n_bootstrap: int) -> list[tuple[str, Report]]:
+    """The reports of two AND gates of 500 samples each, resampled ``n_bootstrap`` times."""
+    reports = []
+    for seed in range(2):
+        rng = np.random.default_rng(seed)
+        x1, x2 = rng.integers(0, 2, 500), rng.integers(0, 2, 500)
+        sampling = SamplingOptions(n_null=20, n_bootstrap=n_bootstrap)
+        result = decompose(x1, x2, x1 & x2, sampling=sampling)
+        reports.append((f"run_{seed}", compute_report(result, None, entropy_y=1.0)))
+    return reports
+
+
+def test_a_report_across_inputs_names_a_term_only_where_its_interval_lies_above_zero():
+    # U2 of an AND gate is 0, yet it stands out from the label permutations at both inputs;
+    # its interval reaches 0 at both, as the report of each says.
+    reports = _and_gate_reports(30)
+    for _, report in reports:
+        assert report.sampling["null"]["above_null"]["U2"] and report.intervals["U2"][0] <= 0
+        assert report.summary.endswith(
+            "The information unique to X2 stands out from the null model, which tests for no "
+            "information at all, but its interval reaches 0: it may be zero."
+        )
+    terms = {name: report.terms for name, report in reports}
+    assert inputs_report(reports).summary == (
+        "2 inputs, run_0 to run_1. Among the inputs where each term stands out from its null "
+        "model and its interval lies above 0, the most redundancy is at run_0 "
+        f"({terms['run_0']['R']:.3f} bits) and the most synergy at run_0 "
+        f"({terms['run_0']['S']:.3f} bits). No input holds information unique to X1 or "
+        "information unique to X2 that stands out from its null model, with an interval above "
+        "0, and reaches 0.0005 bits."
+    )
+    # Without intervals the null model is the only test, and the summary says so.
+    reports = _and_gate_reports(0)
+    u2 = max(report.terms["U2"] for _, report in reports)
+    assert inputs_report(reports).summary == (
+        "2 inputs, run_0 to run_1. Among the inputs where each term stands out from its null "
+        "model only (a test for no information at all; no interval, from --bootstrap, tests "
+        f"the term itself), the most redundancy is at run_0 ({terms['run_0']['R']:.3f} bits), "
+        f"the most information unique to X2 at run_1 ({u2:.3f} bits) and the most synergy at "
+        f"run_0 ({terms['run_0']['S']:.3f} bits). No input holds information unique to X1 that "
+        "stands out from its null model and reaches 0.0005 bits."
+    )
+
+
+def test_plug_in_values_are_not_called_corrected(tmp_path):
+    # Noise features through their cross-fitted posteriors: the held-out information falls
+    # below 0 even without a bias correction.
+    rng = np.random.default_rng(0)
+    y, x1, x2 = (
+        rng.integers(0, 2, 200),
+        rng.standard_normal((200, 2)),
+        rng.standard_normal((200, 2)),
+    )
+    result = decompose(
+        x1,
+        x2,
+        y,
+        discretization="posterior",
+        posterior=PosteriorOptions(hidden=(8,), learning_curve=False),
+        sampling=SamplingOptions(correction="none", n_null=0),
+    )
+    assert result.mi_x1x2_y < 0
+    report = compute_report(result, None, entropy_y=1.0)
+    assert report.summary == (
+        "Uncorrected for sampling bias (plug-in values), the information the two modalities "
+        f"carry about the label is {result.mi_x1x2_y:.4f} bits: the samples show none beyond "
+        "their sampling error."
+    )
+    cells = result.sampling["samples_per_cell"]
+    assert (
+        f"\n- No sampling-bias correction (the plug-in values); {cells:.1f} samples per "
+        "occupied cell.\n"
+    ) in render_markdown(report)
+
+
+def test_a_corrected_information_above_the_label_entropy_is_called_an_overshoot():
+    # y = x1 + x2 mod 4 on 200 samples: quadratic extrapolation carries I(X1,X2;Y) past H(Y).
+    rng = np.random.default_rng(0)
+    x1, x2 = rng.integers(0, 4, 200), rng.integers(0, 4, 200)
+    y = (x1 + x2) % 4
+    dist = Distribution.from_samples(x1, x2, y)
+    result = decompose(x1, x2, y, sampling=SamplingOptions(correction="quadratic", n_null=0))
+    over = result.mi_x1x2_y - dist.entropy_y
+    assert over > 0.005
+    assert compute_report(result, dist).summary == (
+        f"Together the two modalities carry {result.mi_x1x2_y:.4f} bits about the label "
+        f"({result.mi_x1x2_y / dist.entropy_y:.0%} of H(Y) = {dist.entropy_y:.3f} bits). The "
+        f"bias correction overshoots H(Y) by {over:.4f} bits, within its uncertainty: the "
+        "modalities carry at most H(Y) about the label. The largest part is synergy: "
+        f"{result.shares()['S']:.0%} of the terms' sum."
+    )
+
+
+def test_no_table_shows_a_negative_zero():
+    # Two copies of the label: the null means and the intervals of the zero terms are some
+    # 1e-16 bits either side of 0.
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 2, 400)
+    sampling = SamplingOptions(n_null=20, n_bootstrap=20)
+    result = decompose(a, a.copy(), a.copy(), sampling=sampling)
+    assert result.sampling["null"]["mean"]["R"] < 0 and result.sampling["intervals"]["S"][0] < 0
+    markdown = render_markdown(compute_report(result, Distribution.from_samples(a, a, a)))
+    assert "| Redundancy (either modality alone) | 0.988596 | 0.992032 | 0.0000 / 0.0085 |" in (
+        markdown
+    )
+    for term in ("Uniqueness of X1 (only the first modality)", "Synergy (only both together)"):
+        assert f"| {term} | 0.000000 | 0.000000 | 0.0000 / 0.0000 | 0.0% | [0.0000, 0.0000] |" in (
+            markdown
+        )
+    codes = {"a": a, "b": a.copy(), "c": rng.integers(0, 2, 400)}
+    many = render_markdown(many_report(decompose_many(codes, a.copy(), sampling=sampling)))
+    assert "| a + b | 400 | 0.989 | 0.000 | 0.000 | 0.000 | 0.989 | R | [0.000, 0.000] |" in many
+    assert "-0.0000" not in markdown and "[-0.000," not in many

@@ -235,8 +235,7 @@ def many_report(
         total = rare + len(result.one_class)
         summary += (
             f" {total} pair{'s were' if total > 1 else ' was'} not decomposed "
-            f"({', '.join(reasons)}) and {'are' if total > 1 else 'is'} bounded from each "
-            "modality's labeled samples instead, where every label is observed with both."
+            f"({', '.join(reasons)}){_bounded(len(result.bounds), len(result.unbounded))}"
         )
     return Report(
         mode="many",
@@ -250,6 +249,25 @@ def many_report(
         guidance=result.summary(),
         modalities=result.to_dict(),
     )
+
+
+def _bounded(bounded: int, unbounded: int) -> str:
+    """How many of the pairs not decomposed are bounded, and how many cannot be, in words
+    that end the sentence saying how many were not decomposed."""
+    how = (
+        "bounded from each modality's labeled samples instead, where every label is observed "
+        "with both"
+    )
+    if not unbounded:
+        return f" and {'is' if bounded == 1 else 'are'} {how}."
+    never = (
+        "some label is never observed with one of the two modalities, so nothing about "
+        f"{'it' if unbounded == 1 else 'them'} can be bounded."
+    )
+    if not bounded:
+        return f": in {'it' if unbounded == 1 else 'each'}, {never}"
+    other = "the other" if unbounded == 1 else f"the other {unbounded}"
+    return f": {bounded} {'is' if bounded == 1 else 'are'} {how}; in {other}, {never}"
 
 
 def inputs_report(
@@ -269,7 +287,8 @@ def inputs_report(
     null model).
     ``provenance`` holds what the provenance of every input shares (the settings, the seed).
     The summary names the input where each term is largest, among those where it stands out
-    from the null model; the title, unless given, the first input and the last.
+    from the null model and, with intervals, its interval lies above 0; the title, unless
+    given, the first input and the last.
     """
     if not reports:
         raise ValueError("reports is empty; pass the report of at least one input.")
@@ -313,17 +332,32 @@ def inputs_report(
 
 def _inputs_summary(entries: list[dict[str, Any]]) -> str:
     """How many inputs, and where each term is largest among the inputs where it stands out
-    from the null model (all of them, without one) and shows at three decimals."""
+    (:func:`_input_stands`) and shows at three decimals; the sentence says which tests it
+    passed."""
     names = [entry["name"] for entry in entries]
     span = names[0] if len(names) == 1 else f"{names[0]} to {names[-1]}"
     text = f"{len(names)} input{'s' * (len(names) > 1)}, {span}."
+    nulls = all(entry["null"] for entry in entries)
+    intervals = all(entry["intervals"] for entry in entries)
+    among, test = {
+        (True, True): (
+            "each term stands out from its null model and its interval lies above 0",
+            "stands out from its null model, with an interval above 0,",
+        ),
+        (True, False): (
+            "each term stands out from its null model only (a test for no information at "
+            "all; no interval, from --bootstrap, tests the term itself)",
+            "stands out from its null model",
+        ),
+        (False, True): ("each term's interval lies above 0", "has an interval above 0"),
+        (False, False): ("", ""),
+    }[nulls, intervals]
     largest, quiet = [], []
     for term, words in TERM_WORDS.items():
         standing = [
             entry
             for entry in entries
-            if (entry["null"] is None or entry["null"]["above_null"][term])
-            and entry["terms"][term] >= SHOWN_BITS
+            if _input_stands(entry, term) and entry["terms"][term] >= SHOWN_BITS
         ]
         if standing:
             top = max(standing, key=lambda entry: entry["terms"][term])
@@ -334,13 +368,22 @@ def _inputs_summary(entries: list[dict[str, Any]]) -> str:
             quiet.append(words)
     if largest:
         listed = ", ".join(largest[:-1]) + " and " + largest[-1] if len(largest) > 1 else largest[0]
+        listed = f"Among the inputs where {among}, {listed}" if among else listed
         text += f" {listed[0].upper()}{listed[1:]}."
     if quiet:
         text += (
-            f" No input holds {' or '.join(quiet)} that stands out from its null model and "
-            f"reaches {SHOWN_BITS:.4f} bits."
+            f" No input holds {' or '.join(quiet)} that {test + ' and ' if test else ''}reaches "
+            f"{SHOWN_BITS:.4f} bits."
         )
     return text
+
+
+def _input_stands(entry: dict[str, Any], term: str) -> bool:
+    """Whether a term of an input of :func:`inputs_report` stands out: from its null model
+    where there is one, and with an interval above 0 where there are intervals (the tests
+    :meth:`pid.many.ManyResult.stands` puts to a pair's term)."""
+    null, intervals = entry["null"], entry["intervals"]
+    return (null is None or null["above_null"][term]) and (not intervals or intervals[term][0] > 0)
 
 
 def guidance(
@@ -446,21 +489,36 @@ def _summary(
     shares: dict[str, float],
     sampling: dict[str, Any] | None = None,
 ) -> str:
+    """The summary of :func:`compute_report`: the information about the label, as a share of
+    ``H(Y)`` (and by how much an estimate above ``H(Y)`` overshoots it), its largest term and
+    what the null model and the intervals say; for a total at or below 0, whether it was
+    corrected for sampling bias."""
+    corrected = bool(sampling) and sampling["correction"] != "none"
     if total <= 0 and sampling:
+        how = (
+            "Corrected for sampling bias"
+            if corrected
+            else "Uncorrected for sampling bias (plug-in values)"
+        )
         text = (
-            f"Corrected for sampling bias, the information the two modalities carry about the "
-            f"label is {total:.4f} bits: the samples show none beyond their sampling error."
+            f"{how}, the information the two modalities carry about the label is {total:.4f} "
+            "bits: the samples show none beyond their sampling error."
         )
         return " ".join(filter(None, (text, null_sentence(sampling))))
     if total <= 0:
         return "The two modalities carry no information about the label: all four terms are 0."
     largest = max(shares, key=shares.get)
     fraction = f" ({total / entropy_y:.0%} of H(Y) = {entropy_y:.3f} bits)" if entropy_y else ""
-    text = (
-        f"Together the two modalities carry {total:.4f} bits about the label{fraction}. "
-        f"The largest part is {TERM_WORDS[largest]}: {shares[largest]:.0%} of the terms' sum."
-    )
-    return text + (" " + null_sentence(sampling) if sampling else "")
+    over = round(total - entropy_y, 4)
+    text = f"Together the two modalities carry {total:.4f} bits about the label{fraction}."
+    if over > 0:  # more than any population holds: said, not clipped, so the numbers add up
+        what = "The bias correction overshoots H(Y)" if corrected else "That exceeds H(Y)"
+        why = "within its uncertainty" if corrected else "an error of the estimate"
+        text += (
+            f" {what} by {over:.4f} bits, {why}: the modalities carry at most H(Y) about the label."
+        )
+    text += f" The largest part is {TERM_WORDS[largest]}: {shares[largest]:.0%} of the terms' sum."
+    return " ".join(filter(None, (text, sampling and null_sentence(sampling))))
 
 
 def null_sentence(sampling: dict[str, Any]) -> str:

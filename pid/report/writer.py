@@ -253,7 +253,7 @@ def many_tables(modalities: dict[str, Any]) -> dict[str, tuple[list[str], list[l
         )
         if intervals:
             low, high = (result["sampling"].get("intervals") or {}).get("S", (None, None))
-            cells.append("" if low is None else f"[{low:.3f}, {high:.3f}]")
+            cells.append("" if low is None else f"[{_shown(low):.3f}, {_shown(high):.3f}]")
         ranked.append(cells)
     tables = {"Pairs, most synergistic first (bits)": (columns, ranked)}
     if modalities["rest"]:
@@ -278,7 +278,7 @@ def many_tables(modalities: dict[str, Any]) -> dict[str, tuple[list[str], list[l
             bound_rows.append(
                 [f"{a} + {b}", f"{entry['n_samples']:,}"]
                 + [f"{_shown(entry[t]):.3f}" for t in ("R", "U1", "U2")]
-                + [f"[{low:.3f}, {high:.3f}]"]
+                + [f"[{_shown(low):.3f}, {_shown(high):.3f}]"]
             )
         heading = "Pairs observed together too rarely: what their labeled samples fix (bits)"
         tables[heading] = (
@@ -337,9 +337,9 @@ def _input_link(name: str, file: str) -> str:
     return f"./{quote(name, safe='')}/{file}"
 
 
-def _shown(value: float) -> float:
-    """A value without the sign of a rounded zero."""
-    return round(float(value), 3) + 0.0
+def _shown(value: float, digits: int = 3) -> float:
+    """A value rounded to ``digits`` decimals, without the sign of a rounded zero."""
+    return round(float(value), digits) + 0.0
 
 
 def _columns(report: Report) -> list[str]:
@@ -357,12 +357,12 @@ def _rows(report: Report) -> list[list[str]]:
         return _bounds_rows(report)
     rows = []
     for name, value in report.terms.items():
-        cells = [TERM_NAMES[name], f"{value:.6f}"]
+        cells = [TERM_NAMES[name], f"{_shown(value, 6):.6f}"]
         if report.sampling:
             null = report.sampling["null"]
-            cells.append(f"{report.sampling['plugin'][name]:.6f}")
+            cells.append(f"{_shown(report.sampling['plugin'][name], 6):.6f}")
             cells.append(
-                f"{null['mean'][name]:.4f} / {null['q95'][name]:.4f}"
+                f"{_shown(null['mean'][name], 4):.4f} / {_shown(null['q95'][name], 4):.4f}"
                 if null["n_permutations"]
                 else ""
             )
@@ -378,13 +378,14 @@ def _bounds_rows(report: Report) -> list[list[str]]:
     rows = []
     for name in ("R", "U1", "U2", "S"):
         if name == "S":
-            cells = [f"[{bounds['S_lower']:.4f}, {bounds['S_upper']:.4f}] (proven)"]
+            low, high = _shown(bounds["S_lower"], 4), _shown(bounds["S_upper"], 4)
+            cells = [f"[{low:.4f}, {high:.4f}] (proven)"]
             if report.intervals:
                 low, high = bounds["S_lower_corrected"], bounds["S_upper_corrected"]
-                cells.append(f"[{low:.4f}, {high:.4f}]")
+                cells.append(f"[{_shown(low, 4):.4f}, {_shown(high, 4):.4f}]")
         else:
-            cells = [f"{bounds[name]:.6f} (exact)"]
-            cells += [f"{report.terms[name]:.6f}"] if report.intervals else []
+            cells = [f"{_shown(bounds[name], 6):.6f} (exact)"]
+            cells += [f"{_shown(report.terms[name], 6):.6f}"] if report.intervals else []
         rows.append([TERM_NAMES[name], *cells, _interval_cell(report, name)])
     return rows
 
@@ -393,7 +394,7 @@ def _interval_cell(report: Report, name: str) -> str:
     if not report.intervals:
         return ""
     low, high = report.intervals[name]
-    return f"[{low:.4f}, {high:.4f}]"
+    return f"[{_shown(low, 4):.4f}, {_shown(high, 4):.4f}]"
 
 
 #: What :func:`markdown_text` writes for each character Markdown could read as markup or as
@@ -485,10 +486,12 @@ def _sampling_lines(report: Report) -> list[str]:
     sampling = report.sampling
     if not sampling:
         return []
-    lines = [
-        f"Sampling bias corrected by {sampling['correction']} (plug-in values beside); "
-        f"{sampling['samples_per_cell']:.1f} samples per occupied cell.",
-    ]
+    correction = (
+        "No sampling-bias correction (the plug-in values)"
+        if sampling["correction"] == "none"
+        else f"Sampling bias corrected by {sampling['correction']} (plug-in values beside)"
+    )
+    lines = [f"{correction}; {sampling['samples_per_cell']:.1f} samples per occupied cell."]
     permutations = sampling["null"]["n_permutations"]
     if permutations:
         lines.append(
