@@ -188,6 +188,7 @@ class Discretizer:
         for arg, value, least in (
             ("n_clusters (--clusters)", n_clusters, 2),
             ("pca (--pca)", pca, 1),
+            ("minibatch_above", minibatch_above, 1),
         ):
             if value is not None:
                 check_whole(value, arg, least)

@@ -161,6 +161,7 @@ class PosteriorOptions:
                 f"modality_classifiers is {classifiers!r}; pass two of "
                 f"{', '.join(MODALITY_CLASSIFIERS)}, for x1 and x2."
             )
+        object.__setattr__(self, "modality_classifiers", tuple(classifiers))
 
 
 @dataclass

@@ -12,8 +12,12 @@ bias of those four and removes it (:data:`CORRECTIONS`):
 
 - ``"none"``: the plug-in values.
 - ``"miller-madow"``: ``I1``, ``I2``, ``I12`` less their first-order bias
-  ``(m_xy - m_x - m_y + 1) / (2 n ln 2)``, ``m`` the occupied cells of each table (Miller
-  1955); no such formula applies to ``Iu``, which keeps its plug-in value.
+  ``b = (m_xy - m_x - m_y + 1) / (2 n ln 2)``, ``m`` the occupied cells of each table (Miller
+  1955), and ``Iu`` less ``max(b1, b2)``. No such formula applies to ``Iu``, but since
+  ``Iu = I1 + U2 = I2 + U1``, its bias is ``b1`` plus that of ``U2`` and ``b2`` plus that of
+  ``U1``; ``max(b1, b2)`` is the least bias under which neither uniqueness is taken as biased
+  downwards (plug-in uniqueness, a non-negative minimum, is biased upwards where it is zero).
+  Left at its plug-in value, ``Iu`` would push ``R = I1 + I2 - Iu`` down by ``b1 + b2``.
 - ``"shuffle"``: the terms less their mean over label permutations, the bias at zero
   information.
 - ``"quadratic"``: quadratic extrapolation in the sample size (Strong et al. 1998, Treves and
@@ -77,7 +81,14 @@ from pid.information import LN2, entropy
 from pid.result import TERMS, PIDResult
 from pid.sample_tables import CountDraws, RowDraws, count_draws_apply, view_informations
 from pid.sweep import SweepOptions, run_sweep
-from pid.validation import check_between, check_codes, check_instance, check_tolerance, check_whole
+from pid.validation import (
+    check_between,
+    check_codes,
+    check_instance,
+    check_seed,
+    check_tolerance,
+    check_whole,
+)
 
 #: The corrections of :func:`sample_pid`.
 CORRECTIONS = ("none", "miller-madow", "shuffle", "quadratic", "union", "quadratic-shuffle")
@@ -236,14 +247,24 @@ class SampledPID:
         )
 
     def warnings(self) -> list[str]:
-        """Plain-words cautions about the estimate (none where no correction was asked for:
-        the table is then taken as the distribution itself)."""
+        """Plain-words cautions about the estimate (none where neither a correction nor
+        intervals were asked for: the table is then taken as the distribution itself)."""
         notes = []
-        if self.correction != "none" and self.samples_per_cell < LOW_SAMPLES_PER_CELL:
+        uncorrected = self.correction == "none"
+        if (not uncorrected or self.intervals is not None) and (
+            self.samples_per_cell < LOW_SAMPLES_PER_CELL
+        ):
             notes.append(
                 f"only {self.samples_per_cell:.1f} samples per occupied cell (fewer than "
                 f"{LOW_SAMPLES_PER_CELL:g}): the plug-in values are strongly biased and the "
                 "corrected ones uncertain; use fewer codes or more samples."
+            )
+        if uncorrected and self.intervals is not None:
+            notes.append(
+                "correction='none' keeps the plug-in terms, which the sample's sparsity biases "
+                "upwards (synergy most): their intervals hold the sampling spread, not that "
+                "bias, and can miss the population's terms; keep the default correction for "
+                "intervals about them."
             )
         return notes
 
@@ -367,7 +388,7 @@ def sample_pid(
         ``options.tol_bits``.
     table : ndarray of shape (max(c1) + 1, max(c2) + 1, max(y) + 1), optional
         The count table of the codes where the caller has it: it saves counting them again.
-        It is used as given where the views are drawn from counts (its axes and total are
+        It is used as given where the views are drawn from counts (its shape and total are
         checked, not its cells).
     seed : int
         Seeds the subsamples, permutations and resamples.
@@ -375,27 +396,28 @@ def sample_pid(
         Show a bar of the tables solved (the sample's, its subsamples', the null model's and
         the resamples') on standard error.
     """
+    check_instance(options, SamplingOptions, "options")
     options = options or SamplingOptions()
+    seed = check_seed(seed, "seed")
     c1, c2, y = _check_samples(c1, c2, y, joint_posteriors, options)
+    training_deficits, whole = _check_given(training_deficits, whole)
     settings = dict(estimator_options or {})
     if estimator == "cvx":
         settings["tol_bits"] = options.tol_bits
     rng = np.random.default_rng(seed)
     n, correction = len(y), options.correction
     in_counts = count_draws_apply(n, joint_posteriors is not None)
-    if table is None or not in_counts:
-        shape = (int(c1.max()) + 1, int(c2.max()) + 1, int(y.max()) + 1)
+    shape = (int(c1.max()) + 1, int(c2.max()) + 1, int(y.max()) + 1)
+    if table is not None and (np.shape(table) != shape or not np.isclose(np.sum(table), n)):
+        raise ValueError(
+            f"table has shape {np.shape(table)} and {np.sum(table):g} samples, where the codes "
+            f"make {shape} and {n}; pass the count table of c1, c2 and y, or none."
+        )
     if not in_counts:
         draws: CountDraws | RowDraws = RowDraws(c1, c2, y, shape, rng)
-    elif table is None:
-        draws = CountDraws(count_codes(c1, c2, y, shape), rng)
-    elif np.ndim(table) != 3 or np.sum(table) != n:
-        raise ValueError(
-            f"table has shape {np.shape(table)} and {np.sum(table):g} samples, not 3 axes "
-            f"and {n}; pass the count table of c1, c2 and y, or none."
-        )
     else:
-        draws = CountDraws(np.asarray(table), rng)
+        counts = count_codes(c1, c2, y, shape) if table is None else np.asarray(table)
+        draws = CountDraws(counts, rng)
     views = _Views(draws, joint_posteriors, estimator, settings, options.sweep)
     extrapolated = correction in ("quadratic", "union", "quadratic-shuffle")
     shuffled = correction in ("shuffle", "quadratic-shuffle")
@@ -504,7 +526,37 @@ def _check_samples(
             f"joint_posteriors has shape {np.shape(joint_posteriors)}; pass one row of "
             f"{y.max() + 1} label probabilities per sample, shape ({len(y)}, {y.max() + 1})."
         )
+    if joint_posteriors is not None:
+        p = np.asarray(joint_posteriors, dtype=float)
+        if not np.all(np.isfinite(p) & (p >= 0)) or np.any(p.sum(axis=1) <= 0):
+            raise ValueError(
+                "joint_posteriors holds negative, NaN or infinite values, or a row without "
+                "mass; pass label probabilities, each row non-negative with a positive sum."
+            )
     return c1, c2, y
+
+
+def _check_given(
+    training_deficits: np.ndarray | None, whole: np.ndarray | None
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The training deficits (three non-negative bits) and the whole sample's informations
+    (four finite bits) as float arrays, or a ``ValueError`` naming the argument."""
+    checked = []
+    for values, name, size, least in (
+        (training_deficits, "training_deficits", 3, 0.0),
+        (whole, "whole", 4, -np.inf),
+    ):
+        if values is not None:
+            array = np.asarray(values, dtype=float)
+            if array.shape != (size,) or not np.all(np.isfinite(array) & (array >= least)):
+                kind = "non-negative" if least == 0 else "finite"
+                raise ValueError(
+                    f"{name} is {np.asarray(values).tolist()!r}; pass {size} {kind} numbers "
+                    f"of bits ({', '.join(INFORMATIONS[:size])}), or none."
+                )
+            values = array
+        checked.append(values)
+    return checked[0], checked[1]
 
 
 def _intervals(
@@ -615,7 +667,7 @@ class _Views:
 
     def first_order_bias(self, index: int) -> np.ndarray:
         """Miller-Madow bias of the ``I1``, ``I2`` and ``I12`` of the ``index``-th table (none
-        for ``Iu``, and none for a cross-entropy ``I12``)."""
+        for a cross-entropy ``I12``), and ``max(b1, b2)`` for ``Iu`` (module docstring)."""
         table = self.table(index)
         n = table.sum()
 
@@ -626,7 +678,8 @@ class _Views:
             ) / (2 * n * LN2)
 
         i12 = 0.0 if self.joint_loss is not None else bias(table.reshape(-1, self.shape[2]))
-        return np.array([bias(table.sum(axis=1)), bias(table.sum(axis=0)), i12, 0.0])
+        b1, b2 = bias(table.sum(axis=1)), bias(table.sum(axis=0))
+        return np.array([b1, b2, i12, max(b1, b2)])
 
     def samples_per_cell(self, index: int) -> float:
         """Samples over occupied cells of the table of the ``index``-th view (the whole

@@ -146,6 +146,10 @@ def test_joint_occupancy():
         ),
         (lambda: Discretizer(pca=2.5), r"pca \(--pca\) is 2.5; pass a whole number of at least 1"),
         (lambda: Discretizer(unseen="drop"), "unseen 'drop' is unknown"),
+        (
+            lambda: Discretizer(minibatch_above="x"),
+            "minibatch_above is 'x'; pass a whole number of at least 1",
+        ),
         (lambda: Discretizer("bins", pca=3), "pca=3 does not apply to method='bins'"),
         (lambda: Discretizer("codes").fit([0.5, 1.0]), "holds non-integer or non-finite values"),
         (lambda: Discretizer("codes").fit(np.zeros((3, 2))), "discrete codes must be 1-D"),

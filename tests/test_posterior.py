@@ -47,6 +47,10 @@ def test_posterior_settings_take_numpy_integers_and_refuse_the_rest_in_a_sentenc
         encode_posteriors(x1, x2, three, options=PosteriorOptions(folds=51))
     options = PosteriorOptions(folds=50, learning_curve=False)
     assert encode_posteriors(x1, x2, three, options=options).codes1.shape == (150,)
+    # A list is kept as a tuple, so that the frozen options stay hashable.
+    listed = PosteriorOptions(modality_classifiers=["auto", "logistic"])
+    assert listed.modality_classifiers == ("auto", "logistic")
+    assert hash(listed) == hash(PosteriorOptions(modality_classifiers=("auto", "logistic")))
 
 
 def test_torch_classifiers_train_on_batches_sized_for_their_samples(monkeypatch):

@@ -76,10 +76,18 @@ def test_miller_madow_removes_the_first_order_bias_of_the_shannon_terms():
     n = len(codes[2])
     table = pid.Distribution.from_samples(*codes).table * n
     occupied = np.count_nonzero
-    expected = occupied(table) - occupied(table.sum(axis=2)) - occupied(table.sum((0, 1))) + 1
-    expected /= 2 * n * LN2
-    assert plain.informations[2] - corrected.informations[2] == pytest.approx(expected)
-    assert corrected.informations[3] == plain.informations[3]  # no formula for Iu
+
+    def bias(joint: np.ndarray) -> float:
+        cells = occupied(joint) - occupied(joint.sum(axis=1)) - occupied(joint.sum(axis=0)) + 1
+        return cells / (2 * n * LN2)
+
+    b1, b2 = bias(table.sum(axis=1)), bias(table.sum(axis=0))
+    b12 = bias(table.reshape(-1, table.shape[2]))
+    # Iu = I1 + U2 = I2 + U1: the larger unimodal bias, so that R = I1 + I2 - Iu is not
+    # pushed down by b1 + b2.
+    expected = [b1, b2, b12, max(b1, b2)]
+    assert plain.informations - corrected.informations == pytest.approx(expected)
+    assert b1 != b2 and min(expected) > 0
 
 
 def test_the_null_model_of_a_label_without_information_is_zero():
@@ -237,14 +245,41 @@ def test_numpy_integers_are_whole_numbers_of_sampling_options():
         ({"c1": np.arange(10) - 1}, "c1 has negative codes"),
         ({"y": np.zeros(9, dtype=int)}, "c1, c2 and y have 10, 10 and 9 samples"),
         ({"joint_posteriors": np.full((10, 3), 1 / 3)}, r"joint_posteriors has shape \(10, 3\)"),
+        ({"joint_posteriors": np.full((10, 2), np.nan)}, "joint_posteriors holds negative, NaN"),
+        ({"joint_posteriors": np.full((10, 2), -0.5)}, "joint_posteriors holds negative, NaN"),
+        ({"options": {"correction": "none"}}, "options is of type dict; pass a SamplingOptions"),
+        ({"seed": -3}, "seed is -3; pass a whole number from 0"),
+        ({"seed": None}, "seed is None; pass a whole number"),
+        ({"training_deficits": np.ones(2)}, r"training_deficits is \[1.0, 1.0\]; pass 3 non-neg"),
+        ({"training_deficits": -np.ones(3)}, "training_deficits is .*; pass 3 non-negative"),
+        ({"whole": np.ones(3)}, r"whole is \[1.0, 1.0, 1.0\]; pass 4 finite numbers"),
+        # The table of (x2, x1, y): the right total, but not the codes' shape (3, 2, 2).
+        ({"table": np.ones((2, 3, 2)) * 10 / 12}, r"table has shape \(2, 3, 2\) .* \(3, 2, 2\)"),
     ],
 )
 def test_bad_samples_are_refused(change, message):
     arguments = {"c1": np.arange(10) % 3, "c2": np.arange(10) % 2, "y": np.arange(10) % 2}
+    arguments["options"] = SamplingOptions(n_null=2)
     arguments.update(change)
-    joint = arguments.pop("joint_posteriors", None)
     with pytest.raises(ValueError, match=message):
-        sample_pid(**arguments, joint_posteriors=joint, options=SamplingOptions(n_null=2))
+        sample_pid(**arguments)
+
+
+def test_uncorrected_intervals_warn_that_they_leave_the_bias_out():
+    codes = _codes(NOISY_BITS, 3000, 0)  # 11 samples per occupied cell: not sparse
+    plain = SamplingOptions("none", n_null=0, n_bootstrap=4)
+    sampled = sample_pid(*codes, options=plain)
+    assert sampled.samples_per_cell > 10
+    (note,) = sampled.warnings()
+    assert "hold the sampling spread, not that bias" in note
+    truth_table = sample_pid(*codes, options=SamplingOptions("none", n_null=0))
+    assert truth_table.warnings() == []
+    sparse = sample_pid(*_codes(NOISY_BITS, 300, 0), options=plain)
+    assert [note.split(":")[0] for note in sparse.warnings()] == [
+        f"only {sparse.samples_per_cell:.1f} samples per occupied cell (fewer than 10)",
+        "correction='none' keeps the plug-in terms, which the sample's sparsity biases upwards "
+        "(synergy most)",
+    ]
 
 
 def test_too_few_samples_for_a_correction_are_refused():
