@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from importlib import resources
 from typing import Any
 
@@ -25,19 +25,19 @@ from pid.report import Report
 from pid.report.document import check_report
 from pid.result import TERMS, normalized_pid
 from pid.schema import Checker, JSONLimits, describe, join, parse_json, read_json
-from pid.validation import check_whole
+from pid.validation import check_number, check_whole, listed
 
 BANK_KIND = "pid-reference-bank"
 BANK_SCHEMA_VERSION = 1
 #: What to do about a bank that cannot be read.
 REBUILD = "rebuild it with pid zoo build-reference"
 
-#: What each interaction asks of a fusion model, for the sentences of a recommendation.
+#: The fusion models each interaction asks for, for the sentences of a recommendation.
 NEEDS = {
-    "R": "models that combine or align what both modalities say capture it",
-    "U1": "models that keep each modality's own signal capture it",
-    "U2": "models that keep each modality's own signal capture it",
-    "S": "models that multiply modalities capture it",
+    "R": "models that combine or align what both modalities say",
+    "U1": "models that keep each modality's own signal",
+    "U2": "models that keep each modality's own signal",
+    "S": "models that multiply modalities",
 }
 WORDS = {"R": "redundancy", "U1": "uniqueness of X1", "U2": "uniqueness of X2", "S": "synergy"}
 #: How each zoo family fuses the modalities, for the reasons of a recommendation.
@@ -53,13 +53,24 @@ FUSION = {
     "LOWER": "a low-rank outer product",
     "REC": "late fusion with reconstruction",
 }
-#: Families whose prediction is a sum of unimodal ones, which cannot represent synergy.
+#: Families whose logits are a sum of unimodal ones (:class:`pid.models.fusion.Additive`):
+#: they learn no interaction of the modalities, and what synergy their predictions show comes
+#: from taking the argmax of that sum and from measuring the PID on clustered codes.
 SUMS = ("ADDITIVE", "AGREE")
 #: Distances below this are treated as this when neighbours are weighted by ``1 / s``.
 DISTANCE_FLOOR = 0.01
 #: A nearest reference dataset beyond this distance (of at most 2) is unlike the report's:
 #: within the packaged bank, each dataset's nearest of another recipe lies at most 0.62 away.
 FAR_DISTANCE = 0.7
+#: Default ``lead_tolerance`` of :func:`select`: terms whose shares of the information lie
+#: within this of the largest share lead together, so that a near-tie (R 0.50 and S 0.50, or
+#: R 0.499 and S 0.501) is not decided by the order of the terms.
+LEAD_TOLERANCE = 0.05
+#: Models whose expected shares of the best accuracy differ by less than this are tied, where
+#: the bank does not say how many test samples its accuracies were measured on (its
+#: ``settings`` lack ``n_samples`` or ``split``): one test sample of the 600 that a reference
+#: dataset of 3,000 samples split 60/20/20 holds, as in the packaged bank.
+TIE_TOLERANCE = 1 / 600
 
 
 @dataclass(frozen=True)
@@ -85,12 +96,16 @@ class Recommendation:
 @dataclass(frozen=True)
 class Selection:
     """The outcome of :func:`select`: the report's normalized PID, the nearest reference
-    datasets as ``(name, s)`` pairs, the recommendations (best first) and a summary sentence."""
+    datasets as ``(name, s)`` pairs, the recommendations (best first), a summary of a few
+    sentences, the models left out of the recommendations though ``tied`` with the last one
+    (best first), and the ``tie_tolerance`` that tells them apart."""
 
     shares: dict[str, float]
     neighbors: list[tuple[str, float]]
     recommendations: list[Recommendation]
     summary: str
+    tied: list[str] = field(default_factory=list)
+    tie_tolerance: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary."""
@@ -161,7 +176,13 @@ def load_reference(
 ) -> dict[str, Any]:
     """The reference bank: the one shipped with the package, or a JSON file built by
     ``pid zoo build-reference`` read within ``limits`` (:class:`~pid.schema.JSONLimits`);
-    its layout is checked (:func:`check_reference`)."""
+    its layout is checked (:func:`check_reference`).
+
+    Each dataset's ``best_model`` is the model of highest *test* accuracy there (ties to the
+    one the zoo trains first): the model whose accuracy the shares of :func:`select` divide
+    by, an after-the-fact figure of the reference data, unlike
+    :meth:`pid.models.zoo.ZooResult.best`, which chooses on validation accuracy. The bank
+    stores no validation accuracies."""
     if path is None:
         text = resources.files("pid").joinpath("data/reference_bank.json").read_text("utf-8")
         source = "the packaged reference bank"
@@ -176,7 +197,9 @@ def check_reference(bank: Any, source: str = "the reference bank") -> None:
     """Refuse a bank whose layout is not the one :func:`select` reads, with one sentence
     naming ``source`` and the field: a non-empty list of ``datasets``, each with its
     ``name``, ``shares`` (the four terms, each in [0, 1]), ``pid`` where present (bits) and
-    ``models`` (each with its accuracy in [0, 1], model PID and agreement in bits)."""
+    ``models`` (each with its accuracy in [0, 1], model PID and agreement in bits), and,
+    where present, ``settings.n_samples`` (a whole number) and ``settings.split`` (three
+    fractions), which give each dataset's number of test samples (:func:`bank_test_size`)."""
     checker = Checker(source, REBUILD)
     bank = checker.record(bank)
     if bank.get("kind") != BANK_KIND:
@@ -186,6 +209,14 @@ def check_reference(bank: Any, source: str = "the reference bank") -> None:
             f"{source} has schema_version {describe(bank.get('schema_version'))}, but this "
             f"version of pid reads {BANK_SCHEMA_VERSION}; {REBUILD}."
         )
+    settings = checker.mapping(bank, "settings", required=False)
+    if settings is not None:
+        checker.integer(settings, "n_samples", "settings", low=1, required=False)
+        split = checker.sequence(settings, "split", "settings", required=False)
+        if split is not None and len(split) != 3:
+            checker.fail("settings.split", f"holds {len(split)} fractions, not 3")
+        for index in range(len(split or ())):
+            checker.number(split, index, "settings.split", low=0.0, high=1.0)
     datasets = checker.sequence(bank, "datasets")
     if not datasets:
         checker.fail("datasets", "is empty")
@@ -198,18 +229,32 @@ def check_reference(bank: Any, source: str = "the reference bank") -> None:
         checker.model_results(datasets[index], "models", where, terms=TERMS)
 
 
+def bank_test_size(bank: dict[str, Any]) -> int | None:
+    """The number of test samples each reference dataset's accuracies were measured on,
+    ``max(4, round(split[2] * n_samples))`` of the bank's ``settings`` (as
+    :func:`pid.models.split_indices` draws them), or None where the settings do not say."""
+    settings = bank.get("settings") or {}
+    n_samples, split = settings.get("n_samples"), settings.get("split")
+    if n_samples is None or split is None:
+        return None
+    return max(4, round(split[2] * n_samples))
+
+
 def select(
     report: Report,
     *,
     bank: dict[str, Any] | None = None,
     top: int = 3,
     neighbors: int = 3,
+    lead_tolerance: float = LEAD_TOLERANCE,
+    tie_tolerance: float | None = None,
 ) -> Selection:
     """Recommend ``top`` fusion models for the dataset a PID report describes (Section 3.3.4).
 
     The report's normalized PID is compared with every reference dataset's by
-    :func:`distance`; on the ``neighbors`` nearest, each model's accuracy is divided by the
-    best model's there, these shares are averaged with weights ``w_i = 1 / max(s_i, 0.01)``,
+    :func:`distance`; on the ``neighbors`` nearest (all of them, said in the summary, where the
+    bank holds fewer), each model's accuracy is divided by the best model's there, these
+    shares are averaged with weights ``w_i = 1 / max(s_i, 0.01)``,
 
         share(m) = sum_i w_i acc_i(m) / max_m' acc_i(m') / sum_i w_i,
 
@@ -217,12 +262,27 @@ def select(
     its shares over the neighbours. For a
     ``pid bounds`` report, synergy is taken at the middle of its interval and each model's
     predicted accuracy is ``[share * lower, upper]`` of the report's best-accuracy interval.
+
+    The summary names the term of the largest share, or every term within ``lead_tolerance``
+    (a fraction of the information) of it, and the reasons say what each model captured of
+    them. Models left out whose share lies less than ``tie_tolerance`` below the last
+    recommended one's are named as tied with it (``Selection.tied``) rather than dropped
+    unsaid; by default the tolerance is one test sample of the reference datasets,
+    ``1 / n_test`` (:func:`bank_test_size`; :data:`TIE_TOLERANCE` where the bank does not
+    say), the least a share moves when one test prediction changes.
     """
     top = check_whole(top, "top (--top)", 1)
     neighbors = check_whole(neighbors, "neighbors (--neighbors)", 1)
+    lead_tolerance = check_number(lead_tolerance, "lead_tolerance", 0.0, 1.0)
     terms, interval = report_terms(report)
     bank = load_reference() if bank is None else bank
     check_reference(bank)
+    n_test = None  # the test size the tolerance stands for, where it does
+    if tie_tolerance is not None:
+        tie_tolerance = check_number(tie_tolerance, "tie_tolerance", 0.0, 1.0)
+    else:
+        n_test = bank_test_size(bank)
+        tie_tolerance = TIE_TOLERANCE if n_test is None else 1 / n_test
     shares = normalized_pid(terms)
     ranked = sorted(bank["datasets"], key=lambda d: distance(shares, d["shares"]))
     nearest = ranked[:neighbors]
@@ -240,10 +300,12 @@ def select(
     }
     # Ties go to the model the zoo trains first, as in the bank's best_model.
     order = {m: i for i, m in enumerate(nearest[0]["models"])}
-    chosen = sorted(models, key=lambda m: (-share_of_best[m], -accuracy[m], order[m]))[:top]
-    main = max(TERMS, key=lambda t: shares[t])
-    share = f"{shares[main]:.0%}"
-    summary = f"{_upper_first(WORDS[main])} is {share} of the information: {NEEDS[main]}."
+    ordered = sorted(models, key=lambda m: (-share_of_best[m], -accuracy[m], order[m]))
+    chosen = ordered[:top]
+    floor = share_of_best[chosen[-1]] - tie_tolerance
+    tied = [m for m in ordered[top:] if share_of_best[m] > floor]
+    leading = leading_terms(shares, lead_tolerance)
+    summary = _lead_sentence(shares, leading, lead_tolerance)
     nearest_distance = distance(shares, nearest[0]["shares"])
     if nearest_distance > FAR_DISTANCE:
         summary += (
@@ -251,12 +313,22 @@ def select(
             "so no dataset of the bank has interactions like these: the recommendation is a "
             "guess."
         )
+    if neighbors > len(nearest):
+        summary += (
+            f" The bank holds {len(nearest)} reference datasets, fewer than the {neighbors} "
+            f"asked for (neighbors, --neighbors), so all {len(nearest)} are pooled."
+        )
+    if tied:
+        summary += " " + _tie_sentence(chosen[-1], tied, share_of_best, tie_tolerance, n_test)
     recommendations = []
     for model in chosen:
         spread = [_share(d, model) for d in nearest]
-        captured = _weighted(
-            weights, [d["models"][model].get("pid", {}).get(main, math.nan) for d in nearest]
-        )
+        captured = {
+            t: _weighted(
+                weights, [d["models"][model].get("pid", {}).get(t, math.nan) for d in nearest]
+            )
+            for t in leading
+        }
         predicted = None
         if interval is not None:
             predicted = (share_of_best[model] * interval[0], interval[1])
@@ -267,7 +339,7 @@ def select(
                 share_range=(min(spread), max(spread)),
                 reference_accuracy=accuracy[model],
                 accuracy_interval=predicted,
-                reason=_reason(model, main, shares[main], share_of_best[model], spread, captured),
+                reason=_reason(model, shares, share_of_best[model], spread, captured),
             )
         )
     return Selection(
@@ -275,33 +347,88 @@ def select(
         neighbors=[(d["name"], distance(shares, d["shares"])) for d in nearest],
         recommendations=recommendations,
         summary=summary,
+        tied=tied,
+        tie_tolerance=tie_tolerance,
+    )
+
+
+def leading_terms(shares: dict[str, float], tolerance: float = LEAD_TOLERANCE) -> list[str]:
+    """The terms whose shares lie within ``tolerance`` of the largest, in the order of
+    :data:`~pid.result.TERMS` (so that which of two near-equal shares is larger does not
+    change the list)."""
+    largest = max(shares[t] for t in TERMS)
+    return [t for t in TERMS if shares[t] >= largest - tolerance]
+
+
+def _lead_sentence(shares: dict[str, float], leading: list[str], tolerance: float) -> str:
+    """What the leading terms are and which models capture them."""
+    if len(leading) == 1:
+        (term,) = leading
+        return (
+            f"{_upper_first(WORDS[term])} is {shares[term]:.0%} of the information: "
+            f"{NEEDS[term]} capture it."
+        )
+    named = listed([f"{WORDS[t]} ({shares[t]:.0%})" for t in leading])
+    needs: dict[str, list[str]] = {}
+    for term in leading:
+        needs.setdefault(NEEDS[term], []).append(WORDS[term])
+    what = "; ".join(f"{models} capture {listed(words)}" for models, words in needs.items())
+    return (
+        f"{_upper_first(named)} lead together, within {tolerance:.0%} of the information of "
+        f"the largest: {what}."
+    )
+
+
+def _tie_sentence(
+    last: str,
+    tied: list[str],
+    share_of_best: dict[str, float],
+    tolerance: float,
+    n_test: int | None,
+) -> str:
+    """That the models of ``tied``, left out, are as good a pick as ``last``, the last
+    recommended."""
+    one = len(tied) == 1
+    figures = listed([f"{share_of_best[m]:.2%}" for m in tied])
+    why = f" (one test sample of the {n_test} of each reference dataset)" if n_test else ""
+    return (
+        f"{listed(tied)} {'is' if one else 'are'} tied with {last}, the last recommended: "
+        f"{'its' if one else 'their'} expected share{'' if one else 's'} of the best accuracy, "
+        f"{figures}, {'lies' if one else 'lie'} less than {tolerance:.2%}{why} below {last}'s "
+        f"{share_of_best[last]:.2%}, too close to rank."
     )
 
 
 def _reason(
     model: str,
-    term: str,
-    share: float,
+    shares: dict[str, float],
     share_of_best: float,
     spread: list[float],
-    captured: float,
+    captured: dict[str, float],
 ) -> str:
     """One sentence from the numbers: how the model fuses, what it reached on the nearest
-    reference datasets, what it captured of the main term there, and, for a sum of unimodal
-    predictions where synergy leads, that it cannot represent synergy."""
+    reference datasets, what it captured there of each leading term (the keys of
+    ``captured``), and, for a sum of unimodal predictions where synergy leads, where the
+    synergy of its predictions comes from."""
     where = (
         "the nearest reference dataset"
         if len(spread) == 1
         else f"the {len(spread)} nearest reference datasets (from {min(spread):.1%} to "
         f"{max(spread):.1%})"
     )
-    bits = f", capturing {captured:.2f} bits of {WORDS[term]}" if _finite(captured) else ""
-    caution = (
-        f"; as a sum of unimodal predictions it cannot represent synergy, {share:.0%} of this "
-        "dataset's information"
-        if model in SUMS and term == "S"
-        else ""
-    )
+    parts = [f"{bits:.2f} bits of {WORDS[t]}" for t, bits in captured.items() if _finite(bits)]
+    bits = f", capturing {listed(parts)}" if parts else ""
+    caution = ""
+    if model in SUMS and "S" in captured:
+        origin = (
+            "that synergy comes only from taking the argmax of its summed unimodal logits and "
+            "from measuring the PID on clustered codes, not from a learned interaction of the "
+            "modalities"
+            if _finite(captured["S"])
+            else "its logits are a sum of unimodal ones, so it learns no interaction of the "
+            "modalities"
+        )
+        caution = f"; {origin}, while synergy is {shares['S']:.0%} of this dataset's information"
     return (
         f"{model} ({FUSION.get(model, 'a fusion model')}) reached {share_of_best:.1%} of the "
         f"best accuracy on {where}{bits}{caution}."

@@ -176,8 +176,8 @@ def check_samples(
     lengths = [len(a) for a in checked]
     if len(set(lengths)) != 1:
         raise ValueError(
-            f"{_listed(list(names))} must have one entry per sample, but their lengths are "
-            f"{_listed([str(n) for n in lengths])}; pass arrays of equal length."
+            f"{listed(list(names))} must have one entry per sample, but their lengths are "
+            f"{listed([str(n) for n in lengths])}; pass arrays of equal length."
         )
     return tuple(checked)
 
@@ -490,10 +490,10 @@ def check_table_size(
         if size > fitting ** (1 / 3) and size**2 >= largest
     ]
     sizes = {n: size for n, size in zip(names, shape, strict=True)}
-    counts = _listed([str(sizes[n]) for n in blamed])
+    counts = listed([str(sizes[n]) for n in blamed])
     verb = "holds" if len(blamed) == 1 else "hold"
     raise ValueError(
-        f"{_listed(blamed)} {verb} {counts} distinct values, so {what} would need "
+        f"{listed(blamed)} {verb} {counts} distinct values, so {what} would need "
         f"{format_bytes(needed * 8)}, more than its limit of {format_bytes(limit * 8)}; "
         f"{_size_remedy(blamed, names)}."
     )
@@ -505,7 +505,7 @@ def _size_remedy(blamed: list[str], names: Sequence[str]) -> str:
     features = [n for n in blamed if n != names[2]]
     if features:
         remedies.append(
-            f"map {_listed(features)} to fewer codes (numbers can be clustered: "
+            f"map {listed(features)} to fewer codes (numbers can be clustered: "
             "discretization='kmeans' with n_clusters=K in pid.decompose, --discretization "
             "kmeans --clusters K in pid compute)"
         )
@@ -517,8 +517,8 @@ def _size_remedy(blamed: list[str], names: Sequence[str]) -> str:
     return ", and ".join(remedies)
 
 
-def _listed(items: list[str]) -> str:
-    """``"a"``, ``"a and b"``, ``"a, b and c"``."""
+def listed(items: list[str]) -> str:
+    """Items joined for a sentence: ``"a"``, ``"a and b"``, ``"a, b and c"``."""
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 

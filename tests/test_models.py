@@ -139,9 +139,113 @@ def test_auxiliary_objectives():
     assert rec.auxiliary(out, x1, x2).item() == pytest.approx(expected.item(), abs=1e-6)
 
 
+def test_align_compares_each_sample_with_itself_only():
+    # The alignment objective has no negatives: a batch's value is the mean of its samples'
+    # values, whatever the other samples are, so it is cosine alignment, not contrastive.
+    from pid.models.fusion import Alignment
+
+    torch.manual_seed(0)
+    align = build_model("ALIGN", *VECTOR, n_classes=2, hidden=8)
+    x1, x2 = _inputs(VECTOR, n=16)
+    whole = align.auxiliary(align.outputs(x1, x2), x1, x2)
+    single = [
+        align.auxiliary(align.outputs(x1[i : i + 1], x2[i : i + 1]), x1[i : i + 1], x2[i : i + 1])
+        for i in range(16)
+    ]
+    assert whole.item() == pytest.approx(torch.stack(single).mean().item(), abs=1e-6)
+    assert Alignment.__doc__.startswith(
+        "ALIGN: late fusion with a cosine alignment objective (Section 7.4.3)."
+    )
+    assert "there are no negatives" in Alignment.__doc__
+
+
 def test_unknown_model_is_refused():
     with pytest.raises(ValueError, match=r"model 'FOO' is unknown; choose among EF, ADDITIVE"):
         build_model("foo", *VECTOR, n_classes=2)
+
+
+def test_a_model_named_twice_is_refused():
+    from pid.models import check_model_names
+    from pid.models.zoo import train_zoo
+
+    message = "models names the model EF more than once ('EF', 'ef'); name each model once."
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        check_model_names(["EF", "TENSOR", "ef"])
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        train_zoo(*_small_data(), models=["EF", "TENSOR", "ef"], n_clusters=2)
+    flagged = "models (--models) names the model MI more than once ('mi', 'Mi', 'MI'); name"
+    with pytest.raises(ValueError, match=f"^{re.escape(flagged)}"):
+        check_model_names(["mi", "Mi", "MI"], "models (--models)")
+    assert check_model_names(["ef", "Tensor"]) == ["EF", "TENSOR"]
+
+
+@pytest.mark.parametrize(
+    ("groups", "message"),
+    [
+        (
+            [0, 1.9, 1],
+            "modality_groups is [0, 1.9, 1], whose label 1.9 is not a whole number; pass 3 "
+            "whole-number group labels using each of 0, ..., k-1.",
+        ),
+        (
+            [True, False, True],
+            "modality_groups is [True, False, True], whose label True is not a whole number; "
+            "pass 3 whole-number group labels using each of 0, ..., k-1.",
+        ),
+        (
+            [0, 1.0, 1],
+            "modality_groups is [0, 1.0, 1], whose label 1.0 is not a whole number; pass 3 "
+            "whole-number group labels using each of 0, ..., k-1.",
+        ),
+    ],
+    ids=["fraction", "booleans", "float"],
+)
+def test_highmmt_refuses_group_labels_that_are_not_whole_numbers(groups, message):
+    from pid.models import HighMMT
+
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        HighMMT([3, 3, 3], 2, modality_groups=groups)
+    pairs = f"interaction_groups is {groups}, whose label"
+    with pytest.raises(ValueError, match=f"^{re.escape(pairs)}"):
+        HighMMT([3, 3, 3], 2, interaction_groups=groups)
+    # Whole numbers of any integer type are labels.
+    model = HighMMT([3, 3, 3], 2, modality_groups=np.array([0, 1, 1]))
+    assert model.modality_groups == [0, 1, 1]
+
+
+@pytest.mark.parametrize("widths", [[3, 2.5], [3, True], [3, 0], []])
+def test_highmmt_refuses_widths_that_are_not_positive_whole_numbers(widths):
+    from pid.models import HighMMT
+
+    message = f"widths is {widths}; pass one positive whole number of features per modality."
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        HighMMT(widths, 2)
+    assert HighMMT(np.array([3, 2]), 2).widths == (3, 2)
+
+
+def test_the_best_zoo_model_is_chosen_on_validation_accuracy():
+    from pid.models.zoo import ZooResult
+    from pid.report.writer import _zoo_caption
+
+    models = {  # EF is the most accurate on the test set, TENSOR and MI on validation
+        "EF": {"accuracy": 0.9, "val_accuracy": 0.70},
+        "TENSOR": {"accuracy": 0.8, "val_accuracy": 0.75},
+        "MI": {"accuracy": 0.6, "val_accuracy": 0.75},
+    }
+    zoo = ZooResult(None, None, models, {}, np.arange(60), np.arange(2), TrainConfig())
+    assert zoo.best() == "TENSOR"  # of the tie on validation, the model trained first
+    section = {"models": models, "config": {"seed": 0}, "n_test": 60, "best_model": zoo.best()}
+    assert _zoo_caption({**section, "best_chosen_on": "validation"}) == (
+        "3 models, each trained once (seed 0), tested on 60 held-out samples; the best on "
+        "validation accuracy is TENSOR (0.800 on the test samples). Model PID: the PID of the "
+        "model's predictions in place of the labels, on all samples, training rows included; "
+        "agreement: thesis Eq. 3.6."
+    )
+    # A report that does not say where its best model was chosen: by test accuracy.
+    assert _zoo_caption({**section, "best_model": "EF"}).startswith(
+        "3 models, each trained once (seed 0), tested on 60 held-out samples; the best on test "
+        "accuracy is EF. Model PID:"
+    )
 
 
 def test_split_indices():

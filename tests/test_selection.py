@@ -94,10 +94,26 @@ def test_select_recommends_the_best_models_of_the_nearest_dataset():
         "TENSOR (an outer product of the modalities) reached 100.0% of the best accuracy on the "
         "nearest reference dataset, capturing 0.40 bits of synergy."
     )
-    # A sum of unimodal predictions is said to miss synergy where synergy leads.
+    # Where synergy leads, a sum of unimodal predictions is told where its synergy comes from.
     everything = select(report, bank=_bank(), neighbors=1, top=4)
     additive = everything.recommendations[-1]
-    assert additive.model == "ADDITIVE" and "cannot represent synergy, 80% of" in additive.reason
+    assert additive.model == "ADDITIVE" and additive.reason == (
+        "ADDITIVE (a sum of unimodal predictions) reached 55.6% of the best accuracy on the "
+        "nearest reference dataset, capturing 0.05 bits of synergy; that synergy comes only from "
+        "taking the argmax of its summed unimodal logits and from measuring the PID on clustered "
+        "codes, not from a learned interaction of the modalities, while synergy is 80% of this "
+        "dataset's information."
+    )
+    unmeasured = _bank()  # a bank without model PIDs: nothing captured to speak of
+    for dataset in unmeasured["datasets"]:
+        for result in dataset["models"].values():
+            del result["pid"]
+    additive = select(report, bank=unmeasured, neighbors=1, top=4).recommendations[-1]
+    assert additive.reason == (
+        "ADDITIVE (a sum of unimodal predictions) reached 55.6% of the best accuracy on the "
+        "nearest reference dataset; its logits are a sum of unimodal ones, so it learns no "
+        "interaction of the modalities, while synergy is 80% of this dataset's information."
+    )
 
     redundant = select(
         _full_report({"R": 0.5, "U1": 0.1, "U2": 0.0, "S": 0.0}), bank=_bank(), neighbors=1
@@ -425,3 +441,210 @@ def test_selection_markdown_shows_a_models_name_as_written():
     table = [line for line in lines if line.startswith("|")]
     assert [len(re.split(r"(?<!\\)\|", line)) for line in table] == [7] * 5
     assert any(line.startswith("- TEN\\|SOR &lt;b&gt;: TEN\\|SOR &lt;b&gt; (") for line in lines)
+
+
+def _half_bank():
+    """The test bank with a dataset of redundancy and synergy in equal shares."""
+    bank = _bank()
+    accuracies = {"ADDITIVE": 0.6, "TENSOR": 0.9, "MI": 0.85, "EF": 0.8}
+    captured = {"ADDITIVE": 0.1, "TENSOR": 0.35, "MI": 0.3, "EF": 0.3}
+    bank["datasets"].append(
+        {
+            "name": "half",
+            "shares": {"R": 0.5, "U1": 0.0, "U2": 0.0, "S": 0.5},
+            "models": {
+                m: {"accuracy": a, "pid": {"R": 0.3, "U1": 0.0, "U2": 0.0, "S": captured[m]}}
+                for m, a in accuracies.items()
+            },
+        }
+    )
+    return bank
+
+
+def test_near_equal_shares_lead_together_whichever_is_larger():
+    # R 0.50 / S 0.50 and R 0.499 / S 0.501 (or 0.501 / 0.499) describe the same dataset: the
+    # summary names both, and the caution about sums of unimodal predictions applies.
+    lead = (
+        "Redundancy (50%) and synergy (50%) lead together, within 5% of the information of the "
+        "largest: models that combine or align what both modalities say capture redundancy; "
+        "models that multiply modalities capture synergy."
+    )
+    additive = (
+        "ADDITIVE (a sum of unimodal predictions) reached 66.7% of the best accuracy on the "
+        "nearest reference dataset, capturing 0.30 bits of redundancy and 0.10 bits of synergy; "
+        "that synergy comes only from taking the argmax of its summed unimodal logits and from "
+        "measuring the PID on clustered codes, not from a learned interaction of the "
+        "modalities, while synergy is 50% of this dataset's information."
+    )
+    for r, s in ((0.5, 0.5), (0.499, 0.501), (0.501, 0.499)):
+        report = _full_report({"R": r, "U1": 0.0, "U2": 0.0, "S": s})
+        selection = select(report, bank=_half_bank(), neighbors=1, top=4)
+        assert selection.neighbors[0][0] == "half"
+        assert selection.summary == lead
+        assert [rec.model for rec in selection.recommendations] == [
+            "TENSOR",
+            "MI",
+            "EF",
+            "ADDITIVE",
+        ]
+        assert selection.recommendations[-1].reason == additive
+    # A term 6% of the information below the largest does not lead; a tolerance of 0 keeps
+    # only the largest.
+    apart = select(
+        _full_report({"R": 0.47, "U1": 0.0, "U2": 0.0, "S": 0.53}), bank=_half_bank(), neighbors=1
+    )
+    assert apart.summary == (
+        "Synergy is 53% of the information: models that multiply modalities capture it."
+    )
+    alone = select(
+        _full_report({"R": 0.499, "U1": 0.0, "U2": 0.0, "S": 0.501}),
+        bank=_half_bank(),
+        neighbors=1,
+        top=4,
+        lead_tolerance=0.0,
+    )
+    assert alone.summary == (
+        "Synergy is 50% of the information: models that multiply modalities capture it."
+    )
+    assert alone.recommendations[0].reason == (
+        "TENSOR (an outer product of the modalities) reached 100.0% of the best accuracy on the "
+        "nearest reference dataset, capturing 0.35 bits of synergy."
+    )
+    # Three terms within the tolerance: the two of one need are named together.
+    three = select(
+        _full_report({"R": 0.0, "U1": 0.33, "U2": 0.32, "S": 0.35}), bank=_bank(), neighbors=1
+    )
+    assert three.summary.startswith(
+        "Uniqueness of X1 (33%), uniqueness of X2 (32%) and synergy (35%) lead together, within "
+        "5% of the information of the largest: models that keep each modality's own signal "
+        "capture uniqueness of X1 and uniqueness of X2; models that multiply modalities capture "
+        "synergy."
+    )
+    with pytest.raises(ValueError, match=r"^lead_tolerance is 1\.5; pass a finite number >= 0 "):
+        select(
+            _full_report({"R": 0.5, "U1": 0, "U2": 0, "S": 0.5}), bank=_bank(), lead_tolerance=1.5
+        )
+
+
+def test_models_tied_with_the_last_recommended_are_named():
+    report = _full_report({"R": 0.05, "U1": 0.0, "U2": 0.0, "S": 0.2})
+    # 50 samples a dataset, 20% of them tested: 10 test samples, so shares within 1/10 tie.
+    bank = {**_bank(), "settings": {"n_samples": 50, "split": [0.6, 0.2, 0.2]}}
+    selection = select(report, bank=bank, neighbors=1, top=1)
+    assert [rec.model for rec in selection.recommendations] == ["TENSOR"]
+    assert selection.tied == ["EF"]  # 0.85 / 0.9 = 94.4%; MI's 88.9% is 11.1% below
+    assert selection.tie_tolerance == pytest.approx(0.1)
+    assert selection.summary.endswith(
+        " EF is tied with TENSOR, the last recommended: its expected share of the best accuracy, "
+        "94.44%, lies less than 10.00% (one test sample of the 10 of each reference dataset) "
+        "below TENSOR's 100.00%, too close to rank."
+    )
+    wider = select(report, bank=bank, neighbors=1, top=1, tie_tolerance=0.2)
+    assert wider.tied == ["EF", "MI"]
+    assert wider.summary.endswith(
+        " EF and MI are tied with TENSOR, the last recommended: their expected shares of the "
+        "best accuracy, 94.44% and 88.89%, lie less than 20.00% below TENSOR's 100.00%, too "
+        "close to rank."
+    )
+    # A bank that does not say its test size: one test sample of 600.
+    plain = select(report, bank=_bank(), neighbors=1, top=1)
+    assert plain.tied == [] and plain.tie_tolerance == pytest.approx(1 / 600)
+    assert "tied" not in plain.summary
+    with pytest.raises(ValueError, match=r"^tie_tolerance is -0\.1; pass a finite number >= 0"):
+        select(report, bank=bank, tie_tolerance=-0.1)
+    broken = {**_bank(), "settings": {"n_samples": 50, "split": [0.8, 0.2]}}
+    with pytest.raises(ValueError, match=r"settings\.split holds 2 fractions, not 3; rebuild"):
+        select(report, bank=broken)
+
+
+def test_the_packaged_bank_names_the_models_the_top_3_cut_leaves_tied():
+    # The first three of R 0.1 / U1 0.1 / U2 0.8 are REC, LOWER and ALIGN; MI, AGREE and
+    # ADDITIVE lie within one test sample (1/600) of ALIGN's share, and are named, not dropped.
+    bank = load_reference()
+    n_test = round(bank["settings"]["split"][2] * bank["settings"]["n_samples"])
+    report = _full_report({"R": 0.1, "U1": 0.1, "U2": 0.8, "S": 0.0})
+    everything = select(report, bank=bank, top=10)
+    shares = {rec.model: rec.expected_share for rec in everything.recommendations}
+    selection = select(report, bank=bank)
+    top = [rec.model for rec in selection.recommendations]
+    assert top == ["REC", "LOWER", "ALIGN"] == [r.model for r in everything.recommendations[:3]]
+    assert selection.tie_tolerance == pytest.approx(1 / n_test) == pytest.approx(1 / 600)
+    within = [m for m in shares if m not in top and shares["ALIGN"] - shares[m] < 1 / n_test]
+    assert selection.tied == within == ["MI", "AGREE", "ADDITIVE"]
+    assert selection.summary.endswith(
+        " MI, AGREE and ADDITIVE are tied with ALIGN, the last recommended: their expected "
+        "shares of the best accuracy, 99.55%, 99.50% and 99.50%, lie less than 0.17% (one test "
+        "sample of the 600 of each reference dataset) below ALIGN's 99.55%, too close to rank."
+    )
+    assert everything.tied == []  # nothing is left out of ten
+
+
+def test_the_tied_models_are_written_to_the_selection_json(tmp_path):
+    from pid.selection_report import write_selection
+
+    bank = {**_bank(), "settings": {"n_samples": 50, "split": [0.6, 0.2, 0.2]}}
+    selection = select(
+        _full_report({"R": 0.05, "U1": 0.0, "U2": 0.0, "S": 0.2}), bank=bank, neighbors=1, top=1
+    )
+    paths = write_selection(selection, tmp_path / "chosen")
+    record = json.loads(paths["json"].read_text())
+    assert record["tied"] == ["EF"] and record["tie_tolerance"] == pytest.approx(0.1)
+    assert "EF is tied with TENSOR" in paths["md"].read_text()
+
+
+def test_more_neighbors_than_the_bank_holds_are_said_to_be_cut(tmp_path, capsys):
+    report = _full_report({"R": 0.05, "U1": 0.0, "U2": 0.0, "S": 0.2})
+    selection = select(report, bank=_bank(), neighbors=5)
+    assert [name for name, _ in selection.neighbors] == ["synergy", "redundancy"]
+    said = (
+        " The bank holds 2 reference datasets, fewer than the 5 asked for (neighbors, "
+        "--neighbors), so all 2 are pooled."
+    )
+    assert said in selection.summary
+    assert said not in select(report, bank=_bank(), neighbors=2).summary
+    path = tmp_path / "report.json"
+    path.write_text(json.dumps(report.to_dict()))
+    bank_file = tmp_path / "bank.json"
+    bank_file.write_text(json.dumps(_bank()))
+    args = ["select", str(path), "--bank", str(bank_file), "--neighbors", "5"]
+    assert main([*args, "--out", str(tmp_path / "chosen")]) == 0
+    assert said.strip() in capsys.readouterr().out
+
+
+def test_reference_accuracy_is_the_banks_weighted_accuracy():
+    # The "reference accuracy" column: the model's accuracy on the nearest reference dataset,
+    # or the 1 / s weighted mean over several, read here from the bank directly.
+    from pid.selection_report import render_selection_markdown
+
+    bank = load_reference()
+    entry = next(d for d in bank["datasets"] if d["name"] == "2S+R (seed 1)")
+    report = _full_report(dict(entry["shares"]))
+    alone = select(report, bank=bank, neighbors=1, top=10)
+    assert alone.neighbors[0][0] == "2S+R (seed 1)"
+    for rec in alone.recommendations:
+        assert rec.reference_accuracy == pytest.approx(entry["models"][rec.model]["accuracy"])
+    pooled = select(report, bank=bank, neighbors=3, top=10)
+    gaps = {
+        d["name"]: sum(abs(entry["shares"][t] - d["shares"][t]) for t in TERMS)
+        for d in bank["datasets"]
+    }
+    nearest = sorted(bank["datasets"], key=lambda d: gaps[d["name"]])[:3]
+    weights = np.array([1 / max(gaps[d["name"]], 0.01) for d in nearest])
+    assert [name for name, _ in pooled.neighbors] == [d["name"] for d in nearest]
+    for rec in pooled.recommendations:
+        accuracies = np.array([d["models"][rec.model]["accuracy"] for d in nearest])
+        assert rec.reference_accuracy == pytest.approx(weights @ accuracies / weights.sum())
+    markdown = render_selection_markdown(pooled)
+    for rank, rec in enumerate(pooled.recommendations, 1):
+        share = f"{rec.expected_share:.1%}"
+        assert f"| {rank} | {rec.model} | {share} |" in markdown
+        low, high = rec.share_range
+        row = f"| {rank} | {rec.model} | {share} | {low:.1%} to {high:.1%} | "
+        accuracies = np.array([d["models"][rec.model]["accuracy"] for d in nearest])
+        assert f"{row}{weights @ accuracies / weights.sum():.3f} |" in markdown
+    # The hand-set bank: EF reached 0.85 and 0.8 on the two datasets, weighed 15/22 and 3.
+    two = select(
+        _full_report({"R": 0.4, "U1": 0.05, "U2": 0.05, "S": 0.1}), bank=_bank(), neighbors=2, top=4
+    )
+    ef = next(rec for rec in two.recommendations if rec.model == "EF")
+    assert ef.reference_accuracy == pytest.approx((15 / 22 * 0.85 + 3 * 0.8) / (15 / 22 + 3))

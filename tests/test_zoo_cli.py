@@ -1,5 +1,6 @@
 """``pid zoo train``, ``pid zoo build-reference`` and ``pid select`` on the command line."""
 
+import html
 import json
 
 import numpy as np
@@ -8,6 +9,7 @@ import pytest
 
 from pid.cli import main
 from pid.datasets import generative
+from pid.models import split_indices
 from pid.report import read_report
 from pid.selection import agreement
 
@@ -53,6 +55,20 @@ def test_zoo_train_writes_accuracies_model_pids_and_agreements(tmp_path, capsys)
     row = f"| {best} | {m['accuracy']:.3f} | 100.0% | {m['pid']['R']:.3f} |"
     markdown = (out / "report.md").read_text()
     assert "## Fusion models" in markdown and row in markdown
+    # The caption: accuracy on the test split, the best model chosen on validation accuracy,
+    # the model PID on all samples.
+    test_size = len(split_indices(300)["test"])
+    assert zoo["n_test"] == len(saved["test_index"]) == test_size == 60
+    chosen = max(zoo["models"], key=lambda name: zoo["models"][name]["val_accuracy"])
+    assert zoo["best_model"] == chosen and zoo["best_chosen_on"] == "validation"
+    caption = (
+        f"2 models, each trained once (seed 0), tested on {test_size} held-out samples; the best "
+        f"on validation accuracy is {chosen} ({zoo['models'][chosen]['accuracy']:.3f} on the "
+        "test samples). Model PID: the PID of the model's predictions in place of the labels, on "
+        "all samples, training rows included; agreement: thesis Eq. 3.6."
+    )
+    assert caption in markdown.splitlines()
+    assert f"<p>{html.escape(caption)}</p>" in (out / "report.html").read_text()
     assert "interval (none) |" in markdown  # pid zoo train has no --bootstrap to suggest
     assert markdown.index(row) < markdown.index("## Information")
     page = (out / "report.html").read_text()
@@ -213,6 +229,12 @@ def test_refusals_exit_2_with_one_sentence(synergy_npz, tmp_path, capsys):
     refused(["select", str(tmp_path / "nothing.json")], "does not exist")
     refused(["select", str(tmp_path)], f"REPORT file {str(tmp_path)!r} is a folder, not a regular")
     refused(["zoo", "train", str(synergy_npz), "--models", "FOO"], "model 'FOO' is unknown")
+    refused(
+        ["zoo", "train", str(synergy_npz), "--models", "EF", "ef", "--out", str(tmp_path / "z")],
+        "pid: error: models (--models) names the model EF more than once ('EF', 'ef'); name each "
+        "model once.\n",
+    )
+    assert not (tmp_path / "z").exists()
     small = tmp_path / "small.npz"
     x1, x2, y = generative("S", 12, seed=0)
     np.savez(small, x1=x1, x2=x2, y=y)

@@ -99,7 +99,7 @@ def _train(args: argparse.Namespace) -> int:
     from pid.workflows.zoo import run_zoo
 
     if args.models is not None:
-        check_model_names(args.models)
+        check_model_names(args.models, "models (--models)")
     if args.seeds < 1:
         raise ValueError(f"--seeds is {args.seeds}; pass a whole number of at least 1.")
     run_seeds(config.seed, args.seeds)  # refuses a last seed out of range before any work

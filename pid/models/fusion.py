@@ -154,11 +154,13 @@ class _LateFusion(FusionModel):
 
 
 class Alignment(_LateFusion):
-    """ALIGN: late fusion with a contrastive alignment objective (Section 7.4.3).
+    """ALIGN: late fusion with a cosine alignment objective (Section 7.4.3).
 
     ``z_mm = relu(W [z1, z2] + b)``, ``logits = h(z_mm)`` and
     ``aux = (1 - cos(z_mm, g1(z1))) + (1 - cos(z_mm, g2(z2)))`` with linear maps ``g_i`` into
-    the multimodal space, averaged over the batch.
+    the multimodal space, averaged over the batch. Each sample's term compares its own
+    representations only: there are no negatives (other samples pushed apart), so the
+    objective is not contrastive, and a batch's value is the mean of its samples' values.
     """
 
     aux_weight = 0.5
@@ -360,14 +362,22 @@ MODELS: dict[str, type[FusionModel]] = {
 }
 
 
-def check_model_names(names: list[str] | tuple[str, ...]) -> list[str]:
-    """The names, upper-cased, after checking each is in :data:`MODELS`."""
-    upper = [str(name).upper() for name in names]
-    unknown = [name for name in upper if name not in MODELS]
+def check_model_names(names: list[str] | tuple[str, ...], name: str = "models") -> list[str]:
+    """The names, upper-cased, after checking each is in :data:`MODELS` and named once (in
+    any case: ``EF`` and ``ef`` are one model); ``name`` names the argument in the refusal
+    (e.g. ``"models (--models)"``)."""
+    upper = [str(model).upper() for model in names]
+    unknown = [model for model in upper if model not in MODELS]
     if unknown:
         raise ValueError(f"model {unknown[0]!r} is unknown; choose among {', '.join(MODELS)}.")
     if not upper:
         raise ValueError(f"no model was named; choose among {', '.join(MODELS)}.")
+    repeated = next((model for k, model in enumerate(upper) if model in upper[:k]), None)
+    if repeated is not None:
+        spellings = ", ".join(repr(str(m)) for m in names if str(m).upper() == repeated)
+        raise ValueError(
+            f"{name} names the model {repeated} more than once ({spellings}); name each model once."
+        )
     return upper
 
 

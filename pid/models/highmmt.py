@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from itertools import combinations
+from numbers import Integral
 from typing import Literal
 
 import torch
@@ -73,11 +74,13 @@ class HighMMT(nn.Module):
         interaction_groups: Sequence[int] | Sharing = "none",
     ) -> None:
         super().__init__()
-        self.widths = tuple(int(w) for w in widths)
-        if not self.widths or min(self.widths) < 1:
+        whole = (isinstance(w, Integral) and not isinstance(w, bool) and w >= 1 for w in widths)
+        if len(widths) == 0 or not all(whole):
             raise ValueError(
-                f"widths is {list(widths)}; pass one positive number of features per modality."
+                f"widths is {list(widths)}; pass one positive whole number of features per "
+                "modality."
             )
+        self.widths = tuple(int(w) for w in widths)
         self.pairs = list(combinations(range(len(self.widths)), 2))
         self.modality_groups = _group_labels(modality_groups, len(self.widths), "modality_groups")
         self.interaction_groups = _group_labels(
@@ -153,6 +156,12 @@ def _group_labels(groups: Sequence[int] | Sharing, count: int, name: str) -> lis
         if groups not in ("all", "none"):
             raise ValueError(f"{name} is {groups!r}; pass 'all', 'none' or one label a member.")
         return [0] * count if groups == "all" else list(range(count))
+    odd = next((g for g in groups if isinstance(g, bool) or not isinstance(g, Integral)), None)
+    if odd is not None:
+        raise ValueError(
+            f"{name} is {list(groups)}, whose label {odd!r} is not a whole number; pass "
+            f"{count} whole-number group labels using each of 0, ..., k-1."
+        )
     labels = [int(g) for g in groups]
     if len(labels) != count or (labels and sorted(set(labels)) != list(range(max(labels) + 1))):
         raise ValueError(

@@ -1,9 +1,12 @@
 """Training the zoo on one dataset and measuring what each model captures (thesis 3.3.3-3.3.4).
 
 For a dataset ``D`` split into train, validation and test sets, every chosen model ``f`` is
-trained and applied to the test set, giving ``D_pred = {(x1, x2, y_hat)}``. The *model PID* is
-the PID of ``D_pred``: the interactions the model's predictions carry. The *agreement*
-(Eq. 3.6) weighs each by its share in the dataset's own PID.
+trained on the training set (early stopping on the validation set) and its accuracy measured on
+the test set. Applied to all samples of ``D``, training rows included, it gives
+``D_pred = {(x1, x2, y_hat)}``; the *model PID* is the PID of ``D_pred``: the interactions the
+model's predictions carry, measured on the same samples as the dataset's own PID
+(:func:`train_zoo` says why). The *agreement* (Eq. 3.6) weighs each by its share in the
+dataset's own PID.
 """
 
 from __future__ import annotations
@@ -59,17 +62,21 @@ class ZooResult:
     seeds: tuple[int, ...] = (0,)
 
     def best(self) -> str:
-        """The name of the most accurate model on the test set."""
-        return max(self.models, key=lambda name: self.models[name]["accuracy"])
+        """The name of the model of highest validation accuracy, ties to the one trained
+        first: chosen without looking at the test set, so that its test accuracy is an
+        honest estimate of what the choice reaches."""
+        return max(self.models, key=lambda name: self.models[name]["val_accuracy"])
 
     def summary(self) -> dict[str, Any]:
-        """A JSON-ready record of the run: settings, the dataset's normalized PID, the models."""
+        """A JSON-ready record of the run: settings, the dataset's normalized PID, the models,
+        and the best of them (:meth:`best`; ``best_chosen_on`` says on which split)."""
         return {
             "config": asdict(self.config),
             "seeds": list(self.seeds),
             "n_test": len(self.test_index),
             "dataset_shares": normalized_pid(self.dataset_pid.terms()),
             "best_model": self.best(),
+            "best_chosen_on": "validation",
             "models": self.models,
         }
 

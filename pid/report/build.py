@@ -25,6 +25,7 @@ from pid.estimators.exact.options import NEWTON_TOLERANCE_BITS
 from pid.information import entropy, mutual_information
 from pid.report.document import Report
 from pid.sampling import null_level
+from pid.validation import listed
 from pid.version import __version__
 
 if TYPE_CHECKING:
@@ -540,26 +541,21 @@ def null_sentence(sampling: dict[str, Any]) -> str:
         "permutations at or above the term, over their number + 1)"
     )
     level = null_level(null["n_permutations"])
+    quiet_words, reaching_words = ([TERM_WORDS[t] for t in ts] for ts in (quiet, reaching))
     if not quiet:
         sentence = f"Every term stands out from the null model: its {test} is at most {level:.3g}."
     else:
         sentence = (
-            f"The {_listed(quiet)} cannot be told from zero: {_its(quiet)} {test} is above "
+            f"The {listed(quiet_words)} cannot be told from zero: {_its(quiet)} {test} is above "
             f"{level:.3g}."
         )
     if reaching:
         sentence += (
-            f" The {_listed(reaching)} {'stands' if len(reaching) == 1 else 'stand'} out from "
+            f" The {listed(reaching_words)} {'stands' if len(reaching) == 1 else 'stand'} out from "
             f"the null model, which tests for no information at all, but {_its(reaching)} "
             "interval reaches 0: it may be zero."
         )
     return sentence
-
-
-def _listed(terms: list[str]) -> str:
-    """The terms' names in words, joined by commas and "and"."""
-    words = [TERM_WORDS[t] for t in terms]
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def _its(terms: list[str]) -> str:

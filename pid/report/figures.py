@@ -109,7 +109,7 @@ def alphabets_figure(report: Report) -> bytes:
 
 def zoo_figure(report: Report) -> bytes:
     """Each fusion model's test accuracy (with its interval over seeds) beside the PID of its
-    predictions, stacked by term; best model on top."""
+    predictions, stacked by term; the highest test accuracy on top."""
     models = sorted(report.zoo["models"].items(), key=lambda item: item[1]["accuracy"])
     names = [name for name, _ in models]
     accuracy = [m["accuracy"] for _, m in models]

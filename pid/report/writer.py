@@ -453,10 +453,17 @@ def _zoo_caption(zoo: dict[str, Any]) -> str:
         if len(seeds) > 1
         else f"each trained once (seed {seeds[0]})"
     )
+    best = zoo["best_model"]
+    if zoo.get("best_chosen_on") != "validation":  # reports that do not say chose on test
+        chosen = f"the best on test accuracy is {best}"
+    else:
+        tested = zoo["models"].get(best, {}).get("accuracy")
+        figure = f" ({tested:.3f} on the test samples)" if tested is not None else ""
+        chosen = f"the best on validation accuracy is {best}{figure}"
     return (
         f"{len(zoo['models'])} models, {runs}, tested on {zoo['n_test']} held-out samples; "
-        f"the best is {zoo['best_model']}. Model PID: the PID of the model's predictions in "
-        "place of the labels; agreement: thesis Eq. 3.6."
+        f"{chosen}. Model PID: the PID of the model's predictions in place of the labels, on "
+        "all samples, training rows included; agreement: thesis Eq. 3.6."
     )
 
 
