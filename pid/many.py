@@ -179,12 +179,15 @@ class ManyResult:
 
     def stands(self, result: PIDResult | UnpairedBounds, term: str) -> bool:
         """Whether a term of one of the decompositions (or ``R`` or ``U`` of a bounded pair)
-        stands out: at least :data:`TRACE_BITS` and :data:`TRACE_SHARE` of ``H(Y)``, standing
-        out from the null model where there is one (its permutation p-value at most the test's
-        level, :func:`pid.sampling.null_level`), and with an interval above 0 where there are
-        intervals."""
+        stands out: at least :data:`TRACE_BITS` and :data:`TRACE_SHARE` of ``H(Y)`` (synergy
+        taken at most the bound the classifiers allow, :func:`pid.api.with_coding_loss`),
+        standing out from the null model where there is one (its permutation p-value at most
+        the test's level, :func:`pid.sampling.null_level`), and with an interval above 0 where
+        there are intervals."""
         value = getattr(result, term)
         sampling = result.sampling or {}
+        if term == "S":  # no more than the classifiers allow (pid.api.with_coding_loss)
+            value = min(value, (sampling.get("coding_loss_bits") or {}).get("S_at_most", value))
         above = (sampling.get("null") or {}).get("above_null", {}).get(term)
         interval = (sampling.get("intervals") or {}).get(term)
         return (

@@ -487,3 +487,19 @@ def test_dominant_of_a_pair_not_decomposed_is_refused_in_one_sentence():
     assert many.unbounded == (("a", "c"), ("b", "c"))
     with pytest.raises(ValueError, match=r"^the pair a, c was neither decomposed nor bounded"):
         many.dominant("a", "c")
+
+
+def test_synergy_stands_out_only_up_to_what_the_classifiers_allow():
+    from pid.many import ManyResult
+
+    def pair(bound: float | None) -> pid.PIDResult:
+        sampling = {"null": {"above_null": dict.fromkeys("R U1 U2 S".split(), True)}}
+        if bound is not None:
+            sampling["coding_loss_bits"] = {"x1": 0.0, "x2": 0.4, "S_at_most": bound}
+        return pid.PIDResult(0.0, 0.0, 1.46, 0.47, 0.0, 1.46, 1.93, "cvx", {}, {}, sampling)
+
+    many = ManyResult(("x1", "x2"), {}, {}, {}, (), np.full((2, 2), 1000), 1000, 3.0)
+    assert many.stands(pair(None), "S") and many.stands(pair(0.47), "S")
+    # The codes' 0.47 bits of synergy, of which the classifiers allow 0.07 (pid.api).
+    assert not many.stands(pair(0.07), "S")
+    assert many.stands(pair(0.07), "U2")

@@ -161,3 +161,33 @@ def test_the_choice_of_a_modality_classifier_does_not_flatter_noise():
     assert (chosen["x1"] + chosen["x2"]).count("logistic") >= 9
     assert result.mi_x1x2_y == pytest.approx(0.0, abs=0.02)
     assert abs(result.S) <= 0.03
+
+
+def _clusters_and_noise(spread: float, seed: int = 0):
+    """Noise for x1; x2 eight Gaussian clusters of the label, ``spread`` apart."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 8, 1000)
+    x2 = rng.normal(size=(8, 16))[y] * spread + rng.normal(size=(1000, 16))
+    return rng.normal(size=(1000, 16)), x2, y
+
+
+def test_synergy_that_the_codes_lost_resolution_into_is_bounded_and_warned_of():
+    # Eight overlapping clusters: twelve codes of p(y | x2) hold 0.40 bits less than its
+    # classifier, and the codes' table gives them to synergy (0.47 bits, above the null).
+    noise, x2, y = _clusters_and_noise(0.6)
+    with pytest.warns(UserWarning, match="resolution the codes lost"):
+        result = pid.decompose(noise, x2, y, sampling=pid.SamplingOptions(n_null=5))
+    lost = result.sampling["coding_loss_bits"]
+    assert lost["x1"] < 0.01 and lost["x2"] == pytest.approx(0.40, abs=0.05)
+    assert result.S > 0.4 and lost["S_at_most"] == pytest.approx(0.07, abs=0.05)
+    # Eq. (1) of with_coding_loss: I(X1,X2;Y) less the larger classifier's information.
+    losses = result.provenance["discretization"]["cross_entropy_bits"]
+    p = np.bincount(y) / len(y)
+    held = -(p * np.log2(p)).sum() - min(losses["x1"], losses["x2"])
+    assert lost["S_at_most"] == pytest.approx(max(0.0, result.mi_x1x2_y - held))
+    assert result.sampling["warnings"][-1].startswith("the codes (12 a modality) hold 0.000 and")
+    # Clusters far apart: twelve codes hold what the classifier does, and nothing is said.
+    noise, x2, y = _clusters_and_noise(1.5)
+    apart = pid.decompose(noise, x2, y, sampling=pid.SamplingOptions(n_null=5))
+    assert apart.sampling["coding_loss_bits"]["x2"] < 0.02
+    assert not any("resolution" in note for note in apart.sampling["warnings"])
