@@ -33,7 +33,7 @@ def main() -> None:
     recipe = next(r for r in reference_recipes() if r["name"] == args.recipe)
     exact = sum(construction_pid(recipe).terms().values())
     print(f"machine: {describe()}; {args.recipe}, exact I(X1,X2;Y) {exact:.3f}")
-    print("|samples|seed|held-out I12|d12|shortfall after d12|shortfall / d12|seconds|")
+    print("|samples|seed|held-out I12|d12|shortfall after d12|shortfall before d12 / d12|seconds|")
     print("|---|---|---|---|---|---|---|")
     for n in args.samples:
         for seed in args.seeds:

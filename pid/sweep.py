@@ -32,8 +32,11 @@ class SweepOptions:
     backend : str
         One of :data:`BACKENDS`.
     n_jobs : int
-        Workers: 1 runs every job in this process, one after the other (the default); ``-1``
-        every core of this machine, or every worker of the cluster.
+        Workers: with ``"processes"``, 1 runs every job in this process, one after the other
+        (the default), and ``-1`` uses every core of this machine. With Ray or Dask the jobs
+        always go to the cluster: ``n_jobs`` sizes the local cluster started without an
+        ``address`` (``-1``: a worker a core), and joblib spreads them over the workers of a
+        running one (Dask uses all of them whatever ``n_jobs`` says).
     address : str or None
         The address of a running Ray cluster (``"auto"``, ``"ray://host:10001"``) or Dask
         scheduler (``"tcp://host:8786"``); None starts a local one with ``n_jobs`` workers
@@ -58,10 +61,15 @@ class SweepOptions:
                 f"n_jobs is {self.n_jobs}; pass 1 (this process), a number of workers, or -1 "
                 "(all of them)."
             )
+        if self.address is not None and (not isinstance(self.address, str) or not self.address):
+            raise ValueError(
+                f"address is {self.address!r}; pass the address of a running cluster as text "
+                "(e.g. 'tcp://host:8786'), or None to start a local one."
+            )
         if self.address is not None and self.backend == "processes":
             raise ValueError(
-                "address is given for the processes backend, which runs on this machine; pass "
-                "backend='ray' or backend='dask' with it, or no address."
+                "address is given for the processes backend (backend), which runs on this "
+                "machine; pass backend 'ray' or 'dask' with it, or no address."
             )
 
     @property

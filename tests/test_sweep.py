@@ -62,6 +62,8 @@ def test_run_sweep_keeps_the_order_of_the_jobs():
         ({"n_jobs": 0}, "n_jobs is 0"),
         ({"n_jobs": 1.5}, "n_jobs is 1.5"),
         ({"address": "tcp://h:8786"}, "address is given for the processes backend"),
+        ({"backend": "dask", "address": 5}, "address is 5; pass the address of a running"),
+        ({"backend": "ray", "address": ""}, "address is ''; pass the address of a running"),
     ],
 )
 def test_sweep_options_refuse_bad_settings_in_one_sentence(settings, message):
@@ -129,7 +131,11 @@ def test_zoo_seeds_on_two_processes_equal_the_serial_run():
     ("flags", "message"),
     [
         (["--jobs", "0"], "--jobs is 0"),
-        (["--address", "tcp://h:8786"], "--address is given for the processes backend"),
+        (
+            ["--address", "tcp://h:8786"],
+            "--address is given for the processes backend (--backend), which runs on this "
+            "machine; pass backend 'ray' or 'dask' with it, or no address.",
+        ),
     ],
 )
 def test_cli_refuses_bad_sweep_flags(tmp_path, capsys, flags, message):

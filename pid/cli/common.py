@@ -84,7 +84,12 @@ def sweep_options(args: argparse.Namespace) -> Any:
     try:
         return SweepOptions(backend=args.backend, n_jobs=args.jobs, address=args.address)
     except ValueError as error:
-        message = str(error).replace("n_jobs is", "--jobs is").replace("address is", "--address is")
+        message = (
+            str(error)
+            .replace("n_jobs is", "--jobs is")
+            .replace("address is", "--address is")
+            .replace("(backend)", "(--backend)")
+        )
         raise ValueError(message) from None
 
 
