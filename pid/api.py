@@ -352,11 +352,11 @@ def with_coding_loss(result: PIDResult, data: Prepared) -> PIDResult:
         codes = data.provenance["discretization"]["n_codes"]
         notes.append(
             f"the codes ({codes} a modality) hold {lost[0]:.3f} and {lost[1]:.3f} bits less "
-            f"about y than the classifiers of x1 and x2: the synergy of the codes, "
-            f"{result.S:.3f} bits, exceeds what the classifiers allow, I(X1,X2;Y) - "
-            f"max(I(X1;Y), I(X2;Y)) = {bound:.3f} bits, and the rest is resolution the codes "
-            "lost, which the null model cannot see; read S as at most that, or pass more codes "
-            "(n_clusters, --clusters) with more samples."
+            f"about y than the classifiers of x1 and x2 ({held[0]:.3f} and {held[1]:.3f} "
+            f"bits held out): the synergy of the codes, {result.S:.3f} bits, exceeds what the "
+            f"classifiers allow, I(X1,X2;Y) less the larger of theirs = {bound:.3f} bits, and "
+            "the rest is resolution the codes lost, which the null model cannot see; read S as "
+            "at most that, or pass more codes (n_clusters, --clusters) with more samples."
         )
         warnings.warn(notes[-1], stacklevel=3)
     sampling = {**result.sampling, "coding_loss_bits": record, "warnings": notes}

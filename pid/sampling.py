@@ -256,8 +256,9 @@ class SampledPID:
         ):
             notes.append(
                 f"only {self.samples_per_cell:.1f} samples per occupied cell (fewer than "
-                f"{LOW_SAMPLES_PER_CELL:g}): the plug-in values are strongly biased and the "
-                "corrected ones uncertain; use fewer codes or more samples."
+                f"{LOW_SAMPLES_PER_CELL:g}): the plug-in values are strongly biased"
+                f"{'' if uncorrected else ' and the corrected ones uncertain'}; use fewer codes "
+                "or more samples."
             )
         if uncorrected and self.intervals is not None:
             notes.append(

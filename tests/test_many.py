@@ -490,7 +490,7 @@ def test_dominant_of_a_pair_not_decomposed_is_refused_in_one_sentence():
 
 
 def test_synergy_stands_out_only_up_to_what_the_classifiers_allow():
-    from pid.many import ManyResult
+    from pid.many import ManyResult, _swapped
 
     def pair(bound: float | None) -> pid.PIDResult:
         sampling = {"null": {"above_null": dict.fromkeys("R U1 U2 S".split(), True)}}
@@ -503,3 +503,16 @@ def test_synergy_stands_out_only_up_to_what_the_classifiers_allow():
     # The codes' 0.47 bits of synergy, of which the classifiers allow 0.07 (pid.api).
     assert not many.stands(pair(0.07), "S")
     assert many.stands(pair(0.07), "U2")
+    # What is ranked and printed is the capped synergy too: 0.30 of it is allowed, below U2.
+    capped = ManyResult(("a", "b"), {("a", "b"): pair(0.30)}, {}, {}, (), many.counts, 1000, 3.0)
+    assert capped.dominant("a", "b") == "U2" and capped.dominant("b", "a") == "U1"
+    assert capped._pair_sentence("a", "b", pair(0.30)) == (
+        "a and b have some synergy (S 0.30 of 1.76 bits)."
+    )
+    # Exchanging the modalities exchanges their losses.
+    swapped = capped.pairs[("a", "b")].sampling["coding_loss_bits"]
+    assert _swapped(capped.pairs[("a", "b")]).sampling["coding_loss_bits"] == {
+        "x1": swapped["x2"],
+        "x2": swapped["x1"],
+        "S_at_most": 0.30,
+    }

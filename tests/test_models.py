@@ -225,7 +225,7 @@ def test_highmmt_refuses_widths_that_are_not_positive_whole_numbers(widths):
 
 def test_the_best_zoo_model_is_chosen_on_validation_accuracy():
     from pid.models.zoo import ZooResult
-    from pid.report.writer import _zoo_caption
+    from pid.report.writer import _zoo_caption, zoo_table
 
     models = {  # EF is the most accurate on the test set, TENSOR and MI on validation
         "EF": {"accuracy": 0.9, "val_accuracy": 0.70},
@@ -241,6 +241,15 @@ def test_the_best_zoo_model_is_chosen_on_validation_accuracy():
         "model's predictions in place of the labels, on all samples, training rows included; "
         "agreement: thesis Eq. 3.6."
     )
+    # The table ranks by test accuracy and says what its shares divide by.
+    pids = {"pid": dict.fromkeys(("R", "U1", "U2", "S"), 0.0), "agreement": {"total": 0.0}}
+    columns, rows = zoo_table({"models": {k: {**m, **pids} for k, m in models.items()}})
+    assert columns[2] == "share of highest"
+    assert [row[:3] for row in rows] == [
+        ["EF", "0.900", "100.0%"],
+        ["TENSOR", "0.800", "88.9%"],
+        ["MI", "0.600", "66.7%"],
+    ]
     # A report that does not say where its best model was chosen: by test accuracy.
     assert _zoo_caption({**section, "best_model": "EF"}).startswith(
         "3 models, each trained once (seed 0), tested on 60 held-out samples; the best on test "

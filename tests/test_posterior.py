@@ -185,7 +185,11 @@ def test_synergy_that_the_codes_lost_resolution_into_is_bounded_and_warned_of():
     p = np.bincount(y) / len(y)
     held = -(p * np.log2(p)).sum() - min(losses["x1"], losses["x2"])
     assert lost["S_at_most"] == pytest.approx(max(0.0, result.mi_x1x2_y - held))
-    assert result.sampling["warnings"][-1].startswith("the codes (12 a modality) hold 0.000 and")
+    note = result.sampling["warnings"][-1]
+    assert note.startswith("the codes (12 a modality) hold 0.000 and")
+    ic = [-(p * np.log2(p)).sum() - losses[key] for key in ("x1", "x2")]
+    assert f"({ic[0]:.3f} and {ic[1]:.3f} bits held out)" in note
+    assert f"the larger of theirs = {lost['S_at_most']:.3f} bits" in note
     # Clusters far apart: twelve codes hold what the classifier does, and nothing is said.
     noise, x2, y = _clusters_and_noise(1.5)
     apart = pid.decompose(noise, x2, y, sampling=pid.SamplingOptions(n_null=5))

@@ -2,6 +2,7 @@ import html
 import json
 import math
 import re
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -371,6 +372,12 @@ def test_a_report_across_inputs_names_a_term_only_where_its_interval_lies_above_
         f"run_0 ({terms['run_0']['S']:.3f} bits). No input holds information unique to X1 that "
         "stands out from its null model and reaches 0.0005 bits."
     )
+    # One input with a null model and one without: the tests are each input's own.
+    with_null, without = _and_gate_reports(0)[0], _and_gate_reports(0)[1]
+    without = (without[0], replace(without[1], sampling={**without[1].sampling, "null": None}))
+    summary = inputs_report([with_null, without]).summary
+    assert "Among the inputs where each term passes the tests its input has" in summary
+    assert summary.endswith("that passes the tests its input has and reaches 0.0005 bits.")
 
 
 def test_plug_in_values_are_not_called_corrected(tmp_path):

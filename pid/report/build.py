@@ -338,21 +338,29 @@ def _inputs_summary(entries: list[dict[str, Any]]) -> str:
     names = [entry["name"] for entry in entries]
     span = names[0] if len(names) == 1 else f"{names[0]} to {names[-1]}"
     text = f"{len(names)} input{'s' * (len(names) > 1)}, {span}."
-    nulls = all(entry["null"] for entry in entries)
-    intervals = all(entry["intervals"] for entry in entries)
-    among, test = {
-        (True, True): (
-            "each term stands out from its null model and its interval lies above 0",
-            "stands out from its null model, with an interval above 0,",
-        ),
-        (True, False): (
-            "each term stands out from its null model only (a test for no information at "
-            "all; no interval, from --bootstrap, tests the term itself)",
-            "stands out from its null model",
-        ),
-        (False, True): ("each term's interval lies above 0", "has an interval above 0"),
-        (False, False): ("", ""),
-    }[nulls, intervals]
+    nulls = [bool(entry["null"]) for entry in entries]
+    intervals = [bool(entry["intervals"]) for entry in entries]
+    mixed = any(nulls) != all(nulls) or any(intervals) != all(intervals)
+    among, test = (
+        (
+            "each term passes the tests its input has (its null model, its interval)",
+            "passes the tests its input has",
+        )
+        if mixed
+        else {
+            (True, True): (
+                "each term stands out from its null model and its interval lies above 0",
+                "stands out from its null model, with an interval above 0,",
+            ),
+            (True, False): (
+                "each term stands out from its null model only (a test for no information at "
+                "all; no interval, from --bootstrap, tests the term itself)",
+                "stands out from its null model",
+            ),
+            (False, True): ("each term's interval lies above 0", "has an interval above 0"),
+            (False, False): ("", ""),
+        }[all(nulls), all(intervals)]
+    )
     largest, quiet = [], []
     for term, words in TERM_WORDS.items():
         standing = [
@@ -368,9 +376,8 @@ def _inputs_summary(entries: list[dict[str, Any]]) -> str:
         else:
             quiet.append(words)
     if largest:
-        listed = ", ".join(largest[:-1]) + " and " + largest[-1] if len(largest) > 1 else largest[0]
-        listed = f"Among the inputs where {among}, {listed}" if among else listed
-        text += f" {listed[0].upper()}{listed[1:]}."
+        phrase = f"Among the inputs where {among}, {listed(largest)}" if among else listed(largest)
+        text += f" {phrase[0].upper()}{phrase[1:]}."
     if quiet:
         text += (
             f" No input holds {' or '.join(quiet)} that {test + ' and ' if test else ''}reaches "

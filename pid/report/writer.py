@@ -469,12 +469,13 @@ def _zoo_caption(zoo: dict[str, Any]) -> str:
 
 def zoo_table(zoo: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     """The columns and rows of the zoo's table (a report's ``zoo`` section): each model's
-    accuracy (with its interval over seeds), share of the best accuracy, model PID and
-    agreement, best first."""
+    test accuracy (with its interval over seeds), its share of the highest test accuracy,
+    model PID and agreement, the highest test accuracy first (the best model of the caption
+    is chosen on validation accuracy, and need not head the table)."""
     models = zoo["models"]
     best = max(m["accuracy"] for m in models.values())
     seeded = any("accuracy_interval" in m for m in models.values())
-    columns = ["model", "accuracy", *(["95% interval"] if seeded else []), "share of best"]
+    columns = ["model", "accuracy", *(["95% interval"] if seeded else []), "share of highest"]
     columns += ["model R", "model U1", "model U2", "model S", "agreement"]
     rows = []
     for name, m in sorted(models.items(), key=lambda item: -item[1]["accuracy"]):

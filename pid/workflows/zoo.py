@@ -80,8 +80,9 @@ def validate_selection(
     The baseline is the first of :data:`BASELINES` not recommended (None where all of them
     are: they are then among the models trained). Returns a JSON-ready record: ``data``,
     ``baseline``, and per model its test ``accuracy``, ``rank`` among the
-    recommendations (None for the baseline) and ``share_of_best`` (its accuracy over the best
-    of those trained), beside the ``expected_share`` the selection gave it.
+    recommendations (None for the baseline) and ``share_of_best`` (its accuracy over the
+    highest test accuracy of those trained, as the bank's shares are), beside the
+    ``expected_share`` the selection gave it.
     """
     picks = [rec.model for rec in selection.recommendations]
     baseline = next((name for name in BASELINES if name not in picks), None)
