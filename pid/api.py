@@ -19,7 +19,6 @@ from pid.estimators import (
     check_options,
     estimate,
 )
-from pid.information import entropy
 from pid.modalities import stored_for_gaps
 from pid.posterior import MIN_SAMPLES, PosteriorOptions, encode_posteriors
 from pid.result import PIDResult
@@ -341,9 +340,7 @@ def with_coding_loss(result: PIDResult, data: Prepared) -> PIDResult:
     losses = data.provenance["discretization"].get("cross_entropy_bits")
     if data.joint_posteriors is None or not losses:
         return result
-    counts = data.counts.sum(axis=(0, 1))
-    label_entropy = entropy(counts / counts.sum())
-    held = [label_entropy - losses[key] for key in ("x1", "x2")]
+    held = [data.dist.entropy_y - losses[key] for key in ("x1", "x2")]
     lost = [max(0.0, h - i) for h, i in zip(held, (result.mi_x1_y, result.mi_x2_y), strict=True)]
     bound = max(0.0, result.mi_x1x2_y - max(held))
     record = {"x1": lost[0], "x2": lost[1], "S_at_most": bound}

@@ -284,8 +284,11 @@ def select(
         n_test = bank_test_size(bank)
         tie_tolerance = TIE_TOLERANCE if n_test is None else 1 / n_test
     shares = normalized_pid(terms)
-    ranked = sorted(bank["datasets"], key=lambda d: distance(shares, d["shares"]))
-    nearest = ranked[:neighbors]
+    ranked = sorted(
+        ((distance(shares, d["shares"]), d) for d in bank["datasets"]), key=lambda pair: pair[0]
+    )
+    distances = [gap for gap, _ in ranked[:neighbors]]
+    nearest = [dataset for _, dataset in ranked[:neighbors]]
     models = sorted(set.intersection(*(set(d["models"]) for d in nearest)))
     if not models:
         raise ValueError(
@@ -293,7 +296,7 @@ def select(
             f"({', '.join(d['name'] for d in nearest)}) share no model to compare; pass fewer "
             "neighbors (--neighbors) or a bank whose datasets were trained on the same models."
         )
-    weights = [1 / max(distance(shares, d["shares"]), DISTANCE_FLOOR) for d in nearest]
+    weights = [1 / max(gap, DISTANCE_FLOOR) for gap in distances]
     share_of_best = {m: _weighted(weights, [_share(d, m) for d in nearest]) for m in models}
     accuracy = {
         m: _weighted(weights, [d["models"][m]["accuracy"] for d in nearest]) for m in models
@@ -306,7 +309,7 @@ def select(
     tied = [m for m in ordered[top:] if share_of_best[m] > floor]
     leading = leading_terms(shares, lead_tolerance)
     summary = _lead_sentence(shares, leading, lead_tolerance)
-    nearest_distance = distance(shares, nearest[0]["shares"])
+    nearest_distance = distances[0]
     if nearest_distance > FAR_DISTANCE:
         summary += (
             f" The nearest reference dataset lies {nearest_distance:.2f} away (of at most 2), "
@@ -344,7 +347,7 @@ def select(
         )
     return Selection(
         shares=shares,
-        neighbors=[(d["name"], distance(shares, d["shares"])) for d in nearest],
+        neighbors=[(d["name"], gap) for d, gap in zip(nearest, distances, strict=True)],
         recommendations=recommendations,
         summary=summary,
         tied=tied,

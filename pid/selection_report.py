@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pid.file_set import write_file_set
-from pid.report.writer import STYLE, markdown_table, markdown_text
+from pid.report.writer import STYLE, markdown_items, markdown_table, markdown_text
 from pid.result import json_ready
 
 if TYPE_CHECKING:
@@ -55,9 +55,7 @@ def render_selection_markdown(
     lines = [f"# {TITLE}", "", *map(markdown_text, _preamble(selection, source)), ""]
     lines.append(markdown_table(*_table(selection)))
     lines += ["", "## Why", ""]
-    lines += [
-        f"- {markdown_text(f'{rec.model}: {rec.reason}')}" for rec in selection.recommendations
-    ]
+    lines += markdown_items(f"{rec.model}: {rec.reason}" for rec in selection.recommendations)
     if validation:
         caption = markdown_text(_validation_caption(validation))
         lines += ["", "## Trained on the data", "", caption, ""]

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from pid.bounds.marginals import PairwiseMarginals, check_seen_values
+from pid.bounds.marginals import PairwiseMarginals
 from pid.bounds.synergy import SynergyBounds, synergy_bounds
 from pid.validation import check_between, check_codes, check_whole
 
@@ -140,19 +140,22 @@ def resample_bounds(
         for name, pair in named.items()
     ]
     (x1a, ya), (x2b, yb), (x1m, x2m) = sets
-    check_seen_values(*sets)  # the resamples share the sets' sizes, which skips the check
     sizes = (
         int(max(x1a.max(), x1m.max())) + 1,
         int(max(x2b.max(), x2m.max())) + 1,
         int(max(ya.max(), yb.max())) + 1,
     )
 
-    def figures(draw: list[tuple[np.ndarray, ...]]) -> tuple[np.ndarray, SynergyBounds]:
-        bounds = synergy_bounds(PairwiseMarginals.from_samples(*draw, sizes=sizes))
+    def figures(
+        draw: list[tuple[np.ndarray, ...]], resampled: bool = True
+    ) -> tuple[np.ndarray, SynergyBounds]:
+        # The sets themselves are checked; a resample keeps their sizes, and may miss a code.
+        marginals = PairwiseMarginals.from_samples(*draw, sizes=sizes if resampled else None)
+        bounds = synergy_bounds(marginals)
         values = [bounds.R, bounds.U1, bounds.U2, bounds.lower, bounds.upper]
         return np.array(values), bounds
 
-    estimate, bounds = figures(sets)
+    estimate, bounds = figures(sets, resampled=False)
     rng = np.random.default_rng(options.seed)
     boot = []
     for _ in range(options.n_bootstrap):

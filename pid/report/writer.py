@@ -106,17 +106,17 @@ def render_markdown(report: Report) -> str:
         return _tables_markdown(report)
     lines = [f"# {markdown_text(report.title)}", "", markdown_text(report.summary), ""]
     if report.guidance:
-        lines += ["## What this means", "", *_markdown_items(report.guidance), ""]
+        lines += ["## What this means", "", *markdown_items(report.guidance), ""]
     lines += [markdown_table(_columns(report), _rows(report)), ""]
-    lines += [*_markdown_items(_sampling_lines(report)), ""] if report.sampling else []
+    lines += [*markdown_items(_sampling_lines(report)), ""] if report.sampling else []
     if report.zoo:
         lines += ["## Fusion models", "", markdown_text(_zoo_caption(report.zoo)), ""]
         lines += [markdown_table(*zoo_table(report.zoo)), ""]
     info = report.information
     lines += ["## Information (bits)", ""]
-    lines += _markdown_items(f"{name} = {value:.6f}" for name, value in info.items())
+    lines += markdown_items(f"{name} = {value:.6f}" for name, value in info.items())
     lines += ["", "## How it was computed", ""]
-    lines += _markdown_items(_provenance_lines(report))
+    lines += markdown_items(_provenance_lines(report))
     return "\n".join(lines) + "\n"
 
 
@@ -204,13 +204,13 @@ def inputs_tables(inputs: dict[str, Any]) -> dict[str, tuple[list[str], list[lis
     for entry in entries:
         cells = [entry["name"], "" if entry["n_samples"] is None else f"{entry['n_samples']:,}"]
         for term in TERMS:
-            cell = f"{_shown(entry['terms'][term]):.3f}"
+            cell = _shown(entry["terms"][term])
             if intervals:
                 low, high = entry["intervals"][term]
-                cell += f" [{_shown(low):.3f}, {_shown(high):.3f}]"
+                cell += f" {_range(low, high)}"
             cells.append(cell)
         total = entry["information"].get("I(X1,X2;Y)")
-        cells.append("" if total is None else f"{_shown(total):.3f}")
+        cells.append("" if total is None else _shown(total))
         rows.append(cells)
     heading = "Terms by input (bits" + (", 95% intervals)" if intervals else ")")
     tables = {heading: (columns, rows)}
@@ -219,7 +219,7 @@ def inputs_tables(inputs: dict[str, Any]) -> dict[str, tuple[list[str], list[lis
         null_rows = [
             [
                 entry["name"],
-                *(f"{_shown(entry['null']['q95'][term]):.3f}" for term in TERMS),
+                *(_shown(entry["null"]["q95"][term]) for term in TERMS),
                 ", ".join(t for t in TERMS if not entry["null"]["above_null"][t]) or "none",
             ]
             for entry in entries
@@ -245,7 +245,7 @@ def many_tables(modalities: dict[str, Any]) -> dict[str, tuple[list[str], list[l
         entry = pairs[pair]
         result = entry["result"]
         cells = [f"{pair[0]} + {pair[1]}", f"{entry['n_samples']:,}"]
-        cells += [f"{_shown(result[t]):.3f}" for t in ("R", "U1", "U2", "S", "mi_x1x2_y")]
+        cells += [_shown(result[t]) for t in ("R", "U1", "U2", "S", "mi_x1x2_y")]
         cells.append(
             {"U1": f"U of {pair[0]}", "U2": f"U of {pair[1]}"}.get(
                 entry["dominant"], entry["dominant"] or "none"
@@ -253,7 +253,7 @@ def many_tables(modalities: dict[str, Any]) -> dict[str, tuple[list[str], list[l
         )
         if intervals:
             low, high = (result["sampling"].get("intervals") or {}).get("S", (None, None))
-            cells.append("" if low is None else f"[{_shown(low):.3f}, {_shown(high):.3f}]")
+            cells.append("" if low is None else _range(low, high))
         ranked.append(cells)
     tables = {"Pairs, most synergistic first (bits)": (columns, ranked)}
     if modalities["rest"]:
@@ -261,7 +261,7 @@ def many_tables(modalities: dict[str, Any]) -> dict[str, tuple[list[str], list[l
             [
                 entry["modality"],
                 f"{entry['n_samples']:,}",
-                *(f"{_shown(entry['result'][t]):.3f}" for t in ("R", "U1", "U2", "S")),
+                *(_shown(entry["result"][t]) for t in ("R", "U1", "U2", "S")),
             ]
             for entry in modalities["rest"]
         ]
@@ -277,8 +277,8 @@ def many_tables(modalities: dict[str, Any]) -> dict[str, tuple[list[str], list[l
             low, high = entry["S_range"]
             bound_rows.append(
                 [f"{a} + {b}", f"{entry['n_samples']:,}"]
-                + [f"{_shown(entry[t]):.3f}" for t in ("R", "U1", "U2")]
-                + [f"[{_shown(low):.3f}, {_shown(high):.3f}]"]
+                + [_shown(entry[t]) for t in ("R", "U1", "U2")]
+                + [_range(low, high)]
             )
         heading = "Pairs observed together too rarely: what their labeled samples fix (bits)"
         tables[heading] = (
@@ -292,7 +292,7 @@ def many_tables(modalities: dict[str, Any]) -> dict[str, tuple[list[str], list[l
         ("S", "Synergy S of each pair (bits)"),
     ):
         rows = [
-            [name, *("" if v is None else f"{_shown(v):.3f}" for v in row)]
+            [name, *("" if v is None else _shown(v) for v in row)]
             for name, row in zip(names, modalities["matrices"][term], strict=True)
         ]
         tables[heading] = (["", *names], rows)
@@ -313,7 +313,7 @@ def _tables_markdown(report: Report) -> str:
     the figure file and the report of each input too), then provenance."""
     lines = [f"# {markdown_text(report.title)}", "", markdown_text(report.summary), ""]
     if report.guidance:
-        lines += ["## What this means", "", *_markdown_items(report.guidance), ""]
+        lines += ["## What this means", "", *markdown_items(report.guidance), ""]
     for heading, table in _tables(report).items():
         lines += [f"## {markdown_text(heading)}", "", markdown_table(*table), ""]
     if report.mode == "inputs":
@@ -326,7 +326,7 @@ def _tables_markdown(report: Report) -> str:
         ]
         lines.append("")
     lines += ["## How it was computed", ""]
-    lines += _markdown_items(_provenance_lines(report))
+    lines += markdown_items(_provenance_lines(report))
     return "\n".join(lines) + "\n"
 
 
@@ -337,9 +337,14 @@ def _input_link(name: str, file: str) -> str:
     return f"./{quote(name, safe='')}/{file}"
 
 
-def _shown(value: float, digits: int = 3) -> float:
-    """A value rounded to ``digits`` decimals, without the sign of a rounded zero."""
-    return round(float(value), digits) + 0.0
+def _shown(value: float, digits: int = 3) -> str:
+    """A value written with ``digits`` decimals, without the sign of a rounded zero."""
+    return f"{round(float(value), digits) + 0.0:.{digits}f}"
+
+
+def _range(low: float, high: float, digits: int = 3) -> str:
+    """``[low, high]`` written by :func:`_shown`."""
+    return f"[{_shown(low, digits)}, {_shown(high, digits)}]"
 
 
 def _columns(report: Report) -> list[str]:
@@ -357,12 +362,12 @@ def _rows(report: Report) -> list[list[str]]:
         return _bounds_rows(report)
     rows = []
     for name, value in report.terms.items():
-        cells = [TERM_NAMES[name], f"{_shown(value, 6):.6f}"]
+        cells = [TERM_NAMES[name], _shown(value, 6)]
         if report.sampling:
             null = report.sampling["null"]
-            cells.append(f"{_shown(report.sampling['plugin'][name], 6):.6f}")
+            cells.append(_shown(report.sampling["plugin"][name], 6))
             cells.append(
-                f"{_shown(null['mean'][name], 4):.4f} / {_shown(null['q95'][name], 4):.4f}"
+                f"{_shown(null['mean'][name], 4)} / {_shown(null['q95'][name], 4)}"
                 if null["n_permutations"]
                 else ""
             )
@@ -378,14 +383,13 @@ def _bounds_rows(report: Report) -> list[list[str]]:
     rows = []
     for name in ("R", "U1", "U2", "S"):
         if name == "S":
-            low, high = _shown(bounds["S_lower"], 4), _shown(bounds["S_upper"], 4)
-            cells = [f"[{low:.4f}, {high:.4f}] (proven)"]
+            cells = [f"{_range(bounds['S_lower'], bounds['S_upper'], 4)} (proven)"]
             if report.intervals:
                 low, high = bounds["S_lower_corrected"], bounds["S_upper_corrected"]
-                cells.append(f"[{_shown(low, 4):.4f}, {_shown(high, 4):.4f}]")
+                cells.append(_range(low, high, 4))
         else:
-            cells = [f"{_shown(bounds[name], 6):.6f} (exact)"]
-            cells += [f"{_shown(report.terms[name], 6):.6f}"] if report.intervals else []
+            cells = [f"{_shown(bounds[name], 6)} (exact)"]
+            cells += [_shown(report.terms[name], 6)] if report.intervals else []
         rows.append([TERM_NAMES[name], *cells, _interval_cell(report, name)])
     return rows
 
@@ -394,7 +398,7 @@ def _interval_cell(report: Report, name: str) -> str:
     if not report.intervals:
         return ""
     low, high = report.intervals[name]
-    return f"[{_shown(low, 4):.4f}, {_shown(high, 4):.4f}]"
+    return _range(low, high, 4)
 
 
 #: What :func:`markdown_text` writes for each character Markdown could read as markup or as
@@ -432,7 +436,7 @@ def markdown_table(columns: list[str], rows: list[list[str]]) -> str:
     return "\n".join([line(columns), "|" + "---|" * len(columns), *map(line, rows)])
 
 
-def _markdown_items(lines: Iterable[str]) -> list[str]:
+def markdown_items(lines: Iterable[str]) -> list[str]:
     """Each line as a Markdown list item, through :func:`markdown_text`."""
     return [f"- {markdown_text(line)}" for line in lines]
 
