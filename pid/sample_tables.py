@@ -1,4 +1,5 @@
-"""The count tables of a sample's views: subsamples, permuted labels and resamples.
+"""The count tables of a sample's views (subsamples, permuted labels and resamples) and their
+informations.
 
 The corrections of :mod:`pid.sampling` solve the joint count table of many views of one
 sample: its disjoint halves and quarters, the sample with its labels permuted, with ``x2``
@@ -22,6 +23,7 @@ each). Two ways of drawing them are offered, with the same distribution of table
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -29,10 +31,17 @@ from typing import Any
 import numpy as np
 
 from pid.distribution import Distribution, count_codes
+from pid.information import LN2, entropy
+from pid.sweep import SweepOptions, run_sweep
 
 #: Samples from which a count-space draw would exceed the range numpy's multivariate
 #: hypergeometric sampler accepts; such samples are drawn row by row.
 COUNT_SPACE_LIMIT = 10**9
+#: Count tables solved in one batch (one job of a sweep) by the corrections, the null model
+#: and the resamples: at most TABLES_PER_JOB tables and at most CELLS_PER_JOB cells in all
+#: (one table where one has more), so that a batch of large tables fits in memory.
+TABLES_PER_JOB = 32
+CELLS_PER_JOB = 2**22
 
 CountView = tuple[tuple[Any, ...], ...]
 
@@ -296,3 +305,102 @@ def view_informations(
     else:
         results = [estimate(d, estimator, **options) for d in dists]
     return np.array([[r.mi_x1_y, r.mi_x2_y, r.mi_x1x2_y, r.R + r.U1 + r.U2] for r in results])
+
+
+class ViewInformations:
+    """The count tables of the views of one sample and their informations, solved where a
+    sweep says (:func:`pid.sweep.run_sweep`), with the joint information of a classifier's
+    held-out loss where one is given."""
+
+    def __init__(
+        self,
+        draws: RowDraws | CountDraws,
+        joint_posteriors: np.ndarray | None,
+        estimator: str,
+        estimator_options: dict[str, Any],
+        sweep: SweepOptions,
+    ) -> None:
+        self.draws = draws
+        self.sweep = sweep
+        self.shape = draws.shape
+        self.joint_loss = None
+        if joint_posteriors is not None:
+            floor = np.maximum(np.asarray(joint_posteriors, dtype=float), 1e-300)
+            self.joint_loss = -np.log2(floor / floor.sum(axis=1, keepdims=True))
+        self.estimator, self.estimator_options = estimator, estimator_options
+        self.plan: list[Any] = []
+
+    def table(self, index: int) -> np.ndarray:
+        """The count table of the ``index``-th view of the plan."""
+        return self.draws.table(self.plan[index])
+
+    def informations(
+        self,
+        plan: list[Any],
+        from_tables: list[int],
+        known: dict[int, np.ndarray],
+        progress: bool = False,
+    ) -> np.ndarray:
+        """``I1, I2, I12, Iu`` of every view of ``plan``, in bits, those at the
+        indices of ``known`` as given there (not solved again); ``I12`` from the classifier
+        where there is one, except at the indices ``from_tables``; ``progress`` shows a bar of
+        the batches of tables solved."""
+        self.plan = plan
+        unsolved = [k for k in range(len(plan)) if k not in known]
+        # The solver's path is shared by the tables of one batch, so a table's figures may move
+        # (within tol_bits) with its batch: the batches are fixed here, whatever runs them.
+        size = min(TABLES_PER_JOB, max(1, CELLS_PER_JOB // math.prod(self.shape)))
+        jobs = [
+            (
+                self.draws,
+                [plan[k] for k in unsolved[start : start + size]],
+                self.estimator,
+                self.estimator_options,
+            )
+            for start in range(0, len(unsolved), size)
+        ]
+        values = np.empty((len(plan), 4))
+        for k, given in known.items():
+            values[k] = given
+        if jobs:
+            solved = run_sweep(
+                view_informations, jobs, self.sweep, progress=progress, description="solving"
+            )
+            values[unsolved] = np.concatenate(solved)
+        if self.joint_loss is not None:
+            keep = set(from_tables)
+            for k, view in enumerate(plan):
+                if k in keep:
+                    continue
+                rows, labels = self.draws.rows(view)
+                counts = np.bincount(labels, minlength=self.shape[2])
+                loss = self.joint_loss[rows, labels].mean()
+                values[k, 2] = entropy(counts / counts.sum()) - loss
+        return values
+
+    def first_order_bias(self, index: int) -> np.ndarray:
+        """Miller-Madow bias of the ``I1``, ``I2`` and ``I12`` of the ``index``-th table (none
+        for a cross-entropy ``I12``), and ``max(b1, b2)`` for ``Iu`` (module docstring)."""
+        table = self.table(index)
+        n = table.sum()
+
+        def bias(joint: np.ndarray) -> float:
+            occupied = np.count_nonzero
+            return (
+                occupied(joint) - occupied(joint.sum(axis=1)) - occupied(joint.sum(axis=0)) + 1
+            ) / (2 * n * LN2)
+
+        i12 = 0.0 if self.joint_loss is not None else bias(table.reshape(-1, self.shape[2]))
+        b1, b2 = bias(table.sum(axis=1)), bias(table.sum(axis=0))
+        return np.array([b1, b2, i12, max(b1, b2)])
+
+    def samples_per_cell(self, index: int) -> float:
+        """Samples over occupied cells of the table of the ``index``-th view (the whole
+        sample's) whose plug-in values enter the estimate: the joint table, or the pairwise
+        ones where ``I12`` comes from a classifier."""
+        table = self.table(index)
+        n = table.sum()
+        if self.joint_loss is None:
+            return float(n / np.count_nonzero(table))
+        pairs = (np.count_nonzero(table.sum(axis=1)), np.count_nonzero(table.sum(axis=0)))
+        return float(n / max(pairs))
