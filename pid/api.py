@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -35,10 +34,6 @@ from pid.validation import (
     unique_inverse,
 )
 
-#: Bits by which the synergy of the posterior encoding's codes may exceed what the classifiers
-#: allow (Eq. 1 of :func:`with_coding_loss`) before a result warns of lost resolution.
-CODING_LOSS_BITS = 0.02
-
 #: How samples become the codes of a discrete joint: ``"codes"`` (integer codes as they are),
 #: ``"kmeans"`` and ``"bins"`` (the thesis's clustering of the features), ``"posterior"``
 #: (codes of cross-fitted posteriors, :mod:`pid.posterior`), or ``"auto"``
@@ -68,6 +63,15 @@ class Prepared:
     seed: int
     joint_posteriors: np.ndarray | None = None
     training_deficits: np.ndarray | None = None
+
+    @property
+    def classifier_informations(self) -> np.ndarray | None:
+        """``H(Y) - CE_i``, what the classifier of ``x1`` and of ``x2`` holds about the label
+        on held-out samples, for the posterior encoding (None otherwise)."""
+        losses = self.provenance["discretization"].get("cross_entropy_bits")
+        if self.joint_posteriors is None or not losses:
+            return None
+        return np.array([self.dist.entropy_y - losses[key] for key in ("x1", "x2")])
 
 
 def prepare(
@@ -306,58 +310,18 @@ def estimate_prepared(
         estimator_options=options,
         joint_posteriors=data.joint_posteriors,
         training_deficits=data.training_deficits,
+        classifier_informations=data.classifier_informations,
         whole=np.array(whole),
         table=data.counts,
         seed=data.seed,
         progress=progress,
     )
     warn_if_sparse(sampled)
-    result = sampled.result(
+    return sampled.result(
         estimator=plugin.estimator,
         diagnostics=plugin.diagnostics,
         provenance={**plugin.provenance, **data.provenance},
     )
-    return with_coding_loss(result, data)
-
-
-def with_coding_loss(result: PIDResult, data: Prepared) -> PIDResult:
-    """``result`` with what the codes of the posterior encoding lose against the classifiers
-    recorded, and a warning where that loss may have become synergy.
-
-    Modality ``i``'s classifier holds ``Ic_i = H(Y) - CE_i`` bits about the label (its
-    held-out cross-entropy); the ``k`` codes of its posteriors hold the result's ``I(Xi;Y)``,
-    ``l_i = max(0, Ic_i - I(Xi;Y))`` less. For the features themselves
-    ``Iu = I1 + U2 = I2 + U1 >= max(I1, I2)``, and the held-out ``Ic_i`` is at most
-    ``I(Xi;Y)`` in expectation, so with the classifiers' ``I(X1,X2;Y)``
-
-        S <= max(0, I(X1,X2;Y) - max(Ic_1, Ic_2)).                                (1)
-
-    ``sampling["coding_loss_bits"]`` holds ``l1``, ``l2`` and the bound (1), ``S_at_most``.
-    A synergy of the codes above it by more than :data:`CODING_LOSS_BITS` is resolution the
-    codes lost (counted as synergy and as the other modality's uniqueness), which the null
-    model, on permuted labels, cannot see: the result's warnings say so.
-    """
-    losses = data.provenance["discretization"].get("cross_entropy_bits")
-    if data.joint_posteriors is None or not losses:
-        return result
-    held = [data.dist.entropy_y - losses[key] for key in ("x1", "x2")]
-    lost = [max(0.0, h - i) for h, i in zip(held, (result.mi_x1_y, result.mi_x2_y), strict=True)]
-    bound = max(0.0, result.mi_x1x2_y - max(held))
-    record = {"x1": lost[0], "x2": lost[1], "S_at_most": bound}
-    notes = list(result.sampling["warnings"])
-    if result.S - bound > CODING_LOSS_BITS:
-        codes = data.provenance["discretization"]["n_codes"]
-        notes.append(
-            f"the codes ({codes} a modality) hold {lost[0]:.3f} and {lost[1]:.3f} bits less "
-            f"about y than the classifiers of x1 and x2 ({held[0]:.3f} and {held[1]:.3f} "
-            f"bits held out): the synergy of the codes, {result.S:.3f} bits, exceeds what the "
-            f"classifiers allow, I(X1,X2;Y) less the larger of theirs = {bound:.3f} bits, and "
-            "the rest is resolution the codes lost, which the null model cannot see; read S as "
-            "at most that, or pass more codes (n_clusters, --clusters) with more samples."
-        )
-        warnings.warn(notes[-1], stacklevel=3)
-    sampling = {**result.sampling, "coding_loss_bits": record, "warnings": notes}
-    return replace(result, sampling=sampling)
 
 
 def resolve_encoding(discretization: str, x1: ArrayLike, x2: ArrayLike) -> str:
@@ -431,7 +395,6 @@ def clean_samples(
 
 
 __all__ = [
-    "CODING_LOSS_BITS",
     "ENCODINGS",
     "Prepared",
     "check_settings",
@@ -441,5 +404,4 @@ __all__ = [
     "is_codes",
     "prepare",
     "resolve_encoding",
-    "with_coding_loss",
 ]

@@ -175,16 +175,15 @@ class ManyResult:
         if pair != (a, b):
             result = _swapped(result)
         standing = [term for term in TERMS if self.stands(result, term)]
-        return max(standing, key=lambda term: capped(result, term), default=None)
+        return max(standing, key=lambda term: getattr(result, term), default=None)
 
     def stands(self, result: PIDResult | UnpairedBounds, term: str) -> bool:
         """Whether a term of one of the decompositions (or ``R`` or ``U`` of a bounded pair)
-        stands out: at least :data:`TRACE_BITS` and :data:`TRACE_SHARE` of ``H(Y)`` (synergy
-        taken at most the bound the classifiers allow, :func:`pid.api.with_coding_loss`),
-        standing out from the null model where there is one (its permutation p-value at most
-        the test's level, :func:`pid.sampling.null_level`), and with an interval above 0 where
-        there are intervals."""
-        value = capped(result, term)
+        stands out: at least :data:`TRACE_BITS` and :data:`TRACE_SHARE` of ``H(Y)``, standing
+        out from the null model where there is one (its permutation p-value at most the test's
+        level, :func:`pid.sampling.null_level`), and with an interval above 0 where there are
+        intervals."""
+        value = getattr(result, term)
         sampling = result.sampling or {}
         above = (sampling.get("null") or {}).get("above_null", {}).get(term)
         interval = (sampling.get("intervals") or {}).get(term)
@@ -287,12 +286,12 @@ class ManyResult:
         out, in words (empty if neither does), with its share of the sum of the four terms'
         positive parts: a term estimated below 0 (the correction's error about a true 0)
         would make that sum, ``I(X1,X2;Y)``, smaller than the term it is compared with."""
-        total = sum(max(capped(result, term), 0.0) for term in TERMS)
+        total = sum(max(getattr(result, term), 0.0) for term in TERMS)
         standing = [term for term in ("R", "S") if self.stands(result, term)]
         if not standing:
             return ""
-        term = max(standing, key=lambda name: capped(result, name))
-        value = capped(result, term)
+        term = max(standing, key=lambda name: getattr(result, name))
+        value = getattr(result, term)
         largely = value >= total / 2
         if term == "R":
             verb = "are largely redundant" if largely else "share some information"
@@ -317,7 +316,7 @@ class ManyResult:
                     alone = True
                     own_bits.append((getattr(result, term), bounded))
             if not bounded and self.stands(result, "S"):
-                partners[b if name == a else a] = capped(result, "S")
+                partners[b if name == a else a] = result.S
         rest = self.rest.get(name)
         if rest is not None:
             alone |= self.stands(rest, "R") or self.stands(rest, "U1")
@@ -344,8 +343,7 @@ class ManyResult:
         if not alone and not partners and together:
             return (
                 f"{name} carries no information about y on its own nor with any one other "
-                f"modality, only together with all the others (synergy {capped(rest, 'S'):.2f} "
-                "bits)."
+                f"modality, only together with all the others (synergy {rest.S:.2f} bits)."
             )
         if not alone and partners:
             with_ = " and ".join(partners)
@@ -606,15 +604,6 @@ def _bound(
                 sets[a], sets[b], labels, options=resampling
             )
     return bounds, unbounded, settings
-
-
-def capped(result: PIDResult | UnpairedBounds, term: str) -> float:
-    """A term of ``result`` as the summaries read it: synergy at most the bound the classifiers
-    allow where the codes lost resolution (``sampling["coding_loss_bits"]["S_at_most"]``,
-    :func:`pid.api.with_coding_loss`), every other term as it is."""
-    value = getattr(result, term)
-    bound = ((result.sampling or {}).get("coding_loss_bits") or {}).get("S_at_most")
-    return min(value, bound) if term == "S" and bound is not None else value
 
 
 def _swapped(result: PIDResult) -> PIDResult:

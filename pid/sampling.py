@@ -62,8 +62,17 @@ refined and never increases when the other one is (Bertschinger et al. 2014), an
     R + [0, d1 + d2],   U1 + [-d2, d1],   U2 + [-d1, d2],   S + [-d1 - d2 - d12, d12]   (1)
 
 (with ``I12`` corrected by ``d12``, itself uncertain by its size), and each interval is
-widened by these ranges beyond its sampling error. They hold what more training samples would
-recover, not the resolution the codes lose nor what a better classifier family would gain.
+widened by these ranges beyond its sampling error.
+
+Where each modality's classifier is given (``classifier_informations``), ``d1`` and ``d2``
+join the resolution the codes lose instead: the classifier's held-out information
+``Ic_i = H(Y) - CE_i``, with ``d_i`` as ``I12`` has ``d12``, exceeds the codes' ``I(Xi;Y)`` by
+``l_i``, the *coding loss*. The codes are a function of the features, so by the same
+monotonicity the terms of the features lie within Eq. (1) of
+:class:`pid.coding_loss.CodingLoss`; the estimate is the point of that range nearest the codes'
+terms, and the intervals widen by that range and by ``d12`` alone. Without it, the loss would
+count as synergy (and as the other modality's uniqueness), which the null model, on permuted
+labels, cannot see. Neither holds what a better classifier family would gain.
 """
 
 from __future__ import annotations
@@ -76,6 +85,7 @@ from typing import Any
 
 import numpy as np
 
+from pid.coding_loss import CODING_LOSS_BITS, CodingLoss
 from pid.distribution import count_codes
 from pid.result import TERMS, PIDResult
 from pid.sample_tables import CountDraws, RowDraws, ViewInformations, count_draws_apply
@@ -183,6 +193,14 @@ class SampledPID:
         Resamples behind the intervals (0: none).
     confidence : float
         Coverage of the intervals.
+    coding_loss : CodingLoss, optional
+        What the codes lose against the modalities' classifiers, where they were given: the
+        informations and intervals include its move and range.
+    tested_informations : ndarray of shape (4,), optional
+        The informations the null model is compared with: without the classifiers' training
+        deficits, in ``I12`` and in the coding loss. The label permutations train no
+        classifier, so their terms have no deficit to match; with it, a synergy of zero would
+        stand out by the deficit alone.
     """
 
     informations: np.ndarray
@@ -195,6 +213,8 @@ class SampledPID:
     n_samples: int
     n_bootstrap: int
     confidence: float
+    coding_loss: CodingLoss | None = None
+    tested_informations: np.ndarray | None = None
 
     @property
     def terms(self) -> np.ndarray:
@@ -204,15 +224,11 @@ class SampledPID:
 
     @property
     def tested_terms(self) -> np.ndarray:
-        """The terms the null model is compared with: the corrected terms before the joint
-        classifier's training deficit is added to ``I12``. The label permutations train no
-        classifier, so their terms have no deficit to match; with it, a synergy of zero would
-        stand out by the deficit alone."""
-        if self.training_deficits is None:
+        """The terms the null model is compared with (:attr:`tested_informations`; the terms
+        themselves where those are not given)."""
+        if self.tested_informations is None:
             return self.terms
-        informations = self.informations.copy()
-        informations[2] -= self.training_deficits[2]
-        return terms_of(informations)
+        return terms_of(self.tested_informations)
 
     @property
     def plugin_terms(self) -> np.ndarray:
@@ -261,6 +277,16 @@ class SampledPID:
                 "bias, and can miss the population's terms; keep the default correction for "
                 "intervals about them."
             )
+        lost = self.coding_loss
+        if lost is not None and lost.room - lost.floor > CODING_LOSS_BITS:
+            low, high = self.terms[3] + lost.ranges()[3] - lost.moved[3]
+            notes.append(
+                f"the codes of x1 and x2 hold {lost.lost[0]:.3f} and {lost.lost[1]:.3f} bits "
+                "less about y than their classifiers, which leaves the features' synergy "
+                f"anywhere from {low:.3f} to {high:.3f} bits (R, U1 and U2 within ranges as "
+                "wide); the estimate lies within it and its intervals hold it; pass more codes "
+                "(n_clusters, --clusters) with more samples to narrow it."
+            )
         return notes
 
     def to_dict(self) -> dict[str, Any]:
@@ -274,6 +300,7 @@ class SampledPID:
         itself, which a term above ``q95`` can still fail. Without permutations the mean and
         ``q95`` are NaN and the rest None."""
         terms, plugin = self.terms, self.plugin_terms
+        moved = 0.0 if self.coding_loss is None else self.coding_loss.moved
         n_null = len(self.null)
         null_mean = self.null.mean(axis=0) if n_null else np.full(4, math.nan)
         null_high = np.quantile(self.null, 0.95, axis=0) if n_null else null_mean
@@ -284,7 +311,7 @@ class SampledPID:
             "n_samples": self.n_samples,
             "samples_per_cell": self.samples_per_cell,
             "plugin": dict(zip(TERMS, plugin.tolist(), strict=True)),
-            "bias_bits": dict(zip(TERMS, (plugin - terms).tolist(), strict=True)),
+            "bias_bits": dict(zip(TERMS, (plugin - terms + moved).tolist(), strict=True)),
             "informations": dict(zip(INFORMATIONS, self.informations.tolist(), strict=True)),
             "plugin_informations": dict(zip(INFORMATIONS, self.plugin.tolist(), strict=True)),
             "null": {
@@ -310,6 +337,9 @@ class SampledPID:
                 if self.training_deficits is None
                 else dict(zip(INFORMATIONS[:3], self.training_deficits.tolist(), strict=True))
             ),
+            "coding_loss_bits": None
+            if self.coding_loss is None
+            else self.coding_loss.record(terms),
             "n_bootstrap": self.n_bootstrap,
             "confidence": self.confidence,
             "warnings": self.warnings(),
@@ -354,6 +384,7 @@ def sample_pid(
     estimator_options: dict[str, Any] | None = None,
     joint_posteriors: np.ndarray | None = None,
     training_deficits: np.ndarray | None = None,
+    classifier_informations: np.ndarray | None = None,
     whole: np.ndarray | None = None,
     table: np.ndarray | None = None,
     seed: int = 0,
@@ -377,6 +408,12 @@ def sample_pid(
         What finite training cost the classifiers behind the codes and ``joint_posteriors``,
         in bits of ``I1``, ``I2``, ``I12``: ``I12`` gains its deficit and the intervals widen
         by Eq. (1) of the module docstring.
+    classifier_informations : ndarray of shape (2,), optional
+        ``H(Y)`` less the held-out cross-entropy of the classifier of ``x1`` and of ``x2``
+        whose posteriors the codes are made of. With their training deficits (as ``I12``
+        gains its own), they hold what the features do: the terms move and the intervals
+        widen by what the codes lose against them (:class:`pid.coding_loss.CodingLoss`; not
+        under ``"none"``, which keeps the plug-in values).
     whole : ndarray of shape (4,), optional
         The plug-in ``I1, I2, I12, Iu`` of the whole sample where the caller has solved it
         already, to its own tolerance: they replace the values solved here to
@@ -395,7 +432,9 @@ def sample_pid(
     options = options or SamplingOptions()
     seed = check_seed(seed, "seed")
     c1, c2, y = _check_samples(c1, c2, y, joint_posteriors, options)
-    training_deficits, whole = _check_given(training_deficits, whole)
+    training_deficits, classifier_informations, whole = _check_given(
+        training_deficits, classifier_informations, whole
+    )
     settings = dict(estimator_options or {})
     if estimator == "cvx":
         settings["tol_bits"] = options.tol_bits
@@ -463,9 +502,16 @@ def sample_pid(
     null_estimates = np.array([corrected(planned) for planned in nulls]).reshape(-1, 4)
     null_bias = null_estimates.mean(axis=0) if shuffled else np.zeros(4)
     informations = corrected(data) - null_bias
+    tested = informations.copy()  # the permutations train no classifier: no deficit to match
     deficits = None if correction == "none" else training_deficits
     if deficits is not None:
         informations[2] += deficits[2]
+    coding = None
+    if classifier_informations is not None and correction != "none":
+        # The modalities' classifiers gain their training deficits as the joint one does.
+        gained = 0.0 if deficits is None else deficits[:2]
+        coding = CodingLoss.of(informations, classifier_informations + gained)
+        tested += CodingLoss.of(tested, classifier_informations).shift
     null = np.empty((options.n_null, 4))
     for k in range(options.n_null):
         others = np.delete(null_estimates, k, axis=0)
@@ -474,8 +520,12 @@ def sample_pid(
     if resamples:
         boot = np.array([corrected(planned) for planned in resamples]) - null_bias
         intervals = _intervals(terms_of(informations), terms_of(boot), null, options)
-        if deficits is not None:
-            intervals += _training_ranges(deficits)
+        if deficits is not None:  # d1 and d2 are in the coding loss where there is one
+            intervals += _training_ranges(deficits * (1.0 if coding is None else [0, 0, 1]))
+        if coding is not None:
+            intervals += coding.ranges()
+    if coding is not None:
+        informations = informations + coding.shift
     return SampledPID(
         informations=informations,
         plugin=values[data[0][0]].copy(),
@@ -487,6 +537,8 @@ def sample_pid(
         n_samples=n,
         n_bootstrap=options.n_bootstrap,
         confidence=options.confidence,
+        coding_loss=coding,
+        tested_informations=tested,
     )
 
 
@@ -532,13 +584,17 @@ def _check_samples(
 
 
 def _check_given(
-    training_deficits: np.ndarray | None, whole: np.ndarray | None
-) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """The training deficits (three non-negative bits) and the whole sample's informations
-    (four finite bits) as float arrays, or a ``ValueError`` naming the argument."""
+    training_deficits: np.ndarray | None,
+    classifier_informations: np.ndarray | None,
+    whole: np.ndarray | None,
+) -> list[np.ndarray | None]:
+    """The training deficits (three non-negative bits), the classifiers' informations (two
+    finite bits) and the whole sample's informations (four finite bits) as float arrays, or a
+    ``ValueError`` naming the argument."""
     checked = []
     for values, name, size, least in (
         (training_deficits, "training_deficits", 3, 0.0),
+        (classifier_informations, "classifier_informations", 2, -np.inf),
         (whole, "whole", 4, -np.inf),
     ):
         if values is not None:
@@ -551,7 +607,7 @@ def _check_given(
                 )
             values = array
         checked.append(values)
-    return checked[0], checked[1]
+    return checked
 
 
 def _intervals(

@@ -489,30 +489,14 @@ def test_dominant_of_a_pair_not_decomposed_is_refused_in_one_sentence():
         many.dominant("a", "c")
 
 
-def test_synergy_stands_out_only_up_to_what_the_classifiers_allow():
-    from pid.many import ManyResult, _swapped
+def test_exchanging_the_modalities_exchanges_their_coding_losses_and_ranges():
+    from pid.many import _swapped
 
-    def pair(bound: float | None) -> pid.PIDResult:
-        sampling = {"null": {"above_null": dict.fromkeys("R U1 U2 S".split(), True)}}
-        if bound is not None:
-            sampling["coding_loss_bits"] = {"x1": 0.0, "x2": 0.4, "S_at_most": bound}
-        return pid.PIDResult(0.0, 0.0, 1.46, 0.47, 0.0, 1.46, 1.93, "cvx", {}, {}, sampling)
-
-    many = ManyResult(("x1", "x2"), {}, {}, {}, (), np.full((2, 2), 1000), 1000, 3.0)
-    assert many.stands(pair(None), "S") and many.stands(pair(0.47), "S")
-    # The codes' 0.47 bits of synergy, of which the classifiers allow 0.07 (pid.api).
-    assert not many.stands(pair(0.07), "S")
-    assert many.stands(pair(0.07), "U2")
-    # What is ranked and printed is the capped synergy too: 0.30 of it is allowed, below U2.
-    capped = ManyResult(("a", "b"), {("a", "b"): pair(0.30)}, {}, {}, (), many.counts, 1000, 3.0)
-    assert capped.dominant("a", "b") == "U2" and capped.dominant("b", "a") == "U1"
-    assert capped._pair_sentence("a", "b", pair(0.30)) == (
-        "a and b have some synergy (S 0.30 of 1.76 bits)."
-    )
-    # Exchanging the modalities exchanges their losses.
-    swapped = capped.pairs[("a", "b")].sampling["coding_loss_bits"]
-    assert _swapped(capped.pairs[("a", "b")]).sampling["coding_loss_bits"] == {
-        "x1": swapped["x2"],
-        "x2": swapped["x1"],
-        "S_at_most": 0.30,
+    ranges = {"R": [0.0, 0.1], "U1": [0.2, 0.3], "U2": [1.0, 1.4], "S": [0.0, 0.1]}
+    sampling = {"coding_loss_bits": {"x1": 0.1, "x2": 0.4, "ranges": ranges}}
+    result = pid.PIDResult(0.05, 0.25, 1.2, 0.05, 0.3, 1.25, 1.55, "cvx", {}, {}, sampling)
+    assert _swapped(result).sampling["coding_loss_bits"] == {
+        "x1": 0.4,
+        "x2": 0.1,
+        "ranges": {"R": [0.0, 0.1], "U1": [1.0, 1.4], "U2": [0.2, 0.3], "S": [0.0, 0.1]},
     }

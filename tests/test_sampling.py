@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import pid
+from pid.coding_loss import CodingLoss
 from pid.datasets import canonical, generative, latent_bits_distribution
 from pid.information import LN2
 from pid.posterior import PosteriorOptions, encode_posteriors
@@ -184,6 +185,89 @@ def test_training_deficits_raise_the_joint_information_and_widen_the_intervals()
     assert trained.to_dict()["null"]["p_value"] == plain.to_dict()["null"]["p_value"]
 
 
+def test_the_coding_loss_moves_the_terms_halfway_through_the_room_it_leaves():
+    # R 0.3, U1 0.7, U2 0.2, S 0.4; the classifiers hold 0.2 and 0.1 bits more than the codes.
+    informations = np.array([1.0, 0.5, 1.6, 1.2])
+    loss = CodingLoss.of(informations, np.array([1.2, 0.6]))
+    np.testing.assert_allclose(loss.lost, [0.2, 0.1])
+    # Eq. (1): room = min(l1 + l2, I1 + l1 - R, I2 + l2 - R) = min(0.3, 0.9, 0.3).
+    assert loss.room == pytest.approx(0.3) and loss.delta == pytest.approx(0.15)
+    assert loss.floor == 0  # l1 + l2 - S < 0
+    np.testing.assert_allclose(loss.moved, [0.15, 0.05, -0.05, -0.15], atol=1e-12)
+    np.testing.assert_allclose(
+        terms_of(informations + loss.shift) - terms_of(informations), loss.moved, atol=1e-12
+    )
+    ranges = [[0, 0.3], [-0.1, 0.2], [-0.2, 0.1], [-0.3, 0]]
+    np.testing.assert_allclose(loss.ranges(), ranges, atol=1e-12)
+    # All of x2's information redundant already (U2 = 0): no room, the loss goes to U1.
+    tight = CodingLoss.of(np.array([1.0, 0.3, 1.6, 1.0]), np.array([1.2, 0.25]))
+    assert tight.floor == tight.room == tight.delta == 0
+    np.testing.assert_allclose(tight.moved, [0, 0.2, 0, -0.2], atol=1e-12)
+    # A synergy of 0.1 bits leaves the features' synergy non-negative from delta = 0.2 on.
+    floored = CodingLoss.of(np.array([1.0, 0.5, 1.3, 1.2]), np.array([1.2, 0.6]))
+    assert floored.floor == pytest.approx(0.2) and floored.delta == pytest.approx(0.2)
+    np.testing.assert_allclose(floored.moved, [0.2, 0, -0.1, -0.1], atol=1e-12)
+    np.testing.assert_allclose(floored.ranges()[3], [-0.1, 0], atol=1e-12)
+
+
+def test_coding_losses_move_the_terms_and_widen_the_intervals():
+    codes = _codes(NOISY_BITS, 2000, 3)
+    options = SamplingOptions(n_null=4, n_bootstrap=20)
+    # The exact p(y | x1, x2) of each sample: the codes' synergy is that of the bits, 0.53.
+    joint = NOISY_BITS.table[codes[0], codes[1]]
+    joint /= joint.sum(axis=1, keepdims=True)
+    plain = sample_pid(*codes, options=options, joint_posteriors=joint, seed=3)
+    held = plain.informations[:2] + np.array([0.04, 0.0])
+    coded = sample_pid(
+        *codes, options=options, joint_posteriors=joint, classifier_informations=held, seed=3
+    )
+    loss = CodingLoss.of(plain.informations, held)
+    np.testing.assert_allclose(loss.lost, [0.04, 0.0], atol=1e-12)
+    np.testing.assert_allclose(coded.terms - plain.terms, loss.moved, atol=1e-12)
+    np.testing.assert_allclose(coded.informations[:2], held)
+    np.testing.assert_allclose(coded.intervals - plain.intervals, loss.ranges(), atol=1e-12)
+    # The null test is of the moved terms (the permutations lose nothing to their codes).
+    np.testing.assert_allclose(coded.tested_terms, coded.terms, atol=1e-12)
+    record = coded.to_dict()["coding_loss_bits"]
+    assert record["x1"] == pytest.approx(0.04) and record["x2"] == 0.0
+    assert record["ranges"]["S"] == pytest.approx(plain.terms[3] + loss.ranges()[3])
+    assert coded.to_dict()["bias_bits"] == pytest.approx(plain.to_dict()["bias_bits"])
+    # A range of synergy wider than CODING_LOSS_BITS is warned of.
+    assert loss.room - loss.floor == pytest.approx(0.04)
+    low, high = record["ranges"]["S"]
+    assert any(
+        f"hold 0.040 and 0.000 bits less about y than their classifiers, which leaves the "
+        f"features' synergy anywhere from {low:.3f} to {high:.3f} bits" in note
+        for note in coded.warnings()
+    )
+    assert not any("classifiers" in note for note in plain.warnings())
+    # The modalities' classifiers gain their training deficits, as the joint one does.
+    deficits = np.array([0.01, 0.02, 0.05])
+    trained = sample_pid(
+        *codes,
+        options=options,
+        joint_posteriors=joint,
+        training_deficits=deficits,
+        classifier_informations=held,
+        seed=3,
+    )
+    np.testing.assert_allclose(trained.coding_loss.lost, [0.05, 0.02], atol=1e-12)
+    # d1 and d2 widen the intervals through the coding loss only; d12 by Eq. (1), with S's
+    # centre moved by it.
+    widened = trained.coding_loss.ranges() + np.array([[0, 0], [0, 0], [0, 0], [0, 0.1]])
+    np.testing.assert_allclose(trained.intervals - plain.intervals, widened, atol=1e-12)
+    # The null test is of the terms without any deficit: those of the codes moved by the
+    # classifiers' own informations, as without deficits.
+    np.testing.assert_allclose(trained.tested_terms, coded.terms, atol=1e-12)
+    # correction="none" keeps the plug-in terms: no move, no record.
+    none = SamplingOptions(correction="none", n_null=4)
+    plugin = sample_pid(
+        *codes, options=none, joint_posteriors=joint, classifier_informations=held, seed=3
+    )
+    assert plugin.coding_loss is None and plugin.to_dict()["coding_loss_bits"] is None
+    np.testing.assert_allclose(plugin.terms, plugin.plugin_terms, atol=1e-12)
+
+
 @pytest.mark.parametrize("refined", [0, 1])
 def test_refining_a_modality_moves_the_terms_within_the_training_ranges(refined):
     # Eq. (1) of pid.sampling: x_refined of a random 6 x 6 x 3 table garbled to 3 codes moves
@@ -253,6 +337,8 @@ def test_numpy_integers_are_whole_numbers_of_sampling_options():
         ({"training_deficits": np.ones(2)}, r"training_deficits is \[1.0, 1.0\]; pass 3 non-neg"),
         ({"training_deficits": -np.ones(3)}, "training_deficits is .*; pass 3 non-negative"),
         ({"whole": np.ones(3)}, r"whole is \[1.0, 1.0, 1.0\]; pass 4 finite numbers"),
+        ({"classifier_informations": np.ones(3)}, "classifier_informations is .*; pass 2 fin"),
+        ({"classifier_informations": [np.nan, 1.0]}, r"classifier_informations is \[nan, 1.0\]"),
         # The table of (x2, x1, y): the right total, but not the codes' shape (3, 2, 2).
         ({"table": np.ones((2, 3, 2)) * 10 / 12}, r"table has shape \(2, 3, 2\) .* \(3, 2, 2\)"),
     ],
