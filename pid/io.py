@@ -40,6 +40,9 @@ DEFAULT_KEYS = ("x1", "x2", "y")
 #: File suffixes :func:`load` understands; a folder holds one ``.npy`` file per array.
 SUFFIXES = (".npz", ".csv", ".parquet", ".pt", ".safetensors")
 
+#: The first bytes of every file ``numpy.save`` writes.
+NPY_MAGIC = b"\x93NUMPY"
+
 #: The most a deflated zip member can expand, per byte of compressed data (deflate's limit).
 DEFLATE_MAX_RATIO = 1032
 
@@ -263,33 +266,54 @@ def _array_names(keys: Sequence[str], columns: Columns) -> list[str]:
 
 
 def load_npz(path: str | os.PathLike, keys: Sequence[str] = DEFAULT_KEYS) -> tuple[np.ndarray, ...]:
-    """Load the arrays ``x1``, ``x2`` and ``y`` (or the names in ``keys``) from an ``.npz`` file.
+    """Load the arrays ``x1``, ``x2`` and ``y`` (or the names in ``keys``) from an ``.npz`` file,
+    read as :func:`read_npz` reads them."""
+    arrays = read_npz(path, keys)
+    return tuple(arrays[key] for key in keys)
 
-    Each array's header is checked against the bytes its member holds before the array is
-    allocated, so a damaged or hostile file is refused instead of exhausting memory.
+
+def read_npz(
+    path: str | os.PathLike,
+    keys: Sequence[str] | None = None,
+    *,
+    label: str = "DATA file",
+    remedy: str = "save it with numpy.savez",
+) -> dict[str, np.ndarray]:
+    """The arrays of an ``.npz`` archive by name: those named ``keys``, or every one it holds
+    (at least one) when ``keys`` is None.
+
+    The archive is opened once. Each array's header is checked against the bytes its member
+    holds before the array is allocated, so a damaged or hostile file is refused instead of
+    exhausting memory. Every refusal names the file as ``label`` and its name (``"DATA file
+    d.npz"``, ``"latents (--latents) w.npz"``) in one sentence; those about the archive as a
+    whole (not a regular file, not an archive, a single ``.npy`` array, damaged, empty) end
+    with ``remedy``.
     """
     path = Path(path)
-    check_regular_file(path, "DATA file")
+    check_regular_file(path, label)
+    source = f"{label} {path.name}"
     if not zipfile.is_zipfile(path):
-        raise ValueError(f"DATA file {path.name} is not an .npz archive; save it with numpy.savez.")
+        with path.open("rb") as handle:
+            npy = handle.read(6) == NPY_MAGIC
+        raise ValueError(
+            f"{source} is {'a single .npy array' if npy else 'not an .npz archive'}; {remedy}."
+        )
     try:
         with zipfile.ZipFile(path) as archive:
-            members = {
-                (n[: -len(".npy")] if n.endswith(".npy") else n): archive.getinfo(n)
-                for n in archive.namelist()
-            }
-            _require_keys(path.name, members, keys)
-            arrays = []
-            for key in keys:
+            members = {n.removesuffix(".npy"): archive.getinfo(n) for n in archive.namelist()}
+            if keys is None and not members:
+                raise ValueError(f"{source} holds no arrays; {remedy}.")
+            wanted = list(members) if keys is None else list(keys)
+            _require_keys(source, members, wanted)
+            arrays = {}
+            for key in dict.fromkeys(wanted):
                 info = members[key]
                 with archive.open(info) as handle:
                     limit = _member_bytes(info, path.stat().st_size)
-                    arrays.append(_read_npy(handle, limit, f"array {key!r} in {path.name}"))
+                    arrays[key] = _read_npy(handle, limit, f"array {key!r} in {source}")
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError) as err:
-        raise ValueError(
-            f"DATA file {path.name} is damaged ({first_line(err)}); save it again with numpy.savez."
-        ) from None
-    return tuple(arrays)
+        raise ValueError(f"{source} is damaged ({first_line(err)}); {remedy}.") from None
+    return arrays
 
 
 def _member_bytes(info: zipfile.ZipInfo, archive_size: int) -> int:

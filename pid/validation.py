@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, DTypeLike
 
 #: The names of the two modalities and the label, in order.
 NAMES = ("x1", "x2", "y")
@@ -192,6 +192,49 @@ def _shape_advice(name: str, shape: tuple[int, ...], max_ndim: int) -> str:
         f"{name} must be 1-D or 2-D with samples along the first axis, got shape {shape}; "
         f"flatten each sample with {name}.reshape(len({name}), -1)."
     )
+
+
+def check_features(x: ArrayLike, name: str, dtype: DTypeLike | None = None) -> np.ndarray:
+    """One modality's features for a model or a critic: real numbers (integers, floats or
+    booleans), finite, as vectors ``(n, d)`` or sequences ``(n, T, d)`` holding at least one
+    value; a 1-D array is one feature a sample, returned as a column.
+
+    Complex numbers, text, missing cells and non-finite values are refused in one sentence
+    naming ``name``. The values keep their type, or are cast to ``dtype`` (e.g.
+    ``np.float32``) before the finite check, so that one beyond its range is refused too.
+    """
+    array = as_array(x, name)
+    if array.ndim == 1:
+        array = array[:, None]
+    if array.ndim not in (2, 3):
+        raise ValueError(
+            f"{name} has shape {array.shape}; pass vectors (n, d) or sequences (n, T, d), "
+            "samples along the first axis."
+        )
+    if array.dtype.kind == "O" and any(map(is_missing, array.ravel())):
+        raise ValueError(f"{name} has missing values (None or NaN); drop or impute those samples.")
+    if array.dtype.kind not in "biuf":
+        raise ValueError(
+            f"{name} holds values of type {array.dtype}; pass real numbers (integers, floats "
+            "or booleans)."
+        )
+    if array.size == 0:
+        raise ValueError(
+            f"{name} has shape {array.shape}, no values; pass at least one sample and one feature."
+        )
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name} holds NaN or infinite values; drop or impute those samples.")
+    if dtype is None:
+        return array
+    with np.errstate(over="ignore"):
+        cast = array.astype(dtype)
+    if not np.isfinite(cast).all():
+        largest = float(np.abs(array).max())
+        raise ValueError(
+            f"{name} holds values up to {largest:.3g} in magnitude, beyond the range of "
+            f"{np.dtype(dtype).name}; rescale them (e.g. standardize each feature)."
+        )
+    return cast
 
 
 def check_labels(y: np.ndarray, name: str = "y") -> None:

@@ -10,6 +10,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from pid.cli import main  # noqa: E402
+from pid.cli.factorcl import LATENTS_EXPECTED  # noqa: E402
 from pid.factorcl import (  # noqa: E402
     METHODS,
     ContrastiveModel,
@@ -203,6 +204,20 @@ def test_mi_bounds_refuses_input_that_would_give_nan(change, message):
     args.update(change(args) if callable(change) else change)
     with pytest.raises(ValueError, match=f"^{message}"):
         mi_bounds(args.pop("x1"), args.pop("x2"), **args)
+
+
+def test_mi_bounds_flattens_each_sample_and_training_refuses_features_beyond_float32():
+    x1, x2 = correlated_gaussians(300, 4, 1.0, seed=0)
+    args = {"steps": 3, "batch_size": 32, "hidden": 8, "seed": 0, "device": "cpu"}
+    flat = mi_bounds(x1, x2, **args)
+    assert mi_bounds(x1.reshape(300, 2, 1, 2), x2, **args) == pytest.approx(flat)
+    huge = x1.astype(np.float64) * 1e39
+    with pytest.raises(ValueError) as info:
+        train(huge, x2, method="simclr", epochs=1, device="cpu", **TINY_NET)
+    assert str(info.value) == (
+        f"x1 holds values up to {np.abs(huge).max():.3g} in magnitude, beyond the range of "
+        "float32; rescale them (e.g. standardize each feature)."
+    )
 
 
 @pytest.mark.parametrize(
@@ -926,24 +941,39 @@ def test_cli_probe_refuses_a_checkpoint_without_augmentation_settings(
     assert "Traceback" not in err and err.count("\n") == 1
 
 
+def _empty_npz(path):
+    np.savez(path)
+
+
+def _damaged_npz(path):
+    np.savez(path, w1=np.zeros((60, 2)), w2=np.zeros((60, 2)))
+    raw = bytearray(path.read_bytes())
+    start = raw.rfind(b"PK\x01\x02")  # the last entry of the central directory
+    raw[start : start + 4] = b"XXXX"
+    path.write_bytes(bytes(raw))
+
+
 @pytest.mark.parametrize(
-    ("write", "kind"),
+    ("file", "write", "kind"),
     [
-        (lambda p: np.save(p, np.zeros((60, 2))), "is a single .npy array"),
-        (lambda p: p.write_text("w1,w2\n0,1\n"), "is not an .npz archive"),
+        ("latents.npy", lambda p: np.save(p, np.zeros((60, 2))), "is a single .npy array"),
+        ("latents.csv", lambda p: p.write_text("w1,w2\n0,1\n"), "is not an .npz archive"),
+        ("empty.npz", _empty_npz, "holds no arrays"),
+        ("cut.npz", _damaged_npz, "is damaged (Bad magic number for central directory)"),
     ],
 )
 def test_cli_probe_refuses_latents_that_are_not_an_npz_archive(
-    checkpoint, tmp_path, capsys, write, kind
+    checkpoint, tmp_path, capsys, file, write, kind
 ):
     path, _ = checkpoint
-    latents = tmp_path / ("latents.npy" if "npy" in kind else "latents.csv")
+    latents = tmp_path / file
     write(latents)
     argv = ["factorcl", "probe", str(path), str(_probe_data(tmp_path)), "--device", "cpu"]
     assert main([*argv, "--latents", str(latents), "--out", str(tmp_path / "probe")]) == 2
     err = capsys.readouterr().err
-    assert f"latents (--latents) {str(latents)!r} {kind}; pass an .npz archive" in err
-    assert "pickle" not in err and "Traceback" not in err and err.count("\n") == 1
+    expected = f"latents (--latents) {file} {kind}; {LATENTS_EXPECTED}."
+    assert err == f"pid: error: {expected}\n"
+    assert "pickle" not in err and "Traceback" not in err
 
 
 def test_cli_refuses_an_out_it_cannot_write_before_training(tmp_path, capsys):

@@ -107,7 +107,13 @@ def _write(path, content):
         (
             lambda d: np.savez(d / "d.npz", x1=X1, x2=X2) or d / "d.npz",
             ValueError,
-            "has no array named 'y'",
+            r"^DATA file d.npz has no array named 'y' \(it holds 'x1', 'x2'\); save the "
+            r"modalities and labels as x1, x2, y\.$",
+        ),
+        (
+            lambda d: np.save(d / "d.npy", X1) or (d / "d.npy").rename(d / "d.npz"),
+            ValueError,
+            r"^DATA file d.npz is a single \.npy array; save it with numpy\.savez\.$",
         ),
         (
             lambda d: np.savez(d / "d.npz", x1=X1, x2=X2, y=Y[:2]) or d / "d.npz",
@@ -200,7 +206,7 @@ def test_an_npz_whose_header_claims_more_than_it_holds_is_refused_unread(tmp_pat
             archive.writestr(f"{key}.npy", _npy_header((10**11,)) + bytes(64))
     assert (tmp_path / "lie.npz").stat().st_size < 1000
     with pytest.raises(
-        ValueError, match=r"array 'x1' in lie.npz claims 100000000000 values"
+        ValueError, match=r"^array 'x1' in DATA file lie.npz claims 100000000000 values"
     ) as info:
         load(tmp_path / "lie.npz")
     assert "800 GB" in str(info.value) and "holds 64 bytes" in str(info.value)

@@ -316,6 +316,15 @@ _ENCODE = "encode the labels as class indices with np.unique(y, return_inverse=T
             "y holds NaN or infinite labels; drop the samples that have no label.",
         ),
         (
+            {"x1": np.r_[np.zeros((39, 2)), [[np.nan, 0.0]]]},
+            "x1 holds NaN or infinite values; drop or impute those samples.",
+        ),
+        (
+            {"x2": np.zeros((40, 2), dtype=complex)},
+            "x2 holds complex numbers; pass real values (x2.real where the imaginary parts are "
+            "zero, or the real and imaginary parts as separate features).",
+        ),
+        (
             {"x2": np.zeros((30, 2))},
             "x1, x2 and y must have one entry per sample, but their lengths are 40, 30 and 40; "
             "pass arrays of equal length.",
@@ -340,7 +349,18 @@ _ENCODE = "encode the labels as class indices with np.unique(y, return_inverse=T
             "to 39.",
         ),
     ],
-    ids=["negative", "text", "nan", "short-x2", "no-val", "empty-val", "mask", "outside"],
+    ids=[
+        "negative",
+        "text",
+        "nan",
+        "nan-x1",
+        "complex-x2",
+        "short-x2",
+        "no-val",
+        "empty-val",
+        "mask",
+        "outside",
+    ],
 )
 def test_train_model_refuses_bad_input_in_one_sentence(change, message):
     x1, x2, y = _small_data()

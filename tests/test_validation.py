@@ -11,7 +11,7 @@ from pid.estimators import estimate
 from pid.estimators.exact import NewtonOptions, cvx, cvx_batch
 from pid.estimators.measures import imin
 from pid.sampling import SamplingOptions
-from pid.validation import as_array, check_table_size, unique_inverse
+from pid.validation import as_array, check_features, check_table_size, unique_inverse
 
 PLAIN = SamplingOptions(correction="none", n_null=0)
 N = np.arange(300)
@@ -223,3 +223,65 @@ def test_unique_inverse_is_numpys_unique_with_inverse(values):
     np.testing.assert_array_equal(distinct, expected)
     np.testing.assert_array_equal(inverse, expected_inverse.ravel())
     np.testing.assert_array_equal(distinct[inverse], values)
+
+
+def test_check_features_keeps_vectors_and_sequences_and_makes_a_column_of_1d():
+    column = check_features(np.array([1, 2, 3]), "x1")
+    assert column.dtype == np.int64 and column.tolist() == [[1], [2], [3]]
+    sequences = check_features(np.arange(12.0).reshape(2, 3, 2), "x2", np.float32)
+    assert sequences.dtype == np.float32 and sequences.shape == (2, 3, 2)
+    assert sequences[1, 2].tolist() == [10.0, 11.0]
+    flags = check_features([True, False], "x1", np.float32)
+    assert flags.dtype == np.float32 and flags.tolist() == [[1.0], [0.0]]
+    objects = check_features(np.array([[1, 2.5]], dtype=object), "x1")
+    assert objects.dtype == np.float64 and objects.tolist() == [[1.0, 2.5]]
+
+
+@pytest.mark.parametrize(
+    ("x", "dtype", "message"),
+    [
+        (
+            np.ones((4, 2, 2, 2)),
+            None,
+            "x1 has shape (4, 2, 2, 2); pass vectors (n, d) or sequences (n, T, d), samples "
+            "along the first axis.",
+        ),
+        (
+            np.ones(3, dtype=complex),
+            None,
+            "x1 holds complex numbers; pass real values (x1.real where the imaginary parts are "
+            "zero, or the real and imaginary parts as separate features).",
+        ),
+        (
+            np.array(["a", "b"]),
+            None,
+            "x1 holds values of type <U1; pass real numbers (integers, floats or booleans).",
+        ),
+        (
+            np.array([1.0, None], dtype=object),
+            None,
+            "x1 has missing values (None or NaN); drop or impute those samples.",
+        ),
+        (
+            np.zeros((0, 3)),
+            None,
+            "x1 has shape (0, 3), no values; pass at least one sample and one feature.",
+        ),
+        (
+            np.array([[0.0, np.inf]]),
+            None,
+            "x1 holds NaN or infinite values; drop or impute those samples.",
+        ),
+        (
+            np.array([[1.0, -1e39]]),
+            np.float32,
+            "x1 holds values up to 1e+39 in magnitude, beyond the range of float32; rescale "
+            "them (e.g. standardize each feature).",
+        ),
+    ],
+    ids=["4d", "complex", "text", "missing", "empty", "infinite", "beyond-float32"],
+)
+def test_check_features_refuses_bad_features_in_one_sentence(x, dtype, message):
+    with pytest.raises(ValueError) as info:
+        check_features(x, "x1", dtype)
+    assert _one_sentence(info) == message

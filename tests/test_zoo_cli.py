@@ -194,9 +194,13 @@ def test_select_validates_on_the_reports_modalities_and_label_bins(tmp_path, mon
     capsys.readouterr()
     args = ["select", str(plain / "report.json"), "--validate", str(tmp_path / "three.npz")]
     assert main([*args, "--quiet", "--out", str(tmp_path / "chosen")]) == 2
-    assert (
-        "holds 3 modalities (x1, x2, x3), and the report does not name" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    three = str(tmp_path / "three.npz")
+    assert err.startswith(
+        f"pid: error: DATA {three!r} holds 3 modalities (x1, x2, x3), but two are read here "
+        "and none is named; name the two with --columns x1=NAME"
     )
+    assert err.count("\n") == 1
 
 
 def test_select_reads_a_bounds_report(tmp_path, capsys):

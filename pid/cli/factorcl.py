@@ -16,6 +16,12 @@ from pid.cli.common import (
 )
 from pid.result import json_ready
 
+#: What ``--latents`` must be, for its refusals.
+LATENTS_EXPECTED = (
+    "pass an .npz archive of latent arrays saved with numpy.savez, one row per sample of DATA "
+    "(e.g. numpy.savez('latents.npz', w1=w1, w2=w2))"
+)
+
 
 def add_parser(commands: Any) -> None:
     """Register ``pid factorcl train`` and ``pid factorcl probe``."""
@@ -250,7 +256,7 @@ def run_probe(args: argparse.Namespace) -> int:
     from pid.factorcl import ContrastiveModel
     from pid.factorcl.probing import probe
     from pid.file_set import check_target, write_file_set
-    from pid.io import load
+    from pid.io import load, read_npz
     from pid.validation import check_labels, check_seed
 
     check_seed(args.seed, "--seed")
@@ -263,7 +269,8 @@ def run_probe(args: argparse.Namespace) -> int:
         check_labels(y)
         targets["y"] = np.unique(y, return_inverse=True)[1].ravel()
     if args.latents is not None:
-        for name, value in _read_latents(args.latents).items():
+        latents = read_npz(args.latents, label="latents (--latents)", remedy=LATENTS_EXPECTED)
+        for name, value in latents.items():
             if name in targets:
                 raise ValueError(
                     f"--latents holds an array named {name!r}, like the labels; rename it or "
@@ -285,41 +292,3 @@ def run_probe(args: argparse.Namespace) -> int:
     print(markdown, end="")
     print(f"wrote {', '.join(str(args.out / f) for f in files)}")
     return 0
-
-
-#: What ``--latents`` must be, for its refusals.
-LATENTS_EXPECTED = (
-    "pass an .npz archive of latent arrays saved with numpy.savez, one row per sample of DATA "
-    "(e.g. numpy.savez('latents.npz', w1=w1, w2=w2))"
-)
-
-
-def _read_latents(path: Path) -> dict[str, Any]:
-    """The arrays of the ``--latents`` archive by name, or one sentence naming the option."""
-    import zipfile
-
-    from pid.io import load_npz
-    from pid.validation import check_regular_file
-
-    label = "latents (--latents)"
-    check_regular_file(path, label)
-    if not zipfile.is_zipfile(path):
-        with path.open("rb") as handle:
-            npy = handle.read(6) == b"\x93NUMPY"  # the magic string of numpy.save's files
-        kind = "a single .npy array" if npy else "not an .npz archive"
-        raise ValueError(f"{label} {str(path)!r} is {kind}; {LATENTS_EXPECTED}.")
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = [n[: -len(".npy")] if n.endswith(".npy") else n for n in archive.namelist()]
-    except (zipfile.BadZipFile, OSError) as err:
-        raise ValueError(f"{label} {str(path)!r} is damaged ({err}); {LATENTS_EXPECTED}.") from None
-    if not names:
-        raise ValueError(f"{label} {str(path)!r} holds no arrays; {LATENTS_EXPECTED}.")
-    try:
-        arrays = load_npz(path, names)
-    except ValueError as err:  # load_npz names the file as DATA's; this one is --latents
-        text = str(err)
-        raise ValueError(
-            text.replace("DATA file", label, 1) if "DATA file" in text else f"{label}: {text}"
-        ) from None
-    return dict(zip(names, arrays, strict=True))

@@ -95,8 +95,9 @@ def _validation_data(path: str, provenance: dict[str, Any]) -> tuple[Any, Any, A
     columns (``--columns``) and the two modalities it names (``x1`` and ``x2`` by default),
     the labels cut at its label bins."""
     from pid.discretize import apply_label_bins
-    from pid.io import find_modalities, load, load_modalities
+    from pid.io import load, load_modalities
     from pid.table_files import label_name
+    from pid.workflows.inputs import check_two_modalities
 
     columns = provenance.get("columns") or {}
     label = label_name(columns)
@@ -105,13 +106,7 @@ def _validation_data(path: str, provenance: dict[str, Any]) -> tuple[Any, Any, A
         modalities, y = load_modalities(path, label=label, names=names)
         x1, x2 = modalities.values()
     else:
-        found = [] if {"x1", "x2"} & columns.keys() else find_modalities(path, label=label)
-        if len(found) > 2:
-            raise ValueError(
-                f"--validate {path} holds {len(found)} modalities ({', '.join(found)}), and the "
-                "report does not name the two it decomposed; select from a report of pid "
-                "compute --modalities A B, or validate on a file of x1, x2 and y."
-            )
+        check_two_modalities(path, columns)
         x1, x2, y = load(path, columns=columns)
     bins = provenance.get("label_bins")
     if bins is not None:

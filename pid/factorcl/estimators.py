@@ -26,7 +26,14 @@ from tqdm.auto import trange
 
 from pid.backend import resolve_device
 from pid.factorcl.critics import SeparableCritic
-from pid.validation import as_array, check_between, check_number, check_seed, check_whole
+from pid.validation import (
+    as_array,
+    check_between,
+    check_features,
+    check_number,
+    check_seed,
+    check_whole,
+)
 
 
 def positive_pairs(
@@ -171,14 +178,9 @@ def mi_bounds(
 
 
 def _samples(x: ArrayLike, name: str) -> np.ndarray:
-    """``x`` as float32 samples, one flattened row each, or a ``ValueError`` naming ``name``."""
+    """``x`` as float32 samples, one flattened row each (checked by
+    :func:`~pid.validation.check_features`), or a ``ValueError`` naming ``name``."""
     array = as_array(x, name)
-    if array.ndim == 0 or len(array) == 0 or array.dtype.kind not in "biuf":
-        raise ValueError(
-            f"{name} has shape {array.shape} and values of type {array.dtype}; pass real "
-            "numbers, one value or vector per sample."
-        )
-    array = array.astype(np.float32).reshape(len(array), -1)
-    if not np.isfinite(array).all():
-        raise ValueError(f"{name} holds NaN or infinite values; drop or impute those samples.")
-    return array
+    if array.ndim > 2 and len(array):  # images and the like: one row of all their values
+        array = array.reshape(len(array), -1)
+    return check_features(array, name, np.float32)

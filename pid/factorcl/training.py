@@ -41,7 +41,7 @@ from pid.file_set import write_bytes_atomic
 from pid.io import load_torch_file
 from pid.nn import Fitted, fit
 from pid.schema import Checker, describe, join
-from pid.validation import check_number, check_seed, check_whole
+from pid.validation import check_features, check_number, check_seed, check_whole
 
 #: Methods :func:`train` knows: FactorCL, its ablations without factorization, and baselines.
 METHODS = (
@@ -97,7 +97,7 @@ class ContrastiveModel:
         ``batch_size`` samples at a time (a whole number of at least 1).
         """
         check_whole(batch_size, "batch_size", 1)
-        a, b = _as_inputs(x1, "x1"), _as_inputs(x2, "x2")
+        a, b = check_features(x1, "x1", np.float32), check_features(x2, "x2", np.float32)
         for value, name, shape in zip((a, b), ("x1", "x2"), self.config["shapes"], strict=True):
             if list(value.shape[1:]) != list(shape):
                 raise ValueError(
@@ -241,7 +241,7 @@ def train(
     """
     if method not in METHODS:
         raise ValueError(f"method is {method!r}; pass one of {', '.join(METHODS)}.")
-    a, b = _as_inputs(x1, "x1"), _as_inputs(x2, "x2")
+    a, b = check_features(x1, "x1", np.float32), check_features(x2, "x2", np.float32)
     if len(a) != len(b):
         raise ValueError(f"x1 has {len(a)} samples and x2 {len(b)}; pass paired samples.")
     if method in SUPERVISED and y is None:
@@ -532,22 +532,6 @@ def _save_checkpoint(
     buffer = io.BytesIO()
     torch.save(state, buffer)
     write_bytes_atomic(path, buffer.getvalue())
-
-
-def _as_inputs(x: ArrayLike, name: str) -> np.ndarray:
-    array = np.asarray(x)
-    if array.ndim == 1:
-        array = array[:, None]
-    if array.ndim not in (2, 3) or len(array) == 0:
-        raise ValueError(
-            f"{name} has shape {array.shape}; pass vectors (n, d) or sequences (n, T, d)."
-        )
-    if not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
-        raise ValueError(f"{name} holds {array.dtype} values; pass real numbers.")
-    array = array.astype(np.float32)
-    if not np.isfinite(array).all():
-        raise ValueError(f"{name} holds NaN or infinite values; drop or impute those samples.")
-    return array
 
 
 def _labels(y: ArrayLike, n: int) -> tuple[np.ndarray, np.ndarray]:

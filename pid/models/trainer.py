@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from pid.file_set import write_bytes_atomic
-from pid.validation import as_array, check_labels, check_samples, check_seed
+from pid.validation import as_array, check_features, check_labels, check_samples, check_seed
 
 if TYPE_CHECKING:
     from pid.distributed import Group
@@ -128,27 +128,6 @@ def split_indices(
     }
 
 
-def check_features(x: ArrayLike, name: str) -> np.ndarray:
-    """One modality's features as training takes them: finite numbers, vectors ``(n, d)`` or
-    sequences ``(n, T, d)`` (a 1-D array is one feature a sample, returned as a column);
-    ``name`` names the array in the refusal."""
-    x = as_array(x, name)
-    if x.ndim == 1:
-        x = x[:, None]
-    if x.ndim not in (2, 3) or not np.issubdtype(x.dtype, np.number):
-        raise ValueError(
-            f"{name} has shape {x.shape} and dtype {x.dtype}; pass numeric vectors (n, d) or "
-            "sequences (n, T, d)."
-        )
-    if x.size == 0:
-        raise ValueError(
-            f"{name} has shape {x.shape}, no values; pass at least one sample and one feature."
-        )
-    if not np.isfinite(x).all():
-        raise ValueError(f"{name} holds NaN or infinite values; clean them before training.")
-    return x
-
-
 def _checked_data(
     inputs: Sequence[ArrayLike],
     y: ArrayLike,
@@ -156,10 +135,10 @@ def _checked_data(
     names: Sequence[str],
     n_classes: int | None = None,
 ) -> tuple[list[np.ndarray], np.ndarray, dict[str, np.ndarray]]:
-    """The data of one training, checked: each input by :func:`check_features` (``names``
-    name them), one row of each per label, ``y`` as ``int64`` class indices ``0..C-1`` (below
-    ``n_classes`` where the model says how many it tells apart), and ``split``'s three parts
-    (:func:`_checked_split`)."""
+    """The data of one training, checked: each input by
+    :func:`pid.validation.check_features` (``names`` name them), one row of each per label,
+    ``y`` as ``int64`` class indices ``0..C-1`` (below ``n_classes`` where the model says how
+    many it tells apart), and ``split``'s three parts (:func:`_checked_split`)."""
     features = [check_features(x, name) for x, name in zip(inputs, names, strict=True)]
     *_, labels = check_samples(
         [x.reshape(len(x), -1) for x in features] + [y], [*names, "y"], labels=("y",)

@@ -23,11 +23,11 @@ from pid.discretize import Discretized, discretize
 from pid.distribution import Distribution
 from pid.estimators import estimate
 from pid.models.fusion import MODELS, check_model_names
-from pid.models.trainer import TrainConfig, check_features, split_indices, train_model
+from pid.models.trainer import TrainConfig, split_indices, train_model
 from pid.result import PIDResult, normalized_pid
 from pid.selection import agreement
 from pid.sweep import SweepOptions, run_sweep
-from pid.validation import check_labels, check_paired, check_seed
+from pid.validation import check_features, check_labels, check_paired, check_seed
 
 
 def model_pid(codes: Discretized, index: np.ndarray, predictions: ArrayLike) -> PIDResult:
@@ -235,7 +235,7 @@ def _check_inputs(
     x1: ArrayLike, x2: ArrayLike, y: ArrayLike
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Float features (vectors or sequences) for each modality, and at least two classes."""
-    arrays = [check_features(x, name).astype(np.float32) for name, x in (("x1", x1), ("x2", x2))]
+    arrays = [check_features(x, name, np.float32) for name, x in (("x1", x1), ("x2", x2))]
     y = np.asarray(y)
     if y.ndim != 1 or len({len(arrays[0]), len(arrays[1]), len(y)}) != 1:
         raise ValueError(

@@ -5,6 +5,7 @@ of a sweep, and one report across them beside the report of each."""
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -38,19 +39,28 @@ def check_inputs(
     values without ``drop_nonfinite``, labels that are not classes without ``label_bins``, a
     single class. Each input is read and let go in turn, so that one is in memory at a time.
     """
-    named = dict(columns or {})
-    label = label_name(named)  # --columns y=NAME names the label; x1= or x2= picks two
     for item in inputs:
         with _naming(item):
-            if not {"x1", "x2"} & named.keys():
-                found = find_modalities(item.path, label=label)
-                if len(found) > 2:
-                    raise ValueError(
-                        f"it holds {len(found)} modalities ({', '.join(found)}), and across many "
-                        "inputs each holds two; run pid compute on it alone for every pair, or "
-                        "name two with --columns x1=NAME --columns x2=NAME."
-                    )
+            check_two_modalities(item.path, columns)
             clean_samples(*load(item.path, columns=columns), drop_nonfinite, label_bins)
+
+
+def check_two_modalities(path: str | os.PathLike, columns: Mapping[str, Any] | None = None) -> None:
+    """Refuse DATA at ``path`` that holds more than two unnamed modalities (``x1``, ``x2``,
+    ``x3``, ...) where two are read by their default names, :func:`pid.io.load` leaving the
+    others unseen: ``columns`` (as ``load`` takes them; ``y=NAME`` names the label) names
+    neither ``x1`` nor ``x2``. One sentence names the path and the modalities found."""
+    named = dict(columns or {})
+    if {"x1", "x2"} & named.keys():
+        return
+    found = find_modalities(path, label=label_name(named))
+    if len(found) > 2:
+        raise ValueError(
+            f"DATA {str(path)!r} holds {len(found)} modalities ({', '.join(found)}), but two "
+            "are read here and none is named; name the two with --columns x1=NAME --columns "
+            "x2=NAME or with pid compute --modalities A B on this file alone (pid select "
+            "--validate takes them from its report), or pass a file of x1, x2 and y only."
+        )
 
 
 def analyze_inputs(
