@@ -27,8 +27,8 @@ class CodingLoss:
     """What the codes of each modality lose about the label against its classifier, and the
     range of terms that leaves.
 
-    With ``l_i = max(0, Ic_i - I_i)`` (``Ic_i`` the classifier's held-out information with its
-    training deficit, ``I_i`` the codes'), the features hold ``I_i + l_i`` about ``y``. Coding a
+    With ``l_i = max(0, Ic_i - I_i)`` (``Ic_i`` the classifier's held-out information, ``I_i``
+    the codes'), the features hold ``I_i + l_i`` about ``y``. Coding a
     modality can lower its own unique information and the redundancy but cannot raise them, and
     cannot lower the other modality's unique information (Bertschinger et al. 2014; a test
     checks it on random tables). So with the redundancy of the features ``R + delta``, the terms

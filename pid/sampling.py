@@ -64,15 +64,14 @@ refined and never increases when the other one is (Bertschinger et al. 2014), an
 (with ``I12`` corrected by ``d12``, itself uncertain by its size), and each interval is
 widened by these ranges beyond its sampling error.
 
-Where each modality's classifier is given (``classifier_informations``), ``d1`` and ``d2``
-join the resolution the codes lose instead: the classifier's held-out information
-``Ic_i = H(Y) - CE_i``, with ``d_i`` as ``I12`` has ``d12``, exceeds the codes' ``I(Xi;Y)`` by
-``l_i``, the *coding loss*. The codes are a function of the features, so by the same
-monotonicity the terms of the features lie within Eq. (1) of
-:class:`pid.coding_loss.CodingLoss`; the estimate is the point of that range nearest the codes'
-terms, and the intervals widen by that range and by ``d12`` alone. Without it, the loss would
-count as synergy (and as the other modality's uniqueness), which the null model, on permuted
-labels, cannot see. Neither holds what a better classifier family would gain.
+Where each modality's classifier is given (``classifier_informations``), the resolution the
+codes lose is measured too: the classifier's held-out information ``Ic_i = H(Y) - CE_i``
+exceeds the codes' ``I(Xi;Y)`` by ``l_i``, the *coding loss*. The codes are a function of the
+features, so by the same monotonicity the terms of the features lie within Eq. (1) of
+:class:`pid.coding_loss.CodingLoss`; the estimate is the point of that range nearest the
+codes' terms, and the intervals widen by that range too. Without it, the loss would count as
+synergy (and as the other modality's uniqueness), which the null model, on permuted labels,
+cannot see. Neither range holds what a better classifier family would gain.
 """
 
 from __future__ import annotations
@@ -197,8 +196,9 @@ class SampledPID:
         What the codes lose against the modalities' classifiers, where they were given: the
         informations and intervals include its move and range.
     tested_informations : ndarray of shape (4,), optional
-        The informations the null model is compared with: without the classifiers' training
-        deficits, in ``I12`` and in the coding loss. The label permutations train no
+        The informations the null model is compared with: without the joint classifier's
+        training deficit in ``I12`` (the coding loss measured without it). The label
+        permutations train no
         classifier, so their terms have no deficit to match; with it, a synergy of zero would
         stand out by the deficit alone.
     """
@@ -410,10 +410,9 @@ def sample_pid(
         by Eq. (1) of the module docstring.
     classifier_informations : ndarray of shape (2,), optional
         ``H(Y)`` less the held-out cross-entropy of the classifier of ``x1`` and of ``x2``
-        whose posteriors the codes are made of. With their training deficits (as ``I12``
-        gains its own), they hold what the features do: the terms move and the intervals
-        widen by what the codes lose against them (:class:`pid.coding_loss.CodingLoss`; not
-        under ``"none"``, which keeps the plug-in values).
+        whose posteriors the codes are made of: the terms move and the intervals widen by
+        what the codes lose against them (:class:`pid.coding_loss.CodingLoss`; not under
+        ``"none"``, which keeps the plug-in values).
     whole : ndarray of shape (4,), optional
         The plug-in ``I1, I2, I12, Iu`` of the whole sample where the caller has solved it
         already, to its own tolerance: they replace the values solved here to
@@ -508,9 +507,7 @@ def sample_pid(
         informations[2] += deficits[2]
     coding = None
     if classifier_informations is not None and correction != "none":
-        # The modalities' classifiers gain their training deficits as the joint one does.
-        gained = 0.0 if deficits is None else deficits[:2]
-        coding = CodingLoss.of(informations, classifier_informations + gained)
+        coding = CodingLoss.of(informations, classifier_informations)
         tested += CodingLoss.of(tested, classifier_informations).shift
     null = np.empty((options.n_null, 4))
     for k in range(options.n_null):
@@ -520,8 +517,8 @@ def sample_pid(
     if resamples:
         boot = np.array([corrected(planned) for planned in resamples]) - null_bias
         intervals = _intervals(terms_of(informations), terms_of(boot), null, options)
-        if deficits is not None:  # d1 and d2 are in the coding loss where there is one
-            intervals += _training_ranges(deficits * (1.0 if coding is None else [0, 0, 1]))
+        if deficits is not None:
+            intervals += _training_ranges(deficits)
         if coding is not None:
             intervals += coding.ranges()
     if coding is not None:
