@@ -67,11 +67,17 @@ class Prepared:
     @property
     def classifier_informations(self) -> np.ndarray | None:
         """``H(Y) - CE_i``, what the classifier of ``x1`` and of ``x2`` holds about the label
-        on held-out samples, for the posterior encoding (None otherwise)."""
-        losses = self.provenance["discretization"].get("cross_entropy_bits")
-        if self.joint_posteriors is None or not losses:
+        on held-out samples, and its standard error, shape (2, 2), for the posterior encoding
+        (None otherwise)."""
+        encoding = self.provenance["discretization"]
+        losses, errors = (
+            encoding.get("cross_entropy_bits"),
+            encoding.get("cross_entropy_standard_errors"),
+        )
+        if self.joint_posteriors is None or not losses or not errors:
             return None
-        return np.array([self.dist.entropy_y - losses[key] for key in ("x1", "x2")])
+        held = [self.dist.entropy_y - losses[key] for key in ("x1", "x2")]
+        return np.array([held, [errors["x1"], errors["x2"]]]).T
 
 
 def prepare(

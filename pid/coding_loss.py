@@ -20,6 +20,9 @@ from pid.result import TERMS
 #: Width of the range of synergy that the codes' losses may leave (``CodingLoss.room`` less
 #: ``CodingLoss.floor``) before an estimate warns of it.
 CODING_LOSS_BITS = 0.02
+#: Standard errors of a classifier's held-out information by which it must exceed the codes'
+#: for the difference to count as a loss: a smaller one is not told from sampling error.
+LOSS_STANDARD_ERRORS = 2.0
 
 
 @dataclass(frozen=True)
@@ -27,8 +30,10 @@ class CodingLoss:
     """What the codes of each modality lose about the label against its classifier, and the
     range of terms that leaves.
 
-    With ``l_i = max(0, Ic_i - I_i)`` (``Ic_i`` the classifier's held-out information, ``I_i``
-    the codes'), the features hold ``I_i + l_i`` about ``y``. Coding a
+    With ``l_i = Ic_i - I_i`` (``Ic_i`` the classifier's held-out information, ``I_i`` the
+    codes') where it exceeds :data:`LOSS_STANDARD_ERRORS` standard errors of ``Ic_i`` and 0
+    otherwise (a smaller difference is not told from sampling error, and counting it would
+    bias the loss upwards), the features hold ``I_i + l_i`` about ``y``. Coding a
     modality can lower its own unique information and the redundancy but cannot raise them, and
     cannot lower the other modality's unique information (Bertschinger et al. 2014; a test
     checks it on random tables). So with the redundancy of the features ``R + delta``, the terms
@@ -60,8 +65,11 @@ class CodingLoss:
     @classmethod
     def of(cls, informations: np.ndarray, classifier_informations: np.ndarray) -> CodingLoss:
         """The coding loss of codes with corrected ``I1, I2, I12, Iu`` (``informations``)
-        against the classifiers' ``Ic_1, Ic_2``."""
-        lost = np.maximum(np.asarray(classifier_informations) - informations[:2], 0.0)
+        against the classifiers' ``Ic_1, Ic_2`` and their standard errors (the rows of
+        ``classifier_informations``, shape (2, 2))."""
+        held, errors = np.asarray(classifier_informations, dtype=float).T
+        gap = held - informations[:2]
+        lost = np.where(gap > LOSS_STANDARD_ERRORS * errors, gap, 0.0)
         total = float(lost.sum())
         redundancy = informations[0] + informations[1] - informations[3]
         room = float(np.clip(np.min(informations[:2] + lost) - redundancy, 0.0, total))
@@ -106,4 +114,4 @@ class CodingLoss:
         }
 
 
-__all__ = ["CODING_LOSS_BITS", "CodingLoss"]
+__all__ = ["CODING_LOSS_BITS", "LOSS_STANDARD_ERRORS", "CodingLoss"]

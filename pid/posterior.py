@@ -181,8 +181,8 @@ class PosteriorEncoding:
         The label values, in the order of the posteriors' columns.
     diagnostics : dict
         Folds, codes, classifiers (and which kind each fold kept), their held-out
-        cross-entropies in bits (trained on all and on half of their samples), training
-        deficits, temperatures and seconds.
+        cross-entropies in bits (trained on all and on half of their samples; the standard
+        errors of the modalities'), training deficits, temperatures and seconds.
     """
 
     codes1: np.ndarray
@@ -347,6 +347,11 @@ def encode_posteriors(
     bar.close()
     losses = {key: _cross_entropy(p, labels) for key, p in candidates["all"].items()}
     losses["chosen"] = _cross_entropy(joint["all"], labels)
+    rows = np.arange(n)
+    errors = {  # standard errors of the modalities' held-out cross-entropies
+        key: float(np.log2(candidates["all"][key][rows, labels]).std(ddof=1) / np.sqrt(n))
+        for key in TRAINED[:2]
+    }
     posteriors = {"x1": candidates["all"]["x1"], "x2": candidates["all"]["x2"]}
     posteriors["joint"] = joint["all"]
     deficits = half_loss = None
@@ -366,6 +371,7 @@ def encode_posteriors(
         "n_codes": n_codes,
         "classifiers": _classifier_names(options),
         "cross_entropy_bits": losses,
+        "cross_entropy_standard_errors": errors,
         "cross_entropy_half_bits": half_loss,
         "training_deficit_bits": deficits,
         "joint_from": chosen,

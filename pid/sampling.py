@@ -66,12 +66,12 @@ widened by these ranges beyond its sampling error.
 
 Where each modality's classifier is given (``classifier_informations``), the resolution the
 codes lose is measured too: the classifier's held-out information ``Ic_i = H(Y) - CE_i``
-exceeds the codes' ``I(Xi;Y)`` by ``l_i``, the *coding loss*. The codes are a function of the
-features, so by the same monotonicity the terms of the features lie within Eq. (1) of
-:class:`pid.coding_loss.CodingLoss`; the estimate is the point of that range nearest the
-codes' terms, and the intervals widen by that range too. Without it, the loss would count as
-synergy (and as the other modality's uniqueness), which the null model, on permuted labels,
-cannot see. Neither range holds what a better classifier family would gain.
+exceeds the codes' ``I(Xi;Y)`` by ``l_i``, the *coding loss* (where beyond its sampling error).
+The codes are a function of the features, so by the same monotonicity the terms of the features
+lie within Eq. (1) of :class:`pid.coding_loss.CodingLoss`; the estimate is the point of that
+range nearest the codes' terms, and the intervals widen by that range too. Without it, the loss
+would count as synergy (and as the other modality's uniqueness), which the null model, on
+permuted labels, cannot see. Neither range holds what a better classifier family would gain.
 """
 
 from __future__ import annotations
@@ -408,11 +408,13 @@ def sample_pid(
         What finite training cost the classifiers behind the codes and ``joint_posteriors``,
         in bits of ``I1``, ``I2``, ``I12``: ``I12`` gains its deficit and the intervals widen
         by Eq. (1) of the module docstring.
-    classifier_informations : ndarray of shape (2,), optional
-        ``H(Y)`` less the held-out cross-entropy of the classifier of ``x1`` and of ``x2``
-        whose posteriors the codes are made of: the terms move and the intervals widen by
-        what the codes lose against them (:class:`pid.coding_loss.CodingLoss`; not under
-        ``"none"``, which keeps the plug-in values).
+    classifier_informations : ndarray of shape (2, 2), optional
+        A row for the classifier of ``x1`` and of ``x2`` whose posteriors the codes are made
+        of: ``H(Y)`` less its held-out cross-entropy, and that information's standard error
+        (the spread of the held-out log-loss over ``sqrt(n)``), in bits: the terms move and
+        the intervals widen by what the codes lose against them
+        (:class:`pid.coding_loss.CodingLoss`; not under ``"none"``, which keeps the plug-in
+        values).
     whole : ndarray of shape (4,), optional
         The plug-in ``I1, I2, I12, Iu`` of the whole sample where the caller has solved it
         already, to its own tolerance: they replace the values solved here to
@@ -586,21 +588,29 @@ def _check_given(
     whole: np.ndarray | None,
 ) -> list[np.ndarray | None]:
     """The training deficits (three non-negative bits), the classifiers' informations (two
-    finite bits) and the whole sample's informations (four finite bits) as float arrays, or a
-    ``ValueError`` naming the argument."""
+    rows of finite bits and non-negative standard errors) and the whole sample's informations
+    (four finite bits) as float arrays, or a ``ValueError`` naming the argument."""
     checked = []
-    for values, name, size, least in (
-        (training_deficits, "training_deficits", 3, 0.0),
-        (classifier_informations, "classifier_informations", 2, -np.inf),
-        (whole, "whole", 4, -np.inf),
+    for values, name, shape, what in (
+        (training_deficits, "training_deficits", (3,), "3 non-negative numbers of bits"),
+        (
+            classifier_informations,
+            "classifier_informations",
+            (2, 2),
+            "2 rows, each a finite information and a non-negative standard error in bits",
+        ),
+        (whole, "whole", (4,), "4 finite numbers of bits"),
     ):
         if values is not None:
             array = np.asarray(values, dtype=float)
-            if array.shape != (size,) or not np.all(np.isfinite(array) & (array >= least)):
-                kind = "non-negative" if least == 0 else "finite"
+            least = {"training_deficits": 0.0}.get(name, -np.inf)
+            valid = array.shape == shape and np.all(np.isfinite(array) & (array >= least))
+            if valid and name == "classifier_informations":
+                valid = bool(np.all(array[:, 1] >= 0))
+            if not valid:
+                names = ", ".join(INFORMATIONS[: shape[0]])
                 raise ValueError(
-                    f"{name} is {np.asarray(values).tolist()!r}; pass {size} {kind} numbers "
-                    f"of bits ({', '.join(INFORMATIONS[:size])}), or none."
+                    f"{name} is {np.asarray(values).tolist()!r}; pass {what} ({names}), or none."
                 )
             values = array
         checked.append(values)

@@ -188,7 +188,7 @@ def test_training_deficits_raise_the_joint_information_and_widen_the_intervals()
 def test_the_coding_loss_moves_the_terms_halfway_through_the_room_it_leaves():
     # R 0.3, U1 0.7, U2 0.2, S 0.4; the classifiers hold 0.2 and 0.1 bits more than the codes.
     informations = np.array([1.0, 0.5, 1.6, 1.2])
-    loss = CodingLoss.of(informations, np.array([1.2, 0.6]))
+    loss = CodingLoss.of(informations, np.array([[1.2, 0.01], [0.6, 0.01]]))
     np.testing.assert_allclose(loss.lost, [0.2, 0.1])
     # Eq. (1): room = min(l1 + l2, I1 + l1 - R, I2 + l2 - R) = min(0.3, 0.9, 0.3).
     assert loss.room == pytest.approx(0.3) and loss.delta == pytest.approx(0.15)
@@ -200,11 +200,15 @@ def test_the_coding_loss_moves_the_terms_halfway_through_the_room_it_leaves():
     ranges = [[0, 0.3], [-0.1, 0.2], [-0.2, 0.1], [-0.3, 0]]
     np.testing.assert_allclose(loss.ranges(), ranges, atol=1e-12)
     # All of x2's information redundant already (U2 = 0): no room, the loss goes to U1.
-    tight = CodingLoss.of(np.array([1.0, 0.3, 1.6, 1.0]), np.array([1.2, 0.25]))
+    tight = CodingLoss.of(np.array([1.0, 0.3, 1.6, 1.0]), np.array([[1.2, 0.01], [0.25, 0.01]]))
     assert tight.floor == tight.room == tight.delta == 0
     np.testing.assert_allclose(tight.moved, [0, 0.2, 0, -0.2], atol=1e-12)
+    # A gap within LOSS_STANDARD_ERRORS (2) standard errors is not a loss: 0.2 bits against
+    # 0.11, and 0.1 against 0.04.
+    noisy = CodingLoss.of(informations, np.array([[1.2, 0.11], [0.6, 0.04]]))
+    np.testing.assert_allclose(noisy.lost, [0.0, 0.1], atol=1e-12)
     # A synergy of 0.1 bits leaves the features' synergy non-negative from delta = 0.2 on.
-    floored = CodingLoss.of(np.array([1.0, 0.5, 1.3, 1.2]), np.array([1.2, 0.6]))
+    floored = CodingLoss.of(np.array([1.0, 0.5, 1.3, 1.2]), np.array([[1.2, 0.0], [0.6, 0.0]]))
     assert floored.floor == pytest.approx(0.2) and floored.delta == pytest.approx(0.2)
     np.testing.assert_allclose(floored.moved, [0.2, 0, -0.1, -0.1], atol=1e-12)
     np.testing.assert_allclose(floored.ranges()[3], [-0.1, 0], atol=1e-12)
@@ -217,14 +221,14 @@ def test_coding_losses_move_the_terms_and_widen_the_intervals():
     joint = NOISY_BITS.table[codes[0], codes[1]]
     joint /= joint.sum(axis=1, keepdims=True)
     plain = sample_pid(*codes, options=options, joint_posteriors=joint, seed=3)
-    held = plain.informations[:2] + np.array([0.04, 0.0])
+    held = np.stack([plain.informations[:2] + np.array([0.04, 0.0]), [0.01, 0.01]], axis=1)
     coded = sample_pid(
         *codes, options=options, joint_posteriors=joint, classifier_informations=held, seed=3
     )
     loss = CodingLoss.of(plain.informations, held)
     np.testing.assert_allclose(loss.lost, [0.04, 0.0], atol=1e-12)
     np.testing.assert_allclose(coded.terms - plain.terms, loss.moved, atol=1e-12)
-    np.testing.assert_allclose(coded.informations[:2], held)
+    np.testing.assert_allclose(coded.informations[:2], held[:, 0])
     np.testing.assert_allclose(coded.intervals - plain.intervals, loss.ranges(), atol=1e-12)
     # The null test is of the moved terms (the permutations lose nothing to their codes).
     np.testing.assert_allclose(coded.tested_terms, coded.terms, atol=1e-12)
@@ -336,8 +340,9 @@ def test_numpy_integers_are_whole_numbers_of_sampling_options():
         ({"training_deficits": np.ones(2)}, r"training_deficits is \[1.0, 1.0\]; pass 3 non-neg"),
         ({"training_deficits": -np.ones(3)}, "training_deficits is .*; pass 3 non-negative"),
         ({"whole": np.ones(3)}, r"whole is \[1.0, 1.0, 1.0\]; pass 4 finite numbers"),
-        ({"classifier_informations": np.ones(3)}, "classifier_informations is .*; pass 2 fin"),
-        ({"classifier_informations": [np.nan, 1.0]}, r"classifier_informations is \[nan, 1.0\]"),
+        ({"classifier_informations": np.ones(2)}, "classifier_informations is .*; pass 2 rows"),
+        ({"classifier_informations": [[np.nan, 0.1], [1.0, 0.1]]}, r"informations is \[\[nan"),
+        ({"classifier_informations": [[1.0, -0.1], [1.0, 0.1]]}, "non-negative standard error"),
         # The table of (x2, x1, y): the right total, but not the codes' shape (3, 2, 2).
         ({"table": np.ones((2, 3, 2)) * 10 / 12}, r"table has shape \(2, 3, 2\) .* \(3, 2, 2\)"),
     ],
