@@ -20,8 +20,8 @@ from pid.result import TERMS
 #: Width of the range of synergy that the codes' losses may leave (``CodingLoss.room`` less
 #: ``CodingLoss.floor``) before an estimate warns of it.
 CODING_LOSS_BITS = 0.02
-#: Standard errors of a classifier's held-out information by which it must exceed the codes'
-#: for the difference to count as a loss: a smaller one is not told from sampling error.
+#: Standard errors of the difference by which a classifier's held-out information must exceed
+#: the codes' to count as a loss: a smaller one is not told from sampling error.
 LOSS_STANDARD_ERRORS = 2.0
 
 
@@ -31,13 +31,13 @@ class CodingLoss:
     range of terms that leaves.
 
     With ``l_i = Ic_i - I_i`` (``Ic_i`` the classifier's held-out information, ``I_i`` the
-    codes') where it exceeds :data:`LOSS_STANDARD_ERRORS` standard errors of ``Ic_i`` and 0
-    otherwise (a smaller difference is not told from sampling error, and counting it would
-    bias the loss upwards), the features hold ``I_i + l_i`` about ``y``. Coding a
-    modality can lower its own unique information and the redundancy but cannot raise them, and
-    cannot lower the other modality's unique information (Bertschinger et al. 2014; a test
-    checks it on random tables). So with the redundancy of the features ``R + delta``, the terms
-    of the codes' ``R, U1, U2, S`` become
+    codes') where it exceeds :data:`LOSS_STANDARD_ERRORS` standard errors of that difference and
+    0 otherwise (a smaller difference is not told from sampling error, and counting it would
+    bias the loss upwards; a corrected ``I_i`` below 0 is taken as 0), the features hold ``I_i +
+    l_i`` about ``y``. Coding a modality can lower its own unique information and the redundancy
+    but cannot raise them, and cannot lower the other modality's unique information
+    (Bertschinger et al. 2014; a test checks it on random tables). So with the redundancy of the
+    features ``R + delta``, the terms of the codes' ``R, U1, U2, S`` become
 
         R + delta,   U1 + l1 - delta,   U2 + l2 - delta,   S - l1 - l2 + delta,          (1)
 
@@ -65,10 +65,10 @@ class CodingLoss:
     @classmethod
     def of(cls, informations: np.ndarray, classifier_informations: np.ndarray) -> CodingLoss:
         """The coding loss of codes with corrected ``I1, I2, I12, Iu`` (``informations``)
-        against the classifiers' ``Ic_1, Ic_2`` and their standard errors (the rows of
-        ``classifier_informations``, shape (2, 2))."""
+        against the classifiers' ``Ic_1, Ic_2``, each with the standard error of its difference
+        from the codes' (the rows of ``classifier_informations``, shape (2, 2))."""
         held, errors = np.asarray(classifier_informations, dtype=float).T
-        gap = held - informations[:2]
+        gap = held - np.maximum(informations[:2], 0.0)  # below 0 is the correction's error
         lost = np.where(gap > LOSS_STANDARD_ERRORS * errors, gap, 0.0)
         total = float(lost.sum())
         redundancy = informations[0] + informations[1] - informations[3]

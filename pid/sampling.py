@@ -66,7 +66,8 @@ widened by these ranges beyond its sampling error.
 
 Where each modality's classifier is given (``classifier_informations``), the resolution the
 codes lose is measured too: the classifier's held-out information ``Ic_i = H(Y) - CE_i``
-exceeds the codes' ``I(Xi;Y)`` by ``l_i``, the *coding loss* (where beyond its sampling error).
+exceeds the codes' ``I(Xi;Y)`` by ``l_i``, the *coding loss* (where beyond the sampling error
+of both).
 The codes are a function of the features, so by the same monotonicity the terms of the features
 lie within Eq. (1) of :class:`pid.coding_loss.CodingLoss`; the estimate is the point of that
 range nearest the codes' terms, and the intervals widen by that range too. Without it, the loss
@@ -509,8 +510,13 @@ def sample_pid(
         informations[2] += deficits[2]
     coding = None
     if classifier_informations is not None and correction != "none":
-        coding = CodingLoss.of(informations, classifier_informations)
-        tested += CodingLoss.of(tested, classifier_informations).shift
+        # The gap's standard error: the classifier's, and the codes' corrected information's
+        # over the label permutations (the error the correction leaves).
+        spread = null_estimates[:, :2].std(axis=0, ddof=1) if options.n_null > 1 else 0.0
+        held, errors = classifier_informations.T
+        gaps = np.column_stack([held, np.hypot(errors, spread)])
+        coding = CodingLoss.of(informations, gaps)
+        tested += CodingLoss.of(tested, gaps).shift
     null = np.empty((options.n_null, 4))
     for k in range(options.n_null):
         others = np.delete(null_estimates, k, axis=0)

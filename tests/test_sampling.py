@@ -207,6 +207,9 @@ def test_the_coding_loss_moves_the_terms_halfway_through_the_room_it_leaves():
     # 0.11, and 0.1 against 0.04.
     noisy = CodingLoss.of(informations, np.array([[1.2, 0.11], [0.6, 0.04]]))
     np.testing.assert_allclose(noisy.lost, [0.0, 0.1], atol=1e-12)
+    # Codes corrected to -0.02 bits hold 0, not 0.023 less than a classifier of 0.003 bits.
+    nothing = CodingLoss.of(np.array([-0.02, 0.5, 0.6, 0.5]), np.array([[0.003, 0.002], [0.5, 0]]))
+    np.testing.assert_allclose(nothing.lost, [0.0, 0.0], atol=1e-12)
     # A synergy of 0.1 bits leaves the features' synergy non-negative from delta = 0.2 on.
     floored = CodingLoss.of(np.array([1.0, 0.5, 1.3, 1.2]), np.array([[1.2, 0.0], [0.6, 0.0]]))
     assert floored.floor == pytest.approx(0.2) and floored.delta == pytest.approx(0.2)
