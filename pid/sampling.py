@@ -67,12 +67,12 @@ widened by these ranges beyond its sampling error.
 Where each modality's classifier is given (``classifier_informations``), the resolution the
 codes lose is measured too: the classifier's held-out information ``Ic_i = H(Y) - CE_i``
 exceeds the codes' ``I(Xi;Y)`` by ``l_i``, the *coding loss* (where beyond the sampling error
-of both).
-The codes are a function of the features, so by the same monotonicity the terms of the features
-lie within Eq. (1) of :class:`pid.coding_loss.CodingLoss`; the estimate is the point of that
-range nearest the codes' terms, and the intervals widen by that range too. Without it, the loss
-would count as synergy (and as the other modality's uniqueness), which the null model, on
-permuted labels, cannot see. Neither range holds what a better classifier family would gain.
+of both). The codes are a function of the features, so by the same monotonicity the terms of
+the features lie within Eq. (1) of :class:`pid.coding_loss.CodingLoss`; the estimate is the
+point of that range nearest the codes' terms, and the intervals widen by that range too.
+Without it, the loss would count as synergy (and as the other modality's uniqueness), which the
+null model, on permuted labels, cannot see. Neither range holds what a better classifier family
+would gain.
 """
 
 from __future__ import annotations
@@ -199,9 +199,8 @@ class SampledPID:
     tested_informations : ndarray of shape (4,), optional
         The informations the null model is compared with: without the joint classifier's
         training deficit in ``I12`` (the coding loss measured without it). The label
-        permutations train no
-        classifier, so their terms have no deficit to match; with it, a synergy of zero would
-        stand out by the deficit alone.
+        permutations train no classifier, so their terms have no deficit to match; with it,
+        a synergy of zero would stand out by the deficit alone.
     """
 
     informations: np.ndarray
@@ -412,8 +411,9 @@ def sample_pid(
     classifier_informations : ndarray of shape (2, 2), optional
         A row for the classifier of ``x1`` and of ``x2`` whose posteriors the codes are made
         of: ``H(Y)`` less its held-out cross-entropy, and that information's standard error
-        (the spread of the held-out log-loss over ``sqrt(n)``), in bits: the terms move and
-        the intervals widen by what the codes lose against them
+        (the spread of the held-out log-loss over ``sqrt(n)``; the codes' spread over the
+        label permutations is added to it), in bits: the terms move and the intervals widen
+        by what the codes lose against them
         (:class:`pid.coding_loss.CodingLoss`; not under ``"none"``, which keeps the plug-in
         values).
     whole : ndarray of shape (4,), optional
