@@ -106,11 +106,11 @@ class CodingLoss:
         """The JSON form kept in ``sampling["coding_loss_bits"]``: ``x1`` and ``x2`` (the losses)
         and ``ranges``, the bits between which Eq. (1) leaves each term of the estimate
         ``terms``."""
-        about = terms - self.moved
+        bounds = (terms - self.moved)[:, None] + self.ranges()
         return {
             "x1": float(self.lost[0]),
             "x2": float(self.lost[1]),
-            "ranges": {t: (about[k] + self.ranges()[k]).tolist() for k, t in enumerate(TERMS)},
+            "ranges": dict(zip(TERMS, bounds.tolist(), strict=True)),
         }
 
 

@@ -347,9 +347,8 @@ def encode_posteriors(
     bar.close()
     losses = {key: _cross_entropy(p, labels) for key, p in candidates["all"].items()}
     losses["chosen"] = _cross_entropy(joint["all"], labels)
-    rows = np.arange(n)
     errors = {  # standard errors of the modalities' held-out cross-entropies
-        key: float(np.log2(candidates["all"][key][rows, labels]).std(ddof=1) / np.sqrt(n))
+        key: float(_log_losses(candidates["all"][key], labels).std(ddof=1) / np.sqrt(n))
         for key in TRAINED[:2]
     }
     posteriors = {"x1": candidates["all"]["x1"], "x2": candidates["all"]["x2"]}
@@ -597,9 +596,14 @@ def _product_of_experts(p1: np.ndarray, p2: np.ndarray, prior: np.ndarray) -> np
     return _tempered(np.log(p1) + np.log(p2) - np.log(prior), 1.0)
 
 
+def _log_losses(p: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """``-log2 p(y_i)`` of each sample, in bits."""
+    return -np.log2(p[np.arange(len(labels)), labels])
+
+
 def _cross_entropy(p: np.ndarray, labels: np.ndarray) -> float:
     """``-mean log2 p(y_i)`` over samples: bits of log-loss."""
-    return float(-np.log2(p[np.arange(len(labels)), labels]).mean())
+    return float(_log_losses(p, labels).mean())
 
 
 def _certain(label: int, n_labels: int):

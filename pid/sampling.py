@@ -279,7 +279,7 @@ class SampledPID:
             )
         lost = self.coding_loss
         if lost is not None and lost.room - lost.floor > CODING_LOSS_BITS:
-            low, high = self.terms[3] + lost.ranges()[3] - lost.moved[3]
+            low, high = lost.record(self.terms)["ranges"]["S"]
             notes.append(
                 f"the codes of x1 and x2 hold {lost.lost[0]:.3f} and {lost.lost[1]:.3f} bits "
                 "less about y than their classifiers, which leaves the features' synergy "
@@ -597,23 +597,22 @@ def _check_given(
     rows of finite bits and non-negative standard errors) and the whole sample's informations
     (four finite bits) as float arrays, or a ``ValueError`` naming the argument."""
     checked = []
-    for values, name, shape, what in (
-        (training_deficits, "training_deficits", (3,), "3 non-negative numbers of bits"),
+    for values, name, shape, signed, what in (  # signed: the part that must not be negative
+        (training_deficits, "training_deficits", (3,), np.s_[:], "3 non-negative numbers of bits"),
         (
             classifier_informations,
             "classifier_informations",
             (2, 2),
+            np.s_[:, 1],
             "2 rows, each a finite information and a non-negative standard error in bits",
         ),
-        (whole, "whole", (4,), "4 finite numbers of bits"),
+        (whole, "whole", (4,), np.s_[:0], "4 finite numbers of bits"),
     ):
         if values is not None:
             array = np.asarray(values, dtype=float)
-            least = {"training_deficits": 0.0}.get(name, -np.inf)
-            valid = array.shape == shape and np.all(np.isfinite(array) & (array >= least))
-            if valid and name == "classifier_informations":
-                valid = bool(np.all(array[:, 1] >= 0))
-            if not valid:
+            if not (
+                array.shape == shape and np.all(np.isfinite(array)) and np.all(array[signed] >= 0)
+            ):
                 names = ", ".join(INFORMATIONS[: shape[0]])
                 raise ValueError(
                     f"{name} is {np.asarray(values).tolist()!r}; pass {what} ({names}), or none."
